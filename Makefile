@@ -1,0 +1,114 @@
+# gpuledger build.
+#
+#   make            release build: build/release/gpuledger
+#   make test       installs what is missing (scripts/setup.sh), then runs every test
+#   make asan       the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make conformance VECTORS=../shared/vectors   public vectors and recorded mainnet data
+#   make bench      benchmarks, figures printed (see bench/RESULTS.md)
+#   make install PREFIX=/usr/local
+#
+# Each flavour builds into its own directory with dependency files, so a
+# release and a sanitizer build never mix objects.
+
+FLAVOR   ?= release
+PREFIX   ?= /usr/local
+VECTORS  ?= ../shared/vectors
+BUILD    := build/$(FLAVOR)
+PKGS     := libsecp256k1 libcurl jansson rocksdb nettle
+TESTPKGS := cmocka
+
+CC       ?= cc
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CSTD     := -std=c11 -D_GNU_SOURCE
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags $(TESTPKGS) 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+
+ifeq ($(FLAVOR),asan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDSAN := -fsanitize=address,undefined
+else ifeq ($(FLAVOR),debug)
+  OPT := -O0 -g
+else
+  OPT := -O2 -g
+endif
+
+CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -Iinclude -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL := $(PKG_LIBS) -lm -lpthread $(LDSAN) $(LDFLAGS)
+
+LIB_SRC  := $(wildcard core/*.c indexer/*.c analyzer/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+SUP_SRC  := $(wildcard tests/support/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
+CONF_SRC := $(wildcard tests/conformance/*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+SUP_OBJ  := $(SUP_SRC:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libgpuledger.a
+BIN      := $(BUILD)/gpuledger
+TESTS    := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
+CONF     := $(BUILD)/tests/conformance/conformance
+BENCHES  := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
+
+.PHONY: all test test-run asan conformance conformance-run bench install clean setup tests-build artifacts
+all: $(BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(if $(filter tests/%,$<),$(TEST_CFLAGS)) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(OPT) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUP_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $< $(SUP_OBJ) $(LIB) $(TEST_LIBS) $(LDLIBS_ALL)
+
+$(CONF): $(CONF_SRC:%.c=$(BUILD)/obj/%.o) $(SUP_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $(CONF_SRC:%.c=$(BUILD)/obj/%.o) $(SUP_OBJ) $(LIB) $(TEST_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(SUP_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $< $(SUP_OBJ) $(LIB) $(TEST_LIBS) $(LDLIBS_ALL)
+
+setup:
+	bash scripts/setup.sh
+
+tests-build: $(BIN) $(TESTS)
+
+# The README's test command: installs what is missing, then runs the suite.
+test: setup
+	$(MAKE) test-run
+
+test-run: tests-build
+	bash scripts/run-tests.sh $(BUILD) $(TESTS)
+
+asan: setup
+	$(MAKE) FLAVOR=asan test-run
+
+conformance: setup
+	$(MAKE) conformance-run
+
+conformance-run: $(BIN) $(CONF)
+	bash tests/conformance/run.sh $(BUILD) "$(VECTORS)"
+
+bench: setup
+	$(MAKE) $(BIN) $(BENCHES)
+	bash bench/run.sh $(BUILD)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/gpuledger
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

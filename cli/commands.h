@@ -1,0 +1,19 @@
+/* commands.h - the gpuledger subcommands.
+ *
+ * Adding a subcommand (git's recipe):
+ *   1. write `int cmd_NAME(int argc, char **argv)` in cli/cmd_NAME.c;
+ *      argv[0] is the subcommand name itself;
+ *   2. declare it here;
+ *   3. add one line to the table in cli/main.c.
+ * Commands print data to stdout, diagnostics to stderr, and return the
+ * process exit status (0 ok, 1 checked-and-failed, 2 bad input/usage).
+ */
+#ifndef GPULEDGER_CLI_COMMANDS_H
+#define GPULEDGER_CLI_COMMANDS_H
+
+int cmd_tx(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_keccak(int argc, char **argv);
+int cmd_abi(int argc, char **argv);
+
+#endif

@@ -1,0 +1,46 @@
+/* main.c - the gpuledger command table and dispatch.
+ *
+ * See cli/commands.h for how to add a subcommand.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"tx", cmd_tx, "decode a signed transaction: tx decode HEX|@FILE|-"},
+    {"verify", cmd_verify, "recompute and check what a block claims: verify block FILE|-"},
+    {"keccak", cmd_keccak, "keccak-256 of hex bytes (0x...) or text: keccak DATA|-"},
+    {"abi", cmd_abi, "ABI helpers: abi topic SIG | abi decode ..."},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: gpuledger <command> [args]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "gpuledger: '%s' is not a command\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
