@@ -10,20 +10,26 @@
 
 #include "gpuledger/keccak.h"
 
+_Static_assert(sizeof(struct sha3_state) == sizeof(((gl_keccak *)0)->a),
+               "nettle's sha3_state must be the bare 25-lane state");
+
 void gl_keccak_init(gl_keccak *k) { memset(k, 0, sizeof *k); }
 
 static void absorb_block(gl_keccak *k, const uint8_t *block)
 {
-    struct sha3_state st;
     for (size_t i = 0; i < GL_KECCAK256_RATE / 8; i++) {
-        uint64_t lane = 0;
+        uint64_t lane;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(&lane, block + i * 8, 8);
+#else
+        lane = 0;
         for (int b = 7; b >= 0; b--)
             lane = lane << 8 | block[i * 8 + (size_t)b];
+#endif
         k->a[i] ^= lane;
     }
-    memcpy(st.a, k->a, sizeof st.a);
-    sha3_permute(&st);
-    memcpy(k->a, st.a, sizeof st.a);
+    /* struct sha3_state is exactly { uint64_t a[25]; }: permute in place. */
+    sha3_permute((struct sha3_state *)(void *)k->a);
 }
 
 void gl_keccak_update(gl_keccak *k, const void *data, size_t len)
