@@ -29,7 +29,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- Debian
 DEB_PKGS=(build-essential pkg-config libsecp256k1-dev libcurl4-openssl-dev libjansson-dev
-          librocksdb-dev libcmocka-dev nettle-dev)
+          librocksdb-dev libcmocka-dev nettle-dev python3)
 
 deb_installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
