@@ -44,7 +44,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
 CONF_SRC := $(wildcard tests/conformance/*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+PLATFORM_JSON := $(sort $(wildcard fixtures/platforms/*.json))
+GEN_SRC  := $(BUILD)/gen/platforms.c
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/platforms.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SUP_OBJ  := $(SUP_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libgpuledger.a
@@ -59,6 +61,15 @@ all: $(BIN)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(if $(filter tests/%,$<),$(TEST_CFLAGS)) -c $< -o $@
+
+# Built-in platform definitions are compiled in (scripts/embed-platforms.sh).
+$(GEN_SRC): $(PLATFORM_JSON) scripts/embed-platforms.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed-platforms.sh $@ $(PLATFORM_JSON)
+
+$(BUILD)/obj/gen/platforms.o: $(GEN_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,241 @@
+/* test_platform.c - platform definitions: validation errors name the file,
+ * the field and the problem; role sources read what docs/PLATFORMS.md says.
+ * Expected values are hand-computed (Golem deposit ids, regex captures) or
+ * published (EIP-55 checksummed addresses from the EIP's examples). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gpuledger/keccak.h"
+#include "gpuledger/platform.h"
+
+/* A definition exercising every source kind; %s slots let tests break it. */
+static const char *base_json =
+    "{\"format\":\"gpuledger-platform/1\",\"name\":\"t-net\",\"platform\":\"test\",\"chain_id\":31337,"
+    "\"contracts\":[{\"name\":\"Market\",\"address\":\"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\",\"start_block\":10,"
+    "  \"abis\":[{\"from_block\":10,\"to_block\":99,\"events\":["
+    "    \"event OrderCreated(uint64 orderId, address creator, address token, string specs)\","
+    "    \"event LeaseCreated(uint256 leaseId, uint64 requestId, uint256 acceptedPrice, address providerAddress, address tenantAddress)\","
+    "    \"event DepositTransfer(uint256 indexed id, address spender, address recipient, uint128 amount)\","
+    "    \"event TaskCreated(string indexed taskUid, address[] cpList, address user, uint256 reward)\"]},"
+    "   {\"from_block\":100,\"events\":[\"event Paid(address indexed payer, uint256 amount)\"]}]},"
+    " {\"name\":\"Factory\",\"address\":\"0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359\",\"start_block\":10,"
+    "  \"abis\":[{\"events\":[\"event DealCreated(address indexed owner, address deal, uint256 createdAtEpoch)\"]}]}],"
+    "\"factories\":[{\"name\":\"Deal\",\"factory\":\"Factory\",\"event\":\"DealCreated\",\"address_field\":\"deal\","
+    "  \"abis\":[{\"events\":[\"event Deposited(uint256 amount)\"]}]}],"
+    "\"events\":{"
+    " \"OrderCreated\":{\"kind\":\"other\",\"buyer\":\"creator\",\"token\":\"token\","
+    "   \"gpu_model\":{\"field\":\"specs\",\"pattern\":\"gpu=([^;]+)\"},\"gpu_count\":{\"field\":\"specs\",\"pattern\":\"count=([0-9]+)\"}},"
+    " \"LeaseCreated\":{\"kind\":\"lease\",\"buyer\":\"tenantAddress\",\"provider\":\"providerAddress\",\"amount\":\"acceptedPrice\","
+    "   \"token\":{\"join\":\"OrderCreated\",\"on\":{\"orderId\":\"requestId\"},\"field\":\"token\"}},"
+    " \"DepositTransfer\":{\"kind\":\"payment\",\"payer\":\"id>>96\",\"buyer\":\"spender\",\"provider\":\"recipient\",\"amount\":\"amount\",%s},"
+    " \"TaskCreated\":{\"kind\":\"lease\",\"buyer\":\"user\",\"provider\":\"cpList[0]\",\"lease_id\":\"taskUid\",\"amount\":\"reward\",\"token\":\"native\"},"
+    " \"Deposited\":{\"kind\":\"payment\",\"payer\":\"tx.from\",\"provider\":\"log.address\",\"amount\":\"amount\"}}%s}";
+
+static gl_code load(gl_platform **p, const char *extra_role, const char *extra_top, gl_err *err)
+{
+    char *text = NULL;
+    if (asprintf(&text, base_json, extra_role, extra_top) < 0)
+        return GL_ENOMEM;
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    free(text);
+    if (!root)
+        fail_msg("test JSON does not parse: %s at %d", je.text, je.column);
+    gl_code rc = gl_platform_load_json(p, root, "t.json", err);
+    json_decref(root);
+    return rc;
+}
+
+static void expect_error(const char *extra_role, const char *extra_top, const char *needle)
+{
+    gl_platform *p = NULL;
+    gl_err err = {GL_OK, ""};
+    assert_int_equal(load(&p, extra_role, extra_top, &err), GL_EINVAL);
+    assert_null(p);
+    if (!strstr(err.msg, needle) || strncmp(err.msg, "t.json: ", 8))
+        fail_msg("error \"%s\" should start with the origin and mention \"%s\"", err.msg, needle);
+}
+
+static void test_valid_definition_loads(void **state)
+{
+    (void)state;
+    gl_platform *p = NULL;
+    gl_err err = {GL_OK, ""};
+    if (load(&p, "\"token\":\"0x52908400098527886E0F7030069857D2E4169EE7\"", "", &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(p->chain_id, 31337);
+    assert_int_equal(p->confirmations, 12);
+    assert_int_equal(p->ncontracts, 2);
+    assert_int_equal(p->contracts[0].nabis, 2);
+    assert_int_equal(p->contracts[0].abis[0].to_block, 99);
+    assert_int_equal(p->contracts[0].abis[1].to_block, GL_BLOCK_OPEN);
+    assert_int_equal(p->nfactories, 1);
+    assert_int_equal(p->factories[0].factory, 1);
+
+    /* topic0 lookup honours the ABI's block range and the start block */
+    uint8_t topic[32];
+    const char *paid = "Paid(address,uint256)";
+    gl_keccak256(paid, strlen(paid), topic);
+    const uint8_t *addr = p->contracts[0].address;
+    assert_null(gl_platform_find_event(p, addr, SIZE_MAX, 99, topic));
+    assert_non_null(gl_platform_find_event(p, addr, SIZE_MAX, 100, topic));
+    const char *dep = "Deposited(uint256)";
+    gl_keccak256(dep, strlen(dep), topic);
+    assert_non_null(gl_platform_find_event(p, addr, 0, 50, topic));
+    assert_null(gl_platform_find_event(p, addr, SIZE_MAX, 50, topic));
+    gl_platform_free(p);
+}
+
+static void test_validation_errors_name_the_field(void **state)
+{
+    (void)state;
+    expect_error("\"token\":\"native\"", ",\"colour\":1", "(top): unknown key \"colour\"");
+    /* EIP-55: one letter's case flipped */
+    expect_error("\"token\":\"0x52908400098527886e0F7030069857D2E4169EE7\"", "", "events.DepositTransfer.token: address");
+    expect_error("\"token\":\"native\",\"gpu_count\":\"nosuch\"", "", "events.DepositTransfer.gpu_count: event DepositTransfer has no field \"nosuch\"");
+    expect_error("\"token\":\"native\",\"colour\":\"amount\"", "", "unknown role \"colour\"");
+    expect_error("\"token\":\"native\",\"hours\":\"id>>300\"", "", "bad shift");
+    expect_error("\"token\":\"native\",\"gpu_model\":{\"field\":\"spender\",\"pattern\":\"(\"}", "", "bad pattern");
+    expect_error("\"token\":\"native\",\"gpu_model\":{\"field\":\"spender\",\"pattern\":\"abc\"}", "", "capture group");
+    expect_error("\"amount\":\"native\"", "", "only a token source");
+    expect_error("\"token\":\"native\"", ",\"confirmations\":-1", "confirmations");
+    /* duplicate definitions of the same key are replaced by the parser; test the semantic ones */
+    gl_platform *p = NULL;
+    gl_err err;
+    json_t *root = json_pack("{s:s}", "format", "gpuledger-platform/2");
+    assert_int_equal(gl_platform_load_json(&p, root, "v2.json", &err), GL_EINVAL);
+    assert_non_null(strstr(err.msg, "v2.json: format: \"gpuledger-platform/2\" is not supported"));
+    json_decref(root);
+    assert_int_equal(gl_platform_load_file(&p, "/nonexistent/x.json", &err), GL_EINVAL);
+    assert_non_null(strstr(err.msg, "/nonexistent/x.json"));
+}
+
+static void test_overlapping_abi_ranges_rejected(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"format\":\"gpuledger-platform/1\",\"name\":\"x\",\"platform\":\"x\",\"chain_id\":1,"
+        "\"contracts\":[{\"name\":\"C\",\"address\":\"0x0000000000000000000000000000000000000001\",\"start_block\":5,"
+        "\"abis\":[{\"from_block\":5,\"to_block\":20,\"events\":[\"event A(uint256 x)\"]},"
+        "{\"from_block\":20,\"events\":[\"event A(uint256 x)\"]}]}],\"events\":{\"A\":{\"kind\":\"other\"}}}";
+    json_t *root = json_loads(text, 0, NULL);
+    gl_platform *p;
+    gl_err err;
+    assert_int_equal(gl_platform_load_json(&p, root, "o.json", &err), GL_EINVAL);
+    assert_non_null(strstr(err.msg, "o.json: contracts[0].abis[1]: block range overlaps"));
+    json_decref(root);
+}
+
+static void test_roles_from_every_source(void **state)
+{
+    (void)state;
+    gl_platform *p = NULL;
+    gl_err err;
+    assert_int_equal(load(&p, "\"token\":\"0x52908400098527886E0F7030069857D2E4169EE7\"", "", &err), GL_OK);
+
+    /* Golem: id = funder << 96 ^ nonce, funder 0x00..0abc, nonce 7 */
+    json_t *fields = json_pack("{s:s, s:s, s:s, s:s}", "id", "217718990589198399707058775523335", /* 0xabc<<96 | 7 */
+                               "spender", "0x1111111111111111111111111111111111111111", "recipient",
+                               "0x2222222222222222222222222222222222222222", "amount", "500");
+    json_t *roles = NULL;
+    assert_int_equal(gl_platform_apply_roles(&roles, gl_platform_event_map(p, "DepositTransfer"), fields, NULL, &err), GL_OK);
+    assert_string_equal(json_string_value(json_object_get(roles, "payer")), "0x0000000000000000000000000000000000000abc");
+    assert_string_equal(json_string_value(json_object_get(roles, "token")), "0x52908400098527886e0f7030069857d2e4169ee7");
+    assert_string_equal(json_string_value(json_object_get(roles, "amount")), "500");
+    assert_null(json_object_get(roles, "unknown"));
+    json_decref(roles);
+    json_decref(fields);
+
+    /* Spheron-like specs string */
+    fields = json_pack("{s:s, s:s, s:s, s:s}", "orderId", "3", "creator", "0x3333333333333333333333333333333333333333",
+                       "token", "0x4444444444444444444444444444444444444444", "specs", "gpu=H100-SXM5-80GB;count=8;region=eu");
+    assert_int_equal(gl_platform_apply_roles(&roles, gl_platform_event_map(p, "OrderCreated"), fields, NULL, &err), GL_OK);
+    assert_string_equal(json_string_value(json_object_get(roles, "gpu_model")), "H100-SXM5-80GB");
+    assert_string_equal(json_string_value(json_object_get(roles, "gpu_count")), "8");
+    json_decref(roles);
+    /* a specs string without the count: the role is unknown, the rest stays */
+    json_object_set_new(fields, "specs", json_string("gpu=A100-40GB"));
+    assert_int_equal(gl_platform_apply_roles(&roles, gl_platform_event_map(p, "OrderCreated"), fields, NULL, &err), GL_OK);
+    assert_string_equal(json_string_value(json_object_get(roles, "gpu_model")), "A100-40GB");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(roles, "unknown"), 0)), "gpu_count");
+    json_decref(roles);
+    json_decref(fields);
+
+    /* join: the lease's token comes from the order it names */
+    fields = json_pack("{s:s, s:s, s:s, s:s, s:s}", "leaseId", "1", "requestId", "3", "acceptedPrice", "99",
+                       "providerAddress", "0x5555555555555555555555555555555555555555", "tenantAddress",
+                       "0x6666666666666666666666666666666666666666");
+    assert_int_equal(gl_platform_apply_roles(&roles, gl_platform_event_map(p, "LeaseCreated"), fields, NULL, &err), GL_OK);
+    json_t *j = json_object_get(roles, "token");
+    assert_string_equal(json_string_value(json_object_get(j, "join")), "OrderCreated");
+    assert_string_equal(json_string_value(json_object_get(j, "key")), "orderId");
+    assert_string_equal(json_string_value(json_object_get(j, "value")), "3");
+    assert_string_equal(json_string_value(json_object_get(j, "field")), "token");
+    json_decref(roles);
+    json_decref(fields);
+
+    /* array element, indexed string hash, native token */
+    fields = json_pack("{s:{s:s}, s:[s,s], s:s, s:s}", "taskUid", "indexed_hash",
+                       "0x1c8aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8", "cpList",
+                       "0x7777777777777777777777777777777777777777", "0x8888888888888888888888888888888888888888",
+                       "user", "0x9999999999999999999999999999999999999999", "reward", "10");
+    assert_int_equal(gl_platform_apply_roles(&roles, gl_platform_event_map(p, "TaskCreated"), fields, NULL, &err), GL_OK);
+    assert_string_equal(json_string_value(json_object_get(roles, "provider")), "0x7777777777777777777777777777777777777777");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(roles, "lease_id"), "indexed_hash")),
+                        "0x1c8aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8");
+    assert_string_equal(json_string_value(json_object_get(roles, "token")), "native");
+    json_decref(roles);
+    json_decref(fields);
+
+    /* tx.from and log.address */
+    uint8_t from[20], deal[20];
+    memset(from, 0xaa, 20);
+    memset(deal, 0xbb, 20);
+    gl_log_context ctx = {from, NULL, deal};
+    fields = json_pack("{s:s}", "amount", "42");
+    assert_int_equal(gl_platform_apply_roles(&roles, gl_platform_event_map(p, "Deposited"), fields, &ctx, &err), GL_OK);
+    assert_string_equal(json_string_value(json_object_get(roles, "payer")), "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    assert_string_equal(json_string_value(json_object_get(roles, "provider")), "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    json_decref(roles);
+    json_decref(fields);
+    gl_platform_free(p);
+}
+
+static void test_builtins_all_load(void **state)
+{
+    (void)state;
+    size_t n;
+    const gl_platform_builtin *b = gl_platform_builtins(&n);
+    for (size_t i = 0; i < n; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(strlen(b[i].file) - 5), b[i].file);
+        gl_platform *p = NULL;
+        gl_err err;
+        if (gl_platform_resolve(&p, name, &err))
+            fail_msg("builtin %s: %s", b[i].file, err.msg);
+        assert_string_equal(p->name, name);
+        gl_platform_free(p);
+    }
+    gl_platform *p;
+    gl_err err;
+    assert_int_equal(gl_platform_resolve(&p, "no-such-market", &err), GL_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown platform \"no-such-market\""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_definition_loads),
+        cmocka_unit_test(test_validation_errors_name_the_field),
+        cmocka_unit_test(test_overlapping_abi_ranges_rejected),
+        cmocka_unit_test(test_roles_from_every_source),
+        cmocka_unit_test(test_builtins_all_load),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
