@@ -1,0 +1,1693 @@
+/* store.c - the indexer's embedded store on RocksDB (see store.h and
+ * docs/STORE.md).
+ *
+ * Sections: types, RocksDB boundary (error conversion, options), opening
+ * (directory probe, read-only inspection, creation), meta and bindings,
+ * batches, rollback, point reads, iterators, stats and verification.
+ *
+ * Every RocksDB errptr is turned into a gl_err in exactly one place
+ * (db_fail) and freed there.  Opening inspects an existing directory with a
+ * read-only handle, which writes no file in RocksDB 7.8, and only reopens it
+ * read-write once it is known to be a sound gpuledger store of this schema
+ * that the caller may use: a refused directory is never changed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <rocksdb/c.h>
+
+#include "gpuledger/store.h"
+
+/* ----------------------------------------------------------------- types */
+
+static const char *const family_names[GL_STORE_CF_COUNT] = {
+    "meta",      "blocks",       "txs",        "txhash",  "events",   "transfers",
+    "appearances", "appear_pos", "cursors",    "findings", "labels",
+};
+
+#define META_MAGIC_KEY "magic"
+#define META_MAGIC_VAL "gpuledger-store"
+#define META_SCHEMA_KEY "schema_version"
+#define META_CREATED_KEY "created_by"
+#define META_CHAIN_PREFIX "chain/"
+#define META_DEFHASH_PREFIX "defhash/"
+
+/* RocksDB's kPointInTimeRecovery: replay the WAL up to the first damaged
+ * record, which after kill -9 can only be a torn tail write. */
+#define WAL_POINT_IN_TIME 2
+
+typedef struct binding {
+    char name[GL_STORE_NAME_MAX];
+    uint64_t chain_id;
+} binding;
+
+typedef struct binding_list {
+    binding *v;
+    size_t n, cap;
+} binding_list;
+
+struct gl_store {
+    char *dir;
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_column_family_handle_t *cf[GL_STORE_CF_COUNT];
+    rocksdb_column_family_handle_t *cf_default;
+    rocksdb_readoptions_t *ro;
+    rocksdb_writeoptions_t *wo;
+    bool read_only;
+    pthread_mutex_t lock; /* commits, and the binding cache */
+    binding_list bindings;
+};
+
+typedef struct seq_slot {
+    uint64_t chain_id, block;
+    uint32_t next;
+} seq_slot;
+
+typedef struct rollback_mark {
+    uint64_t chain_id, from;
+} rollback_mark;
+
+struct gl_store_batch {
+    gl_store *s;
+    rocksdb_writebatch_t *wb;
+    size_t count;
+    bool has_puts;
+    binding_list binds; /* bindings this batch makes or relies on */
+    seq_slot *seqs;
+    size_t nseqs, capseqs;
+    rollback_mark *rbs;
+    size_t nrbs, caprbs;
+    gl_buf scratch;
+};
+
+typedef enum iter_kind {
+    IT_BLOCK, IT_TX, IT_EVENT, IT_TRANSFER, IT_FINDING, IT_APPEARANCE, IT_LABEL, IT_CURSOR,
+} iter_kind;
+
+#define BOUND_MAX 64
+
+struct gl_store_iter {
+    gl_store *s;
+    iter_kind kind;
+    gl_store_family cf;
+    rocksdb_readoptions_t *ro;
+    rocksdb_iterator_t *it;
+    uint8_t hi[BOUND_MAX]; /* the upper bound must outlive the iterator */
+};
+
+const char *gl_store_family_name(gl_store_family cf)
+{
+    if ((int)cf < 0 || (int)cf >= GL_STORE_CF_COUNT)
+        return NULL;
+    return family_names[cf];
+}
+
+static int family_index(const char *name)
+{
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++)
+        if (strcmp(family_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------ RocksDB boundary */
+
+/* Convert and free a RocksDB error.  Corruption is named as damage. */
+static gl_code db_fail(gl_err *err, const char *dir, char *errptr, const char *what)
+{
+    gl_code rc;
+    if (errptr && strncmp(errptr, "Corruption", 10) == 0)
+        rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: %s: %s", dir, what, errptr);
+    else
+        rc = gl_err_set(err, GL_EDB, "store '%s': %s: %s", dir, what,
+                        errptr ? errptr : "unknown error");
+    free(errptr);
+    return rc;
+}
+
+static rocksdb_options_t *make_options(bool create)
+{
+    rocksdb_options_t *o = rocksdb_options_create();
+    if (!o)
+        return NULL;
+    rocksdb_options_set_create_if_missing(o, create);
+    rocksdb_options_set_create_missing_column_families(o, create);
+    rocksdb_options_set_paranoid_checks(o, 1);
+    rocksdb_options_set_wal_recovery_mode(o, WAL_POINT_IN_TIME);
+    rocksdb_options_set_keep_log_file_num(o, 4);
+    rocksdb_options_set_max_log_file_size(o, (size_t)4 << 20);
+    return o;
+}
+
+static gl_code key_successor(uint8_t *k, size_t n)
+{
+    for (size_t i = n; i-- > 0;) {
+        if (k[i] != 0xff) {
+            k[i]++;
+            return GL_OK;
+        }
+        k[i] = 0;
+    }
+    return GL_ERANGE;
+}
+
+/* ------------------------------------------------------ opening: probes */
+
+/* DIR_HALF: only files RocksDB writes while it creates a database, before
+ * CURRENT exists (LOCK, IDENTITY, LOG, MANIFEST-n, OPTIONS-n, n.dbtmp): a
+ * creation killed half-way, which nothing else leaves behind. */
+typedef enum dir_state { DIR_MISSING, DIR_EMPTY, DIR_HALF, DIR_ROCKSDB } dir_state;
+
+/* Does `s` start with `prefix` and continue with digits up to `suffix`? */
+static bool numbered(const char *s, const char *prefix, const char *suffix)
+{
+    size_t pl = strlen(prefix), sl = strlen(suffix), n = strlen(s);
+    if (n <= pl + sl || strncmp(s, prefix, pl) != 0 || strcmp(s + n - sl, suffix) != 0)
+        return false;
+    for (size_t i = pl; i < n - sl; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static bool creation_file(const char *name)
+{
+    return !strcmp(name, "LOCK") || !strcmp(name, "IDENTITY") || !strcmp(name, "LOG") ||
+           numbered(name, "LOG.old.", "") || numbered(name, "MANIFEST-", "") ||
+           numbered(name, "OPTIONS-", "") || numbered(name, "", ".dbtmp");
+}
+
+static gl_code probe_dir(const char *dir, dir_state *out, gl_err *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT) {
+            *out = DIR_MISSING;
+            return GL_OK;
+        }
+        return gl_err_set(err, GL_EIO, "store '%s': %s", dir, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return gl_err_set(err, GL_EDB, "store '%s' is not a directory", dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return gl_err_set(err, GL_EIO, "store '%s': cannot list: %s", dir, strerror(errno));
+    bool current = false, half = true;
+    size_t n = 0;
+    char first[64] = "";
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (n++ == 0)
+            snprintf(first, sizeof first, "%.60s", e->d_name);
+        if (strcmp(e->d_name, "CURRENT") == 0)
+            current = true;
+        else if (!creation_file(e->d_name))
+            half = false;
+    }
+    closedir(d);
+    if (n == 0)
+        *out = DIR_EMPTY;
+    else if (current)
+        *out = DIR_ROCKSDB;
+    else if (half)
+        *out = DIR_HALF;
+    else
+        return gl_err_set(err, GL_EDB,
+                          "'%s' is not a gpuledger store: it holds files ('%s', ...) but no "
+                          "RocksDB database",
+                          dir, first);
+    return GL_OK;
+}
+
+static gl_code mkdir_p(const char *dir, gl_err *err)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path)
+        return gl_err_set(err, GL_EINVAL, "store directory name of %zu bytes", n);
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return gl_err_set(err, GL_EIO, "cannot create '%s': %s", path, strerror(errno));
+        path[i] = c;
+    }
+    return GL_OK;
+}
+
+/* --------------------------------------------------------------- bindings */
+
+static binding *binding_find(binding_list *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].name, name) == 0)
+            return &l->v[i];
+    return NULL;
+}
+
+static gl_code binding_add(binding_list *l, const char *name, uint64_t chain_id, gl_err *err)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        binding *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return gl_err_set(err, GL_ENOMEM, "out of memory for platform bindings");
+        l->v = v;
+        l->cap = cap;
+    }
+    snprintf(l->v[l->n].name, sizeof l->v[l->n].name, "%s", name);
+    l->v[l->n++].chain_id = chain_id;
+    return GL_OK;
+}
+
+static gl_code binding_conflict(gl_err *err, const char *dir, const char *name, uint64_t have,
+                                uint64_t want)
+{
+    return gl_err_set(err, GL_EDB, "store '%s' holds chain %llu for platform '%s', not %llu", dir,
+                      (unsigned long long)have, name, (unsigned long long)want);
+}
+
+/* Load every "chain/<name>" entry of meta into the cache. */
+static gl_code load_bindings(gl_store *s, gl_err *err)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[GL_STORE_CF_META]);
+    if (!it)
+        return gl_err_set(err, GL_ENOMEM, "out of memory for an iterator");
+    size_t plen = strlen(META_CHAIN_PREFIX);
+    gl_code rc = GL_OK;
+    for (rocksdb_iter_seek(it, META_CHAIN_PREFIX, plen); rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        const char *v = rocksdb_iter_value(it, &vl);
+        if (kl < plen || memcmp(k, META_CHAIN_PREFIX, plen) != 0)
+            break;
+        char name[GL_STORE_NAME_MAX];
+        if (kl - plen >= sizeof name || vl != 8) {
+            rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad chain binding in meta",
+                            s->dir);
+            break;
+        }
+        memcpy(name, k + plen, kl - plen);
+        name[kl - plen] = '\0';
+        if (!gl_store_name_ok(name)) {
+            rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad platform name in meta",
+                            s->dir);
+            break;
+        }
+        if ((rc = binding_add(&s->bindings, name, gl_store_be64_get((const uint8_t *)v), err)))
+            break;
+    }
+    char *e = NULL;
+    rocksdb_iter_get_error(it, &e);
+    rocksdb_iter_destroy(it);
+    if (e)
+        return db_fail(err, s->dir, e, "reading meta");
+    return rc;
+}
+
+/* ------------------------------------------------------ opening: handles */
+
+static void store_free(gl_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++)
+        if (s->cf[i])
+            rocksdb_column_family_handle_destroy(s->cf[i]);
+    if (s->cf_default)
+        rocksdb_column_family_handle_destroy(s->cf_default);
+    if (s->db)
+        rocksdb_close(s->db);
+    if (s->opts)
+        rocksdb_options_destroy(s->opts);
+    if (s->ro)
+        rocksdb_readoptions_destroy(s->ro);
+    if (s->wo)
+        rocksdb_writeoptions_destroy(s->wo);
+    pthread_mutex_destroy(&s->lock);
+    free(s->bindings.v);
+    free(s->dir);
+    free(s);
+}
+
+/* Close the database and its handles, keep the rest of `s`. */
+static void store_detach(gl_store *s)
+{
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++)
+        if (s->cf[i]) {
+            rocksdb_column_family_handle_destroy(s->cf[i]);
+            s->cf[i] = NULL;
+        }
+    if (s->cf_default) {
+        rocksdb_column_family_handle_destroy(s->cf_default);
+        s->cf_default = NULL;
+    }
+    if (s->db) {
+        rocksdb_close(s->db);
+        s->db = NULL;
+    }
+    if (s->opts) {
+        rocksdb_options_destroy(s->opts);
+        s->opts = NULL;
+    }
+}
+
+/* Open `names` (n of them) read-only or read-write and map the handles.
+ * Families not named stay NULL. */
+static gl_code attach(gl_store *s, const char *const *names, size_t n, bool read_only,
+                      bool create, gl_err *err)
+{
+    s->opts = make_options(create);
+    rocksdb_column_family_handle_t **h = calloc(n, sizeof *h);
+    const rocksdb_options_t **co = calloc(n, sizeof *co);
+    if (!s->opts || !h || !co) {
+        free(h);
+        free(co);
+        return gl_err_set(err, GL_ENOMEM, "out of memory opening store '%s'", s->dir);
+    }
+    for (size_t i = 0; i < n; i++)
+        co[i] = s->opts;
+    char *e = NULL;
+    if (read_only)
+        s->db = rocksdb_open_for_read_only_column_families(s->opts, s->dir, (int)n, names, co, h,
+                                                           0, &e);
+    else
+        s->db = rocksdb_open_column_families(s->opts, s->dir, (int)n, names, co, h, &e);
+    free(co);
+    if (e) {
+        free(h);
+        s->db = NULL;
+        if (!read_only && (strstr(e, "/LOCK:") || strstr(e, "lock hold by current process"))) {
+            gl_code rc = gl_err_set(err, GL_EDB, "store '%s' is in use by another process: %s",
+                                    s->dir, e);
+            free(e);
+            return rc;
+        }
+        return db_fail(err, s->dir, e, read_only ? "opening read-only" : "opening");
+    }
+    for (size_t i = 0; i < n; i++) {
+        int fi = family_index(names[i]);
+        if (fi >= 0)
+            s->cf[fi] = h[i];
+        else if (strcmp(names[i], "default") == 0)
+            s->cf_default = h[i];
+        else
+            rocksdb_column_family_handle_destroy(h[i]); /* unknown: refused later */
+    }
+    free(h);
+    return GL_OK;
+}
+
+static gl_code meta_get(gl_store *s, const char *key, char **val, size_t *vlen, gl_err *err)
+{
+    char *e = NULL;
+    *val = rocksdb_get_cf(s->db, s->ro, s->cf[GL_STORE_CF_META], key, strlen(key), vlen, &e);
+    if (e)
+        return db_fail(err, s->dir, e, "reading meta");
+    return GL_OK;
+}
+
+/* Is every family that is open empty? */
+static gl_code all_empty(gl_store *s, bool *empty, gl_err *err)
+{
+    *empty = true;
+    for (int i = 0; i < GL_STORE_CF_COUNT + 1 && *empty; i++) {
+        rocksdb_column_family_handle_t *h = i < GL_STORE_CF_COUNT ? s->cf[i] : s->cf_default;
+        if (!h)
+            continue;
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, h);
+        rocksdb_iter_seek_to_first(it);
+        if (rocksdb_iter_valid(it))
+            *empty = false;
+        char *e = NULL;
+        rocksdb_iter_get_error(it, &e);
+        rocksdb_iter_destroy(it);
+        if (e)
+            return db_fail(err, s->dir, e, "reading");
+    }
+    return GL_OK;
+}
+
+/* Write the meta records of a new store, durably, in one batch. */
+static gl_code write_meta(gl_store *s, const char *created_by, gl_err *err)
+{
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    uint8_t ver[4];
+    gl_store_be32_put(ver, GL_STORE_SCHEMA_VERSION);
+    rocksdb_column_family_handle_t *m = s->cf[GL_STORE_CF_META];
+    rocksdb_writebatch_put_cf(wb, m, META_MAGIC_KEY, strlen(META_MAGIC_KEY), META_MAGIC_VAL,
+                              strlen(META_MAGIC_VAL));
+    rocksdb_writebatch_put_cf(wb, m, META_SCHEMA_KEY, strlen(META_SCHEMA_KEY), (const char *)ver,
+                              4);
+    rocksdb_writebatch_put_cf(wb, m, META_CREATED_KEY, strlen(META_CREATED_KEY), created_by,
+                              strlen(created_by));
+    char *e = NULL;
+    rocksdb_write(s->db, s->wo, wb, &e);
+    rocksdb_writebatch_destroy(wb);
+    if (e)
+        return db_fail(err, s->dir, e, "writing meta");
+    return GL_OK;
+}
+
+/* The names to open read-write: "default" and ours. */
+static void all_names(const char *names[GL_STORE_CF_COUNT + 1])
+{
+    names[0] = "default";
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++)
+        names[i + 1] = family_names[i];
+}
+
+static gl_code create_store(gl_store *s, const char *created_by, gl_err *err)
+{
+    const char *names[GL_STORE_CF_COUNT + 1];
+    all_names(names);
+    gl_code rc = attach(s, names, GL_STORE_CF_COUNT + 1, false, true, err);
+    return rc ? rc : write_meta(s, created_by, err);
+}
+
+typedef enum verdict { V_OPEN, V_FINISH_CREATION } verdict;
+
+/* With a read-only handle on every listed family: decide whether the store
+ * may be opened, must have its creation finished, or is refused. */
+static gl_code inspect(gl_store *s, char **listed, size_t nlisted, const gl_store_open_opts *o,
+                       verdict *v, gl_err *err)
+{
+    const char *unknown = NULL;
+    for (size_t i = 0; i < nlisted; i++)
+        if (family_index(listed[i]) < 0 && strcmp(listed[i], "default") != 0)
+            unknown = listed[i];
+    char *val = NULL;
+    size_t vl = 0;
+    if (s->cf[GL_STORE_CF_META] && meta_get(s, META_MAGIC_KEY, &val, &vl, err))
+        return GL_EDB;
+    if (!val) {
+        /* No magic: an interrupted creation if every family is ours (or
+         * RocksDB's "default") and empty; otherwise something else. */
+        bool empty;
+        if (unknown)
+            goto foreign;
+        if (all_empty(s, &empty, err))
+            return GL_EDB;
+        if (!empty)
+            goto foreign;
+        if (!o->create || o->read_only)
+            return gl_err_set(err, GL_EDB,
+                              "the creation of store '%s' was interrupted: open it with create "
+                              "to finish it",
+                              s->dir);
+        *v = V_FINISH_CREATION;
+        return GL_OK;
+    }
+    bool magic_ok = vl == strlen(META_MAGIC_VAL) && memcmp(val, META_MAGIC_VAL, vl) == 0;
+    free(val);
+    if (!magic_ok)
+        goto foreign;
+    if (meta_get(s, META_SCHEMA_KEY, &val, &vl, err))
+        return GL_EDB;
+    if (!val || vl != 4) {
+        free(val);
+        return gl_err_set(err, GL_EDB, "store '%s' is damaged: its schema version is missing",
+                          s->dir);
+    }
+    uint32_t ver = gl_store_be32_get((const uint8_t *)val);
+    free(val);
+    if (ver > GL_STORE_SCHEMA_VERSION)
+        return gl_err_set(err, GL_EDB,
+                          "store '%s' has schema version %u, newer than this gpuledger "
+                          "understands (%u): use a newer gpuledger",
+                          s->dir, ver, GL_STORE_SCHEMA_VERSION);
+    if (ver < GL_STORE_SCHEMA_VERSION)
+        return gl_err_set(err, GL_EDB,
+                          "store '%s' has schema version %u, older than %u, and no migration "
+                          "exists",
+                          s->dir, ver, GL_STORE_SCHEMA_VERSION);
+    if (unknown)
+        return gl_err_set(err, GL_EDB, "store '%s' is damaged: unknown column family '%s'",
+                          s->dir, unknown);
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++)
+        if (!s->cf[i])
+            return gl_err_set(err, GL_EDB,
+                              "store '%s' is damaged: column family '%s' is missing", s->dir,
+                              family_names[i]);
+    if (load_bindings(s, err))
+        return GL_EDB;
+    for (size_t i = 0; i < o->n_bindings; i++) {
+        binding *b = binding_find(&s->bindings, o->bindings[i].platform);
+        if (b && b->chain_id != o->bindings[i].chain_id)
+            return binding_conflict(err, s->dir, b->name, b->chain_id, o->bindings[i].chain_id);
+    }
+    *v = V_OPEN;
+    return GL_OK;
+foreign:
+    return gl_err_set(err, GL_EDB,
+                      "'%s' is a RocksDB database but not a gpuledger store (no gpuledger meta)",
+                      s->dir);
+}
+
+/* Open an existing RocksDB directory: inspect read-only, then reopen. */
+static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *err)
+{
+    rocksdb_options_t *lo = make_options(false);
+    if (!lo)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    char *e = NULL;
+    size_t n = 0;
+    char **listed = rocksdb_list_column_families(lo, s->dir, &n, &e);
+    rocksdb_options_destroy(lo);
+    if (e) {
+        /* RocksDB 7.8 returns a malloc(0) array even on failure. */
+        if (listed)
+            rocksdb_list_column_families_destroy(listed, n);
+        return db_fail(err, s->dir, e, "listing column families");
+    }
+    gl_code rc = attach(s, (const char *const *)listed, n, true, false, err);
+    verdict v = V_OPEN;
+    if (!rc)
+        rc = inspect(s, listed, n, o, &v, err);
+    rocksdb_list_column_families_destroy(listed, n);
+    if (rc)
+        return rc;
+    if (o->read_only)
+        return GL_OK;
+    store_detach(s);
+    if (v == V_FINISH_CREATION)
+        return create_store(s, o->created_by ? o->created_by : "gpuledger", err);
+    const char *names[GL_STORE_CF_COUNT + 1];
+    all_names(names);
+    return attach(s, names, GL_STORE_CF_COUNT + 1, false, false, err);
+}
+
+gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err *err)
+{
+    const gl_store_open_opts none = {0};
+    const gl_store_open_opts *o = opts ? opts : &none;
+    if (!dir || !dir[0]) {
+        gl_err_set(err, GL_EINVAL, "no store directory given");
+        return NULL;
+    }
+    for (size_t i = 0; i < o->n_bindings; i++)
+        if (!gl_store_name_ok(o->bindings[i].platform) || o->bindings[i].chain_id == 0) {
+            gl_err_set(err, GL_EINVAL, "binding %zu: bad platform name or chain id 0", i);
+            return NULL;
+        }
+    if (o->created_by && strlen(o->created_by) >= GL_STORE_TEXT_MAX) {
+        gl_err_set(err, GL_EINVAL, "created-by text is too long");
+        return NULL;
+    }
+    gl_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(dir)) || !(s->ro = rocksdb_readoptions_create()) ||
+        !(s->wo = rocksdb_writeoptions_create())) {
+        if (s) {
+            if (s->ro)
+                rocksdb_readoptions_destroy(s->ro);
+            free(s->dir);
+            free(s);
+        }
+        gl_err_set(err, GL_ENOMEM, "out of memory opening store");
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    rocksdb_writeoptions_set_sync(s->wo, 1);
+    s->read_only = o->read_only;
+
+    dir_state st = DIR_MISSING;
+    gl_code rc = probe_dir(dir, &st, err);
+    if (!rc && st != DIR_ROCKSDB) {
+        if (!o->create || o->read_only)
+            rc = gl_err_set(err, GL_EDB,
+                            st == DIR_MISSING ? "store '%s' does not exist"
+                            : st == DIR_EMPTY ? "store '%s' is an empty directory, not a store"
+                                              : "the creation of store '%s' was interrupted: "
+                                                "open it with create to finish it",
+                            dir);
+        else if (st == DIR_MISSING)
+            rc = mkdir_p(dir, err);
+        if (!rc)
+            rc = create_store(s, o->created_by ? o->created_by : "gpuledger", err);
+    } else if (!rc) {
+        rc = open_existing(s, o, err);
+    }
+    if (rc) {
+        store_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void gl_store_close(gl_store *s)
+{
+    store_free(s);
+}
+
+const char *gl_store_dir(const gl_store *s)
+{
+    return s->dir;
+}
+
+gl_code gl_store_get_binding(gl_store *s, const char *platform, uint64_t *chain_id, bool *found,
+                             gl_err *err)
+{
+    *found = false;
+    *chain_id = 0;
+    if (!gl_store_name_ok(platform))
+        return gl_err_set(err, GL_EINVAL, "bad platform name '%.80s'",
+                          platform ? platform : "(null)");
+    pthread_mutex_lock(&s->lock);
+    binding *b = binding_find(&s->bindings, platform);
+    if (b) {
+        *found = true;
+        *chain_id = b->chain_id;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return GL_OK;
+}
+
+gl_code gl_store_get_platform_hash(gl_store *s, const char *platform,
+                                   uint8_t hash[GL_STORE_HASH_LEN], bool *found, gl_err *err)
+{
+    *found = false;
+    if (!gl_store_name_ok(platform))
+        return gl_err_set(err, GL_EINVAL, "bad platform name '%.80s'",
+                          platform ? platform : "(null)");
+    char key[sizeof META_DEFHASH_PREFIX + GL_STORE_NAME_MAX];
+    snprintf(key, sizeof key, "%s%s", META_DEFHASH_PREFIX, platform);
+    char *val;
+    size_t vl;
+    if (meta_get(s, key, &val, &vl, err))
+        return GL_EDB;
+    if (!val)
+        return GL_OK;
+    gl_code rc = GL_OK;
+    if (vl != GL_STORE_HASH_LEN)
+        rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: bad definition hash of '%s'",
+                        s->dir, platform);
+    else {
+        memcpy(hash, val, GL_STORE_HASH_LEN);
+        *found = true;
+    }
+    free(val);
+    return rc;
+}
+
+gl_code gl_store_get_created_by(gl_store *s, char *out, size_t cap, gl_err *err)
+{
+    char *val;
+    size_t vl;
+    if (cap == 0)
+        return gl_err_set(err, GL_EINVAL, "no room for the created-by text");
+    out[0] = '\0';
+    if (meta_get(s, META_CREATED_KEY, &val, &vl, err))
+        return GL_EDB;
+    if (!val)
+        return GL_OK;
+    gl_code rc = GL_OK;
+    if (vl >= cap)
+        rc = gl_err_set(err, GL_ERANGE, "created-by text of %zu bytes does not fit", vl);
+    else {
+        memcpy(out, val, vl);
+        out[vl] = '\0';
+    }
+    free(val);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- batches */
+
+gl_store_batch *gl_store_batch_new(gl_store *s, gl_err *err)
+{
+    if (s->read_only) {
+        gl_err_set(err, GL_EINVAL, "store '%s' is open read-only", s->dir);
+        return NULL;
+    }
+    gl_store_batch *b = calloc(1, sizeof *b);
+    if (!b || !(b->wb = rocksdb_writebatch_create())) {
+        free(b);
+        gl_err_set(err, GL_ENOMEM, "out of memory for a batch");
+        return NULL;
+    }
+    b->s = s;
+    gl_buf_init(&b->scratch);
+    return b;
+}
+
+void gl_store_batch_free(gl_store_batch *b)
+{
+    if (!b)
+        return;
+    rocksdb_writebatch_destroy(b->wb);
+    free(b->binds.v);
+    free(b->seqs);
+    free(b->rbs);
+    gl_buf_release(&b->scratch);
+    free(b);
+}
+
+size_t gl_store_batch_count(const gl_store_batch *b)
+{
+    return b->count;
+}
+
+static void wb_put(gl_store_batch *b, gl_store_family cf, const void *k, size_t kl, const void *v,
+                   size_t vl)
+{
+    rocksdb_writebatch_put_cf(b->wb, b->s->cf[cf], (const char *)k, kl, (const char *)v, vl);
+}
+
+static void wb_del(gl_store_batch *b, gl_store_family cf, const void *k, size_t kl)
+{
+    rocksdb_writebatch_delete_cf(b->wb, b->s->cf[cf], (const char *)k, kl);
+}
+
+static void put_done(gl_store_batch *b)
+{
+    b->count++;
+    b->has_puts = true;
+}
+
+/* Check `name` -> chain against the store and the batch; on first use add
+ * the binding to the batch (meta put).  Nothing changes on failure. */
+static gl_code batch_bind(gl_store_batch *b, const char *name, uint64_t chain_id, gl_err *err)
+{
+    binding *mine = binding_find(&b->binds, name);
+    if (mine) {
+        if (mine->chain_id != chain_id)
+            return binding_conflict(err, b->s->dir, name, mine->chain_id, chain_id);
+        return GL_OK;
+    }
+    pthread_mutex_lock(&b->s->lock);
+    binding *theirs = binding_find(&b->s->bindings, name);
+    uint64_t have = theirs ? theirs->chain_id : 0;
+    pthread_mutex_unlock(&b->s->lock);
+    if (have && have != chain_id)
+        return binding_conflict(err, b->s->dir, name, have, chain_id);
+    if (binding_add(&b->binds, name, chain_id, err))
+        return GL_ENOMEM;
+    if (!have) {
+        char key[sizeof META_CHAIN_PREFIX + GL_STORE_NAME_MAX];
+        uint8_t v[8];
+        snprintf(key, sizeof key, "%s%s", META_CHAIN_PREFIX, name);
+        gl_store_be64_put(v, chain_id);
+        wb_put(b, GL_STORE_CF_META, key, strlen(key), v, 8);
+    }
+    return GL_OK;
+}
+
+gl_code gl_store_batch_put_block(gl_store_batch *b, const gl_store_block *blk, gl_err *err)
+{
+    uint8_t k[GL_STORE_BLOCK_KEY_LEN], v[GL_STORE_BLOCK_VAL_LEN];
+    if (gl_store_block_encode(blk, v, err))
+        return GL_EINVAL;
+    gl_store_key_block(k, blk->chain_id, blk->number);
+    wb_put(b, GL_STORE_CF_BLOCKS, k, sizeof k, v, sizeof v);
+    put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_put_tx(gl_store_batch *b, const gl_store_tx *tx, gl_err *err)
+{
+    uint8_t k[GL_STORE_TX_KEY_LEN], v[GL_STORE_TX_VAL_LEN];
+    uint8_t hk[GL_STORE_TXHASH_KEY_LEN], hv[GL_STORE_TXHASH_VAL_LEN];
+    if (gl_store_tx_encode(tx, v, err))
+        return GL_EINVAL;
+    gl_store_key_tx(k, tx->chain_id, tx->block, tx->index);
+    gl_store_be64_put(hk, tx->chain_id);
+    memcpy(hk + 8, tx->hash, 32);
+    memcpy(hv, k + 8, 12);
+    wb_put(b, GL_STORE_CF_TXS, k, sizeof k, v, sizeof v);
+    wb_put(b, GL_STORE_CF_TXHASH, hk, sizeof hk, hv, sizeof hv);
+    put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_put_event(gl_store_batch *b, const gl_store_event *ev, gl_err *err)
+{
+    gl_buf_reset(&b->scratch);
+    gl_code rc = gl_store_event_encode(ev, &b->scratch, err);
+    if (rc || (rc = batch_bind(b, ev->platform, ev->chain_id, err)))
+        return rc;
+    uint8_t k[GL_STORE_EVENT_KEY_LEN];
+    gl_store_key_event(k, ev->chain_id, ev->block, ev->log_index);
+    wb_put(b, GL_STORE_CF_EVENTS, k, sizeof k, b->scratch.data, b->scratch.len);
+    put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_put_transfer(gl_store_batch *b, const gl_store_transfer *t, gl_err *err)
+{
+    uint8_t k[GL_STORE_POS_LEN], v[GL_STORE_TRANSFER_VAL_LEN];
+    if (gl_store_transfer_encode(t, v, err))
+        return GL_EINVAL;
+    gl_store_key_pos(k, &t->pos);
+    wb_put(b, GL_STORE_CF_TRANSFERS, k, sizeof k, v, sizeof v);
+    put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_put_appearance(gl_store_batch *b, const gl_store_appearance *a,
+                                      gl_err *err)
+{
+    uint8_t k1[GL_STORE_APPEARANCE_KEY_LEN], k2[GL_STORE_APPEARANCE_KEY_LEN];
+    if (gl_store_key_appearance(k1, a, true, err) || gl_store_key_appearance(k2, a, false, err))
+        return GL_EINVAL;
+    wb_put(b, GL_STORE_CF_APPEARANCES, k1, sizeof k1, "", 0);
+    wb_put(b, GL_STORE_CF_APPEAR_POS, k2, sizeof k2, "", 0);
+    put_done(b);
+    return GL_OK;
+}
+
+/* The last stored seq at chain/block: *have false when there is none. */
+static gl_code last_finding_seq(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t *seq,
+                                bool *have, gl_err *err)
+{
+    uint8_t k[GL_STORE_FINDING_KEY_LEN];
+    gl_store_key_event(k, chain_id, block, UINT32_MAX);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[GL_STORE_CF_FINDINGS]);
+    rocksdb_iter_seek_for_prev(it, (const char *)k, sizeof k);
+    *have = false;
+    if (rocksdb_iter_valid(it)) {
+        size_t kl;
+        const uint8_t *ik = (const uint8_t *)rocksdb_iter_key(it, &kl);
+        if (kl == sizeof k && memcmp(ik, k, 16) == 0) {
+            *have = true;
+            *seq = gl_store_be32_get(ik + 16);
+        }
+    }
+    char *e = NULL;
+    rocksdb_iter_get_error(it, &e);
+    rocksdb_iter_destroy(it);
+    if (e)
+        return db_fail(err, s->dir, e, "reading findings");
+    return GL_OK;
+}
+
+gl_code gl_store_batch_put_finding(gl_store_batch *b, uint64_t chain_id, uint64_t block,
+                                   const json_t *finding, uint32_t *seq, gl_err *err)
+{
+    if (chain_id == 0)
+        return gl_err_set(err, GL_EINVAL, "chain id 0 is not a chain");
+    if (!json_is_object(finding))
+        return gl_err_set(err, GL_EINVAL, "a finding must be a JSON object");
+    seq_slot *slot = NULL;
+    for (size_t i = 0; i < b->nseqs; i++)
+        if (b->seqs[i].chain_id == chain_id && b->seqs[i].block == block)
+            slot = &b->seqs[i];
+    if (!slot) {
+        uint32_t next = 0, last = 0;
+        bool rolled = false, have = false;
+        for (size_t i = 0; i < b->nrbs; i++)
+            if (b->rbs[i].chain_id == chain_id && block >= b->rbs[i].from)
+                rolled = true;
+        if (!rolled && last_finding_seq(b->s, chain_id, block, &last, &have, err))
+            return GL_EDB;
+        if (have && last == UINT32_MAX)
+            return gl_err_set(err, GL_ERANGE, "block %llu has no free finding number",
+                              (unsigned long long)block);
+        next = have ? last + 1 : 0;
+        if (b->nseqs == b->capseqs) {
+            size_t cap = b->capseqs ? b->capseqs * 2 : 8;
+            seq_slot *v = realloc(b->seqs, cap * sizeof *v);
+            if (!v)
+                return gl_err_set(err, GL_ENOMEM, "out of memory for a finding");
+            b->seqs = v;
+            b->capseqs = cap;
+        }
+        slot = &b->seqs[b->nseqs++];
+        *slot = (seq_slot){chain_id, block, next};
+    }
+    if (slot->next == UINT32_MAX)
+        return gl_err_set(err, GL_ERANGE, "block %llu has no free finding number",
+                          (unsigned long long)block);
+    char *text = json_dumps(finding, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    if (!text)
+        return gl_err_set(err, GL_ENOMEM, "out of memory for a finding");
+    uint8_t k[GL_STORE_FINDING_KEY_LEN];
+    gl_store_key_event(k, chain_id, block, slot->next);
+    wb_put(b, GL_STORE_CF_FINDINGS, k, sizeof k, text, strlen(text));
+    free(text);
+    if (seq)
+        *seq = slot->next;
+    slot->next++;
+    put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_put_label(gl_store_batch *b, const gl_store_label *l, gl_err *err)
+{
+    gl_buf_reset(&b->scratch);
+    gl_code rc = gl_store_label_encode(l, &b->scratch, err);
+    if (rc)
+        return rc;
+    uint8_t k[20 + GL_STORE_TEXT_MAX];
+    size_t sl = strlen(l->source);
+    memcpy(k, l->addr, 20);
+    memcpy(k + 20, l->source, sl);
+    wb_put(b, GL_STORE_CF_LABELS, k, 20 + sl, b->scratch.data, b->scratch.len);
+    put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_set_cursor(gl_store_batch *b, uint64_t chain_id, const char *name,
+                                  uint64_t block, const uint8_t hash[GL_STORE_HASH_LEN],
+                                  gl_err *err)
+{
+    gl_buf_reset(&b->scratch);
+    gl_code rc = gl_store_key_cursor(&b->scratch, chain_id, name, err);
+    if (rc || (rc = batch_bind(b, name, chain_id, err)))
+        return rc;
+    uint8_t v[GL_STORE_CURSOR_VAL_LEN];
+    gl_store_be64_put(v, block);
+    memcpy(v + 8, hash, 32);
+    wb_put(b, GL_STORE_CF_CURSORS, b->scratch.data, b->scratch.len, v, sizeof v);
+    put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_set_platform_hash(gl_store_batch *b, const char *platform,
+                                         uint64_t chain_id,
+                                         const uint8_t hash[GL_STORE_HASH_LEN], gl_err *err)
+{
+    if (chain_id == 0)
+        return gl_err_set(err, GL_EINVAL, "chain id 0 is not a chain");
+    if (!gl_store_name_ok(platform))
+        return gl_err_set(err, GL_EINVAL, "bad platform name '%.80s'",
+                          platform ? platform : "(null)");
+    gl_code rc = batch_bind(b, platform, chain_id, err);
+    if (rc)
+        return rc;
+    char key[sizeof META_DEFHASH_PREFIX + GL_STORE_NAME_MAX];
+    snprintf(key, sizeof key, "%s%s", META_DEFHASH_PREFIX, platform);
+    wb_put(b, GL_STORE_CF_META, key, strlen(key), hash, GL_STORE_HASH_LEN);
+    put_done(b);
+    return GL_OK;
+}
+
+/* Under s->lock: check the batch's bindings, write, update the cache. */
+static gl_code commit_locked(gl_store_batch *b, gl_err *err)
+{
+    gl_store *s = b->s;
+    for (size_t i = 0; i < b->binds.n; i++) {
+        binding *have = binding_find(&s->bindings, b->binds.v[i].name);
+        if (have && have->chain_id != b->binds.v[i].chain_id)
+            return binding_conflict(err, s->dir, have->name, have->chain_id,
+                                    b->binds.v[i].chain_id);
+    }
+    /* Reserve the cache first, so nothing can fail after the write. */
+    size_t need = s->bindings.n + b->binds.n;
+    if (need > s->bindings.cap) {
+        binding *v = realloc(s->bindings.v, need * sizeof *v);
+        if (!v)
+            return gl_err_set(err, GL_ENOMEM, "out of memory for platform bindings");
+        s->bindings.v = v;
+        s->bindings.cap = need;
+    }
+    char *e = NULL;
+    rocksdb_write(s->db, s->wo, b->wb, &e);
+    if (e)
+        return db_fail(err, s->dir, e, "committing a batch");
+    for (size_t i = 0; i < b->binds.n; i++)
+        if (!binding_find(&s->bindings, b->binds.v[i].name))
+            s->bindings.v[s->bindings.n++] = b->binds.v[i];
+    rocksdb_writebatch_clear(b->wb);
+    b->count = 0;
+    b->has_puts = false;
+    b->binds.n = 0;
+    b->nseqs = 0;
+    b->nrbs = 0;
+    return GL_OK;
+}
+
+gl_code gl_store_batch_commit(gl_store_batch *b, gl_err *err)
+{
+    pthread_mutex_lock(&b->s->lock);
+    gl_code rc = commit_locked(b, err);
+    pthread_mutex_unlock(&b->s->lock);
+    return rc;
+}
+
+/* --------------------------------------------------------------- rollback */
+
+/* Delete the txhash entries of the txs at chain/>=from, when they point
+ * there. */
+static gl_code rollback_txhash(gl_store_batch *b, uint64_t chain_id, uint64_t from, gl_err *err)
+{
+    gl_store *s = b->s;
+    uint8_t lo[16], hi[8];
+    gl_store_key_block(lo, chain_id, from);
+    gl_store_be64_put(hi, chain_id);
+    key_successor(hi, 8);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[GL_STORE_CF_TXS]);
+    gl_code rc = GL_OK;
+    for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); !rc && rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t kl, vl, hl = 0;
+        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+        const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+        if (kl != GL_STORE_TX_KEY_LEN || vl != GL_STORE_TX_VAL_LEN) {
+            rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a tx record of bad size", s->dir);
+            break;
+        }
+        uint8_t hk[GL_STORE_TXHASH_KEY_LEN];
+        memcpy(hk, k, 8);
+        memcpy(hk + 8, v, 32);
+        char *e = NULL;
+        char *hv = rocksdb_get_cf(s->db, s->ro, s->cf[GL_STORE_CF_TXHASH], (const char *)hk,
+                                  sizeof hk, &hl, &e);
+        if (e) {
+            rc = db_fail(err, s->dir, e, "reading txhash");
+            break;
+        }
+        if (hv && hl == GL_STORE_TXHASH_VAL_LEN && gl_store_be64_get((uint8_t *)hv) >= from)
+            wb_del(b, GL_STORE_CF_TXHASH, hk, sizeof hk);
+        free(hv);
+    }
+    char *e = NULL;
+    rocksdb_iter_get_error(it, &e);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    if (e && !rc)
+        return db_fail(err, s->dir, e, "reading txs");
+    free(e);
+    return rc;
+}
+
+/* Delete the address-first twin of every appear_pos entry at chain/>=from. */
+static gl_code rollback_appearances(gl_store_batch *b, uint64_t chain_id, uint64_t from,
+                                    gl_err *err)
+{
+    gl_store *s = b->s;
+    uint8_t lo[16], hi[8];
+    gl_store_key_block(lo, chain_id, from);
+    gl_store_be64_put(hi, chain_id);
+    key_successor(hi, 8);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[GL_STORE_CF_APPEAR_POS]);
+    gl_code rc = GL_OK;
+    for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t kl;
+        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+        gl_store_appearance a;
+        if (kl != GL_STORE_APPEARANCE_KEY_LEN || gl_store_appearance_decode(&a, k, false, NULL)) {
+            rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad appear_pos key", s->dir);
+            break;
+        }
+        uint8_t k1[GL_STORE_APPEARANCE_KEY_LEN];
+        gl_store_key_appearance(k1, &a, true, NULL); /* decoded: cannot fail */
+        wb_del(b, GL_STORE_CF_APPEARANCES, k1, sizeof k1);
+    }
+    char *e = NULL;
+    rocksdb_iter_get_error(it, &e);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    if (e && !rc)
+        return db_fail(err, s->dir, e, "reading appear_pos");
+    free(e);
+    return rc;
+}
+
+/* Move the chain's cursors at or past `from` back to from - 1. */
+static gl_code rollback_cursors(gl_store_batch *b, uint64_t chain_id, uint64_t from, gl_err *err)
+{
+    gl_store *s = b->s;
+    uint8_t back[GL_STORE_CURSOR_VAL_LEN] = {0};
+    if (from > 0) {
+        gl_store_block blk;
+        bool found;
+        if (gl_store_get_block(s, chain_id, from - 1, &blk, &found, err))
+            return GL_EDB;
+        gl_store_be64_put(back, from - 1);
+        if (found)
+            memcpy(back + 8, blk.hash, 32);
+    }
+    uint8_t lo[8], hi[8];
+    gl_store_be64_put(lo, chain_id);
+    memcpy(hi, lo, 8);
+    key_successor(hi, 8);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[GL_STORE_CF_CURSORS]);
+    gl_code rc = GL_OK;
+    for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+        const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+        gl_store_cursor c;
+        if (gl_store_cursor_decode(&c, k, kl, v, vl, NULL)) {
+            rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad cursor", s->dir);
+            break;
+        }
+        if (c.block < from)
+            continue;
+        if (from == 0)
+            wb_del(b, GL_STORE_CF_CURSORS, k, kl);
+        else
+            wb_put(b, GL_STORE_CF_CURSORS, k, kl, back, sizeof back);
+    }
+    char *e = NULL;
+    rocksdb_iter_get_error(it, &e);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    if (e && !rc)
+        return db_fail(err, s->dir, e, "reading cursors");
+    free(e);
+    return rc;
+}
+
+gl_code gl_store_batch_rollback(gl_store_batch *b, uint64_t chain_id, uint64_t from_block,
+                                gl_err *err)
+{
+    if (chain_id == 0 || chain_id == UINT64_MAX)
+        return gl_err_set(err, GL_EINVAL, "chain id %llu is not a chain",
+                          (unsigned long long)chain_id);
+    if (b->has_puts)
+        return gl_err_set(err, GL_EINVAL, "a rollback must come before the batch's puts");
+    for (size_t i = 0; i < b->nrbs; i++)
+        if (b->rbs[i].chain_id == chain_id && b->rbs[i].from <= from_block)
+            return GL_OK; /* already covered */
+    if (b->nrbs == b->caprbs) {
+        size_t cap = b->caprbs ? b->caprbs * 2 : 4;
+        rollback_mark *v = realloc(b->rbs, cap * sizeof *v);
+        if (!v)
+            return gl_err_set(err, GL_ENOMEM, "out of memory for a rollback");
+        b->rbs = v;
+        b->caprbs = cap;
+    }
+    /* Reads first; on failure the batch must stay as it was, so record
+     * where it ended and cut back to it. */
+    rocksdb_writebatch_set_save_point(b->wb);
+    gl_code rc = rollback_txhash(b, chain_id, from_block, err);
+    rc = rc ? rc : rollback_appearances(b, chain_id, from_block, err);
+    rc = rc ? rc : rollback_cursors(b, chain_id, from_block, err);
+    if (rc) {
+        char *e = NULL;
+        rocksdb_writebatch_rollback_to_save_point(b->wb, &e);
+        free(e);
+        return rc;
+    }
+    char *e = NULL;
+    rocksdb_writebatch_pop_save_point(b->wb, &e);
+    free(e);
+    uint8_t lo[16], hi[8];
+    gl_store_key_block(lo, chain_id, from_block);
+    gl_store_be64_put(hi, chain_id);
+    key_successor(hi, 8);
+    static const gl_store_family ranged[] = {
+        GL_STORE_CF_BLOCKS,   GL_STORE_CF_TXS,      GL_STORE_CF_EVENTS,
+        GL_STORE_CF_TRANSFERS, GL_STORE_CF_FINDINGS, GL_STORE_CF_APPEAR_POS,
+    };
+    for (size_t i = 0; i < sizeof ranged / sizeof ranged[0]; i++)
+        rocksdb_writebatch_delete_range_cf(b->wb, b->s->cf[ranged[i]], (const char *)lo,
+                                           sizeof lo, (const char *)hi, sizeof hi);
+    b->rbs[b->nrbs++] = (rollback_mark){chain_id, from_block};
+    b->count++;
+    return GL_OK;
+}
+
+gl_code gl_store_rollback(gl_store *s, uint64_t chain_id, uint64_t from_block, gl_err *err)
+{
+    gl_store_batch *b = gl_store_batch_new(s, err);
+    if (!b)
+        return err ? err->code : GL_ENOMEM;
+    pthread_mutex_lock(&s->lock);
+    gl_code rc = gl_store_batch_rollback(b, chain_id, from_block, err);
+    rc = rc ? rc : commit_locked(b, err);
+    pthread_mutex_unlock(&s->lock);
+    gl_store_batch_free(b);
+    return rc;
+}
+
+/* ------------------------------------------------------------ point reads */
+
+/* Get key from cf: *val NULL when absent (then GL_OK).  Free with free(). */
+static gl_code get_raw(gl_store *s, gl_store_family cf, const void *k, size_t kl, char **val,
+                       size_t *vl, gl_err *err)
+{
+    char *e = NULL;
+    *val = rocksdb_get_cf(s->db, s->ro, s->cf[cf], (const char *)k, kl, vl, &e);
+    if (e)
+        return db_fail(err, s->dir, e, family_names[cf]);
+    return GL_OK;
+}
+
+/* A record that does not decode: prefix the decoder's message. */
+static gl_code damaged(gl_store *s, gl_store_family cf, gl_err *err)
+{
+    if (err) {
+        gl_err_prefix(err, "store '%s' is damaged: bad record in '%s': ", s->dir,
+                      family_names[cf]);
+        err->code = GL_EDB;
+    }
+    return GL_EDB;
+}
+
+gl_code gl_store_get_block(gl_store *s, uint64_t chain_id, uint64_t number, gl_store_block *out,
+                           bool *found, gl_err *err)
+{
+    uint8_t k[GL_STORE_BLOCK_KEY_LEN];
+    char *v;
+    size_t vl;
+    *found = false;
+    gl_store_key_block(k, chain_id, number);
+    if (get_raw(s, GL_STORE_CF_BLOCKS, k, sizeof k, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    gl_code rc = gl_store_block_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
+    free(v);
+    if (rc)
+        return damaged(s, GL_STORE_CF_BLOCKS, err);
+    *found = true;
+    return GL_OK;
+}
+
+gl_code gl_store_get_tx(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t index,
+                        gl_store_tx *out, bool *found, gl_err *err)
+{
+    uint8_t k[GL_STORE_TX_KEY_LEN];
+    char *v;
+    size_t vl;
+    *found = false;
+    gl_store_key_tx(k, chain_id, block, index);
+    if (get_raw(s, GL_STORE_CF_TXS, k, sizeof k, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    gl_code rc = gl_store_tx_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
+    free(v);
+    if (rc)
+        return damaged(s, GL_STORE_CF_TXS, err);
+    *found = true;
+    return GL_OK;
+}
+
+gl_code gl_store_get_tx_by_hash(gl_store *s, uint64_t chain_id,
+                                const uint8_t hash[GL_STORE_HASH_LEN], gl_store_tx *out,
+                                bool *found, gl_err *err)
+{
+    uint8_t k[GL_STORE_TXHASH_KEY_LEN];
+    char *v;
+    size_t vl;
+    *found = false;
+    gl_store_be64_put(k, chain_id);
+    memcpy(k + 8, hash, 32);
+    if (get_raw(s, GL_STORE_CF_TXHASH, k, sizeof k, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    if (vl != GL_STORE_TXHASH_VAL_LEN) {
+        free(v);
+        return gl_err_set(err, GL_EDB, "store '%s' is damaged: bad record in 'txhash'", s->dir);
+    }
+    uint64_t block = gl_store_be64_get((uint8_t *)v);
+    uint32_t index = gl_store_be32_get((uint8_t *)v + 8);
+    free(v);
+    if (gl_store_get_tx(s, chain_id, block, index, out, found, err))
+        return GL_EDB;
+    if (!*found || memcmp(out->hash, hash, 32) != 0) {
+        *found = false;
+        return gl_err_set(err, GL_EDB,
+                          "store '%s' is damaged: txhash points to block %llu index %u, which "
+                          "does not hold that tx",
+                          s->dir, (unsigned long long)block, index);
+    }
+    return GL_OK;
+}
+
+gl_code gl_store_get_event(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t log_index,
+                           gl_store_event *out, bool *found, gl_err *err)
+{
+    uint8_t k[GL_STORE_EVENT_KEY_LEN];
+    char *v;
+    size_t vl;
+    *found = false;
+    gl_store_key_event(k, chain_id, block, log_index);
+    if (get_raw(s, GL_STORE_CF_EVENTS, k, sizeof k, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    gl_code rc = gl_store_event_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
+    free(v);
+    if (rc)
+        return damaged(s, GL_STORE_CF_EVENTS, err);
+    *found = true;
+    return GL_OK;
+}
+
+gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
+                            gl_store_cursor *out, bool *found, gl_err *err)
+{
+    gl_buf k = GL_BUF_INIT;
+    char *v;
+    size_t vl;
+    *found = false;
+    gl_code rc = gl_store_key_cursor(&k, chain_id, name, err);
+    if (rc) {
+        gl_buf_release(&k);
+        return rc;
+    }
+    rc = get_raw(s, GL_STORE_CF_CURSORS, k.data, k.len, &v, &vl, err);
+    if (!rc && v) {
+        rc = gl_store_cursor_decode(out, k.data, k.len, (uint8_t *)v, vl, err);
+        if (rc)
+            rc = damaged(s, GL_STORE_CF_CURSORS, err);
+        else
+            *found = true;
+    }
+    free(v);
+    gl_buf_release(&k);
+    return rc;
+}
+
+/* -------------------------------------------------------------- iterators */
+
+static gl_store_iter *iter_new(gl_store *s, iter_kind kind, gl_store_family cf, const uint8_t *lo,
+                               size_t lolen, const uint8_t *hi, size_t hilen, gl_err *err)
+{
+    gl_store_iter *it = calloc(1, sizeof *it);
+    if (!it || !(it->ro = rocksdb_readoptions_create())) {
+        free(it);
+        gl_err_set(err, GL_ENOMEM, "out of memory for an iterator");
+        return NULL;
+    }
+    it->s = s;
+    it->kind = kind;
+    it->cf = cf;
+    if (hilen) {
+        memcpy(it->hi, hi, hilen);
+        rocksdb_readoptions_set_iterate_upper_bound(it->ro, (const char *)it->hi, hilen);
+    }
+    it->it = rocksdb_create_iterator_cf(s->db, it->ro, s->cf[cf]);
+    if (lolen)
+        rocksdb_iter_seek(it->it, (const char *)lo, lolen);
+    else
+        rocksdb_iter_seek_to_first(it->it);
+    return it;
+}
+
+/* A block range [from, to] of chain: lo = chain|from, hi = the successor
+ * of chain|to, or chain+1 when to is the largest block. */
+static gl_store_iter *iter_blocks_range(gl_store *s, iter_kind kind, gl_store_family cf,
+                                        uint64_t chain_id, uint64_t from, uint64_t to,
+                                        gl_err *err)
+{
+    if (chain_id == 0 || chain_id == UINT64_MAX || from > to) {
+        gl_err_set(err, GL_EINVAL, "bad range: chain %llu, blocks %llu to %llu",
+                   (unsigned long long)chain_id, (unsigned long long)from,
+                   (unsigned long long)to);
+        return NULL;
+    }
+    uint8_t lo[16], hi[16];
+    gl_store_key_block(lo, chain_id, from);
+    gl_store_key_block(hi, chain_id, to);
+    key_successor(hi, 16); /* chain < UINT64_MAX: cannot overflow */
+    return iter_new(s, kind, cf, lo, 16, hi, 16, err);
+}
+
+gl_store_iter *gl_store_iter_blocks(gl_store *s, uint64_t chain_id, uint64_t from, uint64_t to,
+                                    gl_err *err)
+{
+    return iter_blocks_range(s, IT_BLOCK, GL_STORE_CF_BLOCKS, chain_id, from, to, err);
+}
+
+gl_store_iter *gl_store_iter_txs(gl_store *s, uint64_t chain_id, uint64_t from, uint64_t to,
+                                 gl_err *err)
+{
+    return iter_blocks_range(s, IT_TX, GL_STORE_CF_TXS, chain_id, from, to, err);
+}
+
+gl_store_iter *gl_store_iter_events(gl_store *s, uint64_t chain_id, uint64_t from, uint64_t to,
+                                    gl_err *err)
+{
+    return iter_blocks_range(s, IT_EVENT, GL_STORE_CF_EVENTS, chain_id, from, to, err);
+}
+
+gl_store_iter *gl_store_iter_transfers(gl_store *s, uint64_t chain_id, uint64_t from,
+                                       uint64_t to, gl_err *err)
+{
+    return iter_blocks_range(s, IT_TRANSFER, GL_STORE_CF_TRANSFERS, chain_id, from, to, err);
+}
+
+gl_store_iter *gl_store_iter_findings(gl_store *s, uint64_t chain_id, uint64_t from, uint64_t to,
+                                      gl_err *err)
+{
+    return iter_blocks_range(s, IT_FINDING, GL_STORE_CF_FINDINGS, chain_id, from, to, err);
+}
+
+static gl_store_iter *iter_address(gl_store *s, iter_kind kind, gl_store_family cf,
+                                   const uint8_t *addr, gl_err *err)
+{
+    if (!addr)
+        return iter_new(s, kind, cf, NULL, 0, NULL, 0, err);
+    uint8_t hi[20];
+    memcpy(hi, addr, 20);
+    bool bounded = key_successor(hi, 20) == GL_OK;
+    return iter_new(s, kind, cf, addr, 20, hi, bounded ? 20 : 0, err);
+}
+
+gl_store_iter *gl_store_iter_appearances(gl_store *s, const uint8_t addr[GL_STORE_ADDR_LEN],
+                                         gl_err *err)
+{
+    if (!addr) {
+        gl_err_set(err, GL_EINVAL, "no address given");
+        return NULL;
+    }
+    return iter_address(s, IT_APPEARANCE, GL_STORE_CF_APPEARANCES, addr, err);
+}
+
+gl_store_iter *gl_store_iter_labels(gl_store *s, const uint8_t *addr, gl_err *err)
+{
+    return iter_address(s, IT_LABEL, GL_STORE_CF_LABELS, addr, err);
+}
+
+gl_store_iter *gl_store_iter_cursors(gl_store *s, gl_err *err)
+{
+    return iter_new(s, IT_CURSOR, GL_STORE_CF_CURSORS, NULL, 0, NULL, 0, err);
+}
+
+void gl_store_iter_free(gl_store_iter *it)
+{
+    if (!it)
+        return;
+    if (it->it)
+        rocksdb_iter_destroy(it->it);
+    rocksdb_readoptions_destroy(it->ro);
+    free(it);
+}
+
+/* Position on the current record: *end true when there is none. */
+static gl_code iter_cur(gl_store_iter *it, iter_kind want, const uint8_t **k, size_t *kl,
+                        const uint8_t **v, size_t *vl, bool *end, gl_err *err)
+{
+    *end = false;
+    if (it->kind != want)
+        return gl_err_set(err, GL_EINVAL, "this iterator is over '%s', not that record",
+                          family_names[it->cf]);
+    if (!rocksdb_iter_valid(it->it)) {
+        char *e = NULL;
+        rocksdb_iter_get_error(it->it, &e);
+        if (e)
+            return db_fail(err, it->s->dir, e, family_names[it->cf]);
+        *end = true;
+        return GL_OK;
+    }
+    *k = (const uint8_t *)rocksdb_iter_key(it->it, kl);
+    *v = (const uint8_t *)rocksdb_iter_value(it->it, vl);
+    return GL_OK;
+}
+
+/* After decoding: advance on success, name the damage on failure. */
+static gl_code iter_done(gl_store_iter *it, gl_code rc, gl_err *err)
+{
+    if (rc)
+        return damaged(it->s, it->cf, err);
+    rocksdb_iter_next(it->it);
+    return GL_OK;
+}
+
+#define ITER_NEXT(fn, type, kindv, decode)                                                      \
+    gl_code fn(gl_store_iter *it, type *out, bool *end, gl_err *err)                          \
+    {                                                                                          \
+        const uint8_t *k, *v;                                                                  \
+        size_t kl, vl;                                                                         \
+        gl_code rc = iter_cur(it, kindv, &k, &kl, &v, &vl, end, err);                          \
+        if (rc || *end)                                                                        \
+            return rc;                                                                         \
+        return iter_done(it, decode(out, k, kl, v, vl, err), err);                             \
+    }
+
+ITER_NEXT(gl_store_next_block, gl_store_block, IT_BLOCK, gl_store_block_decode)
+ITER_NEXT(gl_store_next_tx, gl_store_tx, IT_TX, gl_store_tx_decode)
+ITER_NEXT(gl_store_next_event, gl_store_event, IT_EVENT, gl_store_event_decode)
+ITER_NEXT(gl_store_next_transfer, gl_store_transfer, IT_TRANSFER, gl_store_transfer_decode)
+ITER_NEXT(gl_store_next_label, gl_store_label, IT_LABEL, gl_store_label_decode)
+ITER_NEXT(gl_store_next_cursor, gl_store_cursor, IT_CURSOR, gl_store_cursor_decode)
+
+static gl_code appearance_decode_kv(gl_store_appearance *out, const uint8_t *k, size_t kl,
+                                    const uint8_t *v, size_t vl, gl_err *err)
+{
+    (void)v;
+    if (kl != GL_STORE_APPEARANCE_KEY_LEN || vl != 0)
+        return gl_err_set(err, GL_EINVAL, "appearance key of %zu bytes, value of %zu", kl, vl);
+    return gl_store_appearance_decode(out, k, true, err);
+}
+
+ITER_NEXT(gl_store_next_appearance, gl_store_appearance, IT_APPEARANCE, appearance_decode_kv)
+
+static gl_code finding_decode_kv(gl_store_finding *out, const uint8_t *k, size_t kl,
+                                 const uint8_t *v, size_t vl, gl_err *err)
+{
+    out->json = NULL;
+    if (kl != GL_STORE_FINDING_KEY_LEN)
+        return gl_err_set(err, GL_EINVAL, "finding key of %zu bytes", kl);
+    out->chain_id = gl_store_be64_get(k);
+    out->block = gl_store_be64_get(k + 8);
+    out->seq = gl_store_be32_get(k + 16);
+    json_error_t je;
+    json_t *j = json_loadb((const char *)v, vl, JSON_REJECT_DUPLICATES, &je);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        return gl_err_set(err, GL_EINVAL, "finding is not a JSON object: %s",
+                          j ? "another JSON type" : je.text);
+    }
+    out->json = j;
+    return GL_OK;
+}
+
+ITER_NEXT(gl_store_next_finding, gl_store_finding, IT_FINDING, finding_decode_kv)
+
+/* ------------------------------------------------------- stats and checks */
+
+gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out, gl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++) {
+        rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+        rocksdb_readoptions_set_fill_cache(ro, 0);
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[i]);
+        for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it))
+            out->records[i]++;
+        char *e = NULL;
+        rocksdb_iter_get_error(it, &e);
+        rocksdb_iter_destroy(it);
+        rocksdb_readoptions_destroy(ro);
+        if (e)
+            return db_fail(err, s->dir, e, family_names[i]);
+        uint64_t bytes = 0;
+        if (rocksdb_property_int_cf(s->db, s->cf[i], "rocksdb.total-sst-files-size", &bytes) == 0)
+            out->sst_bytes[i] = bytes;
+    }
+    return GL_OK;
+}
+
+/* Decode one record of family `cf` (meta: known keys only). */
+static gl_code verify_record(gl_store *s, int cf, const uint8_t *k, size_t kl, const uint8_t *v,
+                             size_t vl, gl_err *err)
+{
+    union {
+        gl_store_block b;
+        gl_store_tx t;
+        gl_store_event e;
+        gl_store_transfer x;
+        gl_store_appearance a;
+        gl_store_cursor c;
+        gl_store_label l;
+        gl_store_finding f;
+    } u;
+    switch ((gl_store_family)cf) {
+    case GL_STORE_CF_META: {
+        bool known = (kl == strlen(META_MAGIC_KEY) && !memcmp(k, META_MAGIC_KEY, kl)) ||
+                     (kl == strlen(META_SCHEMA_KEY) && !memcmp(k, META_SCHEMA_KEY, kl)) ||
+                     (kl == strlen(META_CREATED_KEY) && !memcmp(k, META_CREATED_KEY, kl)) ||
+                     (kl > 6 && !memcmp(k, META_CHAIN_PREFIX, 6) && vl == 8) ||
+                     (kl > 8 && !memcmp(k, META_DEFHASH_PREFIX, 8) && vl == 32);
+        return known ? GL_OK : gl_err_set(err, GL_EINVAL, "unknown meta key");
+    }
+    case GL_STORE_CF_BLOCKS: return gl_store_block_decode(&u.b, k, kl, v, vl, err);
+    case GL_STORE_CF_TXS: return gl_store_tx_decode(&u.t, k, kl, v, vl, err);
+    case GL_STORE_CF_TXHASH:
+        if (kl != GL_STORE_TXHASH_KEY_LEN || vl != GL_STORE_TXHASH_VAL_LEN)
+            return gl_err_set(err, GL_EINVAL, "txhash record of bad size");
+        return GL_OK;
+    case GL_STORE_CF_EVENTS: return gl_store_event_decode(&u.e, k, kl, v, vl, err);
+    case GL_STORE_CF_TRANSFERS: return gl_store_transfer_decode(&u.x, k, kl, v, vl, err);
+    case GL_STORE_CF_APPEARANCES:
+    case GL_STORE_CF_APPEAR_POS: {
+        bool by_addr = cf == GL_STORE_CF_APPEARANCES;
+        if (kl != GL_STORE_APPEARANCE_KEY_LEN || vl != 0)
+            return gl_err_set(err, GL_EINVAL, "appearance record of bad size");
+        if (gl_store_appearance_decode(&u.a, k, by_addr, err))
+            return GL_EINVAL;
+        uint8_t twin[GL_STORE_APPEARANCE_KEY_LEN];
+        gl_store_key_appearance(twin, &u.a, !by_addr, NULL); /* decoded: cannot fail */
+        char *tv;
+        size_t tl;
+        if (get_raw(s, by_addr ? GL_STORE_CF_APPEAR_POS : GL_STORE_CF_APPEARANCES, twin,
+                    sizeof twin, &tv, &tl, err))
+            return GL_EDB;
+        free(tv);
+        return tv ? GL_OK : gl_err_set(err, GL_EINVAL, "appearance without its twin");
+    }
+    case GL_STORE_CF_CURSORS: return gl_store_cursor_decode(&u.c, k, kl, v, vl, err);
+    case GL_STORE_CF_FINDINGS: {
+        gl_code rc = finding_decode_kv(&u.f, k, kl, v, vl, err);
+        json_decref(u.f.json);
+        return rc;
+    }
+    case GL_STORE_CF_LABELS: return gl_store_label_decode(&u.l, k, kl, v, vl, err);
+    }
+    return GL_OK;
+}
+
+gl_code gl_store_verify(gl_store *s, gl_err *err)
+{
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++) {
+        rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+        rocksdb_readoptions_set_verify_checksums(ro, 1);
+        rocksdb_readoptions_set_fill_cache(ro, 0);
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[i]);
+        gl_code rc = GL_OK;
+        for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+            size_t kl, vl;
+            const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+            const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+            rc = verify_record(s, i, k, kl, v, vl, err);
+            if (rc == GL_EDB)
+                break;
+            if (rc) {
+                char hex[2 * 46 + 3];
+                gl_hex_encode(k, kl < 46 ? kl : 46, true, hex);
+                gl_err_prefix(err, "store '%s' is damaged: '%s' record at key %s: ", s->dir,
+                              family_names[i], hex);
+                rc = err ? (err->code = GL_EDB) : GL_EDB;
+                break;
+            }
+        }
+        char *e = NULL;
+        rocksdb_iter_get_error(it, &e);
+        rocksdb_iter_destroy(it);
+        rocksdb_readoptions_destroy(ro);
+        if (e && !rc)
+            return db_fail(err, s->dir, e, family_names[i]);
+        free(e);
+        if (rc)
+            return rc;
+    }
+    return GL_OK;
+}

@@ -1,0 +1,1751 @@
+/* test_store.c - the RocksDB store: byte layouts, round trips, ranges,
+ * rollback, chain bindings, and refusing foreign, newer, damaged or
+ * conflicting stores without touching them.
+ *
+ * Oracles: the byte layouts are checked against bytes written out by hand
+ * from docs/STORE.md; "rollback removes exactly the range" is checked by
+ * comparing a raw RocksDB dump (read with the plain C API, not with the
+ * store's code) of a rolled-back store with one that never held the range;
+ * "unchanged" means every file of the directory is byte-identical. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <rocksdb/c.h>
+
+#include "gpuledger/store.h"
+
+/* ------------------------------------------------------------- helpers */
+
+static char *tmpdir_make(void)
+{
+    const char *base = getenv("TMPDIR");
+    char tmpl[512];
+    snprintf(tmpl, sizeof tmpl, "%s/gl_store_XXXXXX", base && base[0] ? base : "/tmp");
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    assert_non_null(p);
+    snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+static void read_file(const char *path, gl_buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        assert_int_equal(gl_buf_append(out, buf, n, NULL), GL_OK);
+    fclose(f);
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (n)
+        assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+/* Every file of `dir` (not recursive; stores are flat): name, size, bytes,
+ * sorted by name.  Two snapshots are equal iff the directory is unchanged. */
+static void dir_snapshot(const char *dir, gl_buf *out)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    assert_true(n >= 0);
+    for (int i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        if (strcmp(name, ".") && strcmp(name, "..")) {
+            char *p = path_join(dir, name);
+            gl_buf_append(out, name, strlen(name) + 1, NULL);
+            struct stat st;
+            assert_int_equal(stat(p, &st), 0);
+            if (S_ISREG(st.st_mode))
+                read_file(p, out);
+            gl_buf_append(out, "\n--\n", 4, NULL);
+            free(p);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+}
+
+static void assert_dir_unchanged(const char *dir, const gl_buf *before)
+{
+    gl_buf after = GL_BUF_INIT;
+    dir_snapshot(dir, &after);
+    assert_int_equal(after.len, before->len);
+    assert_memory_equal(after.data, before->data, before->len);
+    gl_buf_release(&after);
+}
+
+static void copy_dir(const char *from, const char *to)
+{
+    assert_int_equal(mkdir(to, 0755), 0);
+    DIR *d = opendir(from);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *a = path_join(from, e->d_name), *b = path_join(to, e->d_name);
+        gl_buf data = GL_BUF_INIT;
+        read_file(a, &data);
+        write_file(b, data.data, data.len);
+        gl_buf_release(&data);
+        free(a);
+        free(b);
+    }
+    closedir(d);
+}
+
+/* Raw RocksDB: open every column family of `dir` read-write. */
+typedef struct raw_db {
+    rocksdb_t *db;
+    rocksdb_options_t *o;
+    char **names;
+    size_t n;
+    rocksdb_column_family_handle_t **h;
+} raw_db;
+
+static void raw_open(raw_db *r, const char *dir, bool read_only)
+{
+    char *e = NULL;
+    r->o = rocksdb_options_create();
+    r->names = rocksdb_list_column_families(r->o, dir, &r->n, &e);
+    assert_null(e);
+    const rocksdb_options_t **co = calloc(r->n, sizeof *co);
+    r->h = calloc(r->n, sizeof *r->h);
+    for (size_t i = 0; i < r->n; i++)
+        co[i] = r->o;
+    if (read_only)
+        r->db = rocksdb_open_for_read_only_column_families(r->o, dir, (int)r->n,
+                                                           (const char *const *)r->names, co,
+                                                           r->h, 0, &e);
+    else
+        r->db = rocksdb_open_column_families(r->o, dir, (int)r->n, (const char *const *)r->names,
+                                             co, r->h, &e);
+    free(co);
+    if (e)
+        fail_msg("raw open of %s: %s", dir, e);
+}
+
+static rocksdb_column_family_handle_t *raw_cf(raw_db *r, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->names[i], name))
+            return r->h[i];
+    fail_msg("no column family %s", name);
+    return NULL;
+}
+
+static void raw_close(raw_db *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        rocksdb_column_family_handle_destroy(r->h[i]);
+    rocksdb_close(r->db);
+    rocksdb_list_column_families_destroy(r->names, r->n);
+    rocksdb_options_destroy(r->o);
+    free(r->h);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every key and value of every family, families in name order, with the
+ * plain RocksDB API. */
+static void raw_dump(const char *dir, gl_buf *out)
+{
+    raw_db r;
+    raw_open(&r, dir, true);
+    char **sorted = malloc(r.n * sizeof *sorted);
+    memcpy(sorted, r.names, r.n * sizeof *sorted);
+    qsort(sorted, r.n, sizeof *sorted, cmp_str);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    for (size_t i = 0; i < r.n; i++) {
+        gl_buf_append(out, sorted[i], strlen(sorted[i]) + 1, NULL);
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(r.db, ro, raw_cf(&r, sorted[i]));
+        for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+            size_t kl, vl;
+            const char *k = rocksdb_iter_key(it, &kl);
+            const char *v = rocksdb_iter_value(it, &vl);
+            uint8_t len[8];
+            gl_store_be64_put(len, kl);
+            gl_buf_append(out, len, 8, NULL);
+            gl_buf_append(out, k, kl, NULL);
+            gl_store_be64_put(len, vl);
+            gl_buf_append(out, len, 8, NULL);
+            gl_buf_append(out, v, vl, NULL);
+        }
+        rocksdb_iter_destroy(it);
+    }
+    rocksdb_readoptions_destroy(ro);
+    free(sorted);
+    raw_close(&r);
+}
+
+static void expect_hex(const uint8_t *data, size_t n, const char *hex)
+{
+    char *got = gl_hex_encode_alloc(data, n, false);
+    assert_non_null(got);
+    assert_string_equal(got, hex);
+    free(got);
+}
+
+static gl_store *open_new(const char *dir)
+{
+    gl_store_open_opts o = {.create = true, .created_by = "test_store"};
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, &o, &err);
+    if (!s)
+        fail_msg("open %s: %s", dir, err.msg);
+    return s;
+}
+
+static void commit_ok(gl_store_batch *b)
+{
+    gl_err err = {0};
+    if (gl_store_batch_commit(b, &err) != GL_OK)
+        fail_msg("commit: %s", err.msg);
+}
+
+/* --------------------------------------------------------- record makers */
+
+/* Bytes that differ for every seed (splitmix64), so hashes and addresses
+ * made from different seeds never collide. */
+static void fill(uint8_t *p, size_t n, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        for (size_t j = 0; j < 8 && i + j < n; j++)
+            p[i + j] = (uint8_t)(z >> (8 * j));
+    }
+}
+
+static gl_store_block make_block(uint64_t chain, uint64_t n, unsigned variant)
+{
+    gl_store_block b;
+    memset(&b, 0, sizeof b);
+    b.chain_id = chain;
+    b.number = n;
+    fill(b.hash, 32, chain * 1000003 + n * 17 + variant);
+    if (n)
+        fill(b.parent_hash, 32, chain * 1000003 + (n - 1) * 17 + variant);
+    b.timestamp = 1700000000 + n * 2;
+    b.verified = GL_STORE_BLOCK_HASH_OK | GL_STORE_BLOCK_PARENT_OK;
+    return b;
+}
+
+static gl_store_tx make_tx(uint64_t chain, uint64_t block, uint32_t i)
+{
+    gl_store_tx t;
+    memset(&t, 0, sizeof t);
+    t.chain_id = chain;
+    t.block = block;
+    t.index = i;
+    fill(t.hash, 32, chain * 7 + block * 1009 + i);
+    fill(t.from, 20, block + i);
+    t.has_to = i % 2 == 0;
+    if (t.has_to)
+        fill(t.to, 20, block * 3 + i);
+    t.value.w[0] = block * 1000 + i;
+    t.value.w[3] = 0x8000000000000000ull; /* the top bit: 256-bit values survive */
+    t.flags = GL_STORE_TX_SENDER_OK;
+    return t;
+}
+
+static gl_store_event make_event(uint64_t chain, uint64_t block, uint32_t li)
+{
+    gl_store_event e;
+    memset(&e, 0, sizeof e);
+    e.chain_id = chain;
+    e.block = block;
+    e.log_index = li;
+    strcpy(e.platform, "spheron-base");
+    strcpy(e.name, "LeaseCreated");
+    memset(e.contract, 0x8a, 20);
+    fill(e.tx_hash, 32, block * 97 + li);
+    e.tx_index = li / 2;
+    e.has_tx_from = true;
+    fill(e.tx_from, 20, 5);
+    e.n_roles = 2;
+    e.roles[0].role = GL_STORE_ROLE_BUYER;
+    fill(e.roles[0].addr, 20, 100 + li);
+    e.roles[1].role = GL_STORE_ROLE_PROVIDER;
+    fill(e.roles[1].addr, 20, 200 + li);
+    e.has_amount = true;
+    e.amount.w[0] = 1000000 + li;
+    e.amount.w[3] = 0x0123456789abcdefull;
+    e.has_token = true;
+    memset(e.token, 0x0b, 20);
+    e.n_ids = 2;
+    strcpy(e.ids[0].name, "leaseId");
+    e.ids[0].value[31] = (uint8_t)li;
+    strcpy(e.ids[1].name, "fizzId");
+    e.ids[1].value[0] = 0xff;
+    strcpy(e.gpu_model, "NVIDIA H100 80GB HBM3");
+    e.gpu_count = 8;
+    e.duration_s = 86400;
+    e.gpu_mhours = 192000;
+    e.verified = GL_STORE_EVENT_SENDER_OK | GL_STORE_EVENT_PROVEN;
+    return e;
+}
+
+static gl_store_transfer make_transfer(uint64_t chain, uint64_t block, gl_store_pos_kind kind,
+                                       uint32_t index, uint32_t sub)
+{
+    gl_store_transfer t;
+    memset(&t, 0, sizeof t);
+    t.pos = (gl_store_pos){chain, block, kind, index, sub};
+    t.asset = kind == GL_STORE_POS_LOG ? GL_STORE_ASSET_ERC20 : GL_STORE_ASSET_NATIVE;
+    if (t.asset != GL_STORE_ASSET_NATIVE)
+        memset(t.token, 0x0b, 20);
+    fill(t.from, 20, 300 + index);
+    fill(t.to, 20, 400 + index);
+    t.amount.w[0] = 5 + index;
+    t.amount.w[2] = 7;
+    fill(t.tx_hash, 32, block * 1009 + index);
+    return t;
+}
+
+static void assert_event_eq(const gl_store_event *a, const gl_store_event *b)
+{
+    assert_int_equal(a->chain_id, b->chain_id);
+    assert_int_equal(a->block, b->block);
+    assert_int_equal(a->log_index, b->log_index);
+    assert_string_equal(a->platform, b->platform);
+    assert_string_equal(a->name, b->name);
+    assert_memory_equal(a->contract, b->contract, 20);
+    assert_memory_equal(a->tx_hash, b->tx_hash, 32);
+    assert_int_equal(a->tx_index, b->tx_index);
+    assert_int_equal(a->has_tx_from, b->has_tx_from);
+    if (a->has_tx_from)
+        assert_memory_equal(a->tx_from, b->tx_from, 20);
+    assert_int_equal(a->n_roles, b->n_roles);
+    for (size_t i = 0; i < a->n_roles; i++) {
+        assert_int_equal(a->roles[i].role, b->roles[i].role);
+        assert_memory_equal(a->roles[i].addr, b->roles[i].addr, 20);
+    }
+    assert_int_equal(a->has_amount, b->has_amount);
+    if (a->has_amount)
+        assert_int_equal(gl_u256_cmp(&a->amount, &b->amount), 0);
+    assert_int_equal(a->has_token, b->has_token);
+    if (a->has_token)
+        assert_memory_equal(a->token, b->token, 20);
+    assert_int_equal(a->n_ids, b->n_ids);
+    for (size_t i = 0; i < a->n_ids; i++) {
+        assert_string_equal(a->ids[i].name, b->ids[i].name);
+        assert_memory_equal(a->ids[i].value, b->ids[i].value, 32);
+    }
+    assert_string_equal(a->gpu_model, b->gpu_model);
+    assert_int_equal(a->gpu_count, b->gpu_count);
+    assert_int_equal(a->duration_s, b->duration_s);
+    assert_int_equal(a->gpu_mhours, b->gpu_mhours);
+    assert_int_equal(a->verified, b->verified);
+}
+
+static void assert_tx_eq(const gl_store_tx *a, const gl_store_tx *b)
+{
+    assert_int_equal(a->chain_id, b->chain_id);
+    assert_int_equal(a->block, b->block);
+    assert_int_equal(a->index, b->index);
+    assert_memory_equal(a->hash, b->hash, 32);
+    assert_memory_equal(a->from, b->from, 20);
+    assert_int_equal(a->has_to, b->has_to);
+    if (a->has_to)
+        assert_memory_equal(a->to, b->to, 20);
+    assert_int_equal(gl_u256_cmp(&a->value, &b->value), 0);
+    assert_int_equal(a->flags, b->flags);
+}
+
+static void assert_transfer_eq(const gl_store_transfer *a, const gl_store_transfer *b)
+{
+    assert_int_equal(a->pos.chain_id, b->pos.chain_id);
+    assert_int_equal(a->pos.block, b->pos.block);
+    assert_int_equal(a->pos.kind, b->pos.kind);
+    assert_int_equal(a->pos.index, b->pos.index);
+    assert_int_equal(a->pos.sub, b->pos.sub);
+    assert_int_equal(a->asset, b->asset);
+    assert_memory_equal(a->token, b->token, 20);
+    assert_memory_equal(a->from, b->from, 20);
+    assert_memory_equal(a->to, b->to, 20);
+    assert_int_equal(gl_u256_cmp(&a->amount, &b->amount), 0);
+    assert_int_equal(gl_u256_cmp(&a->token_id, &b->token_id), 0);
+    assert_memory_equal(a->tx_hash, b->tx_hash, 32);
+    assert_int_equal(a->flags, b->flags);
+}
+
+static void assert_block_eq(const gl_store_block *a, const gl_store_block *b)
+{
+    assert_int_equal(a->chain_id, b->chain_id);
+    assert_int_equal(a->number, b->number);
+    assert_memory_equal(a->hash, b->hash, 32);
+    assert_memory_equal(a->parent_hash, b->parent_hash, 32);
+    assert_int_equal(a->timestamp, b->timestamp);
+    assert_int_equal(a->verified, b->verified);
+}
+
+/* Put one block's worth of records: the block, 3 txs, 2 events, a native
+ * and a token transfer, and appearances for the events' roles. */
+static void put_block_records(gl_store_batch *b, uint64_t chain, uint64_t n, unsigned variant)
+{
+    gl_err err = {0};
+    gl_store_block blk = make_block(chain, n, variant);
+    assert_int_equal(gl_store_batch_put_block(b, &blk, &err), GL_OK);
+    for (uint32_t i = 0; i < 3; i++) {
+        gl_store_tx t = make_tx(chain, n, i);
+        assert_int_equal(gl_store_batch_put_tx(b, &t, &err), GL_OK);
+    }
+    for (uint32_t li = 0; li < 2; li++) {
+        gl_store_event e = make_event(chain, n, li);
+        strcpy(e.platform, chain == 1 ? "p1" : "p2");
+        assert_int_equal(gl_store_batch_put_event(b, &e, &err), GL_OK);
+        for (size_t r = 0; r < e.n_roles; r++) {
+            gl_store_appearance a = {.pos = {chain, n, GL_STORE_POS_LOG, li, 0},
+                                     .role = e.roles[r].role};
+            memcpy(a.addr, e.roles[r].addr, 20);
+            assert_int_equal(gl_store_batch_put_appearance(b, &a, &err), GL_OK);
+        }
+    }
+    gl_store_transfer t1 = make_transfer(chain, n, GL_STORE_POS_TX, 1, 0);
+    gl_store_transfer t2 = make_transfer(chain, n, GL_STORE_POS_LOG, 1, 0);
+    assert_int_equal(gl_store_batch_put_transfer(b, &t1, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_transfer(b, &t2, &err), GL_OK);
+    if (n % 5 == 0) {
+        json_t *f = json_pack("{s:s, s:I}", "kind", "sender_mismatch", "block", (json_int_t)n);
+        assert_int_equal(gl_store_batch_put_finding(b, chain, n, f, NULL, &err), GL_OK);
+        json_decref(f);
+    }
+}
+
+/* ----------------------------------------------------------- the layouts */
+
+static void test_key_layouts(void **state)
+{
+    (void)state;
+    uint8_t k[64];
+    gl_store_key_block(k, 137, 0x0102030405ull);
+    expect_hex(k, 16, "0000000000000089" "0000000102030405");
+    gl_store_key_tx(k, 1, 2, 3);
+    expect_hex(k, 20, "0000000000000001" "0000000000000002" "00000003");
+    gl_store_pos p = {1, 2, GL_STORE_POS_LOG, 5, 0};
+    gl_store_key_pos(k, &p);
+    expect_hex(k, 25, "0000000000000001" "0000000000000002" "01" "00000005" "00000000");
+    gl_store_appearance a = {.pos = p, .role = GL_STORE_ROLE_BUYER};
+    memset(a.addr, 0x11, 20);
+    assert_int_equal(gl_store_key_appearance(k, &a, true, NULL), GL_OK);
+    expect_hex(k, 46, "1111111111111111111111111111111111111111"
+                      "0000000000000001" "0000000000000002" "01" "00000005" "00000000" "05");
+    assert_int_equal(gl_store_key_appearance(k, &a, false, NULL), GL_OK);
+    expect_hex(k, 46, "0000000000000001" "0000000000000002" "01" "00000005" "00000000" "05"
+                      "1111111111111111111111111111111111111111");
+    gl_store_appearance back;
+    assert_int_equal(gl_store_appearance_decode(&back, k, false, NULL), GL_OK);
+    assert_int_equal(back.pos.index, 5);
+    assert_int_equal(back.role, GL_STORE_ROLE_BUYER);
+    a.role = (gl_store_role)0;
+    assert_int_equal(gl_store_key_appearance(k, &a, true, NULL), GL_EINVAL);
+    a.role = GL_STORE_ROLE_BUYER;
+    a.pos.kind = GL_STORE_POS_TX;
+    a.pos.sub = 1; /* a tx position has no sub */
+    assert_int_equal(gl_store_key_appearance(k, &a, true, NULL), GL_EINVAL);
+
+    gl_buf b = GL_BUF_INIT;
+    assert_int_equal(gl_store_key_cursor(&b, 137, "golem-polygon", NULL), GL_OK);
+    expect_hex(b.data, b.len, "0000000000000089" "676f6c656d2d706f6c79676f6e");
+    gl_buf_release(&b);
+    assert_int_equal(gl_store_key_cursor(&b, 137, "has space", NULL), GL_EINVAL);
+    assert_int_equal(gl_store_key_cursor(&b, 0, "p", NULL), GL_EINVAL);
+    gl_buf_release(&b);
+}
+
+static void test_value_layouts(void **state)
+{
+    (void)state;
+    gl_err err = {0};
+    gl_store_block blk = {.chain_id = 1, .number = 9, .timestamp = 100000000, .verified = 3};
+    memset(blk.hash, 0xaa, 32);
+    memset(blk.parent_hash, 0xbb, 32);
+    uint8_t v[GL_STORE_TRANSFER_VAL_LEN];
+    assert_int_equal(gl_store_block_encode(&blk, v, &err), GL_OK);
+    expect_hex(v, 76, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                      "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+                      "0000000005f5e100" "00000003");
+
+    gl_store_tx tx = {.chain_id = 1, .block = 2, .index = 3, .has_to = false, .flags = 4};
+    memset(tx.hash, 0x01, 32);
+    memset(tx.from, 0x02, 20);
+    memset(tx.to, 0x03, 20); /* ignored: no 'to' */
+    tx.value = gl_u256_from_u64(0x3e8);
+    assert_int_equal(gl_store_tx_encode(&tx, v, &err), GL_OK);
+    expect_hex(v, 109, "0101010101010101010101010101010101010101010101010101010101010101"
+                       "0202020202020202020202020202020202020202"
+                       "00" "0000000000000000000000000000000000000000"
+                       "00000000000000000000000000000000000000000000000000000000000003e8"
+                       "00000004");
+
+    gl_store_transfer t = {.pos = {1, 2, GL_STORE_POS_LOG, 7, 0}, .asset = GL_STORE_ASSET_ERC20};
+    memset(t.token, 0x0b, 20);
+    memset(t.from, 0x0f, 20);
+    memset(t.to, 0x70, 20);
+    t.amount = gl_u256_from_u64(1);
+    memset(t.tx_hash, 0xcc, 32);
+    t.flags = 1;
+    assert_int_equal(gl_store_transfer_encode(&t, v, &err), GL_OK);
+    expect_hex(v, 161, "01" "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"
+                       "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"
+                       "7070707070707070707070707070707070707070"
+                       "0000000000000000000000000000000000000000000000000000000000000001"
+                       "0000000000000000000000000000000000000000000000000000000000000000"
+                       "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                       "00000001");
+    /* A native transfer cannot sit at a log, a token transfer must. */
+    t.asset = GL_STORE_ASSET_NATIVE;
+    memset(t.token, 0, 20);
+    assert_int_equal(gl_store_transfer_encode(&t, v, NULL), GL_EINVAL);
+    t.asset = GL_STORE_ASSET_ERC20;
+    t.pos.kind = GL_STORE_POS_TRACE;
+    assert_int_equal(gl_store_transfer_encode(&t, v, NULL), GL_EINVAL);
+}
+
+static void test_event_tlv(void **state)
+{
+    (void)state;
+    gl_err err = {0};
+    gl_store_event e;
+    memset(&e, 0, sizeof e);
+    e.chain_id = 1;
+    e.block = 2;
+    e.log_index = 3;
+    strcpy(e.platform, "p");
+    strcpy(e.name, "E");
+    memset(e.contract, 0x22, 20);
+    memset(e.tx_hash, 0x33, 32);
+    e.tx_index = 7;
+    gl_buf b = GL_BUF_INIT;
+    assert_int_equal(gl_store_event_encode(&e, &b, &err), GL_OK);
+    const char *minimal = "01" "010170" "020145" "0314" "2222222222222222222222222222222222222222"
+                          "0420" "3333333333333333333333333333333333333333333333333333333333333333"
+                          "0504" "00000007";
+    expect_hex(b.data, b.len, minimal);
+
+    e.n_roles = 1;
+    e.roles[0].role = GL_STORE_ROLE_BUYER;
+    memset(e.roles[0].addr, 0x44, 20);
+    e.has_amount = true;
+    e.amount = gl_u256_from_u64(1000);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_store_event_encode(&e, &b, &err), GL_OK);
+    char want[1024];
+    snprintf(want, sizeof want, "%s%s%s", minimal,
+             "0715" "05" "4444444444444444444444444444444444444444",
+             "0820" "00000000000000000000000000000000000000000000000000000000000003e8");
+    expect_hex(b.data, b.len, want);
+
+    uint8_t key[GL_STORE_EVENT_KEY_LEN];
+    gl_store_key_event(key, 1, 2, 3);
+    gl_store_event back;
+    assert_int_equal(gl_store_event_decode(&back, key, sizeof key, b.data, b.len, &err), GL_OK);
+    assert_event_eq(&e, &back);
+
+    /* The full record round-trips. */
+    gl_store_event full = make_event(1, 2, 3);
+    gl_buf_reset(&b);
+    assert_int_equal(gl_store_event_encode(&full, &b, &err), GL_OK);
+    assert_int_equal(gl_store_event_decode(&back, key, sizeof key, b.data, b.len, &err), GL_OK);
+    assert_event_eq(&full, &back);
+
+    /* Strictness: an unknown critical field, fields out of order, a field
+     * repeated, a truncated field, a missing required field, a bad format
+     * byte.  An unknown optional field (>= 0x80) is skipped. */
+    gl_buf bad = GL_BUF_INIT;
+    uint8_t tmp[600];
+    size_t n;
+    assert_int_equal(gl_hex_decode(minimal, strlen(minimal), tmp, sizeof tmp, &n, NULL), GL_OK);
+    gl_buf_append(&bad, tmp, n, NULL);
+    gl_buf_append(&bad, "\x10\x01\x00", 3, NULL);
+    assert_int_equal(gl_store_event_decode(&back, key, sizeof key, bad.data, bad.len, &err),
+                     GL_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown critical field 0x10"));
+    bad.len = n;
+    gl_buf_append(&bad, "\x80\x02\xab\xcd", 4, NULL);
+    assert_int_equal(gl_store_event_decode(&back, key, sizeof key, bad.data, bad.len, &err), GL_OK);
+    bad.len = n;
+    gl_buf_append(&bad, "\x01\x01q", 3, NULL); /* platform again, after tx index */
+    assert_int_equal(gl_store_event_decode(&back, key, sizeof key, bad.data, bad.len, NULL),
+                     GL_EINVAL);
+    bad.len = n;
+    gl_buf_append(&bad, "\x0c\x04\x00", 3, NULL); /* truncated */
+    assert_int_equal(gl_store_event_decode(&back, key, sizeof key, bad.data, bad.len, NULL),
+                     GL_EINVAL);
+    assert_int_equal(gl_store_event_decode(&back, key, sizeof key, tmp, n - 6, NULL), GL_EINVAL);
+    tmp[0] = 2;
+    assert_int_equal(gl_store_event_decode(&back, key, sizeof key, tmp, n, NULL), GL_EINVAL);
+    assert_int_equal(gl_store_event_decode(&back, key, 19, b.data, b.len, NULL), GL_EINVAL);
+    gl_buf_release(&bad);
+
+    /* Validation on the way in. */
+    gl_buf_reset(&b);
+    e.roles[0].role = (gl_store_role)99;
+    assert_int_equal(gl_store_event_encode(&e, &b, NULL), GL_EINVAL);
+    e.roles[0].role = GL_STORE_ROLE_BUYER;
+    e.n_roles = GL_STORE_EVENT_ROLES_MAX + 1;
+    assert_int_equal(gl_store_event_encode(&e, &b, NULL), GL_EINVAL);
+    e.n_roles = 1;
+    strcpy(e.name, "Lease Created");
+    assert_int_equal(gl_store_event_encode(&e, &b, NULL), GL_EINVAL);
+    strcpy(e.name, "E");
+    strcpy(e.gpu_model, "H100\n");
+    assert_int_equal(gl_store_event_encode(&e, &b, NULL), GL_EINVAL);
+    assert_int_equal(b.len, 0);
+    gl_buf_release(&b);
+}
+
+static void test_label_tlv(void **state)
+{
+    (void)state;
+    gl_store_label l;
+    memset(&l, 0, sizeof l);
+    memset(l.addr, 0x28, 20);
+    strcpy(l.source, "labels.csv");
+    strcpy(l.label, "Binance 14");
+    strcpy(l.category, "exchange");
+    l.confidence = 900;
+    gl_buf b = GL_BUF_INIT;
+    assert_int_equal(gl_store_label_encode(&l, &b, NULL), GL_OK);
+    expect_hex(b.data, b.len, "01" "010a" "42696e616e6365203134" "0208" "65786368616e6765"
+                              "0302" "0384");
+    uint8_t key[64];
+    memcpy(key, l.addr, 20);
+    memcpy(key + 20, "labels.csv", 10);
+    gl_store_label back;
+    assert_int_equal(gl_store_label_decode(&back, key, 30, b.data, b.len, NULL), GL_OK);
+    assert_string_equal(back.source, "labels.csv");
+    assert_string_equal(back.label, "Binance 14");
+    assert_string_equal(back.category, "exchange");
+    assert_int_equal(back.confidence, 900);
+    l.confidence = 1001;
+    gl_buf_reset(&b);
+    assert_int_equal(gl_store_label_encode(&l, &b, NULL), GL_EINVAL);
+    gl_buf_release(&b);
+}
+
+static void test_roles(void **state)
+{
+    (void)state;
+    gl_store_role r;
+    for (int i = 1; i <= (int)GL_STORE_ROLE_LAST; i++) {
+        const char *n = gl_store_role_name((gl_store_role)i);
+        assert_non_null(n);
+        assert_int_equal(gl_store_role_parse(n, &r, NULL), GL_OK);
+        assert_int_equal((int)r, i);
+    }
+    assert_null(gl_store_role_name((gl_store_role)0));
+    gl_err err = {0};
+    assert_int_equal(gl_store_role_parse("landlord", &r, &err), GL_EINVAL);
+    assert_string_equal(err.msg, "unknown role 'landlord'");
+    assert_string_equal(gl_store_family_name(GL_STORE_CF_APPEAR_POS), "appear_pos");
+}
+
+/* ------------------------------------------------------------ round trips */
+
+static void test_roundtrip_every_record(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    char *sdir = path_join(dir, "db");
+    gl_err err = {0};
+    gl_store *s = open_new(sdir);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_non_null(b);
+
+    gl_store_block blk = make_block(42161, 5856357, 0);
+    gl_store_tx tx_call = make_tx(42161, 5856357, 0);   /* has a 'to' */
+    gl_store_tx tx_create = make_tx(42161, 5856357, 1); /* contract creation */
+    gl_store_event ev = make_event(42161, 5856357, 4);
+    strcpy(ev.platform, "livepeer");
+    gl_store_event ev_min;
+    memset(&ev_min, 0, sizeof ev_min);
+    ev_min.chain_id = 42161;
+    ev_min.block = 5856357;
+    ev_min.log_index = 5;
+    strcpy(ev_min.platform, "livepeer");
+    strcpy(ev_min.name, "DepositFunded");
+    gl_store_transfer native = make_transfer(42161, 5856357, GL_STORE_POS_TX, 0, 0);
+    gl_store_transfer internal = make_transfer(42161, 5856357, GL_STORE_POS_TRACE, 0, 3);
+    gl_store_transfer erc20 = make_transfer(42161, 5856357, GL_STORE_POS_LOG, 4, 0);
+    gl_store_transfer erc1155 = make_transfer(42161, 5856357, GL_STORE_POS_LOG, 6, 2);
+    erc1155.asset = GL_STORE_ASSET_ERC1155;
+    erc1155.token_id.w[3] = 0xdeadbeefull;
+    gl_store_appearance ap = {.pos = {42161, 5856357, GL_STORE_POS_LOG, 4, 0},
+                              .role = GL_STORE_ROLE_PROVIDER};
+    memset(ap.addr, 0x5a, 20);
+    gl_store_label lab;
+    memset(&lab, 0, sizeof lab);
+    memset(lab.addr, 0x5a, 20);
+    strcpy(lab.source, "exchanges.json");
+    strcpy(lab.label, "Kraken 7");
+    strcpy(lab.category, "exchange");
+    lab.confidence = 1000;
+    uint8_t defhash[32];
+    fill(defhash, 32, 77);
+
+    assert_int_equal(gl_store_batch_put_block(b, &blk, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx_call, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx_create, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_event(b, &ev, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_event(b, &ev_min, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_transfer(b, &native, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_transfer(b, &internal, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_transfer(b, &erc20, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_transfer(b, &erc1155, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_appearance(b, &ap, &err), GL_OK);
+    json_t *f = json_pack("{s:s, s:s, s:{s:s}}", "kind", "sender_mismatch", "tx",
+                          "0xabc", "evidence", "endpoint", "https://rpc.example/***");
+    uint32_t seq = 99;
+    assert_int_equal(gl_store_batch_put_finding(b, 42161, 5856357, f, &seq, &err), GL_OK);
+    assert_int_equal(seq, 0);
+    assert_int_equal(gl_store_batch_put_label(b, &lab, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_cursor(b, 42161, "livepeer", 5856357, blk.hash, &err),
+                     GL_OK);
+    assert_int_equal(gl_store_batch_set_platform_hash(b, "livepeer", 42161, defhash, &err), GL_OK);
+    assert_int_equal(gl_store_batch_count(b), 14);
+    commit_ok(b);
+    assert_int_equal(gl_store_batch_count(b), 0);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+
+    /* Everything is read back after a reopen. */
+    s = gl_store_open(sdir, NULL, &err);
+    assert_non_null(s);
+    bool found;
+    gl_store_block blk2;
+    assert_int_equal(gl_store_get_block(s, 42161, 5856357, &blk2, &found, &err), GL_OK);
+    assert_true(found);
+    assert_block_eq(&blk, &blk2);
+    assert_int_equal(gl_store_get_block(s, 42161, 5856358, &blk2, &found, &err), GL_OK);
+    assert_false(found);
+    gl_store_tx tx2;
+    assert_int_equal(gl_store_get_tx(s, 42161, 5856357, 1, &tx2, &found, &err), GL_OK);
+    assert_true(found);
+    assert_false(tx2.has_to);
+    assert_tx_eq(&tx_create, &tx2);
+    assert_int_equal(gl_store_get_tx_by_hash(s, 42161, tx_call.hash, &tx2, &found, &err), GL_OK);
+    assert_true(found);
+    assert_tx_eq(&tx_call, &tx2);
+    assert_int_equal(gl_store_get_tx_by_hash(s, 1, tx_call.hash, &tx2, &found, &err), GL_OK);
+    assert_false(found); /* keyed by chain */
+    gl_store_event ev2;
+    assert_int_equal(gl_store_get_event(s, 42161, 5856357, 4, &ev2, &found, &err), GL_OK);
+    assert_true(found);
+    assert_event_eq(&ev, &ev2);
+    assert_int_equal(gl_store_get_event(s, 42161, 5856357, 5, &ev2, &found, &err), GL_OK);
+    assert_true(found);
+    assert_event_eq(&ev_min, &ev2);
+
+    gl_store_iter *it = gl_store_iter_transfers(s, 42161, 0, UINT64_MAX - 1, &err);
+    assert_non_null(it);
+    const gl_store_transfer *want[] = {&native, &erc20, &erc1155, &internal}; /* key order */
+    gl_store_transfer t2;
+    bool end;
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(gl_store_next_transfer(it, &t2, &end, &err), GL_OK);
+        assert_false(end);
+        assert_transfer_eq(want[i], &t2);
+    }
+    assert_int_equal(gl_store_next_transfer(it, &t2, &end, &err), GL_OK);
+    assert_true(end);
+    /* Asking an iterator for another record type is refused. */
+    assert_int_equal(gl_store_next_event(it, &ev2, &end, &err), GL_EINVAL);
+    gl_store_iter_free(it);
+
+    it = gl_store_iter_appearances(s, ap.addr, &err);
+    gl_store_appearance ap2;
+    assert_int_equal(gl_store_next_appearance(it, &ap2, &end, &err), GL_OK);
+    assert_false(end);
+    assert_memory_equal(ap2.addr, ap.addr, 20);
+    assert_int_equal(ap2.pos.block, 5856357);
+    assert_int_equal(ap2.pos.kind, GL_STORE_POS_LOG);
+    assert_int_equal(ap2.pos.index, 4);
+    assert_int_equal(ap2.role, GL_STORE_ROLE_PROVIDER);
+    assert_int_equal(gl_store_next_appearance(it, &ap2, &end, &err), GL_OK);
+    assert_true(end);
+    gl_store_iter_free(it);
+
+    it = gl_store_iter_findings(s, 42161, 5856357, 5856357, &err);
+    gl_store_finding fd;
+    assert_int_equal(gl_store_next_finding(it, &fd, &end, &err), GL_OK);
+    assert_false(end);
+    assert_int_equal(fd.seq, 0);
+    assert_true(json_equal(fd.json, f));
+    json_decref(fd.json);
+    gl_store_iter_free(it);
+    json_decref(f);
+
+    it = gl_store_iter_labels(s, lab.addr, &err);
+    gl_store_label lab2;
+    assert_int_equal(gl_store_next_label(it, &lab2, &end, &err), GL_OK);
+    assert_false(end);
+    assert_memory_equal(lab2.addr, lab.addr, 20);
+    assert_string_equal(lab2.source, lab.source);
+    assert_string_equal(lab2.label, lab.label);
+    assert_string_equal(lab2.category, lab.category);
+    assert_int_equal(lab2.confidence, 1000);
+    gl_store_iter_free(it);
+
+    gl_store_cursor c;
+    assert_int_equal(gl_store_get_cursor(s, 42161, "livepeer", &c, &found, &err), GL_OK);
+    assert_true(found);
+    assert_int_equal(c.block, 5856357);
+    assert_memory_equal(c.hash, blk.hash, 32);
+    assert_string_equal(c.name, "livepeer");
+    uint64_t chain;
+    assert_int_equal(gl_store_get_binding(s, "livepeer", &chain, &found, &err), GL_OK);
+    assert_true(found);
+    assert_int_equal(chain, 42161);
+    uint8_t h2[32];
+    assert_int_equal(gl_store_get_platform_hash(s, "livepeer", h2, &found, &err), GL_OK);
+    assert_true(found);
+    assert_memory_equal(h2, defhash, 32);
+    char by[64];
+    assert_int_equal(gl_store_get_created_by(s, by, sizeof by, &err), GL_OK);
+    assert_string_equal(by, "test_store");
+
+    /* Stats: counted by hand from the batch above.  meta: magic, schema,
+     * created_by, chain/livepeer, defhash/livepeer. */
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    const uint64_t expect[GL_STORE_CF_COUNT] = {5, 1, 2, 2, 2, 4, 1, 1, 1, 1, 1};
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++)
+        assert_int_equal(st.records[i], expect[i]);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+    rm_rf(dir);
+    free(sdir);
+    free(dir);
+}
+
+/* ----------------------------------------------------------------- ranges */
+
+static void test_ranges(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    gl_err err = {0};
+    gl_store *s = open_new(dir);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    for (uint64_t n = 10; n <= 20; n++)
+        put_block_records(b, 1, n, 0);
+    for (uint64_t n = 12; n <= 15; n++)
+        put_block_records(b, 2, n, 0);
+    /* Block numbers whose big-endian bytes differ in a high byte: order must
+     * be numeric, not by the low byte. */
+    put_block_records(b, 1, 0x100, 0);
+    put_block_records(b, 1, 0x1ff, 0);
+    commit_ok(b);
+
+    gl_store_iter *it = gl_store_iter_events(s, 1, 12, 15, &err);
+    assert_non_null(it);
+    gl_store_event e;
+    bool end;
+    for (uint64_t n = 12; n <= 15; n++)
+        for (uint32_t li = 0; li < 2; li++) {
+            assert_int_equal(gl_store_next_event(it, &e, &end, &err), GL_OK);
+            assert_false(end);
+            assert_int_equal(e.chain_id, 1);
+            assert_int_equal(e.block, n);
+            assert_int_equal(e.log_index, li);
+        }
+    assert_int_equal(gl_store_next_event(it, &e, &end, &err), GL_OK);
+    assert_true(end);
+    gl_store_iter_free(it);
+
+    uint64_t seen[8], ns = 0;
+    it = gl_store_iter_blocks(s, 1, 20, UINT64_MAX, &err);
+    gl_store_block blk;
+    while (gl_store_next_block(it, &blk, &end, &err) == GL_OK && !end)
+        seen[ns++] = blk.number;
+    gl_store_iter_free(it);
+    assert_int_equal(ns, 3);
+    assert_int_equal(seen[0], 20);
+    assert_int_equal(seen[1], 0x100);
+    assert_int_equal(seen[2], 0x1ff);
+
+    it = gl_store_iter_txs(s, 1, 21, 0xff, &err);
+    gl_store_tx t;
+    assert_int_equal(gl_store_next_tx(it, &t, &end, &err), GL_OK);
+    assert_true(end);
+    gl_store_iter_free(it);
+    assert_null(gl_store_iter_txs(s, 1, 5, 4, &err));
+    assert_int_equal(err.code, GL_EINVAL);
+
+    /* An address's appearances across chains, chain then block order. */
+    gl_store_event e12 = make_event(1, 12, 1);
+    it = gl_store_iter_appearances(s, e12.roles[0].addr, &err);
+    gl_store_appearance a;
+    uint64_t chains[32], blocks[32];
+    ns = 0;
+    while (gl_store_next_appearance(it, &a, &end, &err) == GL_OK && !end) {
+        assert_memory_equal(a.addr, e12.roles[0].addr, 20);
+        assert_int_equal(a.role, GL_STORE_ROLE_BUYER);
+        chains[ns] = a.pos.chain_id;
+        blocks[ns++] = a.pos.block;
+    }
+    gl_store_iter_free(it);
+    assert_int_equal(ns, 11 + 2 + 4);
+    assert_int_equal(chains[0], 1);
+    assert_int_equal(blocks[0], 10);
+    assert_int_equal(blocks[12], 0x1ff);
+    assert_int_equal(chains[13], 2);
+    assert_int_equal(blocks[13], 12);
+    assert_int_equal(blocks[16], 15);
+
+    /* Findings: seq continues within a batch and across batches. */
+    json_t *f = json_pack("{s:s}", "kind", "x");
+    uint32_t seq;
+    assert_int_equal(gl_store_batch_put_finding(b, 1, 10, f, &seq, &err), GL_OK);
+    assert_int_equal(seq, 1); /* block 10 already holds finding 0 */
+    assert_int_equal(gl_store_batch_put_finding(b, 1, 10, f, &seq, &err), GL_OK);
+    assert_int_equal(seq, 2);
+    assert_int_equal(gl_store_batch_put_finding(b, 1, 11, f, &seq, &err), GL_OK);
+    assert_int_equal(seq, 0);
+    commit_ok(b);
+    assert_int_equal(gl_store_batch_put_finding(b, 1, 10, f, &seq, &err), GL_OK);
+    assert_int_equal(seq, 3);
+    commit_ok(b);
+    json_t *arr = json_array();
+    assert_int_equal(gl_store_batch_put_finding(b, 1, 10, arr, &seq, &err), GL_EINVAL);
+    json_decref(arr);
+    json_decref(f);
+    it = gl_store_iter_findings(s, 1, 10, 11, &err);
+    gl_store_finding fd;
+    uint32_t seqs[8];
+    ns = 0;
+    while (gl_store_next_finding(it, &fd, &end, &err) == GL_OK && !end) {
+        seqs[ns] = fd.seq;
+        blocks[ns++] = fd.block;
+        json_decref(fd.json);
+    }
+    gl_store_iter_free(it);
+    assert_int_equal(ns, 5);
+    assert_int_equal(seqs[0], 0);
+    assert_int_equal(seqs[3], 3);
+    assert_int_equal(blocks[4], 11);
+
+    /* Labels: one address, or all. */
+    gl_store_label l;
+    memset(&l, 0, sizeof l);
+    strcpy(l.label, "x");
+    l.confidence = 500;
+    for (int i = 0; i < 3; i++) {
+        memset(l.addr, 0x10 * (i + 1), 20);
+        strcpy(l.source, "src-a");
+        assert_int_equal(gl_store_batch_put_label(b, &l, &err), GL_OK);
+        strcpy(l.source, "src-b");
+        assert_int_equal(gl_store_batch_put_label(b, &l, &err), GL_OK);
+    }
+    commit_ok(b);
+    memset(l.addr, 0x20, 20);
+    it = gl_store_iter_labels(s, l.addr, &err);
+    ns = 0;
+    while (gl_store_next_label(it, &l, &end, &err) == GL_OK && !end)
+        ns++;
+    gl_store_iter_free(it);
+    assert_int_equal(ns, 2);
+    it = gl_store_iter_labels(s, NULL, &err);
+    ns = 0;
+    while (gl_store_next_label(it, &l, &end, &err) == GL_OK && !end)
+        ns++;
+    gl_store_iter_free(it);
+    assert_int_equal(ns, 6);
+
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* --------------------------------------------------------------- rollback */
+
+static void build_two_chains(const char *dir, uint64_t last1, uint64_t last2)
+{
+    gl_err err = {0};
+    gl_store *s = open_new(dir);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    for (uint64_t n = 1; n <= last1; n++)
+        put_block_records(b, 1, n, 0);
+    for (uint64_t n = 1; n <= last2; n++)
+        put_block_records(b, 2, n, 0);
+    gl_store_block b1 = make_block(1, last1, 0), b2 = make_block(2, last2, 0);
+    assert_int_equal(gl_store_batch_set_cursor(b, 1, "p1", last1, b1.hash, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_cursor(b, 2, "p2", last2, b2.hash, &err), GL_OK);
+    gl_store_label l;
+    memset(&l, 0, sizeof l);
+    memset(l.addr, 0x77, 20);
+    strcpy(l.source, "s");
+    strcpy(l.label, "l");
+    assert_int_equal(gl_store_batch_put_label(b, &l, &err), GL_OK);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+}
+
+static void test_rollback_exact(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *a = path_join(root, "a"), *ref = path_join(root, "ref");
+    build_two_chains(a, 20, 20);
+    build_two_chains(ref, 10, 20); /* the oracle: a store that never held 11..20 */
+
+    gl_err err = {0};
+    gl_store *s = gl_store_open(a, NULL, &err);
+    assert_non_null(s);
+    gl_store_tx gone = make_tx(1, 15, 0);
+    bool found;
+    gl_store_tx t;
+    assert_int_equal(gl_store_get_tx_by_hash(s, 1, gone.hash, &t, &found, &err), GL_OK);
+    assert_true(found);
+    assert_int_equal(gl_store_rollback(s, 1, 11, &err), GL_OK);
+    assert_int_equal(gl_store_get_tx_by_hash(s, 1, gone.hash, &t, &found, &err), GL_OK);
+    assert_false(found);
+    gl_store_cursor c;
+    assert_int_equal(gl_store_get_cursor(s, 1, "p1", &c, &found, &err), GL_OK);
+    assert_true(found);
+    assert_int_equal(c.block, 10);
+    gl_store_block b10 = make_block(1, 10, 0);
+    assert_memory_equal(c.hash, b10.hash, 32);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+
+    gl_buf da = GL_BUF_INIT, dr = GL_BUF_INIT;
+    raw_dump(a, &da);
+    raw_dump(ref, &dr);
+    assert_true(da.len > 1000);
+    assert_int_equal(da.len, dr.len);
+    assert_memory_equal(da.data, dr.data, da.len);
+
+    /* Rolling back past every block deletes the chain's cursor too; the
+     * other chain is untouched. */
+    s = gl_store_open(a, NULL, &err);
+    assert_int_equal(gl_store_rollback(s, 1, 0, &err), GL_OK);
+    assert_int_equal(gl_store_get_cursor(s, 1, "p1", &c, &found, &err), GL_OK);
+    assert_false(found);
+    assert_int_equal(gl_store_get_cursor(s, 2, "p2", &c, &found, &err), GL_OK);
+    assert_true(found);
+    assert_int_equal(c.block, 20);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_BLOCKS], 20);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 20 * 4);
+    assert_int_equal(st.records[GL_STORE_CF_APPEAR_POS], 20 * 4);
+    assert_int_equal(st.records[GL_STORE_CF_TXHASH], 20 * 3);
+    assert_int_equal(st.records[GL_STORE_CF_LABELS], 1);
+    gl_store_close(s);
+
+    gl_buf_release(&da);
+    gl_buf_release(&dr);
+    rm_rf(root);
+    free(a);
+    free(ref);
+    free(root);
+}
+
+/* A reorg and the new fork commit as one batch; puts after the rollback
+ * survive it, puts before it are refused. */
+static void test_rollback_in_batch(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *a = path_join(root, "a"), *ref = path_join(root, "ref");
+    build_two_chains(a, 20, 3);
+
+    gl_err err = {0};
+    gl_store *s = gl_store_open(a, NULL, &err);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    gl_store_block nb = make_block(1, 1, 0);
+    assert_int_equal(gl_store_batch_put_block(b, &nb, &err), GL_OK);
+    assert_int_equal(gl_store_batch_rollback(b, 1, 11, &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_count(b), 1);
+    gl_store_batch_free(b);
+
+    b = gl_store_batch_new(s, &err);
+    assert_int_equal(gl_store_batch_rollback(b, 1, 11, &err), GL_OK);
+    for (uint64_t n = 11; n <= 12; n++)
+        put_block_records(b, 1, n, 1); /* the new fork */
+    gl_store_block b12 = make_block(1, 12, 1);
+    assert_int_equal(gl_store_batch_set_cursor(b, 1, "p1", 12, b12.hash, &err), GL_OK);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+
+    /* The oracle: blocks 1..10 of fork 0, then 11..12 of fork 1. */
+    gl_store *r = open_new(ref);
+    b = gl_store_batch_new(r, &err);
+    for (uint64_t n = 1; n <= 10; n++)
+        put_block_records(b, 1, n, 0);
+    for (uint64_t n = 1; n <= 3; n++)
+        put_block_records(b, 2, n, 0);
+    for (uint64_t n = 11; n <= 12; n++)
+        put_block_records(b, 1, n, 1);
+    gl_store_block b3 = make_block(2, 3, 0);
+    assert_int_equal(gl_store_batch_set_cursor(b, 1, "p1", 12, b12.hash, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_cursor(b, 2, "p2", 3, b3.hash, &err), GL_OK);
+    gl_store_label l;
+    memset(&l, 0, sizeof l);
+    memset(l.addr, 0x77, 20);
+    strcpy(l.source, "s");
+    strcpy(l.label, "l");
+    assert_int_equal(gl_store_batch_put_label(b, &l, &err), GL_OK);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    gl_store_close(r);
+
+    gl_buf da = GL_BUF_INIT, dr = GL_BUF_INIT;
+    raw_dump(a, &da);
+    raw_dump(ref, &dr);
+    assert_int_equal(da.len, dr.len);
+    assert_memory_equal(da.data, dr.data, da.len);
+    gl_buf_release(&da);
+    gl_buf_release(&dr);
+    rm_rf(root);
+    free(a);
+    free(ref);
+    free(root);
+}
+
+/* ---------------------------------------------------------------- binding */
+
+static void test_chain_binding(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    gl_err err = {0};
+    gl_store *s = open_new(dir);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    uint8_t h[32] = {0};
+    assert_int_equal(gl_store_batch_set_cursor(b, 1, "golem-polygon", 5, h, &err), GL_OK);
+    commit_ok(b);
+
+    gl_store_event e = make_event(137, 6, 0);
+    strcpy(e.platform, "golem-polygon");
+    assert_int_equal(gl_store_batch_put_event(b, &e, &err), GL_EDB);
+    char want[600];
+    snprintf(want, sizeof want, "store '%s' holds chain 1 for platform 'golem-polygon', not 137",
+             dir);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(gl_store_batch_count(b), 0);
+
+    /* Two batches race for a new name: the second to commit is refused as a
+     * whole (its block is not written either). */
+    gl_store_batch *b2 = gl_store_batch_new(s, &err);
+    assert_int_equal(gl_store_batch_set_cursor(b, 5, "fresh", 1, h, &err), GL_OK);
+    gl_store_block blk = make_block(6, 1, 0);
+    assert_int_equal(gl_store_batch_put_block(b2, &blk, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_cursor(b2, 6, "fresh", 1, h, &err), GL_OK);
+    commit_ok(b);
+    assert_int_equal(gl_store_batch_commit(b2, &err), GL_EDB);
+    assert_non_null(strstr(err.msg, "holds chain 5 for platform 'fresh', not 6"));
+    assert_int_equal(gl_store_batch_count(b2), 2); /* left as it was */
+    bool found;
+    gl_store_block got;
+    assert_int_equal(gl_store_get_block(s, 6, 1, &got, &found, &err), GL_OK);
+    assert_false(found);
+    gl_store_batch_free(b2);
+    /* Within one batch too. */
+    assert_int_equal(gl_store_batch_set_cursor(b, 9, "other", 1, h, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_platform_hash(b, "other", 10, h, &err), GL_EDB);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+
+    /* Opening with a conflicting expectation: refused, nothing changed. */
+    gl_buf before = GL_BUF_INIT;
+    dir_snapshot(dir, &before);
+    gl_store_binding bind = {"golem-polygon", 137};
+    gl_store_open_opts o = {.create = true, .bindings = &bind, .n_bindings = 1};
+    assert_null(gl_store_open(dir, &o, &err));
+    assert_int_equal(err.code, GL_EDB);
+    assert_string_equal(err.msg, want);
+    assert_dir_unchanged(dir, &before);
+    bind.chain_id = 1;
+    s = gl_store_open(dir, &o, &err);
+    assert_non_null(s);
+    gl_store_close(s);
+    gl_buf_release(&before);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ------------------------------------------------- refusals leave no trace */
+
+static void make_store_with_data(const char *dir)
+{
+    build_two_chains(dir, 3, 2);
+}
+
+static void test_newer_schema_untouched(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    make_store_with_data(dir);
+    raw_db r;
+    raw_open(&r, dir, false);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    char *e = NULL;
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x02", 4, &e);
+    assert_null(e);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+
+    gl_buf before = GL_BUF_INIT;
+    dir_snapshot(dir, &before);
+    gl_err err = {0};
+    gl_store_open_opts variants[] = {{0}, {.create = true}, {.read_only = true}};
+    for (size_t i = 0; i < 3; i++) {
+        assert_null(gl_store_open(dir, &variants[i], &err));
+        assert_int_equal(err.code, GL_EDB);
+        char want[600];
+        snprintf(want, sizeof want,
+                 "store '%s' has schema version 2, newer than this gpuledger understands (1): "
+                 "use a newer gpuledger",
+                 dir);
+        assert_string_equal(err.msg, want);
+        assert_dir_unchanged(dir, &before);
+    }
+    gl_buf_release(&before);
+    rm_rf(dir);
+    free(dir);
+}
+
+static void test_foreign_rocksdb_untouched(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "other");
+    /* Another application's database, with its own data. */
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(o, 1);
+    char *e = NULL;
+    rocksdb_t *db = rocksdb_open(o, dir, &e);
+    assert_null(e);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    rocksdb_put(db, wo, "user:1", 6, "alice", 5, &e);
+    assert_null(e);
+    rocksdb_close(db);
+
+    gl_buf before = GL_BUF_INIT;
+    gl_err err = {0};
+    gl_store_open_opts variants[] = {{0}, {.create = true}, {.read_only = true}};
+    char want[600];
+    snprintf(want, sizeof want,
+             "'%s' is a RocksDB database but not a gpuledger store (no gpuledger meta)", dir);
+    dir_snapshot(dir, &before);
+    for (size_t i = 0; i < 3; i++) {
+        assert_null(gl_store_open(dir, &variants[i], &err));
+        assert_int_equal(err.code, GL_EDB);
+        assert_string_equal(err.msg, want);
+        assert_dir_unchanged(dir, &before);
+    }
+
+    /* Even with a family called "meta". */
+    db = rocksdb_open(o, dir, &e);
+    assert_null(e);
+    rocksdb_column_family_handle_t *meta = rocksdb_create_column_family(db, o, "meta", &e);
+    assert_null(e);
+    rocksdb_put_cf(db, wo, meta, "magic", 5, "not-ours", 8, &e);
+    assert_null(e);
+    rocksdb_column_family_handle_destroy(meta);
+    rocksdb_writeoptions_destroy(wo);
+    rocksdb_close(db);
+    rocksdb_options_destroy(o);
+
+    gl_buf_reset(&before);
+    dir_snapshot(dir, &before);
+    for (size_t i = 0; i < 3; i++) {
+        assert_null(gl_store_open(dir, &variants[i], &err));
+        assert_int_equal(err.code, GL_EDB);
+        assert_string_equal(err.msg, want);
+        assert_dir_unchanged(dir, &before);
+    }
+    gl_buf_release(&before);
+    rm_rf(root);
+    free(dir);
+    free(root);
+}
+
+static void test_garbage_and_missing(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    gl_err err = {0};
+    gl_store_open_opts create = {.create = true};
+
+    /* Files that are not RocksDB at all. */
+    char *g = path_join(root, "garbage");
+    mkdir(g, 0755);
+    char *f1 = path_join(g, "notes.txt"), *f2 = path_join(g, "000001.sst");
+    write_file(f1, "hello\n", 6);
+    write_file(f2, "\x01\x02garbage", 9);
+    gl_buf before = GL_BUF_INIT;
+    dir_snapshot(g, &before);
+    assert_null(gl_store_open(g, &create, &err));
+    assert_int_equal(err.code, GL_EDB);
+    assert_non_null(strstr(err.msg, "is not a gpuledger store: it holds files"));
+    assert_dir_unchanged(g, &before);
+
+    /* A CURRENT file that points nowhere. */
+    char *cur = path_join(g, "CURRENT");
+    write_file(cur, "MANIFEST-000009\n", 16);
+    gl_buf_reset(&before);
+    dir_snapshot(g, &before);
+    assert_null(gl_store_open(g, &create, &err));
+    assert_int_equal(err.code, GL_EDB);
+    assert_non_null(strstr(err.msg, g));
+    assert_dir_unchanged(g, &before);
+
+    /* A regular file where the directory should be. */
+    assert_null(gl_store_open(f1, &create, &err));
+    assert_true(strstr(err.msg, "is not a directory") != NULL);
+
+    /* Missing or empty without create: refused, not created. */
+    char *m = path_join(root, "missing");
+    assert_null(gl_store_open(m, NULL, &err));
+    assert_true(strstr(err.msg, "does not exist") != NULL);
+    struct stat st;
+    assert_int_not_equal(stat(m, &st), 0);
+    gl_store_open_opts ro_create = {.create = true, .read_only = true};
+    assert_null(gl_store_open(m, &ro_create, &err));
+    assert_int_not_equal(stat(m, &st), 0);
+    char *empty = path_join(root, "empty");
+    mkdir(empty, 0755);
+    assert_null(gl_store_open(empty, NULL, &err));
+    assert_true(strstr(err.msg, "empty directory") != NULL);
+    gl_buf_reset(&before);
+    dir_snapshot(empty, &before);
+    assert_int_equal(before.len, 0);
+    /* ... and an empty directory with create becomes a store. */
+    gl_store *s = gl_store_open(empty, &create, &err);
+    assert_non_null(s);
+    gl_store_close(s);
+    assert_null(gl_store_open(NULL, NULL, &err));
+    assert_int_equal(err.code, GL_EINVAL);
+
+    gl_buf_release(&before);
+    rm_rf(root);
+    free(g);
+    free(f1);
+    free(f2);
+    free(cur);
+    free(m);
+    free(empty);
+    free(root);
+}
+
+/* Files of `dir` whose names end with `suffix` or start with `prefix`. */
+static size_t list_files(const char *dir, const char *prefix, const char *suffix, char out[][256],
+                         size_t cap)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < cap) {
+        size_t l = strlen(e->d_name), sl = suffix ? strlen(suffix) : 0;
+        bool ok = prefix ? strncmp(e->d_name, prefix, strlen(prefix)) == 0
+                         : l > sl && strcmp(e->d_name + l - sl, suffix) == 0;
+        if (ok)
+            snprintf(out[n++], 256, "%s", e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+static void flip_byte(const char *path, long off)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t c;
+    assert_int_equal(pread(fd, &c, 1, off), 1);
+    c ^= 0x5a;
+    assert_int_equal(pwrite(fd, &c, 1, off), 1);
+    close(fd);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (long)st.st_size;
+}
+
+/* A store whose data sits in table files (a reopen replays the WAL into
+ * level-0 tables). */
+static void make_store_with_tables(const char *dir)
+{
+    make_store_with_data(dir);
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, NULL, &err);
+    assert_non_null(s);
+    gl_store_close(s);
+}
+
+static void test_corrupt_manifest(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *orig = path_join(root, "orig");
+    make_store_with_tables(orig);
+    char names[4][256];
+    assert_int_equal(list_files(orig, "MANIFEST-", NULL, names, 4), 1);
+    char *mpath = path_join(orig, names[0]);
+    long size = file_size(mpath);
+    free(mpath);
+    assert_true(size > 40);
+    const long offs[] = {0, 3, 7, 12, size / 2, size - 1};
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+        char sub[32];
+        snprintf(sub, sizeof sub, "copy%zu", i);
+        char *copy = path_join(root, sub);
+        copy_dir(orig, copy);
+        char *p = path_join(copy, names[0]);
+        flip_byte(p, offs[i]);
+        gl_buf before = GL_BUF_INIT;
+        dir_snapshot(copy, &before);
+        gl_err err = {0};
+        gl_store *s = gl_store_open(copy, NULL, &err);
+        if (s)
+            fail_msg("a MANIFEST with byte %ld flipped opened", offs[i]);
+        assert_int_equal(err.code, GL_EDB);
+        assert_non_null(strstr(err.msg, copy));
+        assert_non_null(strstr(err.msg, "damaged"));
+        assert_dir_unchanged(copy, &before);
+        gl_buf_release(&before);
+        free(p);
+        free(copy);
+    }
+    rm_rf(root);
+    free(orig);
+    free(root);
+}
+
+static void test_corrupt_sst(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *orig = path_join(root, "orig");
+    make_store_with_tables(orig);
+    char names[32][256];
+    size_t nsst = list_files(orig, NULL, ".sst", names, 32);
+    assert_true(nsst >= 3);
+    unsigned tried = 0;
+    for (size_t f = 0; f < nsst; f++) {
+        char *p0 = path_join(orig, names[f]);
+        long size = file_size(p0);
+        free(p0);
+        /* Inside the data blocks (the start of the file) and the middle;
+         * the footer's padding is the one place a flip can go unseen. */
+        const long offs[] = {0, 5, size / 3};
+        for (size_t i = 0; i < 3; i++) {
+            char sub[64];
+            snprintf(sub, sizeof sub, "c%zu_%zu", f, i);
+            char *copy = path_join(root, sub);
+            copy_dir(orig, copy);
+            char *p = path_join(copy, names[f]);
+            flip_byte(p, offs[i]);
+            gl_err err = {0};
+            gl_store *s = gl_store_open(copy, NULL, &err);
+            gl_code rc = s ? gl_store_verify(s, &err) : err.code;
+            if (rc != GL_EDB)
+                fail_msg("table %s with byte %ld flipped: %s", names[f], offs[i],
+                         s ? "verified clean" : err.msg);
+            assert_non_null(strstr(err.msg, "damaged"));
+            gl_store_close(s);
+            tried++;
+            free(p);
+            rm_rf(copy);
+            free(copy);
+        }
+    }
+    assert_true(tried >= 9);
+    rm_rf(root);
+    free(orig);
+    free(root);
+}
+
+static void test_interrupted_creation(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "half");
+    /* What a kill during creation leaves: RocksDB made, some of our
+     * families made, no meta written yet. */
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(o, 1);
+    char *e = NULL;
+    rocksdb_t *db = rocksdb_open(o, dir, &e);
+    assert_null(e);
+    rocksdb_column_family_handle_t *h = rocksdb_create_column_family(db, o, "meta", &e);
+    assert_null(e);
+    rocksdb_column_family_handle_destroy(h);
+    h = rocksdb_create_column_family(db, o, "blocks", &e);
+    assert_null(e);
+    rocksdb_column_family_handle_destroy(h);
+    rocksdb_close(db);
+    rocksdb_options_destroy(o);
+
+    gl_buf before = GL_BUF_INIT;
+    dir_snapshot(dir, &before);
+    gl_err err = {0};
+    assert_null(gl_store_open(dir, NULL, &err));
+    assert_non_null(strstr(err.msg, "was interrupted"));
+    assert_dir_unchanged(dir, &before);
+    gl_store_open_opts create = {.create = true, .created_by = "finisher"};
+    gl_store *s = gl_store_open(dir, &create, &err);
+    assert_non_null(s);
+    char by[32];
+    assert_int_equal(gl_store_get_created_by(s, by, sizeof by, &err), GL_OK);
+    assert_string_equal(by, "finisher");
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    put_block_records(b, 1, 1, 0);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    s = gl_store_open(dir, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+    gl_buf_release(&before);
+
+    /* Killed earlier still: RocksDB had not written CURRENT yet.  Only its
+     * own creation files are there. */
+    char *half = path_join(root, "half2");
+    mkdir(half, 0755);
+    const char *files[] = {"LOCK", "IDENTITY", "LOG", "MANIFEST-000001", "000001.dbtmp"};
+    for (size_t i = 0; i < 5; i++) {
+        char *p = path_join(half, files[i]);
+        write_file(p, i == 1 ? "3f1c2a60-0000-4000-8000-000000000000\n" : "", i == 1 ? 37 : 0);
+        free(p);
+    }
+    gl_buf_init(&before);
+    dir_snapshot(half, &before);
+    assert_null(gl_store_open(half, NULL, &err));
+    assert_non_null(strstr(err.msg, "was interrupted"));
+    assert_dir_unchanged(half, &before);
+    s = gl_store_open(half, &create, &err);
+    if (!s)
+        fail_msg("finishing a creation killed before CURRENT: %s", err.msg);
+    gl_store_close(s);
+    s = gl_store_open(half, NULL, &err);
+    assert_non_null(s);
+    gl_store_close(s);
+    gl_buf_release(&before);
+    free(half);
+    rm_rf(root);
+    free(dir);
+    free(root);
+}
+
+static void test_read_only_and_in_use(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    make_store_with_data(dir);
+    gl_buf before = GL_BUF_INIT;
+    dir_snapshot(dir, &before);
+    gl_err err = {0};
+    gl_store_open_opts ro = {.read_only = true};
+    gl_store *s = gl_store_open(dir, &ro, &err);
+    assert_non_null(s);
+    assert_null(gl_store_batch_new(s, &err));
+    assert_int_equal(err.code, GL_EINVAL);
+    bool found;
+    gl_store_block blk;
+    assert_int_equal(gl_store_get_block(s, 1, 3, &blk, &found, &err), GL_OK);
+    assert_true(found);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+    assert_dir_unchanged(dir, &before);
+
+    /* A second read-write open is refused while the first is open; a
+     * read-only one is fine. */
+    gl_store *w = gl_store_open(dir, NULL, &err);
+    assert_non_null(w);
+    assert_null(gl_store_open(dir, NULL, &err));
+    assert_int_equal(err.code, GL_EDB);
+    assert_non_null(strstr(err.msg, "in use"));
+    s = gl_store_open(dir, &ro, &err);
+    assert_non_null(s);
+    gl_store_close(s);
+    gl_store_close(w);
+    gl_buf_release(&before);
+    rm_rf(dir);
+    free(dir);
+}
+
+static void test_invalid_puts_leave_batch(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    gl_err err = {0};
+    gl_store *s = open_new(dir);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    gl_store_block blk = make_block(0, 1, 0);
+    assert_int_equal(gl_store_batch_put_block(b, &blk, &err), GL_EINVAL);
+    assert_string_equal(err.msg, "chain id 0 is not a chain");
+    gl_store_tx tx = make_tx(UINT64_MAX, 1, 0);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_EINVAL);
+    gl_store_event ev = make_event(1, 1, 0);
+    strcpy(ev.platform, "");
+    assert_int_equal(gl_store_batch_put_event(b, &ev, &err), GL_EINVAL);
+    memset(ev.platform, 'x', GL_STORE_NAME_MAX - 1);
+    ev.platform[GL_STORE_NAME_MAX - 1] = '\0'; /* 63 characters: the longest name */
+    assert_int_equal(gl_store_batch_put_event(b, &ev, &err), GL_OK);
+    char name64[GL_STORE_NAME_MAX + 1];
+    memset(name64, 'x', GL_STORE_NAME_MAX);
+    name64[GL_STORE_NAME_MAX] = '\0';
+    gl_store_appearance a = {.pos = {1, 1, (gl_store_pos_kind)7, 0, 0}, .role = GL_STORE_ROLE_BUYER};
+    assert_int_equal(gl_store_batch_put_appearance(b, &a, &err), GL_EINVAL);
+    gl_store_transfer t = make_transfer(1, 1, GL_STORE_POS_TX, 0, 0);
+    t.asset = (gl_store_asset)9;
+    assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_EINVAL);
+    uint8_t h[32] = {0};
+    assert_int_equal(gl_store_batch_set_cursor(b, 1, "with space", 1, h, &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_set_cursor(b, 1, name64, 1, h, &err), GL_EINVAL);
+    gl_store_label l;
+    memset(&l, 0, sizeof l);
+    strcpy(l.source, "s");
+    assert_int_equal(gl_store_batch_put_label(b, &l, &err), GL_EINVAL); /* no label text */
+    assert_int_equal(gl_store_batch_count(b), 1);
+    commit_ok(b);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_EVENTS], 1);
+    assert_int_equal(st.records[GL_STORE_CF_BLOCKS], 0);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Damage that RocksDB's checksums cannot see: a record our decoder rejects,
+ * an appearance without its twin. */
+static void test_verify_semantic_damage(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    make_store_with_data(dir);
+    raw_db r;
+    raw_open(&r, dir, false);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    char *e = NULL;
+    uint8_t k[GL_STORE_EVENT_KEY_LEN];
+    gl_store_key_event(k, 1, 2, 0);
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k, "\x01\x10\x00", 3,
+                   &e);
+    assert_null(e);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, NULL, &err);
+    assert_non_null(s);
+    bool found;
+    gl_store_event ev;
+    assert_int_equal(gl_store_get_event(s, 1, 2, 0, &ev, &found, &err), GL_EDB);
+    assert_non_null(strstr(err.msg, "is damaged: bad record in 'events'"));
+    gl_store_iter *it = gl_store_iter_events(s, 1, 0, 10, &err);
+    bool end;
+    assert_int_equal(gl_store_next_event(it, &ev, &end, &err), GL_OK); /* block 1 */
+    assert_int_equal(gl_store_next_event(it, &ev, &end, &err), GL_OK);
+    assert_int_equal(gl_store_next_event(it, &ev, &end, &err), GL_EDB);
+    gl_store_iter_free(it);
+    assert_int_equal(gl_store_verify(s, &err), GL_EDB);
+    assert_non_null(strstr(err.msg, "'events' record at key 0x00000000000000010000000000000002"));
+    gl_store_close(s);
+
+    /* An orphan appearance. */
+    raw_open(&r, dir, false);
+    wo = rocksdb_writeoptions_create();
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k, "", 0, &e);
+    rocksdb_delete_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k, &e);
+    gl_store_event good = make_event(1, 2, 0);
+    gl_store_appearance a = {.pos = {1, 2, GL_STORE_POS_LOG, 0, 0}, .role = GL_STORE_ROLE_BUYER};
+    memcpy(a.addr, good.roles[0].addr, 20);
+    uint8_t ak[GL_STORE_APPEARANCE_KEY_LEN];
+    gl_store_key_appearance(ak, &a, false, NULL);
+    rocksdb_delete_cf(r.db, wo, raw_cf(&r, "appear_pos"), (const char *)ak, sizeof ak, &e);
+    assert_null(e);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+    s = gl_store_open(dir, NULL, &err);
+    assert_int_equal(gl_store_verify(s, &err), GL_EDB);
+    assert_non_null(strstr(err.msg, "appearance without its twin"));
+    gl_store_close(s);
+    rm_rf(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_layouts),
+        cmocka_unit_test(test_value_layouts),
+        cmocka_unit_test(test_event_tlv),
+        cmocka_unit_test(test_label_tlv),
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_roundtrip_every_record),
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_rollback_exact),
+        cmocka_unit_test(test_rollback_in_batch),
+        cmocka_unit_test(test_chain_binding),
+        cmocka_unit_test(test_newer_schema_untouched),
+        cmocka_unit_test(test_foreign_rocksdb_untouched),
+        cmocka_unit_test(test_garbage_and_missing),
+        cmocka_unit_test(test_corrupt_manifest),
+        cmocka_unit_test(test_corrupt_sst),
+        cmocka_unit_test(test_interrupted_creation),
+        cmocka_unit_test(test_read_only_and_in_use),
+        cmocka_unit_test(test_invalid_puts_leave_batch),
+        cmocka_unit_test(test_verify_semantic_damage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
