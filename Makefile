@@ -37,7 +37,7 @@ endif
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) -Iinclude -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(PKG_LIBS) -lm -lpthread $(LDSAN) $(LDFLAGS)
 
-LIB_SRC  := $(wildcard core/*.c indexer/*.c analyzer/*.c)
+LIB_SRC  := $(wildcard core/*.c indexer/*.c analyzer/*.c sim/*.c)
 CLI_SRC  := $(wildcard cli/*.c)
 SUP_SRC  := $(wildcard tests/support/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c)
@@ -55,6 +55,7 @@ TESTS    := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
 CONF     := $(BUILD)/tests/conformance/conformance
 BENCHES  := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
+.SECONDARY:
 .PHONY: all test test-run asan conformance conformance-run bench install clean setup tests-build artifacts
 all: $(BIN)
 
