@@ -363,8 +363,8 @@ static gl_code load_source(loader *L, const gl_platform *p, const json_t *v, con
             return bad(L, path, "\"on\".%s must name a field of %s", k, ev->name);
         if (!(s->join_key = dup_str(k)) || !(s->join_on = dup_str(json_string_value(val))))
             return nomem(L);
-        if (!event_param(ev, s->join_on))
-            return bad(L, path, "event %s has no field \"%s\"", ev->name, s->join_on);
+        if (strcmp(s->join_on, "log.address") && !event_param(ev, s->join_on))
+            return bad(L, path, "event %s has no field \"%s\" (nor is it \"log.address\")", ev->name, s->join_on);
         const gl_abi_sig *other = NULL;
         for (size_t i = 0; i < p->ncontracts && !other; i++)
             other = abi_event_named(p->contracts[i].abis, p->contracts[i].nabis, s->join_event);
@@ -765,10 +765,16 @@ static json_t *shifted_address(const json_t *v, unsigned shift)
 static json_t *pattern_value(const gl_role_source *s, const json_t *v)
 {
     const char *text = json_string_value(v);
-    regmatch_t m[2];
-    if (!text || regexec(&s->re, text, 2, m, 0) || m[1].rm_so < 0)
+    regmatch_t m[10];
+    size_t n = s->re.re_nsub + 1 < 10 ? s->re.re_nsub + 1 : 10;
+    if (!text || regexec(&s->re, text, n, m, 0))
         return NULL;
-    return json_stringn(text + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
+    /* POSIX ERE has no non-capturing groups, so alternatives each carry a
+     * group: the value is the first group that took part in the match. */
+    for (size_t g = 1; g < n; g++)
+        if (m[g].rm_so >= 0)
+            return json_stringn(text + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+    return NULL;
 }
 
 gl_code gl_platform_apply_roles(json_t **roles, const gl_event_map *map, const json_t *fields,
@@ -812,10 +818,14 @@ gl_code gl_platform_apply_roles(json_t **roles, const gl_event_map *map, const j
             val = pattern_value(s, f);
             break;
         case GL_SRC_JOIN: {
+            json_t *addr = NULL;
             const json_t *on = json_object_get(fields, s->join_on);
+            if (!strcmp(s->join_on, "log.address"))
+                on = addr = ctx && ctx->log_address ? address_json(ctx->log_address) : NULL;
             val = on ? json_pack("{s:s, s:s, s:O, s:s}", "join", s->join_event, "key", s->join_key, "value", on,
                                  "field", s->field)
                      : NULL;
+            json_decref(addr);
             break;
         }
         }

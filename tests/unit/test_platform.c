@@ -35,7 +35,9 @@ static const char *base_json =
     "   \"token\":{\"join\":\"OrderCreated\",\"on\":{\"orderId\":\"requestId\"},\"field\":\"token\"}},"
     " \"DepositTransfer\":{\"kind\":\"payment\",\"payer\":\"id>>96\",\"buyer\":\"spender\",\"provider\":\"recipient\",\"amount\":\"amount\",%s},"
     " \"TaskCreated\":{\"kind\":\"lease\",\"buyer\":\"user\",\"provider\":\"cpList[0]\",\"lease_id\":\"taskUid\",\"amount\":\"reward\",\"token\":\"native\"},"
-    " \"Deposited\":{\"kind\":\"payment\",\"payer\":\"tx.from\",\"provider\":\"log.address\",\"amount\":\"amount\"}}%s}";
+    " \"Deposited\":{\"kind\":\"payment\",\"payer\":\"tx.from\",\"provider\":\"log.address\",\"amount\":\"amount\","
+    "   \"buyer\":{\"join\":\"DealCreated\",\"on\":{\"deal\":\"log.address\"},\"field\":\"owner\"},"
+    "   \"gpu_model\":{\"field\":\"amount\",\"pattern\":\"^1([0-9])$|^4(2)$\"}}}%s}";
 
 static gl_code load(gl_platform **p, const char *extra_role, const char *extra_top, gl_err *err)
 {
@@ -202,6 +204,12 @@ static void test_roles_from_every_source(void **state)
     assert_int_equal(gl_platform_apply_roles(&roles, gl_platform_event_map(p, "Deposited"), fields, &ctx, &err), GL_OK);
     assert_string_equal(json_string_value(json_object_get(roles, "payer")), "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     assert_string_equal(json_string_value(json_object_get(roles, "provider")), "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    /* join keyed on the emitting contract: the deal's owner */
+    j = json_object_get(roles, "buyer");
+    assert_string_equal(json_string_value(json_object_get(j, "key")), "deal");
+    assert_string_equal(json_string_value(json_object_get(j, "value")), "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    /* "42" matches the second alternative: its group is taken */
+    assert_string_equal(json_string_value(json_object_get(roles, "gpu_model")), "2");
     json_decref(roles);
     json_decref(fields);
     gl_platform_free(p);
