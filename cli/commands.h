@@ -15,5 +15,9 @@ int cmd_tx(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_keccak(int argc, char **argv);
 int cmd_abi(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+int cmd_platforms(int argc, char **argv);
+int cmd_expand(int argc, char **argv);
 
 #endif

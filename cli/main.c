@@ -18,6 +18,10 @@ static const struct command commands[] = {
     {"verify", cmd_verify, "recompute and check what a block claims: verify block FILE|-"},
     {"keccak", cmd_keccak, "keccak-256 of hex bytes (0x...) or text: keccak DATA|-"},
     {"abi", cmd_abi, "ABI helpers: abi topic SIG | abi decode ..."},
+    {"export", cmd_export, "stored events or transfers as CSV/JSONL: export events|transfers --db DIR"},
+    {"db", cmd_db, "what a store holds: db stats --db DIR [--json]"},
+    {"platforms", cmd_platforms, "built-in platform definitions: platforms [show NAME|FILE] [--json]"},
+    {"expand", cmd_expand, "funding trail of the stored wallets: expand --db DIR --rpc URL --depth K"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,844 @@
+/* test_trail.c - the funding trail on a real node (anvil).
+ *
+ * The chain, built by the test (anvil mines one block per transaction):
+ *
+ *   F (dev 0) deploys a MockStablecoin and mints to itself (0x0 -> F);
+ *   F -> A 5 ETH and 300 USDC;  A -> B 2 ETH and 100 USDC;
+ *   B -> C 1 ETH and 50 USDC;   B -> C2 0.1 ETH;  B -> C3 0.1 ETH;
+ *   C -> D 0.5 ETH and 10 USDC;
+ *   F deploys GpuMarket; P registers a native-coin offer; A leases it
+ *   (A -> market, the tx's value); A ends the lease; P withdraws (the market
+ *   pays P in an internal call: only traces show it).
+ *
+ * The store gets, by hand, one LeaseOpened event with A as buyer and P as
+ * provider, emitted by the market.  Expanding 2 hops must then store exactly
+ * the transfers of A and P (hop 1) and of F and B (hop 2): never C -> D.
+ * The market is a platform contract, 0x0 is not expanded, C, C2, C3 are at
+ * the depth limit.  Oracles: every expected transfer (block, position,
+ * sender, recipient, amount, token) comes from the test's own transactions
+ * and their receipts; block headers from the node; the internal call's
+ * number (1: the first call under the top-level one) from the trace
+ * semantics (depth-first numbering).  anvil has trace_filter, so the block
+ * scan is tested by forcing it; it cannot see the internal payment.
+ */
+#include <ftw.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "gpuledger/abi.h"
+#include "gpuledger/bytes.h"
+#include "gpuledger/endpoint.h"
+#include "gpuledger/rpc.h"
+#include "gpuledger/store.h"
+#include "gpuledger/trail.h"
+
+#include "../support/anvil.h"
+#include "../support/faultproxy.h"
+#include "../support/testutil.h"
+
+#define ETH 1000000000000000000ULL
+#define CHAIN GL_ANVIL_DEFAULT_CHAIN_ID
+#define NT 32 /* expected transfers */
+
+/* One transfer the test made, as the store must hold it. */
+typedef struct want {
+    const char *what;
+    gl_store_pos pos;
+    gl_store_asset asset;
+    uint8_t token[20];
+    uint8_t from[20], to[20];
+    uint64_t amount;
+    bool native_traced; /* an internal call: invisible to the block scan */
+} want;
+
+typedef struct env {
+    gl_anvil *node;
+    gl_rpc *rpc;
+    char root[4096];
+    char tmp[512];
+    char acct[GL_ANVIL_DEV_ACCOUNTS][43];
+    uint8_t addr[GL_ANVIL_DEV_ACCOUNTS][20];
+    char token[43], market[43];
+    uint8_t token_b[20], market_b[20];
+    uint64_t lease_block, head;
+    want w[NT];
+    size_t nw;
+    int store_seq;
+} env;
+
+/* dev accounts */
+enum { F = 0, A = 1, B = 2, C = 3, D = 4, P = 5, C2 = 6, C3 = 7 };
+
+/* ------------------------------------------------------------- chain */
+
+static json_t *rpc_ok(env *e, const char *method, json_t *params)
+{
+    json_t *res = NULL;
+    gl_err err;
+    if (gl_rpc_call(e->rpc, method, params, &res, &err))
+        fail_msg("%s: %s", method, err.msg);
+    return res;
+}
+
+static void lower_copy(char *dst, const char *src)
+{
+    size_t n = strlen(src);
+    for (size_t i = 0; i <= n; i++)
+        dst[i] = (char)((src[i] >= 'A' && src[i] <= 'F') ? src[i] - 'A' + 'a' : src[i]);
+}
+
+static json_t *wait_receipt(env *e, json_t *hash)
+{
+    json_t *rcpt = NULL;
+    for (int i = 0; i < 1000 && (!rcpt || json_is_null(rcpt)); i++) {
+        if (rcpt) {
+            json_decref(rcpt);
+            nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        }
+        rcpt = rpc_ok(e, "eth_getTransactionReceipt", json_pack("[O]", hash));
+    }
+    if (!json_is_object(rcpt))
+        fail_msg("no receipt for %s", json_string_value(hash));
+    const char *status = json_string_value(json_object_get(rcpt, "status"));
+    if (!status || strcmp(status, "0x1"))
+        fail_msg("transaction %s failed", json_string_value(hash));
+    return rcpt;
+}
+
+static uint64_t q(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    assert_non_null(s);
+    return strtoull(s, NULL, 16);
+}
+
+/* Send from `from` (to NULL: deploy); data may be NULL; returns the receipt. */
+static json_t *send(env *e, int from, const char *to, const gl_buf *data, uint64_t value)
+{
+    json_t *tx = json_pack("{s:s}", "from", e->acct[from]);
+    if (to)
+        json_object_set_new(tx, "to", json_string(to));
+    if (data) {
+        char *h = gl_hex_encode_alloc(data->data, data->len, true);
+        json_object_set_new(tx, "data", json_string(h));
+        free(h);
+    }
+    if (value) {
+        char v[40];
+        snprintf(v, sizeof v, "0x%" PRIx64, value);
+        json_object_set_new(tx, "value", json_string(v));
+    }
+    json_t *hash = rpc_ok(e, "eth_sendTransaction", json_pack("[o]", tx));
+    json_t *r = wait_receipt(e, hash);
+    json_decref(hash);
+    return r;
+}
+
+static json_t *call(env *e, int from, const char *to, const char *sig, json_t *args, uint64_t value)
+{
+    gl_abi_sig s;
+    gl_err err;
+    if (gl_abi_sig_parse(&s, sig, &err))
+        fail_msg("%s: %s", sig, err.msg);
+    gl_buf data = GL_BUF_INIT;
+    if (gl_abi_encode_call(&data, &s, args, &err))
+        fail_msg("encode %s: %s", sig, err.msg);
+    gl_abi_sig_release(&s);
+    json_decref(args);
+    json_t *r = send(e, from, to, &data, value);
+    gl_buf_release(&data);
+    return r;
+}
+
+static void deploy(env *e, const char *name, char out[43], uint8_t out_b[20])
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/fixtures/contracts/build/%s.json", e->root, name);
+    json_t *art = json_load_file(path, 0, NULL);
+    assert_non_null(art);
+    gl_buf code = GL_BUF_INIT;
+    assert_int_equal(gl_hex_decode_buf(json_string_value(json_object_get(art, "bytecode")), &code, NULL), GL_OK);
+    json_decref(art);
+    json_t *r = send(e, F, NULL, &code, 0);
+    gl_buf_release(&code);
+    lower_copy(out, json_string_value(json_object_get(r, "contractAddress")));
+    assert_int_equal(gl_hex_decode_exact(out, out_b, 20, NULL), GL_OK);
+    json_decref(r);
+}
+
+static void expect_tx(env *e, const char *what, const json_t *r, int from, const uint8_t *to, uint64_t amount)
+{
+    want *w = &e->w[e->nw++];
+    memset(w, 0, sizeof *w);
+    w->what = what;
+    w->pos = (gl_store_pos){CHAIN, q(json_object_get(r, "blockNumber")), GL_STORE_POS_TX,
+                            (uint32_t)q(json_object_get(r, "transactionIndex")), 0};
+    w->asset = GL_STORE_ASSET_NATIVE;
+    memcpy(w->from, e->addr[from], 20);
+    memcpy(w->to, to, 20);
+    w->amount = amount;
+}
+
+/* The receipt's only Transfer log. */
+static void expect_log(env *e, const char *what, const json_t *r, const uint8_t *from, const uint8_t *to,
+                       uint64_t amount)
+{
+    const json_t *logs = json_object_get(r, "logs");
+    assert_int_equal(json_array_size(logs), 1);
+    const json_t *l = json_array_get(logs, 0);
+    want *w = &e->w[e->nw++];
+    memset(w, 0, sizeof *w);
+    w->what = what;
+    w->pos = (gl_store_pos){CHAIN, q(json_object_get(l, "blockNumber")), GL_STORE_POS_LOG,
+                            (uint32_t)q(json_object_get(l, "logIndex")), 0};
+    w->asset = GL_STORE_ASSET_ERC20;
+    memcpy(w->token, e->token_b, 20);
+    memcpy(w->from, from, 20);
+    memcpy(w->to, to, 20);
+    w->amount = amount;
+}
+
+static void native(env *e, const char *what, int from, int to, uint64_t amount)
+{
+    json_t *r = send(e, from, e->acct[to], NULL, amount);
+    expect_tx(e, what, r, from, e->addr[to], amount);
+    json_decref(r);
+}
+
+static void usdc(env *e, const char *what, int from, int to, uint64_t amount)
+{
+    json_t *r = call(e, from, e->token, "transfer(address,uint256)", json_pack("[s,I]", e->acct[to], (json_int_t)amount),
+                     0);
+    expect_log(e, what, r, e->addr[from], e->addr[to], amount);
+    json_decref(r);
+}
+
+static int group_setup(void **state)
+{
+    static env e;
+    gl_err err;
+    if (!gl_test_root(e.root, sizeof e.root))
+        return -1;
+    if (gl_anvil_start(NULL, &e.node, &err)) {
+        fprintf(stderr, "cannot start anvil: %s\n", err.msg);
+        return -1;
+    }
+    e.rpc = gl_rpc_new(gl_anvil_url(e.node), &err);
+    if (!e.rpc)
+        return -1;
+    for (int i = 0; i < GL_ANVIL_DEV_ACCOUNTS; i++) {
+        lower_copy(e.acct[i], gl_anvil_dev_address(i));
+        gl_hex_decode_exact(e.acct[i], e.addr[i], 20, NULL);
+    }
+    const char *base = getenv("TMPDIR");
+    snprintf(e.tmp, sizeof e.tmp, "%s/gl_trail_XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(e.tmp))
+        return -1;
+    *state = &e;
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int group_teardown(void **state)
+{
+    env *e = *state;
+    if (!e)
+        return 0;
+    gl_rpc_free(e->rpc);
+    gl_anvil_stop(e->node);
+    nftw(e->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+/* Build the chain once (the first test calls it). */
+static void build_chain(env *e)
+{
+    if (e->nw)
+        return;
+    static const uint8_t zero[20];
+    deploy(e, "MockStablecoin", e->token, e->token_b);
+    json_t *r = call(e, F, e->token, "mint(address,uint256)", json_pack("[s,I]", e->acct[F], (json_int_t)1000000000000),
+                     0);
+    expect_log(e, "mint 0x0 -> F", r, zero, e->addr[F], 1000000000000);
+    json_decref(r);
+    native(e, "F -> A", F, A, 5 * ETH);
+    usdc(e, "F -> A usdc", F, A, 300000000);
+    native(e, "A -> B", A, B, 2 * ETH);
+    usdc(e, "A -> B usdc", A, B, 100000000);
+    native(e, "B -> C", B, C, ETH);
+    usdc(e, "B -> C usdc", B, C, 50000000);
+    native(e, "B -> C2", B, C2, ETH / 10);
+    native(e, "B -> C3", B, C3, ETH / 10);
+    native(e, "C -> D", C, D, ETH / 2);
+    usdc(e, "C -> D usdc", C, D, 10000000);
+    deploy(e, "GpuMarket", e->market, e->market_b);
+    json_decref(call(e, P, e->market, "registerOffer(string,uint32,uint256,string,address)",
+                     json_pack("[s,i,I,s,s]", "H100", 8, (json_int_t)(ETH / 1000), "eu", "0x0000000000000000000000000000000000000000"),
+                     0));
+    uint64_t price = 2 * (ETH / 1000); /* 2 GPUs x 1 hour */
+    r = call(e, A, e->market, "lease(uint256,uint32,uint32)", json_pack("[i,i,i]", 1, 2, 1), price);
+    expect_tx(e, "A -> market (lease)", r, A, e->market_b, price);
+    e->lease_block = q(json_object_get(r, "blockNumber"));
+    json_decref(r);
+    json_decref(call(e, A, e->market, "endLease(uint256)", json_pack("[i]", 1), 0));
+    r = call(e, P, e->market, "withdraw(address)", json_pack("[s]", "0x0000000000000000000000000000000000000000"), 0);
+    want *w = &e->w[e->nw++];
+    memset(w, 0, sizeof *w);
+    w->what = "market -> P (internal)";
+    /* the withdraw's top-level call is number 0; its value call to P is
+     * the first call under it: number 1 */
+    w->pos = (gl_store_pos){CHAIN, q(json_object_get(r, "blockNumber")), GL_STORE_POS_TRACE,
+                            (uint32_t)q(json_object_get(r, "transactionIndex")), 1};
+    w->asset = GL_STORE_ASSET_NATIVE;
+    memcpy(w->from, e->market_b, 20);
+    memcpy(w->to, e->addr[P], 20);
+    w->amount = price;
+    w->native_traced = true;
+    json_decref(r);
+    json_t *bn = rpc_ok(e, "eth_blockNumber", NULL);
+    e->head = q(bn);
+    json_decref(bn);
+}
+
+/* C -> D is three hops from A: never reached at two. */
+static bool beyond(const want *w) { return strstr(w->what, "C -> D") != NULL; }
+
+/* ------------------------------------------------------------ the store */
+
+static gl_store *new_store(env *e, char *dir_out /* 700 */)
+{
+    snprintf(dir_out, 700, "%s/s%d", e->tmp, e->store_seq++);
+    gl_err err;
+    gl_store_open_opts oo = {.create = true};
+    gl_store *s = gl_store_open(dir_out, &oo, &err);
+    if (!s)
+        fail_msg("store: %s", err.msg);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    gl_store_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.chain_id = CHAIN;
+    ev.block = e->lease_block;
+    strcpy(ev.platform, "gpumarket-local");
+    strcpy(ev.name, "LeaseOpened");
+    memcpy(ev.contract, e->market_b, 20);
+    ev.n_roles = 2;
+    ev.roles[0].role = GL_STORE_ROLE_BUYER;
+    memcpy(ev.roles[0].addr, e->addr[A], 20);
+    ev.roles[1].role = GL_STORE_ROLE_PROVIDER;
+    memcpy(ev.roles[1].addr, e->addr[P], 20);
+    if (gl_store_batch_put_event(b, &ev, &err) || gl_store_batch_commit(b, &err))
+        fail_msg("event: %s", err.msg);
+    gl_store_batch_free(b);
+    return s;
+}
+
+static gl_endpoints *endpoints_at(const char *url)
+{
+    const char *urls[1] = {url};
+    gl_endpoint_opts o = {.urls = urls, .nurls = 1, .seed = 1};
+    gl_err err;
+    gl_endpoints *ep = gl_endpoints_new(&o, &err);
+    if (!ep)
+        fail_msg("endpoints: %s", err.msg);
+    return ep;
+}
+
+static gl_endpoints *endpoints(env *e) { return endpoints_at(gl_anvil_url(e->node)); }
+
+static gl_trail_opts opts(unsigned depth, gl_trail_native native)
+{
+    gl_trail_opts o = {.depth = depth, .window = 1000, .confirmations = 0, .confirmations_set = true,
+                       .native = native};
+    return o;
+}
+
+static void expand(env *e, gl_store *s, const gl_trail_opts *o, gl_trail_report *rep)
+{
+    gl_endpoints *ep = endpoints(e);
+    gl_err err;
+    if (gl_trail_expand(s, ep, o, rep, &err))
+        fail_msg("expand: %s", err.msg);
+    gl_endpoints_free(ep);
+}
+
+static bool find_transfer(gl_store *s, const gl_store_pos *pos, gl_store_transfer *out)
+{
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_transfers(s, pos->chain_id, pos->block, pos->block, &err);
+    assert_non_null(it);
+    bool found = false;
+    for (bool end = false; !found;) {
+        if (gl_store_next_transfer(it, out, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        found = out->pos.kind == pos->kind && out->pos.index == pos->index && out->pos.sub == pos->sub;
+    }
+    gl_store_iter_free(it);
+    return found;
+}
+
+static uint64_t count_transfers(gl_store *s)
+{
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_transfers(s, CHAIN, 0, UINT64_MAX, &err);
+    uint64_t n = 0;
+    for (bool end = false;;) {
+        gl_store_transfer t;
+        if (gl_store_next_transfer(it, &t, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        n++;
+    }
+    gl_store_iter_free(it);
+    return n;
+}
+
+static bool has_appearance(gl_store *s, const uint8_t addr[20], const gl_store_pos *pos, gl_store_role role)
+{
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_appearances(s, addr, &err);
+    bool found = false;
+    for (bool end = false; !found;) {
+        gl_store_appearance a;
+        if (gl_store_next_appearance(it, &a, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        found = a.role == role && a.pos.block == pos->block && a.pos.kind == pos->kind &&
+                a.pos.index == pos->index && a.pos.sub == pos->sub;
+    }
+    gl_store_iter_free(it);
+    return found;
+}
+
+static size_t count_appearances(gl_store *s, const uint8_t addr[20])
+{
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_appearances(s, addr, &err);
+    size_t n = 0;
+    for (bool end = false;;) {
+        gl_store_appearance a;
+        if (gl_store_next_appearance(it, &a, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        n++;
+    }
+    gl_store_iter_free(it);
+    return n;
+}
+
+/* Every wanted transfer for which `wanted` says yes is stored exactly as
+ * made, with its appearances; the others are absent; nothing else is
+ * stored.  Returns how many were wanted. */
+static size_t check_transfers(env *e, gl_store *s, bool (*wanted)(const want *, void *), void *ctx)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nw; i++) {
+        const want *w = &e->w[i];
+        gl_store_transfer t;
+        bool found = find_transfer(s, &w->pos, &t);
+        if (!wanted(w, ctx)) {
+            if (found)
+                fail_msg("%s (block %" PRIu64 ") should not be stored", w->what, w->pos.block);
+            continue;
+        }
+        n++;
+        if (!found)
+            fail_msg("%s (block %" PRIu64 ") is not stored", w->what, w->pos.block);
+        assert_int_equal(t.asset, w->asset);
+        assert_memory_equal(t.from, w->from, 20);
+        assert_memory_equal(t.to, w->to, 20);
+        uint64_t amt;
+        assert_true(gl_u256_to_u64(&t.amount, &amt));
+        assert_int_equal(amt, w->amount);
+        if (w->asset == GL_STORE_ASSET_ERC20) {
+            assert_memory_equal(t.token, e->token_b, 20);
+            assert_true(has_appearance(s, e->token_b, &w->pos, GL_STORE_ROLE_TOKEN));
+        }
+        static const uint8_t zero[20];
+        if (memcmp(w->from, zero, 20))
+            assert_true(has_appearance(s, w->from, &w->pos, GL_STORE_ROLE_SENDER));
+        assert_true(has_appearance(s, w->to, &w->pos, GL_STORE_ROLE_RECIPIENT));
+        /* its block header, from the node */
+        gl_store_block blk;
+        bool bf;
+        gl_err err;
+        assert_int_equal(gl_store_get_block(s, CHAIN, w->pos.block, &blk, &bf, &err), GL_OK);
+        assert_true(bf);
+        char num[24];
+        snprintf(num, sizeof num, "0x%" PRIx64, w->pos.block);
+        json_t *hdr = rpc_ok(e, "eth_getBlockByNumber", json_pack("[s,b]", num, false));
+        uint8_t h[32];
+        assert_int_equal(gl_hex_decode_exact(json_string_value(json_object_get(hdr, "hash")), h, 32, NULL), GL_OK);
+        assert_memory_equal(blk.hash, h, 32);
+        assert_int_equal(blk.timestamp, q(json_object_get(hdr, "timestamp")));
+        assert_true(blk.verified & GL_STORE_BLOCK_HASH_OK);
+        json_decref(hdr);
+    }
+    assert_int_equal(count_transfers(s), n);
+    return n;
+}
+
+static bool two_hops_traced(const want *w, void *ctx)
+{
+    (void)ctx;
+    return !beyond(w);
+}
+
+static bool two_hops_scanned(const want *w, void *ctx)
+{
+    (void)ctx;
+    return !beyond(w) && !w->native_traced;
+}
+
+/* One hop: the transfers of A and P only. */
+static bool one_hop(const want *w, void *ctx)
+{
+    env *e = ctx;
+    return !memcmp(w->from, e->addr[A], 20) || !memcmp(w->to, e->addr[A], 20) || !memcmp(w->to, e->addr[P], 20);
+}
+
+/* B not expanded: A's and P's, and F's. */
+static bool b_not_expanded(const want *w, void *ctx)
+{
+    env *e = ctx;
+    return one_hop(w, ctx) || !memcmp(w->from, e->addr[F], 20) || !memcmp(w->to, e->addr[F], 20);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_two_hops_trace(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(2, GL_TRAIL_NATIVE_AUTO);
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_string_equal(rep.native_method, "trace_filter");
+    assert_int_equal(rep.seeds, 2);
+    assert_int_equal(rep.levels, 3);
+    assert_int_equal(rep.level[0].addresses, 2);    /* A, P */
+    assert_int_equal(rep.level[0].expanded, 2);
+    assert_int_equal(rep.level[0].next, 3);         /* F, B, market */
+    assert_int_equal(rep.level[1].addresses, 3);
+    assert_int_equal(rep.level[1].expanded, 2);     /* F, B */
+    assert_int_equal(rep.level[1].skipped[GL_TRAIL_SKIP_PLATFORM], 1);
+    assert_int_equal(rep.level[1].next, 4);         /* 0x0, C, C2, C3 */
+    assert_int_equal(rep.level[2].skipped[GL_TRAIL_SKIP_ZERO], 1);
+    assert_int_equal(rep.level[2].skipped[GL_TRAIL_SKIP_DEPTH], 3);
+    size_t n = check_transfers(e, s, two_hops_traced, e);
+    assert_int_equal(n, e->nw - 2);
+    assert_int_equal(rep.transfers, n);
+    assert_int_equal(count_appearances(s, e->addr[D]), 0);
+    /* C: recipient of B's 1 ETH and 50 USDC; its own sends are not fetched */
+    assert_int_equal(count_appearances(s, e->addr[C]), 2);
+    gl_store_close(s);
+
+    /* the state file says why each address was not expanded */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/trail-%" PRIu64 ".json", dir, (uint64_t)CHAIN);
+    json_t *st = json_load_file(path, 0, NULL);
+    assert_non_null(st);
+    json_t *addrs = json_object_get(st, "addresses");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(addrs, e->acct[C]), "status")),
+                        "depth limit");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(addrs, e->market), "status")),
+                        "platform contract");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(addrs, e->acct[B]), "status")), "expanded");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(addrs, "0x0000000000000000000000000000000000000000"), "status")),
+        "zero address");
+    assert_null(json_object_get(addrs, e->acct[D]));
+    json_decref(st);
+
+    /* again: nothing fetched, nothing added */
+    s = gl_store_open(dir, NULL, NULL);
+    assert_non_null(s);
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.log_requests, 0);
+    assert_int_equal(rep.trace_requests, 0);
+    assert_int_equal(rep.level[0].fetched + rep.level[1].fetched, 0);
+    assert_int_equal(rep.level[1].expanded, 2);
+    check_transfers(e, s, two_hops_traced, e);
+    gl_store_close(s);
+}
+
+static void test_two_hops_scan(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(2, GL_TRAIL_NATIVE_SCAN);
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_string_equal(rep.native_method, "block scan");
+    assert_int_equal(rep.trace_requests, 0);
+    assert_int_equal(rep.unscanned_blocks, 0);
+    assert_true(rep.scanned_blocks > 0);
+    /* the market's internal payment to P is invisible to a scan: P has no
+     * counterparty, and everything else is found */
+    check_transfers(e, s, two_hops_scanned, e);
+    gl_store_close(s);
+}
+
+static void test_scan_budget_then_resume(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(2, GL_TRAIL_NATIVE_SCAN);
+    o.max_scan_blocks = 5;
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.scanned_blocks, 5);
+    assert_true(rep.unscanned_blocks > 0);
+    assert_int_equal(rep.unscanned_from, 5); /* blocks 0..4 were scanned */
+    assert_true(count_transfers(s) < e->nw - 3);
+    /* a second run with budget left fetches the rest: the same result as
+     * one unbounded run */
+    o.max_scan_blocks = 0;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.unscanned_blocks, 0);
+    check_transfers(e, s, two_hops_scanned, e);
+    gl_store_close(s);
+}
+
+static void test_depth_one_then_two(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_TRACE);
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.levels, 2);
+    assert_int_equal(rep.level[1].skipped[GL_TRAIL_SKIP_DEPTH], 2); /* F, B */
+    check_transfers(e, s, one_hop, e);
+    /* deeper: A and P are not fetched again, F and B are */
+    o.depth = 2;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.level[0].fetched, 0);
+    assert_int_equal(rep.level[1].fetched, 2);
+    check_transfers(e, s, two_hops_traced, e);
+    gl_store_close(s);
+}
+
+static void test_hub_degree(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(2, GL_TRAIL_NATIVE_AUTO);
+    o.hub_degree = 3; /* B meets A, C, C2, C3: a hub */
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.level[1].skipped[GL_TRAIL_SKIP_DEGREE], 1);
+    assert_int_equal(rep.level[1].expanded, 1); /* F */
+    /* B's transfers with A stay (A is in the trail); B -> C.. do not */
+    check_transfers(e, s, b_not_expanded, e);
+    gl_store_close(s);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/trail-%" PRIu64 ".json", dir, (uint64_t)CHAIN);
+    json_t *st = json_load_file(path, 0, NULL);
+    json_t *b = json_object_get(json_object_get(st, "addresses"), e->acct[B]);
+    assert_string_equal(json_string_value(json_object_get(b, "status")), "hub degree");
+    assert_true(json_integer_value(json_object_get(b, "degree")) > 3);
+    json_decref(st);
+}
+
+static void test_hub_label(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_store_label l = {.confidence = 1000};
+    memcpy(l.addr, e->addr[B], 20);
+    strcpy(l.source, "test");
+    strcpy(l.label, "Exchange B");
+    strcpy(l.category, "exchange");
+    gl_err err;
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_int_equal(gl_store_batch_put_label(b, &l, &err), GL_OK);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    gl_trail_opts o = opts(2, GL_TRAIL_NATIVE_AUTO);
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.level[1].skipped[GL_TRAIL_SKIP_LABEL], 1);
+    check_transfers(e, s, b_not_expanded, e);
+    gl_store_close(s);
+}
+
+/* An endpoint without trace_filter (geth's and Infura's words) and with a
+ * 3-block cap on eth_getLogs: the trail falls back to the block scan and
+ * splits its log ranges, and finds the same transfers. */
+static void test_no_trace_filter_and_range_caps(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    gl_fproxy *px = gl_fproxy_start(gl_anvil_url(e->node), 7);
+    assert_non_null(px);
+    gl_fault_rule rules[2] = {
+        {.kind = GL_FAULT_RPC_ERROR, .method = "trace_filter", .rpc_code = -32601,
+         .message = "the method trace_filter does not exist/is not available"},
+        {.kind = GL_FAULT_RANGE_SPAN, .cap = 3},
+    };
+    assert_true(gl_fproxy_set_rules(px, rules, 2));
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(2, GL_TRAIL_NATIVE_AUTO);
+    gl_endpoints *ep = endpoints_at(gl_fproxy_url(px));
+    gl_trail_report rep;
+    gl_err err;
+    if (gl_trail_expand(s, ep, &o, &rep, &err))
+        fail_msg("expand: %s", err.msg);
+    gl_endpoints_free(ep);
+    assert_string_equal(rep.native_method, "block scan");
+    assert_non_null(strstr(rep.native_note, "trace_filter"));
+    assert_true(gl_fproxy_injected(px, GL_FAULT_RANGE_SPAN) > 0);
+    assert_int_equal(gl_fproxy_calls(px, "trace_filter"), 2); /* asked once (both directions), never again */
+    check_transfers(e, s, two_hops_scanned, e);
+    gl_store_close(s);
+
+    /* --native trace insists: an error that says why */
+    s = new_store(e, dir);
+    o.native = GL_TRAIL_NATIVE_TRACE;
+    ep = endpoints_at(gl_fproxy_url(px));
+    assert_int_equal(gl_trail_expand(s, ep, &o, &rep, &err), GL_ENOTSUP);
+    assert_non_null(strstr(err.msg, "trace_filter"));
+    gl_endpoints_free(ep);
+    gl_store_close(s);
+    gl_fproxy_stop(px);
+}
+
+/* An endpoint that fails for good in the middle of hop 2: the run fails,
+ * what hop 1 committed stays, and the next run picks up from there. */
+static void test_resume_after_failure(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    gl_fproxy *px = gl_fproxy_start(gl_anvil_url(e->node), 7);
+    assert_non_null(px);
+    /* hop 1 asks eth_getLogs twice (topic 1, topic 2); the third fails */
+    gl_fault_rule rule = {.kind = GL_FAULT_RPC_ERROR, .method = "eth_getLogs", .skip = 2, .rpc_code = -32602,
+                          .message = "invalid argument"};
+    assert_true(gl_fproxy_set_rules(px, &rule, 1));
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(2, GL_TRAIL_NATIVE_AUTO);
+    gl_endpoints *ep = endpoints_at(gl_fproxy_url(px));
+    gl_trail_report rep;
+    gl_err err;
+    assert_int_equal(gl_trail_expand(s, ep, &o, &rep, &err), GL_ERPC);
+    assert_non_null(strstr(err.msg, "eth_getLogs"));
+    gl_endpoints_free(ep);
+    gl_fproxy_stop(px);
+    check_transfers(e, s, one_hop, e);
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.level[0].fetched, 0);
+    assert_int_equal(rep.level[1].fetched, 2);
+    check_transfers(e, s, two_hops_traced, e);
+    gl_store_close(s);
+}
+
+/* The command line, with the endpoint from ETH_RPC_URL. */
+static void test_cli(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_store_close(s);
+    const char *bin = getenv("GPULEDGER_BIN");
+    char binbuf[4300];
+    if (!bin || !*bin) {
+        snprintf(binbuf, sizeof binbuf, "%s/build/release/gpuledger", e->root);
+        bin = binbuf;
+    }
+    char cmd[6000], out[800];
+    snprintf(out, sizeof out, "%s/cli.json", e->tmp);
+    snprintf(cmd, sizeof cmd,
+             "ETH_RPC_URL='%s' '%s' expand --db '%s' --depth 2 --window 1000 --confirmations 0 --json --quiet > '%s'",
+             gl_anvil_url(e->node), bin, dir, out);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    json_t *j = json_load_file(out, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "chain_id")), CHAIN);
+    assert_int_equal(json_integer_value(json_object_get(j, "transfers")), e->nw - 2);
+    json_decref(j);
+    /* no endpoint at all */
+    snprintf(cmd, sizeof cmd, "env -u ETH_RPC_URL '%s' expand --db '%s' 2>'%s'", bin, dir, out);
+    st = system(cmd);
+    assert_int_equal(WEXITSTATUS(st), 2);
+    FILE *f = fopen(out, "r");
+    char line[512] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_non_null(strstr(line, "ETH_RPC_URL"));
+    /* db stats reads the decisions back from the state file */
+    snprintf(cmd, sizeof cmd, "'%s' db stats --db '%s' --json > '%s'", bin, dir, out);
+    st = system(cmd);
+    assert_int_equal(WEXITSTATUS(st), 0);
+    j = json_load_file(out, 0, NULL);
+    json_t *tr = json_array_get(json_object_get(j, "trail"), 0);
+    assert_int_equal(json_integer_value(json_object_get(tr, "chain_id")), CHAIN);
+    json_t *by = json_object_get(tr, "by_status");
+    assert_int_equal(json_integer_value(json_object_get(by, "expanded")), 4); /* A, P, F, B */
+    assert_int_equal(json_integer_value(json_object_get(by, "platform contract")), 1);
+    assert_int_equal(json_integer_value(json_object_get(by, "zero address")), 1);
+    assert_int_equal(json_integer_value(json_object_get(by, "depth limit")), 3); /* C, C2, C3 */
+    json_decref(j);
+    /* what it stored: the CLI's transfers are those of the API */
+    s = gl_store_open(dir, NULL, NULL);
+    assert_non_null(s);
+    check_transfers(e, s, two_hops_traced, e);
+    gl_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_hops_trace),
+        cmocka_unit_test(test_two_hops_scan),
+        cmocka_unit_test(test_scan_budget_then_resume),
+        cmocka_unit_test(test_depth_one_then_two),
+        cmocka_unit_test(test_hub_degree),
+        cmocka_unit_test(test_hub_label),
+        cmocka_unit_test(test_no_trace_filter_and_range_caps),
+        cmocka_unit_test(test_resume_after_failure),
+        cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
