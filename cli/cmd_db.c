@@ -59,31 +59,16 @@ static bool is_zero(const uint8_t *p, size_t n)
     return true;
 }
 
-/* Names whose binding can be asked about: every cursor's name and every
- * built-in definition's name (the store has no list of its bindings). */
-static gl_code binding_names(gl_store *s, json_t *names /* array, unique */, gl_err *err)
+/* Every bound platform name (the store lists its bindings). */
+static gl_code binding_names(gl_store *s, json_t *names /* array */, gl_err *err)
 {
-    gl_store_iter *it = gl_store_iter_cursors(s, err);
-    if (!it)
-        return err->code;
-    gl_code rc = GL_OK;
-    for (bool end = false; !rc;) {
-        gl_store_cursor c;
-        rc = gl_store_next_cursor(it, &c, &end, err);
-        if (rc || end)
-            break;
-        json_array_append_new(names, json_string(c.name));
-    }
-    gl_store_iter_free(it);
-    size_t nb = 0;
-    const gl_platform_builtin *b = gl_platform_builtins(&nb);
-    for (size_t i = 0; i < nb && b[i].json; i++) {
-        json_t *doc = json_loads(b[i].json, 0, NULL);
-        const char *n = json_string_value(json_object_get(doc, "name"));
-        if (n)
-            json_array_append_new(names, json_string(n));
-        json_decref(doc);
-    }
+    char(*nm)[GL_STORE_NAME_MAX] = NULL;
+    size_t n = 0;
+    gl_code rc = gl_store_list_bindings(s, NULL, &nm, &n, err);
+    for (size_t i = 0; i < n && !rc; i++)
+        if (json_array_append_new(names, json_string(nm[i])))
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory listing bindings");
+    free(nm);
     return rc;
 }
 

@@ -804,19 +804,6 @@ static gl_code chains_add(uint64_t **v, size_t *n, size_t *cap, uint64_t c, gl_e
     return GL_OK;
 }
 
-static gl_code chains_add_binding(gl_store *s, const char *name, uint64_t **v, size_t *n, size_t *cap,
-                                  gl_err *err)
-{
-    if (!name || !gl_store_name_ok(name))
-        return GL_OK;
-    uint64_t chain;
-    bool found;
-    gl_code rc = gl_store_get_binding(s, name, &chain, &found, err);
-    if (!rc && found)
-        rc = chains_add(v, n, cap, chain, err);
-    return rc;
-}
-
 gl_code gl_export_list_chains(gl_store *s, uint64_t **chains, size_t *n, gl_err *err)
 {
     *chains = NULL;
@@ -835,15 +822,13 @@ gl_code gl_export_list_chains(gl_store *s, uint64_t **chains, size_t *n, gl_err 
         rc = chains_add(&v, &cnt, &cap, c.chain_id, err);
     }
     gl_store_iter_free(it);
+    uint64_t *bound = NULL;
     size_t nb = 0;
-    const gl_platform_builtin *b = rc ? NULL : gl_platform_builtins(&nb);
-    for (size_t i = 0; b && i < nb && !rc; i++) {
-        if (!b[i].json)
-            continue;
-        json_t *doc = json_loads(b[i].json, 0, NULL);
-        rc = chains_add_binding(s, json_string_value(json_object_get(doc, "name")), &v, &cnt, &cap, err);
-        json_decref(doc);
-    }
+    if (!rc)
+        rc = gl_store_list_bindings(s, &bound, NULL, &nb, err);
+    for (size_t i = 0; i < nb && !rc; i++)
+        rc = chains_add(&v, &cnt, &cap, bound[i], err);
+    free(bound);
     if (rc) {
         free(v);
         return rc;

@@ -675,6 +675,39 @@ gl_code gl_store_get_binding(gl_store *s, const char *platform, uint64_t *chain_
     return GL_OK;
 }
 
+gl_code gl_store_list_bindings(gl_store *s, uint64_t **chain_ids, char (**names)[GL_STORE_NAME_MAX], size_t *n,
+                               gl_err *err)
+{
+    if (chain_ids)
+        *chain_ids = NULL;
+    if (names)
+        *names = NULL;
+    *n = 0;
+    pthread_mutex_lock(&s->lock);
+    size_t count = s->bindings.n;
+    uint64_t *ids = count && chain_ids ? malloc(count * sizeof *ids) : NULL;
+    char(*nm)[GL_STORE_NAME_MAX] = count && names ? malloc(count * sizeof *nm) : NULL;
+    if (count && ((chain_ids && !ids) || (names && !nm))) {
+        pthread_mutex_unlock(&s->lock);
+        free(ids);
+        free(nm);
+        return gl_err_set(err, GL_ENOMEM, "out of memory listing %zu bindings", count);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (ids)
+            ids[i] = s->bindings.v[i].chain_id;
+        if (nm)
+            memcpy(nm[i], s->bindings.v[i].name, GL_STORE_NAME_MAX);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (chain_ids)
+        *chain_ids = ids;
+    if (names)
+        *names = nm;
+    *n = count;
+    return GL_OK;
+}
+
 gl_code gl_store_get_platform_hash(gl_store *s, const char *platform,
                                    uint8_t hash[GL_STORE_HASH_LEN], bool *found, gl_err *err)
 {

@@ -104,8 +104,7 @@ gl_code gl_export_run(gl_store *s, const gl_export_opts *opts, gl_export_sink si
                       gl_export_stats *stats /* OUT */, gl_err *err);
 
 /* The chains the store holds data for, ascending and without duplicates,
- * found from its cursors and from the bindings of the names it can ask
- * about (cursor names and the built-in platform names).  *chains is a heap
+ * found from its cursors and its platform -> chain bindings.  *chains is a heap
  * array the caller frees (NULL when *n is 0).  GL_EDB, GL_ENOMEM. */
 gl_code gl_export_list_chains(gl_store *s, uint64_t **chains /* OUT */, size_t *n /* OUT */,
                               gl_err *err);

@@ -318,6 +318,14 @@ const char *gl_store_dir(const gl_store *s);
 gl_code gl_store_get_binding(gl_store *s, const char *platform, uint64_t *chain_id /* OUT */,
                              bool *found /* OUT */, gl_err *err);
 
+/* Every platform -> chain binding the store holds, as a fresh array the
+ * caller frees (names are copied into `names`, a parallel array of
+ * GL_STORE_NAME_MAX-byte slots, also freed by the caller; either OUT may be
+ * NULL when not wanted).  *n = 0 and NULLs for an empty store.  GL_ENOMEM. */
+gl_code gl_store_list_bindings(gl_store *s, uint64_t **chain_ids /* OUT */,
+                               char (**names)[GL_STORE_NAME_MAX] /* OUT */, size_t *n /* OUT */,
+                               gl_err *err);
+
 /* The stored hash of `platform`'s definition (see
  * gl_store_batch_set_platform_hash): *found false when none; GL_EDB when
  * the read fails. */
