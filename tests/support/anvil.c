@@ -298,10 +298,14 @@ gl_code gl_anvil_start(const gl_anvil_opts *opts, gl_anvil **out, gl_err *err)
     char ts[32], cid[32];
     snprintf(ts, sizeof ts, "%" PRIu64, o.timestamp);
     snprintf(cid, sizeof cid, "%" PRIu64, o.chain_id);
+    /* --max-persisted-states 0: anvil otherwise spills old states to
+     * ~/.foundry/anvil/tmp and never removes them when killed; a long test
+     * run filled an 80 GB disk that way. */
     char *argv[12 + ANVIL_MAX_EXTRA] = {
         "anvil", "--host", "127.0.0.1", "--port", "0", "--timestamp", ts, "--chain-id", cid,
+        "--max-persisted-states", "0",
     };
-    size_t argc = 9;
+    size_t argc = 11;
     for (size_t i = 0; o.extra_args && o.extra_args[i]; i++) {
         if (i >= ANVIL_MAX_EXTRA)
             return gl_err_set(err, GL_EINVAL, "more than %d extra anvil arguments", ANVIL_MAX_EXTRA);
