@@ -19,5 +19,7 @@ int cmd_export(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_platforms(int argc, char **argv);
 int cmd_expand(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_follow(int argc, char **argv);
 
 #endif

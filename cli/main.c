@@ -22,6 +22,8 @@ static const struct command commands[] = {
     {"db", cmd_db, "what a store holds: db stats --db DIR [--json]"},
     {"platforms", cmd_platforms, "built-in platform definitions: platforms [show NAME|FILE] [--json]"},
     {"expand", cmd_expand, "funding trail of the stored wallets: expand --db DIR --rpc URL --depth K"},
+    {"index", cmd_index, "index a platform's events into a store: index --platform P --rpc URL --db DIR"},
+    {"follow", cmd_follow, "index, then follow the head through reorgs: follow --platform P --rpc URL --db DIR"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,204 @@
+/* bench_index.c - indexing throughput and peak memory: 100k+ events from a
+ * local anvil, indexed by the gpuledger binary at each verification level.
+ *
+ * Two chains on one node.  Dense: GLM Transfer logs made by Golem's batch
+ * payer (one in from the requestor, one per recipient per transaction;
+ * tests/integration/index_testlib.h), BENCH_TXS transactions of
+ * BENCH_PER_TX recipients, one transaction per block.  Spread: BENCH_LEASES
+ * market leases, BENCH_LEASE_PER_BLOCK per block, one log per transaction,
+ * so that verification fetches a block for every few events.  Each run is a child process on a fresh store, so
+ * its wall time and peak RSS (wait4's ru_maxrss) are its own.
+ *
+ * Figures go to stdout, one "name: value unit" line each; bench/run.sh
+ * collects them.  The event count of every run is checked against the
+ * number of transfers made (a fast wrong indexer is not a result), nothing
+ * else is asserted.  Environment: GPULEDGER_BIN (default: ../gpuledger next
+ * to this binary's directory), BENCH_TXS, BENCH_PER_TX, BENCH_LEASES,
+ * BENCH_LEASE_PER_BLOCK.
+ */
+#include "../tests/integration/index_testlib.h"
+
+#include <libgen.h>
+
+static tl_node N;
+static tl_glm G;
+static uint64_t EXPECT; /* events the chain holds for the definition being run */
+static char TMP[256];
+static char BIN[4200];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned env_uint(const char *name, unsigned dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? (unsigned)strtoul(v, NULL, 10) : dflt;
+}
+
+/* Count stored events and ERC-20 transfers without holding them. */
+static void count_store(const char *dir, uint64_t *events, uint64_t *transfers)
+{
+    gl_store *s = tl_store_open(dir, false);
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_events(s, GL_ANVIL_DEFAULT_CHAIN_ID, 0, UINT64_MAX - 1, &err);
+    assert_non_null(it);
+    *events = 0;
+    for (;;) {
+        gl_store_event ev;
+        bool end;
+        assert_int_equal(gl_store_next_event(it, &ev, &end, &err), GL_OK);
+        if (end)
+            break;
+        (*events)++;
+    }
+    gl_store_iter_free(it);
+    it = gl_store_iter_transfers(s, GL_ANVIL_DEFAULT_CHAIN_ID, 0, UINT64_MAX - 1, &err);
+    assert_non_null(it);
+    *transfers = 0;
+    for (;;) {
+        gl_store_transfer t;
+        bool end;
+        assert_int_equal(gl_store_next_transfer(it, &t, &end, &err), GL_OK);
+        if (end)
+            break;
+        *transfers += t.asset == GL_STORE_ASSET_ERC20;
+    }
+    gl_store_iter_free(it);
+    gl_store_close(s);
+}
+
+static void run_level(const char *def, const char *level, const char *extra)
+{
+    char dir[300], log[300];
+    snprintf(dir, sizeof dir, "%s/store-%s%s", TMP, level, extra ? "-x" : "");
+    snprintf(log, sizeof log, "%s/run-%s.log", TMP, level);
+    (void)extra;
+    const char *argv[] = {"gpuledger", "index", "--platform", def,   "--rpc", gl_anvil_url(N.node), "--db", dir,
+                          "--verify",  level,   "--json",     extra, NULL};
+    setenv("GPULEDGER_BIN", BIN, 1);
+    unlink(log);
+    double t0 = now_s();
+    pid_t pid = tl_spawn(argv, log);
+    long rss;
+    int st = tl_wait_rss(pid, &rss);
+    double dt = now_s() - t0;
+    if (st) {
+        char *out = tl_slurp(log);
+        fail_msg("index --verify %s: exit %d\n%s", level, st, out);
+    }
+    /* Counted in a child: opening the store replays its write-ahead log
+     * into memory, and a process forked from a big parent starts with the
+     * parent's RSS as its high-water mark (Linux keeps it across exec). */
+    uint64_t counts[2] = {0, 0};
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t cp = fork();
+    assert_true(cp >= 0);
+    if (cp == 0) {
+        close(fds[0]);
+        uint64_t c[2];
+        count_store(dir, &c[0], &c[1]);
+        ssize_t w = write(fds[1], c, sizeof c);
+        _exit(w == (ssize_t)sizeof c ? 0 : 1);
+    }
+    close(fds[1]);
+    ssize_t got = read(fds[0], counts, sizeof counts);
+    close(fds[0]);
+    assert_int_equal(tl_wait(cp), 0);
+    assert_int_equal(got, (ssize_t)sizeof counts);
+    uint64_t events = counts[0], transfers = counts[1];
+    if (events != EXPECT || (G.transfers == EXPECT && transfers != EXPECT))
+        fail_msg("--verify %s stored %" PRIu64 " events, %" PRIu64 " transfers; the chain has %" PRIu64, level,
+                 events, transfers, EXPECT);
+    char *out = tl_slurp(log);
+    const char *j = strstr(out, "{\"appearances\"");
+    json_t *sum = j ? json_loads(j, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+    printf("index --verify %-7s%s: %" PRIu64 " events in %.2f s = %.0f events/s, peak RSS %.1f MB, "
+           "%" PRId64 " blocks fetched, %" PRId64 " eth_getLogs\n",
+           level, extra ? " " : "", events, dt, (double)events / dt, (double)rss / 1024.0,
+           (int64_t)json_integer_value(json_object_get(sum, "blocks_fetched")),
+           (int64_t)json_integer_value(json_object_get(sum, "log_requests")));
+    fflush(stdout);
+    json_decref(sum);
+    free(out);
+    tl_rm_rf(dir);
+}
+
+/* Dense: GLM batch payouts, hundreds of logs per block. */
+static void bench_dense(void **state)
+{
+    (void)state;
+    unsigned ntx = env_uint("BENCH_TXS", 200), per = env_uint("BENCH_PER_TX", 500);
+    double t0 = now_s();
+    tl_glm_deploy(&N, &G);
+    tl_glm_payouts(&N, &G, ntx, per);
+    EXPECT = G.transfers;
+    printf("dense chain: %" PRIu64 " GLM transfers in %u blocks (%u per block), built in %.1f s\n", G.transfers,
+           ntx + 1, per + 1, now_s() - t0);
+    char def[300];
+    snprintf(def, sizeof def, "%s/glm.json", TMP);
+    char *t = tl_glm_def(&G, "glm-bench");
+    tl_write_file(def, "%s", t);
+    free(t);
+    run_level(def, "none", NULL);
+    run_level(def, "senders", NULL);
+    run_level(def, "headers", NULL);
+    run_level(def, "full", NULL);
+}
+
+/* Spread: market leases, BENCH_LEASE_PER_BLOCK per block, one event and
+ * one transaction each: a block fetch per few events. */
+static void bench_spread(void **state)
+{
+    (void)state;
+    unsigned nl = env_uint("BENCH_LEASES", 5000), per = env_uint("BENCH_LEASE_PER_BLOCK", 10);
+    tl_market m;
+    double t0 = now_s();
+    tl_market_deploy(&N, &m);
+    tl_rpc_void(&N, "evm_setAutomine", json_pack("[b]", 0));
+    for (unsigned i = 0; i < nl; i++) {
+        tl_market_lease(&N, &m, 3 + (int)(i % 7), -1, 1 + (int)(i % 2), 1 + i % 3, 1 + i % 5, false);
+        if (i % per == per - 1)
+            tl_rpc_void(&N, "evm_mine", NULL);
+    }
+    tl_rpc_void(&N, "evm_mine", NULL);
+    tl_rpc_void(&N, "evm_setAutomine", json_pack("[b]", 1));
+    EXPECT = m.nex;
+    G.transfers = 0;
+    printf("spread chain: %zu market events, %u per block, built in %.1f s\n", m.nex, per, now_s() - t0);
+    char def[300];
+    snprintf(def, sizeof def, "%s/market.json", TMP);
+    char *t = tl_market_def(&m, "market-bench", GL_ANVIL_DEFAULT_CHAIN_ID, false);
+    tl_write_file(def, "%s", t);
+    free(t);
+    run_level(def, "none", NULL);
+    run_level(def, "senders", NULL);
+    run_level(def, "headers", NULL);
+    run_level(def, "full", NULL);
+    tl_market_free(&m);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    const char *b = getenv("GPULEDGER_BIN");
+    if (b && *b) {
+        snprintf(BIN, sizeof BIN, "%s", b);
+    } else {
+        char self[4096];
+        snprintf(self, sizeof self, "%s", argv[0]);
+        snprintf(BIN, sizeof BIN, "%s/../gpuledger", dirname(self));
+    }
+    if (tl_node_start(&N, 0, NULL))
+        return 1;
+    tl_tmpdir(TMP, sizeof TMP, "bench-index");
+    const struct CMUnitTest tests[] = {cmocka_unit_test(bench_dense), cmocka_unit_test(bench_spread)};
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tl_rm_rf(TMP);
+    tl_node_stop(&N);
+    return rc;
+}

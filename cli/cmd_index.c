@@ -1,0 +1,355 @@
+/* cmd_index.c - `gpuledger index` and `gpuledger follow`: index a platform's
+ * events from JSON-RPC endpoints into a store (indexer.h), once up to
+ * head - confirmations, or following the head through reorgs.
+ *
+ * Order of work, so that a refusal changes nothing: the definition is
+ * loaded, the endpoints' chain id is compared with the definition's, and
+ * only then is the store opened (created when missing) with the platform's
+ * chain binding checked.  SIGINT/SIGTERM end the run after the batch being
+ * written: the store is consistent after every commit anyway (kill -9
+ * included), and the next run resumes from its cursor.
+ *
+ * Exit status: 0 done (integrity findings, if any, were stored and printed
+ * on stderr), 1 the run failed (endpoint, store), 2 bad usage or input (an
+ * unknown platform, a chain id mismatch, a gap after the cursor).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+#include "gpuledger/endpoint.h"
+#include "gpuledger/indexer.h"
+#include "gpuledger/platform.h"
+#include "gpuledger/rpc.h"
+#include "gpuledger/store.h"
+
+/* Set by SIGINT/SIGTERM: the only state a signal handler may touch. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct index_args {
+    const char *cmd;
+    const char *platform;
+    const char *rpc;
+    const char *db;
+    bool quiet, json, quorum;
+    unsigned concurrency;
+    gl_indexer_opts o;
+} index_args;
+
+static void usage(FILE *out, const char *cmd)
+{
+    bool follow = !strcmp(cmd, "follow");
+    fprintf(out,
+            "usage: gpuledger %s --platform NAME|FILE --rpc URL[,URL...] --db DIR [options]\n\n"
+            "%s\n\n"
+            "  --platform NAME|FILE  a built-in definition (gpuledger platforms) or a .json file\n"
+            "  --rpc URL[,URL...]    JSON-RPC endpoints of the definition's chain (default: $ETH_RPC_URL)\n"
+            "  --db DIR              the store (created when missing)\n"
+            "  --from N              first block (default: the definition's start, or the store's cursor)\n"
+            "%s"
+            "  --confirmations K     stay K blocks behind the head (default: the definition's)\n"
+            "  --verify LEVEL        none | senders | headers (default) | full\n"
+            "                        senders: the tx behind each event rebuilt, its sender recovered;\n"
+            "                        headers: + block hash recomputed, transactionsRoot, parent link;\n"
+            "                        full: + receiptsRoot rebuilt and every log proven in it;\n"
+            "                        none: trust the endpoint (no block fetch when logs carry blockTimestamp)\n"
+            "%s"
+            "  --batch-logs N        events per committed batch (default %u)\n"
+            "  --request-logs N      logs one eth_getLogs answer is sized for (default %u)\n"
+            "  --block-chunk N       blocks fetched per JSON-RPC batch (default %u)\n"
+            "  --initial-span N      blocks in the first eth_getLogs request (default %u)\n"
+            "  --concurrency N       requests in flight at once (default 4)\n"
+            "  --quorum              with several URLs: two must agree on the hash of every block\n"
+            "                        holding data (a disagreement is a finding, the events disputed)\n"
+            "  --accept-redefinition index with a definition that differs from the stored one\n"
+            "  --json                print the summary as JSON\n"
+            "  -q, --quiet           no progress lines (findings and errors are still printed)\n\n"
+            "Exit status: 0 done, 1 the run failed, 2 bad usage or input.\n",
+            cmd,
+            follow ? "Index a platform's events, then follow the head, rolling back what reorgs replace,\n"
+                     "until interrupted (SIGINT/SIGTERM)."
+                   : "Index a platform's events from the store's cursor (or --from) to --to, or to the head\n"
+                     "minus the confirmations, verifying what the endpoint claims.",
+            follow ? "" : "  --to N                last block (default and cap: head - confirmations)\n",
+            follow ? "  --poll-ms N           how often the head is polled (default 2000)\n" : "",
+            GL_INDEXER_BATCH_LOGS_DEFAULT, GL_INDEXER_REQUEST_LOGS_DEFAULT, GL_INDEXER_BLOCK_CHUNK_DEFAULT,
+            GL_INDEXER_INITIAL_SPAN_DEFAULT);
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_uint(const char *s, unsigned *out)
+{
+    uint64_t v;
+    if (!parse_u64(s, &v) || v > 1000000000u)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+/* 0 ok, 2 usage error (printed). */
+static int parse_args(int argc, char **argv, index_args *a)
+{
+    bool follow = !strcmp(a->cmd, "follow");
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true, takes = true;
+        if (!strcmp(k, "-h") || !strcmp(k, "--help")) {
+            usage(stdout, a->cmd);
+            return 3;
+        } else if (!strcmp(k, "--platform"))
+            a->platform = v;
+        else if (!strcmp(k, "--rpc"))
+            a->rpc = v;
+        else if (!strcmp(k, "--db"))
+            a->db = v;
+        else if (!strcmp(k, "--from"))
+            ok = (a->o.has_from = parse_u64(v, &a->o.from));
+        else if (!strcmp(k, "--to") && !follow)
+            ok = (a->o.has_to = parse_u64(v, &a->o.to));
+        else if (!strcmp(k, "--confirmations"))
+            ok = (a->o.has_confirmations = parse_u64(v, &a->o.confirmations));
+        else if (!strcmp(k, "--verify"))
+            ok = v && gl_indexer_verify_parse(v, &a->o.verify, NULL) == GL_OK;
+        else if (!strcmp(k, "--batch-logs"))
+            ok = parse_uint(v, &a->o.batch_logs) && a->o.batch_logs >= 1 &&
+                 a->o.batch_logs <= GL_INDEXER_BATCH_LOGS_MAX;
+        else if (!strcmp(k, "--request-logs"))
+            ok = parse_uint(v, &a->o.request_logs) && a->o.request_logs >= 1;
+        else if (!strcmp(k, "--block-chunk"))
+            ok = parse_uint(v, &a->o.block_chunk) && a->o.block_chunk >= 1 &&
+                 a->o.block_chunk <= GL_INDEXER_BLOCK_CHUNK_MAX;
+        else if (!strcmp(k, "--initial-span"))
+            ok = parse_u64(v, &a->o.initial_span) && a->o.initial_span >= 1;
+        else if (!strcmp(k, "--poll-ms") && follow)
+            ok = parse_u64(v, &a->o.poll_ms) && a->o.poll_ms >= 1;
+        else if (!strcmp(k, "--concurrency"))
+            ok = parse_uint(v, &a->concurrency) && a->concurrency >= 1;
+        else {
+            takes = false;
+            if (!strcmp(k, "--quorum"))
+                a->quorum = a->o.quorum = true;
+            else if (!strcmp(k, "--accept-redefinition"))
+                a->o.allow_redefine = true;
+            else if (!strcmp(k, "--json"))
+                a->json = true;
+            else if (!strcmp(k, "-q") || !strcmp(k, "--quiet"))
+                a->quiet = true;
+            else {
+                fprintf(stderr, "gpuledger %s: unknown option '%s'\n", a->cmd, k);
+                usage(stderr, a->cmd);
+                return 2;
+            }
+        }
+        if (takes && !v) {
+            fprintf(stderr, "gpuledger %s: %s needs a value\n", a->cmd, k);
+            return 2;
+        }
+        if (!ok) {
+            fprintf(stderr, "gpuledger %s: bad value '%s' for %s\n", a->cmd, v, k);
+            return 2;
+        }
+        if (takes)
+            i++;
+    }
+    if (!a->rpc || !*a->rpc)
+        a->rpc = getenv("ETH_RPC_URL");
+    if (!a->platform || !a->db || !a->rpc || !*a->rpc) {
+        fprintf(stderr, "gpuledger %s: %s is required\n", a->cmd,
+                !a->platform ? "--platform" : !a->db ? "--db" : "--rpc (or ETH_RPC_URL)");
+        usage(stderr, a->cmd);
+        return 2;
+    }
+    return 0;
+}
+
+typedef struct log_ctx {
+    const char *cmd;
+    bool quiet;
+} log_ctx;
+
+static void log_line(void *ctx, int level, const char *msg)
+{
+    const log_ctx *lc = ctx;
+    if (level == 0 && lc->quiet)
+        return;
+    fprintf(stderr, "gpuledger %s: %s%s\n", lc->cmd, level == 1 ? "warning: " : level >= 2 ? "error: " : "",
+            msg);
+}
+
+static bool should_stop(void *ctx)
+{
+    (void)ctx;
+    return stop_requested != 0;
+}
+
+/* Split "a,b,c" into a NULL-terminated heap array of heap strings. */
+static char **split_urls(const char *list, size_t *n)
+{
+    *n = 0;
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    char **v = calloc(cap + 1, sizeof *v);
+    if (!v)
+        return NULL;
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len && !(v[(*n)++] = strndup(p, len))) {
+            for (size_t i = 0; i + 1 < *n; i++)
+                free(v[i]);
+            free(v);
+            return NULL;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return v;
+}
+
+static void print_summary(const index_args *a, const gl_platform *p, const gl_indexer_stats *st, bool ok)
+{
+    if (a->json) {
+        json_t *j = json_pack("{s:s, s:s, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                              "command", a->cmd, "platform", p->name, "chain_id", (json_int_t)p->chain_id, "ok", ok,
+                              "verify", gl_indexer_verify_name(a->o.verify), "cursor", (json_int_t)st->cursor,
+                              "events", (json_int_t)st->events, "txs", (json_int_t)st->txs, "blocks",
+                              (json_int_t)st->blocks, "transfers", (json_int_t)st->transfers, "appearances",
+                              (json_int_t)st->appearances, "findings", (json_int_t)st->findings, "rollbacks",
+                              (json_int_t)st->rollbacks, "batches", (json_int_t)st->batches, "log_requests",
+                              (json_int_t)st->log_requests, "blocks_fetched", (json_int_t)st->blocks_fetched);
+        if (j && st->has_range)
+            json_object_set_new(j, "first_block", json_integer((json_int_t)st->first_block));
+        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(j);
+        return;
+    }
+    if (st->has_range)
+        printf("%s: blocks %" PRIu64 "..%" PRIu64 " of chain %" PRIu64 ": ", p->name, st->first_block, st->cursor,
+               p->chain_id);
+    else
+        printf("%s: nothing new (cursor at block %" PRIu64 ") of chain %" PRIu64 ": ", p->name, st->cursor,
+               p->chain_id);
+    printf("%" PRIu64 " events, %" PRIu64 " txs, %" PRIu64 " blocks, %" PRIu64 " transfers, %" PRIu64
+           " findings, %" PRIu64 " rollbacks (verify %s)\n",
+           st->events, st->txs, st->blocks, st->transfers, st->findings, st->rollbacks,
+           gl_indexer_verify_name(a->o.verify));
+}
+
+static int run(int argc, char **argv)
+{
+    index_args a;
+    memset(&a, 0, sizeof a);
+    a.cmd = argv[0];
+    gl_indexer_opts_init(&a.o);
+    int st = parse_args(argc, argv, &a);
+    if (st)
+        return st == 3 ? 0 : st;
+
+    gl_err err = {0};
+    gl_platform *p = NULL;
+    gl_endpoints *e = NULL;
+    gl_store *s = NULL;
+    gl_indexer *ix = NULL;
+    size_t nurls = 0;
+    char **urls = NULL;
+    int status = 1;
+    log_ctx lc = {a.cmd, a.quiet};
+
+    if (gl_platform_resolve(&p, a.platform, &err)) {
+        fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
+        return 2;
+    }
+    if (!(urls = split_urls(a.rpc, &nurls)) || !nurls) {
+        fprintf(stderr, "gpuledger %s: no endpoint URL in --rpc\n", a.cmd);
+        status = 2;
+        goto done;
+    }
+    gl_endpoint_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.urls = (const char *const *)urls;
+    eo.nurls = nurls;
+    eo.max_concurrency = a.concurrency;
+    eo.quorum = a.quorum;
+    eo.log = log_line;
+    eo.log_ctx = &lc;
+    if (!(e = gl_endpoints_new(&eo, &err))) {
+        fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
+        status = 2;
+        goto done;
+    }
+    if (gl_indexer_check_chain(e, p, &err)) {
+        fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
+        status = err.code == GL_EVERIFY ? 2 : 1;
+        goto done;
+    }
+    gl_store_binding bind = {p->name, p->chain_id};
+    gl_store_open_opts so = {.create = true, .created_by = "gpuledger index", .bindings = &bind, .n_bindings = 1};
+    if (!(s = gl_store_open(a.db, &so, &err))) {
+        fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
+        goto done;
+    }
+    a.o.log = log_line;
+    a.o.stop = should_stop;
+    a.o.ctx = &lc;
+    if (!(ix = gl_indexer_new(s, e, p, &a.o, &err))) {
+        fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
+        status = err.code == GL_EINVAL || err.code == GL_EVERIFY ? 2 : 1;
+        goto done;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    gl_code rc = !strcmp(a.cmd, "follow") ? gl_indexer_follow(ix, &err) : gl_indexer_run(ix, &err);
+    gl_indexer_stats stats;
+    gl_indexer_stats_get(ix, &stats);
+    if (rc)
+        fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
+    print_summary(&a, p, &stats, rc == GL_OK);
+    status = rc ? 1 : 0;
+done:
+    gl_indexer_free(ix);
+    gl_store_close(s);
+    gl_endpoints_free(e);
+    for (size_t i = 0; urls && i < nurls; i++)
+        free(urls[i]);
+    free(urls);
+    gl_platform_free(p);
+    return status;
+}
+
+int cmd_index(int argc, char **argv) { return run(argc, argv); }
+
+int cmd_follow(int argc, char **argv) { return run(argc, argv); }

@@ -1,0 +1,428 @@
+/* test_index_faults.c - indexing through a misbehaving endpoint: the fault
+ * proxy (tests/support/faultproxy.h) in front of anvil.
+ *
+ * 1. A flaky but honest endpoint (429s, 5xx pages, resets, truncated and
+ *    malformed bodies, batch answers with missing, repeated or reordered
+ *    ids, eth_getLogs range caps in providers' words, "header not found"):
+ *    the store must equal, byte for byte, a clean index made directly
+ *    against anvil.
+ * 2. A lying endpoint (a wrong `from` in block answers, a wrong block
+ *    hash): every lie about an indexed transaction or block becomes a
+ *    finding whose claimed value is the lie and whose computed value is the
+ *    truth (the proxy's record of what it told is the oracle), no finding
+ *    exists without a lie, and apart from verification flags and findings
+ *    the store equals the clean one: what is stored is what was proven.
+ */
+#include "index_testlib.h"
+
+#include "../support/faultproxy.h"
+
+static tl_node N;
+static tl_market M;
+static char TMP[256], REF[300];
+static gl_platform *P;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (tl_node_start(&N, 0, NULL))
+        return -1;
+    tl_market_deploy(&N, &M);
+    for (int i = 0; i < 30; i++)
+        tl_market_lease(&N, &M, 3 + i % 7, i % 4 ? -1 : 9, 1 + i % 2, 1 + (uint32_t)i % 3, 1 + (uint32_t)i % 4, true);
+    for (int i = 1; i <= 6; i++)
+        tl_market_extend(&N, &M, 3 + i, (uint64_t)i, 1, true);
+    tl_tmpdir(TMP, sizeof TMP, "faults");
+    snprintf(REF, sizeof REF, "%s/ref", TMP);
+    P = tl_market_platform(&M, "gpumarket-test", GL_ANVIL_DEFAULT_CHAIN_ID, true);
+    tl_index(gl_anvil_url(N.node), REF, P, NULL);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    gl_platform_free(P);
+    tl_market_free(&M);
+    tl_node_stop(&N);
+    if (TMP[0])
+        tl_rm_rf(TMP);
+    return 0;
+}
+
+/* Index through the proxy, in process, with small batches and requests so
+ * that many calls cross it. */
+static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool quorum, const char *dir,
+                                   gl_indexer_verify verify)
+{
+    gl_endpoint_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.urls = urls;
+    eo.nurls = nurls;
+    eo.quorum = quorum;
+    eo.seed = 11;
+    eo.backoff_base_ms = 2;
+    eo.backoff_cap_ms = 20;
+    eo.max_attempts = 30;
+    eo.max_batch = 4;
+    gl_err err;
+    gl_endpoints *e = gl_endpoints_new(&eo, &err);
+    assert_non_null(e);
+    if (gl_indexer_check_chain(e, P, &err))
+        fail_msg("chain: %s", err.msg);
+    gl_store *s = tl_store_open(dir, true);
+    gl_indexer_opts o;
+    gl_indexer_opts_init(&o);
+    o.has_confirmations = true;
+    o.verify = verify;
+    o.batch_logs = 5;
+    o.block_chunk = 3;
+    o.initial_span = 8;
+    o.quorum = quorum;
+    o.log = tl_log_quiet;
+    gl_indexer *ix = gl_indexer_new(s, e, P, &o, &err);
+    assert_non_null(ix);
+    if (gl_indexer_run(ix, &err))
+        fail_msg("index through the proxy: %s", err.msg);
+    gl_indexer_stats st;
+    gl_indexer_stats_get(ix, &st);
+    gl_indexer_free(ix);
+    gl_store_close(s);
+    gl_endpoints_free(e);
+    return st;
+}
+
+static gl_indexer_stats index_via(gl_fproxy *fp, const char *dir, gl_indexer_verify verify)
+{
+    const char *urls[] = {gl_fproxy_url(fp)};
+    return index_urls(urls, 1, false, dir, verify);
+}
+
+static void test_flaky_endpoint_gives_the_clean_store(void **state)
+{
+    (void)state;
+    gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(N.node), 42);
+    assert_non_null(fp);
+    const gl_fault_rule rules[] = {
+        {.kind = GL_FAULT_RANGE_INFURA, .method = "eth_getLogs", .cap = 7},
+        {.kind = GL_FAULT_RANGE_SPAN, .method = "eth_getLogs", .cap = 6},
+        {.kind = GL_FAULT_HTTP_429, .probability = 0.08},
+        {.kind = GL_FAULT_HTTP_5XX, .probability = 0.05},
+        {.kind = GL_FAULT_RESET, .probability = 0.04},
+        {.kind = GL_FAULT_TRUNCATED, .probability = 0.04},
+        {.kind = GL_FAULT_MALFORMED, .probability = 0.03},
+        {.kind = GL_FAULT_BATCH_MISSING_ID, .probability = 0.1},
+        {.kind = GL_FAULT_BATCH_DUP_ID, .probability = 0.1},
+        {.kind = GL_FAULT_BATCH_REORDER, .probability = 0.2},
+        {.kind = GL_FAULT_HEADER_NOT_FOUND, .method = "eth_getBlockByNumber", .probability = 0.3},
+    };
+    assert_true(gl_fproxy_set_rules(fp, rules, sizeof rules / sizeof rules[0]));
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/flaky", TMP);
+    gl_indexer_stats st = index_via(fp, dir, GL_INDEXER_VERIFY_HEADERS);
+    fprintf(stderr, "test_index_faults: %u requests, %u faults injected, %" PRIu64 " eth_getLogs\n",
+            gl_fproxy_requests(fp), gl_fproxy_injected(fp, GL_FAULT_NONE), st.log_requests);
+    assert_true(gl_fproxy_injected(fp, GL_FAULT_RANGE_INFURA) + gl_fproxy_injected(fp, GL_FAULT_RANGE_SPAN) > 0);
+    assert_true(gl_fproxy_injected(fp, GL_FAULT_NONE) > 10);
+    assert_int_equal(st.findings, 0);
+    tl_assert_same_store(dir, REF, NULL);
+    gl_fproxy_stop(fp);
+}
+
+/* ------------------------------------------------- comparing without flags */
+
+static void encode_masked(gl_store *s, int kind, json_t *out)
+{
+    gl_err err;
+    gl_store_iter *it = kind == 0   ? gl_store_iter_events(s, GL_ANVIL_DEFAULT_CHAIN_ID, 0, UINT64_MAX - 1, &err)
+                        : kind == 1 ? gl_store_iter_txs(s, GL_ANVIL_DEFAULT_CHAIN_ID, 0, UINT64_MAX - 1, &err)
+                        : kind == 2 ? gl_store_iter_blocks(s, GL_ANVIL_DEFAULT_CHAIN_ID, 0, UINT64_MAX - 1, &err)
+                                    : gl_store_iter_transfers(s, GL_ANVIL_DEFAULT_CHAIN_ID, 0, UINT64_MAX - 1, &err);
+    assert_non_null(it);
+    for (;;) {
+        bool end;
+        gl_buf b = GL_BUF_INIT;
+        char key[64];
+        if (kind == 0) {
+            gl_store_event ev;
+            assert_int_equal(gl_store_next_event(it, &ev, &end, &err), GL_OK);
+            if (end)
+                break;
+            ev.verified = 0;
+            assert_int_equal(gl_store_event_encode(&ev, &b, &err), GL_OK);
+            snprintf(key, sizeof key, "event %" PRIu64 "/%u", ev.block, ev.log_index);
+        } else if (kind == 1) {
+            gl_store_tx tx;
+            assert_int_equal(gl_store_next_tx(it, &tx, &end, &err), GL_OK);
+            if (end)
+                break;
+            tx.flags = 0;
+            assert_int_equal(gl_buf_reserve(&b, GL_STORE_TX_VAL_LEN, NULL), GL_OK);
+            assert_int_equal(gl_store_tx_encode(&tx, b.data, &err), GL_OK);
+            b.len = GL_STORE_TX_VAL_LEN;
+            snprintf(key, sizeof key, "tx %" PRIu64 "/%u", tx.block, tx.index);
+        } else if (kind == 2) {
+            gl_store_block bl;
+            assert_int_equal(gl_store_next_block(it, &bl, &end, &err), GL_OK);
+            if (end)
+                break;
+            bl.verified = 0;
+            assert_int_equal(gl_buf_reserve(&b, GL_STORE_BLOCK_VAL_LEN, NULL), GL_OK);
+            assert_int_equal(gl_store_block_encode(&bl, b.data, &err), GL_OK);
+            b.len = GL_STORE_BLOCK_VAL_LEN;
+            snprintf(key, sizeof key, "block %" PRIu64, bl.number);
+        } else {
+            gl_store_transfer t;
+            assert_int_equal(gl_store_next_transfer(it, &t, &end, &err), GL_OK);
+            if (end)
+                break;
+            t.flags = 0;
+            assert_int_equal(gl_buf_reserve(&b, GL_STORE_TRANSFER_VAL_LEN, NULL), GL_OK);
+            assert_int_equal(gl_store_transfer_encode(&t, b.data, &err), GL_OK);
+            b.len = GL_STORE_TRANSFER_VAL_LEN;
+            snprintf(key, sizeof key, "transfer %" PRIu64 "/%d/%u", t.pos.block, (int)t.pos.kind, t.pos.index);
+        }
+        char *hex = gl_hex_encode_alloc(b.data, b.len, false);
+        char *line = NULL;
+        assert_true(asprintf(&line, "%s %s", key, hex) >= 0);
+        json_array_append_new(out, json_string(line));
+        free(line);
+        free(hex);
+        gl_buf_release(&b);
+    }
+    gl_store_iter_free(it);
+}
+
+static json_t *masked(const char *dir)
+{
+    gl_store *s = tl_store_open(dir, false);
+    json_t *out = json_array();
+    for (int k = 0; k < 4; k++)
+        encode_masked(s, k, out);
+    gl_store_close(s);
+    return out;
+}
+
+/* Families without verification flags must match exactly. */
+static bool skip_flagged(const char *family, const char *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    return !strcmp(family, "findings") || !strcmp(family, "events") || !strcmp(family, "txs") ||
+           !strcmp(family, "blocks") || !strcmp(family, "transfers");
+}
+
+static bool same_text(const char *a, const char *b) { return a && b && !strcasecmp(a, b); }
+
+static void test_lies_become_findings(void **state)
+{
+    (void)state;
+    gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(N.node), 7);
+    assert_non_null(fp);
+    const gl_fault_rule rules[] = {
+        {.kind = GL_FAULT_LYING_FROM, .method = "eth_getBlockByNumber", .probability = 0.3},
+        {.kind = GL_FAULT_WRONG_HASH, .method = "eth_getBlockByNumber", .probability = 0.25},
+        {.kind = GL_FAULT_HTTP_5XX, .probability = 0.03},
+    };
+    assert_true(gl_fproxy_set_rules(fp, rules, sizeof rules / sizeof rules[0]));
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/lies", TMP);
+    gl_indexer_stats st = index_via(fp, dir, GL_INDEXER_VERIFY_HEADERS);
+
+    gl_fproxy_lie lies[512];
+    size_t nlies = gl_fproxy_lies(fp, lies, 512);
+    assert_true(nlies <= 512);
+    gl_store *s = tl_store_open(dir, false);
+    json_t *f = tl_findings(s, GL_ANVIL_DEFAULT_CHAIN_ID);
+    size_t senders = 0, hashes = 0;
+    /* Every finding is a lie the proxy told: claimed = told, computed =
+     * the truth. */
+    size_t i;
+    const json_t *x;
+    json_array_foreach(f, i, x) {
+        const char *kind = json_string_value(json_object_get(x, "kind"));
+        const char *claimed = json_string_value(json_object_get(x, "claimed"));
+        const char *computed = json_string_value(json_object_get(x, "computed"));
+        bool matched = false;
+        if (!strcmp(kind, "sender_mismatch")) {
+            senders++;
+            const char *tx = json_string_value(json_object_get(x, "tx_hash"));
+            for (size_t k = 0; k < nlies && !matched; k++)
+                matched = lies[k].kind == GL_FAULT_LYING_FROM && same_text(lies[k].subject, tx) &&
+                          same_text(lies[k].told, claimed) && same_text(lies[k].truth, computed);
+        } else if (!strcmp(kind, "header_hash_mismatch")) {
+            hashes++;
+            for (size_t k = 0; k < nlies && !matched; k++)
+                matched = lies[k].kind == GL_FAULT_WRONG_HASH && same_text(lies[k].told, claimed) &&
+                          same_text(lies[k].truth, computed);
+        }
+        if (!matched) {
+            char *t = json_dumps(x, JSON_COMPACT);
+            fail_msg("finding without a matching lie: %s", t);
+        }
+    }
+    /* Every lie about an indexed transaction is a finding. */
+    size_t lies_on_ours = 0;
+    for (size_t k = 0; k < nlies; k++) {
+        if (lies[k].kind != GL_FAULT_LYING_FROM)
+            continue;
+        uint8_t h[32];
+        gl_store_tx tx;
+        bool found = false;
+        gl_err err;
+        assert_int_equal(gl_hex_decode_exact(lies[k].subject, h, 32, NULL), GL_OK);
+        assert_int_equal(gl_store_get_tx_by_hash(s, GL_ANVIL_DEFAULT_CHAIN_ID, h, &tx, &found, &err), GL_OK);
+        if (!found)
+            continue;
+        lies_on_ours++;
+        bool seen = false;
+        json_array_foreach(f, i, x) seen |= same_text(json_string_value(json_object_get(x, "tx_hash")),
+                                                      lies[k].subject) &&
+                                            !strcmp(json_string_value(json_object_get(x, "kind")),
+                                                    "sender_mismatch");
+        if (!seen)
+            fail_msg("lie about tx %s (from %s told as %s) has no finding", lies[k].subject, lies[k].truth,
+                     lies[k].told);
+        /* The stored sender is the truth. */
+        uint8_t truth[20];
+        tl_addr(lies[k].truth, truth);
+        assert_memory_equal(tx.from, truth, 20);
+    }
+    fprintf(stderr,
+            "test_index_faults: %zu lies told, %zu about indexed txs; findings: %zu sender, %zu header hash; "
+            "%" PRIu64 " retries\n",
+            nlies, lies_on_ours, senders, hashes, st.retries);
+    assert_true(senders > 0);
+    assert_true(hashes > 0);
+    assert_int_equal(json_array_size(f), senders + hashes);
+    json_decref(f);
+    gl_store_close(s);
+
+    /* Apart from flags and findings: the clean store. */
+    tl_assert_same_store(dir, REF, skip_flagged);
+    json_t *a = masked(dir), *b = masked(REF);
+    assert_int_equal(json_array_size(a), json_array_size(b));
+    for (i = 0; i < json_array_size(a); i++)
+        assert_string_equal(json_string_value(json_array_get(a, i)), json_string_value(json_array_get(b, i)));
+    json_decref(a);
+    json_decref(b);
+    gl_fproxy_stop(fp);
+}
+
+/* An endpoint that alters every header (parentHash) can never be
+ * verified: the run still ends, every event is stored (the logs are not
+ * touched), every block carries findings and none claims a verified hash
+ * or parent link. */
+static void test_endpoint_lying_on_every_header_still_ends(void **state)
+{
+    (void)state;
+    gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(N.node), 9);
+    assert_non_null(fp);
+    const gl_fault_rule rules[] = {
+        {.kind = GL_FAULT_WRONG_HASH, .method = "eth_getBlockByNumber", .field = "parentHash"},
+    };
+    assert_true(gl_fproxy_set_rules(fp, rules, 1));
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/hopeless", TMP);
+    gl_indexer_stats st = index_via(fp, dir, GL_INDEXER_VERIFY_HEADERS);
+    assert_int_equal(st.events, M.nex);
+    gl_store *s = tl_store_open(dir, false);
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_blocks(s, GL_ANVIL_DEFAULT_CHAIN_ID, 0, UINT64_MAX - 1, &err);
+    assert_non_null(it);
+    size_t nblocks = 0;
+    for (;;) {
+        gl_store_block b;
+        bool end;
+        assert_int_equal(gl_store_next_block(it, &b, &end, &err), GL_OK);
+        if (end)
+            break;
+        nblocks++;
+        assert_int_equal(b.verified & (GL_STORE_BLOCK_HASH_OK | GL_STORE_BLOCK_PARENT_OK), 0);
+    }
+    gl_store_iter_free(it);
+    json_t *f = tl_findings(s, GL_ANVIL_DEFAULT_CHAIN_ID);
+    assert_true(tl_count_kind(f, "header_hash_mismatch") >= nblocks);
+    fprintf(stderr, "test_index_faults: hopeless endpoint: %zu blocks, %zu findings (%zu header hash, %zu parent)\n",
+            nblocks, json_array_size(f), tl_count_kind(f, "header_hash_mismatch"), tl_count_kind(f, "parent_mismatch"));
+    json_decref(f);
+    gl_store_close(s);
+    /* Events as in the clean store, flags aside. */
+    json_t *a = masked(dir), *b = masked(REF);
+    size_t na = 0, nb = 0;
+    for (size_t i = 0; i < json_array_size(a); i++)
+        na += !strncmp(json_string_value(json_array_get(a, i)), "event ", 6);
+    for (size_t i = 0; i < json_array_size(b); i++)
+        nb += !strncmp(json_string_value(json_array_get(b, i)), "event ", 6);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++)
+        assert_string_equal(json_string_value(json_array_get(a, i)), json_string_value(json_array_get(b, i)));
+    json_decref(a);
+    json_decref(b);
+    gl_fproxy_stop(fp);
+}
+
+/* Two endpoints, one of which lies about block hashes, with --quorum:
+ * each block holding data is either confirmed by both (QUORUM_OK) or
+ * recorded as disputed, with a finding naming the disagreement. */
+static void test_quorum_disagreement_is_a_finding(void **state)
+{
+    (void)state;
+    gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(N.node), 5);
+    assert_non_null(fp);
+    const gl_fault_rule rules[] = {
+        {.kind = GL_FAULT_WRONG_HASH, .method = "eth_getBlockByNumber", .probability = 0.5},
+    };
+    assert_true(gl_fproxy_set_rules(fp, rules, 1));
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/quorum", TMP);
+    const char *urls[] = {gl_anvil_url(N.node), gl_fproxy_url(fp)};
+    index_urls(urls, 2, true, dir, GL_INDEXER_VERIFY_HEADERS);
+    gl_store *s = tl_store_open(dir, false);
+    gl_err err;
+    json_t *f = tl_findings(s, GL_ANVIL_DEFAULT_CHAIN_ID);
+    size_t disagree = tl_count_kind(f, "endpoints_disagree");
+    gl_store_event *evs;
+    size_t n = tl_events(s, GL_ANVIL_DEFAULT_CHAIN_ID, &evs);
+    size_t disputed = 0, confirmed = 0;
+    for (size_t i = 0; i < n; i++) {
+        gl_store_block b;
+        bool found;
+        assert_int_equal(gl_store_get_block(s, GL_ANVIL_DEFAULT_CHAIN_ID, evs[i].block, &b, &found, &err), GL_OK);
+        assert_true(found);
+        bool d = (evs[i].verified & GL_STORE_EVENT_DISPUTED) != 0;
+        /* Disputed exactly when the block is not confirmed. */
+        assert_true(d != ((b.verified & GL_STORE_BLOCK_QUORUM_OK) != 0));
+        disputed += d;
+        confirmed += !d;
+        if (d) {
+            bool named = false;
+            size_t k;
+            const json_t *x;
+            json_array_foreach(f, k, x) named |= !strcmp(json_string_value(json_object_get(x, "kind")),
+                                                         "endpoints_disagree") &&
+                                                 (uint64_t)json_integer_value(json_object_get(x, "block")) ==
+                                                     evs[i].block;
+            assert_true(named);
+        }
+    }
+    fprintf(stderr, "test_index_faults: quorum: %zu events confirmed, %zu disputed, %zu disagreement findings\n",
+            confirmed, disputed, disagree);
+    assert_true(disputed > 0 && confirmed > 0);
+    assert_int_equal(n, M.nex);
+    free(evs);
+    json_decref(f);
+    gl_store_close(s);
+    gl_fproxy_stop(fp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flaky_endpoint_gives_the_clean_store),
+        cmocka_unit_test(test_lies_become_findings),
+        cmocka_unit_test(test_endpoint_lying_on_every_header_still_ends),
+        cmocka_unit_test(test_quorum_disagreement_is_a_finding),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
