@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"expand", cmd_expand, "funding trail of the stored wallets: expand --db DIR --rpc URL --depth K"},
     {"index", cmd_index, "index a platform's events into a store: index --platform P --rpc URL --db DIR"},
     {"follow", cmd_follow, "index, then follow the head through reorgs: follow --platform P --rpc URL --db DIR"},
+    {"simulate", cmd_simulate, "play a scenario on a node, write the truth: simulate --rpc URL --scenario F --seed N --truth OUT"},
 };
 
 static void usage(FILE *out)

@@ -712,3 +712,134 @@ gl_code gl_rpc_call(gl_rpc *rpc, const char *method, json_t *params, json_t **re
         code = interpret(rpc, method, id, result, err);
     return code;
 }
+
+/* ------------------------------------------------------------------ */
+/* Batches                                                              */
+
+/* Release every params[i] from `from` on (they are stolen whatever happens). */
+static void batch_drop_params(json_t **params, size_t from, size_t n)
+{
+    for (size_t i = from; i < n; i++) {
+        json_decref(params[i]);
+        params[i] = NULL;
+    }
+}
+
+static void batch_drop_results(json_t **results, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_decref(results[i]);
+        results[i] = NULL;
+    }
+}
+
+/* Build the batch request body: an array of n request objects with ids
+ * first_id .. first_id+n-1.  NULL when out of memory or a params entry is
+ * neither an array nor an object (*bad gets its index then). */
+static char *batch_body(size_t n, const char *const *methods, json_t **params, uint64_t first_id,
+                        size_t *bad)
+{
+    json_t *arr = json_array();
+    *bad = SIZE_MAX;
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *p = params[i] ? params[i] : json_array();
+        params[i] = NULL;
+        if (!p || (!json_is_array(p) && !json_is_object(p))) {
+            json_decref(p);
+            *bad = i;
+            json_decref(arr);
+            return NULL;
+        }
+        json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
+                                (json_int_t)(first_id + i), "method", methods[i], "params", p);
+        if (!req || json_array_append_new(arr, req)) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    char *body = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    return body;
+}
+
+gl_code gl_rpc_call_batch(gl_rpc *rpc, size_t n, const char *const *methods, json_t **params,
+                          json_t **results, gl_err *err)
+{
+    for (size_t i = 0; results && i < n; i++)
+        results[i] = NULL;
+    if (!rpc || (n && (!methods || !params || !results))) {
+        if (params)
+            batch_drop_params(params, 0, n);
+        return gl_err_set(err, GL_EINVAL, "gl_rpc_call_batch needs a client, methods, params and results");
+    }
+    if (n == 0)
+        return GL_OK;
+    reset_last(rpc);
+    const char *u = rpc->url_redacted;
+    uint64_t first = rpc->next_id;
+    rpc->next_id += n;
+    size_t bad;
+    char *body = batch_body(n, methods, params, first, &bad);
+    batch_drop_params(params, 0, n); /* whatever batch_body did not consume */
+    if (!body) {
+        if (bad != SIZE_MAX)
+            return gl_err_set(err, GL_EINVAL, "batch item %zu (%s) at %s: params must be a JSON array or object",
+                              bad, methods[bad], u);
+        return gl_err_set(err, GL_ENOMEM, "batch of %zu calls at %s: out of memory building the request", n, u);
+    }
+    char what[64];
+    snprintf(what, sizeof what, "batch of %zu calls (%s, ...)", n, methods[0]);
+    gl_code code = transfer(rpc, what, body, err);
+    free(body);
+    if (code != GL_OK)
+        return code;
+
+    char desc[1024];
+    json_error_t jerr;
+    json_t *resp = json_loadb((const char *)rpc->body.data, rpc->body.len, 0, &jerr);
+    if (rpc->http_status != 200 || !json_is_array(resp)) {
+        /* Not a batch answer: an HTTP error, garbage, or a single error
+         * object (some endpoints refuse batches that way). */
+        json_decref(resp);
+        json_t *dummy = NULL;
+        code = interpret(rpc, what, first, &dummy, err);
+        json_decref(dummy);
+        if (code == GL_OK)
+            code = gl_err_set(err, GL_ERPC, "%s at %s: the answer is not a JSON array", what, u);
+        return code;
+    }
+    size_t got = 0;
+    size_t idx;
+    json_t *item;
+    json_array_foreach(resp, idx, item) {
+        json_t *id = json_is_object(item) ? json_object_get(item, "id") : NULL;
+        size_t k = SIZE_MAX;
+        if (json_is_integer(id) && json_integer_value(id) >= 0) {
+            uint64_t v = (uint64_t)json_integer_value(id);
+            if (v >= first && v - first < n)
+                k = (size_t)(v - first);
+        }
+        if (k == SIZE_MAX || results[k]) {
+            code = gl_err_set(err, GL_ERPC, "%s at %s: answer %zu has an unknown or repeated id", what, u, idx);
+            break;
+        }
+        if (take_rpc_error(rpc, item, desc, sizeof desc)) {
+            code = gl_err_set(err, GL_ERPC, "%s at %s: item %zu (%s): %s", what, u, k, methods[k], desc);
+            break;
+        }
+        json_t *res = json_object_get(item, "result");
+        if (!res) {
+            code = gl_err_set(err, GL_ERPC, "%s at %s: item %zu (%s) has neither result nor error", what, u,
+                              k, methods[k]);
+            break;
+        }
+        results[k] = json_incref(res);
+        got++;
+    }
+    json_decref(resp);
+    if (code == GL_OK && got != n)
+        code = gl_err_set(err, GL_ERPC, "%s at %s: %zu of %zu answers missing", what, u, n - got, n);
+    if (code != GL_OK)
+        batch_drop_results(results, n);
+    return code;
+}

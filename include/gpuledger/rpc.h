@@ -84,6 +84,23 @@ void gl_rpc_set_max_response(gl_rpc *rpc, size_t max_bytes);
 gl_code gl_rpc_call(gl_rpc *rpc, const char *method, json_t *params,
                     json_t **result /* OUT */, gl_err *err);
 
+/* Send n calls as one JSON-RPC batch (a single HTTP request) and wait for
+ * every answer; answers are matched to calls by id, in any order.
+ *
+ * methods: n method names.
+ * params:  n JSON arrays/objects (NULL entries send []); every reference is
+ *          STOLEN and the entries are set to NULL, whatever happens.
+ * results: OUT, n slots; on success results[i] is call i's result (a new
+ *          reference the caller must json_decref).  On failure all are NULL.
+ *
+ * n == 0 sends nothing and succeeds.  Failures are those of gl_rpc_call
+ * (transport, HTTP status, garbage, a single error object instead of an
+ * array), and GL_ERPC when an answer is missing, repeated or has an unknown
+ * id, or when any call got a JSON-RPC error object: the message names the
+ * first such call's index and method.  gl_rpc_last_* describe the batch. */
+gl_code gl_rpc_call_batch(gl_rpc *rpc, size_t n, const char *const *methods, json_t **params,
+                          json_t **results /* OUT */, gl_err *err);
+
 /* The HTTP status of the last call's response, or 0 when none arrived. */
 long gl_rpc_last_http_status(const gl_rpc *rpc);
 
