@@ -1,6 +1,7 @@
 # gpuledger build.
 #
 #   make            release build: build/release/gpuledger
+#   make run        the main job: local chain, simulated market, index into RocksDB, export
 #   make test       installs what is missing (scripts/setup.sh), then runs every test
 #   make asan       the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make conformance VECTORS=../shared/vectors   public vectors and recorded mainnet data
@@ -56,7 +57,7 @@ CONF     := $(BUILD)/tests/conformance/conformance
 BENCHES  := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: all test test-run asan conformance conformance-run bench install clean setup tests-build artifacts
+.PHONY: run all test test-run asan conformance conformance-run bench install clean setup tests-build artifacts
 all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -111,6 +112,10 @@ conformance: setup
 
 conformance-run: $(BIN) $(CONF)
 	bash tests/conformance/run.sh $(BUILD) "$(VECTORS)"
+
+# The main job on the embedded default (scripts/run-demo.sh); OUT=dir to choose where.
+run:
+	bash scripts/run-demo.sh $(OUT)
 
 bench: setup
 	$(MAKE) $(BIN) $(BENCHES)
