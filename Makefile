@@ -6,6 +6,7 @@
 #   make asan       the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make conformance VECTORS=../shared/vectors   public vectors and recorded mainnet data
 #   make bench      benchmarks, figures printed (see bench/RESULTS.md)
+#   make artifacts  recompile the Solidity test contracts (artifacts-check: compare only)
 #   make install PREFIX=/usr/local
 #
 # Each flavour builds into its own directory with dependency files, so a
@@ -57,7 +58,7 @@ CONF     := $(BUILD)/tests/conformance/conformance
 BENCHES  := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: run all test test-run asan conformance conformance-run bench install clean setup tests-build artifacts
+.PHONY: run all test test-run asan conformance conformance-run bench install clean setup tests-build artifacts artifacts-check
 all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -112,6 +113,15 @@ conformance: setup
 
 conformance-run: $(BIN) $(CONF)
 	bash tests/conformance/run.sh $(BUILD) "$(VECTORS)"
+
+# Compiled test contracts (committed; tests check they match their sources).
+artifacts:
+	bash scripts/compile-contracts.sh
+	bash scripts/compile-sim-contracts.sh
+
+artifacts-check:
+	bash scripts/compile-contracts.sh --check
+	bash scripts/compile-sim-contracts.sh --check
 
 # The main job on the embedded default (scripts/run-demo.sh); OUT=dir to choose where.
 run:

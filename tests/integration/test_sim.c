@@ -810,9 +810,25 @@ static void test_cli(void **state)
     rmdir(dir);
 }
 
+/* The bridge and hub artifacts the simulator deploys equal a fresh compile
+ * of their sources with the pinned solc (the markets' are checked in
+ * test_anvil_abi). */
+static void test_sim_artifacts_fresh(void **state)
+{
+    (void)state;
+    assert_non_null(gl_test_root(root, sizeof root));
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "bash '%s/scripts/compile-sim-contracts.sh' --check", root);
+    int rc = system(cmd);
+    if (rc != 0)
+        fail_msg("fixtures/sim/build differs from a fresh compile (exit status %d): "
+                 "run scripts/compile-sim-contracts.sh", rc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sim_artifacts_fresh),
         cmocka_unit_test(test_broken_scenarios),
         cmocka_unit_test(test_small_chain_agrees_with_truth),
         cmocka_unit_test(test_same_seed_same_chain),
