@@ -20,6 +20,8 @@
 
 #include <libgen.h>
 
+#include <curl/curl.h>
+
 static tl_node N;
 static tl_glm G;
 static uint64_t EXPECT; /* events the chain holds for the definition being run */
@@ -129,6 +131,69 @@ static void run_level(const char *def, const char *level, const char *extra)
 }
 
 /* Dense: GLM batch payouts, hundreds of logs per block. */
+/* The yardstick: a plain libcurl loop fetching the same logs (same
+ * address and topic, spans that stay under a 10,000-log answer), parsing
+ * nothing but counting the logs in each answer.  It bounds what any indexer
+ * can do against this node: the rest is decoding, verifying and storing. */
+typedef struct curl_sink {
+    char *buf;
+    size_t len, cap;
+} curl_sink;
+
+static size_t sink_write(char *p, size_t sz, size_t n, void *ctx)
+{
+    curl_sink *s = ctx;
+    size_t add = sz * n;
+    if (s->len + add + 1 > s->cap) {
+        size_t cap = (s->len + add + 1) * 2;
+        char *b = realloc(s->buf, cap);
+        if (!b)
+            return 0;
+        s->buf = b;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, p, add);
+    s->len += add;
+    s->buf[s->len] = '\0';
+    return add;
+}
+
+static void curl_baseline(uint64_t from, uint64_t to, const char *address, uint64_t span)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return;
+    curl_sink sink = {NULL, 0, 0};
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, gl_anvil_url(N.node));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    uint64_t logs = 0, requests = 0;
+    double t0 = now_s();
+    for (uint64_t lo = from; lo <= to; lo += span) {
+        uint64_t hi = lo + span - 1 < to ? lo + span - 1 : to;
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getLogs\",\"params\":[{\"fromBlock\":\"0x%" PRIx64
+                 "\",\"toBlock\":\"0x%" PRIx64 "\",\"address\":\"%s\",\"topics\":[\"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\"]}]}",
+                 lo, hi, address);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        sink.len = 0;
+        if (curl_easy_perform(c) != CURLE_OK)
+            break;
+        requests++;
+        for (const char *p = sink.buf; p && (p = strstr(p, "\"logIndex\"")); p++)
+            logs++;
+    }
+    double dt = now_s() - t0;
+    printf("curl loop baseline: %" PRIu64 " logs in %" PRIu64 " eth_getLogs, %.2f s: %.0f events/s\n", logs, requests,
+           dt, (double)logs / dt);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(c);
+    free(sink.buf);
+}
+
 static void bench_dense(void **state)
 {
     (void)state;
@@ -144,6 +209,8 @@ static void bench_dense(void **state)
     char *t = tl_glm_def(&G, "glm-bench");
     tl_write_file(def, "%s", t);
     free(t);
+    /* 501 logs per block: 19 blocks stay under a 10,000-log answer */
+    curl_baseline(G.start_block, tl_head(&N), G.glm, 19);
     run_level(def, "none", NULL);
     run_level(def, "senders", NULL);
     run_level(def, "headers", NULL);
