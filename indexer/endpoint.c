@@ -226,33 +226,7 @@ static bool collect_secrets(gl_endpoints *e, const char *url, const char *red)
  * length. */
 static size_t scrub_n(const gl_endpoints *e, const char *in, size_t n, size_t max, char *out, size_t cap)
 {
-    size_t o = 0, limit = cap - 1 < max ? cap - 1 : max;
-    size_t i = 0;
-    while (i < n && o < limit) {
-        size_t hit = 0;
-        for (size_t k = 0; k < e->nsecrets; k++) {
-            size_t sl = strlen(e->secrets[k]);
-            if (sl > hit && sl <= n - i && !memcmp(in + i, e->secrets[k], sl))
-                hit = sl;
-        }
-        if (hit) {
-            if (o + 3 > limit)
-                break;
-            memcpy(out + o, "***", 3);
-            o += 3;
-            i += hit;
-            continue;
-        }
-        unsigned char ch = (unsigned char)in[i++];
-        out[o++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
-    }
-    if (i < n && limit >= 3) {
-        o = o > limit - 3 ? limit - 3 : o;
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return o;
+    return gl_rpc_scrub_text((const char *const *)e->secrets, e->nsecrets, in, n, max, out, cap);
 }
 
 /* ------------------------------------------------------------------ */

@@ -281,18 +281,16 @@ struct gl_rpc {
 /* ------------------------------------------------------------------ */
 /* Secret scrubbing                                                     */
 
-/* Copy at most `max` bytes of foreign text `in` (length n) into `out`
- * (capacity cap > 0, always NUL-terminated), replacing every secret of the
- * URL with "***" and control characters with spaces; "..." marks a cut. */
-static void scrub(const gl_rpc *rpc, const char *in, size_t n, size_t max, char *out, size_t cap)
+size_t gl_rpc_scrub_text(const char *const *secrets, size_t nsecrets, const char *in, size_t n, size_t max,
+                         char *out, size_t cap)
 {
     size_t o = 0, limit = cap - 1 < max ? cap - 1 : max;
     size_t i = 0;
     while (i < n && o < limit) {
         size_t hit = 0;
-        for (size_t k = 0; k < rpc->secrets.n; k++) {
-            size_t sl = strlen(rpc->secrets.v[k]);
-            if (sl > hit && sl <= n - i && !memcmp(in + i, rpc->secrets.v[k], sl))
+        for (size_t k = 0; k < nsecrets; k++) {
+            size_t sl = strlen(secrets[k]);
+            if (sl > hit && sl <= n - i && !memcmp(in + i, secrets[k], sl))
                 hit = sl;
         }
         if (hit) {
@@ -312,6 +310,12 @@ static void scrub(const gl_rpc *rpc, const char *in, size_t n, size_t max, char 
         o += 3;
     }
     out[o] = '\0';
+    return o;
+}
+
+static void scrub(const gl_rpc *rpc, const char *in, size_t n, size_t max, char *out, size_t cap)
+{
+    (void)gl_rpc_scrub_text((const char *const *)rpc->secrets.v, rpc->secrets.n, in, n, max, out, cap);
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;

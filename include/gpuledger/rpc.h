@@ -101,6 +101,15 @@ gl_code gl_rpc_call(gl_rpc *rpc, const char *method, json_t *params,
 gl_code gl_rpc_call_batch(gl_rpc *rpc, size_t n, const char *const *methods, json_t **params,
                           json_t **results /* OUT */, gl_err *err);
 
+/* Copy at most `max` bytes of foreign text `in` (length n) into `out`
+ * (capacity cap > 0, always NUL-terminated), replacing every occurrence of
+ * any of the `nsecrets` secrets (the longest match first) with "***" and
+ * control characters with spaces; "..." marks a cut.  Returns the length
+ * written.  Cannot fail.  Used wherever text from outside (curl's error
+ * buffer, an endpoint's message, a body excerpt) may quote a URL's key. */
+size_t gl_rpc_scrub_text(const char *const *secrets, size_t nsecrets, const char *in, size_t n, size_t max,
+                         char *out, size_t cap);
+
 /* The HTTP status of the last call's response, or 0 when none arrived. */
 long gl_rpc_last_http_status(const gl_rpc *rpc);
 
