@@ -313,7 +313,11 @@ static int run(int argc, char **argv)
         goto done;
     }
     gl_store_binding bind = {p->name, p->chain_id};
-    gl_store_open_opts so = {.create = true, .created_by = "gpuledger index", .bindings = &bind, .n_bindings = 1};
+    gl_store_open_opts so = {.create = true,
+                             .created_by = "gpuledger index",
+                             .bindings = &bind,
+                             .n_bindings = 1,
+                             .append_appearances = true};
     if (!(s = gl_store_open(a.db, &so, &err))) {
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
         goto done;

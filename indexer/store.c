@@ -56,11 +56,13 @@ struct gl_store {
     char *dir;
     rocksdb_t *db;
     rocksdb_options_t *opts;
+    rocksdb_options_t *opts_vec; /* the appearances family, read-write (see attach) */
     rocksdb_column_family_handle_t *cf[GL_STORE_CF_COUNT];
     rocksdb_column_family_handle_t *cf_default;
     rocksdb_readoptions_t *ro;
     rocksdb_writeoptions_t *wo;
     bool read_only;
+    bool append_appearances; /* opts->append_appearances (see attach) */
     pthread_mutex_t lock; /* commits, and the binding cache */
     binding_list bindings;
 };
@@ -337,6 +339,8 @@ static void store_free(gl_store *s)
         rocksdb_close(s->db);
     if (s->opts)
         rocksdb_options_destroy(s->opts);
+    if (s->opts_vec)
+        rocksdb_options_destroy(s->opts_vec);
     if (s->ro)
         rocksdb_readoptions_destroy(s->ro);
     if (s->wo)
@@ -367,6 +371,10 @@ static void store_detach(gl_store *s)
         rocksdb_options_destroy(s->opts);
         s->opts = NULL;
     }
+    if (s->opts_vec) {
+        rocksdb_options_destroy(s->opts_vec);
+        s->opts_vec = NULL;
+    }
 }
 
 /* Open `names` (n of them) read-only or read-write and map the handles.
@@ -375,15 +383,28 @@ static gl_code attach(gl_store *s, const char *const *names, size_t n, bool read
                       bool create, gl_err *err)
 {
     s->opts = make_options(create);
+    /* The appearances family is keyed by address, so an indexer's puts land
+     * all over it: a skip-list memtable spent half the indexing time
+     * inserting them.  A vector memtable appends and sorts once, at flush,
+     * but every read of it sorts a copy: only for a writer that asked. */
+    bool vec = !read_only && s->append_appearances;
+    if (vec && (s->opts_vec = make_options(create))) {
+        rocksdb_options_set_memtable_vector_rep(s->opts_vec);
+        /* Commits are serialised by s->lock anyway; a vector memtable
+         * refuses the concurrent-insert mode. */
+        rocksdb_options_set_allow_concurrent_memtable_write(s->opts_vec, 0);
+        if (s->opts)
+            rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);
+    }
     rocksdb_column_family_handle_t **h = calloc(n, sizeof *h);
     const rocksdb_options_t **co = calloc(n, sizeof *co);
-    if (!s->opts || !h || !co) {
+    if (!s->opts || (vec && !s->opts_vec) || !h || !co) {
         free(h);
         free(co);
         return gl_err_set(err, GL_ENOMEM, "out of memory opening store '%s'", s->dir);
     }
     for (size_t i = 0; i < n; i++)
-        co[i] = s->opts;
+        co[i] = vec && family_index(names[i]) == GL_STORE_CF_APPEARANCES ? s->opts_vec : s->opts;
     char *e = NULL;
     if (read_only)
         s->db = rocksdb_open_for_read_only_column_families(s->opts, s->dir, (int)n, names, co, h,
@@ -626,6 +647,7 @@ gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err 
     pthread_mutex_init(&s->lock, NULL);
     rocksdb_writeoptions_set_sync(s->wo, 1);
     s->read_only = o->read_only;
+    s->append_appearances = o->append_appearances;
 
     dir_state st = DIR_MISSING;
     gl_code rc = probe_dir(dir, &st, err);

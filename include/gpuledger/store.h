@@ -284,6 +284,11 @@ typedef struct gl_store_open_opts {
     const char *created_by; /* recorded at creation (NULL: "gpuledger") */
     const gl_store_binding *bindings; /* platforms the caller will use: each */
     size_t n_bindings;                /* must be unbound or bound to that chain */
+    bool append_appearances; /* a writer that puts many appearances and does
+                                not read them back (the indexer): they are
+                                kept unsorted until flushed, which makes
+                                puts cheap and reads of unflushed ones slow.
+                                What is stored is the same either way */
 } gl_store_open_opts;
 
 /* Open (or with opts->create, create) the store in directory `dir`.  opts
