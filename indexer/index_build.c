@@ -247,10 +247,15 @@ gl_code gl_indexer_event_fill(gl_store_event *ev, const gl_event_map *map, const
         else if ((rc = skip(skipped, GL_ROLE_DURATION_SECONDS)))
             goto oom;
     }
-    /* duration_blocks needs the chain's block time, which the definition's
-     * loader does not keep: it stays unknown. */
-    if (json_object_get(roles, "duration_blocks") && (rc = skip(skipped, GL_ROLE_DURATION_BLOCKS)))
-        goto oom;
+    /* duration_blocks becomes time only with the definition's block time;
+     * without it the duration stays unknown rather than guessed. */
+    if ((v = json_object_get(roles, "duration_blocks"))) {
+        uint64_t b;
+        if (map->block_time_ms && parse_dec_u64(v, &b) && b <= UINT64_MAX / map->block_time_ms)
+            ev->duration_s = b * map->block_time_ms / 1000;
+        else if ((rc = skip(skipped, GL_ROLE_DURATION_BLOCKS)))
+            goto oom;
+    }
     if (ev->gpu_count && ev->duration_s) {
         unsigned __int128 m = (unsigned __int128)ev->gpu_count * ev->duration_s * 1000u / 3600u;
         ev->gpu_mhours = m > UINT64_MAX ? 0 : (uint64_t)m;

@@ -565,6 +565,7 @@ static gl_code load_events(loader *L, gl_platform *p, const json_t *obj)
         if (k == NKINDS)
             return bad(L, path, "unknown kind \"%s\"", kind);
         em->kind = (gl_event_kind)k;
+        em->block_time_ms = p->block_time_ms;
         const char *key;
         json_t *v;
         json_object_foreach(m, key, v) {
@@ -621,6 +622,15 @@ gl_code gl_platform_load_json(gl_platform **out, const json_t *root, const char 
     if (p->chain_id == 0) {
         rc = bad(&L, "chain_id", "must be positive");
         goto fail;
+    }
+    const json_t *bt = json_object_get(root, "block_time_seconds");
+    if (bt) {
+        double secs = json_number_value(bt);
+        if (!json_is_number(bt) || !(secs > 0) || secs > 86400) {
+            rc = bad(&L, "block_time_seconds", "must be a number of seconds in (0, 86400]");
+            goto fail;
+        }
+        p->block_time_ms = (uint64_t)(secs * 1000 + 0.5);
     }
     const json_t *tokens = json_object_get(root, "tokens");
     if (tokens) {

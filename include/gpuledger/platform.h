@@ -81,6 +81,8 @@ typedef struct gl_role_source {
 typedef struct gl_event_map {
     char *event;          /* event name, as declared in an ABI */
     gl_event_kind kind;
+    uint64_t block_time_ms; /* the platform's block_time_seconds in ms (0 =
+                               unknown): turns duration_blocks into time */
     gl_role_source roles[GL_ROLE_COUNT];
 } gl_event_map;
 
@@ -115,6 +117,7 @@ typedef struct gl_platform {
     char *description;
     uint64_t chain_id;
     uint64_t confirmations;
+    uint64_t block_time_ms; /* block_time_seconds in milliseconds, 0 = not given */
     gl_contract_def *contracts;
     size_t ncontracts;
     gl_factory_def *factories;

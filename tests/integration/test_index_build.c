@@ -72,6 +72,22 @@ static void test_event_fill(void **state)
     json_decref(skipped);
     json_decref(roles);
 
+    /* Blocks become seconds only with the platform's block time (2 s:
+     * 450 blocks = 900 s = 0.25 h; 8 GPUs -> 2 GPU-hours = 2000 mGPUh). */
+    roles = json_pack("{s:s, s:s}", "duration_blocks", "450", "gpu_count", "8");
+    memset(&ev, 0, sizeof ev);
+    assert_int_equal(gl_indexer_event_fill(&ev, &m, roles, &skipped, &err), GL_OK);
+    assert_int_equal(ev.duration_s, 0);
+    assert_string_equal(json_string_value(json_array_get(skipped, 0)), "duration_blocks");
+    json_decref(skipped);
+    m.block_time_ms = 2000;
+    memset(&ev, 0, sizeof ev);
+    assert_int_equal(gl_indexer_event_fill(&ev, &m, roles, NULL, &err), GL_OK);
+    assert_int_equal(ev.duration_s, 900);
+    assert_int_equal(ev.gpu_mhours, 2000);
+    m.block_time_ms = 0;
+    json_decref(roles);
+
     /* A model longer than the store's text cap is cut at a UTF-8
      * boundary: 63 two-byte characters fit in 127 bytes with 1 to spare. */
     char model[200] = "";

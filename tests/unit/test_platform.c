@@ -73,6 +73,17 @@ static void test_valid_definition_loads(void **state)
         fail_msg("%s", err.msg);
     assert_int_equal(p->chain_id, 31337);
     assert_int_equal(p->confirmations, 12);
+    assert_int_equal(p->block_time_ms, 0);
+    gl_platform_free(p);
+    p = NULL;
+    if (load(&p, "\"token\":\"native\"", ",\"block_time_seconds\":0.25", &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(p->block_time_ms, 250);
+    assert_int_equal(gl_platform_event_map(p, "DepositTransfer")->block_time_ms, 250);
+    gl_platform_free(p);
+    p = NULL;
+    if (load(&p, "\"token\":\"0x52908400098527886E0F7030069857D2E4169EE7\"", "", &err))
+        fail_msg("%s", err.msg);
     assert_int_equal(p->ncontracts, 2);
     assert_int_equal(p->contracts[0].nabis, 2);
     assert_int_equal(p->contracts[0].abis[0].to_block, 99);
@@ -107,6 +118,8 @@ static void test_validation_errors_name_the_field(void **state)
     expect_error("\"token\":\"native\",\"gpu_model\":{\"field\":\"spender\",\"pattern\":\"abc\"}", "", "capture group");
     expect_error("\"amount\":\"native\"", "", "only a token source");
     expect_error("\"token\":\"native\"", ",\"confirmations\":-1", "confirmations");
+    expect_error("\"token\":\"native\"", ",\"block_time_seconds\":0", "block_time_seconds: must be a number");
+    expect_error("\"token\":\"native\"", ",\"block_time_seconds\":\"2\"", "block_time_seconds: must be a number");
     /* duplicate definitions of the same key are replaced by the parser; test the semantic ones */
     gl_platform *p = NULL;
     gl_err err;
