@@ -281,6 +281,22 @@ static gl_code map_grow(addrmap *m, gl_err *err)
     return GL_OK;
 }
 
+/* Room for one more element in an array of n used out of *cap, doubling
+ * from `first`: the array (moved or not), or NULL when out of memory, with
+ * the array and *cap then unchanged. */
+static void *grow_one(void *v, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return v;
+    size_t nc = *cap ? 2 * *cap : first;
+    if (nc > SIZE_MAX / elem)
+        return NULL;
+    void *nv = realloc(v, nc * elem);
+    if (nv)
+        *cap = nc;
+    return nv;
+}
+
 /* The node of `a`, made (depth -1, nothing known) when missing. */
 static gl_code map_get(addrmap *m, const uint8_t a[20], node **out, gl_err *err)
 {
@@ -291,14 +307,10 @@ static gl_code map_get(addrmap *m, const uint8_t a[20], node **out, gl_err *err)
     }
     if ((m->n + 1) * 2 > m->cap && map_grow(m, err))
         return GL_ENOMEM;
-    if (m->n == m->ncap) {
-        size_t nc = m->ncap ? 2 * m->ncap : 1024;
-        node *nn = realloc(m->nodes, nc * sizeof *nn);
-        if (!nn)
-            return gl_err_set(err, GL_ENOMEM, "out of memory for the trail's addresses");
-        m->nodes = nn;
-        m->ncap = nc;
-    }
+    node *nn = grow_one(m->nodes, m->n, &m->ncap, sizeof *nn, 1024);
+    if (!nn)
+        return gl_err_set(err, GL_ENOMEM, "out of memory for the trail's addresses");
+    m->nodes = nn;
     node *nd = &m->nodes[m->n];
     memset(nd, 0, sizeof *nd);
     memcpy(nd->addr, a, 20);
@@ -360,14 +372,10 @@ static gl_code aset_add(aset *s, const uint8_t a[20], uint64_t b, bool *added, g
             return GL_OK;
         }
     }
-    if (s->n == s->vcap) {
-        size_t nc = s->vcap ? 2 * s->vcap : 32;
-        aset_ent *nv = realloc(s->v, nc * sizeof *nv);
-        if (!nv)
-            return gl_err_set(err, GL_ENOMEM, "out of memory for counterparties");
-        s->v = nv;
-        s->vcap = nc;
-    }
+    aset_ent *nv = grow_one(s->v, s->n, &s->vcap, sizeof *nv, 32);
+    if (!nv)
+        return gl_err_set(err, GL_ENOMEM, "out of memory for counterparties");
+    s->v = nv;
     aset_ent *e = &s->v[s->n];
     memcpy(e->addr, a, 20);
     e->lo = e->hi = b;
@@ -381,28 +389,20 @@ static gl_code aset_add(aset *s, const uint8_t a[20], uint64_t b, bool *added, g
 
 static gl_code pend_push(pendv *p, const pend *x, gl_err *err)
 {
-    if (p->n == p->cap) {
-        size_t nc = p->cap ? 2 * p->cap : 64;
-        pend *nv = realloc(p->v, nc * sizeof *nv);
-        if (!nv)
-            return gl_err_set(err, GL_ENOMEM, "out of memory for fetched transfers");
-        p->v = nv;
-        p->cap = nc;
-    }
+    pend *nv = grow_one(p->v, p->n, &p->cap, sizeof *nv, 64);
+    if (!nv)
+        return gl_err_set(err, GL_ENOMEM, "out of memory for fetched transfers");
+    p->v = nv;
     p->v[p->n++] = *x;
     return GL_OK;
 }
 
 static gl_code block_push(blockv *b, const gl_store_block *x, gl_err *err)
 {
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? 2 * b->cap : 32;
-        gl_store_block *nv = realloc(b->v, nc * sizeof *nv);
-        if (!nv)
-            return gl_err_set(err, GL_ENOMEM, "out of memory for block headers");
-        b->v = nv;
-        b->cap = nc;
-    }
+    gl_store_block *nv = grow_one(b->v, b->n, &b->cap, sizeof *nv, 32);
+    if (!nv)
+        return gl_err_set(err, GL_ENOMEM, "out of memory for block headers");
+    b->v = nv;
     b->v[b->n++] = *x;
     return GL_OK;
 }
