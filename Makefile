@@ -16,7 +16,7 @@ FLAVOR   ?= release
 PREFIX   ?= /usr/local
 VECTORS  ?= ../shared/vectors
 BUILD    := build/$(FLAVOR)
-PKGS     := libsecp256k1 libcurl jansson rocksdb nettle
+PKGS     := libsecp256k1 libcurl jansson yajl rocksdb nettle
 TESTPKGS := cmocka
 
 CC       ?= cc

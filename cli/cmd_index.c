@@ -317,7 +317,7 @@ static int run(int argc, char **argv)
                              .created_by = "gpuledger index",
                              .bindings = &bind,
                              .n_bindings = 1,
-                             .append_appearances = true};
+                             .bulk_write = true};
     if (!(s = gl_store_open(a.db, &so, &err))) {
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
         goto done;

@@ -70,6 +70,7 @@ typedef struct call {
     const char *method;
     json_t *params;       /* borrowed */
     json_t *result;       /* new reference once done with GL_OK */
+    const gl_result_reader *rd; /* or NULL: the result is read by rd, not returned */
     int state;
     gl_code code;
     gl_err err;
@@ -803,6 +804,192 @@ static bool batch_not_array(gl_endpoints *e, run *r, const conn *k, long status,
 }
 
 /* Transfer on k has ended with rc: settle its calls. */
+/* The envelope of a single answer whose result streams to a reader: the
+ * pool's own part of the parse (is it an object, its id, an error member)
+ * and the result's events forwarded to the reader. */
+enum { MEMBER_NONE, MEMBER_RESULT, MEMBER_ERROR, MEMBER_ID, MEMBER_OTHER };
+
+typedef struct envelope {
+    const gl_result_reader *rd;
+    unsigned depth;       /* 0 outside the top-level object, 1 inside */
+    int member;           /* whose value is being read */
+    unsigned vdepth;      /* nesting inside that value */
+    bool not_object;      /* the top level is not an object (a batch answer, a scalar) */
+    bool seen_result, seen_error, reader_failed, id_ok;
+    uint64_t id;
+} envelope;
+
+#define FWD(env, cb, ...)                                                                                        \
+    ((env)->member != MEMBER_RESULT || !(env)->rd->callbacks->cb ||                                             \
+     (env)->rd->callbacks->cb((env)->rd->ctx, __VA_ARGS__) || ((env)->reader_failed = true, false))
+#define FWD0(env, cb)                                                                                            \
+    ((env)->member != MEMBER_RESULT || !(env)->rd->callbacks->cb || (env)->rd->callbacks->cb((env)->rd->ctx) || \
+     ((env)->reader_failed = true, false))
+
+/* A scalar ends the member's value when it is the value itself. */
+static int env_scalar_end(envelope *v)
+{
+    if (v->member != MEMBER_NONE && v->vdepth == 0)
+        v->member = MEMBER_NONE;
+    return 1;
+}
+
+static bool env_outside(envelope *v)
+{
+    if (v->member == MEMBER_NONE) {
+        v->not_object = true; /* a value where a key or the top object belongs */
+        return true;
+    }
+    return false;
+}
+
+static bool id_digits(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t x = 0;
+    if (!n || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || x > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
+            return false;
+        x = x * 10 + (uint64_t)(p[i] - '0');
+    }
+    *out = x;
+    return true;
+}
+
+static int env_null(void *ctx)
+{
+    envelope *v = ctx;
+    if (env_outside(v))
+        return 0;
+    if (v->member == MEMBER_ERROR && v->vdepth == 0)
+        v->seen_error = false; /* "error": null is no error */
+    return FWD0(v, yajl_null) ? env_scalar_end(v) : 0;
+}
+
+static int env_bool(void *ctx, int b)
+{
+    envelope *v = ctx;
+    if (env_outside(v))
+        return 0;
+    return FWD(v, yajl_boolean, b) ? env_scalar_end(v) : 0;
+}
+
+static int env_number(void *ctx, const char *p, size_t n)
+{
+    envelope *v = ctx;
+    if (env_outside(v))
+        return 0;
+    if (v->member == MEMBER_ID && v->vdepth == 0)
+        v->id_ok = id_digits(p, n, &v->id);
+    return FWD(v, yajl_number, p, n) ? env_scalar_end(v) : 0;
+}
+
+static int env_string(void *ctx, const unsigned char *p, size_t n)
+{
+    envelope *v = ctx;
+    if (env_outside(v))
+        return 0;
+    if (v->member == MEMBER_ID && v->vdepth == 0)
+        v->id_ok = id_digits((const char *)p, n, &v->id);
+    return FWD(v, yajl_string, p, n) ? env_scalar_end(v) : 0;
+}
+
+static int env_start(envelope *v, bool map)
+{
+    if (v->member == MEMBER_NONE) {
+        if (v->depth == 0 && map) {
+            v->depth = 1;
+            return 1;
+        }
+        v->not_object = true;
+        return 0;
+    }
+    v->vdepth++;
+    return map ? FWD0(v, yajl_start_map) : FWD0(v, yajl_start_array);
+}
+
+static int env_end(envelope *v, bool map)
+{
+    if (v->member == MEMBER_NONE) {
+        v->depth = 0; /* the top object closes */
+        return 1;
+    }
+    v->vdepth--;
+    if (!(map ? FWD0(v, yajl_end_map) : FWD0(v, yajl_end_array)))
+        return 0;
+    return env_scalar_end(v);
+}
+
+static int env_start_map(void *ctx) { return env_start(ctx, true); }
+static int env_end_map(void *ctx) { return env_end(ctx, true); }
+static int env_start_array(void *ctx) { return env_start(ctx, false); }
+static int env_end_array(void *ctx) { return env_end(ctx, false); }
+
+static int env_key(void *ctx, const unsigned char *p, size_t n)
+{
+    envelope *v = ctx;
+    if (v->member != MEMBER_NONE)
+        return FWD(v, yajl_map_key, p, n);
+    if (n == 6 && !memcmp(p, "result", 6)) {
+        if (v->seen_result)
+            return 0; /* twice: the ordinary path describes it */
+        v->seen_result = true;
+        v->member = MEMBER_RESULT;
+        v->rd->begin(v->rd->ctx);
+    } else if (n == 5 && !memcmp(p, "error", 5)) {
+        v->seen_error = true;
+        v->member = MEMBER_ERROR;
+    } else if (n == 2 && !memcmp(p, "id", 2)) {
+        v->member = MEMBER_ID;
+    } else {
+        v->member = MEMBER_OTHER;
+    }
+    v->vdepth = 0;
+    return 1;
+}
+
+static const yajl_callbacks ENVELOPE = {env_null,   env_bool,      NULL,          NULL,        env_number, env_string,
+                                        env_start_map, env_key, env_end_map, env_start_array, env_end_array};
+
+/* Read a single answer whose result streams to rd.  True when the outcome
+ * is settled here (ok, or the reader refused the result, or a wrong id);
+ * false when the ordinary path should describe the answer (an error
+ * member, an HTTP failure, not JSON, not an object, no result). */
+static bool stream_answer(const gl_endpoints *e, const conn *k, long status, const gl_result_reader *rd, outcome *o)
+{
+    if (status != 200 || !k->body.len)
+        return false;
+    envelope v;
+    memset(&v, 0, sizeof v);
+    v.rd = rd;
+    yajl_handle h = yajl_alloc(&ENVELOPE, NULL, &v);
+    if (!h)
+        return false;
+    yajl_status st = yajl_parse(h, k->body.data, k->body.len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    yajl_free(h);
+    char why[200] = "";
+    if (v.reader_failed || (st == yajl_status_ok && v.seen_result && !v.seen_error)) {
+        bool fine = rd->end(rd->ctx, why, sizeof why) && !v.reader_failed;
+        if (fine && !(v.id_ok && v.id == k->base_id)) {
+            set_transient(o, GL_ERPC, "wrong id", "answer id does not match request id %llu",
+                          (unsigned long long)k->base_id);
+            return true;
+        }
+        if (!fine) {
+            char clean[sizeof why + 4];
+            scrub_n(e, why, strlen(why), sizeof why, clean, sizeof clean);
+            set_transient(o, GL_ERPC, "malformed answer", "%s", clean);
+            return true;
+        }
+        o->ok = true;
+        return true;
+    }
+    return false;
+}
+
 static void finish(gl_endpoints *e, run *r, conn *k, CURLcode rc)
 {
     curl_multi_remove_handle(e->multi, k->h);
@@ -841,6 +1028,8 @@ static void finish(gl_endpoints *e, run *r, conn *k, CURLcode rc)
         scrub_n(e, why, strlen(why), CURL_ERROR_SIZE, clean, sizeof clean);
         set_transient(&outs[0], GL_EIO, "no answer", "no answer: %s", clean);
         outs[0].info.rule = "no response";
+    } else if (k->n == 1 && r->c[k->idx[0]].rd && stream_answer(e, k, status, r->c[k->idx[0]].rd, &outs[0])) {
+        /* settled as it streamed */
     } else {
         json_error_t je;
         json_t *body = json_loadb(k->body.data ? (const char *)k->body.data : "", k->body.len, 0, &je);
@@ -877,6 +1066,13 @@ static void finish(gl_endpoints *e, run *r, conn *k, CURLcode rc)
                       &outs[0]);
         }
         json_decref(body);
+        if (k->n == 1 && r->c[k->idx[0]].rd && outs[0].ok) {
+            /* jansson took what the streaming parse refused (yajl is the
+             * stricter of the two): not an answer the reader can use */
+            json_decref(outs[0].result);
+            memset(&outs[0], 0, sizeof outs[0]);
+            set_transient(&outs[0], GL_ERPC, "malformed answer", "the answer's result could not be read");
+        }
     }
     if (whole)
         for (size_t i = 1; i < k->n; i++)
@@ -1201,7 +1397,7 @@ void gl_endpoints_free(gl_endpoints *e)
  * pins[i] (or NULL = none) fixes call i to an endpoint.  *out gets the
  * calls (caller frees, releasing results) or NULL. */
 static gl_code run_calls(gl_endpoints *e, size_t n, const char *const *methods, json_t *const *params,
-                         const long *pins, json_t *empty, call **out, gl_err *err)
+                         const long *pins, json_t *empty, const gl_result_reader *rd, call **out, gl_err *err)
 {
     *out = NULL;
     call *c = calloc(n ? n : 1, sizeof *c);
@@ -1210,6 +1406,7 @@ static gl_code run_calls(gl_endpoints *e, size_t n, const char *const *methods, 
     for (size_t i = 0; i < n; i++) {
         json_t *p = params && params[i] ? params[i] : empty;
         call_init(&c[i], methods[i], p, pins ? pins[i] : -1);
+        c[i].rd = rd;
     }
     run r = {c, n, n, 0};
     gl_code code = run_all(e, &r, err);
@@ -1235,8 +1432,9 @@ static gl_code check_calls(size_t n, const char *const *methods, json_t *const *
     return GL_OK;
 }
 
-gl_code gl_endpoints_call(gl_endpoints *e, const char *method, json_t *params, json_t **result,
-                          gl_call_info *info, gl_err *err)
+/* One call, its result returned (rd NULL) or read by rd. */
+static gl_code call_one(gl_endpoints *e, const char *method, json_t *params, const gl_result_reader *rd,
+                        json_t **result, gl_call_info *info, gl_err *err)
 {
     if (info) {
         memset(info, 0, sizeof *info);
@@ -1245,7 +1443,7 @@ gl_code gl_endpoints_call(gl_endpoints *e, const char *method, json_t *params, j
     }
     if (result)
         *result = NULL;
-    if (!e || !method || !result) {
+    if (!e || !method || (!result && !rd)) {
         json_decref(params);
         return gl_err_set(err, GL_EINVAL, "gl_endpoints_call needs endpoints, a method and a result pointer");
     }
@@ -1258,19 +1456,39 @@ gl_code gl_endpoints_call(gl_endpoints *e, const char *method, json_t *params, j
         return gl_err_set(err, GL_EINVAL, "%s: params must be a JSON array or object", method);
     }
     call *c;
-    gl_code code = run_calls(e, 1, &method, &params, NULL, params, &c, err);
+    gl_code code = run_calls(e, 1, &method, &params, NULL, params, rd, &c, err);
     json_decref(params);
     if (code)
         return code;
     if (info)
         *info = c[0].info;
     code = c[0].code;
-    if (code == GL_OK)
+    if (code == GL_OK && result)
         *result = c[0].result;
-    else if (err)
+    else if (code && err)
         *err = c[0].err;
     free(c);
     return code;
+}
+
+gl_code gl_endpoints_call(gl_endpoints *e, const char *method, json_t *params, json_t **result,
+                          gl_call_info *info, gl_err *err)
+{
+    if (!result) {
+        json_decref(params);
+        return gl_err_set(err, GL_EINVAL, "gl_endpoints_call needs endpoints, a method and a result pointer");
+    }
+    return call_one(e, method, params, NULL, result, info, err);
+}
+
+gl_code gl_endpoints_call_stream(gl_endpoints *e, const char *method, json_t *params, const gl_result_reader *rd,
+                                 gl_call_info *info, gl_err *err)
+{
+    if (!rd || !rd->callbacks || !rd->begin || !rd->end) {
+        json_decref(params);
+        return gl_err_set(err, GL_EINVAL, "gl_endpoints_call_stream needs a reader with callbacks, begin and end");
+    }
+    return call_one(e, method, params, rd, NULL, info, err);
 }
 
 gl_code gl_endpoints_call_each(gl_endpoints *e, size_t n, const char *const *methods, json_t *const *params,
@@ -1288,7 +1506,7 @@ gl_code gl_endpoints_call_each(gl_endpoints *e, size_t n, const char *const *met
     if (!empty)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     call *c;
-    code = run_calls(e, n, methods, params, NULL, empty, &c, err);
+    code = run_calls(e, n, methods, params, NULL, empty, NULL, &c, err);
     json_decref(empty);
     if (code)
         return code;
@@ -1316,7 +1534,7 @@ gl_code gl_endpoints_call_many(gl_endpoints *e, size_t n, const char *const *met
     if (!empty)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
     call *c;
-    code = run_calls(e, n, methods, params, NULL, empty, &c, err);
+    code = run_calls(e, n, methods, params, NULL, empty, NULL, &c, err);
     json_decref(empty);
     if (code)
         return code;
@@ -1376,7 +1594,7 @@ gl_code gl_endpoints_chain_id(gl_endpoints *e, uint64_t *chain_id, gl_err *err)
         methods[i] = "eth_chainId";
         pins[i] = (long)i;
     }
-    code = run_calls(e, e->neps, methods, NULL, pins, empty, &c, err);
+    code = run_calls(e, e->neps, methods, NULL, pins, empty, NULL, &c, err);
     if (code)
         goto out;
     uint64_t first = 0;
@@ -1442,7 +1660,7 @@ gl_code gl_endpoints_block_hash(gl_endpoints *e, uint64_t number, uint8_t hash[3
         /* Without quorum the one call may fail over; with it, each is pinned. */
         long pins[2] = {quorum ? (long)next : -1, quorum ? (long)next + 1 : -1};
         call *c;
-        code = run_calls(e, launch, methods, ps, pins, params, &c, err);
+        code = run_calls(e, launch, methods, ps, pins, params, NULL, &c, err);
         if (code)
             break;
         for (size_t i = 0; i < launch; i++) {

@@ -21,6 +21,7 @@
 #include "gpuledger/abi.h"
 #include "gpuledger/block.h"
 #include "gpuledger/indexer.h"
+#include "gpuledger/log_reader.h"
 #include "gpuledger/range_plan.h"
 #include "gpuledger/secp.h"
 #include "gpuledger/trie.h"
@@ -44,26 +45,6 @@ typedef struct ix_addr {
 } ix_addr;
 
 /* One log as received, parsed. */
-typedef struct ix_log {
-    uint64_t block;
-    uint32_t log_index;
-    uint32_t tx_index;
-    uint8_t address[20];
-    uint8_t topics[4][32];
-    size_t ntopics;
-    uint8_t *data;
-    size_t len;
-    uint8_t block_hash[32];
-    uint8_t tx_hash[32];
-    bool has_ts;
-    uint64_t ts;
-} ix_log;
-
-typedef struct ix_logs {
-    ix_log *v;
-    size_t n, cap;
-} ix_logs;
-
 /* A distinct (event, key, field) that some role joins on. */
 typedef struct ix_join_spec {
     const char *event;
@@ -577,104 +558,6 @@ static gl_code tables_rebuild(gl_indexer *ix, gl_err *err)
 
 /* ---------------------------------------------------------- fetching logs */
 
-static void logs_clear(ix_logs *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].data);
-    l->n = 0;
-}
-
-static void logs_free(ix_logs *l)
-{
-    logs_clear(l);
-    free(l->v);
-    l->v = NULL;
-    l->cap = 0;
-}
-
-static ix_log *logs_push(ix_logs *l)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        ix_log *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        l->v = v;
-        l->cap = cap;
-    }
-    ix_log *g = &l->v[l->n++];
-    memset(g, 0, sizeof *g);
-    return g;
-}
-
-static int log_cmp(const void *a, const void *b)
-{
-    const ix_log *x = a, *y = b;
-    if (x->block != y->block)
-        return x->block < y->block ? -1 : 1;
-    return x->log_index < y->log_index ? -1 : x->log_index > y->log_index;
-}
-
-/* Sort by (block, log index) and drop repeats. */
-static void logs_sort(ix_logs *l)
-{
-    if (l->n < 2)
-        return;
-    qsort(l->v, l->n, sizeof *l->v, log_cmp);
-    size_t w = 1;
-    for (size_t i = 1; i < l->n; i++) {
-        if (l->v[i].block == l->v[w - 1].block && l->v[i].log_index == l->v[w - 1].log_index) {
-            free(l->v[i].data);
-            continue;
-        }
-        l->v[w++] = l->v[i];
-    }
-    l->n = w;
-}
-
-/* Parse one eth_getLogs entry.  *removed for a log the endpoint withdrew. */
-static gl_code parse_log(const json_t *o, ix_log *out, bool *removed, gl_err *err)
-{
-    uint64_t q;
-    const json_t *topics = json_object_get(o, "topics");
-    *removed = json_is_true(json_object_get(o, "removed"));
-    if (!json_is_object(o))
-        return gl_err_set(err, GL_ERPC, "not an object");
-    if (!get_fixed(json_object_get(o, "address"), out->address, 20))
-        return gl_err_set(err, GL_ERPC, "bad or missing address");
-    if (!json_is_array(topics) || json_array_size(topics) > 4)
-        return gl_err_set(err, GL_ERPC, "bad or missing topics");
-    out->ntopics = json_array_size(topics);
-    for (size_t i = 0; i < out->ntopics; i++)
-        if (!get_fixed(json_array_get(topics, i), out->topics[i], 32))
-            return gl_err_set(err, GL_ERPC, "bad topics[%zu]", i);
-    if (!get_qty(json_object_get(o, "blockNumber"), &out->block))
-        return gl_err_set(err, GL_ERPC, "bad or missing blockNumber");
-    if (!get_fixed(json_object_get(o, "blockHash"), out->block_hash, 32))
-        return gl_err_set(err, GL_ERPC, "bad or missing blockHash");
-    if (!get_fixed(json_object_get(o, "transactionHash"), out->tx_hash, 32))
-        return gl_err_set(err, GL_ERPC, "bad or missing transactionHash");
-    if (!get_qty(json_object_get(o, "transactionIndex"), &q) || q > UINT32_MAX)
-        return gl_err_set(err, GL_ERPC, "bad or missing transactionIndex");
-    out->tx_index = (uint32_t)q;
-    if (!get_qty(json_object_get(o, "logIndex"), &q) || q > UINT32_MAX)
-        return gl_err_set(err, GL_ERPC, "bad or missing logIndex");
-    out->log_index = (uint32_t)q;
-    const json_t *ts = json_object_get(o, "blockTimestamp");
-    out->has_ts = ts && get_qty(ts, &out->ts);
-    const char *data = json_string_value(json_object_get(o, "data"));
-    if (!data)
-        return gl_err_set(err, GL_ERPC, "missing data");
-    gl_buf b = GL_BUF_INIT;
-    if (gl_hex_decode_buf(data, &b, NULL)) {
-        gl_buf_release(&b);
-        return gl_err_set(err, GL_ERPC, "bad data");
-    }
-    out->data = b.data;
-    out->len = b.len;
-    return GL_OK;
-}
-
 /* Is address entry `a` followed at `block`? */
 static bool addr_live(const ix_addr *a, uint64_t block) { return a->from_block <= block; }
 
@@ -682,11 +565,10 @@ static bool addr_live(const ix_addr *a, uint64_t block) { return a->from_block <
  * is NULL, every followed address live by hi.  Logs that were not asked for
  * (other address, topic or range: an endpoint's mistake or lie) are
  * dropped.  On failure info (when not NULL) classifies it. */
-static gl_code get_logs(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr *only, size_t nonly, ix_logs *out,
+static gl_code get_logs(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr *only, size_t nonly, gl_logs *out,
                         gl_call_info *info, gl_err *err)
 {
     json_t *flt = json_object(), *addrs = json_array(), *t0 = json_array(), *params = json_array();
-    json_t *res = NULL;
     gl_code rc = GL_OK;
     if (!flt || !addrs || !t0 || !params)
         goto oom;
@@ -717,28 +599,20 @@ static gl_code get_logs(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr 
     }
     addrs = t0 = flt = NULL;
     ix->st.log_requests++;
-    rc = gl_endpoints_call(ix->e, "eth_getLogs", params, &res, info, err);
+    size_t before = out->n;
+    gl_log_reader rd;
+    gl_log_reader_init(&rd, out);
+    gl_result_reader hooks = gl_log_reader_hooks(&rd);
+    rc = gl_endpoints_call_stream(ix->e, "eth_getLogs", params, &hooks, info, err);
     params = NULL;
-    if (rc)
+    if (rc) {
+        gl_logs_truncate(out, before);
         return rc;
-    if (!json_is_array(res)) {
-        json_decref(res);
-        return gl_err_set(err, GL_ERPC, "eth_getLogs [%" PRIu64 ", %" PRIu64 "]: the answer is not an array", lo, hi);
     }
-    size_t i;
-    const json_t *o;
-    json_array_foreach(res, i, o) {
-        ix_log *g = logs_push(out);
-        if (!g)
-            goto oom;
-        bool removed;
-        gl_err e2;
-        if ((rc = parse_log(o, g, &removed, &e2))) {
-            out->n--;
-            free(g->data);
-            json_decref(res);
-            return gl_err_set(err, rc, "eth_getLogs [%" PRIu64 ", %" PRIu64 "]: log %zu: %s", lo, hi, i, e2.msg);
-        }
+    /* Keep what was asked for; drop the rest (an endpoint's mistake or lie). */
+    size_t w = before;
+    for (size_t i = before; i < out->n; i++) {
+        gl_log *g = &out->v[i];
         const ix_addr *a = NULL;
         if (only) {
             for (size_t k = 0; k < nonly && !a; k++)
@@ -747,24 +621,24 @@ static gl_code get_logs(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr 
         } else {
             a = addr_find(ix, g->address);
         }
-        bool keep = !removed && g->block >= lo && g->block <= hi && a && addr_live(a, g->block) && g->ntopics &&
+        bool keep = !g->removed && g->block >= lo && g->block <= hi && a && addr_live(a, g->block) && g->ntopics &&
                     topic_followed(ix, g->topics[0]);
         if (!keep) {
-            if (!removed)
+            if (!g->removed)
                 ixlog(ix, 1, "eth_getLogs [%" PRIu64 ", %" PRIu64 "]: dropped log %zu that was not asked for", lo,
-                      hi, i);
+                      hi, i - before);
             free(g->data);
-            out->n--;
+            continue;
         }
+        out->v[w++] = *g;
     }
-    json_decref(res);
+    out->n = w;
     return GL_OK;
 oom:
     json_decref(flt);
     json_decref(addrs);
     json_decref(t0);
     json_decref(params);
-    json_decref(res);
     return nomem(err);
 }
 
@@ -777,7 +651,7 @@ static void plan_config(const gl_indexer *ix, gl_range_plan_config *cfg)
 
 /* eth_getLogs over all of [lo, hi], split as the endpoint requires. */
 static gl_code get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr *only, size_t nonly,
-                                ix_logs *out, gl_err *err)
+                                gl_logs *out, gl_err *err)
 {
     gl_range_plan plan;
     gl_range_plan_config cfg;
@@ -801,14 +675,14 @@ static gl_code get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const 
 
 /* Factory events among `logs` announce contracts: follow them, and fetch
  * their logs from their creation block to hi.  Then sort everything. */
-static gl_code discover(gl_indexer *ix, uint64_t hi, ix_logs *logs, gl_err *err)
+static gl_code discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err)
 {
     ix_addr *fresh = NULL;
     size_t nfresh = 0;
     uint64_t first = UINT64_MAX;
     gl_code rc = GL_OK;
     for (size_t i = 0; i < logs->n && ix->p->nfactories; i++) {
-        const ix_log *g = &logs->v[i];
+        const gl_log *g = &logs->v[i];
         const ix_addr *a = addr_find(ix, g->address);
         if (!a || a->factory != SIZE_MAX || !g->ntopics)
             continue;
@@ -849,7 +723,7 @@ static gl_code discover(gl_indexer *ix, uint64_t hi, ix_logs *logs, gl_err *err)
 done:
     free(fresh);
     if (!rc)
-        logs_sort(logs);
+        gl_logs_sort(logs);
     return rc;
 }
 
@@ -930,7 +804,7 @@ static gl_code put_appearance(gl_indexer *ix, const uint8_t a[20], const gl_stor
 /* One block holding followed logs, and what was fetched for it. */
 typedef struct ix_blk {
     uint64_t num;
-    ix_log *logs;
+    gl_log *logs;
     size_t nlogs;
     json_t *block;    /* eth_getBlockByNumber(num, true), or NULL */
     json_t *parent;   /* eth_getBlockByNumber(num - 1, false), or NULL */
@@ -1011,7 +885,7 @@ static gl_code check_header(ix_check *c, gl_err *err)
     const json_t *blk = c->blk->block;
     gl_err e2;
     if (!blk) { /* no fetch (verify none): what the logs say */
-        const ix_log *g = &c->blk->logs[0];
+        const gl_log *g = &c->blk->logs[0];
         memcpy(c->rec.hash, g->block_hash, 32);
         c->rec.timestamp = g->ts;
         return GL_OK;
@@ -1086,7 +960,7 @@ static gl_code check_log_hashes(ix_check *c, gl_err *err)
 {
     gl_code rc = GL_OK;
     for (size_t i = 0; !rc && i < c->blk->nlogs; i++) {
-        const ix_log *g = &c->blk->logs[i];
+        const gl_log *g = &c->blk->logs[i];
         if (!memcmp(g->block_hash, c->rec.hash, 32))
             continue;
         json_t *f = check_finding(c, "log_block_hash_mismatch");
@@ -1175,7 +1049,7 @@ static gl_code check_txs(ix_check *c, gl_err *err)
     gl_code rc = GL_OK;
     for (size_t i = 0; !rc && i < c->ntxs; i++) {
         ix_tx *t = &c->txs[i];
-        const ix_log *g = NULL;
+        const gl_log *g = NULL;
         for (size_t k = 0; k < c->blk->nlogs && !g; k++)
             if (c->blk->logs[k].tx_index == t->index)
                 g = &c->blk->logs[k];
@@ -1281,6 +1155,29 @@ static gl_code check_txs(ix_check *c, gl_err *err)
 }
 
 /* FULL: rebuild receiptsRoot and find every log in the proven receipts. */
+/* Does a receipt's log (JSON) say what our log says: address, topics, data? */
+static bool receipt_log_same(const json_t *o, const gl_log *g)
+{
+    uint8_t a[32];
+    const json_t *topics = json_object_get(o, "topics");
+    if (!get_fixed(json_object_get(o, "address"), a, 20) || memcmp(a, g->address, 20) ||
+        json_array_size(topics) != g->ntopics)
+        return false;
+    for (size_t t = 0; t < g->ntopics; t++)
+        if (!get_fixed(json_array_get(topics, t), a, 32) || memcmp(a, g->topics[t], 32))
+            return false;
+    const char *data = json_string_value(json_object_get(o, "data"));
+    size_t n = data ? strlen(data) : 0;
+    if (n < 2 || data[0] != '0' || data[1] != 'x' || (n - 2) != 2 * g->len)
+        return false;
+    for (size_t i = 0; i < g->len; i++) {
+        int hi = gl_hex_digit((unsigned char)data[2 + 2 * i]), lo = gl_hex_digit((unsigned char)data[3 + 2 * i]);
+        if (hi < 0 || lo < 0 || (uint8_t)(hi << 4 | lo) != g->data[i])
+            return false;
+    }
+    return true;
+}
+
 static gl_code check_receipts(ix_check *c, gl_err *err)
 {
     gl_indexer *ix = c->ix;
@@ -1330,33 +1227,10 @@ static gl_code check_receipts(ix_check *c, gl_err *err)
     for (size_t i = 0; i < n && li < c->blk->nlogs; i++) {
         const json_t *logs = json_object_get(json_array_get(rs, i), "logs");
         for (size_t k = 0; k < json_array_size(logs) && li < c->blk->nlogs; k++, flat++) {
-            const ix_log *g = &c->blk->logs[li];
+            const gl_log *g = &c->blk->logs[li];
             if (g->log_index != flat)
                 continue;
-            const json_t *o = json_array_get(logs, k);
-            ix_log r;
-            memset(&r, 0, sizeof r);
-            bool removed;
-            bool same = false;
-            /* The receipt's own log fields are parsed only for address,
-             * topics and data; missing block fields are filled from ours. */
-            json_t *copy = json_deep_copy(o);
-            if (copy) {
-                char qb[24];
-                snprintf(qb, sizeof qb, "0x%" PRIx64, g->block);
-                char h[67];
-                json_object_set_new(copy, "blockNumber", json_string(qb));
-                json_object_set_new(copy, "blockHash", json_string(hex_of(g->block_hash, 32, h)));
-                json_object_set_new(copy, "transactionHash", json_string(hex_of(g->tx_hash, 32, h)));
-                json_object_set_new(copy, "transactionIndex", qty_json(i));
-                json_object_set_new(copy, "logIndex", qty_json(flat));
-                if (parse_log(copy, &r, &removed, NULL) == GL_OK)
-                    same = i == g->tx_index && !memcmp(r.address, g->address, 20) && r.ntopics == g->ntopics &&
-                           !memcmp(r.topics, g->topics, 32 * g->ntopics) && r.len == g->len &&
-                           (!g->len || !memcmp(r.data, g->data, g->len));
-                free(r.data);
-                json_decref(copy);
-            }
+            bool same = i == g->tx_index && receipt_log_same(json_array_get(logs, k), g);
             if (same)
                 c->proven[li] = true;
             li++;
@@ -1410,7 +1284,7 @@ static json_t *word_value(const uint8_t w[32], gl_abi_kind kind)
 
 /* Replace each {"join": ...} in roles by the joined value, or drop it with
  * an unresolved_join finding. */
-static gl_code resolve_joins(gl_indexer *ix, const ix_log *g, const char *event, json_t *roles, gl_err *err)
+static gl_code resolve_joins(gl_indexer *ix, const gl_log *g, const char *event, json_t *roles, gl_err *err)
 {
     const char *key;
     json_t *v;
@@ -1483,7 +1357,7 @@ static bool first_addr(const json_t *roles, const char *name, uint8_t a[20])
 /* Build and put the event of one log, with its appearances and, for a
  * transfer, its transfer record.  Logs the definition does not map are
  * skipped; logs that do not decode become findings. */
-static gl_code build_event(gl_indexer *ix, const ix_log *g, const ix_tx *t, bool proven, bool disputed,
+static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool proven, bool disputed,
                            gl_err *err)
 {
     const gl_platform *p = ix->p;
@@ -1791,7 +1665,7 @@ done:
 
 /* ------------------------------------------------------ processing ranges */
 
-static bool need_blocks(const gl_indexer *ix, const ix_log *logs, size_t n)
+static bool need_blocks(const gl_indexer *ix, const gl_log *logs, size_t n)
 {
     if (ix->o.verify >= GL_INDEXER_VERIFY_SENDERS || ix->uses_tx_roles)
         return true;
@@ -1934,7 +1808,7 @@ static void blks_free(ix_blk *blks, size_t nb)
 }
 
 /* One chunk: the logs of a few consecutive blocks (sorted). */
-static gl_code process_chunk(gl_indexer *ix, ix_log *logs, size_t n, bool strict, gl_err *err)
+static gl_code process_chunk(gl_indexer *ix, gl_log *logs, size_t n, bool strict, gl_err *err)
 {
     size_t nb = 0;
     for (size_t i = 0; i < n; i++)
@@ -2001,7 +1875,7 @@ static gl_code endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *
 
 /* Store the records of [lo, hi] (logs sorted), committing every batch_logs
  * logs and at hi. */
-static gl_code process_range(gl_indexer *ix, uint64_t hi, ix_logs *logs, bool strict, gl_err *err)
+static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool strict, gl_err *err)
 {
     size_t chunk = ix->o.block_chunk ? ix->o.block_chunk : GL_INDEXER_BLOCK_CHUNK_DEFAULT;
     size_t per_batch = ix->o.batch_logs ? ix->o.batch_logs : GL_INDEXER_BATCH_LOGS_DEFAULT;
@@ -2051,7 +1925,7 @@ static gl_code process_range(gl_indexer *ix, uint64_t hi, ix_logs *logs, bool st
 
 /* One planned range [lo, hi] whose logs are in hand: discover, process,
  * and on an inconsistent answer fetch what is not committed again. */
-static gl_code do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, ix_logs *logs, gl_err *err)
+static gl_code do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err *err)
 {
     for (unsigned attempt = 0;; attempt++) {
         bool strict = attempt < GL_INDEXER_RETRIES;
@@ -2061,7 +1935,7 @@ static gl_code do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, ix_logs *logs,
                 lo = ix->cur.block + 1;
             if (lo > hi)
                 return GL_OK;
-            logs_clear(logs);
+            gl_logs_clear(logs);
             if ((rc = get_logs_planned(ix, lo, hi, NULL, 0, logs, err)))
                 return rc;
         }
@@ -2158,7 +2032,7 @@ static gl_code stored_below(gl_indexer *ix, uint64_t hi, gl_store_block *out, si
         if (!it)
             return err ? err->code : GL_ENOMEM;
         size_t total = 0;
-        gl_code rc = GL_OK;
+    gl_code rc = GL_OK;
         for (;;) {
             gl_store_block b;
             bool end;
@@ -2287,12 +2161,12 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
     gl_range_plan_config cfg;
     plan_config(ix, &cfg);
     gl_code rc = gl_range_plan_init(&plan, from, to, &cfg, err);
-    ix_logs logs = {NULL, 0, 0};
+    gl_logs logs = {NULL, 0, 0};
     uint64_t lo, hi;
     while (!rc && gl_range_plan_next(&plan, &lo, &hi)) {
         gl_call_info info;
         memset(&info, 0, sizeof info);
-        logs_clear(&logs);
+        gl_logs_clear(&logs);
         rc = get_logs(ix, lo, hi, NULL, 0, &logs, &info, err);
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE) {
             rc = gl_range_plan_on_too_large(&plan, lo, hi, &info.err, err);
@@ -2308,7 +2182,7 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             break;
         }
     }
-    logs_free(&logs);
+    gl_logs_free(&logs);
     if (!rc && ix->signal == IX_NONE)
         rc = gl_range_plan_status(&plan, err);
     return rc;

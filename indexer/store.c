@@ -62,7 +62,7 @@ struct gl_store {
     rocksdb_readoptions_t *ro;
     rocksdb_writeoptions_t *wo;
     bool read_only;
-    bool append_appearances; /* opts->append_appearances (see attach) */
+    bool bulk_write; /* opts->bulk_write (see attach) */
     pthread_mutex_t lock; /* commits, and the binding cache */
     binding_list bindings;
 };
@@ -377,17 +377,26 @@ static void store_detach(gl_store *s)
     }
 }
 
+/* The families a bulk writer fills without reading them back. */
+static bool bulk_family(int cf)
+{
+    return cf == GL_STORE_CF_TXS || cf == GL_STORE_CF_TXHASH || cf == GL_STORE_CF_EVENTS ||
+           cf == GL_STORE_CF_TRANSFERS || cf == GL_STORE_CF_APPEARANCES || cf == GL_STORE_CF_APPEAR_POS;
+}
+
 /* Open `names` (n of them) read-only or read-write and map the handles.
  * Families not named stay NULL. */
 static gl_code attach(gl_store *s, const char *const *names, size_t n, bool read_only,
                       bool create, gl_err *err)
 {
     s->opts = make_options(create);
-    /* The appearances family is keyed by address, so an indexer's puts land
-     * all over it: a skip-list memtable spent half the indexing time
-     * inserting them.  A vector memtable appends and sorts once, at flush,
-     * but every read of it sorts a copy: only for a writer that asked. */
-    bool vec = !read_only && s->append_appearances;
+    /* The record families take puts by the hundred thousand during
+     * indexing, and appearances and txhash land all over their key space:
+     * skip-list memtable inserts took over half of the indexing CPU.  A
+     * vector memtable appends and sorts once, at flush, but every read of
+     * it sorts a copy: only for a writer that asked, and never for the
+     * families the indexer reads back as it goes (blocks, cursors, meta). */
+    bool vec = !read_only && s->bulk_write;
     if (vec && (s->opts_vec = make_options(create))) {
         rocksdb_options_set_memtable_vector_rep(s->opts_vec);
         /* Commits are serialised by s->lock anyway; a vector memtable
@@ -404,7 +413,7 @@ static gl_code attach(gl_store *s, const char *const *names, size_t n, bool read
         return gl_err_set(err, GL_ENOMEM, "out of memory opening store '%s'", s->dir);
     }
     for (size_t i = 0; i < n; i++)
-        co[i] = vec && family_index(names[i]) == GL_STORE_CF_APPEARANCES ? s->opts_vec : s->opts;
+        co[i] = vec && bulk_family(family_index(names[i])) ? s->opts_vec : s->opts;
     char *e = NULL;
     if (read_only)
         s->db = rocksdb_open_for_read_only_column_families(s->opts, s->dir, (int)n, names, co, h,
@@ -647,7 +656,7 @@ gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err 
     pthread_mutex_init(&s->lock, NULL);
     rocksdb_writeoptions_set_sync(s->wo, 1);
     s->read_only = o->read_only;
-    s->append_appearances = o->append_appearances;
+    s->bulk_write = o->bulk_write;
 
     dir_state st = DIR_MISSING;
     gl_code rc = probe_dir(dir, &st, err);

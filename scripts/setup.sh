@@ -3,7 +3,7 @@
 #
 #   bash scripts/setup.sh
 #
-# 1. Debian packages (compiler, pkg-config, libsecp256k1, libcurl, jansson,
+# 1. Debian packages (compiler, pkg-config, libsecp256k1, libcurl, jansson, yajl,
 #    RocksDB, cmocka, nettle; Node.js and npm if there is no npm): checked
 #    with dpkg-query; `apt-get update` and `apt-get install` run only when
 #    something is missing.  Needs root (or sudo) only then.
@@ -28,7 +28,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- Debian
-DEB_PKGS=(build-essential pkg-config libsecp256k1-dev libcurl4-openssl-dev libjansson-dev
+DEB_PKGS=(build-essential pkg-config libsecp256k1-dev libcurl4-openssl-dev libjansson-dev libyajl-dev
           librocksdb-dev libcmocka-dev nettle-dev python3)
 
 deb_installed() {

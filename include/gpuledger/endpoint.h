@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <yajl/yajl_parse.h>
 
 #include "gpuledger/err.h"
 #include "gpuledger/rpc_errors.h"
@@ -111,6 +112,30 @@ typedef struct gl_call_info {
 
 gl_code gl_endpoints_call(gl_endpoints *e, const char *method, json_t *params, json_t **result,
                           gl_call_info *info, gl_err *err);
+
+/* A result read as it streams, for answers too big to hold as a tree
+ * (eth_getLogs: log_reader.h).  The pool parses the answer's envelope
+ * itself (id, error) and hands the events of the `result` value, and only
+ * those, to `callbacks` with `ctx` (numbers arrive as yajl_number text).
+ * begin() runs before each answer is read, so that a retried call starts
+ * over; end() runs after a result was read whole, or when a callback
+ * stopped the parse by returning 0: it returns false with a reason in why
+ * (capacity cap) when the result is not what was asked for.  That answer
+ * then fails like a malformed one (retried elsewhere, GL_ERPC in the end).
+ * An answer carrying an error, or that is not JSON, goes the ordinary way
+ * (classified, described), whatever the reader saw of it. */
+typedef struct gl_result_reader {
+    const yajl_callbacks *callbacks;
+    void *ctx;
+    void (*begin)(void *ctx);
+    bool (*end)(void *ctx, char *why, size_t cap);
+} gl_result_reader;
+
+/* gl_endpoints_call for a result read by `rd` (required) instead of
+ * returned: GL_OK once rd took a whole answer.  Fails as gl_endpoints_call;
+ * what rd holds after a failure is whatever the last answer left. */
+gl_code gl_endpoints_call_stream(gl_endpoints *e, const char *method, json_t *params, const gl_result_reader *rd,
+                                 gl_call_info *info, gl_err *err);
 
 /* n independent calls, sent as JSON-RPC batches over up to max_concurrency
  * connections; each call is retried on its own (a batch answer with missing

@@ -284,11 +284,13 @@ typedef struct gl_store_open_opts {
     const char *created_by; /* recorded at creation (NULL: "gpuledger") */
     const gl_store_binding *bindings; /* platforms the caller will use: each */
     size_t n_bindings;                /* must be unbound or bound to that chain */
-    bool append_appearances; /* a writer that puts many appearances and does
-                                not read them back (the indexer): they are
-                                kept unsorted until flushed, which makes
-                                puts cheap and reads of unflushed ones slow.
-                                What is stored is the same either way */
+    bool bulk_write;        /* a writer that puts many records and reads few
+                               back (the indexer): the record families
+                               (txs, txhash, events, transfers, appearances,
+                               appear_pos) keep unflushed puts unsorted,
+                               which makes puts cheap and reads of unflushed
+                               records slow (each read sorts a copy).  What
+                               is stored is the same either way */
 } gl_store_open_opts;
 
 /* Open (or with opts->create, create) the store in directory `dir`.  opts

@@ -1,0 +1,426 @@
+/* log_reader.c - eth_getLogs answers read as they stream (log_reader.h):
+ * yajl events decoded straight into gl_log records. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuledger/bytes.h"
+#include "gpuledger/log_reader.h"
+
+/* ------------------------------------------------------------ the list */
+
+void gl_logs_truncate(gl_logs *l, size_t n)
+{
+    for (size_t i = n; i < l->n; i++)
+        free(l->v[i].data);
+    if (n < l->n)
+        l->n = n;
+}
+
+void gl_logs_clear(gl_logs *l) { gl_logs_truncate(l, 0); }
+
+void gl_logs_free(gl_logs *l)
+{
+    gl_logs_clear(l);
+    free(l->v);
+    l->v = NULL;
+    l->cap = 0;
+}
+
+gl_log *gl_logs_push(gl_logs *l)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        gl_log *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        l->v = v;
+        l->cap = cap;
+    }
+    gl_log *g = &l->v[l->n++];
+    memset(g, 0, sizeof *g);
+    return g;
+}
+
+static int log_cmp(const void *a, const void *b)
+{
+    const gl_log *x = a, *y = b;
+    if (x->block != y->block)
+        return x->block < y->block ? -1 : 1;
+    return x->log_index < y->log_index ? -1 : x->log_index > y->log_index;
+}
+
+void gl_logs_sort(gl_logs *l)
+{
+    if (l->n < 2)
+        return;
+    qsort(l->v, l->n, sizeof *l->v, log_cmp);
+    size_t w = 1;
+    for (size_t i = 1; i < l->n; i++) {
+        if (l->v[i].block == l->v[w - 1].block && l->v[i].log_index == l->v[w - 1].log_index) {
+            free(l->v[i].data);
+            continue;
+        }
+        l->v[w++] = l->v[i];
+    }
+    l->n = w;
+}
+
+/* ------------------------------------------------------------ the reader */
+
+enum { ST_START, ST_ARRAY, ST_LOG, ST_TOPICS, ST_END };
+
+/* The members read; the order is the bit order of `seen`. */
+enum {
+    F_ADDRESS,
+    F_TOPICS,
+    F_DATA,
+    F_BLOCK_NUMBER,
+    F_BLOCK_HASH,
+    F_TX_HASH,
+    F_TX_INDEX,
+    F_LOG_INDEX,
+    F_TIMESTAMP,
+    F_REMOVED,
+    F_COUNT,
+    F_OTHER = F_COUNT
+};
+
+static const char *const FIELD_NAMES[F_COUNT] = {"address",         "topics",           "data",
+                                                 "blockNumber",     "blockHash",        "transactionHash",
+                                                 "transactionIndex", "logIndex",        "blockTimestamp",
+                                                 "removed"};
+
+/* Members a log must have. */
+#define REQUIRED                                                                                                   \
+    (1u << F_ADDRESS | 1u << F_TOPICS | 1u << F_DATA | 1u << F_BLOCK_NUMBER | 1u << F_BLOCK_HASH |               \
+     1u << F_TX_HASH | 1u << F_TX_INDEX | 1u << F_LOG_INDEX)
+
+static int fail(gl_log_reader *r, gl_code code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(gl_log_reader *r, gl_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof r->why, fmt, ap);
+    va_end(ap);
+    r->failed = true;
+    r->code = code;
+    return 0; /* stops the parse */
+}
+
+/* A value where a log belongs, or where the result belongs. */
+static int not_log(gl_log_reader *r, const char *what)
+{
+    if (r->state == ST_START)
+        return fail(r, GL_ERPC, "the result is %s, not an array", what);
+    if (r->state == ST_TOPICS)
+        return fail(r, GL_ERPC, "log %zu: a topic is %s", r->index, what);
+    return fail(r, GL_ERPC, "log %zu is %s, not an object", r->index, what);
+}
+
+/* "log N: bad or missing F" for the current field. */
+static int bad(gl_log_reader *r)
+{
+    return fail(r, GL_ERPC, "log %zu: bad or missing %s", r->index,
+                r->field < F_COUNT ? FIELD_NAMES[r->field] : "member");
+}
+
+static gl_log *cur(gl_log_reader *r) { return &r->out->v[r->out->n - 1]; }
+
+/* A quantity: "0x" and 1..16 significant hex digits (leading zeros allowed),
+ * or JSON integer text. */
+static bool qty_hex(const unsigned char *p, size_t n, uint64_t *out)
+{
+    if (n < 3 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X'))
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 2; i < n; i++) {
+        int d = gl_hex_digit(p[i]);
+        if (d < 0 || x >> 60)
+            return false;
+        x = x << 4 | (uint64_t)d;
+    }
+    *out = x;
+    return true;
+}
+
+static bool qty_dec(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t x = 0;
+    if (!n || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || x > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
+            return false;
+        x = x * 10 + (uint64_t)(p[i] - '0');
+    }
+    *out = x;
+    return true;
+}
+
+static bool fixed(const unsigned char *p, size_t n, uint8_t *out, size_t want)
+{
+    size_t got;
+    return n == 2 + 2 * want && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+           gl_hex_decode((const char *)p, n, out, want, &got, NULL) == GL_OK && got == want;
+}
+
+/* Store quantity v in the current field. */
+static int put_qty(gl_log_reader *r, uint64_t v)
+{
+    gl_log *g = cur(r);
+    switch (r->field) {
+    case F_BLOCK_NUMBER: g->block = v; return 1;
+    case F_TIMESTAMP: g->ts = v; g->has_ts = true; return 1;
+    case F_TX_INDEX:
+        if (v > UINT32_MAX)
+            return bad(r);
+        g->tx_index = (uint32_t)v;
+        return 1;
+    case F_LOG_INDEX:
+        if (v > UINT32_MAX)
+            return bad(r);
+        g->log_index = (uint32_t)v;
+        return 1;
+    }
+    return bad(r);
+}
+
+/* Skipping an unknown member's value: count nesting. */
+static bool skipping(gl_log_reader *r) { return r->skip > 0; }
+
+static int rd_null(void *ctx)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r) || (r->state == ST_LOG && r->field == F_OTHER))
+        return 1;
+    if (r->state == ST_LOG && r->field == F_TIMESTAMP)
+        return 1; /* null: not known, as if absent */
+    if (r->state == ST_LOG && r->field == F_REMOVED)
+        return 1;
+    return r->state == ST_LOG ? bad(r) : not_log(r, "null");
+}
+
+static int rd_bool(void *ctx, int b)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r) || (r->state == ST_LOG && r->field == F_OTHER))
+        return 1;
+    if (r->state == ST_LOG && r->field == F_REMOVED) {
+        cur(r)->removed = b != 0;
+        return 1;
+    }
+    return r->state == ST_LOG ? bad(r) : not_log(r, "a boolean");
+}
+
+static int rd_number(void *ctx, const char *p, size_t n)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r) || (r->state == ST_LOG && r->field == F_OTHER))
+        return 1;
+    uint64_t v;
+    if (r->state == ST_LOG && qty_dec(p, n, &v))
+        return put_qty(r, v);
+    return r->state == ST_LOG ? bad(r) : not_log(r, "a number");
+}
+
+static int rd_string(void *ctx, const unsigned char *p, size_t n)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r) || (r->state == ST_LOG && r->field == F_OTHER))
+        return 1;
+    if (r->state == ST_TOPICS) {
+        gl_log *g = cur(r);
+        if (g->ntopics == 4)
+            return fail(r, GL_ERPC, "log %zu: more than 4 topics", r->index);
+        if (!fixed(p, n, g->topics[g->ntopics], 32))
+            return fail(r, GL_ERPC, "log %zu: bad topics[%zu]", r->index, g->ntopics);
+        g->ntopics++;
+        return 1;
+    }
+    if (r->state != ST_LOG)
+        return not_log(r, "a string");
+    gl_log *g = cur(r);
+    uint64_t v;
+    switch (r->field) {
+    case F_ADDRESS: return fixed(p, n, g->address, 20) ? 1 : bad(r);
+    case F_BLOCK_HASH: return fixed(p, n, g->block_hash, 32) ? 1 : bad(r);
+    case F_TX_HASH: return fixed(p, n, g->tx_hash, 32) ? 1 : bad(r);
+    case F_DATA: {
+        size_t got;
+        if (n < 2 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X') || n % 2)
+            return bad(r);
+        if (n > 2 && !(g->data = malloc((n - 2) / 2)))
+            return fail(r, GL_ENOMEM, "log %zu: out of memory for its data", r->index);
+        if (n > 2 && gl_hex_decode((const char *)p, n, g->data, (n - 2) / 2, &got, NULL))
+            return bad(r);
+        g->len = (n - 2) / 2;
+        return 1;
+    }
+    case F_BLOCK_NUMBER:
+    case F_TX_INDEX:
+    case F_LOG_INDEX:
+    case F_TIMESTAMP: return qty_hex(p, n, &v) ? put_qty(r, v) : bad(r);
+    }
+    return bad(r);
+}
+
+static int rd_key(void *ctx, const unsigned char *p, size_t n)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r))
+        return 1;
+    r->field = F_OTHER;
+    for (int f = 0; f < F_COUNT; f++)
+        if (strlen(FIELD_NAMES[f]) == n && !memcmp(FIELD_NAMES[f], p, n)) {
+            if (r->seen & 1u << f)
+                return fail(r, GL_ERPC, "log %zu: member %s given twice", r->index, FIELD_NAMES[f]);
+            r->seen |= 1u << f;
+            r->field = f;
+            break;
+        }
+    return 1;
+}
+
+static int rd_start_map(void *ctx)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r) || (r->state == ST_LOG && r->field == F_OTHER)) {
+        r->skip++;
+        return 1;
+    }
+    if (r->state == ST_ARRAY) {
+        if (!gl_logs_push(r->out))
+            return fail(r, GL_ENOMEM, "log %zu: out of memory", r->index);
+        r->state = ST_LOG;
+        r->seen = 0;
+        r->field = F_OTHER;
+        return 1;
+    }
+    return r->state == ST_LOG ? bad(r) : not_log(r, "an object");
+}
+
+static int rd_end_map(void *ctx)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r)) {
+        r->skip--;
+        return 1;
+    }
+    /* the end of a log: everything the indexer relies on was there */
+    if ((r->seen & REQUIRED) != REQUIRED) {
+        for (int f = 0; f < F_COUNT; f++)
+            if (REQUIRED & 1u << f && !(r->seen & 1u << f)) {
+                r->field = f;
+                return bad(r);
+            }
+    }
+    r->state = ST_ARRAY;
+    r->index++;
+    return 1;
+}
+
+static int rd_start_array(void *ctx)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r) || (r->state == ST_LOG && r->field == F_OTHER)) {
+        r->skip++;
+        return 1;
+    }
+    if (r->state == ST_START) {
+        r->state = ST_ARRAY;
+        return 1;
+    }
+    if (r->state == ST_LOG && r->field == F_TOPICS) {
+        r->state = ST_TOPICS;
+        return 1;
+    }
+    return r->state == ST_LOG ? bad(r) : not_log(r, "an array");
+}
+
+static int rd_end_array(void *ctx)
+{
+    gl_log_reader *r = ctx;
+    if (skipping(r)) {
+        r->skip--;
+        return 1;
+    }
+    if (r->state == ST_TOPICS) {
+        r->state = ST_LOG;
+        return 1;
+    }
+    r->state = ST_END;
+    r->done = true;
+    return 1;
+}
+
+static const yajl_callbacks READER = {rd_null,      rd_bool, NULL,       NULL,           rd_number,   rd_string,
+                                      rd_start_map, rd_key,  rd_end_map, rd_start_array, rd_end_array};
+
+static void reader_begin(void *ctx)
+{
+    gl_log_reader *r = ctx;
+    gl_logs_truncate(r->out, r->mark);
+    r->state = ST_START;
+    r->field = F_OTHER;
+    r->skip = 0;
+    r->seen = 0;
+    r->index = 0;
+    r->done = r->failed = false;
+    r->code = GL_OK;
+    r->why[0] = '\0';
+}
+
+static bool reader_end(void *ctx, char *why, size_t cap)
+{
+    gl_log_reader *r = ctx;
+    if (r->failed || !r->done) {
+        snprintf(why, cap, "%s", r->failed ? r->why : "the result is not an array");
+        gl_logs_truncate(r->out, r->mark);
+        return false;
+    }
+    return true;
+}
+
+void gl_log_reader_init(gl_log_reader *r, gl_logs *out)
+{
+    memset(r, 0, sizeof *r);
+    r->out = out;
+    r->mark = out->n;
+    reader_begin(r);
+}
+
+gl_result_reader gl_log_reader_hooks(gl_log_reader *r)
+{
+    r->mark = r->out->n;
+    return (gl_result_reader){&READER, r, reader_begin, reader_end};
+}
+
+gl_code gl_log_reader_parse(const char *json, size_t len, gl_logs *out, gl_err *err)
+{
+    gl_log_reader r;
+    gl_log_reader_init(&r, out);
+    yajl_handle h = yajl_alloc(&READER, NULL, &r);
+    if (!h)
+        return gl_err_set(err, GL_ENOMEM, "out of memory reading logs");
+    yajl_status st = yajl_parse(h, (const unsigned char *)json, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    gl_code rc = GL_OK;
+    if (r.failed) {
+        rc = gl_err_set(err, r.code, "%s", r.why);
+    } else if (st != yajl_status_ok) {
+        unsigned char *m = yajl_get_error(h, 0, (const unsigned char *)json, len);
+        rc = gl_err_set(err, GL_ERPC, "logs are not JSON: %s at byte %zu", m ? (const char *)m : "parse error",
+                        yajl_get_bytes_consumed(h));
+        if (m)
+            yajl_free_error(h, m);
+    } else if (!r.done) {
+        rc = gl_err_set(err, GL_ERPC, "the result is not an array");
+    }
+    yajl_free(h);
+    if (rc)
+        gl_logs_truncate(out, r.mark);
+    return rc;
+}
