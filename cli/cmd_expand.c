@@ -103,6 +103,8 @@ static json_t *report_json(const gl_trail_report *r)
                           (json_int_t)r->trace_requests, "native_method", r->native_method, "native_note",
                           r->native_note, "scanned_blocks", (json_int_t)r->scanned_blocks, "state",
                           r->state_path);
+    json_object_set_new(o, "txs", json_integer((json_int_t)r->txs));
+    json_object_set_new(o, "findings", json_integer((json_int_t)r->findings));
     json_object_set_new(o, "unscanned_blocks", json_integer((json_int_t)r->unscanned_blocks));
     json_object_set_new(o, "unscanned_first",
                         r->unscanned_blocks ? json_pack("[II]", (json_int_t)r->unscanned_from,
@@ -127,9 +129,14 @@ static void report_text(const gl_trail_report *r)
                l->skipped[GL_TRAIL_SKIP_PLATFORM], l->skipped[GL_TRAIL_SKIP_LABEL], l->skipped[GL_TRAIL_SKIP_DEGREE],
                l->skipped[GL_TRAIL_SKIP_DEPTH], l->token_transfers, l->native_transfers, l->next);
     }
-    printf("stored %" PRIu64 " transfers, %" PRIu64 " appearances, %" PRIu64 " block headers; %" PRIu64
-           " eth_getLogs, %" PRIu64 " trace_filter calls, %" PRIu64 " blocks scanned\n",
-           r->transfers, r->appearances, r->blocks, r->log_requests, r->trace_requests, r->scanned_blocks);
+    printf("stored %" PRIu64 " transfers, %" PRIu64 " transactions (senders checked), %" PRIu64
+           " appearances, %" PRIu64 " block headers; %" PRIu64 " eth_getLogs, %" PRIu64 " trace_filter calls, %" PRIu64
+           " blocks scanned\n",
+           r->transfers, r->txs, r->appearances, r->blocks, r->log_requests, r->trace_requests, r->scanned_blocks);
+    if (r->findings)
+        printf("FINDINGS: %" PRIu64 " lies of the endpoint caught, stored as findings; the transfers "
+               "they carry are flagged and not followed\n",
+               r->findings);
     if (r->unscanned_blocks)
         printf("NOT scanned for native transfers: %" PRIu64 " blocks (first %" PRIu64 "..%" PRIu64
                "): raise --max-scan-blocks and run again\n",

@@ -43,7 +43,7 @@ typedef struct index_args {
     const char *platform;
     const char *rpc;
     const char *db;
-    bool quiet, json, quorum;
+    bool quiet, json, quorum, no_prefetch;
     unsigned concurrency;
     gl_indexer_opts o;
 } index_args;
@@ -71,6 +71,8 @@ static void usage(FILE *out, const char *cmd)
             "  --block-chunk N       blocks fetched per JSON-RPC batch (default %u)\n"
             "  --initial-span N      blocks in the first eth_getLogs request (default %u)\n"
             "  --concurrency N       requests in flight at once (default 4)\n"
+            "  --no-prefetch         fetch the next range's logs only once the current one is stored\n"
+            "                        (default: fetched meanwhile, on a second connection pool)\n"
             "  --quorum              with several URLs: two must agree on the hash of every block\n"
             "                        holding data (a disagreement is a finding, the events disputed)\n"
             "  --accept-redefinition index with a definition that differs from the stored one\n"
@@ -153,6 +155,8 @@ static int parse_args(int argc, char **argv, index_args *a)
             takes = false;
             if (!strcmp(k, "--quorum"))
                 a->quorum = a->o.quorum = true;
+            else if (!strcmp(k, "--no-prefetch"))
+                a->no_prefetch = true;
             else if (!strcmp(k, "--accept-redefinition"))
                 a->o.allow_redefine = true;
             else if (!strcmp(k, "--json"))
@@ -246,6 +250,8 @@ static void print_summary(const index_args *a, const gl_platform *p, const gl_in
                               (json_int_t)st->log_requests, "blocks_fetched", (json_int_t)st->blocks_fetched);
         if (j && st->has_range)
             json_object_set_new(j, "first_block", json_integer((json_int_t)st->first_block));
+        if (j && !strcmp(a->cmd, "follow"))
+            json_object_set_new(j, "outages", json_integer((json_int_t)st->outages));
         char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         if (s)
             printf("%s\n", s);
@@ -277,7 +283,7 @@ static int run(int argc, char **argv)
 
     gl_err err = {0};
     gl_platform *p = NULL;
-    gl_endpoints *e = NULL;
+    gl_endpoints *e = NULL, *pe = NULL;
     gl_store *s = NULL;
     gl_indexer *ix = NULL;
     size_t nurls = 0;
@@ -307,6 +313,13 @@ static int run(int argc, char **argv)
         status = 2;
         goto done;
     }
+    /* The prefetch pool: same URLs and settings, its own connections
+     * (a pool is used by one thread at a time). */
+    if (!a.no_prefetch && !(pe = gl_endpoints_new(&eo, &err))) {
+        fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
+        status = 2;
+        goto done;
+    }
     if (gl_indexer_check_chain(e, p, &err)) {
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
         status = err.code == GL_EVERIFY ? 2 : 1;
@@ -323,6 +336,7 @@ static int run(int argc, char **argv)
         goto done;
     }
     a.o.log = log_line;
+    a.o.prefetch = pe;
     a.o.stop = should_stop;
     a.o.ctx = &lc;
     if (!(ix = gl_indexer_new(s, e, p, &a.o, &err))) {
@@ -347,6 +361,7 @@ done:
     gl_indexer_free(ix);
     gl_store_close(s);
     gl_endpoints_free(e);
+    gl_endpoints_free(pe);
     for (size_t i = 0; urls && i < nurls; i++)
         free(urls[i]);
     free(urls);

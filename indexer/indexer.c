@@ -12,6 +12,7 @@
  * roll back), IX_STOP (the caller asked to stop).
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,6 @@ typedef struct ix_addr {
     uint64_t from_block;
 } ix_addr;
 
-/* One log as received, parsed. */
 /* A distinct (event, key, field) that some role joins on. */
 typedef struct ix_join_spec {
     const char *event;
@@ -335,14 +335,6 @@ static gl_code topic_add(gl_indexer *ix, const uint8_t t[32], gl_err *err)
     return GL_OK;
 }
 
-static bool topic_followed(const gl_indexer *ix, const uint8_t t[32])
-{
-    for (size_t i = 0; i < ix->ntopics; i++)
-        if (!memcmp(ix->topics[i], t, 32))
-            return true;
-    return false;
-}
-
 /* Is `name` the event factory f watches? */
 static bool is_factory_event(const gl_platform *p, size_t f, const char *name)
 {
@@ -561,34 +553,69 @@ static gl_code tables_rebuild(gl_indexer *ix, gl_err *err)
 /* Is address entry `a` followed at `block`? */
 static bool addr_live(const ix_addr *a, uint64_t block) { return a->from_block <= block; }
 
-/* One eth_getLogs over [lo, hi] for `only` (nonly addresses) or, when only
- * is NULL, every followed address live by hi.  Logs that were not asked for
- * (other address, topic or range: an endpoint's mistake or lie) are
- * dropped.  On failure info (when not NULL) classifies it. */
-static gl_code get_logs(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr *only, size_t nonly, gl_logs *out,
-                        gl_call_info *info, gl_err *err)
+/* What an eth_getLogs fetch reads and counts, apart from the indexer, so
+ * that the prefetch thread can run one while the indexer works on the
+ * range before (it then holds its own endpoint pool and copies). */
+typedef struct ix_fetch {
+    gl_endpoints *e;
+    const ix_addr *addrs;      /* sorted by address */
+    size_t naddrs;
+    const uint8_t (*topics)[32];
+    size_t ntopics;
+    uint64_t requests;         /* eth_getLogs sent */
+    uint64_t dropped;          /* logs that were not asked for */
+} ix_fetch;
+
+static ix_fetch fetch_of(gl_indexer *ix, const ix_addr *only, size_t nonly)
+{
+    ix_fetch f = {ix->e, only ? only : ix->addrs, only ? nonly : ix->naddrs,
+                  (const uint8_t(*)[32])ix->topics, ix->ntopics, 0, 0};
+    return f;
+}
+
+/* Count what f did into the indexer's figures and log. */
+static void fetch_settle(gl_indexer *ix, ix_fetch *f, uint64_t lo, uint64_t hi)
+{
+    ix->st.log_requests += f->requests;
+    if (f->dropped)
+        ixlog(ix, 1, "eth_getLogs [%" PRIu64 ", %" PRIu64 "]: dropped %" PRIu64 " log(s) that were not asked for", lo,
+              hi, f->dropped);
+    f->requests = f->dropped = 0;
+}
+
+static bool fetch_topic(const ix_fetch *f, const uint8_t t[32])
+{
+    for (size_t i = 0; i < f->ntopics; i++)
+        if (!memcmp(f->topics[i], t, 32))
+            return true;
+    return false;
+}
+
+/* One eth_getLogs over [lo, hi] for the addresses of f[first, first + n)
+ * live by hi.  Logs that were not asked for (other address, topic or range:
+ * an endpoint's mistake or lie) are dropped.  On failure out is as it was
+ * and info (when not NULL) classifies the failure. */
+static gl_code get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint64_t hi, gl_logs *out,
+                              gl_call_info *info, gl_err *err)
 {
     json_t *flt = json_object(), *addrs = json_array(), *t0 = json_array(), *params = json_array();
-    gl_code rc = GL_OK;
     if (!flt || !addrs || !t0 || !params)
         goto oom;
-    const ix_addr *set = only ? only : ix->addrs;
-    size_t nset = only ? nonly : ix->naddrs;
-    for (size_t i = 0; i < nset; i++) {
+    for (size_t i = first; i < first + n; i++) {
         char h[43];
-        if (addr_live(&set[i], hi) && json_array_append_new(addrs, json_string(hex_of(set[i].a, 20, h))))
+        if (addr_live(&f->addrs[i], hi) && json_array_append_new(addrs, json_string(hex_of(f->addrs[i].a, 20, h))))
             goto oom;
     }
-    if (!json_array_size(addrs) || !ix->ntopics) {
+    if (!json_array_size(addrs) || !f->ntopics) {
         json_decref(flt);
         json_decref(addrs);
         json_decref(t0);
         json_decref(params);
         return GL_OK;
     }
-    for (size_t i = 0; i < ix->ntopics; i++) {
+    for (size_t i = 0; i < f->ntopics; i++) {
         char h[67];
-        if (json_array_append_new(t0, json_string(hex_of(ix->topics[i], 32, h))))
+        if (json_array_append_new(t0, json_string(hex_of(f->topics[i], 32, h))))
             goto oom;
     }
     if (json_object_set_new(flt, "fromBlock", qty_json(lo)) || json_object_set_new(flt, "toBlock", qty_json(hi)) ||
@@ -597,36 +624,24 @@ static gl_code get_logs(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr 
         addrs = t0 = flt = NULL;
         goto oom;
     }
-    addrs = t0 = flt = NULL;
-    ix->st.log_requests++;
+    f->requests++;
     size_t before = out->n;
     gl_log_reader rd;
     gl_log_reader_init(&rd, out);
     gl_result_reader hooks = gl_log_reader_hooks(&rd);
-    rc = gl_endpoints_call_stream(ix->e, "eth_getLogs", params, &hooks, info, err);
-    params = NULL;
+    gl_code rc = gl_endpoints_call_stream(f->e, "eth_getLogs", params, &hooks, info, err);
     if (rc) {
         gl_logs_truncate(out, before);
         return rc;
     }
-    /* Keep what was asked for; drop the rest (an endpoint's mistake or lie). */
     size_t w = before;
     for (size_t i = before; i < out->n; i++) {
         gl_log *g = &out->v[i];
-        const ix_addr *a = NULL;
-        if (only) {
-            for (size_t k = 0; k < nonly && !a; k++)
-                if (!memcmp(only[k].a, g->address, 20))
-                    a = &only[k];
-        } else {
-            a = addr_find(ix, g->address);
-        }
-        bool keep = !g->removed && g->block >= lo && g->block <= hi && a && addr_live(a, g->block) && g->ntopics &&
-                    topic_followed(ix, g->topics[0]);
+        const ix_addr *a = bsearch(g->address, f->addrs, f->naddrs, sizeof *f->addrs, addr_cmp);
+        bool keep = !g->removed && g->block >= lo && g->block <= hi && a && a >= f->addrs + first &&
+                    a < f->addrs + first + n && addr_live(a, g->block) && g->ntopics && fetch_topic(f, g->topics[0]);
         if (!keep) {
-            if (!g->removed)
-                ixlog(ix, 1, "eth_getLogs [%" PRIu64 ", %" PRIu64 "]: dropped log %zu that was not asked for", lo,
-                      hi, i - before);
+            f->dropped += !g->removed;
             free(g->data);
             continue;
         }
@@ -639,7 +654,27 @@ oom:
     json_decref(addrs);
     json_decref(t0);
     json_decref(params);
-    return nomem(err);
+    return gl_err_set(err, GL_ENOMEM, "out of memory asking for logs");
+}
+
+/* eth_getLogs over [lo, hi] for every address of f live by hi, at most
+ * GL_INDEXER_ADDRESSES_PER_REQUEST addresses per request (a factory can
+ * create thousands of contracts; endpoints cap the size of a filter).  Any
+ * refusal fails the whole range (a range-cap refusal then splits it for
+ * every chunk), with out as it was. */
+static gl_code get_logs(ix_fetch *f, uint64_t lo, uint64_t hi, gl_logs *out, gl_call_info *info, gl_err *err)
+{
+    size_t before = out->n;
+    for (size_t first = 0; first < f->naddrs; first += GL_INDEXER_ADDRESSES_PER_REQUEST) {
+        size_t n = f->naddrs - first < GL_INDEXER_ADDRESSES_PER_REQUEST ? f->naddrs - first
+                                                                          : GL_INDEXER_ADDRESSES_PER_REQUEST;
+        gl_code rc = get_logs_chunk(f, first, n, lo, hi, out, info, err);
+        if (rc) {
+            gl_logs_truncate(out, before);
+            return rc;
+        }
+    }
+    return GL_OK;
 }
 
 static void plan_config(const gl_indexer *ix, gl_range_plan_config *cfg)
@@ -657,12 +692,14 @@ static gl_code get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const 
     gl_range_plan_config cfg;
     plan_config(ix, &cfg);
     gl_code rc = gl_range_plan_init(&plan, lo, hi, &cfg, err);
+    ix_fetch f = fetch_of(ix, only, nonly);
     uint64_t a, b;
     while (!rc && gl_range_plan_next(&plan, &a, &b)) {
         size_t before = out->n;
         gl_call_info info;
         memset(&info, 0, sizeof info);
-        rc = get_logs(ix, a, b, only, nonly, out, &info, err);
+        rc = get_logs(&f, a, b, out, &info, err);
+        fetch_settle(ix, &f, a, b);
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE) {
             rc = gl_range_plan_on_too_large(&plan, a, b, &info.err, err);
             continue;
@@ -718,6 +755,7 @@ static gl_code discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err)
     }
     if (nfresh) {
         ixlog(ix, 0, "%zu new contract(s) created by factories from block %" PRIu64, nfresh, first);
+        qsort(fresh, nfresh, sizeof *fresh, addr_cmp);
         rc = get_logs_planned(ix, first, hi, fresh, nfresh, logs, err);
     }
 done:
@@ -2154,7 +2192,87 @@ static uint64_t next_block(const gl_indexer *ix)
     return ix->o.has_from ? ix->o.from : ix->start_block;
 }
 
-/* Plan [from, to] and process it range by range. */
+/* ------------------------------------------------------------ prefetch */
+
+/* The next range's eth_getLogs, run on a thread with its own endpoint pool
+ * and its own copy of the addresses and topics, so that nothing it reads
+ * changes under it. */
+typedef struct ix_prefetch {
+    pthread_t thread;
+    bool running;
+    uint64_t lo, hi;
+    size_t naddrs_at_start;    /* the indexer's address count when it started */
+    ix_addr *addrs;            /* copies */
+    uint8_t (*topics)[32];
+    ix_fetch f;
+    gl_logs logs;
+    gl_call_info info;
+    gl_code rc;
+    gl_err err;
+} ix_prefetch;
+
+static void *prefetch_main(void *arg)
+{
+    ix_prefetch *p = arg;
+    memset(&p->info, 0, sizeof p->info);
+    p->rc = get_logs(&p->f, p->lo, p->hi, &p->logs, &p->info, &p->err);
+    return NULL;
+}
+
+/* Start fetching [lo, hi]; false when it could not start (then the range
+ * is fetched the ordinary way). */
+static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t hi)
+{
+    if (!ix->o.prefetch || p->running)
+        return false;
+    ix_addr *a = realloc(p->addrs, (ix->naddrs ? ix->naddrs : 1) * sizeof *a);
+    if (a)
+        p->addrs = a;
+    uint8_t(*t)[32] = realloc(p->topics, (ix->ntopics ? ix->ntopics : 1) * sizeof *t);
+    if (t)
+        p->topics = t;
+    if (!a || !t)
+        return false;
+    memcpy(p->addrs, ix->addrs, ix->naddrs * sizeof *a);
+    memcpy(p->topics, ix->topics, ix->ntopics * sizeof *t);
+    p->f = (ix_fetch){ix->o.prefetch, p->addrs, ix->naddrs, (const uint8_t(*)[32])p->topics, ix->ntopics, 0, 0};
+    p->lo = lo;
+    p->hi = hi;
+    p->naddrs_at_start = ix->naddrs;
+    gl_logs_clear(&p->logs);
+    gl_err_clear(&p->err);
+    if (pthread_create(&p->thread, NULL, prefetch_main, p))
+        return false;
+    p->running = true;
+    return true;
+}
+
+/* Wait for the prefetch.  It answers for [lo, hi] (true, its outcome in
+ * p) only when that is the range it fetched and no address was added since
+ * it started; otherwise its work is dropped. */
+static bool prefetch_take(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t hi)
+{
+    if (!p->running)
+        return false;
+    pthread_join(p->thread, NULL);
+    p->running = false;
+    fetch_settle(ix, &p->f, p->lo, p->hi);
+    if (p->lo == lo && p->hi == hi && p->naddrs_at_start == ix->naddrs)
+        return true;
+    gl_logs_clear(&p->logs);
+    return false;
+}
+
+static void prefetch_release(gl_indexer *ix, ix_prefetch *p)
+{
+    prefetch_take(ix, p, 1, 0);
+    gl_logs_free(&p->logs);
+    free(p->addrs);
+    free(p->topics);
+}
+
+/* Plan [from, to] and process it range by range, the next range's logs
+ * fetched (with opts.prefetch) while the current one is processed. */
 static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err)
 {
     gl_range_plan plan;
@@ -2162,18 +2280,35 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
     plan_config(ix, &cfg);
     gl_code rc = gl_range_plan_init(&plan, from, to, &cfg, err);
     gl_logs logs = {NULL, 0, 0};
+    ix_prefetch pf;
+    memset(&pf, 0, sizeof pf);
+    ix_fetch f = fetch_of(ix, NULL, 0);
     uint64_t lo, hi;
     while (!rc && gl_range_plan_next(&plan, &lo, &hi)) {
         gl_call_info info;
         memset(&info, 0, sizeof info);
         gl_logs_clear(&logs);
-        rc = get_logs(ix, lo, hi, NULL, 0, &logs, &info, err);
+        if (prefetch_take(ix, &pf, lo, hi)) {
+            gl_logs tmp = logs;
+            logs = pf.logs;
+            pf.logs = tmp;
+            info = pf.info;
+            if ((rc = pf.rc) && err)
+                *err = pf.err;
+        } else {
+            f = fetch_of(ix, NULL, 0); /* the address list may have moved */
+            rc = get_logs(&f, lo, hi, &logs, &info, err);
+            fetch_settle(ix, &f, lo, hi);
+        }
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE) {
             rc = gl_range_plan_on_too_large(&plan, lo, hi, &info.err, err);
             continue;
         }
         if (rc || (rc = gl_range_plan_on_success(&plan, lo, hi, logs.n, err)))
             break;
+        uint64_t nlo, nhi;
+        if (gl_range_plan_next(&plan, &nlo, &nhi))
+            prefetch_start(ix, &pf, nlo, nhi);
         if ((rc = do_range(ix, lo, hi, &logs, err)) || ix->signal != IX_NONE)
             break;
         ixlog(ix, 0, "indexed to block %" PRIu64 " (%" PRIu64 " events so far)", ix->cur.block, ix->st.events);
@@ -2182,6 +2317,7 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             break;
         }
     }
+    prefetch_release(ix, &pf);
     gl_logs_free(&logs);
     if (!rc && ix->signal == IX_NONE)
         rc = gl_range_plan_status(&plan, err);
@@ -2258,22 +2394,43 @@ gl_code gl_indexer_run(gl_indexer *ix, gl_err *err)
     return rc;
 }
 
+/* Follow outlives its endpoints' outages: a pass that failed because the
+ * endpoints could not answer (no answer, rate limits or garbage past every
+ * retry, a lagging node) is waited out and tried again, for as long as it
+ * takes; what is committed stays committed.  Anything else (the store, a
+ * bad definition, memory) ends it. */
+static bool outage(gl_code rc) { return rc == GL_EIO || rc == GL_ERPC || rc == GL_ERANGE; }
+
 gl_code gl_indexer_follow(gl_indexer *ix, gl_err *err)
 {
     if (ix->o.has_to)
         return gl_err_set(err, GL_EINVAL, "follow does not stop at a block: drop --to");
     uint64_t poll = ix->o.poll_ms ? ix->o.poll_ms : GL_INDEXER_POLL_MS_DEFAULT;
+    uint64_t wait = poll;
     for (;;) {
         if (want_stop(ix))
             return GL_OK;
         uint64_t head, target;
         bool has;
-        gl_code rc = head_target(ix, &head, &has, &target, err);
+        gl_err e2;
+        gl_code rc = head_target(ix, &head, &has, &target, &e2);
         if (!rc && has)
-            rc = pass(ix, target, err);
+            rc = pass(ix, target, &e2);
         ix->st.cursor = ix->has_cursor ? ix->cur.block : 0;
-        if (rc)
+        if (rc && !outage(rc)) {
+            if (err)
+                *err = e2;
             return rc;
+        }
+        if (rc) {
+            ix->st.outages++;
+            ixlog(ix, 1, "the endpoints failed (%s); trying again in %" PRIu64 " ms, at block %" PRIu64, e2.msg, wait,
+                  ix->st.cursor);
+            nap(ix, wait);
+            wait = wait * 2 < GL_INDEXER_OUTAGE_WAIT_MAX_MS ? wait * 2 : GL_INDEXER_OUTAGE_WAIT_MAX_MS;
+            continue;
+        }
+        wait = poll;
         if (ix->signal == IX_STOP || want_stop(ix))
             return GL_OK;
         if (ix->o.on_head && !ix->o.on_head(ix->o.ctx, ix->has_cursor ? ix->cur.block : 0, head))

@@ -7,13 +7,14 @@
  *      hub by degree, or to expand);
  *   2. fetch, per batch of addresses, their Transfer logs (and with
  *      trace_filter their native transfers) over the part of their window
- *      not fetched before; commit each batch with its block headers;
+ *      not fetched before; commit each batch with its block headers and
+ *      its carrying transactions, senders recovered (check_tx);
  *   3. without trace_filter, scan the blocks of the level's windows for
  *      native transfers, within the run's block budget;
  *   4. read each expanded address's transfers back from the store (so an
  *      earlier run's work counts the same as this one's) to find its
- *      counterparties: the next level, unless there are too many of them
- *      (a hub).
+ *      counterparties (never through a transfer of a lying tx): the next
+ *      level, unless there are too many of them (a hub).
  * After every commit the state file records what has been fetched, so a
  * run that stops anywhere resumes without fetching it again.
  */
@@ -33,7 +34,9 @@
 #include "gpuledger/block.h"
 #include "gpuledger/bytes.h"
 #include "gpuledger/range_plan.h"
+#include "gpuledger/secp.h"
 #include "gpuledger/trail.h"
+#include "gpuledger/tx.h"
 #include "gpuledger/u256.h"
 
 /* ------------------------------------------------------------ constants */
@@ -43,9 +46,9 @@
 #define TRANSFER_TOPIC "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 #define STATE_FORMAT "gpuledger-trail/1"
 
-/* Block headers asked for in one gl_endpoints_call_many; full blocks in one
- * scan step (a full mainnet block is up to a few hundred KiB of JSON). */
-#define HEADERS_PER_CALL 100u
+/* Full blocks (with their transactions) asked for in one
+ * gl_endpoints_call_many, by the scan and by a commit: a full mainnet block
+ * is up to a few hundred KiB of JSON. */
 #define SCAN_STEP 20u
 /* The state file is rewritten after a commit at most this often (and always
  * at the end of a level and of the run). */
@@ -106,9 +109,11 @@ typedef struct aset {
 
 typedef struct pend {
     gl_store_transfer t;
+    uint32_t tx_index; /* the carrying tx's position in its block */
     bool has_bh;
     uint8_t block_hash[32];
-    bool stored; /* already in the store (met from its other side) */
+    bool stored;  /* already in the store (met from its other side) */
+    bool tx_done; /* t.flags are its tx's, checked (now or in the store) */
 } pend;
 
 typedef struct pendv {
@@ -120,6 +125,39 @@ typedef struct blockv {
     gl_store_block *v;
     size_t n, cap;
 } blockv;
+
+/* Blocks fetched with their transactions: the record and the answer. */
+typedef struct fullblk {
+    gl_store_block rec;
+    json_t *json; /* eth_getBlockByNumber(n, true), owned */
+} fullblk;
+
+typedef struct fullv {
+    fullblk *v;
+    size_t n, cap;
+} fullv;
+
+/* One carrying transaction checked by a commit: the flags its transfers
+ * get, the record to store (none when the endpoint's answer could not be
+ * bound to the named hash or had no recoverable sender). */
+typedef struct vtx {
+    uint32_t flags;
+    bool has_rec;
+    gl_store_tx rec;
+} vtx;
+
+typedef struct finding {
+    uint64_t block;
+    json_t *json; /* owned */
+} finding;
+
+/* What a commit checked: its transactions and its findings. */
+typedef struct checked {
+    vtx *tx;
+    size_t ntx, txcap;
+    finding *f;
+    size_t nf, fcap;
+} checked;
 
 typedef struct trail {
     gl_store *s;
@@ -137,6 +175,7 @@ typedef struct trail {
     time_t last_save;
     bool state_ok;      /* the state file was read: it may be rewritten */
     gl_trail_level *lv; /* the level being walked */
+    gl_secp *secp;      /* sender recovery */
 } trail;
 
 static void say(trail *t, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -404,6 +443,19 @@ static gl_code block_push(blockv *b, const gl_store_block *x, gl_err *err)
         return gl_err_set(err, GL_ENOMEM, "out of memory for block headers");
     b->v = nv;
     b->v[b->n++] = *x;
+    return GL_OK;
+}
+
+/* Takes the reference to json (released on failure too). */
+static gl_code fullv_push(fullv *b, const gl_store_block *rec, json_t *json, gl_err *err)
+{
+    fullblk *nv = grow_one(b->v, b->n, &b->cap, sizeof *nv, 32);
+    if (!nv) {
+        json_decref(json);
+        return gl_err_set(err, GL_ENOMEM, "out of memory for blocks");
+    }
+    b->v = nv;
+    b->v[b->n++] = (fullblk){*rec, json};
     return GL_OK;
 }
 
@@ -685,39 +737,58 @@ static gl_code block_record(trail *t, const json_t *b, uint64_t want, gl_store_b
     return GL_OK;
 }
 
-static gl_code fetch_headers(trail *t, const uint64_t *nums, size_t n, blockv *out, gl_err *err)
+/* Why whole blocks (eth_getBlockByNumber(n, true)) rather than
+ * eth_getTransactionByHash for the transactions behind the transfers: the
+ * blocks of the transfers are fetched anyway (their headers are stored with
+ * the hash recomputed), so the transactions come in the same calls; one
+ * block answers for every transfer in it (a log, a trace and a scanned tx
+ * often share one); and the transaction is read at the position the log or
+ * trace names inside the block whose hash was checked, where a lookup by
+ * hash would cost a call per transaction and bind it to no block. */
+static gl_code fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_err *err)
 {
-    for (size_t off = 0; off < n; off += HEADERS_PER_CALL) {
-        size_t k = n - off < HEADERS_PER_CALL ? n - off : HEADERS_PER_CALL;
-        const char *methods[HEADERS_PER_CALL];
-        json_t *params[HEADERS_PER_CALL], *results[HEADERS_PER_CALL];
+    for (size_t off = 0; off < n; off += SCAN_STEP) {
+        size_t k = n - off < SCAN_STEP ? n - off : SCAN_STEP;
+        const char *methods[SCAN_STEP];
+        json_t *params[SCAN_STEP], *results[SCAN_STEP];
         for (size_t i = 0; i < k; i++) {
             methods[i] = "eth_getBlockByNumber";
-            params[i] = json_pack("[o,b]", hexq(nums[off + i]), false);
+            params[i] = json_pack("[o,b]", hexq(nums[off + i]), true);
         }
         gl_code rc = gl_endpoints_call_many(t->ep, k, methods, params, results, err);
         for (size_t i = 0; i < k; i++)
             json_decref(params[i]);
-        for (size_t i = 0; i < k && !rc; i++) {
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < k; i++) {
             gl_store_block b;
-            rc = block_record(t, results[i], nums[off + i], &b, err);
             if (!rc)
-                rc = block_push(out, &b, err);
+                rc = block_record(t, results[i], nums[off + i], &b, err);
+            if (!rc)
+                rc = fullv_push(out, &b, results[i], err);
+            else
+                json_decref(results[i]);
         }
-        for (size_t i = 0; i < k; i++)
-            json_decref(results[i]);
         if (rc)
             return rc;
     }
     return GL_OK;
 }
 
-static const gl_store_block *blockv_find(const blockv *b, uint64_t n)
+static const fullblk *fullv_find(const fullv *b, uint64_t n)
 {
-    for (size_t i = 0; i < b->n; i++)
-        if (b->v[i].number == n)
+    for (size_t i = 0; b && i < b->n; i++)
+        if (b->v[i].rec.number == n)
             return &b->v[i];
     return NULL;
+}
+
+static void fullv_release(fullv *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        json_decref(b->v[i].json);
+    free(b->v);
+    memset(b, 0, sizeof *b);
 }
 
 static gl_code put_appearance(gl_store_batch *b, const uint8_t addr[20], const gl_store_pos *pos,
@@ -754,11 +825,173 @@ static gl_code mark_stored(trail *t, pendv *p, size_t i, gl_err *err)
     return rc;
 }
 
-/* Store the pending transfers (deduplicated), their appearances and the
- * headers of their blocks not yet stored (from `known`, else fetched).  A
- * block hash that disagrees with the store or with the header is a reorg
- * under the window: GL_EVERIFY, nothing written. */
-static gl_code commit(trail *t, pendv *p, const blockv *known, gl_err *err)
+/* The flags of x's tx when the store holds it, checked, at x's position
+ * (by this trail or the indexer): then it is not fetched again. */
+static gl_code tx_stored(trail *t, pend *x, gl_err *err)
+{
+    gl_store_tx rec;
+    bool found;
+    gl_code rc = gl_store_get_tx_by_hash(t->s, t->chain, x->t.tx_hash, &rec, &found, err);
+    if (!rc && found && rec.block == x->t.pos.block && rec.index == x->tx_index &&
+        (rec.flags & (GL_STORE_TX_SENDER_OK | GL_STORE_TX_SENDER_MISMATCH))) {
+        x->t.flags = rec.flags;
+        x->tx_done = true;
+    }
+    return rc;
+}
+
+/* A finding about transaction idx of block b: the indexer's shape, with
+ * "source": "trail" where the indexer names its platform.  NULL when out
+ * of memory. */
+static json_t *tx_finding(const char *kind, const fullblk *b, uint32_t idx, const uint8_t hash[32])
+{
+    char bh[67], th[67];
+    return json_pack("{s:s, s:s, s:I, s:s, s:I, s:s}", "kind", kind, "source", "trail", "block",
+                     (json_int_t)b->rec.number, "block_hash", gl_hex_encode(b->rec.hash, 32, true, bh), "tx_index",
+                     (json_int_t)idx, "tx_hash", gl_hex_encode(hash, 32, true, th));
+}
+
+static void fset(json_t *f, const char *key, json_t *v)
+{
+    if (f && v)
+        json_object_set_new(f, key, v);
+    else
+        json_decref(v);
+}
+
+/* Check the tx behind x at its position in block b, as the indexer's
+ * check_txs does: rebuilt from its fields it must hash to the hash the
+ * log, trace or scan named; its sender, recovered from the signature, must
+ * be the endpoint's `from`.  Adds the verdict to ck (its findings too) and
+ * points *out at it.  A tx type this build cannot rebuild (a chain's own
+ * system transactions) keeps the endpoint's words, unchecked (flags 0),
+ * said in the log. */
+static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, vtx **out, gl_err *err)
+{
+    vtx *nv = grow_one(ck->tx, ck->ntx, &ck->txcap, sizeof *nv, 16);
+    finding *nf = nv ? grow_one(ck->f, ck->nf, &ck->fcap, sizeof *nf, 8) : NULL;
+    if (nv)
+        ck->tx = nv;
+    if (!nv || !nf)
+        return gl_err_set(err, GL_ENOMEM, "out of memory checking transactions");
+    ck->f = nf;
+    vtx *v = &ck->tx[ck->ntx];
+    memset(v, 0, sizeof *v);
+    v->rec = (gl_store_tx){.chain_id = t->chain, .block = b->rec.number, .index = x->tx_index};
+    memcpy(v->rec.hash, x->t.tx_hash, 32);
+    const json_t *obj = json_array_get(json_object_get(b->json, "transactions"), x->tx_index);
+    /* high s only before EIP-2; no base fee (pre-London) is the indexer's
+     * stand-in for that */
+    unsigned flags = json_object_get(b->json, "baseFeePerGas") ? 0 : GL_TX_ALLOW_HIGH_S;
+    uint8_t claimed[20], rec[20], h[32];
+    bool has_claim = j_bytes(json_object_get(obj, "from"), claimed, 20);
+    gl_tx tx;
+    gl_tx_init(&tx);
+    gl_err e2 = {0};
+    gl_code trc = json_is_object(obj) ? gl_tx_from_json_ex(&tx, obj, flags, &e2) : GL_EINVAL;
+    json_t *f = NULL;
+    if (trc == GL_ENOTSUP) {
+        say(t, 1, "block %" PRIu64 " tx %u: sender not checked: %s", b->rec.number, x->tx_index, e2.msg);
+        v->has_rec = has_claim;
+        memcpy(v->rec.from, claimed, 20);
+        const json_t *to = json_object_get(obj, "to");
+        v->rec.has_to = to && !json_is_null(to) && j_bytes(to, v->rec.to, 20);
+        if (!q_u256(json_object_get(obj, "value"), &v->rec.value))
+            v->rec.value = gl_u256_from_u64(0);
+    } else if (trc || gl_tx_hash(&tx, h, &e2) || memcmp(h, x->t.tx_hash, 32)) {
+        /* not the tx the log or trace named: nothing to recover a sender
+         * from, and its transfers rest on the endpoint's word alone */
+        v->flags = GL_STORE_TX_SENDER_MISMATCH;
+        f = tx_finding("tx_hash_mismatch", b, x->tx_index, x->t.tx_hash);
+        if (trc || e2.msg[0]) {
+            fset(f, "reason", json_string(json_is_object(obj) ? e2.msg : "no transaction object at this index"));
+        } else {
+            char field[48], hx[67];
+            snprintf(field, sizeof field, "transactions[%u].hash", x->tx_index);
+            fset(f, "field", json_string(field));
+            fset(f, "claimed", json_string(gl_hex_encode(x->t.tx_hash, 32, true, hx)));
+            fset(f, "computed", json_string(gl_hex_encode(h, 32, true, hx)));
+        }
+    } else if (gl_tx_recover_sender_ex(t->secp, &tx, flags, rec, &e2)) {
+        v->flags = GL_STORE_TX_SENDER_MISMATCH;
+        f = tx_finding("sender_unrecoverable", b, x->tx_index, x->t.tx_hash);
+        fset(f, "reason", json_string(e2.msg));
+    } else {
+        v->has_rec = true;
+        memcpy(v->rec.from, rec, 20);
+        v->rec.has_to = tx.has_to;
+        memcpy(v->rec.to, tx.to, 20);
+        v->rec.value = tx.value;
+        v->flags = has_claim && !memcmp(claimed, rec, 20) ? GL_STORE_TX_SENDER_OK : GL_STORE_TX_SENDER_MISMATCH;
+        if (v->flags == GL_STORE_TX_SENDER_MISMATCH) {
+            char field[48], hx[43];
+            f = tx_finding("sender_mismatch", b, x->tx_index, x->t.tx_hash);
+            snprintf(field, sizeof field, "transactions[%u].from", x->tx_index);
+            fset(f, "field", json_string(field));
+            fset(f, "claimed", json_string(has_claim ? gl_hex_encode(claimed, 20, true, hx) : ""));
+            fset(f, "computed", json_string(gl_hex_encode(rec, 20, true, hx)));
+        }
+    }
+    gl_tx_release(&tx);
+    v->rec.flags = v->flags;
+    if (v->flags == GL_STORE_TX_SENDER_MISMATCH) {
+        if (!f)
+            return gl_err_set(err, GL_ENOMEM, "out of memory for a finding");
+        char *txt = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+        say(t, 1, "finding at block %" PRIu64 ": %s", b->rec.number, txt ? txt : "(out of memory)");
+        free(txt);
+        ck->f[ck->nf++] = (finding){b->rec.number, f};
+    }
+    *out = &ck->tx[ck->ntx++];
+    return GL_OK;
+}
+
+static vtx *checked_find(checked *ck, const uint8_t hash[32])
+{
+    for (size_t i = 0; i < ck->ntx; i++)
+        if (!memcmp(ck->tx[i].rec.hash, hash, 32))
+            return &ck->tx[i];
+    return NULL;
+}
+
+static void checked_release(checked *ck)
+{
+    for (size_t i = 0; i < ck->nf; i++)
+        json_decref(ck->f[i].json);
+    free(ck->f);
+    free(ck->tx);
+    memset(ck, 0, sizeof *ck);
+}
+
+/* Write what ck checked: the tx records with their appearances, and the
+ * findings. */
+static gl_code put_checked(trail *t, gl_store_batch *b, const checked *ck, uint64_t *napp, gl_err *err)
+{
+    gl_code rc = GL_OK;
+    for (size_t i = 0; i < ck->ntx && !rc; i++) {
+        const gl_store_tx *r = &ck->tx[i].rec;
+        if (!ck->tx[i].has_rec)
+            continue;
+        gl_store_pos pos = {t->chain, r->block, GL_STORE_POS_TX, r->index, 0};
+        rc = gl_store_batch_put_tx(b, r, err);
+        if (!rc)
+            rc = put_appearance(b, r->from, &pos, GL_STORE_ROLE_TX_FROM, napp, err);
+        if (!rc && r->has_to)
+            rc = put_appearance(b, r->to, &pos, GL_STORE_ROLE_TX_TO, napp, err);
+    }
+    for (size_t i = 0; i < ck->nf && !rc; i++)
+        rc = gl_store_batch_put_finding(b, t->chain, ck->f[i].block, ck->f[i].json, NULL, err);
+    return rc;
+}
+
+/* Store the pending transfers (deduplicated), their appearances, the
+ * headers of their blocks not yet stored, and their transactions, checked
+ * (check_tx): blocks come from `known` (the scan's), else are fetched with
+ * their transactions when a header or a transaction is missing from the
+ * store.  A transfer gets its tx's flags.  A block hash that disagrees with
+ * the store or with the logs is a reorg under the window: GL_EVERIFY,
+ * nothing written. */
+static gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
 {
     if (!p->n)
         return GL_OK;
@@ -771,54 +1004,82 @@ static gl_code commit(trail *t, pendv *p, const blockv *known, gl_err *err)
 
     /* blocks: distinct numbers, ascending (the transfers are sorted) */
     uint64_t *missing = malloc(p->n * sizeof *missing);
-    if (!missing)
+    gl_store_block *stored = malloc(p->n * sizeof *stored); /* per transfer: its block as stored */
+    bool *found = calloc(p->n, sizeof *found);
+    if (!missing || !stored || !found) {
+        free(missing);
+        free(stored);
+        free(found);
         return gl_err_set(err, GL_ENOMEM, "out of memory committing transfers");
+    }
     size_t nmissing = 0;
     blockv fresh = {0};
+    fullv fetched = {0};
+    checked ck = {0};
     gl_code rc = GL_OK;
     for (size_t i = 0; i < p->n && !rc; i++) {
         uint64_t num = p->v[i].t.pos.block;
-        if (i && p->v[i - 1].t.pos.block == num)
+        if (i && p->v[i - 1].t.pos.block == num) {
+            found[i] = found[i - 1];
+            stored[i] = stored[i - 1];
             continue;
-        gl_store_block sb;
-        bool found;
-        rc = gl_store_get_block(t->s, t->chain, num, &sb, &found, err);
-        if (rc)
-            break;
-        const gl_store_block *kb = known ? blockv_find(known, num) : NULL;
-        rc = mark_stored(t, p, i, err);
-        if (rc)
-            break;
-        if (found) {
-            for (size_t j = i; j < p->n && p->v[j].t.pos.block == num && !rc; j++)
-                if (p->v[j].has_bh && memcmp(p->v[j].block_hash, sb.hash, 32))
-                    rc = gl_err_set(err, GL_EVERIFY,
-                                    "block %" PRIu64 ": the store holds another hash than the endpoint's logs "
-                                    "(a reorg?): run gpuledger follow, then expand again",
-                                    num);
-        } else if (kb) {
-            rc = block_push(&fresh, kb, err);
-        } else {
-            missing[nmissing++] = num;
         }
+        rc = gl_store_get_block(t->s, t->chain, num, &stored[i], &found[i], err);
+        if (!rc)
+            rc = mark_stored(t, p, i, err);
+        bool need = !found[i];
+        for (size_t j = i; j < p->n && p->v[j].t.pos.block == num && !rc; j++) {
+            rc = tx_stored(t, &p->v[j], err);
+            need = need || !p->v[j].tx_done;
+            if (!rc && found[i] && p->v[j].has_bh && memcmp(p->v[j].block_hash, stored[i].hash, 32))
+                rc = gl_err_set(err, GL_EVERIFY,
+                                "block %" PRIu64 ": the store holds another hash than the endpoint's logs "
+                                "(a reorg?): run gpuledger follow, then expand again",
+                                num);
+        }
+        if (!rc && need && !fullv_find(known, num))
+            missing[nmissing++] = num;
     }
     if (!rc)
-        rc = fetch_headers(t, missing, nmissing, &fresh, err);
+        rc = fetch_blocks(t, missing, nmissing, &fetched, err);
     free(missing);
-    /* every transfer's block hash must be its header's */
+    /* every transfer's block as fetched must be the one stored and the one
+     * its log or trace named; then its tx is checked */
     for (size_t i = 0; i < p->n && !rc; i++) {
-        const gl_store_block *hb = blockv_find(&fresh, p->v[i].t.pos.block);
-        if (hb && p->v[i].has_bh && memcmp(hb->hash, p->v[i].block_hash, 32))
+        pend *x = &p->v[i];
+        const fullblk *fb = fullv_find(known, x->t.pos.block);
+        if (!fb)
+            fb = fullv_find(&fetched, x->t.pos.block);
+        if (!fb)
+            continue; /* header and tx in the store */
+        bool first = !i || p->v[i - 1].t.pos.block != x->t.pos.block;
+        if ((found[i] && memcmp(fb->rec.hash, stored[i].hash, 32)) ||
+            (x->has_bh && memcmp(fb->rec.hash, x->block_hash, 32)))
             rc = gl_err_set(err, GL_EVERIFY,
                             "block %" PRIu64 " changed while the trail read it (a reorg?): expand again later",
-                            hb->number);
+                            fb->rec.number);
+        if (!rc && first && !found[i])
+            rc = block_push(&fresh, &fb->rec, err);
+        if (rc || x->tx_done)
+            continue;
+        vtx *v = checked_find(&ck, x->t.tx_hash);
+        if (!v)
+            rc = check_tx(t, fb, x, &ck, &v, err);
+        if (!rc)
+            x->t.flags = v->flags;
     }
+    free(stored);
+    free(found);
     gl_store_batch *b = rc ? NULL : gl_store_batch_new(t->s, err);
     if (!rc && !b)
         rc = err ? err->code : GL_EDB;
-    uint64_t napp = 0, ntok = 0, nnat = 0, nnew = 0;
+    uint64_t napp = 0, ntok = 0, nnat = 0, nnew = 0, ntx = 0;
     for (size_t i = 0; i < fresh.n && !rc; i++)
         rc = gl_store_batch_put_block(b, &fresh.v[i], err);
+    if (!rc)
+        rc = put_checked(t, b, &ck, &napp, err);
+    for (size_t i = 0; i < ck.ntx; i++)
+        ntx += ck.tx[i].has_rec;
     for (size_t i = 0; i < p->n && !rc; i++) {
         const gl_store_transfer *tr = &p->v[i].t;
         rc = gl_store_batch_put_transfer(b, tr, err);
@@ -843,9 +1104,13 @@ static gl_code commit(trail *t, pendv *p, const blockv *known, gl_err *err)
         t->rep->transfers += nnew;
         t->rep->appearances += napp;
         t->rep->blocks += fresh.n;
+        t->rep->txs += ntx;
+        t->rep->findings += ck.nf;
         t->lv->token_transfers += ntok;
         t->lv->native_transfers += nnat;
     }
+    checked_release(&ck);
+    fullv_release(&fetched);
     free(fresh.v);
     p->n = 0;
     return rc;
@@ -937,11 +1202,12 @@ static gl_code parse_log(trail *t, const json_t *log, pend *out, bool *ok)
     if ((nt != 3 && nt != 4) || !j_bytes(json_array_get(topics, 0), t0, 32) || memcmp(t0, t->topic0, 32))
         return GL_OK;
     gl_store_transfer *tr = &out->t;
-    uint64_t idx;
+    uint64_t idx, txi;
     if (!topic_addr(json_array_get(topics, 1), tr->from) || !topic_addr(json_array_get(topics, 2), tr->to) ||
         !j_bytes(json_object_get(log, "address"), tr->token, 20) ||
         !q_u64(json_object_get(log, "blockNumber"), &tr->pos.block) ||
         !q_u64(json_object_get(log, "logIndex"), &idx) || idx > UINT32_MAX ||
+        !q_u64(json_object_get(log, "transactionIndex"), &txi) || txi > UINT32_MAX ||
         !j_bytes(json_object_get(log, "transactionHash"), tr->tx_hash, 32))
         return GL_OK;
     const char *data = json_string_value(json_object_get(log, "data"));
@@ -970,6 +1236,7 @@ static gl_code parse_log(trail *t, const json_t *log, pend *out, bool *ok)
     tr->pos.chain_id = t->chain;
     tr->pos.kind = GL_STORE_POS_LOG;
     tr->pos.index = (uint32_t)idx;
+    out->tx_index = (uint32_t)txi;
     out->has_bh = j_bytes(json_object_get(log, "blockHash"), out->block_hash, 32);
     *ok = true;
     return GL_OK;
@@ -1130,6 +1397,7 @@ static gl_code parse_trace(trail *t, const json_t *tr, pend *out, json_t **trace
     x->asset = GL_STORE_ASSET_NATIVE;
     x->pos.chain_id = t->chain;
     x->pos.index = (uint32_t)txpos;
+    out->tx_index = (uint32_t)txpos;
     x->pos.kind = json_array_size(ta) ? GL_STORE_POS_TRACE : GL_STORE_POS_TX;
     out->has_bh = j_bytes(json_object_get(tr, "blockHash"), out->block_hash, 32);
     *trace_addr = (json_t *)ta;
@@ -1443,13 +1711,13 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
     pendv cand = {0};
     json_t **creations = NULL;
     size_t ncre = 0;
-    blockv known = {0};
+    fullv known = {0};
     for (size_t i = 0; i < k && !rc; i++) {
         gl_store_block sb;
         rc = block_record(t, results[i], lo + i, &sb, err);
         if (rc)
             break;
-        rc = block_push(&known, &sb, err);
+        rc = fullv_push(&known, &sb, json_incref(results[i]), err);
         size_t j;
         json_t *tx;
         json_array_foreach(json_object_get(results[i], "transactions"), j, tx)
@@ -1467,6 +1735,7 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
                 !q_u64(json_object_get(tx, "transactionIndex"), &idx) || idx > UINT32_MAX)
                 continue;
             x.t.pos = (gl_store_pos){t->chain, lo + i, GL_STORE_POS_TX, (uint32_t)idx, 0};
+            x.tx_index = (uint32_t)idx;
             x.t.asset = GL_STORE_ASSET_NATIVE;
             x.has_bh = true;
             memcpy(x.block_hash, sb.hash, 32);
@@ -1497,7 +1766,7 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
     if (!rc)
         rc = commit(t, &cand, &known, err);
     free(cand.v);
-    free(known.v);
+    fullv_release(&known);
     t->rep->scanned_blocks += k;
     return rc;
 }
@@ -1685,7 +1954,15 @@ static gl_code take_children(trail *t, node *n, aset *kids, gl_err *err)
             rc = gl_store_next_transfer(ti, &tr, &tend, err);
             if (rc || tend)
                 break;
-            if (tr.flags & GL_STORE_TX_FAILED)
+            /* A transfer whose carrying tx the endpoint misreported (its
+             * sender, or a tx that is not the one named) is kept, flagged,
+             * with its finding, but leads nowhere: its counterparty rests
+             * on the word of an endpoint caught lying about that very tx,
+             * and following it would let one lie pull any address (and
+             * its hops, and the fetching they cost) into the trail.  A
+             * real counterparty is reached through its other, checked
+             * transfers. */
+            if (tr.flags & (GL_STORE_TX_FAILED | GL_STORE_TX_SENDER_MISMATCH))
                 continue;
             const uint8_t *other = NULL;
             if (!memcmp(tr.from, n->addr, 20) && memcmp(tr.to, n->addr, 20))
@@ -1949,6 +2226,8 @@ gl_code gl_trail_expand(gl_store *s, gl_endpoints *ep, const gl_trail_opts *opts
     gl_code rc = resolve_opts(t, opts, err);
     if (!rc)
         rc = gl_hex_decode_exact(TRANSFER_TOPIC, t->topic0, 32, err);
+    if (!rc && !(t->secp = gl_secp_new(err)))
+        rc = err ? err->code : GL_ENOMEM;
     if (!rc)
         rc = gl_endpoints_chain_id(ep, &t->chain, err);
     json_t *head = NULL;
@@ -1989,6 +2268,7 @@ gl_code gl_trail_expand(gl_store *s, gl_endpoints *ep, const gl_trail_opts *opts
     case GL_TRAIL_NATIVE_AUTO: rep->native_method = t->trace_ok ? "trace_filter" : "block scan"; break;
     }
     map_release(&t->map);
+    gl_secp_free(t->secp);
     free(t);
     return rc;
 }

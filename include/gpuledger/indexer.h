@@ -141,6 +141,14 @@
 #define GL_INDEXER_INITIAL_SPAN_DEFAULT 10u
 /* follow: how often the head is polled. */
 #define GL_INDEXER_POLL_MS_DEFAULT 2000u
+/* follow: the longest wait between attempts while the endpoints fail (the
+ * wait doubles from the poll interval up to this). */
+#define GL_INDEXER_OUTAGE_WAIT_MAX_MS 60000u
+/* Addresses in one eth_getLogs filter.  A factory (Fluence) creates a
+ * contract per deal, thousands in all; providers cap the request size
+ * (Infura, Alchemy: a few hundred KB to 1 MB bodies) and some the address
+ * list itself.  500 addresses are ~22 KB of JSON. */
+#define GL_INDEXER_ADDRESSES_PER_REQUEST 500u
 /* How often an inconsistent answer is fetched again before it is accepted
  * as a finding. */
 #define GL_INDEXER_RETRIES 2u
@@ -184,6 +192,13 @@ typedef struct gl_indexer_opts {
      * each time the cursor has caught up with head - confirmations;
      * returning false ends follow (GL_OK). */
     gl_log_fn log;
+    /* A second endpoint pool on the same URLs (may be NULL).  With it, the
+     * next range's logs are fetched on a thread of their own while the
+     * current range is decoded, verified and written: the node's answer
+     * time is then hidden behind the indexer's work.  A range whose
+     * prefetched answer no longer fits (factories added contracts, a reorg,
+     * a refusal) is fetched again the ordinary way. */
+    gl_endpoints *prefetch;
     bool (*stop)(void *ctx);
     bool (*on_head)(void *ctx, uint64_t cursor, uint64_t head);
     void *ctx;
@@ -208,6 +223,7 @@ typedef struct gl_indexer_stats {
     uint64_t log_requests;    /* eth_getLogs calls */
     uint64_t rollbacks;       /* reorgs handled */
     uint64_t retries;         /* inconsistent answers fetched again */
+    uint64_t outages;         /* follow: passes the endpoints failed (waited out, then resumed) */
 } gl_indexer_stats;
 
 /* ------------------------------------------------------------------ run */

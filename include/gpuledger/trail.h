@@ -15,9 +15,20 @@
  *     budget, with what was not scanned reported.
  * Transfers, their appearances (sender, recipient, token) and the headers
  * of their blocks (hash recomputed when the header format is known) are
- * stored with gl_store batches.  The counterparties of a level's wallets
- * become the next level, up to `depth` hops; their window is the one around
- * the transfers that linked them.
+ * stored with gl_store batches.  No endpoint is trusted: the transaction
+ * carrying each transfer is read from its block (eth_getBlockByNumber(n,
+ * true), in batches, unless the store holds it checked already), rebuilt
+ * and hashed (it must be the one the log or trace names), and its sender
+ * recovered from the signature and compared with the endpoint's `from`; it
+ * is stored in `txs`/`txhash` with its tx_from/tx_to appearances, flagged
+ * GL_STORE_TX_SENDER_OK or GL_STORE_TX_SENDER_MISMATCH, and its transfers
+ * carry the same flags.  A lie (a false `from`, a tx that hashes otherwise,
+ * a signature with no sender) is an integrity finding with its evidence
+ * (the indexer's shape, "source": "trail"), and the transfers of that tx
+ * are kept, flagged mismatch, but lead nowhere: no counterparty is taken
+ * from them.  The counterparties of a level's wallets (from their other
+ * transfers) become the next level, up to `depth` hops; their window is the
+ * one around the transfers that linked them.
  *
  * Not expanded (each recorded with its reason): the zero address, the
  * marketplace contracts and tokens named by the stored events, addresses
@@ -129,6 +140,8 @@ typedef struct gl_trail_report {
     uint64_t transfers;        /* new in the store (token + native) */
     uint64_t appearances;      /* written (again, for transfers met twice) */
     uint64_t blocks;           /* block headers stored */
+    uint64_t txs;              /* carrying transactions checked and stored */
+    uint64_t findings;         /* integrity findings stored (lies caught) */
     uint64_t log_requests;     /* eth_getLogs calls */
     uint64_t trace_requests;   /* trace_filter calls */
     uint64_t scanned_blocks;   /* fetched by the block scan */

@@ -338,7 +338,9 @@ typedef struct tl_run_opts {
     uint64_t from;
     uint64_t confirmations;
     unsigned batch_logs;
+    uint64_t initial_span;
     bool expect_fail;
+    bool no_prefetch; /* the CLI's default is to prefetch: so are the tests' */
 } tl_run_opts;
 
 static TL_UNUSED void tl_log_quiet(void *ctx, int level, const char *msg)
@@ -357,6 +359,7 @@ static TL_UNUSED gl_indexer_stats tl_index(const char *url, const char *dir, con
 {
     gl_err err;
     gl_endpoints *e = tl_endpoints(url);
+    gl_endpoints *pe = ro && ro->no_prefetch ? NULL : tl_endpoints(url);
     if (gl_indexer_check_chain(e, p, &err))
         fail_msg("chain: %s", err.msg);
     gl_store *s = tl_store_open(dir, true);
@@ -371,8 +374,10 @@ static TL_UNUSED gl_indexer_stats tl_index(const char *url, const char *dir, con
         o.has_from = ro->has_from;
         o.from = ro->from;
         o.batch_logs = ro->batch_logs;
+        o.initial_span = ro->initial_span;
     }
     o.log = tl_log_quiet;
+    o.prefetch = pe;
     gl_indexer *ix = gl_indexer_new(s, e, p, &o, &err);
     if (!ix)
         fail_msg("indexer: %s", err.msg);
@@ -384,6 +389,7 @@ static TL_UNUSED gl_indexer_stats tl_index(const char *url, const char *dir, con
     gl_indexer_free(ix);
     gl_store_close(s);
     gl_endpoints_free(e);
+    gl_endpoints_free(pe);
     return st;
 }
 

@@ -235,6 +235,22 @@ static void test_resume_equals_uninterrupted(void **state)
     gl_platform_free(p);
 }
 
+/* The reference was indexed with the next range prefetched on a second pool
+ * (the default); one range at a time, in many small ranges, must store the
+ * same bytes. */
+static void test_prefetch_changes_nothing(void **state)
+{
+    (void)state;
+    char dir[300];
+    path(dir, sizeof dir, "noprefetch");
+    gl_platform *p = market_platform(true);
+    tl_run_opts ro = {.verify = GL_INDEXER_VERIFY_HEADERS, .no_prefetch = true, .initial_span = 1};
+    gl_indexer_stats st = tl_index(url(), dir, p, &ro);
+    assert_true(st.log_requests >= 2);
+    tl_assert_same_store(dir, W.ref, NULL);
+    gl_platform_free(p);
+}
+
 static void test_verify_full(void **state)
 {
     (void)state;
@@ -419,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_index_matches_oracle),
         cmocka_unit_test(test_rerun_is_idempotent),
         cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_prefetch_changes_nothing),
         cmocka_unit_test(test_verify_full),
         cmocka_unit_test(test_verify_none_fetches_no_block),
         cmocka_unit_test(test_chain_mismatch_refused),

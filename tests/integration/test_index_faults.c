@@ -68,6 +68,10 @@ static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool q
     gl_err err;
     gl_endpoints *e = gl_endpoints_new(&eo, &err);
     assert_non_null(e);
+    /* the next range is prefetched through the same proxy, as the CLI does */
+    eo.seed = 12;
+    gl_endpoints *pe = gl_endpoints_new(&eo, &err);
+    assert_non_null(pe);
     if (gl_indexer_check_chain(e, P, &err))
         fail_msg("chain: %s", err.msg);
     gl_store *s = tl_store_open(dir, true);
@@ -80,6 +84,7 @@ static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool q
     o.initial_span = 8;
     o.quorum = quorum;
     o.log = tl_log_quiet;
+    o.prefetch = pe;
     gl_indexer *ix = gl_indexer_new(s, e, P, &o, &err);
     assert_non_null(ix);
     if (gl_indexer_run(ix, &err))
@@ -89,6 +94,7 @@ static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool q
     gl_indexer_free(ix);
     gl_store_close(s);
     gl_endpoints_free(e);
+    gl_endpoints_free(pe);
     return st;
 }
 

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -433,6 +434,7 @@ static bool has_appearance(gl_store *s, const uint8_t addr[20], const gl_store_p
     return found;
 }
 
+/* As sender or recipient of a transfer. */
 static size_t count_appearances(gl_store *s, const uint8_t addr[20])
 {
     gl_err err;
@@ -444,15 +446,58 @@ static size_t count_appearances(gl_store *s, const uint8_t addr[20])
             fail_msg("read: %s", err.msg);
         if (end)
             break;
-        n++;
+        n += a.role == GL_STORE_ROLE_SENDER || a.role == GL_STORE_ROLE_RECIPIENT;
     }
     gl_store_iter_free(it);
     return n;
 }
 
+static bool same_addr(const json_t *hex, const uint8_t a[20])
+{
+    uint8_t b[20];
+    return gl_hex_decode_exact(json_string_value(hex), b, 20, NULL) == GL_OK && !memcmp(a, b, 20);
+}
+
+/* The transaction behind stored transfer t, as the store holds it, against
+ * anvil's own answer (eth_getTransactionByHash, the oracle): same block and
+ * position, sender, recipient and value, with its tx_from/tx_to
+ * appearances; the tx's flags and the transfer's are both `flags`. */
+static void check_tx(env *e, gl_store *s, const gl_store_transfer *t, uint32_t flags)
+{
+    char h[67];
+    gl_hex_encode(t->tx_hash, 32, true, h);
+    json_t *tx = rpc_ok(e, "eth_getTransactionByHash", json_pack("[s]", h));
+    assert_true(json_is_object(tx));
+    gl_store_tx rec;
+    bool found;
+    gl_err err;
+    assert_int_equal(gl_store_get_tx_by_hash(s, CHAIN, t->tx_hash, &rec, &found, &err), GL_OK);
+    if (!found)
+        fail_msg("tx %s of the transfer at block %" PRIu64 " is not stored", h, t->pos.block);
+    assert_int_equal(rec.block, q(json_object_get(tx, "blockNumber")));
+    assert_int_equal(rec.block, t->pos.block);
+    assert_int_equal(rec.index, q(json_object_get(tx, "transactionIndex")));
+    assert_true(same_addr(json_object_get(tx, "from"), rec.from));
+    const json_t *to = json_object_get(tx, "to");
+    assert_int_equal(rec.has_to, !json_is_null(to));
+    if (rec.has_to)
+        assert_true(same_addr(to, rec.to));
+    gl_u256 v;
+    assert_int_equal(gl_u256_parse_hex(&v, json_string_value(json_object_get(tx, "value")), NULL), GL_OK);
+    assert_int_equal(gl_u256_cmp(&v, &rec.value), 0);
+    assert_int_equal(rec.flags, flags);
+    assert_int_equal(t->flags, flags);
+    gl_store_pos pos = {CHAIN, rec.block, GL_STORE_POS_TX, rec.index, 0};
+    assert_true(has_appearance(s, rec.from, &pos, GL_STORE_ROLE_TX_FROM));
+    if (rec.has_to)
+        assert_true(has_appearance(s, rec.to, &pos, GL_STORE_ROLE_TX_TO));
+    json_decref(tx);
+}
+
 /* Every wanted transfer for which `wanted` says yes is stored exactly as
- * made, with its appearances; the others are absent; nothing else is
- * stored.  Returns how many were wanted. */
+ * made, with its appearances, its sender checked and its tx stored; the
+ * others are absent; nothing else is stored.  Returns how many were
+ * wanted. */
 static size_t check_transfers(env *e, gl_store *s, bool (*wanted)(const want *, void *), void *ctx)
 {
     size_t n = 0;
@@ -482,6 +527,7 @@ static size_t check_transfers(env *e, gl_store *s, bool (*wanted)(const want *, 
         if (memcmp(w->from, zero, 20))
             assert_true(has_appearance(s, w->from, &w->pos, GL_STORE_ROLE_SENDER));
         assert_true(has_appearance(s, w->to, &w->pos, GL_STORE_ROLE_RECIPIENT));
+        check_tx(e, s, &t, GL_STORE_TX_SENDER_OK);
         /* its block header, from the node */
         gl_store_block blk;
         bool bf;
@@ -557,6 +603,8 @@ static void test_two_hops_trace(void **state)
     assert_int_equal(count_appearances(s, e->addr[D]), 0);
     /* C: recipient of B's 1 ETH and 50 USDC; its own sends are not fetched */
     assert_int_equal(count_appearances(s, e->addr[C]), 2);
+    assert_int_equal(rep.findings, 0);
+    assert_int_equal(rep.txs, n); /* each transfer of this chain has a tx of its own */
     gl_store_close(s);
 
     /* the state file says why each address was not expanded */
@@ -771,6 +819,142 @@ static void test_resume_after_failure(void **state)
     gl_store_close(s);
 }
 
+static const want *want_named(env *e, const char *what)
+{
+    for (size_t i = 0; i < e->nw; i++)
+        if (!strcmp(e->w[i].what, what))
+            return &e->w[i];
+    fail_msg("no transfer '%s'", what);
+    return NULL;
+}
+
+/* The sender_mismatch finding of the lie about tx `hash` at `block`. */
+static void check_lie_finding(gl_store *s, uint64_t block, const char *hash, const char *told,
+                              const json_t *anvil_from)
+{
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_findings(s, CHAIN, block, block, &err);
+    assert_non_null(it);
+    int n = 0;
+    for (bool end = false;;) {
+        gl_store_finding f;
+        if (gl_store_next_finding(it, &f, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        const char *kind = json_string_value(json_object_get(f.json, "kind"));
+        const char *tx = json_string_value(json_object_get(f.json, "tx_hash"));
+        if (kind && !strcmp(kind, "sender_mismatch") && tx && !strcasecmp(tx, hash)) {
+            n++;
+            assert_int_equal(json_integer_value(json_object_get(f.json, "block")), block);
+            assert_string_equal(json_string_value(json_object_get(f.json, "field")), "transactions[0].from");
+            assert_true(!strcasecmp(json_string_value(json_object_get(f.json, "claimed")), told));
+            assert_true(!strcasecmp(json_string_value(json_object_get(f.json, "computed")),
+                                    json_string_value(anvil_from)));
+        }
+        json_decref(f.json);
+    }
+    gl_store_iter_free(it);
+    assert_int_equal(n, 1);
+}
+
+/* A lying endpoint: every block it returns names a false sender for its
+ * transaction (the proxy's LYING_FROM; anvil mines one tx per block).  Hop
+ * 1 is expanded through anvil itself, hop 2 through the liar.  Each lie the
+ * proxy told must become one sender_mismatch finding whose computed sender
+ * is anvil's own (asked directly); the tx is stored with the true sender,
+ * flagged mismatch, and so are the transfers it carries, which stay in the
+ * store; no counterparty known only from a lie is followed: C, C2, C3 (and
+ * 0x0) meet the trail only in F's and B's lied-about transactions, so depth
+ * 2 stays empty, where the honest run puts them at the depth limit.  The
+ * transactions hop 1 checked are not fetched again, so they stay honest. */
+static void test_lying_from(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_TRACE);
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.findings, 0);
+    gl_fproxy *px = gl_fproxy_start(gl_anvil_url(e->node), 7);
+    assert_non_null(px);
+    gl_fault_rule rule = {.kind = GL_FAULT_LYING_FROM, .method = "eth_getBlockByNumber"};
+    assert_true(gl_fproxy_set_rules(px, &rule, 1));
+    o.depth = 2;
+    gl_endpoints *ep = endpoints_at(gl_fproxy_url(px));
+    gl_err err;
+    if (gl_trail_expand(s, ep, &o, &rep, &err))
+        fail_msg("expand: %s", err.msg);
+    gl_endpoints_free(ep);
+    gl_fproxy_lie lies[64];
+    size_t nl = gl_fproxy_lies(px, lies, 64);
+    gl_fproxy_stop(px);
+    assert_true(nl > 0 && nl <= 64);
+    assert_int_equal(rep.level[1].expanded, 2); /* F, B */
+    assert_int_equal(rep.level[1].next, 0);
+    assert_int_equal(rep.levels, 2);
+
+    /* each lie: its finding, its tx with the true sender */
+    size_t distinct = 0;
+    for (size_t i = 0; i < nl; i++) {
+        bool again = false;
+        for (size_t j = 0; j < i; j++)
+            again = again || !strcasecmp(lies[i].subject, lies[j].subject);
+        if (again)
+            continue;
+        distinct++;
+        json_t *tx = rpc_ok(e, "eth_getTransactionByHash", json_pack("[s]", lies[i].subject));
+        assert_true(!strcasecmp(json_string_value(json_object_get(tx, "from")), lies[i].truth));
+        assert_true(strcasecmp(lies[i].told, lies[i].truth) != 0);
+        check_lie_finding(s, q(json_object_get(tx, "blockNumber")), lies[i].subject, lies[i].told,
+                          json_object_get(tx, "from"));
+        json_decref(tx);
+    }
+    assert_int_equal(rep.findings, distinct);
+
+    /* every stored transfer: its tx checked; flagged mismatch exactly when
+     * the proxy lied about it */
+    gl_store_iter *it = gl_store_iter_transfers(s, CHAIN, 0, UINT64_MAX, &err);
+    size_t flagged = 0;
+    for (bool end = false;;) {
+        gl_store_transfer t;
+        if (gl_store_next_transfer(it, &t, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        char h[67];
+        gl_hex_encode(t.tx_hash, 32, true, h);
+        bool lied = false;
+        for (size_t i = 0; i < nl; i++)
+            lied = lied || !strcasecmp(lies[i].subject, h);
+        flagged += lied;
+        check_tx(e, s, &t, lied ? GL_STORE_TX_SENDER_MISMATCH : GL_STORE_TX_SENDER_OK);
+    }
+    gl_store_iter_free(it);
+    assert_true(flagged >= 5); /* the mint; B -> C, its USDC, B -> C2, B -> C3 */
+    /* the lying tx's transfer is kept, flagged */
+    gl_store_transfer t;
+    assert_true(find_transfer(s, &want_named(e, "B -> C2")->pos, &t));
+    assert_int_equal(t.flags, GL_STORE_TX_SENDER_MISMATCH);
+    assert_true(find_transfer(s, &want_named(e, "A -> B")->pos, &t));
+    assert_int_equal(t.flags, GL_STORE_TX_SENDER_OK);
+    gl_store_close(s);
+
+    /* not followed: C, C2, C3 were never reached */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/trail-%" PRIu64 ".json", dir, (uint64_t)CHAIN);
+    json_t *st = json_load_file(path, 0, NULL);
+    assert_non_null(st);
+    json_t *addrs = json_object_get(st, "addresses");
+    assert_null(json_object_get(addrs, e->acct[C]));
+    assert_null(json_object_get(addrs, e->acct[C2]));
+    assert_null(json_object_get(addrs, e->acct[C3]));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(addrs, e->acct[B]), "status")), "expanded");
+    json_decref(st);
+}
+
 /* The command line, with the endpoint from ETH_RPC_URL. */
 static void test_cli(void **state)
 {
@@ -838,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_hub_label),
         cmocka_unit_test(test_no_trace_filter_and_range_caps),
         cmocka_unit_test(test_resume_after_failure),
+        cmocka_unit_test(test_lying_from),
         cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
