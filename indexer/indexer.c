@@ -562,14 +562,20 @@ typedef struct ix_fetch {
     size_t naddrs;
     const uint8_t (*topics)[32];
     size_t ntopics;
+    size_t per_request;        /* addresses in one filter */
     uint64_t requests;         /* eth_getLogs sent */
     uint64_t dropped;          /* logs that were not asked for */
 } ix_fetch;
 
+static size_t per_request(const gl_indexer *ix)
+{
+    return ix->o.addresses_per_request ? ix->o.addresses_per_request : GL_INDEXER_ADDRESSES_PER_REQUEST;
+}
+
 static ix_fetch fetch_of(gl_indexer *ix, const ix_addr *only, size_t nonly)
 {
-    ix_fetch f = {ix->e, only ? only : ix->addrs, only ? nonly : ix->naddrs,
-                  (const uint8_t(*)[32])ix->topics, ix->ntopics, 0, 0};
+    ix_fetch f = {ix->e,       only ? only : ix->addrs, only ? nonly : ix->naddrs, (const uint8_t(*)[32])ix->topics,
+                  ix->ntopics, per_request(ix), 0, 0};
     return f;
 }
 
@@ -665,9 +671,8 @@ oom:
 static gl_code get_logs(ix_fetch *f, uint64_t lo, uint64_t hi, gl_logs *out, gl_call_info *info, gl_err *err)
 {
     size_t before = out->n;
-    for (size_t first = 0; first < f->naddrs; first += GL_INDEXER_ADDRESSES_PER_REQUEST) {
-        size_t n = f->naddrs - first < GL_INDEXER_ADDRESSES_PER_REQUEST ? f->naddrs - first
-                                                                          : GL_INDEXER_ADDRESSES_PER_REQUEST;
+    for (size_t first = 0; first < f->naddrs; first += f->per_request) {
+        size_t n = f->naddrs - first < f->per_request ? f->naddrs - first : f->per_request;
         gl_code rc = get_logs_chunk(f, first, n, lo, hi, out, info, err);
         if (rc) {
             gl_logs_truncate(out, before);
@@ -2235,7 +2240,8 @@ static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t
         return false;
     memcpy(p->addrs, ix->addrs, ix->naddrs * sizeof *a);
     memcpy(p->topics, ix->topics, ix->ntopics * sizeof *t);
-    p->f = (ix_fetch){ix->o.prefetch, p->addrs, ix->naddrs, (const uint8_t(*)[32])p->topics, ix->ntopics, 0, 0};
+    p->f = (ix_fetch){ix->o.prefetch, p->addrs,        ix->naddrs, (const uint8_t(*)[32])p->topics,
+                      ix->ntopics,    per_request(ix), 0,          0};
     p->lo = lo;
     p->hi = hi;
     p->naddrs_at_start = ix->naddrs;

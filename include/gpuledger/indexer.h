@@ -179,6 +179,7 @@ typedef struct gl_indexer_opts {
     unsigned request_logs;    /* 0: default */
     unsigned block_chunk;     /* 0: default */
     uint64_t initial_span;    /* 0: default */
+    unsigned addresses_per_request; /* addresses in one eth_getLogs filter; 0: default */
     uint64_t poll_ms;         /* follow; 0: default */
     bool allow_redefine;      /* accept a definition whose hash differs from the stored one */
     bool quorum;              /* ask two endpoints for the hash of every block holding data

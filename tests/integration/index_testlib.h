@@ -339,6 +339,7 @@ typedef struct tl_run_opts {
     uint64_t confirmations;
     unsigned batch_logs;
     uint64_t initial_span;
+    unsigned addresses_per_request;
     bool expect_fail;
     bool no_prefetch; /* the CLI's default is to prefetch: so are the tests' */
 } tl_run_opts;
@@ -375,6 +376,7 @@ static TL_UNUSED gl_indexer_stats tl_index(const char *url, const char *dir, con
         o.from = ro->from;
         o.batch_logs = ro->batch_logs;
         o.initial_span = ro->initial_span;
+        o.addresses_per_request = ro->addresses_per_request;
     }
     o.log = tl_log_quiet;
     o.prefetch = pe;

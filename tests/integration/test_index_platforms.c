@@ -227,8 +227,16 @@ static void test_fluence_factory_across_restart(void **state)
     tl_run_opts ro = {.verify = GL_INDEXER_VERIFY_HEADERS, .has_to = true, .to = mid};
     tl_index(url(), dir, p, &ro);
     tl_index(url(), dir, p, NULL); /* deal 2 is known only from the store */
-    tl_index(url(), one, p, NULL);
+    gl_indexer_stats st1 = tl_index(url(), one, p, NULL);
     tl_assert_same_store(dir, one, NULL);
+    /* One address per eth_getLogs filter (the factory, then each deal on its
+     * own): more requests, the same store. */
+    char chunked[300];
+    snprintf(chunked, sizeof chunked, "%s/fluence-chunked", TMP);
+    tl_run_opts rc1 = {.verify = GL_INDEXER_VERIFY_HEADERS, .addresses_per_request = 1};
+    gl_indexer_stats stc = tl_index(url(), chunked, p, &rc1);
+    assert_true(stc.log_requests > st1.log_requests);
+    tl_assert_same_store(chunked, one, NULL);
 
     gl_store *s = tl_store_open(dir, false);
     gl_store_event *evs;
