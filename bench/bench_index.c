@@ -14,7 +14,9 @@
  * number of transfers made (a fast wrong indexer is not a result), nothing
  * else is asserted.  Environment: GPULEDGER_BIN (default: ../gpuledger next
  * to this binary's directory), BENCH_TXS, BENCH_PER_TX, BENCH_LEASES,
- * BENCH_LEASE_PER_BLOCK.
+ * BENCH_LEASE_PER_BLOCK; BENCH_HOLD=1 keeps the dense chain up after it is
+ * built (its URL and definition in $TMP/hold) until that file is removed,
+ * for profiling the indexer against it by hand.
  */
 #include "../tests/integration/index_testlib.h"
 
@@ -211,6 +213,15 @@ static void bench_dense(void **state)
     free(t);
     /* 501 logs per block: 19 blocks stay under a 10,000-log answer */
     curl_baseline(G.start_block, tl_head(&N), G.glm, 19);
+    if (getenv("BENCH_HOLD")) { /* profiling: keep the chain up until the file goes */
+        char hold[320];
+        snprintf(hold, sizeof hold, "%s/hold", TMP);
+        tl_write_file(hold, "%s %s\n", gl_anvil_url(N.node), def);
+        printf("holding: %s %s (rm %s to go on)\n", gl_anvil_url(N.node), def, hold);
+        fflush(stdout);
+        while (access(hold, F_OK) == 0)
+            sleep(1);
+    }
     run_level(def, "none", NULL);
     run_level(def, "senders", NULL);
     run_level(def, "headers", NULL);

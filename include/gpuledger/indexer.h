@@ -6,7 +6,11 @@
  *
  *   range planner (range_plan.h) -> [lo, hi]
  *     -> eth_getLogs(addresses: the definition's contracts + the contracts
- *        its factories created, topic0: the mapped events + factory events)
+ *        its factories created, at most addresses_per_request per filter;
+ *        topic0: the mapped events + factory events), the answer read as it
+ *        streams (log_reader.h); with opts.prefetch, the next range's
+ *        eth_getLogs is already running on a thread while this one is
+ *        processed
  *     -> factory events announce new contracts: their logs in [creation, hi]
  *        are fetched at once, and the address filter grows
  *     -> for the blocks holding logs, in chunks: eth_getBlockByNumber(n,
@@ -96,8 +100,9 @@
  * batch_logs events, so the indexer's own memory does not grow with the
  * range.  What grows with the data: the join table (one ~90-byte entry per
  * joined event) and the factory-created address list.  RocksDB's memtables
- * (up to the store's write buffers, one per column family) come on top:
- * 100k events peak at ~150 MB RSS, 200k at ~265 MB (bench/RESULTS.md).
+ * (the store caps them at 32 MiB in all) come on top, and with a prefetch
+ * a second range's logs: 100k events peak at ~80-100 MB RSS
+ * (bench/RESULTS.md).
  *
  * Ownership: a gl_indexer borrows the store, the endpoints and the
  * platform, which must outlive it.  One thread at a time.  Library code:
