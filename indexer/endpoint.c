@@ -974,6 +974,7 @@ static bool stream_answer(const gl_endpoints *e, const conn *k, long status, con
     if (v.reader_failed || (st == yajl_status_ok && v.seen_result && !v.seen_error)) {
         bool fine = rd->end(rd->ctx, why, sizeof why) && !v.reader_failed;
         if (fine && !(v.id_ok && v.id == k->base_id)) {
+            rd->begin(rd->ctx); /* drops what the reader took from it */
             set_transient(o, GL_ERPC, "wrong id", "answer id does not match request id %llu",
                           (unsigned long long)k->base_id);
             return true;
@@ -987,6 +988,8 @@ static bool stream_answer(const gl_endpoints *e, const conn *k, long status, con
         o->ok = true;
         return true;
     }
+    if (v.seen_result)
+        rd->begin(rd->ctx); /* a cut or erring answer leaves nothing behind */
     return false;
 }
 

@@ -51,11 +51,59 @@ static int log_cmp(const void *a, const void *b)
     return x->log_index < y->log_index ? -1 : x->log_index > y->log_index;
 }
 
+/* Stable sorts: "the first kept" needs the first of a position to stay
+ * ahead of its repeats, which qsort does not promise (glibc's has not been
+ * a merge sort since 2.37; musl's never was). */
+static void merge_sort(gl_log *v, gl_log *tmp, size_t n)
+{
+    gl_log *src = v, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) /* the right run only when strictly less */
+                dst[k++] = log_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        gl_log *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+}
+
+/* Without room for the merge: answers arrive mostly in order, so this is
+ * near linear in practice. */
+static void insertion_sort(gl_log *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        gl_log x = v[i];
+        size_t j = i;
+        for (; j > 0 && log_cmp(&x, &v[j - 1]) < 0; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
 void gl_logs_sort(gl_logs *l)
 {
     if (l->n < 2)
         return;
-    qsort(l->v, l->n, sizeof *l->v, log_cmp);
+    size_t k = 1;
+    while (k < l->n && log_cmp(&l->v[k - 1], &l->v[k]) <= 0)
+        k++;
+    if (k < l->n) { /* not already in order */
+        gl_log *tmp = malloc(l->n * sizeof *tmp);
+        if (tmp)
+            merge_sort(l->v, tmp, l->n);
+        else
+            insertion_sort(l->v, l->n);
+        free(tmp);
+    }
     size_t w = 1;
     for (size_t i = 1; i < l->n; i++) {
         if (l->v[i].block == l->v[w - 1].block && l->v[i].log_index == l->v[w - 1].log_index) {
@@ -412,7 +460,12 @@ gl_code gl_log_reader_parse(const char *json, size_t len, gl_logs *out, gl_err *
         rc = gl_err_set(err, r.code, "%s", r.why);
     } else if (st != yajl_status_ok) {
         unsigned char *m = yajl_get_error(h, 0, (const unsigned char *)json, len);
-        rc = gl_err_set(err, GL_ERPC, "logs are not JSON: %s at byte %zu", m ? (const char *)m : "parse error",
+        /* yajl ends its message with ".\n": ours go into one-line logs */
+        const char *ms = m ? (const char *)m : "parse error";
+        size_t ml = strlen(ms);
+        while (ml && (ms[ml - 1] == '\n' || ms[ml - 1] == '\r' || ms[ml - 1] == ' ' || ms[ml - 1] == '.'))
+            ml--;
+        rc = gl_err_set(err, GL_ERPC, "logs are not JSON: %.*s at byte %zu", (int)ml, ms,
                         yajl_get_bytes_consumed(h));
         if (m)
             yajl_free_error(h, m);

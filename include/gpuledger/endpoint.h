@@ -118,7 +118,7 @@ gl_code gl_endpoints_call(gl_endpoints *e, const char *method, json_t *params, j
  * itself (id, error) and hands the events of the `result` value, and only
  * those, to `callbacks` with `ctx` (numbers arrive as yajl_number text).
  * begin() runs before each answer is read, so that a retried call starts
- * over; end() runs after a result was read whole, or when a callback
+ * over, and after an answer that was not taken; end() runs after a result was read whole, or when a callback
  * stopped the parse by returning 0: it returns false with a reason in why
  * (capacity cap) when the result is not what was asked for.  That answer
  * then fails like a malformed one (retried elsewhere, GL_ERPC in the end).
@@ -133,7 +133,9 @@ typedef struct gl_result_reader {
 
 /* gl_endpoints_call for a result read by `rd` (required) instead of
  * returned: GL_OK once rd took a whole answer.  Fails as gl_endpoints_call;
- * what rd holds after a failure is whatever the last answer left. */
+ * an answer that is not taken (cut, erring, wrong id, refused by rd) is
+ * followed by another begin(), so that after a failure rd holds nothing of
+ * any answer. */
 gl_code gl_endpoints_call_stream(gl_endpoints *e, const char *method, json_t *params, const gl_result_reader *rd,
                                  gl_call_info *info, gl_err *err);
 

@@ -12,6 +12,10 @@
  *    truth (the proxy's record of what it told is the oracle), no finding
  *    exists without a lie, and apart from verification flags and findings
  *    the store equals the clean one: what is stored is what was proven.
+ * 3. An outage under follow (every request failing, then eth_getLogs
+ *    alone): follow waits it out, warning and counting, and ends, when
+ *    told, caught up and with the store a clean index of the final chain
+ *    makes.
  */
 #include "index_testlib.h"
 
@@ -422,6 +426,197 @@ static void test_quorum_disagreement_is_a_finding(void **state)
     gl_fproxy_stop(fp);
 }
 
+/* ------------------------------------------------------ follow through outages */
+
+/* What the follow test's hooks see and do.  Phases: 0 catching up; 1 every
+ * request fails; 2 caught up again; 3 eth_getLogs fails (the head is read,
+ * the pass fails); 4 caught up again, stop.  An unexpected turn (caught up
+ * during an outage) is recorded and ends follow, for the asserts to name. */
+typedef struct outage_ctx {
+    gl_fproxy *fp;
+    int phase;
+    unsigned warnings;          /* "the endpoints failed" warnings */
+    uint64_t head[5];           /* phases 1, 3: the node's head after their new events */
+    uint64_t caught_up[5];      /* phases 0, 2, 4: the cursor on_head reported */
+    uint64_t cursor_at_b;       /* the block the phase-3 warning names */
+    uint64_t last_cursor, last_head;
+    bool at_b_parsed;
+    char unexpected[160];
+    struct timespec deadline;
+} outage_ctx;
+
+static void outage_log(void *ctx, int level, const char *msg)
+{
+    outage_ctx *c = ctx;
+    tl_log_quiet(NULL, level, msg);
+    if (level != 1 || !strstr(msg, "the endpoints failed"))
+        return;
+    c->warnings++;
+    if (c->phase == 3) {
+        const char *at = strstr(msg, ", at block ");
+        c->at_b_parsed = at && sscanf(at, ", at block %" SCNu64, &c->cursor_at_b) == 1;
+    }
+    if (c->phase == 1 || c->phase == 3) {
+        /* the outage ends: the proxy answers again */
+        assert_true(gl_fproxy_set_rules(c->fp, NULL, 0));
+        c->phase++;
+    }
+}
+
+static bool outage_on_head(void *ctx, uint64_t cursor, uint64_t head)
+{
+    outage_ctx *c = ctx;
+    c->last_cursor = cursor;
+    c->last_head = head;
+    if (c->phase == 1 || c->phase == 3) {
+        snprintf(c->unexpected, sizeof c->unexpected, "caught up (cursor %" PRIu64 ") in phase %d, during the outage",
+                 cursor, c->phase);
+        return false;
+    }
+    /* caught up with the node's own head (confirmations 0) */
+    uint64_t node_head = tl_head(&N);
+    if (cursor != node_head || head != node_head) {
+        snprintf(c->unexpected, sizeof c->unexpected,
+                 "phase %d: on_head with cursor %" PRIu64 ", head %" PRIu64 "; the node is at %" PRIu64, c->phase,
+                 cursor, head, node_head);
+        return false;
+    }
+    c->caught_up[c->phase] = cursor;
+    if (c->phase == 4)
+        return false;
+    /* New marketplace events, made on the node directly, then the outage. */
+    if (c->phase == 0) {
+        tl_market_lease(&N, &M, 4, -1, 1, 2, 3, true);
+        tl_market_lease(&N, &M, 5, 8, 2, 1, 2, true);
+        tl_market_extend(&N, &M, 5, M.nleases, 4, true);
+        const gl_fault_rule down[] = {
+            {.kind = GL_FAULT_RESET, .every_nth = 2},
+            {.kind = GL_FAULT_HTTP_5XX, .http_status = 503},
+        };
+        assert_true(gl_fproxy_set_rules(c->fp, down, 2));
+    } else {
+        tl_market_lease(&N, &M, 6, -1, 2, 3, 1, true);
+        tl_market_extend(&N, &M, 7, 1, 2, true);
+        const gl_fault_rule logs_down[] = {
+            {.kind = GL_FAULT_HTTP_5XX, .http_status = 503, .method = "eth_getLogs"},
+        };
+        assert_true(gl_fproxy_set_rules(c->fp, logs_down, 1));
+    }
+    c->phase++;
+    c->head[c->phase] = tl_head(&N);
+    return true;
+}
+
+static bool outage_stop(void *ctx)
+{
+    outage_ctx *c = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec < c->deadline.tv_sec ||
+        (now.tv_sec == c->deadline.tv_sec && now.tv_nsec < c->deadline.tv_nsec))
+        return false;
+    if (!c->unexpected[0])
+        snprintf(c->unexpected, sizeof c->unexpected, "still in phase %d after 30 s", c->phase);
+    return true;
+}
+
+/* follow outlives the endpoints' outages: every request failing (the head
+ * cannot be read), then eth_getLogs failing (the pass fails after the head
+ * was read).  Each outage is a warning and a count, not the end; follow
+ * resumes where its last commit left it and ends, when told, with the
+ * store a clean index of the final chain makes. */
+static void test_follow_outlives_an_outage(void **state)
+{
+    (void)state;
+    gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(N.node), 3);
+    assert_non_null(fp);
+    const char *urls[] = {gl_fproxy_url(fp)};
+    gl_endpoint_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.urls = urls;
+    eo.nurls = 1;
+    eo.seed = 21;
+    eo.backoff_base_ms = 2;
+    eo.backoff_cap_ms = 20;
+    eo.max_attempts = 3; /* an outage spends them quickly */
+    eo.timeout_ms = 2000;
+    gl_err err;
+    gl_endpoints *e = gl_endpoints_new(&eo, &err);
+    assert_non_null(e);
+    eo.seed = 22;
+    gl_endpoints *pe = gl_endpoints_new(&eo, &err);
+    assert_non_null(pe);
+    if (gl_indexer_check_chain(e, P, &err))
+        fail_msg("chain: %s", err.msg);
+    char dir[300], ref[300];
+    snprintf(dir, sizeof dir, "%s/follow", TMP);
+    snprintf(ref, sizeof ref, "%s/follow-ref", TMP);
+    gl_store *s = tl_store_open(dir, true);
+
+    outage_ctx c;
+    memset(&c, 0, sizeof c);
+    c.fp = fp;
+    clock_gettime(CLOCK_MONOTONIC, &c.deadline);
+    c.deadline.tv_sec += 30;
+    gl_indexer_opts o;
+    gl_indexer_opts_init(&o);
+    o.has_confirmations = true;
+    o.confirmations = 0;
+    o.batch_logs = 5;
+    o.block_chunk = 3;
+    o.initial_span = 8;
+    o.poll_ms = 20;
+    o.log = outage_log;
+    o.on_head = outage_on_head;
+    o.stop = outage_stop;
+    o.ctx = &c;
+    o.prefetch = pe;
+    gl_indexer *ix = gl_indexer_new(s, e, P, &o, &err);
+    assert_non_null(ix);
+    gl_code rc = gl_indexer_follow(ix, &err);
+    gl_indexer_stats st;
+    gl_indexer_stats_get(ix, &st);
+    gl_indexer_free(ix);
+    gl_store_close(s);
+    gl_endpoints_free(e);
+    gl_endpoints_free(pe);
+    fprintf(stderr,
+            "test_index_faults: follow: %u requests, %u faults injected, %" PRIu64 " outages, %u warnings, cursor %" PRIu64
+            "\n",
+            gl_fproxy_requests(fp), gl_fproxy_injected(fp, GL_FAULT_NONE), st.outages, c.warnings, st.cursor);
+    unsigned resets = gl_fproxy_injected(fp, GL_FAULT_RESET), refusals = gl_fproxy_injected(fp, GL_FAULT_HTTP_5XX);
+    gl_fproxy_stop(fp);
+    if (rc)
+        fail_msg("follow ended with an error: %s", err.msg);
+    if (c.unexpected[0])
+        fail_msg("%s", c.unexpected);
+    assert_int_equal(c.phase, 4);
+    assert_true(resets > 0 && refusals > 0);
+    /* both outages were met, warned about and counted */
+    assert_true(st.outages >= 2);
+    assert_int_equal(st.outages, c.warnings);
+    /* the second outage resumed at the cursor of the first recovery: what
+     * was committed stayed */
+    assert_true(c.at_b_parsed);
+    assert_int_equal(c.cursor_at_b, c.caught_up[2]);
+    /* each recovery indexed what was made before its outage */
+    assert_true(c.head[1] > c.caught_up[0]);
+    assert_int_equal(c.caught_up[2], c.head[1]);
+    assert_true(c.head[3] > c.caught_up[2]);
+    /* caught up with the final chain */
+    uint64_t node_head = tl_head(&N);
+    assert_int_equal(c.head[3], node_head);
+    assert_int_equal(c.caught_up[4], node_head);
+    assert_int_equal(st.cursor, node_head);
+    assert_int_equal(c.last_cursor, node_head);
+    assert_int_equal(st.events, M.nex);
+
+    /* A clean index of the final chain, directly against the node. */
+    gl_indexer_stats rst = tl_index(gl_anvil_url(N.node), ref, P, NULL);
+    assert_int_equal(rst.events, M.nex);
+    tl_assert_same_store(dir, ref, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +624,8 @@ int main(void)
         cmocka_unit_test(test_lies_become_findings),
         cmocka_unit_test(test_endpoint_lying_on_every_header_still_ends),
         cmocka_unit_test(test_quorum_disagreement_is_a_finding),
+        /* last: it adds events to the chain the REF store predates */
+        cmocka_unit_test(test_follow_outlives_an_outage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
