@@ -134,3 +134,32 @@ char *gl_hex_encode_alloc(const uint8_t *data, size_t n, bool prefix)
     char *out = malloc(2 * n + 3);
     return out ? gl_hex_encode(data, n, prefix, out) : NULL;
 }
+
+bool gl_dec_u64(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t x = 0;
+    if (!n || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || x > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
+            return false;
+        x = x * 10 + (uint64_t)(p[i] - '0');
+    }
+    *out = x;
+    return true;
+}
+
+bool gl_qty_u64(const char *p, size_t n, uint64_t *out)
+{
+    if (n < 3 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X'))
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 2; i < n; i++) {
+        int d = gl_hex_digit((unsigned char)p[i]);
+        if (d < 0 || x >> 60)
+            return false;
+        x = x << 4 | (uint64_t)d;
+    }
+    *out = x;
+    return true;
+}

@@ -843,20 +843,6 @@ static bool env_outside(envelope *v)
     return false;
 }
 
-static bool id_digits(const char *p, size_t n, uint64_t *out)
-{
-    uint64_t x = 0;
-    if (!n || n > 20)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9' || x > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
-            return false;
-        x = x * 10 + (uint64_t)(p[i] - '0');
-    }
-    *out = x;
-    return true;
-}
-
 static int env_null(void *ctx)
 {
     envelope *v = ctx;
@@ -881,7 +867,7 @@ static int env_number(void *ctx, const char *p, size_t n)
     if (env_outside(v))
         return 0;
     if (v->member == MEMBER_ID && v->vdepth == 0)
-        v->id_ok = id_digits(p, n, &v->id);
+        v->id_ok = gl_dec_u64(p, n, &v->id);
     return FWD(v, yajl_number, p, n) ? env_scalar_end(v) : 0;
 }
 
@@ -891,7 +877,7 @@ static int env_string(void *ctx, const unsigned char *p, size_t n)
     if (env_outside(v))
         return 0;
     if (v->member == MEMBER_ID && v->vdepth == 0)
-        v->id_ok = id_digits((const char *)p, n, &v->id);
+        v->id_ok = gl_dec_u64((const char *)p, n, &v->id);
     return FWD(v, yajl_string, p, n) ? env_scalar_end(v) : 0;
 }
 

@@ -176,37 +176,6 @@ static int bad(gl_log_reader *r)
 
 static gl_log *cur(gl_log_reader *r) { return &r->out->v[r->out->n - 1]; }
 
-/* A quantity: "0x" and 1..16 significant hex digits (leading zeros allowed),
- * or JSON integer text. */
-static bool qty_hex(const unsigned char *p, size_t n, uint64_t *out)
-{
-    if (n < 3 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X'))
-        return false;
-    uint64_t x = 0;
-    for (size_t i = 2; i < n; i++) {
-        int d = gl_hex_digit(p[i]);
-        if (d < 0 || x >> 60)
-            return false;
-        x = x << 4 | (uint64_t)d;
-    }
-    *out = x;
-    return true;
-}
-
-static bool qty_dec(const char *p, size_t n, uint64_t *out)
-{
-    uint64_t x = 0;
-    if (!n || n > 20)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9' || x > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
-            return false;
-        x = x * 10 + (uint64_t)(p[i] - '0');
-    }
-    *out = x;
-    return true;
-}
-
 static bool fixed(const unsigned char *p, size_t n, uint8_t *out, size_t want)
 {
     size_t got;
@@ -268,7 +237,7 @@ static int rd_number(void *ctx, const char *p, size_t n)
     if (skipping(r) || (r->state == ST_LOG && r->field == F_OTHER))
         return 1;
     uint64_t v;
-    if (r->state == ST_LOG && qty_dec(p, n, &v))
+    if (r->state == ST_LOG && gl_dec_u64(p, n, &v))
         return put_qty(r, v);
     return r->state == ST_LOG ? bad(r) : not_log(r, "a number");
 }
@@ -309,7 +278,7 @@ static int rd_string(void *ctx, const unsigned char *p, size_t n)
     case F_BLOCK_NUMBER:
     case F_TX_INDEX:
     case F_LOG_INDEX:
-    case F_TIMESTAMP: return qty_hex(p, n, &v) ? put_qty(r, v) : bad(r);
+    case F_TIMESTAMP: return gl_qty_u64((const char *)p, n, &v) ? put_qty(r, v) : bad(r);
     }
     return bad(r);
 }

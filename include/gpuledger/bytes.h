@@ -57,4 +57,11 @@ char *gl_hex_encode_alloc(const uint8_t *data, size_t n, bool prefix);
 /* Is `c` a hex digit?  Value of a hex digit, or -1. */
 int gl_hex_digit(int c);
 
+/* Parse n bytes of text (not NUL-terminated) as an unsigned 64-bit number:
+ * gl_dec_u64 decimal digits only (1 to 20 of them); gl_qty_u64 a JSON-RPC
+ * quantity, "0x" then hex digits (leading zeros allowed).  False, *out
+ * untouched, for anything else or a value over 2^64 - 1. */
+bool gl_dec_u64(const char *p, size_t n, uint64_t *out);
+bool gl_qty_u64(const char *p, size_t n, uint64_t *out);
+
 #endif

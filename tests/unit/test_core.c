@@ -70,6 +70,43 @@ static void test_keccak_streaming_across_blocks(void **state)
     }
 }
 
+/* Numbers as JSON-RPC gives them: boundaries computed by hand
+ * (2^64 - 1 = 18446744073709551615 = 0xffffffffffffffff). */
+static void test_number_text(void **state)
+{
+    (void)state;
+    uint64_t v = 7;
+#define DEC(s) gl_dec_u64(s, strlen(s), &v)
+#define QTY(s) gl_qty_u64(s, strlen(s), &v)
+    assert_true(DEC("0") && v == 0);
+    assert_true(DEC("12345") && v == 12345);
+    assert_true(DEC("18446744073709551615") && v == UINT64_MAX);
+    v = 7;
+    assert_false(DEC("18446744073709551616"));
+    assert_false(DEC("99999999999999999999"));
+    assert_false(DEC("000000000000000000001")); /* 21 digits */
+    assert_false(DEC(""));
+    assert_false(DEC("-1"));
+    assert_false(DEC("1.5"));
+    assert_false(DEC("1e3"));
+    assert_false(DEC(" 1"));
+    assert_int_equal(v, 7); /* untouched by every refusal */
+    assert_true(QTY("0x0") && v == 0);
+    assert_true(QTY("0x1b4") && v == 436);
+    assert_true(QTY("0X00ff") && v == 255);
+    assert_true(QTY("0xffffffffffffffff") && v == UINT64_MAX);
+    assert_true(QTY("0x0000ffffffffffffffff") && v == UINT64_MAX);
+    v = 7;
+    assert_false(QTY("0x10000000000000000"));
+    assert_false(QTY("0x"));
+    assert_false(QTY("ff"));
+    assert_false(QTY("0xg1"));
+    assert_false(QTY("12"));
+    assert_int_equal(v, 7);
+#undef DEC
+#undef QTY
+}
+
 static void test_hex_roundtrip_and_errors(void **state)
 {
     (void)state;
@@ -174,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_keccak_known_digests),
         cmocka_unit_test(test_keccak_streaming_across_blocks),
         cmocka_unit_test(test_hex_roundtrip_and_errors),
+        cmocka_unit_test(test_number_text),
         cmocka_unit_test(test_u256_parse_print),
         cmocka_unit_test(test_u256_arithmetic),
     };
