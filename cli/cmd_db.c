@@ -116,7 +116,7 @@ static json_t *collect(gl_store *s, gl_err *err)
         return NULL;
     json_t *o = json_object();
     json_object_set_new(o, "store", json_string(gl_store_dir(s)));
-    json_object_set_new(o, "schema_version", json_integer(GL_STORE_SCHEMA_VERSION));
+    json_object_set_new(o, "schema_version", json_integer(gl_store_schema_version(s)));
     char by[GL_STORE_TEXT_MAX] = "";
     if (gl_store_get_created_by(s, by, sizeof by, err)) {
         json_decref(o);

@@ -76,7 +76,7 @@ typedef struct ix_tx {
 
 /* Records put into the current batch, added to the stats at commit. */
 typedef struct ix_counts {
-    uint64_t events, txs, blocks, transfers, appearances, logs, fetched;
+    uint64_t events, txs, blocks, transfers, logs, fetched;
 } ix_counts;
 
 struct gl_indexer {
@@ -807,6 +807,7 @@ static gl_code batch_commit(gl_indexer *ix, uint64_t block, const uint8_t hash[3
     if (ix->defhash_pending &&
         (rc = gl_store_batch_set_platform_hash(ix->b, ix->p->name, ix->chain, ix->p->digest, err)))
         return rc;
+    uint64_t appearances = gl_store_batch_appearances(ix->b);
     if ((rc = gl_store_batch_set_cursor(ix->b, ix->chain, ix->p->name, block, hash, err)) ||
         (rc = gl_store_batch_commit(ix->b, err)))
         return rc;
@@ -820,26 +821,13 @@ static gl_code batch_commit(gl_indexer *ix, uint64_t block, const uint8_t hash[3
     ix->st.txs += ix->bc.txs;
     ix->st.blocks += ix->bc.blocks;
     ix->st.transfers += ix->bc.transfers;
-    ix->st.appearances += ix->bc.appearances;
+    ix->st.appearances += appearances;
     ix->st.logs += ix->bc.logs;
     ix->st.blocks_fetched += ix->bc.fetched;
     memset(&ix->bc, 0, sizeof ix->bc);
     ix->st.batches++;
     ix->st.cursor = block;
     return GL_OK;
-}
-
-static gl_code put_appearance(gl_indexer *ix, const uint8_t a[20], const gl_store_pos *pos, gl_store_role role,
-                              gl_err *err)
-{
-    gl_store_appearance ap;
-    memcpy(ap.addr, a, 20);
-    ap.pos = *pos;
-    ap.role = role;
-    gl_code rc = gl_store_batch_put_appearance(ix->b, &ap, err);
-    if (!rc)
-        ix->bc.appearances++;
-    return rc;
 }
 
 /* -------------------------------------------------------- block contents */
@@ -1372,16 +1360,6 @@ static gl_code resolve_joins(gl_indexer *ix, const gl_log *g, const char *event,
     return GL_OK;
 }
 
-static const struct {
-    const char *name;
-    gl_store_role role;
-} app_roles[] = {
-    {"buyer", GL_STORE_ROLE_BUYER},
-    {"beneficiary", GL_STORE_ROLE_BENEFICIARY},
-    {"provider", GL_STORE_ROLE_PROVIDER},
-    {"payer", GL_STORE_ROLE_PAYER},
-};
-
 static bool addr_of(const json_t *v, uint8_t a[20])
 {
     const char *s = json_string_value(v);
@@ -1498,18 +1476,6 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
         goto done;
 
     gl_store_pos pos = {ix->chain, g->block, GL_STORE_POS_LOG, g->log_index, 0};
-    if ((rc = put_appearance(ix, g->address, &pos, GL_STORE_ROLE_CONTRACT, err)))
-        goto done;
-    for (size_t r = 0; roles && r < sizeof app_roles / sizeof app_roles[0]; r++) {
-        const json_t *v = json_object_get(roles, app_roles[r].name);
-        size_t k, n = json_is_array(v) ? json_array_size(v) : (v ? 1 : 0);
-        for (k = 0; k < n; k++) {
-            uint8_t ad[20];
-            if (addr_of(json_is_array(v) ? json_array_get(v, k) : v, ad) &&
-                (rc = put_appearance(ix, ad, &pos, app_roles[r].role, err)))
-                goto done;
-        }
-    }
     /* A token transfer the definition calls one. */
     uint8_t from[20], to[20];
     if (map && map->kind == GL_EVENT_TRANSFER && ev.has_amount && ev.has_token &&
@@ -1525,9 +1491,7 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
         tr.amount = ev.amount;
         memcpy(tr.tx_hash, g->tx_hash, 32);
         tr.flags = t && t->ok ? t->rec.flags : 0;
-        if ((rc = gl_store_batch_put_transfer(ix->b, &tr, err)) ||
-            (rc = put_appearance(ix, from, &pos, GL_STORE_ROLE_SENDER, err)) ||
-            (rc = put_appearance(ix, to, &pos, GL_STORE_ROLE_RECIPIENT, err)))
+        if ((rc = gl_store_batch_put_transfer(ix->b, &tr, err)))
             goto done;
         ix->bc.transfers++;
     }
@@ -1547,10 +1511,6 @@ static gl_code build_tx(gl_indexer *ix, const ix_tx *t, gl_err *err)
         return rc;
     ix->bc.txs++;
     gl_store_pos pos = {ix->chain, t->rec.block, GL_STORE_POS_TX, t->index, 0};
-    if ((rc = put_appearance(ix, t->rec.from, &pos, GL_STORE_ROLE_TX_FROM, err)))
-        return rc;
-    if (t->rec.has_to && (rc = put_appearance(ix, t->rec.to, &pos, GL_STORE_ROLE_TX_TO, err)))
-        return rc;
     if (!t->rec.has_to || gl_u256_is_zero(&t->rec.value))
         return GL_OK;
     gl_store_transfer tr;
@@ -1562,9 +1522,7 @@ static gl_code build_tx(gl_indexer *ix, const ix_tx *t, gl_err *err)
     tr.amount = t->rec.value;
     memcpy(tr.tx_hash, t->rec.hash, 32);
     tr.flags = t->rec.flags;
-    if ((rc = gl_store_batch_put_transfer(ix->b, &tr, err)) ||
-        (rc = put_appearance(ix, tr.from, &pos, GL_STORE_ROLE_SENDER, err)) ||
-        (rc = put_appearance(ix, tr.to, &pos, GL_STORE_ROLE_RECIPIENT, err)))
+    if ((rc = gl_store_batch_put_transfer(ix->b, &tr, err)))
         return rc;
     ix->bc.transfers++;
     return GL_OK;

@@ -28,12 +28,14 @@
 
 static const char *const family_names[GL_STORE_CF_COUNT] = {
     "meta",      "blocks",       "txs",        "txhash",  "events",   "transfers",
-    "appearances", "appear_pos", "cursors",    "findings", "labels",
+    "appearances", "cursors",    "findings", "labels",
 };
 
 #define META_MAGIC_KEY "magic"
 #define META_MAGIC_VAL "gpuledger-store"
 #define META_SCHEMA_KEY "schema_version"
+/* Schema 1's block-ordered twin of the appearances (see migrate_v1). */
+#define LEGACY_APPEAR_POS "appear_pos"
 #define META_CREATED_KEY "created_by"
 #define META_CHAIN_PREFIX "chain/"
 #define META_DEFHASH_PREFIX "defhash/"
@@ -59,6 +61,8 @@ struct gl_store {
     rocksdb_options_t *opts_vec; /* the appearances family, read-write (see attach) */
     rocksdb_column_family_handle_t *cf[GL_STORE_CF_COUNT];
     rocksdb_column_family_handle_t *cf_default;
+    rocksdb_column_family_handle_t *cf_legacy; /* schema 1's appear_pos, while migrating */
+    bool migrate_v1;      /* a schema 1 store, to bring to 2 when opened read-write */
     rocksdb_readoptions_t *ro;
     rocksdb_writeoptions_t *wo;
     bool read_only;
@@ -86,6 +90,7 @@ struct gl_store_batch {
     size_t nseqs, capseqs;
     rollback_mark *rbs;
     size_t nrbs, caprbs;
+    uint64_t appearances; /* appearance keys put */
     gl_buf scratch;
 };
 
@@ -335,6 +340,8 @@ static void store_free(gl_store *s)
             rocksdb_column_family_handle_destroy(s->cf[i]);
     if (s->cf_default)
         rocksdb_column_family_handle_destroy(s->cf_default);
+    if (s->cf_legacy) /* a schema 1 store opened read-only */
+        rocksdb_column_family_handle_destroy(s->cf_legacy);
     if (s->db)
         rocksdb_close(s->db);
     if (s->opts)
@@ -363,6 +370,10 @@ static void store_detach(gl_store *s)
         rocksdb_column_family_handle_destroy(s->cf_default);
         s->cf_default = NULL;
     }
+    if (s->cf_legacy) {
+        rocksdb_column_family_handle_destroy(s->cf_legacy);
+        s->cf_legacy = NULL;
+    }
     if (s->db) {
         rocksdb_close(s->db);
         s->db = NULL;
@@ -381,7 +392,7 @@ static void store_detach(gl_store *s)
 static bool bulk_family(int cf)
 {
     return cf == GL_STORE_CF_TXS || cf == GL_STORE_CF_TXHASH || cf == GL_STORE_CF_EVENTS ||
-           cf == GL_STORE_CF_TRANSFERS || cf == GL_STORE_CF_APPEARANCES || cf == GL_STORE_CF_APPEAR_POS;
+           cf == GL_STORE_CF_TRANSFERS || cf == GL_STORE_CF_APPEARANCES;
 }
 
 /* Open `names` (n of them) read-only or read-write and map the handles.
@@ -438,6 +449,8 @@ static gl_code attach(gl_store *s, const char *const *names, size_t n, bool read
             s->cf[fi] = h[i];
         else if (strcmp(names[i], "default") == 0)
             s->cf_default = h[i];
+        else if (strcmp(names[i], LEGACY_APPEAR_POS) == 0 && !s->cf_legacy)
+            s->cf_legacy = h[i];
         else
             rocksdb_column_family_handle_destroy(h[i]); /* unknown: refused later */
     }
@@ -519,10 +532,13 @@ typedef enum verdict { V_OPEN, V_FINISH_CREATION } verdict;
 static gl_code inspect(gl_store *s, char **listed, size_t nlisted, const gl_store_open_opts *o,
                        verdict *v, gl_err *err)
 {
-    const char *unknown = NULL;
-    for (size_t i = 0; i < nlisted; i++)
-        if (family_index(listed[i]) < 0 && strcmp(listed[i], "default") != 0)
+    const char *unknown = NULL, *legacy = NULL;
+    for (size_t i = 0; i < nlisted; i++) {
+        if (!strcmp(listed[i], LEGACY_APPEAR_POS))
+            legacy = listed[i];
+        else if (family_index(listed[i]) < 0 && strcmp(listed[i], "default") != 0)
             unknown = listed[i];
+    }
     char *val = NULL;
     size_t vl = 0;
     if (s->cf[GL_STORE_CF_META] && meta_get(s, META_MAGIC_KEY, &val, &vl, err))
@@ -563,14 +579,20 @@ static gl_code inspect(gl_store *s, char **listed, size_t nlisted, const gl_stor
                           "store '%s' has schema version %u, newer than this gpuledger "
                           "understands (%u): use a newer gpuledger",
                           s->dir, ver, GL_STORE_SCHEMA_VERSION);
-    if (ver < GL_STORE_SCHEMA_VERSION)
+    if (ver == 1) {
+        /* Schema 1 kept a block-ordered twin of the appearances
+         * (appear_pos); 2 finds them from the records.  Readers ignore the
+         * twin; a writer drops it and moves the version on (open_existing). */
+        s->migrate_v1 = true;
+        legacy = NULL;
+    } else if (ver < GL_STORE_SCHEMA_VERSION)
         return gl_err_set(err, GL_EDB,
                           "store '%s' has schema version %u, older than %u, and no migration "
                           "exists",
                           s->dir, ver, GL_STORE_SCHEMA_VERSION);
-    if (unknown)
+    if (unknown || legacy)
         return gl_err_set(err, GL_EDB, "store '%s' is damaged: unknown column family '%s'",
-                          s->dir, unknown);
+                          s->dir, unknown ? unknown : legacy);
     for (int i = 0; i < GL_STORE_CF_COUNT; i++)
         if (!s->cf[i])
             return gl_err_set(err, GL_EDB,
@@ -591,6 +613,67 @@ foreign:
                       s->dir);
 }
 
+/* Schema 1 -> 2: drop the appear_pos family, rebuild the appearances from
+ * the records (schema 1's writers put some that 2 does not imply, such as
+ * the zero address's, and left out the token of an event's transfer), then
+ * record version 2.  In that order: until the version is written the store
+ * is a schema 1 store, and a migration cut short by a crash runs again
+ * from the start (each step can be repeated). */
+static gl_code derive_record(gl_store_batch *b, gl_store_family cf, const uint8_t *k, size_t kl, const uint8_t *v,
+                             size_t vl, bool del, gl_err *err);
+
+static gl_code migrate_v1(gl_store *s, gl_err *err)
+{
+    char *e = NULL;
+    if (s->cf_legacy) {
+        rocksdb_drop_column_family(s->db, s->cf_legacy, &e);
+        if (e)
+            return db_fail(err, s->dir, e, "dropping schema 1's appear_pos family");
+        rocksdb_column_family_handle_destroy(s->cf_legacy);
+        s->cf_legacy = NULL;
+    }
+    uint8_t all[GL_STORE_APPEARANCE_KEY_LEN + 1];
+    memset(all, 0xff, sizeof all); /* above every 46-byte key */
+    rocksdb_delete_range_cf(s->db, s->wo, s->cf[GL_STORE_CF_APPEARANCES], "", 0, (const char *)all, sizeof all, &e);
+    if (e)
+        return db_fail(err, s->dir, e, "clearing the appearances");
+    gl_store_batch *b = gl_store_batch_new(s, err);
+    if (!b)
+        return err ? err->code : GL_ENOMEM;
+    static const gl_store_family sources[] = {GL_STORE_CF_EVENTS, GL_STORE_CF_TRANSFERS, GL_STORE_CF_TXS};
+    gl_code rc = GL_OK;
+    for (size_t f = 0; f < sizeof sources / sizeof sources[0] && !rc; f++) {
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[sources[f]]);
+        for (rocksdb_iter_seek_to_first(it); !rc && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+            size_t kl, vl;
+            const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+            const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+            rc = derive_record(b, sources[f], k, kl, v, vl, false, err);
+            if (!rc && b->appearances >= 100000) /* bounded batches */
+                rc = gl_store_batch_commit(b, err);
+        }
+        rocksdb_iter_get_error(it, &e);
+        rocksdb_iter_destroy(it);
+        if (e && !rc)
+            rc = db_fail(err, s->dir, e, family_names[sources[f]]);
+        free(e);
+        e = NULL;
+    }
+    if (!rc)
+        rc = gl_store_batch_commit(b, err);
+    gl_store_batch_free(b);
+    if (rc)
+        return rc;
+    uint8_t ver[4];
+    gl_store_be32_put(ver, GL_STORE_SCHEMA_VERSION);
+    rocksdb_put_cf(s->db, s->wo, s->cf[GL_STORE_CF_META], META_SCHEMA_KEY, strlen(META_SCHEMA_KEY),
+                   (const char *)ver, 4, &e);
+    if (e)
+        return db_fail(err, s->dir, e, "writing the schema version");
+    s->migrate_v1 = false;
+    return GL_OK;
+}
+
 /* Open an existing RocksDB directory: inspect read-only, then reopen. */
 static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *err)
 {
@@ -609,6 +692,9 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     }
     gl_code rc = attach(s, (const char *const *)listed, n, true, false, err);
     verdict v = V_OPEN;
+    bool legacy = false;
+    for (size_t i = 0; i < n; i++)
+        legacy = legacy || !strcmp(listed[i], LEGACY_APPEAR_POS);
     if (!rc)
         rc = inspect(s, listed, n, o, &v, err);
     rocksdb_list_column_families_destroy(listed, n);
@@ -619,9 +705,12 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     store_detach(s);
     if (v == V_FINISH_CREATION)
         return create_store(s, o->created_by ? o->created_by : "gpuledger", err);
-    const char *names[GL_STORE_CF_COUNT + 1];
+    const char *names[GL_STORE_CF_COUNT + 2];
     all_names(names);
-    return attach(s, names, GL_STORE_CF_COUNT + 1, false, false, err);
+    if (legacy)
+        names[GL_STORE_CF_COUNT + 1] = LEGACY_APPEAR_POS; /* RocksDB opens all or none */
+    rc = attach(s, names, GL_STORE_CF_COUNT + 1 + legacy, false, false, err);
+    return rc || !s->migrate_v1 ? rc : migrate_v1(s, err);
 }
 
 gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err *err)
@@ -691,6 +780,8 @@ const char *gl_store_dir(const gl_store *s)
 {
     return s->dir;
 }
+
+unsigned gl_store_schema_version(const gl_store *s) { return s->migrate_v1 ? 1u : GL_STORE_SCHEMA_VERSION; }
 
 gl_code gl_store_get_binding(gl_store *s, const char *platform, uint64_t *chain_id, bool *found,
                              gl_err *err)
@@ -884,6 +975,71 @@ gl_code gl_store_batch_put_block(gl_store_batch *b, const gl_store_block *blk, g
     return GL_OK;
 }
 
+/* ------------------------------------------------- derived appearances */
+
+/* The appearances a record implies (docs/STORE.md, "appearances"): the
+ * store writes them with the record, and a rollback finds them again from
+ * the records it removes, so no second, block-ordered copy of the index is
+ * kept.  The zero address gets none: as the other side of every mint, burn
+ * and creation it would hold them all. */
+#define DERIVED_MAX (GL_STORE_EVENT_ROLES_MAX + 1)
+
+static const uint8_t zero_addr[GL_STORE_ADDR_LEN];
+
+static size_t add_derived(gl_store_appearance *out, size_t n, const gl_store_pos *pos, gl_store_role role,
+                          const uint8_t addr[GL_STORE_ADDR_LEN])
+{
+    if (!memcmp(addr, zero_addr, GL_STORE_ADDR_LEN))
+        return n;
+    out[n].pos = *pos;
+    out[n].role = role;
+    memcpy(out[n].addr, addr, GL_STORE_ADDR_LEN);
+    return n + 1;
+}
+
+static size_t derive_event(const gl_store_event *ev, gl_store_appearance out[DERIVED_MAX])
+{
+    gl_store_pos pos = {ev->chain_id, ev->block, GL_STORE_POS_LOG, ev->log_index, 0};
+    size_t n = add_derived(out, 0, &pos, GL_STORE_ROLE_CONTRACT, ev->contract);
+    for (size_t i = 0; i < ev->n_roles && i < GL_STORE_EVENT_ROLES_MAX; i++)
+        n = add_derived(out, n, &pos, ev->roles[i].role, ev->roles[i].addr);
+    return n;
+}
+
+static size_t derive_transfer(const gl_store_transfer *t, gl_store_appearance out[DERIVED_MAX])
+{
+    size_t n = add_derived(out, 0, &t->pos, GL_STORE_ROLE_SENDER, t->from);
+    n = add_derived(out, n, &t->pos, GL_STORE_ROLE_RECIPIENT, t->to);
+    if (t->asset != GL_STORE_ASSET_NATIVE)
+        n = add_derived(out, n, &t->pos, GL_STORE_ROLE_TOKEN, t->token);
+    return n;
+}
+
+static size_t derive_tx(const gl_store_tx *tx, gl_store_appearance out[DERIVED_MAX])
+{
+    gl_store_pos pos = {tx->chain_id, tx->block, GL_STORE_POS_TX, tx->index, 0};
+    size_t n = add_derived(out, 0, &pos, GL_STORE_ROLE_TX_FROM, tx->from);
+    if (tx->has_to)
+        n = add_derived(out, n, &pos, GL_STORE_ROLE_TX_TO, tx->to);
+    return n;
+}
+
+/* Put (del false) or delete the appearance keys of a[0..n). */
+static void write_derived(gl_store_batch *b, const gl_store_appearance *a, size_t n, bool del)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k[GL_STORE_APPEARANCE_KEY_LEN];
+        if (gl_store_key_appearance(k, &a[i], true, NULL))
+            continue; /* the record validated: cannot happen */
+        if (del) {
+            wb_del(b, GL_STORE_CF_APPEARANCES, k, sizeof k);
+        } else {
+            wb_put(b, GL_STORE_CF_APPEARANCES, k, sizeof k, "", 0);
+            b->appearances++;
+        }
+    }
+}
+
 gl_code gl_store_batch_put_tx(gl_store_batch *b, const gl_store_tx *tx, gl_err *err)
 {
     uint8_t k[GL_STORE_TX_KEY_LEN], v[GL_STORE_TX_VAL_LEN];
@@ -896,6 +1052,8 @@ gl_code gl_store_batch_put_tx(gl_store_batch *b, const gl_store_tx *tx, gl_err *
     memcpy(hv, k + 8, 12);
     wb_put(b, GL_STORE_CF_TXS, k, sizeof k, v, sizeof v);
     wb_put(b, GL_STORE_CF_TXHASH, hk, sizeof hk, hv, sizeof hv);
+    gl_store_appearance a[DERIVED_MAX];
+    write_derived(b, a, derive_tx(tx, a), false);
     put_done(b);
     return GL_OK;
 }
@@ -909,6 +1067,8 @@ gl_code gl_store_batch_put_event(gl_store_batch *b, const gl_store_event *ev, gl
     uint8_t k[GL_STORE_EVENT_KEY_LEN];
     gl_store_key_event(k, ev->chain_id, ev->block, ev->log_index);
     wb_put(b, GL_STORE_CF_EVENTS, k, sizeof k, b->scratch.data, b->scratch.len);
+    gl_store_appearance a[DERIVED_MAX];
+    write_derived(b, a, derive_event(ev, a), false);
     put_done(b);
     return GL_OK;
 }
@@ -920,21 +1080,13 @@ gl_code gl_store_batch_put_transfer(gl_store_batch *b, const gl_store_transfer *
         return GL_EINVAL;
     gl_store_key_pos(k, &t->pos);
     wb_put(b, GL_STORE_CF_TRANSFERS, k, sizeof k, v, sizeof v);
+    gl_store_appearance a[DERIVED_MAX];
+    write_derived(b, a, derive_transfer(t, a), false);
     put_done(b);
     return GL_OK;
 }
 
-gl_code gl_store_batch_put_appearance(gl_store_batch *b, const gl_store_appearance *a,
-                                      gl_err *err)
-{
-    uint8_t k1[GL_STORE_APPEARANCE_KEY_LEN], k2[GL_STORE_APPEARANCE_KEY_LEN];
-    if (gl_store_key_appearance(k1, a, true, err) || gl_store_key_appearance(k2, a, false, err))
-        return GL_EINVAL;
-    wb_put(b, GL_STORE_CF_APPEARANCES, k1, sizeof k1, "", 0);
-    wb_put(b, GL_STORE_CF_APPEAR_POS, k2, sizeof k2, "", 0);
-    put_done(b);
-    return GL_OK;
-}
+uint64_t gl_store_batch_appearances(const gl_store_batch *b) { return b->appearances; }
 
 /* The last stored seq at chain/block: *have false when there is none. */
 static gl_code last_finding_seq(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t *seq,
@@ -1090,6 +1242,7 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
             s->bindings.v[s->bindings.n++] = b->binds.v[i];
     rocksdb_writebatch_clear(b->wb);
     b->count = 0;
+    b->appearances = 0;
     b->has_puts = false;
     b->binds.n = 0;
     b->nseqs = 0;
@@ -1153,39 +1306,65 @@ static gl_code rollback_txhash(gl_store_batch *b, uint64_t chain_id, uint64_t fr
     return rc;
 }
 
-/* Delete the address-first twin of every appear_pos entry at chain/>=from. */
-static gl_code rollback_appearances(gl_store_batch *b, uint64_t chain_id, uint64_t from,
-                                    gl_err *err)
+/* Put (del false) or delete the appearances implied by one stored record
+ * of family cf (events, transfers or txs).  GL_EDB for a record that does
+ * not decode. */
+static gl_code derive_record(gl_store_batch *b, gl_store_family cf, const uint8_t *k, size_t kl, const uint8_t *v,
+                             size_t vl, bool del, gl_err *err)
 {
+    gl_store_appearance a[DERIVED_MAX];
+    union {
+        gl_store_event e;
+        gl_store_transfer t;
+        gl_store_tx x;
+    } u;
+    gl_err e2;
+    size_t n = 0;
+    gl_code rc = GL_OK;
+    if (cf == GL_STORE_CF_EVENTS && !(rc = gl_store_event_decode(&u.e, k, kl, v, vl, &e2)))
+        n = derive_event(&u.e, a);
+    else if (cf == GL_STORE_CF_TRANSFERS && !(rc = gl_store_transfer_decode(&u.t, k, kl, v, vl, &e2)))
+        n = derive_transfer(&u.t, a);
+    else if (cf == GL_STORE_CF_TXS && !(rc = gl_store_tx_decode(&u.x, k, kl, v, vl, &e2)))
+        n = derive_tx(&u.x, a);
+    if (rc)
+        return gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad %s record: %s", b->s->dir, family_names[cf],
+                          e2.msg);
+    write_derived(b, a, n, del);
+    return GL_OK;
+}
+
+/* Delete the appearances of every event, transfer and tx at chain/>=from:
+ * they are what those records implied when they were put. */
+static gl_code rollback_appearances(gl_store_batch *b, uint64_t chain_id, uint64_t from, gl_err *err)
+{
+    static const gl_store_family sources[] = {GL_STORE_CF_EVENTS, GL_STORE_CF_TRANSFERS, GL_STORE_CF_TXS};
     gl_store *s = b->s;
     uint8_t lo[16], hi[8];
     gl_store_key_block(lo, chain_id, from);
     gl_store_be64_put(hi, chain_id);
     key_successor(hi, 8);
-    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-    rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
-    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[GL_STORE_CF_APPEAR_POS]);
     gl_code rc = GL_OK;
-    for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); rocksdb_iter_valid(it);
-         rocksdb_iter_next(it)) {
-        size_t kl;
-        const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
-        gl_store_appearance a;
-        if (kl != GL_STORE_APPEARANCE_KEY_LEN || gl_store_appearance_decode(&a, k, false, NULL)) {
-            rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad appear_pos key", s->dir);
-            break;
+    for (size_t f = 0; f < sizeof sources / sizeof sources[0] && !rc; f++) {
+        gl_store_family cf = sources[f];
+        rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+        rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[cf]);
+        for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); !rc && rocksdb_iter_valid(it);
+             rocksdb_iter_next(it)) {
+            size_t kl, vl;
+            const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+            const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+            rc = derive_record(b, cf, k, kl, v, vl, true, err);
         }
-        uint8_t k1[GL_STORE_APPEARANCE_KEY_LEN];
-        gl_store_key_appearance(k1, &a, true, NULL); /* decoded: cannot fail */
-        wb_del(b, GL_STORE_CF_APPEARANCES, k1, sizeof k1);
+        char *e = NULL;
+        rocksdb_iter_get_error(it, &e);
+        rocksdb_iter_destroy(it);
+        rocksdb_readoptions_destroy(ro);
+        if (e && !rc)
+            rc = db_fail(err, s->dir, e, family_names[cf]);
+        free(e);
     }
-    char *e = NULL;
-    rocksdb_iter_get_error(it, &e);
-    rocksdb_iter_destroy(it);
-    rocksdb_readoptions_destroy(ro);
-    if (e && !rc)
-        return db_fail(err, s->dir, e, "reading appear_pos");
-    free(e);
     return rc;
 }
 
@@ -1278,7 +1457,7 @@ gl_code gl_store_batch_rollback(gl_store_batch *b, uint64_t chain_id, uint64_t f
     key_successor(hi, 8);
     static const gl_store_family ranged[] = {
         GL_STORE_CF_BLOCKS,   GL_STORE_CF_TXS,      GL_STORE_CF_EVENTS,
-        GL_STORE_CF_TRANSFERS, GL_STORE_CF_FINDINGS, GL_STORE_CF_APPEAR_POS,
+        GL_STORE_CF_TRANSFERS, GL_STORE_CF_FINDINGS,
     };
     for (size_t i = 0; i < sizeof ranged / sizeof ranged[0]; i++)
         rocksdb_writebatch_delete_range_cf(b->wb, b->s->cf[ranged[i]], (const char *)lo,
@@ -1664,6 +1843,82 @@ gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out, gl_err *err)
     return GL_OK;
 }
 
+/* Does a record at a's position imply a?  (The records read are decoded;
+ * a damaged one implies nothing, and is reported on its own.) */
+static gl_code appearance_derived(gl_store *s, const gl_store_appearance *a, bool *found, gl_err *err)
+{
+    *found = false;
+    for (int pass = 0; pass < 2 && !*found; pass++) {
+        /* pass 0: the transfer at the position; pass 1: the event or tx */
+        uint8_t k[GL_STORE_POS_LEN];
+        size_t kl;
+        gl_store_family cf;
+        if (pass == 0) {
+            gl_store_key_pos(k, &a->pos);
+            kl = GL_STORE_POS_LEN;
+            cf = GL_STORE_CF_TRANSFERS;
+        } else if (a->pos.kind == GL_STORE_POS_LOG && a->pos.sub == 0) {
+            gl_store_key_event(k, a->pos.chain_id, a->pos.block, a->pos.index);
+            kl = GL_STORE_EVENT_KEY_LEN;
+            cf = GL_STORE_CF_EVENTS;
+        } else if (a->pos.kind == GL_STORE_POS_TX) {
+            gl_store_key_tx(k, a->pos.chain_id, a->pos.block, a->pos.index);
+            kl = GL_STORE_TX_KEY_LEN;
+            cf = GL_STORE_CF_TXS;
+        } else {
+            break;
+        }
+        char *v;
+        size_t vl;
+        if (get_raw(s, cf, k, kl, &v, &vl, err))
+            return GL_EDB;
+        if (!v)
+            continue;
+        union {
+            gl_store_event e;
+            gl_store_transfer t;
+            gl_store_tx x;
+        } u;
+        gl_store_appearance d[DERIVED_MAX];
+        size_t n = 0;
+        const uint8_t *uv = (const uint8_t *)v;
+        if (cf == GL_STORE_CF_TRANSFERS && !gl_store_transfer_decode(&u.t, k, kl, uv, vl, NULL))
+            n = derive_transfer(&u.t, d);
+        else if (cf == GL_STORE_CF_EVENTS && !gl_store_event_decode(&u.e, k, kl, uv, vl, NULL))
+            n = derive_event(&u.e, d);
+        else if (cf == GL_STORE_CF_TXS && !gl_store_tx_decode(&u.x, k, kl, uv, vl, NULL))
+            n = derive_tx(&u.x, d);
+        free(v);
+        for (size_t i = 0; i < n && !*found; i++)
+            *found = d[i].role == a->role && !memcmp(d[i].addr, a->addr, GL_STORE_ADDR_LEN);
+    }
+    return GL_OK;
+}
+
+/* Are the appearances one record implies (one of tx, ev, t) all stored? */
+static gl_code derived_present(gl_store *s, const gl_store_tx *tx, const gl_store_event *ev,
+                               const gl_store_transfer *t, gl_err *err)
+{
+    gl_store_appearance d[DERIVED_MAX];
+    size_t n = tx ? derive_tx(tx, d) : ev ? derive_event(ev, d) : derive_transfer(t, d);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k[GL_STORE_APPEARANCE_KEY_LEN];
+        if (gl_store_key_appearance(k, &d[i], true, err))
+            return GL_EINVAL;
+        char *v;
+        size_t vl;
+        if (get_raw(s, GL_STORE_CF_APPEARANCES, k, sizeof k, &v, &vl, err))
+            return GL_EDB;
+        free(v);
+        if (!v) {
+            char h[2 * GL_STORE_ADDR_LEN + 3];
+            return gl_err_set(err, GL_EINVAL, "its %s appearance of %s is missing", gl_store_role_name(d[i].role),
+                              gl_hex_encode(d[i].addr, GL_STORE_ADDR_LEN, true, h));
+        }
+    }
+    return GL_OK;
+}
+
 /* Decode one record of family `cf` (meta: known keys only). */
 static gl_code verify_record(gl_store *s, int cf, const uint8_t *k, size_t kl, const uint8_t *v,
                              size_t vl, gl_err *err)
@@ -1688,29 +1943,31 @@ static gl_code verify_record(gl_store *s, int cf, const uint8_t *k, size_t kl, c
         return known ? GL_OK : gl_err_set(err, GL_EINVAL, "unknown meta key");
     }
     case GL_STORE_CF_BLOCKS: return gl_store_block_decode(&u.b, k, kl, v, vl, err);
-    case GL_STORE_CF_TXS: return gl_store_tx_decode(&u.t, k, kl, v, vl, err);
+    case GL_STORE_CF_TXS:
+        if (gl_store_tx_decode(&u.t, k, kl, v, vl, err))
+            return GL_EINVAL;
+        return derived_present(s, &u.t, NULL, NULL, err);
     case GL_STORE_CF_TXHASH:
         if (kl != GL_STORE_TXHASH_KEY_LEN || vl != GL_STORE_TXHASH_VAL_LEN)
             return gl_err_set(err, GL_EINVAL, "txhash record of bad size");
         return GL_OK;
-    case GL_STORE_CF_EVENTS: return gl_store_event_decode(&u.e, k, kl, v, vl, err);
-    case GL_STORE_CF_TRANSFERS: return gl_store_transfer_decode(&u.x, k, kl, v, vl, err);
-    case GL_STORE_CF_APPEARANCES:
-    case GL_STORE_CF_APPEAR_POS: {
-        bool by_addr = cf == GL_STORE_CF_APPEARANCES;
+    case GL_STORE_CF_EVENTS:
+        if (gl_store_event_decode(&u.e, k, kl, v, vl, err))
+            return GL_EINVAL;
+        return derived_present(s, NULL, &u.e, NULL, err);
+    case GL_STORE_CF_TRANSFERS:
+        if (gl_store_transfer_decode(&u.x, k, kl, v, vl, err))
+            return GL_EINVAL;
+        return derived_present(s, NULL, NULL, &u.x, err);
+    case GL_STORE_CF_APPEARANCES: {
         if (kl != GL_STORE_APPEARANCE_KEY_LEN || vl != 0)
             return gl_err_set(err, GL_EINVAL, "appearance record of bad size");
-        if (gl_store_appearance_decode(&u.a, k, by_addr, err))
+        if (gl_store_appearance_decode(&u.a, k, true, err))
             return GL_EINVAL;
-        uint8_t twin[GL_STORE_APPEARANCE_KEY_LEN];
-        gl_store_key_appearance(twin, &u.a, !by_addr, NULL); /* decoded: cannot fail */
-        char *tv;
-        size_t tl;
-        if (get_raw(s, by_addr ? GL_STORE_CF_APPEAR_POS : GL_STORE_CF_APPEARANCES, twin,
-                    sizeof twin, &tv, &tl, err))
+        bool found;
+        if (appearance_derived(s, &u.a, &found, err))
             return GL_EDB;
-        free(tv);
-        return tv ? GL_OK : gl_err_set(err, GL_EINVAL, "appearance without its twin");
+        return found ? GL_OK : gl_err_set(err, GL_EINVAL, "appearance that no record at its position implies");
     }
     case GL_STORE_CF_CURSORS: return gl_store_cursor_decode(&u.c, k, kl, v, vl, err);
     case GL_STORE_CF_FINDINGS: {

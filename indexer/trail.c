@@ -791,17 +791,6 @@ static void fullv_release(fullv *b)
     memset(b, 0, sizeof *b);
 }
 
-static gl_code put_appearance(gl_store_batch *b, const uint8_t addr[20], const gl_store_pos *pos,
-                              gl_store_role role, uint64_t *count, gl_err *err)
-{
-    if (!memcmp(addr, zero20, 20))
-        return GL_OK; /* mints and burns: the zero address is everybody's */
-    gl_store_appearance a = {.pos = *pos, .role = role};
-    memcpy(a.addr, addr, 20);
-    (*count)++;
-    return gl_store_batch_put_appearance(b, &a, err);
-}
-
 /* Mark the pending transfers of block p->v[i].t.pos.block (a run of the
  * sorted vector starting at i) that the store holds already. */
 static gl_code mark_stored(trail *t, pendv *p, size_t i, gl_err *err)
@@ -963,22 +952,14 @@ static void checked_release(checked *ck)
     memset(ck, 0, sizeof *ck);
 }
 
-/* Write what ck checked: the tx records with their appearances, and the
- * findings. */
-static gl_code put_checked(trail *t, gl_store_batch *b, const checked *ck, uint64_t *napp, gl_err *err)
+/* Write what ck checked: the tx records (the store adds their
+ * appearances), and the findings. */
+static gl_code put_checked(trail *t, gl_store_batch *b, const checked *ck, gl_err *err)
 {
     gl_code rc = GL_OK;
-    for (size_t i = 0; i < ck->ntx && !rc; i++) {
-        const gl_store_tx *r = &ck->tx[i].rec;
-        if (!ck->tx[i].has_rec)
-            continue;
-        gl_store_pos pos = {t->chain, r->block, GL_STORE_POS_TX, r->index, 0};
-        rc = gl_store_batch_put_tx(b, r, err);
-        if (!rc)
-            rc = put_appearance(b, r->from, &pos, GL_STORE_ROLE_TX_FROM, napp, err);
-        if (!rc && r->has_to)
-            rc = put_appearance(b, r->to, &pos, GL_STORE_ROLE_TX_TO, napp, err);
-    }
+    for (size_t i = 0; i < ck->ntx && !rc; i++)
+        if (ck->tx[i].has_rec)
+            rc = gl_store_batch_put_tx(b, &ck->tx[i].rec, err);
     for (size_t i = 0; i < ck->nf && !rc; i++)
         rc = gl_store_batch_put_finding(b, t->chain, ck->f[i].block, ck->f[i].json, NULL, err);
     return rc;
@@ -1077,18 +1058,12 @@ static gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
     for (size_t i = 0; i < fresh.n && !rc; i++)
         rc = gl_store_batch_put_block(b, &fresh.v[i], err);
     if (!rc)
-        rc = put_checked(t, b, &ck, &napp, err);
+        rc = put_checked(t, b, &ck, err);
     for (size_t i = 0; i < ck.ntx; i++)
         ntx += ck.tx[i].has_rec;
     for (size_t i = 0; i < p->n && !rc; i++) {
         const gl_store_transfer *tr = &p->v[i].t;
         rc = gl_store_batch_put_transfer(b, tr, err);
-        if (!rc)
-            rc = put_appearance(b, tr->from, &tr->pos, GL_STORE_ROLE_SENDER, &napp, err);
-        if (!rc)
-            rc = put_appearance(b, tr->to, &tr->pos, GL_STORE_ROLE_RECIPIENT, &napp, err);
-        if (!rc && tr->asset != GL_STORE_ASSET_NATIVE)
-            rc = put_appearance(b, tr->token, &tr->pos, GL_STORE_ROLE_TOKEN, &napp, err);
         if (p->v[i].stored)
             continue;
         nnew++;
@@ -1097,8 +1072,10 @@ static gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
         else
             ntok++;
     }
-    if (!rc)
+    if (!rc) {
+        napp = gl_store_batch_appearances(b);
         rc = gl_store_batch_commit(b, err);
+    }
     gl_store_batch_free(b);
     if (!rc) {
         t->rep->transfers += nnew;

@@ -9,9 +9,9 @@
  *   txhash       chain | tx hash -> block | tx index
  *   events       chain | block | log index -> a decoded marketplace event
  *   transfers    chain | block | position -> a native or token transfer
- *   appearances  address | chain | block | position | role -> (empty)
- *   appear_pos   chain | block | position | role | address -> (empty), the same
- *                entries ordered by block so that a rollback can find them
+ *   appearances  address | chain | block | position | role -> (empty), written
+ *                by the store with the event, transfer or tx that implies
+ *                them, and found again from those records by a rollback
  *   cursors      chain | platform name -> last committed block and its hash
  *   findings     chain | block | seq -> an integrity finding (JSON, with evidence)
  *   labels       address | source -> label, category, confidence
@@ -59,7 +59,7 @@
 
 /* The schema this code reads and writes.  A store with a larger number was
  * written by a newer gpuledger and is refused untouched. */
-#define GL_STORE_SCHEMA_VERSION 1u
+#define GL_STORE_SCHEMA_VERSION 2u
 
 /* Platform, cursor, event and id names (the NUL included): the longest
  * event name of the real platforms is "WinningTicketRedeemed" (21); 64 leaves
@@ -69,8 +69,8 @@
  * Spheron's specs carry model strings like "NVIDIA H100 80GB HBM3 SXM5". */
 #define GL_STORE_TEXT_MAX 128
 /* Addresses with a role in one event.  Swan's TaskCreated carries an
- * address[] cpList; tasks seen on chain list a handful of providers.  A
- * platform decoder that meets more records the rest as appearances only. */
+ * address[] cpList; tasks seen on chain list a handful of providers.  The
+ * indexer keeps the first 32 (they are also the event's appearances). */
 #define GL_STORE_EVENT_ROLES_MAX 32
 /* Ids in one event (lease id, order id, fizz id, deposit id, ...). */
 #define GL_STORE_EVENT_IDS_MAX 4
@@ -88,12 +88,11 @@ typedef enum gl_store_family {
     GL_STORE_CF_EVENTS,
     GL_STORE_CF_TRANSFERS,
     GL_STORE_CF_APPEARANCES,
-    GL_STORE_CF_APPEAR_POS,
     GL_STORE_CF_CURSORS,
     GL_STORE_CF_FINDINGS,
     GL_STORE_CF_LABELS,
 } gl_store_family;
-#define GL_STORE_CF_COUNT 11
+#define GL_STORE_CF_COUNT 10
 
 /* The column family's name in RocksDB ("meta", "blocks", ...); NULL when
  * `cf` is out of range. */
@@ -286,8 +285,8 @@ typedef struct gl_store_open_opts {
     size_t n_bindings;                /* must be unbound or bound to that chain */
     bool bulk_write;        /* a writer that puts many records and reads few
                                back (the indexer): the record families
-                               (txs, txhash, events, transfers, appearances,
-                               appear_pos) keep unflushed puts unsorted,
+                               (txs, txhash, events, transfers, appearances)
+                               keep unflushed puts unsorted,
                                which makes puts cheap and reads of unflushed
                                records slow (each read sorts a copy).  What
                                is stored is the same either way */
@@ -319,6 +318,9 @@ void gl_store_close(gl_store *s);
 
 /* The directory the store was opened from. */
 const char *gl_store_dir(const gl_store *s);
+/* The schema version of the store as opened: GL_STORE_SCHEMA_VERSION, or 1
+ * for a schema 1 store opened read-only (read-write opens migrate it). */
+unsigned gl_store_schema_version(const gl_store *s);
 
 /* The chain id `platform` is bound to: GL_OK with *found false when unbound;
  * GL_EINVAL for a bad name. */
@@ -364,7 +366,18 @@ size_t gl_store_batch_count(const gl_store_batch *b);
  * ids, a label confidence above 1000, a finding that is not a JSON object;
  * GL_ENOMEM.  A later put of the same key replaces the earlier one. */
 gl_code gl_store_batch_put_block(gl_store_batch *b, const gl_store_block *blk, gl_err *err);
-/* Also writes the txhash lookup. */
+/* Events, transfers and txs also write the appearances they imply (and a tx
+ * its txhash lookup).  The store is the only writer of appearances, so that
+ * a rollback can find them again from the records it removes:
+ *   event     the emitting contract (contract) and every role address, at
+ *             the log's position;
+ *   transfer  from (sender), to (recipient) and, for a token, the token
+ *             (token), at the transfer's position;
+ *   tx        from (tx_from) and to (tx_to, not for a creation), at the
+ *             tx's position;
+ * the zero address never (it is the other side of every mint and burn).
+ * A record put again with other addresses leaves the old addresses'
+ * appearances behind (gl_store_verify names them). */
 gl_code gl_store_batch_put_tx(gl_store_batch *b, const gl_store_tx *tx, gl_err *err);
 /* Binds ev->platform to ev->chain_id: a conflict with the store or with an
  * earlier put of this batch is refused at once with GL_EDB (naming both
@@ -372,9 +385,9 @@ gl_code gl_store_batch_put_tx(gl_store_batch *b, const gl_store_tx *tx, gl_err *
  * gl_store_batch_set_cursor and gl_store_batch_set_platform_hash. */
 gl_code gl_store_batch_put_event(gl_store_batch *b, const gl_store_event *ev, gl_err *err);
 gl_code gl_store_batch_put_transfer(gl_store_batch *b, const gl_store_transfer *t, gl_err *err);
-/* Writes both the address-first entry and its block-first twin. */
-gl_code gl_store_batch_put_appearance(gl_store_batch *b, const gl_store_appearance *a,
-                                      gl_err *err);
+/* Appearance keys put into the batch since it was made or last committed:
+ * what a caller reports as "appearances". */
+uint64_t gl_store_batch_appearances(const gl_store_batch *b);
 /* Appends a finding (a JSON object, stored compact with sorted keys) at
  * chain/block with the next free seq (after those stored and those already
  * in this batch; 0 for a block this batch rolled back), which goes to *seq
@@ -394,9 +407,10 @@ gl_code gl_store_batch_set_platform_hash(gl_store_batch *b, const char *platform
                                          const uint8_t hash[GL_STORE_HASH_LEN], gl_err *err);
 
 /* Adds to the batch the removal of everything of chain `chain_id` at blocks
- * >= from_block: range deletes in blocks, txs, events, transfers, findings
- * and appear_pos, point deletes of the txhash and appearances entries that
- * point into the range (read from the store now), and every cursor of the
+ * >= from_block: range deletes in blocks, txs, events, transfers and
+ * findings, point deletes of the txhash entries that point into the range
+ * and of the appearances its events, transfers and txs imply (read from the
+ * store now), and every cursor of the
  * chain at or past from_block moved back to from_block - 1 with that block's
  * stored hash (zero hash when it is not stored; the cursor is deleted when
  * from_block is 0).  Puts made later in the same batch survive, so a reorg
@@ -487,8 +501,9 @@ typedef struct gl_store_stats {
 gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out /* OUT */, gl_err *err);
 
 /* Read every record of every family with checksums verified and decode it,
- * and check that each appearance has its block-first twin.  GL_EDB naming
- * the first problem ("store 'X' is damaged: ..."). */
+ * and check that every appearance is implied by a record at its position
+ * and every record's appearances are there.  GL_EDB naming the first
+ * problem ("store 'X' is damaged: ..."). */
 gl_code gl_store_verify(gl_store *s, gl_err *err);
 
 /* -------------------------------------- key and value layouts (docs/STORE.md)
@@ -527,7 +542,9 @@ void gl_store_key_event(uint8_t out[GL_STORE_EVENT_KEY_LEN], uint64_t chain_id, 
                         uint32_t log_index);
 void gl_store_key_pos(uint8_t out[GL_STORE_POS_LEN], const gl_store_pos *pos);
 gl_code gl_store_pos_decode(gl_store_pos *out, const uint8_t in[GL_STORE_POS_LEN], gl_err *err);
-/* by_address: the appearances key (address first); else the appear_pos key.
+/* by_address: the appearances key (address first); else the same fields
+ * block first (position, role, address: the layout of schema 1's
+ * appear_pos family, kept for tools that sort appearances by block).
  * GL_EINVAL for a bad chain id, position kind or role. */
 gl_code gl_store_key_appearance(uint8_t out[GL_STORE_APPEARANCE_KEY_LEN],
                                 const gl_store_appearance *a, bool by_address, gl_err *err);

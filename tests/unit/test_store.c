@@ -1,12 +1,16 @@
 /* test_store.c - the RocksDB store: byte layouts, round trips, ranges,
- * rollback, chain bindings, and refusing foreign, newer, damaged or
- * conflicting stores without touching them.
+ * the appearances the store derives from events, transfers and txs,
+ * rollback, chain bindings, the schema 1 -> 2 migration, and refusing
+ * foreign, newer, damaged or conflicting stores without touching them.
  *
  * Oracles: the byte layouts are checked against bytes written out by hand
- * from docs/STORE.md; "rollback removes exactly the range" is checked by
- * comparing a raw RocksDB dump (read with the plain C API, not with the
- * store's code) of a rolled-back store with one that never held the range;
- * "unchanged" means every file of the directory is byte-identical. */
+ * from docs/STORE.md; derived appearances against (address, position,
+ * role) lists written by hand from the rules in docs/STORE.md; "rollback
+ * removes exactly the range" is checked by comparing a raw RocksDB dump
+ * (read with the plain C API, not with the store's code) of a rolled-back
+ * store with one that never held the range; schema 1 stores and damage are
+ * made with plain RocksDB; "unchanged" means every file of the directory is
+ * byte-identical. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -424,8 +428,11 @@ static void assert_block_eq(const gl_store_block *a, const gl_store_block *b)
     assert_int_equal(a->verified, b->verified);
 }
 
-/* Put one block's worth of records: the block, 3 txs, 2 events, a native
- * and a token transfer, and appearances for the events' roles. */
+/* Put one block's worth of records: the block, 3 txs (the second a
+ * creation), 2 events (contract 8a..8a, two roles each), a native and a
+ * token transfer.  The store adds 16 appearances: txs 2 + 1 + 2, events
+ * 3 + 3, the native transfer 2, the token transfer 3. */
+#define BLOCK_APPEARANCES 16
 static void put_block_records(gl_store_batch *b, uint64_t chain, uint64_t n, unsigned variant)
 {
     gl_err err = {0};
@@ -439,12 +446,6 @@ static void put_block_records(gl_store_batch *b, uint64_t chain, uint64_t n, uns
         gl_store_event e = make_event(chain, n, li);
         strcpy(e.platform, chain == 1 ? "p1" : "p2");
         assert_int_equal(gl_store_batch_put_event(b, &e, &err), GL_OK);
-        for (size_t r = 0; r < e.n_roles; r++) {
-            gl_store_appearance a = {.pos = {chain, n, GL_STORE_POS_LOG, li, 0},
-                                     .role = e.roles[r].role};
-            memcpy(a.addr, e.roles[r].addr, 20);
-            assert_int_equal(gl_store_batch_put_appearance(b, &a, &err), GL_OK);
-        }
     }
     gl_store_transfer t1 = make_transfer(chain, n, GL_STORE_POS_TX, 1, 0);
     gl_store_transfer t2 = make_transfer(chain, n, GL_STORE_POS_LOG, 1, 0);
@@ -683,7 +684,14 @@ static void test_roles(void **state)
     gl_err err = {0};
     assert_int_equal(gl_store_role_parse("landlord", &r, &err), GL_EINVAL);
     assert_string_equal(err.msg, "unknown role 'landlord'");
-    assert_string_equal(gl_store_family_name(GL_STORE_CF_APPEAR_POS), "appear_pos");
+    /* Schema 2's families, in enum order (docs/STORE.md); appear_pos is gone. */
+    static const char *const fams[] = {"meta",        "blocks",  "txs",      "txhash",
+                                       "events",      "transfers", "appearances", "cursors",
+                                       "findings",    "labels"};
+    assert_int_equal(GL_STORE_CF_COUNT, sizeof fams / sizeof fams[0]);
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++)
+        assert_string_equal(gl_store_family_name((gl_store_family)i), fams[i]);
+    assert_null(gl_store_family_name((gl_store_family)GL_STORE_CF_COUNT));
 }
 
 /* ------------------------------------------------------------ round trips */
@@ -716,9 +724,12 @@ static void test_roundtrip_every_record(void **state)
     gl_store_transfer erc1155 = make_transfer(42161, 5856357, GL_STORE_POS_LOG, 6, 2);
     erc1155.asset = GL_STORE_ASSET_ERC1155;
     erc1155.token_id.w[3] = 0xdeadbeefull;
+    /* ev's provider: the appearance read back below is one the store
+     * derived from ev (an event at log 4 of the block). */
     gl_store_appearance ap = {.pos = {42161, 5856357, GL_STORE_POS_LOG, 4, 0},
                               .role = GL_STORE_ROLE_PROVIDER};
     memset(ap.addr, 0x5a, 20);
+    memcpy(ev.roles[1].addr, ap.addr, 20);
     gl_store_label lab;
     memset(&lab, 0, sizeof lab);
     memset(lab.addr, 0x5a, 20);
@@ -738,7 +749,6 @@ static void test_roundtrip_every_record(void **state)
     assert_int_equal(gl_store_batch_put_transfer(b, &internal, &err), GL_OK);
     assert_int_equal(gl_store_batch_put_transfer(b, &erc20, &err), GL_OK);
     assert_int_equal(gl_store_batch_put_transfer(b, &erc1155, &err), GL_OK);
-    assert_int_equal(gl_store_batch_put_appearance(b, &ap, &err), GL_OK);
     json_t *f = json_pack("{s:s, s:s, s:{s:s}}", "kind", "sender_mismatch", "tx",
                           "0xabc", "evidence", "endpoint", "https://rpc.example/***");
     uint32_t seq = 99;
@@ -748,9 +758,14 @@ static void test_roundtrip_every_record(void **state)
     assert_int_equal(gl_store_batch_set_cursor(b, 42161, "livepeer", 5856357, blk.hash, &err),
                      GL_OK);
     assert_int_equal(gl_store_batch_set_platform_hash(b, "livepeer", 42161, defhash, &err), GL_OK);
-    assert_int_equal(gl_store_batch_count(b), 14);
+    assert_int_equal(gl_store_batch_count(b), 13);
+    /* Appearances, by hand: tx_call from+to 2, tx_create from 1, ev
+     * contract+buyer+provider 3, ev_min none (its contract is the zero
+     * address, no roles), native 2, internal 2, erc20 3, erc1155 3. */
+    assert_int_equal(gl_store_batch_appearances(b), 16);
     commit_ok(b);
     assert_int_equal(gl_store_batch_count(b), 0);
+    assert_int_equal(gl_store_batch_appearances(b), 0);
     gl_store_batch_free(b);
     gl_store_close(s);
 
@@ -851,10 +866,11 @@ static void test_roundtrip_every_record(void **state)
     assert_string_equal(by, "test_store");
 
     /* Stats: counted by hand from the batch above.  meta: magic, schema,
-     * created_by, chain/livepeer, defhash/livepeer. */
+     * created_by, chain/livepeer, defhash/livepeer; appearances: the 16
+     * counted above (no two records imply the same key). */
     gl_store_stats st;
     assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
-    const uint64_t expect[GL_STORE_CF_COUNT] = {5, 1, 2, 2, 2, 4, 1, 1, 1, 1, 1};
+    const uint64_t expect[GL_STORE_CF_COUNT] = {5, 1, 2, 2, 2, 4, 16, 1, 1, 1};
     for (int i = 0; i < GL_STORE_CF_COUNT; i++)
         assert_int_equal(st.records[i], expect[i]);
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
@@ -1076,8 +1092,7 @@ static void test_rollback_exact(void **state)
     gl_store_stats st;
     assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
     assert_int_equal(st.records[GL_STORE_CF_BLOCKS], 20);
-    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 20 * 4);
-    assert_int_equal(st.records[GL_STORE_CF_APPEAR_POS], 20 * 4);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 20 * BLOCK_APPEARANCES);
     assert_int_equal(st.records[GL_STORE_CF_TXHASH], 20 * 3);
     assert_int_equal(st.records[GL_STORE_CF_LABELS], 1);
     gl_store_close(s);
@@ -1231,7 +1246,7 @@ static void test_newer_schema_untouched(void **state)
     raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x02", 4, &e);
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x03", 4, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
     raw_close(&r);
@@ -1245,7 +1260,7 @@ static void test_newer_schema_untouched(void **state)
         assert_int_equal(err.code, GL_EDB);
         char want[600];
         snprintf(want, sizeof want,
-                 "store '%s' has schema version 2, newer than this gpuledger understands (1): "
+                 "store '%s' has schema version 3, newer than this gpuledger understands (2): "
                  "use a newer gpuledger",
                  dir);
         assert_string_equal(err.msg, want);
@@ -1642,10 +1657,10 @@ static void test_invalid_puts_leave_batch(void **state)
     char name64[GL_STORE_NAME_MAX + 1];
     memset(name64, 'x', GL_STORE_NAME_MAX);
     name64[GL_STORE_NAME_MAX] = '\0';
-    gl_store_appearance a = {.pos = {1, 1, (gl_store_pos_kind)7, 0, 0}, .role = GL_STORE_ROLE_BUYER};
-    assert_int_equal(gl_store_batch_put_appearance(b, &a, &err), GL_EINVAL);
     gl_store_transfer t = make_transfer(1, 1, GL_STORE_POS_TX, 0, 0);
     t.asset = (gl_store_asset)9;
+    assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_EINVAL);
+    t = make_transfer(1, 1, (gl_store_pos_kind)7, 0, 0);
     assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_EINVAL);
     uint8_t h[32] = {0};
     assert_int_equal(gl_store_batch_set_cursor(b, 1, "with space", 1, h, &err), GL_EINVAL);
@@ -1655,30 +1670,117 @@ static void test_invalid_puts_leave_batch(void **state)
     strcpy(l.source, "s");
     assert_int_equal(gl_store_batch_put_label(b, &l, &err), GL_EINVAL); /* no label text */
     assert_int_equal(gl_store_batch_count(b), 1);
+    /* Only the good event's: contract and two roles.  A refused record puts
+     * none of its appearances. */
+    assert_int_equal(gl_store_batch_appearances(b), 3);
     commit_ok(b);
     gl_store_stats st;
     assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
     assert_int_equal(st.records[GL_STORE_CF_EVENTS], 1);
     assert_int_equal(st.records[GL_STORE_CF_BLOCKS], 0);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 3);
+    assert_int_equal(st.records[GL_STORE_CF_TXS], 0);
+    assert_int_equal(st.records[GL_STORE_CF_TRANSFERS], 0);
     gl_store_batch_free(b);
     gl_store_close(s);
     rm_rf(dir);
     free(dir);
 }
 
+/* Put (del false) or delete one raw key of family `fam` of the store at dir,
+ * with plain RocksDB: damage the store's own code would never write. */
+static void raw_write(const char *dir, const char *fam, const void *k, size_t kl, bool del)
+{
+    raw_db r;
+    raw_open(&r, dir, false);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    char *e = NULL;
+    if (del)
+        rocksdb_delete_cf(r.db, wo, raw_cf(&r, fam), k, kl, &e);
+    else
+        rocksdb_put_cf(r.db, wo, raw_cf(&r, fam), k, kl, "", 0, &e);
+    assert_null(e);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+}
+
+/* The appearances key, written out here from docs/STORE.md (address,
+ * chain, block, kind, index, sub, role) rather than by the store's code. */
+static void app_key(uint8_t out[GL_STORE_APPEARANCE_KEY_LEN], const uint8_t addr[20], uint64_t chain,
+                    uint64_t block, gl_store_pos_kind kind, uint32_t index, uint32_t sub,
+                    gl_store_role role)
+{
+    memcpy(out, addr, 20);
+    for (int i = 0; i < 8; i++) {
+        out[20 + i] = (uint8_t)(chain >> (56 - 8 * i));
+        out[28 + i] = (uint8_t)(block >> (56 - 8 * i));
+    }
+    out[36] = (uint8_t)kind;
+    for (int i = 0; i < 4; i++) {
+        out[37 + i] = (uint8_t)(index >> (24 - 8 * i));
+        out[41 + i] = (uint8_t)(sub >> (24 - 8 * i));
+    }
+    out[45] = (uint8_t)role;
+}
+
+/* "0x" and 40 lowercase hex digits, by snprintf. */
+static void addr_hex(const uint8_t a[20], char out[43])
+{
+    out[0] = '0';
+    out[1] = 'x';
+    for (int i = 0; i < 20; i++)
+        snprintf(out + 2 + 2 * i, 3, "%02x", a[i]);
+}
+
+/* gl_store_verify on the store at dir fails with GL_EDB and a message that
+ * holds each of the NULL-terminated strings. */
+static void expect_verify_fails(const char *dir, ...)
+{
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, NULL, &err);
+    if (!s)
+        fail_msg("open %s: %s", dir, err.msg);
+    gl_code rc = gl_store_verify(s, &err);
+    gl_store_close(s);
+    if (rc != GL_EDB)
+        fail_msg("verify found nothing wrong (%d)", (int)rc);
+    va_list ap;
+    va_start(ap, dir);
+    for (const char *w; (w = va_arg(ap, const char *)) != NULL;)
+        if (!strstr(err.msg, w))
+            fail_msg("verify said '%s', which lacks '%s'", err.msg, w);
+    va_end(ap);
+}
+
+static void expect_verify_ok(const char *dir)
+{
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, NULL, &err);
+    if (!s)
+        fail_msg("open %s: %s", dir, err.msg);
+    if (gl_store_verify(s, &err) != GL_OK)
+        fail_msg("verify: %s", err.msg);
+    gl_store_close(s);
+}
+
 /* Damage that RocksDB's checksums cannot see: a record our decoder rejects,
- * an appearance without its twin. */
+ * an appearance no record implies, a record whose appearance is missing. */
 static void test_verify_semantic_damage(void **state)
 {
     (void)state;
     char *dir = tmpdir_make();
     make_store_with_data(dir);
+    expect_verify_ok(dir);
     raw_db r;
     raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
     uint8_t k[GL_STORE_EVENT_KEY_LEN];
     gl_store_key_event(k, 1, 2, 0);
+    gl_store_event good = make_event(1, 2, 0);
+    strcpy(good.platform, "p1");
+    gl_buf goodv = GL_BUF_INIT;
+    assert_int_equal(gl_store_event_encode(&good, &goodv, NULL), GL_OK);
     rocksdb_put_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k, "\x01\x10\x00", 3,
                    &e);
     assert_null(e);
@@ -1702,26 +1804,795 @@ static void test_verify_semantic_damage(void **state)
     assert_non_null(strstr(err.msg, "'events' record at key 0x00000000000000010000000000000002"));
     gl_store_close(s);
 
-    /* An orphan appearance. */
+    /* The event restored (its own bytes): clean again. */
     raw_open(&r, dir, false);
     wo = rocksdb_writeoptions_create();
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k, "", 0, &e);
-    rocksdb_delete_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k, &e);
-    gl_store_event good = make_event(1, 2, 0);
-    gl_store_appearance a = {.pos = {1, 2, GL_STORE_POS_LOG, 0, 0}, .role = GL_STORE_ROLE_BUYER};
-    memcpy(a.addr, good.roles[0].addr, 20);
-    uint8_t ak[GL_STORE_APPEARANCE_KEY_LEN];
-    gl_store_key_appearance(ak, &a, false, NULL);
-    rocksdb_delete_cf(r.db, wo, raw_cf(&r, "appear_pos"), (const char *)ak, sizeof ak, &e);
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k,
+                   (const char *)goodv.data, goodv.len, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
     raw_close(&r);
-    s = gl_store_open(dir, NULL, &err);
-    assert_int_equal(gl_store_verify(s, &err), GL_EDB);
-    assert_non_null(strstr(err.msg, "appearance without its twin"));
+    gl_buf_release(&goodv);
+    expect_verify_ok(dir);
+
+    /* Orphan appearances, one at a time: an address the event at (1, 2,
+     * log 0) does not name; its buyer in a role it does not have; a tx
+     * position with no tx or transfer; a trace position with no transfer;
+     * a log item (sub 1) with no transfer. */
+    uint8_t stranger[20], buyer[20], tx_from[20];
+    memset(stranger, 0x99, 20);
+    memcpy(buyer, good.roles[0].addr, 20);
+    gl_store_tx tx0 = make_tx(1, 2, 0);
+    memcpy(tx_from, tx0.from, 20);
+    struct {
+        const uint8_t *addr;
+        gl_store_pos pos;
+        gl_store_role role;
+    } orphans[] = {
+        {stranger, {1, 2, GL_STORE_POS_LOG, 0, 0}, GL_STORE_ROLE_BUYER},
+        {buyer, {1, 2, GL_STORE_POS_LOG, 0, 0}, GL_STORE_ROLE_PROVIDER},
+        {tx_from, {1, 2, GL_STORE_POS_TX, 7, 0}, GL_STORE_ROLE_TX_FROM},
+        {tx_from, {1, 2, GL_STORE_POS_TRACE, 0, 1}, GL_STORE_ROLE_SENDER},
+        {buyer, {1, 2, GL_STORE_POS_LOG, 0, 1}, GL_STORE_ROLE_BUYER},
+        /* the tx at (1, 2, 0)'s sender as its recipient */
+        {tx_from, {1, 2, GL_STORE_POS_TX, 0, 0}, GL_STORE_ROLE_TX_TO},
+    };
+    for (size_t i = 0; i < sizeof orphans / sizeof orphans[0]; i++) {
+        uint8_t ak[GL_STORE_APPEARANCE_KEY_LEN];
+        app_key(ak, orphans[i].addr, orphans[i].pos.chain_id, orphans[i].pos.block,
+                orphans[i].pos.kind, orphans[i].pos.index, orphans[i].pos.sub, orphans[i].role);
+        char *hex = gl_hex_encode_alloc(ak, sizeof ak, true);
+        char want[200];
+        snprintf(want, sizeof want, "'appearances' record at key %s", hex);
+        free(hex);
+        raw_write(dir, "appearances", ak, sizeof ak, false);
+        expect_verify_fails(dir, "is damaged", want, "appearance that no record at its position implies",
+                            (char *)NULL);
+        raw_write(dir, "appearances", ak, sizeof ak, true);
+        expect_verify_ok(dir);
+    }
+
+    /* Missing appearances, one at a time: the event's buyer, the token
+     * transfer's token, the tx's recipient, the native transfer's sender. */
+    gl_store_transfer tok = make_transfer(1, 3, GL_STORE_POS_LOG, 1, 0);
+    gl_store_transfer nat = make_transfer(1, 3, GL_STORE_POS_TX, 1, 0);
+    gl_store_tx tx2 = make_tx(1, 1, 2);
+    struct {
+        const uint8_t *addr;
+        gl_store_pos pos;
+        gl_store_role role;
+        const char *fam, *role_name;
+    } missing[] = {
+        {buyer, {1, 2, GL_STORE_POS_LOG, 0, 0}, GL_STORE_ROLE_BUYER, "events", "buyer"},
+        {tok.token, tok.pos, GL_STORE_ROLE_TOKEN, "transfers", "token"},
+        {tx2.to, {1, 1, GL_STORE_POS_TX, 2, 0}, GL_STORE_ROLE_TX_TO, "txs", "tx_to"},
+        {nat.from, nat.pos, GL_STORE_ROLE_SENDER, "transfers", "sender"},
+    };
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+        uint8_t ak[GL_STORE_APPEARANCE_KEY_LEN];
+        app_key(ak, missing[i].addr, missing[i].pos.chain_id, missing[i].pos.block,
+                missing[i].pos.kind, missing[i].pos.index, missing[i].pos.sub, missing[i].role);
+        char ah[43], rec[120], what[160];
+        addr_hex(missing[i].addr, ah);
+        snprintf(rec, sizeof rec, "'%s' record at key 0x", missing[i].fam);
+        snprintf(what, sizeof what, "its %s appearance of %s is missing", missing[i].role_name, ah);
+        raw_write(dir, "appearances", ak, sizeof ak, true);
+        expect_verify_fails(dir, "is damaged", rec, what, (char *)NULL);
+        raw_write(dir, "appearances", ak, sizeof ak, false);
+        expect_verify_ok(dir);
+    }
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ------------------------------------------------- derived appearances */
+
+typedef struct want_app {
+    gl_store_pos pos;
+    gl_store_role role;
+} want_app;
+
+/* The appearances of addr, in key order, are exactly want[0..n). */
+static void expect_appearances(gl_store *s, const uint8_t addr[20], const want_app *want, size_t n)
+{
+    gl_err err = {0};
+    gl_store_iter *it = gl_store_iter_appearances(s, addr, &err);
+    assert_non_null(it);
+    char ah[43];
+    addr_hex(addr, ah);
+    for (size_t i = 0;; i++) {
+        gl_store_appearance a;
+        bool end;
+        assert_int_equal(gl_store_next_appearance(it, &a, &end, &err), GL_OK);
+        if (end) {
+            if (i != n)
+                fail_msg("%s has %zu appearances, expected %zu", ah, i, n);
+            break;
+        }
+        if (i >= n)
+            fail_msg("%s has an appearance more than the %zu expected: block %llu kind %d "
+                     "index %u role %d",
+                     ah, n, (unsigned long long)a.pos.block, (int)a.pos.kind, a.pos.index,
+                     (int)a.role);
+        const want_app *w = &want[i];
+        if (a.pos.chain_id != w->pos.chain_id || a.pos.block != w->pos.block ||
+            a.pos.kind != w->pos.kind || a.pos.index != w->pos.index || a.pos.sub != w->pos.sub ||
+            a.role != w->role || memcmp(a.addr, addr, 20))
+            fail_msg("%s appearance %zu: chain %llu block %llu kind %d index %u sub %u role %d; "
+                     "expected chain %llu block %llu kind %d index %u sub %u role %d",
+                     ah, i, (unsigned long long)a.pos.chain_id, (unsigned long long)a.pos.block,
+                     (int)a.pos.kind, a.pos.index, a.pos.sub, (int)a.role,
+                     (unsigned long long)w->pos.chain_id, (unsigned long long)w->pos.block,
+                     (int)w->pos.kind, w->pos.index, w->pos.sub, (int)w->role);
+    }
+    gl_store_iter_free(it);
+}
+
+static gl_store_event bare_event(uint64_t chain, uint64_t block, uint32_t li, const char *platform)
+{
+    gl_store_event e;
+    memset(&e, 0, sizeof e);
+    e.chain_id = chain;
+    e.block = block;
+    e.log_index = li;
+    strcpy(e.platform, platform);
+    strcpy(e.name, "E");
+    memset(e.tx_hash, 0x31, 32);
+    return e;
+}
+
+static gl_store_tx bare_tx(uint64_t chain, uint64_t block, uint32_t index, const uint8_t from[20],
+                           const uint8_t *to)
+{
+    gl_store_tx t;
+    memset(&t, 0, sizeof t);
+    t.chain_id = chain;
+    t.block = block;
+    t.index = index;
+    fill(t.hash, 32, chain * 131 + block * 7 + index);
+    memcpy(t.from, from, 20);
+    t.has_to = to != NULL;
+    if (to)
+        memcpy(t.to, to, 20);
+    return t;
+}
+
+static gl_store_transfer bare_transfer(gl_store_pos pos, gl_store_asset asset, const uint8_t *token,
+                                       const uint8_t from[20], const uint8_t to[20])
+{
+    gl_store_transfer t;
+    memset(&t, 0, sizeof t);
+    t.pos = pos;
+    t.asset = asset;
+    if (token)
+        memcpy(t.token, token, 20);
+    memcpy(t.from, from, 20);
+    memcpy(t.to, to, 20);
+    t.amount = gl_u256_from_u64(1);
+    memset(t.tx_hash, 0x32, 32);
+    return t;
+}
+
+#define LOGP(c, b, i, s) ((gl_store_pos){(c), (b), GL_STORE_POS_LOG, (i), (s)})
+#define TXP(c, b, i) ((gl_store_pos){(c), (b), GL_STORE_POS_TX, (i), 0})
+#define TRACEP(c, b, i, s) ((gl_store_pos){(c), (b), GL_STORE_POS_TRACE, (i), (s)})
+
+/* What each kind of record implies, written out by hand: an event its
+ * contract and its roles (not its tx's sender, not its token), a transfer
+ * its sender, recipient and (not for the native coin) its token, a tx its
+ * sender and recipient (none for a creation); never the zero address. */
+static void test_derived_appearances(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    gl_err err = {0};
+    gl_store *s = open_new(dir);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    uint8_t A[20], P[20], C[20], T[20], D[20], Z[20];
+    memset(A, 0xa1, 20);
+    memset(P, 0xb2, 20);
+    memset(C, 0xc3, 20);
+    memset(T, 0x74, 20);
+    memset(D, 0xdd, 20);
+    memset(Z, 0, 20);
+
+    /* chain 5 block 100 log 7: C's event naming A twice, P, C again, and
+     * the zero address; its tx's sender D and token T are not roles. */
+    gl_store_event e = bare_event(5, 100, 7, "p5");
+    memcpy(e.contract, C, 20);
+    e.has_tx_from = true;
+    memcpy(e.tx_from, D, 20);
+    e.has_amount = true;
+    e.amount = gl_u256_from_u64(10);
+    e.has_token = true;
+    memcpy(e.token, T, 20);
+    const gl_store_role roles[] = {GL_STORE_ROLE_BUYER, GL_STORE_ROLE_PROVIDER,
+                                   GL_STORE_ROLE_PAYER, GL_STORE_ROLE_BENEFICIARY,
+                                   GL_STORE_ROLE_OWNER};
+    const uint8_t *raddr[] = {A, P, A, Z, C};
+    e.n_roles = 5;
+    for (size_t i = 0; i < 5; i++) {
+        e.roles[i].role = roles[i];
+        memcpy(e.roles[i].addr, raddr[i], 20);
+    }
+    assert_int_equal(gl_store_batch_put_event(b, &e, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 5); /* C, A, P, A, C */
+    /* log 8: the zero address's event, naming A. */
+    e = bare_event(5, 100, 8, "p5");
+    e.n_roles = 1;
+    e.roles[0].role = GL_STORE_ROLE_BUYER;
+    memcpy(e.roles[0].addr, A, 20);
+    assert_int_equal(gl_store_batch_put_event(b, &e, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 6);
+
+    gl_store_transfer t = bare_transfer(LOGP(5, 100, 7, 0), GL_STORE_ASSET_ERC20, T, A, P);
+    assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 9);
+    t = bare_transfer(LOGP(5, 100, 9, 2), GL_STORE_ASSET_ERC1155, T, Z, P); /* a mint */
+    t.token_id = gl_u256_from_u64(42);
+    assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 11);
+    t = bare_transfer(TXP(5, 100, 3), GL_STORE_ASSET_NATIVE, NULL, A, P);
+    assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 13); /* no token */
+    t = bare_transfer(TRACEP(5, 100, 3, 1), GL_STORE_ASSET_NATIVE, NULL, P, Z); /* a burn */
+    assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 14);
+
+    gl_store_tx tx = bare_tx(5, 100, 3, A, C);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 16);
+    tx = bare_tx(5, 100, 4, A, NULL); /* a creation */
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 17);
+    tx = bare_tx(5, 101, 0, Z, P);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 18);
+    tx = bare_tx(1, 999999, 0, A, NULL); /* another chain, sorted first */
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 19);
+    commit_ok(b);
+    assert_int_equal(gl_store_batch_appearances(b), 0);
+
+    /* Key order: chain, block, kind (tx < log < trace), index, sub, role. */
+    const want_app wa[] = {
+        {TXP(1, 999999, 0), GL_STORE_ROLE_TX_FROM},
+        {TXP(5, 100, 3), GL_STORE_ROLE_TX_FROM},
+        {TXP(5, 100, 3), GL_STORE_ROLE_SENDER},
+        {TXP(5, 100, 4), GL_STORE_ROLE_TX_FROM},
+        {LOGP(5, 100, 7, 0), GL_STORE_ROLE_SENDER},
+        {LOGP(5, 100, 7, 0), GL_STORE_ROLE_BUYER},
+        {LOGP(5, 100, 7, 0), GL_STORE_ROLE_PAYER},
+        {LOGP(5, 100, 8, 0), GL_STORE_ROLE_BUYER},
+    };
+    const want_app wp[] = {
+        {TXP(5, 100, 3), GL_STORE_ROLE_RECIPIENT},
+        {LOGP(5, 100, 7, 0), GL_STORE_ROLE_RECIPIENT},
+        {LOGP(5, 100, 7, 0), GL_STORE_ROLE_PROVIDER},
+        {LOGP(5, 100, 9, 2), GL_STORE_ROLE_RECIPIENT},
+        {TRACEP(5, 100, 3, 1), GL_STORE_ROLE_SENDER},
+        {TXP(5, 101, 0), GL_STORE_ROLE_TX_TO},
+    };
+    const want_app wc[] = {
+        {TXP(5, 100, 3), GL_STORE_ROLE_TX_TO},
+        {LOGP(5, 100, 7, 0), GL_STORE_ROLE_CONTRACT},
+        {LOGP(5, 100, 7, 0), GL_STORE_ROLE_OWNER},
+    };
+    const want_app wt[] = {
+        {LOGP(5, 100, 7, 0), GL_STORE_ROLE_TOKEN},
+        {LOGP(5, 100, 9, 2), GL_STORE_ROLE_TOKEN},
+    };
+    expect_appearances(s, A, wa, sizeof wa / sizeof wa[0]);
+    expect_appearances(s, P, wp, sizeof wp / sizeof wp[0]);
+    expect_appearances(s, C, wc, sizeof wc / sizeof wc[0]);
+    expect_appearances(s, T, wt, sizeof wt / sizeof wt[0]);
+    expect_appearances(s, D, NULL, 0);
+    expect_appearances(s, Z, NULL, 0);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 8 + 6 + 3 + 2);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+
+    /* The same record put again: the same keys, nothing new. */
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 1);
+    commit_ok(b);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 19);
+    gl_store_batch_free(b);
     gl_store_close(s);
     rm_rf(dir);
     free(dir);
+}
+
+/* A rollback deletes the appearances of the records it removes and no
+ * other: an address seen below and at or above the fork keeps those below;
+ * one seen only above has none left; another chain is untouched.  Then a
+ * rollback and a new fork in one batch. */
+static void test_rollback_appearances(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_make();
+    gl_err err = {0};
+    gl_store *s = open_new(dir);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    uint8_t A[20], B[20], C[20], K[20], T[20];
+    memset(A, 0xa1, 20);
+    memset(B, 0xb2, 20);
+    memset(C, 0xc3, 20);
+    memset(K, 0x4b, 20);
+    memset(T, 0x74, 20);
+    gl_store_event e = bare_event(7, 2, 0, "p7");
+    memcpy(e.contract, C, 20);
+    e.n_roles = 1;
+    e.roles[0] = (gl_store_role_addr){GL_STORE_ROLE_BUYER, {0}};
+    memcpy(e.roles[0].addr, A, 20);
+    assert_int_equal(gl_store_batch_put_event(b, &e, &err), GL_OK);
+    gl_store_transfer t = bare_transfer(LOGP(7, 4, 3, 0), GL_STORE_ASSET_ERC20, T, A, K);
+    assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_OK);
+    gl_store_tx tx = bare_tx(7, 5, 0, A, B);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    t = bare_transfer(TXP(7, 5, 0), GL_STORE_ASSET_NATIVE, NULL, A, B);
+    assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_OK);
+    e = bare_event(7, 6, 1, "p7");
+    memcpy(e.contract, C, 20);
+    e.n_roles = 2;
+    e.roles[0] = (gl_store_role_addr){GL_STORE_ROLE_PROVIDER, {0}};
+    memcpy(e.roles[0].addr, A, 20);
+    e.roles[1] = (gl_store_role_addr){GL_STORE_ROLE_BUYER, {0}};
+    memcpy(e.roles[1].addr, B, 20);
+    assert_int_equal(gl_store_batch_put_event(b, &e, &err), GL_OK);
+    tx = bare_tx(8, 5, 0, A, NULL);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    for (uint64_t n = 1; n <= 6; n++) {
+        gl_store_block blk = make_block(7, n, 0);
+        assert_int_equal(gl_store_batch_put_block(b, &blk, &err), GL_OK);
+    }
+    assert_int_equal(gl_store_batch_appearances(b), 2 + 3 + 2 + 2 + 3 + 1);
+    commit_ok(b);
+
+    const want_app a0[] = {
+        {LOGP(7, 2, 0, 0), GL_STORE_ROLE_BUYER},  {LOGP(7, 4, 3, 0), GL_STORE_ROLE_SENDER},
+        {TXP(7, 5, 0), GL_STORE_ROLE_TX_FROM},    {TXP(7, 5, 0), GL_STORE_ROLE_SENDER},
+        {LOGP(7, 6, 1, 0), GL_STORE_ROLE_PROVIDER}, {TXP(8, 5, 0), GL_STORE_ROLE_TX_FROM},
+    };
+    const want_app b0[] = {
+        {TXP(7, 5, 0), GL_STORE_ROLE_TX_TO},
+        {TXP(7, 5, 0), GL_STORE_ROLE_RECIPIENT},
+        {LOGP(7, 6, 1, 0), GL_STORE_ROLE_BUYER},
+    };
+    const want_app c0[] = {
+        {LOGP(7, 2, 0, 0), GL_STORE_ROLE_CONTRACT},
+        {LOGP(7, 6, 1, 0), GL_STORE_ROLE_CONTRACT},
+    };
+    const want_app k0[] = {{LOGP(7, 4, 3, 0), GL_STORE_ROLE_RECIPIENT}};
+    const want_app t0[] = {{LOGP(7, 4, 3, 0), GL_STORE_ROLE_TOKEN}};
+    expect_appearances(s, A, a0, 6);
+    expect_appearances(s, B, b0, 3);
+    expect_appearances(s, C, c0, 2);
+    expect_appearances(s, K, k0, 1);
+    expect_appearances(s, T, t0, 1);
+
+    /* Chain 7 from block 5: the tx, the native transfer and the event at 6
+     * go, with their 7 appearances. */
+    assert_int_equal(gl_store_rollback(s, 7, 5, &err), GL_OK);
+    const want_app a1[] = {
+        {LOGP(7, 2, 0, 0), GL_STORE_ROLE_BUYER},
+        {LOGP(7, 4, 3, 0), GL_STORE_ROLE_SENDER},
+        {TXP(8, 5, 0), GL_STORE_ROLE_TX_FROM},
+    };
+    expect_appearances(s, A, a1, 3);
+    expect_appearances(s, B, NULL, 0);
+    expect_appearances(s, C, c0, 1);
+    expect_appearances(s, K, k0, 1);
+    expect_appearances(s, T, t0, 1);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 6);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+
+    /* From block 4 with a new block 4 in the same batch: B pays A. */
+    assert_int_equal(gl_store_batch_rollback(b, 7, 4, &err), GL_OK);
+    tx = bare_tx(7, 4, 2, B, A);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    gl_store_block blk = make_block(7, 4, 1);
+    assert_int_equal(gl_store_batch_put_block(b, &blk, &err), GL_OK);
+    assert_int_equal(gl_store_batch_appearances(b), 2);
+    commit_ok(b);
+    const want_app a2[] = {
+        {LOGP(7, 2, 0, 0), GL_STORE_ROLE_BUYER},
+        {TXP(7, 4, 2), GL_STORE_ROLE_TX_TO},
+        {TXP(8, 5, 0), GL_STORE_ROLE_TX_FROM},
+    };
+    const want_app b2[] = {{TXP(7, 4, 2), GL_STORE_ROLE_TX_FROM}};
+    expect_appearances(s, A, a2, 3);
+    expect_appearances(s, B, b2, 1);
+    expect_appearances(s, C, c0, 1);
+    expect_appearances(s, K, NULL, 0);
+    expect_appearances(s, T, NULL, 0);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 5);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+
+    /* A rollback and the same records again in one batch: the keys the
+     * rollback deletes are put back after it, and survive. */
+    assert_int_equal(gl_store_batch_rollback(b, 7, 4, &err), GL_OK);
+    assert_int_equal(gl_store_batch_put_tx(b, &tx, &err), GL_OK);
+    commit_ok(b);
+    expect_appearances(s, A, a2, 3);
+    expect_appearances(s, B, b2, 1);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ----------------------------------------------------- schema 1 -> 2 */
+
+static const char *const v2_families[] = {"meta",      "blocks",      "txs",     "txhash",
+                                          "events",    "transfers",   "appearances", "cursors",
+                                          "findings",  "labels"};
+
+static rocksdb_column_family_handle_t *cf_named(const char *const *names,
+                                                rocksdb_column_family_handle_t *const *h, size_t n,
+                                                const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return h[i];
+    fail_msg("no column family %s", name);
+    return NULL;
+}
+
+/* A store as schema 1 wrote it, made here with plain RocksDB: its families
+ * (appear_pos among them when with_appear_pos), the meta records with
+ * schema_version `version`, and one block of chain 1 (block 10: a tx from
+ * A to C, C's event naming A as buyer, a cursor), with the appearances the
+ * old indexer wrote for them in both appearances and appear_pos. */
+/* stale: also the appearances schema 1's indexer wrote that schema 2 does
+ * not imply (the zero address's, a role the event does not hold). */
+static void make_v1_store(const char *dir, bool with_appear_pos, uint32_t version, bool stale)
+{
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(o, 1);
+    char *e = NULL;
+    rocksdb_t *db = rocksdb_open(o, dir, &e);
+    if (e)
+        fail_msg("create %s: %s", dir, e);
+    const char *names[12];
+    size_t n = 0;
+    for (size_t i = 0; i < 10; i++) {
+        names[n++] = v2_families[i];
+        if (i == 6 && with_appear_pos)
+            names[n++] = "appear_pos";
+    }
+    rocksdb_column_family_handle_t *h[12];
+    for (size_t i = 0; i < n; i++) {
+        h[i] = rocksdb_create_column_family(db, o, names[i], &e);
+        assert_null(e);
+    }
+#define CF(name) cf_named(names, h, n, (name))
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    uint8_t ver[4] = {(uint8_t)(version >> 24), (uint8_t)(version >> 16), (uint8_t)(version >> 8),
+                      (uint8_t)version};
+    rocksdb_writebatch_put_cf(wb, CF("meta"), "magic", 5, "gpuledger-store", 15);
+    rocksdb_writebatch_put_cf(wb, CF("meta"), "schema_version", 14, (const char *)ver, 4);
+    rocksdb_writebatch_put_cf(wb, CF("meta"), "created_by", 10, "gpuledger 0.1", 13);
+    rocksdb_writebatch_put_cf(wb, CF("meta"), "chain/p1", 8, "\0\0\0\0\0\0\0\x01", 8);
+
+    uint8_t A[20], C[20], Z[20] = {0};
+    memset(A, 0xa1, 20);
+    memset(C, 0xc3, 20);
+    gl_store_block blk = make_block(1, 10, 0);
+    uint8_t k[64], v[GL_STORE_TRANSFER_VAL_LEN];
+    gl_store_key_block(k, 1, 10);
+    assert_int_equal(gl_store_block_encode(&blk, v, NULL), GL_OK);
+    rocksdb_writebatch_put_cf(wb, CF("blocks"), (const char *)k, 16, (const char *)v, 76);
+    gl_store_tx tx = bare_tx(1, 10, 0, A, C);
+    gl_store_key_tx(k, 1, 10, 0);
+    assert_int_equal(gl_store_tx_encode(&tx, v, NULL), GL_OK);
+    rocksdb_writebatch_put_cf(wb, CF("txs"), (const char *)k, 20, (const char *)v, 109);
+    uint8_t hk[40];
+    memcpy(hk, k, 8);
+    memcpy(hk + 8, tx.hash, 32);
+    rocksdb_writebatch_put_cf(wb, CF("txhash"), (const char *)hk, 40, (const char *)k + 8, 12);
+    gl_store_event ev = bare_event(1, 10, 2, "p1");
+    memcpy(ev.contract, C, 20);
+    ev.n_roles = 1;
+    ev.roles[0].role = GL_STORE_ROLE_BUYER;
+    memcpy(ev.roles[0].addr, A, 20);
+    gl_buf eb = GL_BUF_INIT;
+    assert_int_equal(gl_store_event_encode(&ev, &eb, NULL), GL_OK);
+    gl_store_key_event(k, 1, 10, 2);
+    rocksdb_writebatch_put_cf(wb, CF("events"), (const char *)k, 20, (const char *)eb.data, eb.len);
+    gl_buf_release(&eb);
+    gl_buf ck = GL_BUF_INIT;
+    assert_int_equal(gl_store_key_cursor(&ck, 1, "p1", NULL), GL_OK);
+    memset(v, 0, 8);
+    v[7] = 10;
+    memcpy(v + 8, blk.hash, 32);
+    rocksdb_writebatch_put_cf(wb, CF("cursors"), (const char *)ck.data, ck.len, (const char *)v, 40);
+    gl_buf_release(&ck);
+    struct {
+        const uint8_t *addr;
+        gl_store_pos pos;
+        gl_store_role role;
+    } apps[] = {
+        {A, TXP(1, 10, 0), GL_STORE_ROLE_TX_FROM},
+        {C, TXP(1, 10, 0), GL_STORE_ROLE_TX_TO},
+        {C, LOGP(1, 10, 2, 0), GL_STORE_ROLE_CONTRACT},
+        {A, LOGP(1, 10, 2, 0), GL_STORE_ROLE_BUYER},
+        {Z, LOGP(1, 10, 2, 0), GL_STORE_ROLE_SENDER},
+        {A, LOGP(1, 10, 2, 0), GL_STORE_ROLE_PAYER},
+    };
+    for (size_t i = 0; i < (stale ? 6u : 4u); i++) {
+        uint8_t ak[46], pk[46];
+        app_key(ak, apps[i].addr, apps[i].pos.chain_id, apps[i].pos.block, apps[i].pos.kind,
+                apps[i].pos.index, apps[i].pos.sub, apps[i].role);
+        /* appear_pos: pos | role | addr, the same bytes rotated */
+        memcpy(pk, ak + 20, 26);
+        memcpy(pk + 26, ak, 20);
+        rocksdb_writebatch_put_cf(wb, CF("appearances"), (const char *)ak, 46, "", 0);
+        if (with_appear_pos)
+            rocksdb_writebatch_put_cf(wb, CF("appear_pos"), (const char *)pk, 46, "", 0);
+    }
+#undef CF
+    rocksdb_write(db, wo, wb, &e);
+    assert_null(e);
+    rocksdb_writebatch_destroy(wb);
+    rocksdb_writeoptions_destroy(wo);
+    for (size_t i = 0; i < n; i++)
+        rocksdb_column_family_handle_destroy(h[i]);
+    rocksdb_close(db);
+    rocksdb_options_destroy(o);
+}
+
+/* The column families of dir, sorted, joined by commas. */
+static void list_families(const char *dir, char *out, size_t cap)
+{
+    rocksdb_options_t *o = rocksdb_options_create();
+    char *e = NULL;
+    size_t n;
+    char **names = rocksdb_list_column_families(o, dir, &n, &e);
+    assert_null(e);
+    qsort(names, n, sizeof *names, cmp_str);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, cap - l, "%s%s", i ? "," : "", names[i]);
+    }
+    rocksdb_list_column_families_destroy(names, n);
+    rocksdb_options_destroy(o);
+}
+
+/* meta's schema_version as stored, read with plain RocksDB. */
+static uint32_t raw_schema_version(const char *dir)
+{
+    raw_db r;
+    raw_open(&r, dir, true);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    char *e = NULL;
+    size_t vl = 0;
+    char *v = rocksdb_get_cf(r.db, ro, raw_cf(&r, "meta"), "schema_version", 14, &vl, &e);
+    assert_null(e);
+    assert_non_null(v);
+    assert_int_equal(vl, 4);
+    const uint8_t *u = (const uint8_t *)v;
+    uint32_t ver = (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+    free(v);
+    rocksdb_readoptions_destroy(ro);
+    raw_close(&r);
+    return ver;
+}
+
+/* Everything make_v1_store put reads back through the store. */
+static void expect_v1_data(gl_store *s)
+{
+    gl_err err = {0};
+    bool found;
+    gl_store_block blk, want_blk = make_block(1, 10, 0);
+    assert_int_equal(gl_store_get_block(s, 1, 10, &blk, &found, &err), GL_OK);
+    assert_true(found);
+    assert_block_eq(&want_blk, &blk);
+    uint8_t A[20], C[20];
+    memset(A, 0xa1, 20);
+    memset(C, 0xc3, 20);
+    gl_store_tx tx, want_tx = bare_tx(1, 10, 0, A, C);
+    assert_int_equal(gl_store_get_tx_by_hash(s, 1, want_tx.hash, &tx, &found, &err), GL_OK);
+    assert_true(found);
+    assert_tx_eq(&want_tx, &tx);
+    gl_store_event ev;
+    assert_int_equal(gl_store_get_event(s, 1, 10, 2, &ev, &found, &err), GL_OK);
+    assert_true(found);
+    assert_string_equal(ev.platform, "p1");
+    assert_memory_equal(ev.contract, C, 20);
+    assert_int_equal(ev.n_roles, 1);
+    assert_memory_equal(ev.roles[0].addr, A, 20);
+    gl_store_cursor c;
+    assert_int_equal(gl_store_get_cursor(s, 1, "p1", &c, &found, &err), GL_OK);
+    assert_true(found);
+    assert_int_equal(c.block, 10);
+    assert_memory_equal(c.hash, want_blk.hash, 32);
+    uint64_t chain;
+    assert_int_equal(gl_store_get_binding(s, "p1", &chain, &found, &err), GL_OK);
+    assert_true(found);
+    assert_int_equal(chain, 1);
+    char by[32];
+    assert_int_equal(gl_store_get_created_by(s, by, sizeof by, &err), GL_OK);
+    assert_string_equal(by, "gpuledger 0.1");
+    const want_app wa[] = {{TXP(1, 10, 0), GL_STORE_ROLE_TX_FROM},
+                           {LOGP(1, 10, 2, 0), GL_STORE_ROLE_BUYER}};
+    const want_app wc[] = {{TXP(1, 10, 0), GL_STORE_ROLE_TX_TO},
+                           {LOGP(1, 10, 2, 0), GL_STORE_ROLE_CONTRACT}};
+    expect_appearances(s, A, wa, 2);
+    expect_appearances(s, C, wc, 2);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    /* meta: magic, schema_version, created_by, chain/p1 */
+    const uint64_t expect[GL_STORE_CF_COUNT] = {4, 1, 1, 1, 1, 0, 4, 1, 0, 0};
+    for (int i = 0; i < GL_STORE_CF_COUNT; i++)
+        assert_int_equal(st.records[i], expect[i]);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+}
+
+static void test_migrate_v1(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *v1 = path_join(root, "v1"), *v1b = path_join(root, "v1bulk");
+    char *half = path_join(root, "half"), *old = path_join(root, "v0");
+    make_v1_store(v1, true, 1, false);
+    copy_dir(v1, v1b);
+    char fams[512];
+    list_families(v1, fams, sizeof fams);
+    assert_string_equal(fams, "appear_pos,appearances,blocks,cursors,default,events,findings,"
+                              "labels,meta,transfers,txhash,txs");
+    const char *v2_list = "appearances,blocks,cursors,default,events,findings,labels,meta,"
+                          "transfers,txhash,txs";
+
+    /* Read-only: opens as it is, reads everything, changes nothing. */
+    gl_buf before = GL_BUF_INIT;
+    dir_snapshot(v1, &before);
+    gl_err err = {0};
+    gl_store_open_opts ro = {.read_only = true};
+    gl_store *s = gl_store_open(v1, &ro, &err);
+    if (!s)
+        fail_msg("read-only open of a schema 1 store: %s", err.msg);
+    expect_v1_data(s);
+    assert_null(gl_store_batch_new(s, &err));
+    gl_store_close(s);
+    assert_dir_unchanged(v1, &before);
+    gl_buf_release(&before);
+    assert_int_equal(raw_schema_version(v1), 1);
+
+    /* Read-write: appear_pos dropped, version 2, the data intact. */
+    s = gl_store_open(v1, NULL, &err);
+    if (!s)
+        fail_msg("read-write open of a schema 1 store: %s", err.msg);
+    expect_v1_data(s);
+    gl_store_close(s);
+    list_families(v1, fams, sizeof fams);
+    assert_string_equal(fams, v2_list);
+    assert_int_equal(raw_schema_version(v1), 2);
+    s = gl_store_open(v1, NULL, &err);
+    assert_non_null(s);
+    expect_v1_data(s);
+    /* What schema 1 wrote, a schema 2 rollback finds from the records. */
+    assert_int_equal(gl_store_rollback(s, 1, 10, &err), GL_OK);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 0);
+    assert_int_equal(st.records[GL_STORE_CF_TXHASH], 0);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+
+    /* A bulk writer migrates the same way. */
+    gl_store_open_opts bulk = {.bulk_write = true, .create = true};
+    s = gl_store_open(v1b, &bulk, &err);
+    if (!s)
+        fail_msg("bulk open of a schema 1 store: %s", err.msg);
+    gl_store_close(s);
+    list_families(v1b, fams, sizeof fams);
+    assert_string_equal(fams, v2_list);
+    assert_int_equal(raw_schema_version(v1b), 2);
+    s = gl_store_open(v1b, &ro, &err);
+    assert_non_null(s);
+    expect_v1_data(s);
+    gl_store_close(s);
+
+    /* A migration killed after the drop, before the version: schema 1
+     * without appear_pos, finished by the next read-write open. */
+    make_v1_store(half, false, 1, false);
+    s = gl_store_open(half, &ro, &err);
+    assert_non_null(s);
+    expect_v1_data(s);
+    gl_store_close(s);
+    assert_int_equal(raw_schema_version(half), 1);
+    s = gl_store_open(half, NULL, &err);
+    if (!s)
+        fail_msg("open of a half-migrated store: %s", err.msg);
+    expect_v1_data(s);
+    gl_store_close(s);
+    list_families(half, fams, sizeof fams);
+    assert_string_equal(fams, v2_list);
+    assert_int_equal(raw_schema_version(half), 2);
+
+    /* Schema 1's stale appearances (the zero address's, a role the event
+     * does not hold) are dropped: the migration rebuilds the family from
+     * the records, so the store verifies and a rollback leaves nothing. */
+    char *stale = path_join(root, "stale");
+    make_v1_store(stale, true, 1, true);
+    s = gl_store_open(stale, &ro, &err);
+    assert_non_null(s);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 6);
+    assert_int_equal(gl_store_verify(s, &err), GL_EDB); /* as schema 2 reads it */
+    gl_store_close(s);
+    s = gl_store_open(stale, NULL, &err);
+    if (!s)
+        fail_msg("migrating a store with stale appearances: %s", err.msg);
+    expect_v1_data(s); /* exactly the 4 implied ones, and it verifies */
+    assert_int_equal(gl_store_rollback(s, 1, 10, &err), GL_OK);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 0);
+    gl_store_close(s);
+    free(stale);
+
+    /* Schema 0 has no migration: refused untouched. */
+    make_v1_store(old, true, 0, false);
+    gl_buf_init(&before);
+    dir_snapshot(old, &before);
+    assert_null(gl_store_open(old, NULL, &err));
+    char want[700];
+    snprintf(want, sizeof want,
+             "store '%s' has schema version 0, older than 2, and no migration exists", old);
+    assert_string_equal(err.msg, want);
+    assert_dir_unchanged(old, &before);
+    gl_buf_release(&before);
+
+    rm_rf(root);
+    free(v1);
+    free(v1b);
+    free(half);
+    free(old);
+    free(root);
+}
+
+/* Schema 2 has no appear_pos: a schema 2 store that holds one is damaged,
+ * refused however it is opened, and left as it is. */
+static void test_v2_with_appear_pos_damaged(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "bad"), *ok = path_join(root, "ok");
+    make_v1_store(dir, true, 2, false);
+    gl_buf before = GL_BUF_INIT;
+    dir_snapshot(dir, &before);
+    gl_err err = {0};
+    char want[600];
+    snprintf(want, sizeof want, "store '%s' is damaged: unknown column family 'appear_pos'", dir);
+    gl_store_open_opts variants[] = {{0}, {.create = true}, {.read_only = true}, {.bulk_write = true}};
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        assert_null(gl_store_open(dir, &variants[i], &err));
+        assert_int_equal(err.code, GL_EDB);
+        assert_string_equal(err.msg, want);
+        assert_dir_unchanged(dir, &before);
+    }
+    gl_buf_release(&before);
+
+    /* The same store without the family is a good schema 2 store. */
+    make_v1_store(ok, false, 2, false);
+    gl_store *s = gl_store_open(ok, NULL, &err);
+    if (!s)
+        fail_msg("open: %s", err.msg);
+    expect_v1_data(s);
+    gl_store_close(s);
+    free(ok);
+    rm_rf(root);
+    free(dir);
+    free(root);
 }
 
 int main(void)
@@ -1746,6 +2617,10 @@ int main(void)
         cmocka_unit_test(test_read_only_and_in_use),
         cmocka_unit_test(test_invalid_puts_leave_batch),
         cmocka_unit_test(test_verify_semantic_damage),
+        cmocka_unit_test(test_derived_appearances),
+        cmocka_unit_test(test_rollback_appearances),
+        cmocka_unit_test(test_migrate_v1),
+        cmocka_unit_test(test_v2_with_appear_pos_damaged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
