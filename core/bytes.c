@@ -49,16 +49,15 @@ gl_code gl_buf_append(gl_buf *b, const void *data, size_t len, gl_err *err)
 
 gl_code gl_buf_push(gl_buf *b, uint8_t byte, gl_err *err) { return gl_buf_append(b, &byte, 1, err); }
 
-int gl_hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/* Hex digit values, -1 elsewhere: logs and blocks are megabytes of hex, and
+ * a table lookup per character is what decoding them costs. */
+static const signed char HEX_VAL[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+}; /* value + 1, so that the zero default means "not a digit" */
+
+int gl_hex_digit(int c) { return c >= 0 && c < 256 ? HEX_VAL[c] - 1 : -1; }
 
 static size_t skip_prefix(const char *hex, size_t hexlen)
 {
