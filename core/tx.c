@@ -215,6 +215,31 @@ static gl_code dec_access_list(const gl_rlp_item *it, gl_tx *tx, gl_err *err)
     return GL_OK;
 }
 
+/* Decode the n children of list `it` (n counted by list_len) with `one`,
+ * each into slot i of an array of tx's; a failure is prefixed "name[i]: ". */
+static gl_code dec_each(const gl_rlp_item *it, size_t n, const char *name, gl_tx *tx,
+                        gl_code (*one)(const gl_rlp_item *, gl_tx *, size_t, gl_err *), gl_err *err)
+{
+    gl_rlp_iter iter;
+    gl_rlp_iter_init(&iter, it);
+    for (size_t i = 0; i < n; i++) {
+        gl_rlp_item e;
+        bool has;
+        (void)gl_rlp_iter_next(&iter, &e, &has, NULL);
+        gl_code rc = one(&e, tx, i, err);
+        if (rc) {
+            gl_err_prefix(err, "%s[%zu]: ", name, i);
+            return rc;
+        }
+    }
+    return GL_OK;
+}
+
+static gl_code dec_blob_hash(const gl_rlp_item *it, gl_tx *tx, size_t i, gl_err *err)
+{
+    return gl_rlp_to_fixed(it, tx->blob_hashes[i], 32, err);
+}
+
 static gl_code dec_blob_hashes(const gl_rlp_item *it, gl_tx *tx, gl_err *err)
 {
     size_t n;
@@ -227,22 +252,12 @@ static gl_code dec_blob_hashes(const gl_rlp_item *it, gl_tx *tx, gl_err *err)
     if (!tx->blob_hashes)
         return gl_err_set(err, GL_ENOMEM, "out of memory for %zu blob hashes", n);
     tx->blob_hashes_len = n;
-    gl_rlp_iter iter;
-    gl_rlp_iter_init(&iter, it);
-    for (size_t i = 0; i < n; i++) {
-        gl_rlp_item h;
-        bool has;
-        (void)gl_rlp_iter_next(&iter, &h, &has, NULL);
-        if ((rc = gl_rlp_to_fixed(&h, tx->blob_hashes[i], 32, err)) != GL_OK) {
-            gl_err_prefix(err, "blobVersionedHashes[%zu]: ", i);
-            return rc;
-        }
-    }
-    return GL_OK;
+    return dec_each(it, n, "blobVersionedHashes", tx, dec_blob_hash, err);
 }
 
-static gl_code dec_auth(const gl_rlp_item *it, gl_tx_auth *a, gl_err *err)
+static gl_code dec_auth(const gl_rlp_item *it, gl_tx *tx, size_t i, gl_err *err)
 {
+    gl_tx_auth *a = &tx->auth_list[i];
     gl_rlp_item f[6];
     gl_u256 y;
     gl_code rc;
@@ -279,18 +294,7 @@ static gl_code dec_auth_list(const gl_rlp_item *it, gl_tx *tx, gl_err *err)
     if (!tx->auth_list)
         return gl_err_set(err, GL_ENOMEM, "out of memory for %zu authorizations", n);
     tx->auth_list_len = n;
-    gl_rlp_iter iter;
-    gl_rlp_iter_init(&iter, it);
-    for (size_t i = 0; i < n; i++) {
-        gl_rlp_item a;
-        bool has;
-        (void)gl_rlp_iter_next(&iter, &a, &has, NULL);
-        if ((rc = dec_auth(&a, &tx->auth_list[i], err)) != GL_OK) {
-            gl_err_prefix(err, "authorizationList[%zu]: ", i);
-            return rc;
-        }
-    }
-    return GL_OK;
+    return dec_each(it, n, "authorizationList", tx, dec_auth, err);
 }
 
 /* Legacy v: 27/28, or chainId*2 + 35/36 with chainId >= 1. */

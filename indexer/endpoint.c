@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -348,38 +347,14 @@ static long choose_ep(const gl_endpoints *e, const call *c, uint64_t now)
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     conn *k = userdata;
-    size_t n = size * nmemb;
-    if (k->body.len > k->max_body || n > k->max_body - k->body.len) {
-        k->too_big = true;
-        return 0;
-    }
-    if (gl_buf_append(&k->body, data, n, NULL) != GL_OK) {
-        k->nomem = true;
-        return 0;
-    }
-    return n;
+    return gl_rpc_take_body(&k->body, k->max_body, data, size * nmemb, &k->too_big, &k->nomem);
 }
 
 static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
 {
     conn *k = userdata;
-    size_t n = size * nitems;
-    static const char name[] = "retry-after:";
-    if (n >= 5 && !memcmp(data, "HTTP/", 5)) {
-        k->retry_after[0] = '\0';
-    } else if (n > sizeof name - 1 && !strncasecmp(data, name, sizeof name - 1)) {
-        const char *v = data + sizeof name - 1;
-        size_t vl = n - (sizeof name - 1);
-        while (vl && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-            vl--;
-        if (vl >= sizeof k->retry_after)
-            vl = sizeof k->retry_after - 1;
-        memcpy(k->retry_after, v, vl);
-        k->retry_after[vl] = '\0';
-    }
-    return n;
+    (void)gl_rpc_take_retry_after(data, size * nitems, k->retry_after, sizeof k->retry_after);
+    return size * nitems;
 }
 
 static bool conn_init(gl_endpoints *e, conn *k)
@@ -1421,6 +1396,25 @@ static gl_code check_calls(size_t n, const char *const *methods, json_t *const *
     return GL_OK;
 }
 
+/* What call_each and call_many share: results NULL, the calls checked, then
+ * run with [] for NULL params.  *out as run_calls. */
+static gl_code run_list(gl_endpoints *e, size_t n, const char *const *methods, json_t *const *params,
+                        json_t **results, call **out, gl_err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < n; i++)
+        results[i] = NULL;
+    gl_code code = check_calls(n, methods, params, err);
+    if (code)
+        return code;
+    json_t *empty = json_array();
+    if (!empty)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    code = run_calls(e, n, methods, params, NULL, empty, NULL, out, err);
+    json_decref(empty);
+    return code;
+}
+
 /* One call, its result returned (rd NULL) or read by rd. */
 static gl_code call_one(gl_endpoints *e, const char *method, json_t *params, const gl_result_reader *rd,
                         json_t **result, gl_call_info *info, gl_err *err)
@@ -1486,17 +1480,8 @@ gl_code gl_endpoints_call_each(gl_endpoints *e, size_t n, const char *const *met
     if (!e || (n && (!methods || !results || !outcomes)))
         return gl_err_set(err, GL_EINVAL, "gl_endpoints_call_each needs endpoints, methods, results and "
                           "outcomes");
-    for (size_t i = 0; i < n; i++)
-        results[i] = NULL;
-    gl_code code = check_calls(n, methods, params, err);
-    if (code)
-        return code;
-    json_t *empty = json_array();
-    if (!empty)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
     call *c;
-    code = run_calls(e, n, methods, params, NULL, empty, NULL, &c, err);
-    json_decref(empty);
+    gl_code code = run_list(e, n, methods, params, results, &c, err);
     if (code)
         return code;
     for (size_t i = 0; i < n; i++) {
@@ -1514,17 +1499,8 @@ gl_code gl_endpoints_call_many(gl_endpoints *e, size_t n, const char *const *met
 {
     if (!e || (n && (!methods || !results)))
         return gl_err_set(err, GL_EINVAL, "gl_endpoints_call_many needs endpoints, methods and results");
-    for (size_t i = 0; i < n; i++)
-        results[i] = NULL;
-    gl_code code = check_calls(n, methods, params, err);
-    if (code)
-        return code;
-    json_t *empty = json_array();
-    if (!empty)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
     call *c;
-    code = run_calls(e, n, methods, params, NULL, empty, NULL, &c, err);
-    json_decref(empty);
+    gl_code code = run_list(e, n, methods, params, results, &c, err);
     if (code)
         return code;
     size_t bad = SIZE_MAX;

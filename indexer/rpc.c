@@ -323,19 +323,24 @@ static CURLcode curl_once_rc = CURLE_FAILED_INIT;
 
 static void curl_init_once(void) { curl_once_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+size_t gl_rpc_take_body(gl_buf *body, size_t max, const char *data, size_t n, bool *too_big, bool *nomem)
 {
-    gl_rpc *rpc = userdata;
-    size_t n = size * nmemb;
-    if (rpc->body.len > rpc->max_response || n > rpc->max_response - rpc->body.len) {
-        rpc->body_too_big = true;
+    if (body->len > max || n > max - body->len) {
+        *too_big = true;
         return 0;
     }
-    if (gl_buf_append(&rpc->body, data, n, NULL) != GL_OK) {
-        rpc->body_nomem = true;
+    if (gl_buf_append(body, data, n, NULL) != GL_OK) {
+        *nomem = true;
         return 0;
     }
     return n;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    gl_rpc *rpc = userdata;
+    return gl_rpc_take_body(&rpc->body, rpc->max_response, data, size * nmemb, &rpc->body_too_big,
+                            &rpc->body_nomem);
 }
 
 /* Read Retry-After: delta-seconds or an HTTP-date (RFC 9110 10.2.3). */
@@ -361,28 +366,35 @@ static long parse_retry_after(const char *v)
     return t <= now ? 0 : (long)(t - now);
 }
 
+bool gl_rpc_take_retry_after(const char *line, size_t n, char *out, size_t cap)
+{
+    static const char name[] = "retry-after:";
+    if (n >= 5 && !memcmp(line, "HTTP/", 5)) {
+        out[0] = '\0';
+        return true;
+    }
+    if (n <= sizeof name - 1 || strncasecmp(line, name, sizeof name - 1))
+        return false;
+    const char *v = line + sizeof name - 1;
+    size_t vl = n - (sizeof name - 1);
+    while (vl && (*v == ' ' || *v == '\t'))
+        v++, vl--;
+    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+        vl--;
+    if (vl >= cap)
+        vl = cap - 1;
+    memcpy(out, v, vl);
+    out[vl] = '\0';
+    return true;
+}
+
 static size_t on_header(char *data, size_t size, size_t nitems, void *userdata)
 {
     gl_rpc *rpc = userdata;
     size_t n = size * nitems;
-    static const char name[] = "retry-after:";
-    if (n >= 5 && !memcmp(data, "HTTP/", 5)) {
-        /* a new response (after 100 Continue, say) */
-        rpc->retry_after = -1;
-        rpc->retry_after_raw[0] = '\0';
-    } else if (n > sizeof name - 1 && !strncasecmp(data, name, sizeof name - 1)) {
-        const char *v = data + sizeof name - 1;
-        size_t vl = n - (sizeof name - 1);
-        while (vl && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-            vl--;
-        if (vl >= sizeof rpc->retry_after_raw)
-            vl = sizeof rpc->retry_after_raw - 1;
-        memcpy(rpc->retry_after_raw, v, vl);
-        rpc->retry_after_raw[vl] = '\0';
-        rpc->retry_after = parse_retry_after(rpc->retry_after_raw);
-    }
+    /* An empty value is a status line's reset (or a blank Retry-After): none. */
+    if (gl_rpc_take_retry_after(data, n, rpc->retry_after_raw, sizeof rpc->retry_after_raw))
+        rpc->retry_after = rpc->retry_after_raw[0] ? parse_retry_after(rpc->retry_after_raw) : -1;
     return n;
 }
 

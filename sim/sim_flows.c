@@ -107,22 +107,10 @@ static json_t *jhex(const uint8_t *b, size_t n)
     return j;
 }
 
-static uint32_t token_contract(sim_world *w, sim_asset as)
-{
-    switch (as) {
-    case AS_USDC: return w->contract[CT_USDC];
-    case AS_GLM: return w->contract[CT_GLM];
-    case AS_SWAN: return w->contract[CT_SWAN];
-    case AS_ETH:
-    case AS_N: break;
-    }
-    return SIM_NONE;
-}
-
 static json_t *jtoken(sim_world *w, sim_asset as)
 {
     static const uint8_t zero[20] = {0};
-    return as == AS_ETH ? jraw(zero) : jaddr(w, token_contract(w, as));
+    return as == AS_ETH ? jraw(zero) : jaddr(w, gl_simw_token(w, as));
 }
 
 /* Both checks run (so both top-ups are asked for at once). */
@@ -728,7 +716,7 @@ static gl_code send_approve(sim_world *w, const sim_task *t, uint8_t step, uint3
                             uint32_t spender, sim_amt amount, gl_err *err)
 {
     sim_amt v = approves_infinite(A(w, from)) ? SIM_INF : amount;
-    return send_call(w, t, step, from, token_contract(w, as), 0, FN_APPROVE, json_pack("[oo]", jaddr(w, spender), jamt(v)),
+    return send_call(w, t, step, from, gl_simw_token(w, as), 0, FN_APPROVE, json_pack("[oo]", jaddr(w, spender), jamt(v)),
                      G_APPROVE, err);
 }
 
@@ -929,7 +917,7 @@ static sim_prep prep_xfer(sim_world *w, sim_task *t, gl_err *err)
         gl_simw_send(w, t, 0, from, to, NULL, t->v, NULL, gas, 0xff, err);
     } else {
         gl_simw_reserve(w, from, as, t->v);
-        send_call(w, t, 0, from, token_contract(w, as), 0, FN_TRANSFER, json_pack("[oo]", jaddr(w, to), jamt(t->v)),
+        send_call(w, t, 0, from, gl_simw_token(w, as), 0, FN_TRANSFER, json_pack("[oo]", jaddr(w, to), jamt(t->v)),
                   gas, err);
     }
     return PR_DONE;
@@ -938,13 +926,13 @@ static sim_prep prep_xfer(sim_world *w, sim_task *t, gl_err *err)
 static sim_prep prep_mint(sim_world *w, sim_task *t, gl_err *err)
 {
     uint32_t op = w->operator_addr;
-    if (token_contract(w, (sim_asset)t->c) == SIM_NONE)
+    if (gl_simw_token(w, (sim_asset)t->c) == SIM_NONE)
         return later(w, t, 600, 1200);
     if (!gl_simw_room(w, 1, G_MINT))
         return PR_FULL;
     if (!funds(w, op, AS_ETH, 0, gl_simw_fee_cap(w, op, G_MINT), err))
         return later(w, t, 60, 120);
-    send_call(w, t, 0, op, token_contract(w, (sim_asset)t->c), 0, FN_MINT,
+    send_call(w, t, 0, op, gl_simw_token(w, (sim_asset)t->c), 0, FN_MINT,
               json_pack("[oo]", jaddr(w, t->a), jamt(t->v)), G_MINT, err);
     return PR_DONE;
 }
@@ -1012,7 +1000,7 @@ static sim_prep prep_sweep(sim_world *w, sim_task *t, gl_err *err)
         return later(w, t, 600, 1800);
     t->v = bal;
     gl_simw_reserve(w, d, as, bal);
-    send_call(w, t, 0, d, token_contract(w, as), 0, FN_TRANSFER, json_pack("[oo]", jaddr(w, hot), jamt(bal)), gas, err);
+    send_call(w, t, 0, d, gl_simw_token(w, as), 0, FN_TRANSFER, json_pack("[oo]", jaddr(w, hot), jamt(bal)), gas, err);
     return PR_DONE;
 }
 

@@ -60,18 +60,6 @@ static json_t *hexj(const uint8_t *b, size_t n)
     return json_string(gl_hex_encode(b, n, true, buf));
 }
 
-static uint32_t token_addr(const sim_world *w, sim_asset as)
-{
-    switch (as) {
-    case AS_USDC: return w->contract[CT_USDC];
-    case AS_GLM: return w->contract[CT_GLM];
-    case AS_SWAN: return w->contract[CT_SWAN];
-    case AS_ETH:
-    case AS_N: break;
-    }
-    return SIM_NONE;
-}
-
 /* ------------------------------------------------------------------ */
 /* Payments                                                             */
 
@@ -118,7 +106,7 @@ static json_t *payment_json(sim_world *w, const sim_purchase *p, const uint32_t 
     json_object_set_new(o, "gpu_hours", json_integer((json_int_t)p->gpus * p->hours));
     json_object_set_new(o, "amount", gl_simw_amt_json(p->amount));
     json_object_set_new(o, "token", json_string(gl_sims_asset_name(as)));
-    json_object_set_new(o, "token_address", gl_simw_addr_json(w, token_addr(w, as)));
+    json_object_set_new(o, "token_address", gl_simw_addr_json(w, gl_simw_token(w, as)));
     bool has_id = p->platform == GL_SIM_GPUMARKET || p->platform == GL_SIM_SPHERON;
     char idbuf[24];
     snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)p->chain_id_of);
@@ -211,7 +199,7 @@ static json_t *tokens_json(sim_world *w)
     json_t *t = json_object();
     for (int as = 0; as < AS_N; as++)
         json_object_set_new(t, gl_sims_asset_name((sim_asset)as),
-                            json_pack("{s:o, s:i}", "address", gl_simw_addr_json(w, token_addr(w, (sim_asset)as)),
+                            json_pack("{s:o, s:i}", "address", gl_simw_addr_json(w, gl_simw_token(w, (sim_asset)as)),
                                       "decimals", (int)dec[as]));
     return t;
 }

@@ -91,6 +91,18 @@ json_t *gl_simw_addr_json(const sim_world *w, uint32_t addr)
     return json_string(gl_hex_encode(w->addrs.v[addr].a, 20, true, hex));
 }
 
+uint32_t gl_simw_token(const sim_world *w, sim_asset as)
+{
+    switch (as) {
+    case AS_USDC: return w->contract[CT_USDC];
+    case AS_GLM: return w->contract[CT_GLM];
+    case AS_SWAN: return w->contract[CT_SWAN];
+    case AS_ETH:
+    case AS_N: break;
+    }
+    return SIM_NONE;
+}
+
 static gl_u256 to_u256(sim_amt v)
 {
     gl_u256 r = {{(uint64_t)v, (uint64_t)(v >> 64), 0, 0}};

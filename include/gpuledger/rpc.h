@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "gpuledger/bytes.h"
 #include "gpuledger/err.h"
 
 typedef struct gl_rpc gl_rpc;
@@ -109,6 +110,19 @@ gl_code gl_rpc_call_batch(gl_rpc *rpc, size_t n, const char *const *methods, jso
  * buffer, an endpoint's message, a body excerpt) may quote a URL's key. */
 size_t gl_rpc_scrub_text(const char *const *secrets, size_t nsecrets, const char *in, size_t n, size_t max,
                          char *out, size_t cap);
+
+/* The body of a libcurl write callback, shared by gl_rpc and gl_endpoints:
+ * append data[0..n) to `body` unless that would take it past `max` bytes.
+ * Returns n, or 0 (which makes curl stop the transfer) after setting
+ * *too_big, or *nomem when the append fails. */
+size_t gl_rpc_take_body(gl_buf *body, size_t max, const char *data, size_t n, bool *too_big, bool *nomem);
+
+/* The body of a libcurl header callback, shared by gl_rpc and gl_endpoints:
+ * keep in `out` (capacity cap > 0, NUL-terminated) the Retry-After value of
+ * the latest response, trimmed of blanks and line ends and cut to fit.  A
+ * status line ("HTTP/...") begins a new response (after 100 Continue, say)
+ * and empties `out`.  Returns whether `out` was written.  Cannot fail. */
+bool gl_rpc_take_retry_after(const char *line, size_t n, char *out, size_t cap);
 
 /* The HTTP status of the last call's response, or 0 when none arrived. */
 long gl_rpc_last_http_status(const gl_rpc *rpc);

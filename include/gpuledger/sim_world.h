@@ -628,6 +628,8 @@ gl_code gl_simw_run(sim_world *w, gl_err *err);
 /* Helpers for amounts and addresses in JSON. */
 json_t *gl_simw_amt_json(sim_amt v);
 json_t *gl_simw_addr_json(const sim_world *w, uint32_t addr);
+/* The address index of an ERC-20 asset's token contract; SIM_NONE for ETH. */
+uint32_t gl_simw_token(const sim_world *w, sim_asset as);
 char *gl_simw_amt_dec(sim_amt v, char out[48]);
 void gl_simw_amt_word(sim_amt v, uint8_t out[32]);
 sim_amt gl_simw_word_amt(const uint8_t word[32]);
