@@ -27,6 +27,7 @@
 #include "gpuledger/secp.h"
 #include "gpuledger/trie.h"
 #include "gpuledger/tx.h"
+#include "gpuledger/tx_check.h"
 
 /* ------------------------------------------------------------------ types */
 
@@ -866,6 +867,19 @@ static json_t *check_finding(ix_check *c, const char *kind)
     return f;
 }
 
+/* A finding gl_tx_check made, placed as check_finding places its own
+ * (steals f; NULL when out of memory). */
+static json_t *check_placed(ix_check *c, json_t *f)
+{
+    char bh[67];
+    if (f && (json_object_set_new(f, "platform", json_string(c->ix->p->name)) ||
+              json_object_set_new(f, "block_hash", json_string(hex_of(c->rec.hash, 32, bh))))) {
+        json_decref(f);
+        return NULL;
+    }
+    return f;
+}
+
 /* A claim contradicted inside one answer (a lie, never a reorg): always a
  * finding, and in strict mode the block is fetched again. */
 static gl_code lie(ix_check *c, json_t *f, gl_err *err)
@@ -1092,93 +1106,54 @@ static gl_code check_txs(ix_check *c, gl_err *err)
             all_ok = false;
             continue;
         }
-        const json_t *obj = json_array_get(list, t->index);
-        gl_tx tx;
-        gl_tx_init(&tx);
-        gl_err e2;
-        uint8_t h[32];
-        gl_code trc = json_is_object(obj) ? gl_tx_from_json(&tx, obj, &e2) : GL_EINVAL;
-        if (trc == GL_ENOTSUP) {
+        /* high s only before EIP-2: no base fee (pre-London) stands in for that */
+        unsigned flags = c->has_hdr && !(c->hdr.ext & GL_BLOCK_HAS_BASE_FEE) ? GL_TX_ALLOW_HIGH_S : 0;
+        const gl_secp *secp = ix->o.verify >= GL_INDEXER_VERIFY_SENDERS ? ix->secp : NULL;
+        gl_tx_checked tc;
+        json_t *f;
+        if ((rc = gl_tx_check(secp, &tc, &f, json_array_get(list, t->index), ix->chain, c->blk->num, t->index,
+                              g->tx_hash, flags, err)))
+            break;
+        t->rec = tc.rec;
+        t->has_from = tc.has_from;
+        t->ok = true;
+        all_ok = all_ok && tc.verdict == GL_TX_CHECK_SENDER_OK;
+        switch (tc.verdict) {
+        case GL_TX_CHECK_SENDER_OK:
+        case GL_TX_CHECK_UNRECOVERED:
+            break;
+        case GL_TX_CHECK_SENDER_MISMATCH:
+        case GL_TX_CHECK_UNRECOVERABLE:
+            rc = finding_add(ix, c->blk->num, check_placed(c, f), err);
+            break;
+        case GL_TX_CHECK_UNSUPPORTED:
             /* A transaction type this build cannot rebuild (a chain's own
              * system transactions): nothing to check it with.  The
              * endpoint's from/to/value are kept, unverified (no SENDER_OK
              * flag), and said in the log. */
-            ixlog(ix, 1, "block %" PRIu64 " tx %u: sender not checked: %s", c->blk->num, t->index, e2.msg);
-            t->ok = t->has_from = get_fixed(json_object_get(obj, "from"), t->rec.from, 20);
-            const json_t *to = json_object_get(obj, "to");
-            t->rec.has_to = to && !json_is_null(to) && get_fixed(to, t->rec.to, 20);
-            const char *val = json_string_value(json_object_get(obj, "value"));
-            if (!val || gl_u256_parse_hex(&t->rec.value, val, NULL))
-                t->rec.value = gl_u256_from_u64(0);
-            gl_tx_release(&tx);
-            all_ok = false;
-            continue;
-        }
-        if (trc || gl_tx_hash(&tx, h, &e2)) {
-            json_t *f = check_finding(c, "log_tx_mismatch");
+            ixlog(ix, 1, "block %" PRIu64 " tx %u: sender not checked: %s", c->blk->num, t->index, tc.reason);
+            t->ok = tc.has_from;
+            break;
+        case GL_TX_CHECK_UNREADABLE:
+        case GL_TX_CHECK_HASH_MISMATCH:
+            /* Not the tx the log names: said as the log's claim, and in
+             * strict mode a retry (the block may have changed under the
+             * logs). */
+            json_decref(f);
+            t->ok = false;
+            f = check_finding(c, "log_tx_mismatch");
             fset_int(f, "tx_index", t->index);
-            fset_hex(f, "tx_hash", g->tx_hash, 32);
-            fset_str(f, "reason", json_is_object(obj) ? e2.msg : "no transaction object at this index");
-            rc = mismatch(c, f, err);
-            gl_tx_release(&tx);
-            all_ok = false;
-            continue;
-        }
-        if (memcmp(h, g->tx_hash, 32)) {
-            json_t *f = check_finding(c, "log_tx_mismatch");
-            fset_int(f, "tx_index", t->index);
-            fset_str(f, "field", "transactionHash");
-            fset_hex(f, "claimed", g->tx_hash, 32);
-            fset_hex(f, "computed", h, 32);
-            rc = mismatch(c, f, err);
-            gl_tx_release(&tx);
-            all_ok = false;
-            continue;
-        }
-        t->ok = true;
-        t->rec.has_to = tx.has_to;
-        memcpy(t->rec.to, tx.to, 20);
-        t->rec.value = tx.value;
-        uint8_t claimed[20];
-        bool has_claim = get_fixed(json_object_get(obj, "from"), claimed, 20);
-        if (ix->o.verify < GL_INDEXER_VERIFY_SENDERS) {
-            t->has_from = has_claim;
-            memcpy(t->rec.from, claimed, 20);
-            all_ok = false;
-        } else {
-            uint8_t rec[20];
-            unsigned flags = c->has_hdr && !(c->hdr.ext & GL_BLOCK_HAS_BASE_FEE) ? GL_TX_ALLOW_HIGH_S : 0;
-            if (gl_tx_recover_sender_ex(ix->secp, &tx, flags, rec, &e2)) {
-                json_t *f = check_finding(c, "sender_unrecoverable");
-                fset_int(f, "tx_index", t->index);
-                fset_hex(f, "tx_hash", h, 32);
-                fset_str(f, "reason", e2.msg);
-                rc = finding_add(ix, c->blk->num, f, err);
-                all_ok = false;
+            if (tc.verdict == GL_TX_CHECK_UNREADABLE) {
+                fset_hex(f, "tx_hash", g->tx_hash, 32);
+                fset_str(f, "reason", tc.reason);
             } else {
-                t->has_from = true;
-                memcpy(t->rec.from, rec, 20);
-                if (has_claim && !memcmp(claimed, rec, 20)) {
-                    t->rec.flags |= GL_STORE_TX_SENDER_OK;
-                } else {
-                    json_t *f = check_finding(c, "sender_mismatch");
-                    fset_int(f, "tx_index", t->index);
-                    fset_hex(f, "tx_hash", h, 32);
-                    char field[48];
-                    snprintf(field, sizeof field, "transactions[%u].from", t->index);
-                    fset_str(f, "field", field);
-                    if (has_claim)
-                        fset_hex(f, "claimed", claimed, 20);
-                    else
-                        fset_str(f, "claimed", "");
-                    fset_hex(f, "computed", rec, 20);
-                    rc = finding_add(ix, c->blk->num, f, err);
-                    t->rec.flags |= GL_STORE_TX_SENDER_MISMATCH;
-                    all_ok = false;
-                }
+                fset_str(f, "field", "transactionHash");
+                fset_hex(f, "claimed", g->tx_hash, 32);
+                fset_hex(f, "computed", tc.computed, 32);
             }
+            rc = mismatch(c, f, err);
+            break;
         }
-        gl_tx_release(&tx);
     }
     if (!rc && all_ok && ix->o.verify >= GL_INDEXER_VERIFY_SENDERS)
         c->rec.verified |= GL_STORE_BLOCK_SENDERS_OK;

@@ -37,6 +37,7 @@
 #include "gpuledger/secp.h"
 #include "gpuledger/trail.h"
 #include "gpuledger/tx.h"
+#include "gpuledger/tx_check.h"
 #include "gpuledger/u256.h"
 
 /* ------------------------------------------------------------ constants */
@@ -829,32 +830,15 @@ static gl_code tx_stored(trail *t, pend *x, gl_err *err)
     return rc;
 }
 
-/* A finding about transaction idx of block b: the indexer's shape, with
- * "source": "trail" where the indexer names its platform.  NULL when out
- * of memory. */
-static json_t *tx_finding(const char *kind, const fullblk *b, uint32_t idx, const uint8_t hash[32])
-{
-    char bh[67], th[67];
-    return json_pack("{s:s, s:s, s:I, s:s, s:I, s:s}", "kind", kind, "source", "trail", "block",
-                     (json_int_t)b->rec.number, "block_hash", gl_hex_encode(b->rec.hash, 32, true, bh), "tx_index",
-                     (json_int_t)idx, "tx_hash", gl_hex_encode(hash, 32, true, th));
-}
-
-static void fset(json_t *f, const char *key, json_t *v)
-{
-    if (f && v)
-        json_object_set_new(f, key, v);
-    else
-        json_decref(v);
-}
-
-/* Check the tx behind x at its position in block b, as the indexer's
- * check_txs does: rebuilt from its fields it must hash to the hash the
- * log, trace or scan named; its sender, recovered from the signature, must
- * be the endpoint's `from`.  Adds the verdict to ck (its findings too) and
- * points *out at it.  A tx type this build cannot rebuild (a chain's own
- * system transactions) keeps the endpoint's words, unchecked (flags 0),
- * said in the log. */
+/* Check the tx behind x at its position in block b (gl_tx_check): rebuilt
+ * from its fields it must hash to the hash the log, trace or scan named;
+ * its sender, recovered from the signature, must be the endpoint's `from`.
+ * Adds the verdict to ck (its findings too, placed in b with "source":
+ * "trail" where the indexer names its platform) and points *out at it.  A
+ * tx that is not the one named, or has no recoverable sender, flags its
+ * transfers mismatch: they rest on the endpoint's word alone.  A tx type
+ * this build cannot rebuild (a chain's own system transactions) keeps the
+ * endpoint's words, unchecked (flags 0), said in the log. */
 static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, vtx **out, gl_err *err)
 {
     vtx *nv = grow_one(ck->tx, ck->ntx, &ck->txcap, sizeof *nv, 16);
@@ -864,68 +848,40 @@ static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, 
     if (!nv || !nf)
         return gl_err_set(err, GL_ENOMEM, "out of memory checking transactions");
     ck->f = nf;
-    vtx *v = &ck->tx[ck->ntx];
-    memset(v, 0, sizeof *v);
-    v->rec = (gl_store_tx){.chain_id = t->chain, .block = b->rec.number, .index = x->tx_index};
-    memcpy(v->rec.hash, x->t.tx_hash, 32);
     const json_t *obj = json_array_get(json_object_get(b->json, "transactions"), x->tx_index);
     /* high s only before EIP-2; no base fee (pre-London) is the indexer's
      * stand-in for that */
     unsigned flags = json_object_get(b->json, "baseFeePerGas") ? 0 : GL_TX_ALLOW_HIGH_S;
-    uint8_t claimed[20], rec[20], h[32];
-    bool has_claim = j_bytes(json_object_get(obj, "from"), claimed, 20);
-    gl_tx tx;
-    gl_tx_init(&tx);
-    gl_err e2 = {0};
-    gl_code trc = json_is_object(obj) ? gl_tx_from_json_ex(&tx, obj, flags, &e2) : GL_EINVAL;
-    json_t *f = NULL;
-    if (trc == GL_ENOTSUP) {
-        say(t, 1, "block %" PRIu64 " tx %u: sender not checked: %s", b->rec.number, x->tx_index, e2.msg);
-        v->has_rec = has_claim;
-        memcpy(v->rec.from, claimed, 20);
-        const json_t *to = json_object_get(obj, "to");
-        v->rec.has_to = to && !json_is_null(to) && j_bytes(to, v->rec.to, 20);
-        if (!q_u256(json_object_get(obj, "value"), &v->rec.value))
-            v->rec.value = gl_u256_from_u64(0);
-    } else if (trc || gl_tx_hash(&tx, h, &e2) || memcmp(h, x->t.tx_hash, 32)) {
-        /* not the tx the log or trace named: nothing to recover a sender
-         * from, and its transfers rest on the endpoint's word alone */
-        v->flags = GL_STORE_TX_SENDER_MISMATCH;
-        f = tx_finding("tx_hash_mismatch", b, x->tx_index, x->t.tx_hash);
-        if (trc || e2.msg[0]) {
-            fset(f, "reason", json_string(json_is_object(obj) ? e2.msg : "no transaction object at this index"));
-        } else {
-            char field[48], hx[67];
-            snprintf(field, sizeof field, "transactions[%u].hash", x->tx_index);
-            fset(f, "field", json_string(field));
-            fset(f, "claimed", json_string(gl_hex_encode(x->t.tx_hash, 32, true, hx)));
-            fset(f, "computed", json_string(gl_hex_encode(h, 32, true, hx)));
-        }
-    } else if (gl_tx_recover_sender_ex(t->secp, &tx, flags, rec, &e2)) {
-        v->flags = GL_STORE_TX_SENDER_MISMATCH;
-        f = tx_finding("sender_unrecoverable", b, x->tx_index, x->t.tx_hash);
-        fset(f, "reason", json_string(e2.msg));
-    } else {
-        v->has_rec = true;
-        memcpy(v->rec.from, rec, 20);
-        v->rec.has_to = tx.has_to;
-        memcpy(v->rec.to, tx.to, 20);
-        v->rec.value = tx.value;
-        v->flags = has_claim && !memcmp(claimed, rec, 20) ? GL_STORE_TX_SENDER_OK : GL_STORE_TX_SENDER_MISMATCH;
-        if (v->flags == GL_STORE_TX_SENDER_MISMATCH) {
-            char field[48], hx[43];
-            f = tx_finding("sender_mismatch", b, x->tx_index, x->t.tx_hash);
-            snprintf(field, sizeof field, "transactions[%u].from", x->tx_index);
-            fset(f, "field", json_string(field));
-            fset(f, "claimed", json_string(has_claim ? gl_hex_encode(claimed, 20, true, hx) : ""));
-            fset(f, "computed", json_string(gl_hex_encode(rec, 20, true, hx)));
-        }
+    gl_tx_checked c;
+    json_t *f;
+    gl_code rc = gl_tx_check(t->secp, &c, &f, obj, t->chain, b->rec.number, x->tx_index, x->t.tx_hash, flags, err);
+    if (rc)
+        return rc;
+    vtx *v = &ck->tx[ck->ntx];
+    v->rec = c.rec;
+    v->has_rec = c.has_from;
+    switch (c.verdict) {
+    case GL_TX_CHECK_SENDER_OK:
+    case GL_TX_CHECK_SENDER_MISMATCH:
+    case GL_TX_CHECK_UNRECOVERED: /* never: t->secp is set */
+        break;
+    case GL_TX_CHECK_UNSUPPORTED:
+        say(t, 1, "block %" PRIu64 " tx %u: sender not checked: %s", b->rec.number, x->tx_index, c.reason);
+        break;
+    case GL_TX_CHECK_UNRECOVERABLE:
+    case GL_TX_CHECK_UNREADABLE:
+    case GL_TX_CHECK_HASH_MISMATCH:
+        v->rec.flags = GL_STORE_TX_SENDER_MISMATCH;
+        break;
     }
-    gl_tx_release(&tx);
-    v->rec.flags = v->flags;
-    if (v->flags == GL_STORE_TX_SENDER_MISMATCH) {
-        if (!f)
+    v->flags = v->rec.flags;
+    if (f) {
+        char bh[67];
+        if (json_object_set_new(f, "source", json_string("trail")) ||
+            json_object_set_new(f, "block_hash", json_string(gl_hex_encode(b->rec.hash, 32, true, bh)))) {
+            json_decref(f);
             return gl_err_set(err, GL_ENOMEM, "out of memory for a finding");
+        }
         char *txt = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
         say(t, 1, "finding at block %" PRIu64 ": %s", b->rec.number, txt ? txt : "(out of memory)");
         free(txt);
