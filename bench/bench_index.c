@@ -14,7 +14,7 @@
  * number of transfers made (a fast wrong indexer is not a result), nothing
  * else is asserted.  Environment: GPULEDGER_BIN (default: ../gpuledger next
  * to this binary's directory), BENCH_TXS, BENCH_PER_TX, BENCH_LEASES,
- * BENCH_LEASE_PER_BLOCK; BENCH_HOLD=1 keeps the dense chain up after it is
+ * BENCH_LEASE_PER_BLOCK; BENCH_HOLD=1 keeps each chain up after it is
  * built (its URL and definition in $TMP/hold) until that file is removed,
  * for profiling the indexer against it by hand.
  */
@@ -132,6 +132,21 @@ static void run_level(const char *def, const char *level, const char *extra)
     tl_rm_rf(dir);
 }
 
+/* BENCH_HOLD set: keep the chain up, its URL and the definition in
+ * $TMP/hold, until that file is removed (profiling by hand). */
+static void hold(const char *def)
+{
+    if (!getenv("BENCH_HOLD"))
+        return;
+    char path[320];
+    snprintf(path, sizeof path, "%s/hold", TMP);
+    tl_write_file(path, "%s %s\n", gl_anvil_url(N.node), def);
+    printf("holding: %s %s (rm %s to go on)\n", gl_anvil_url(N.node), def, path);
+    fflush(stdout);
+    while (access(path, F_OK) == 0)
+        sleep(1);
+}
+
 /* Dense: GLM batch payouts, hundreds of logs per block. */
 /* The yardstick: a plain libcurl loop fetching the same logs (same
  * address and topic, spans that stay under a 10,000-log answer), parsing
@@ -213,15 +228,7 @@ static void bench_dense(void **state)
     free(t);
     /* 501 logs per block: 19 blocks stay under a 10,000-log answer */
     curl_baseline(G.start_block, tl_head(&N), G.glm, 19);
-    if (getenv("BENCH_HOLD")) { /* profiling: keep the chain up until the file goes */
-        char hold[320];
-        snprintf(hold, sizeof hold, "%s/hold", TMP);
-        tl_write_file(hold, "%s %s\n", gl_anvil_url(N.node), def);
-        printf("holding: %s %s (rm %s to go on)\n", gl_anvil_url(N.node), def, hold);
-        fflush(stdout);
-        while (access(hold, F_OK) == 0)
-            sleep(1);
-    }
+    hold(def);
     run_level(def, "none", NULL);
     run_level(def, "senders", NULL);
     run_level(def, "headers", NULL);
@@ -253,6 +260,7 @@ static void bench_spread(void **state)
     char *t = tl_market_def(&m, "market-bench", GL_ANVIL_DEFAULT_CHAIN_ID, false);
     tl_write_file(def, "%s", t);
     free(t);
+    hold(def);
     run_level(def, "none", NULL);
     run_level(def, "senders", NULL);
     run_level(def, "headers", NULL);

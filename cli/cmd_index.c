@@ -71,8 +71,9 @@ static void usage(FILE *out, const char *cmd)
             "  --block-chunk N       blocks fetched per JSON-RPC batch (default %u)\n"
             "  --initial-span N      blocks in the first eth_getLogs request (default %u)\n"
             "  --concurrency N       requests in flight at once (default 4)\n"
-            "  --no-prefetch         fetch the next range's logs only once the current one is stored\n"
-            "                        (default: fetched meanwhile, on a second connection pool)\n"
+            "  --no-prefetch         fetch the next range's logs and the next chunk's blocks only once\n"
+            "                        the current ones are stored (default: meanwhile, on connections of\n"
+            "                        their own)\n"
             "  --quorum              with several URLs: two must agree on the hash of every block\n"
             "                        holding data (a disagreement is a finding, the events disputed)\n"
             "  --accept-redefinition index with a definition that differs from the stored one\n"
@@ -283,7 +284,7 @@ static int run(int argc, char **argv)
 
     gl_err err = {0};
     gl_platform *p = NULL;
-    gl_endpoints *e = NULL, *pe = NULL;
+    gl_endpoints *e = NULL;
     gl_store *s = NULL;
     gl_indexer *ix = NULL;
     size_t nurls = 0;
@@ -313,13 +314,6 @@ static int run(int argc, char **argv)
         status = 2;
         goto done;
     }
-    /* The prefetch pool: same URLs and settings, its own connections
-     * (a pool is used by one thread at a time). */
-    if (!a.no_prefetch && !(pe = gl_endpoints_new(&eo, &err))) {
-        fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
-        status = 2;
-        goto done;
-    }
     if (gl_indexer_check_chain(e, p, &err)) {
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
         status = err.code == GL_EVERIFY ? 2 : 1;
@@ -336,7 +330,7 @@ static int run(int argc, char **argv)
         goto done;
     }
     a.o.log = log_line;
-    a.o.prefetch = pe;
+    a.o.prefetch = !a.no_prefetch;
     a.o.stop = should_stop;
     a.o.ctx = &lc;
     if (!(ix = gl_indexer_new(s, e, p, &a.o, &err))) {
@@ -361,7 +355,6 @@ done:
     gl_indexer_free(ix);
     gl_store_close(s);
     gl_endpoints_free(e);
-    gl_endpoints_free(pe);
     for (size_t i = 0; urls && i < nurls; i++)
         free(urls[i]);
     free(urls);

@@ -1540,6 +1540,40 @@ static bool parse_quantity(json_t *v, uint64_t *out)
     return true;
 }
 
+gl_endpoints *gl_endpoints_clone(gl_endpoints *e, gl_err *err)
+{
+    if (!e) {
+        gl_err_set(err, GL_EINVAL, "no endpoint pool to clone");
+        return NULL;
+    }
+    const char **urls = calloc(e->neps, sizeof *urls);
+    if (!urls) {
+        gl_err_set(err, GL_ENOMEM, "out of memory cloning an endpoint pool");
+        return NULL;
+    }
+    for (size_t i = 0; i < e->neps; i++)
+        urls[i] = e->eps[i].url;
+    gl_endpoint_opts o;
+    memset(&o, 0, sizeof o);
+    o.urls = urls;
+    o.nurls = e->neps;
+    o.max_concurrency = e->max_conc;
+    o.max_batch = e->max_batch;
+    o.connect_timeout_ms = e->connect_ms;
+    o.timeout_ms = e->timeout_ms;
+    o.max_attempts = e->max_attempts;
+    o.backoff_base_ms = e->policy.base_ms;
+    o.backoff_cap_ms = e->policy.cap_ms;
+    o.seed = gl_backoff_rng_next(&e->rng) | 1; /* its own jitter, reproducible from e's seed */
+    o.quorum = e->quorum;
+    o.log = e->log;
+    o.log_ctx = e->log_ctx;
+    o.max_response = e->max_response;
+    gl_endpoints *c = gl_endpoints_new(&o, err);
+    free(urls);
+    return c;
+}
+
 gl_code gl_endpoints_chain_id(gl_endpoints *e, uint64_t *chain_id, gl_err *err)
 {
     if (chain_id)

@@ -83,6 +83,8 @@ typedef struct ix_counts {
 struct gl_indexer {
     gl_store *s;
     gl_endpoints *e;
+    gl_endpoints *pf_logs;     /* opts.prefetch: the next range's logs, on a thread */
+    gl_endpoints *pf_blocks;   /* opts.prefetch: the next chunk's blocks, on a thread */
     const gl_platform *p;
     gl_indexer_opts o;
     gl_secp *secp;
@@ -1651,8 +1653,48 @@ static bool need_blocks(const gl_indexer *ix, const gl_log *logs, size_t n)
     return false;
 }
 
+/* What fetching one chunk's blocks reads and learns, apart from the
+ * indexer, so that the next chunk's can be fetched on a thread while this
+ * one is processed. */
+typedef struct ix_bfetch {
+    gl_endpoints *e;
+    gl_store *s;
+    uint64_t chain;
+    gl_indexer_verify verify;
+    bool has_prev;          /* the block before the chunk whose hash will be known */
+    uint64_t prev_num;
+    bool no_block_receipts; /* ask for each tx's receipt (learned: eth_getBlockReceipts failed) */
+    bool switched;          /* out: it failed here (why says how) */
+    gl_err why;
+    uint64_t fetched;       /* out: blocks fetched */
+} ix_bfetch;
+
+static ix_bfetch bfetch_of(const gl_indexer *ix, gl_endpoints *e)
+{
+    ix_bfetch f;
+    memset(&f, 0, sizeof f);
+    f.e = e;
+    f.s = ix->s;
+    f.chain = ix->chain;
+    f.verify = ix->o.verify;
+    f.has_prev = ix->has_prev;
+    f.prev_num = ix->prev_num;
+    f.no_block_receipts = ix->no_block_receipts;
+    return f;
+}
+
+/* Count and log what a fetch learned, once its blocks are taken. */
+static void bfetch_settle(gl_indexer *ix, const ix_bfetch *f)
+{
+    ix->bc.fetched += f->fetched;
+    if (f->switched && !ix->no_block_receipts) {
+        ixlog(ix, 1, "eth_getBlockReceipts failed (%s): asking for each transaction's receipt", f->why.msg);
+        ix->no_block_receipts = true;
+    }
+}
+
 /* Fetch what the blocks of a chunk need, in JSON-RPC batches. */
-static gl_code fetch_chunk(gl_indexer *ix, ix_blk *blks, size_t nb, gl_err *err)
+static gl_code fetch_blocks(ix_bfetch *f, ix_blk *blks, size_t nb, gl_err *err)
 {
     size_t cap = 2 * nb, n = 0;
     const char **methods = calloc(cap, sizeof *methods);
@@ -1660,7 +1702,7 @@ static gl_code fetch_chunk(gl_indexer *ix, ix_blk *blks, size_t nb, gl_err *err)
     json_t ***dest = calloc(cap, sizeof *dest);
     gl_code rc = GL_OK;
     if (!methods || !params || !results || !dest) {
-        rc = nomem(err);
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
         goto done;
     }
     for (size_t i = 0; i < nb; i++) {
@@ -1668,12 +1710,12 @@ static gl_code fetch_chunk(gl_indexer *ix, ix_blk *blks, size_t nb, gl_err *err)
         methods[n] = "eth_getBlockByNumber";
         params[n] = json_pack("[o,b]", qty_json(b), 1);
         dest[n++] = &blks[i].block;
-        if (ix->o.verify < GL_INDEXER_VERIFY_HEADERS || b == 0 || (i > 0 && blks[i - 1].num == b - 1) ||
-            (ix->has_prev && ix->prev_num == b - 1))
+        if (f->verify < GL_INDEXER_VERIFY_HEADERS || b == 0 || (i > 0 && blks[i - 1].num == b - 1) ||
+            (f->has_prev && f->prev_num == b - 1))
             continue;
         gl_store_block sb;
         bool found;
-        if ((rc = gl_store_get_block(ix->s, ix->chain, b - 1, &sb, &found, err)))
+        if ((rc = gl_store_get_block(f->s, f->chain, b - 1, &sb, &found, err)))
             goto done;
         if (found)
             continue;
@@ -1683,33 +1725,33 @@ static gl_code fetch_chunk(gl_indexer *ix, ix_blk *blks, size_t nb, gl_err *err)
     }
     for (size_t i = 0; i < n; i++)
         if (!params[i]) {
-            rc = nomem(err);
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
             goto done;
         }
-    if ((rc = gl_endpoints_call_many(ix->e, n, methods, params, results, err)))
+    if ((rc = gl_endpoints_call_many(f->e, n, methods, params, results, err)))
         goto done;
     for (size_t i = 0; i < n; i++) {
         *dest[i] = results[i];
         results[i] = NULL;
     }
-    ix->bc.fetched += nb;
+    f->fetched += nb;
     for (size_t i = 0; i < nb; i++)
         if (!json_is_object(blks[i].block)) {
             rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 " holds logs but the endpoint does not have it",
                             blks[i].num);
             goto done;
         }
-    if (ix->o.verify < GL_INDEXER_VERIFY_FULL)
+    if (f->verify < GL_INDEXER_VERIFY_FULL)
         goto done;
     /* Receipts: one call per block, or per transaction where the endpoint
      * lacks eth_getBlockReceipts. */
-    if (!ix->no_block_receipts) {
+    if (!f->no_block_receipts) {
         for (size_t i = 0; i < nb; i++) {
             json_decref(params[i]);
             methods[i] = "eth_getBlockReceipts";
             params[i] = json_pack("[o]", qty_json(blks[i].num));
             if (!params[i]) {
-                rc = nomem(err);
+                rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
                 goto done;
             }
         }
@@ -1719,15 +1761,15 @@ static gl_code fetch_chunk(gl_indexer *ix, ix_blk *blks, size_t nb, gl_err *err)
         }
         n = nb;
         gl_err e2;
-        if (gl_endpoints_call_many(ix->e, nb, methods, params, results, &e2) == GL_OK) {
+        if (gl_endpoints_call_many(f->e, nb, methods, params, results, &e2) == GL_OK) {
             for (size_t i = 0; i < nb; i++) {
                 blks[i].receipts = results[i];
                 results[i] = NULL;
             }
             goto done;
         }
-        ixlog(ix, 1, "eth_getBlockReceipts failed (%s): asking for each transaction's receipt", e2.msg);
-        ix->no_block_receipts = true;
+        f->switched = f->no_block_receipts = true;
+        f->why = e2;
     }
     for (size_t i = 0; i < nb; i++) {
         const json_t *txs = json_object_get(blks[i].block, "transactions");
@@ -1739,7 +1781,7 @@ static gl_code fetch_chunk(gl_indexer *ix, ix_blk *blks, size_t nb, gl_err *err)
             free(m2);
             free(p2);
             json_decref(arr);
-            rc = nomem(err);
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
             goto done;
         }
         for (size_t k = 0; k < ntx; k++) {
@@ -1747,7 +1789,7 @@ static gl_code fetch_chunk(gl_indexer *ix, ix_blk *blks, size_t nb, gl_err *err)
             p2[k] = json_pack("[O]", json_object_get(json_array_get(txs, k), "hash"));
         }
         json_t **r2 = calloc(ntx ? ntx : 1, sizeof *r2);
-        rc = r2 ? gl_endpoints_call_many(ix->e, ntx, m2, p2, r2, err) : nomem(err);
+        rc = r2 ? gl_endpoints_call_many(f->e, ntx, m2, p2, r2, err) : nomem(err);
         for (size_t k = 0; !rc && k < ntx; k++)
             json_array_append_new(arr, r2[k]);
         for (size_t k = 0; k < ntx; k++)
@@ -1783,16 +1825,17 @@ static void blks_free(ix_blk *blks, size_t nb)
     free(blks);
 }
 
-/* One chunk: the logs of a few consecutive blocks (sorted). */
-static gl_code process_chunk(gl_indexer *ix, gl_log *logs, size_t n, bool strict, gl_err *err)
+/* The blocks of logs[0..n) (sorted), each pointing at its logs; NULL when
+ * out of memory. */
+static ix_blk *chunk_layout(gl_log *logs, size_t n, size_t *nb_out)
 {
     size_t nb = 0;
     for (size_t i = 0; i < n; i++)
         if (i == 0 || logs[i].block != logs[i - 1].block)
             nb++;
-    ix_blk *blks = calloc(nb, sizeof *blks);
+    ix_blk *blks = calloc(nb ? nb : 1, sizeof *blks);
     if (!blks)
-        return nomem(err);
+        return NULL;
     for (size_t i = 0, k = 0; i < n; k++) {
         size_t j = i;
         while (j < n && logs[j].block == logs[i].block)
@@ -1802,9 +1845,88 @@ static gl_code process_chunk(gl_indexer *ix, gl_log *logs, size_t n, bool strict
         blks[k].nlogs = j - i;
         i = j;
     }
+    *nb_out = nb;
+    return blks;
+}
+
+/* The blocks of the next chunk, fetched on a thread with the block pool. */
+typedef struct ix_bprefetch {
+    pthread_t thread;
+    bool running;
+    size_t first, end;      /* the chunk: logs[first..end) of the range */
+    ix_blk *blks;
+    size_t nb;
+    ix_bfetch f;
+    gl_code rc;
+    gl_err err;
+} ix_bprefetch;
+
+static void *bprefetch_main(void *arg)
+{
+    ix_bprefetch *p = arg;
+    p->rc = fetch_blocks(&p->f, p->blks, p->nb, &p->err);
+    return NULL;
+}
+
+/* Start fetching the blocks of logs[first..end), as the chunk before it
+ * (whose last block is `prev`) will leave things once processed. */
+static void bprefetch_start(gl_indexer *ix, ix_bprefetch *p, gl_log *logs, size_t first, size_t end, uint64_t prev)
+{
+    if (!ix->pf_blocks || p->running || !need_blocks(ix, &logs[first], end - first))
+        return;
+    if (!(p->blks = chunk_layout(&logs[first], end - first, &p->nb)))
+        return;
+    p->first = first;
+    p->end = end;
+    p->f = bfetch_of(ix, ix->pf_blocks);
+    p->f.has_prev = true;
+    p->f.prev_num = prev;
+    p->rc = GL_OK;
+    gl_err_clear(&p->err);
+    if (pthread_create(&p->thread, NULL, bprefetch_main, p)) {
+        blks_free(p->blks, p->nb);
+        p->blks = NULL;
+        return;
+    }
+    p->running = true;
+}
+
+/* Wait for the prefetch; its blocks (and outcome) when it fetched
+ * logs[first..end), else NULL (its work dropped). */
+static ix_blk *bprefetch_take(gl_indexer *ix, ix_bprefetch *p, size_t first, size_t end, size_t *nb, gl_code *rc,
+                              gl_err *err)
+{
+    if (!p->running)
+        return NULL;
+    pthread_join(p->thread, NULL);
+    p->running = false;
+    ix_blk *blks = p->blks;
+    p->blks = NULL;
+    if (p->first != first || p->end != end) {
+        blks_free(blks, p->nb);
+        return NULL;
+    }
+    bfetch_settle(ix, &p->f);
+    *nb = p->nb;
+    *rc = p->rc;
+    if (p->rc && err)
+        *err = p->err;
+    return blks;
+}
+
+/* Check and store one chunk's blocks; `fetched` says whether their fetch
+ * already ran (on the prefetch thread), with outcome frc. */
+static gl_code process_chunk(gl_indexer *ix, gl_log *logs, size_t n, ix_blk *blks, size_t nb, bool fetched,
+                             gl_code frc, bool strict, gl_err *err)
+{
     gl_code rc = batch_ensure(ix, err);
     if (!rc && need_blocks(ix, logs, n)) {
-        rc = fetch_chunk(ix, blks, nb, err);
+        if (!fetched) {
+            ix_bfetch f = bfetch_of(ix, ix->e);
+            frc = fetch_blocks(&f, blks, nb, err);
+            bfetch_settle(ix, &f);
+        }
+        rc = frc;
         if (rc == GL_ERPC && strict) { /* e.g. a block the endpoint lost in a reorg */
             ixlog(ix, 1, "%s: fetching the range again", err ? err->msg : "bad answer");
             ix->signal = IX_RETRY;
@@ -1813,7 +1935,6 @@ static gl_code process_chunk(gl_indexer *ix, gl_log *logs, size_t n, bool strict
     }
     for (size_t k = 0; !rc && ix->signal != IX_REORG && k < nb; k++)
         rc = block_process(ix, &blks[k], strict, ix->signal == IX_NONE, err);
-    blks_free(blks, nb);
     return rc;
 }
 
@@ -1851,31 +1972,57 @@ static gl_code endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *
 
 /* Store the records of [lo, hi] (logs sorted), committing every batch_logs
  * logs and at hi. */
+/* Where the chunk starting at logs[i] ends: at most `chunk` blocks and,
+ * past its first block, batch_logs logs. */
+static size_t chunk_end(const gl_logs *logs, size_t i, size_t chunk, size_t per_batch)
+{
+    size_t j = i, nb = 0;
+    while (j < logs->n && nb < chunk && (nb == 0 || j - i < per_batch)) {
+        uint64_t b = logs->v[j].block;
+        nb++;
+        while (j < logs->n && logs->v[j].block == b)
+            j++;
+    }
+    return j;
+}
+
 static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool strict, gl_err *err)
 {
     size_t chunk = ix->o.block_chunk ? ix->o.block_chunk : GL_INDEXER_BLOCK_CHUNK_DEFAULT;
     size_t per_batch = ix->o.batch_logs ? ix->o.batch_logs : GL_INDEXER_BATCH_LOGS_DEFAULT;
     gl_code rc = GL_OK;
+    ix_bprefetch bp;
+    memset(&bp, 0, sizeof bp);
     for (size_t i = 0; i < logs->n;) {
-        size_t j = i, nb = 0;
-        while (j < logs->n && nb < chunk && (nb == 0 || j - i < per_batch)) {
-            uint64_t b = logs->v[j].block;
-            nb++;
-            while (j < logs->n && logs->v[j].block == b)
-                j++;
+        size_t j = chunk_end(logs, i, chunk, per_batch), nb = 0;
+        gl_code frc = GL_OK;
+        ix_blk *blks = bprefetch_take(ix, &bp, i, j, &nb, &frc, err);
+        bool fetched = blks != NULL;
+        if (!blks && !(blks = chunk_layout(&logs->v[i], j - i, &nb))) {
+            rc = nomem(err);
+            break;
         }
-        if ((rc = process_chunk(ix, &logs->v[i], j - i, strict, err)) || ix->signal != IX_NONE)
-            return rc;
+        if (j < logs->n)
+            bprefetch_start(ix, &bp, logs->v, j, chunk_end(logs, j, chunk, per_batch), logs->v[j - 1].block);
+        rc = process_chunk(ix, &logs->v[i], j - i, blks, nb, fetched, frc, strict, err);
+        blks_free(blks, nb);
+        if (rc || ix->signal != IX_NONE)
+            break;
         i = j;
         if (ix->bc.logs >= per_batch && i < logs->n) {
             if ((rc = batch_commit(ix, ix->prev_num, ix->prev_hash, err)))
-                return rc;
+                break;
             if (want_stop(ix)) {
                 ix->signal = IX_STOP;
-                return GL_OK;
+                break;
             }
         }
     }
+    size_t unused;
+    gl_code urc;
+    blks_free(bprefetch_take(ix, &bp, SIZE_MAX, SIZE_MAX, &unused, &urc, NULL), 0);
+    if (rc || ix->signal != IX_NONE)
+        return rc;
     uint8_t h[32];
     if (ix->has_prev && ix->prev_num == hi) {
         memcpy(h, ix->prev_hash, 32);
@@ -2161,7 +2308,7 @@ static void *prefetch_main(void *arg)
  * is fetched the ordinary way). */
 static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t hi)
 {
-    if (!ix->o.prefetch || p->running)
+    if (!ix->pf_logs || p->running)
         return false;
     ix_addr *a = realloc(p->addrs, (ix->naddrs ? ix->naddrs : 1) * sizeof *a);
     if (a)
@@ -2173,7 +2320,7 @@ static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t
         return false;
     memcpy(p->addrs, ix->addrs, ix->naddrs * sizeof *a);
     memcpy(p->topics, ix->topics, ix->ntopics * sizeof *t);
-    p->f = (ix_fetch){ix->o.prefetch, p->addrs,        ix->naddrs, (const uint8_t(*)[32])p->topics,
+    p->f = (ix_fetch){ix->pf_logs,    p->addrs,        ix->naddrs, (const uint8_t(*)[32])p->topics,
                       ix->ntopics,    per_request(ix), 0,          0};
     p->lo = lo;
     p->hi = hi;
@@ -2435,6 +2582,8 @@ gl_indexer *gl_indexer_new(gl_store *s, gl_endpoints *e, const gl_platform *p, c
     gl_code rc = GL_OK;
     if (!(ix->secp = gl_secp_new(err)))
         goto fail;
+    if (o->prefetch && (!(ix->pf_logs = gl_endpoints_clone(e, err)) || !(ix->pf_blocks = gl_endpoints_clone(e, err))))
+        goto fail;
     for (size_t i = 0; i < p->ncontracts && !rc; i++) {
         if (p->contracts[i].start_block < ix->start_block)
             ix->start_block = p->contracts[i].start_block;
@@ -2482,6 +2631,8 @@ void gl_indexer_free(gl_indexer *ix)
         return;
     gl_store_batch_free(ix->b);
     gl_secp_free(ix->secp);
+    gl_endpoints_free(ix->pf_logs);
+    gl_endpoints_free(ix->pf_blocks);
     findings_clear(ix);
     free(ix->pend);
     free(ix->addrs);

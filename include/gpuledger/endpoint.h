@@ -166,6 +166,12 @@ typedef struct gl_call_outcome {
 gl_code gl_endpoints_call_each(gl_endpoints *e, size_t n, const char *const *methods, json_t *const *params,
                                json_t **results, gl_call_outcome *outcomes, gl_err *err);
 
+/* A new pool on the same URLs with the same settings (what it has learned,
+ * such as benched endpoints and batch caps, starts afresh), for another
+ * thread: a pool is used by one thread at a time.  NULL on failure
+ * (GL_ENOMEM, or as gl_endpoints_new).  e's jitter RNG advances once. */
+gl_endpoints *gl_endpoints_clone(gl_endpoints *e, gl_err *err);
+
 /* eth_chainId from every endpoint (each asked on its own, with retries,
  * no failover): they must agree.  GL_EVERIFY naming the redacted URLs and
  * both ids when two differ; the failing call's code when one endpoint

@@ -10,7 +10,7 @@
  *        topic0: the mapped events + factory events), the answer read as it
  *        streams (log_reader.h); with opts.prefetch, the next range's
  *        eth_getLogs is already running on a thread while this one is
- *        processed
+ *        processed, and so is the next chunk's block fetch
  *     -> factory events announce new contracts: their logs in [creation, hi]
  *        are fetched at once, and the address filter grows
  *     -> for the blocks holding logs, in chunks: eth_getBlockByNumber(n,
@@ -202,13 +202,14 @@ typedef struct gl_indexer_opts {
      * each time the cursor has caught up with head - confirmations;
      * returning false ends follow (GL_OK). */
     gl_log_fn log;
-    /* A second endpoint pool on the same URLs (may be NULL).  With it, the
-     * next range's logs are fetched on a thread of their own while the
-     * current range is decoded, verified and written: the node's answer
-     * time is then hidden behind the indexer's work.  A range whose
-     * prefetched answer no longer fits (factories added contracts, a reorg,
-     * a refusal) is fetched again the ordinary way. */
-    gl_endpoints *prefetch;
+    /* Fetch ahead, on threads with pools of their own (gl_endpoints_clone
+     * of the indexer's): the next range's logs while the current range is
+     * processed, and the next chunk's blocks while the current chunk is
+     * verified and stored.  The node's answer time is then hidden behind
+     * the indexer's work.  What was fetched ahead and no longer fits
+     * (factories added contracts, a reorg, a refusal) is fetched again the
+     * ordinary way.  The store is the same either way. */
+    bool prefetch;
     bool (*stop)(void *ctx);
     bool (*on_head)(void *ctx, uint64_t cursor, uint64_t head);
     void *ctx;

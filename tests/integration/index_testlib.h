@@ -340,6 +340,7 @@ typedef struct tl_run_opts {
     unsigned batch_logs;
     uint64_t initial_span;
     unsigned addresses_per_request;
+    unsigned block_chunk;
     bool expect_fail;
     bool no_prefetch; /* the CLI's default is to prefetch: so are the tests' */
 } tl_run_opts;
@@ -360,7 +361,6 @@ static TL_UNUSED gl_indexer_stats tl_index(const char *url, const char *dir, con
 {
     gl_err err;
     gl_endpoints *e = tl_endpoints(url);
-    gl_endpoints *pe = ro && ro->no_prefetch ? NULL : tl_endpoints(url);
     if (gl_indexer_check_chain(e, p, &err))
         fail_msg("chain: %s", err.msg);
     gl_store *s = tl_store_open(dir, true);
@@ -377,9 +377,10 @@ static TL_UNUSED gl_indexer_stats tl_index(const char *url, const char *dir, con
         o.batch_logs = ro->batch_logs;
         o.initial_span = ro->initial_span;
         o.addresses_per_request = ro->addresses_per_request;
+        o.block_chunk = ro->block_chunk;
     }
     o.log = tl_log_quiet;
-    o.prefetch = pe;
+    o.prefetch = !(ro && ro->no_prefetch);
     gl_indexer *ix = gl_indexer_new(s, e, p, &o, &err);
     if (!ix)
         fail_msg("indexer: %s", err.msg);
@@ -391,7 +392,6 @@ static TL_UNUSED gl_indexer_stats tl_index(const char *url, const char *dir, con
     gl_indexer_free(ix);
     gl_store_close(s);
     gl_endpoints_free(e);
-    gl_endpoints_free(pe);
     return st;
 }
 

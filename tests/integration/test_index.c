@@ -235,9 +235,9 @@ static void test_resume_equals_uninterrupted(void **state)
     gl_platform_free(p);
 }
 
-/* The reference was indexed with the next range prefetched on a second pool
- * (the default); one range at a time, in many small ranges, must store the
- * same bytes. */
+/* The reference was indexed with the next range's logs and the next chunk's
+ * blocks prefetched (the default); one range at a time, in many small
+ * ranges, must store the same bytes. */
 static void test_prefetch_changes_nothing(void **state)
 {
     (void)state;
@@ -248,6 +248,18 @@ static void test_prefetch_changes_nothing(void **state)
     gl_indexer_stats st = tl_index(url(), dir, p, &ro);
     assert_true(st.log_requests >= 2);
     tl_assert_same_store(dir, W.ref, NULL);
+    /* Prefetching block by block (every chunk's blocks fetched while the
+     * chunk before is checked), in batches of 3 events, with --verify full
+     * against a reference indexed the same way without prefetching. */
+    char pf[300], ref[300];
+    path(pf, sizeof pf, "prefetch-chunks");
+    path(ref, sizeof ref, "prefetch-chunks-ref");
+    tl_run_opts a = {.verify = GL_INDEXER_VERIFY_FULL, .block_chunk = 1, .batch_logs = 3};
+    tl_run_opts b = {.verify = GL_INDEXER_VERIFY_FULL, .block_chunk = 1, .batch_logs = 3, .no_prefetch = true};
+    gl_indexer_stats sa = tl_index(url(), pf, p, &a), sb = tl_index(url(), ref, p, &b);
+    assert_int_equal(sa.blocks_fetched, sb.blocks_fetched);
+    assert_true(sa.blocks_fetched > 3);
+    tl_assert_same_store(pf, ref, NULL);
     gl_platform_free(p);
 }
 
