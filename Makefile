@@ -4,6 +4,7 @@
 #   make run        the main job: local chain, simulated market, index into RocksDB, export
 #   make test       installs what is missing (scripts/setup.sh), then runs every test
 #   make asan       the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make tsan       the threaded indexer tests under ThreadSanitizer
 #   make conformance VECTORS=../shared/vectors   public vectors and recorded mainnet data
 #   make bench      benchmarks, figures printed (see bench/RESULTS.md)
 #   make artifacts  recompile the Solidity test contracts (artifacts-check: compare only)
@@ -30,6 +31,9 @@ TEST_LIBS   := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
 ifeq ($(FLAVOR),asan)
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
   LDSAN := -fsanitize=address,undefined
+else ifeq ($(FLAVOR),tsan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+  LDSAN := -fsanitize=thread
 else ifeq ($(FLAVOR),debug)
   OPT := -O0 -g
 else
@@ -107,6 +111,12 @@ test-run: tests-build
 
 asan: setup
 	$(MAKE) FLAVOR=asan test-run
+
+# The tests that run the indexer's threads (prefetching, RocksDB's own)
+# under ThreadSanitizer.
+TSAN_TESTS := test_index test_index_faults test_reorg test_index_platforms test_index_sim
+tsan: setup
+	$(MAKE) FLAVOR=tsan TESTS="$(foreach t,$(TSAN_TESTS),build/tsan/tests/integration/$(t))" test-run
 
 conformance: setup
 	$(MAKE) conformance-run

@@ -42,6 +42,7 @@ export GPULEDGER_SOLCJS=${GPULEDGER_SOLCJS:-$ROOT/tools/node_modules/solc/solc.j
 export CMOCKA_MESSAGE_OUTPUT=${CMOCKA_MESSAGE_OUTPUT:-stdout}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp}
 TIMEOUT=${GPULEDGER_TEST_TIMEOUT:-900}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gpuledger-tests.XXXXXX")
