@@ -169,10 +169,17 @@ static bool utf8_valid(const uint8_t *s, size_t n)
 
 static json_t *hex_json(const uint8_t *p, size_t n)
 {
+    /* Words and addresses (the per-event common case) stay on the stack;
+     * hex is ASCII, so jansson's UTF-8 check is skipped. */
+    char buf[2 * 64 + 3];
+    if (n <= 64) {
+        gl_hex_encode(p, n, true, buf);
+        return json_stringn_nocheck(buf, 2 * n + 2);
+    }
     char *s = gl_hex_encode_alloc(p, n, true);
     if (!s)
         return NULL;
-    json_t *j = json_string(s);
+    json_t *j = json_stringn_nocheck(s, 2 * n + 2);
     free(s);
     return j;
 }
@@ -196,7 +203,7 @@ static json_t *int_json(const uint8_t w[32], bool negative)
         return NULL;
     num[0] = '-';
     gl_u256_to_dec(&u, num + 1);
-    return json_string(negative ? num : num + 1);
+    return json_string_nocheck(negative ? num : num + 1); /* digits: ASCII */
 }
 
 /* Decode a value type from one 32-byte word (from data or a topic). */
