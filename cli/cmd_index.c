@@ -309,6 +309,7 @@ static int run(int argc, char **argv)
     eo.quorum = a.quorum;
     eo.log = log_line;
     eo.log_ctx = &lc;
+    eo.stop = should_stop;
     if (!(e = gl_endpoints_new(&eo, &err))) {
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
         status = 2;

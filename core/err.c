@@ -51,6 +51,7 @@ const char *gl_code_name(gl_code code)
     case GL_EDB: return "store error";
     case GL_EVERIFY: return "verification failed";
     case GL_ENOTSUP: return "not supported";
+    case GL_ECANCELED: return "stopped on request";
     }
     return "unknown error";
 }

@@ -115,6 +115,8 @@ struct gl_endpoints {
     gl_backoff_rng rng;
     gl_log_fn log;
     void *log_ctx;
+    bool (*stop)(void *ctx);
+    void *stop_ctx;
     CURLM *multi;
     conn *conns;
     struct curl_slist *headers;
@@ -1161,6 +1163,28 @@ static uint64_t next_wake(const gl_endpoints *e, const run *r, uint64_t now)
     return wake;
 }
 
+/* Stopped on request: drop what is in flight, fail what is left. */
+static void cancel_all(gl_endpoints *e, run *r)
+{
+    for (unsigned i = 0; i < e->max_conc; i++) {
+        conn *k = &e->conns[i];
+        if (!k->busy)
+            continue;
+        curl_multi_remove_handle(e->multi, k->h);
+        k->busy = false;
+        free(k->req);
+        k->req = NULL;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        call *c = &r->c[i];
+        if (c->state == CALL_DONE)
+            continue;
+        gl_err_set(&c->err, GL_ECANCELED, "%s: stopped on request", c->method);
+        c->info.cls = GL_RPC_ERR_FATAL;
+        call_done(r, c, GL_ECANCELED);
+    }
+}
+
 /* Run every call of r to its end. */
 static gl_code run_all(gl_endpoints *e, run *r, gl_err *err)
 {
@@ -1168,6 +1192,10 @@ static gl_code run_all(gl_endpoints *e, run *r, gl_err *err)
     if (!scratch)
         return gl_err_set(err, GL_ENOMEM, "out of memory starting %zu calls", r->n);
     while (r->left > 0) {
+        if (e->stop && e->stop(e->stop_ctx)) {
+            cancel_all(e, r);
+            break;
+        }
         uint64_t now = now_ms();
         dispatch(e, r, now, scratch);
         if (busy_count(e) == 0) {
@@ -1262,6 +1290,8 @@ gl_endpoints *gl_endpoints_new(const gl_endpoint_opts *opts, gl_err *err)
     e->quorum = opts->quorum;
     e->log = opts->log;
     e->log_ctx = opts->log_ctx;
+    e->stop = opts->stop;
+    e->stop_ctx = opts->stop_ctx;
     e->next_id = 1;
 
     e->eps = calloc(opts->nurls, sizeof *e->eps);
@@ -1568,6 +1598,8 @@ gl_endpoints *gl_endpoints_clone(gl_endpoints *e, gl_err *err)
     o.quorum = e->quorum;
     o.log = e->log;
     o.log_ctx = e->log_ctx;
+    o.stop = e->stop;
+    o.stop_ctx = e->stop_ctx;
     o.max_response = e->max_response;
     gl_endpoints *c = gl_endpoints_new(&o, err);
     free(urls);

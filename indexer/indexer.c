@@ -2464,7 +2464,7 @@ gl_code gl_indexer_run(gl_indexer *ix, gl_err *err)
     bool has;
     gl_code rc = head_target(ix, &head, &has, &target, err);
     if (rc)
-        return rc;
+        return rc == GL_ECANCELED && want_stop(ix) ? GL_OK : rc;
     if (ix->o.has_to) {
         if (has && ix->o.to > target)
             ixlog(ix, 0, "block %" PRIu64 " is not %" PRIu64 " blocks deep yet: indexing to %" PRIu64, ix->o.to,
@@ -2477,6 +2477,8 @@ gl_code gl_indexer_run(gl_indexer *ix, gl_err *err)
         return GL_OK;
     rc = pass(ix, target, err);
     ix->st.cursor = ix->has_cursor ? ix->cur.block : 0;
+    if (rc == GL_ECANCELED && want_stop(ix))
+        rc = GL_OK; /* interrupted while waiting for an endpoint: what is committed stays */
     return rc;
 }
 
@@ -2503,6 +2505,8 @@ gl_code gl_indexer_follow(gl_indexer *ix, gl_err *err)
         if (!rc && has)
             rc = pass(ix, target, &e2);
         ix->st.cursor = ix->has_cursor ? ix->cur.block : 0;
+        if (rc == GL_ECANCELED && want_stop(ix))
+            return GL_OK;
         if (rc && !outage(rc)) {
             if (err)
                 *err = e2;

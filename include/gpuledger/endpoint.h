@@ -68,6 +68,12 @@ typedef struct gl_endpoint_opts {
     void *log_ctx;
     size_t max_response;         /* largest answer body accepted, bytes
                                     (default GL_ENDPOINT_MAX_RESPONSE_DEFAULT) */
+    /* Asked at least once a second while calls wait (in flight, backing
+     * off, rate limited): true fails every unfinished call at once with
+     * GL_ECANCELED ("stopped on request"), so that a user's interrupt
+     * does not wait out retries.  NULL: never. */
+    bool (*stop)(void *ctx);
+    void *stop_ctx;
 } gl_endpoint_opts;
 
 /* Limits.  Concurrency: each slot is one kept-alive connection; public

@@ -24,6 +24,7 @@ typedef enum gl_code {
     GL_EDB,      /* the store failed or is damaged/foreign */
     GL_EVERIFY,  /* data did not match what it claims (hash, sender, root) */
     GL_ENOTSUP,  /* well-formed but unsupported (unknown tx type, ...) */
+    GL_ECANCELED,/* stopped on request (a stop hook said so) */
 } gl_code;
 
 #define GL_ERR_MSG_MAX 512

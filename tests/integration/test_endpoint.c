@@ -701,6 +701,53 @@ static void test_attempts_exhausted(void **state)
     gl_endpoints_free(e);
 }
 
+/* A stop hook that turns true once its deadline (monotonic ms) passes. */
+typedef struct stop_at {
+    uint64_t at_ms;
+    unsigned asked;
+} stop_at;
+
+static bool stop_after(void *ctx)
+{
+    stop_at *s = ctx;
+    s->asked++;
+    return mono_ms() >= s->at_ms;
+}
+
+/* An interrupt does not wait out the retries: with 30 attempts and back-off
+ * up to 5 s against an endpoint that always fails, the call ends within a
+ * second or so of the stop hook turning true, failed GL_ECANCELED, and a
+ * call made after that fails at once without a request. */
+static void test_stop_hook_cuts_retries_short(void **state)
+{
+    fixture *f = *state;
+    gl_fault_rule r = {.kind = GL_FAULT_HTTP_5XX, .http_status = 503};
+    set_rules(f->p1, &r, 1);
+    gl_endpoint_opts o = base_opts(f);
+    o.max_attempts = 30;
+    o.backoff_base_ms = 1000;
+    o.backoff_cap_ms = 5000;
+    stop_at st = {mono_ms() + 600, 0};
+    o.stop = stop_after;
+    o.stop_ctx = &st;
+    gl_endpoints *e = open_eps(&o, f->url1, NULL, NULL);
+    json_t *res = (json_t *)1;
+    gl_call_info info;
+    gl_err err;
+    uint64_t t0 = mono_ms();
+    assert_int_equal(gl_endpoints_call(e, "eth_blockNumber", NULL, &res, &info, &err), GL_ECANCELED);
+    uint64_t took = mono_ms() - t0;
+    assert_null(res);
+    assert_true(took >= 500 && took < 2500);
+    assert_true(st.asked >= 1);
+    assert_true(gl_fproxy_requests(f->p1) < 30);
+    assert_non_null(strstr(err.msg, "eth_blockNumber: stopped on request"));
+    unsigned before = gl_fproxy_requests(f->p1);
+    assert_int_equal(gl_endpoints_call(e, "eth_chainId", NULL, &res, &info, &err), GL_ECANCELED);
+    assert_int_equal(gl_fproxy_requests(f->p1), before);
+    gl_endpoints_free(e);
+}
+
 static void test_fatal_stops_at_once(void **state)
 {
     fixture *f = *state;
@@ -1172,6 +1219,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_refused_then_smaller, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_header_not_found_lagging, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_failover_and_bench, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_stop_hook_cuts_retries_short, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_attempts_exhausted, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_fatal_stops_at_once, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_range_caps, test_setup, test_teardown),
