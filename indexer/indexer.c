@@ -840,7 +840,8 @@ typedef struct ix_blk {
     uint64_t num;
     gl_log *logs;
     size_t nlogs;
-    json_t *block;    /* eth_getBlockByNumber(num, true), or NULL */
+    json_t *block;    /* eth_getBlockByNumber(num, full), or NULL */
+    bool full;        /* block holds transaction objects (else only their hashes) */
     json_t *parent;   /* eth_getBlockByNumber(num - 1, false), or NULL */
     json_t *receipts; /* array, or NULL */
 } ix_blk;
@@ -1091,7 +1092,7 @@ static ix_tx *tx_of(ix_check *c, uint32_t index)
 static gl_code check_txs(ix_check *c, gl_err *err)
 {
     gl_indexer *ix = c->ix;
-    const json_t *list = c->blk->block ? json_object_get(c->blk->block, "transactions") : NULL;
+    const json_t *list = c->blk->block && c->blk->full ? json_object_get(c->blk->block, "transactions") : NULL;
     bool all_ok = c->ntxs > 0;
     gl_code rc = GL_OK;
     for (size_t i = 0; !rc && i < c->ntxs; i++) {
@@ -1509,8 +1510,8 @@ static gl_code build_tx(gl_indexer *ix, const ix_tx *t, gl_err *err)
 static gl_code refetch_block(gl_indexer *ix, ix_blk *blk, gl_err *err)
 {
     json_t *res = NULL;
-    gl_code rc = gl_endpoints_call(ix->e, "eth_getBlockByNumber", json_pack("[o,b]", qty_json(blk->num), 1), &res,
-                                   NULL, err);
+    gl_code rc = gl_endpoints_call(ix->e, "eth_getBlockByNumber",
+                                   json_pack("[o,b]", qty_json(blk->num), blk->full), &res, NULL, err);
     if (rc)
         return rc;
     if (!json_is_object(res)) {
@@ -1661,6 +1662,7 @@ typedef struct ix_bfetch {
     gl_store *s;
     uint64_t chain;
     gl_indexer_verify verify;
+    bool full;              /* transactions are needed (verification, or roles reading tx) */
     bool has_prev;          /* the block before the chunk whose hash will be known */
     uint64_t prev_num;
     bool no_block_receipts; /* ask for each tx's receipt (learned: eth_getBlockReceipts failed) */
@@ -1677,6 +1679,10 @@ static ix_bfetch bfetch_of(const gl_indexer *ix, gl_endpoints *e)
     f.s = ix->s;
     f.chain = ix->chain;
     f.verify = ix->o.verify;
+    /* Without either, a block is fetched only for its time and hash (logs
+     * without blockTimestamp): its header is all that is needed, and a
+     * busy mainnet block's transactions are ~100 times its header. */
+    f.full = ix->o.verify >= GL_INDEXER_VERIFY_SENDERS || ix->uses_tx_roles;
     f.has_prev = ix->has_prev;
     f.prev_num = ix->prev_num;
     f.no_block_receipts = ix->no_block_receipts;
@@ -1708,7 +1714,8 @@ static gl_code fetch_blocks(ix_bfetch *f, ix_blk *blks, size_t nb, gl_err *err)
     for (size_t i = 0; i < nb; i++) {
         uint64_t b = blks[i].num;
         methods[n] = "eth_getBlockByNumber";
-        params[n] = json_pack("[o,b]", qty_json(b), 1);
+        params[n] = json_pack("[o,b]", qty_json(b), f->full);
+        blks[i].full = f->full;
         dest[n++] = &blks[i].block;
         if (f->verify < GL_INDEXER_VERIFY_HEADERS || b == 0 || (i > 0 && blks[i - 1].num == b - 1) ||
             (f->has_prev && f->prev_num == b - 1))

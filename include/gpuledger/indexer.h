@@ -26,8 +26,10 @@
  *            (anvil 1.x, reth, recent geth) and no role reads tx.from/tx.to,
  *            no block is fetched at all: block records take hash and time
  *            from the logs (parent hash zero) and no tx records are
- *            written.  One header fetch per planned range gives the cursor
- *            its hash.
+ *            written.  Logs without it cost the header of each block that
+ *            holds events (eth_getBlockByNumber(n, false): no transaction
+ *            objects, still no tx records).  One header fetch per planned
+ *            range gives the cursor its hash.
  *   SENDERS  the transaction behind every stored event is rebuilt from the
  *            block's fields, its hash compared with the log's
  *            transactionHash, and its sender recovered (libsecp256k1) and

@@ -515,6 +515,68 @@ static bool outage_stop(void *ctx)
     return true;
 }
 
+/* Skip the blocks family (compared on its own). */
+static bool skip_blocks(const char *family, const char *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    return !strcmp(family, "blocks");
+}
+
+/* An endpoint whose logs carry no blockTimestamp (most providers before
+ * 2024): with --verify none the time must come from the blocks, and only
+ * their headers are fetched (no transaction object, so no tx record).  The
+ * events and transfers equal those indexed straight from anvil (whose logs
+ * carry the time); every block has the hash and time anvil gives. */
+static void test_logs_without_timestamps(void **state)
+{
+    (void)state;
+    gl_platform *p = tl_market_platform(&M, "gpumarket-nots", GL_ANVIL_DEFAULT_CHAIN_ID, false);
+    gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(N.node), 5);
+    assert_non_null(fp);
+    const gl_fault_rule rules[] = {{.kind = GL_FAULT_NO_TIMESTAMP}};
+    assert_true(gl_fproxy_set_rules(fp, rules, 1));
+    char dir[300], direct[300];
+    snprintf(dir, sizeof dir, "%s/nots", TMP);
+    snprintf(direct, sizeof direct, "%s/nots-direct", TMP);
+    tl_run_opts ro = {.verify = GL_INDEXER_VERIFY_NONE};
+    gl_indexer_stats st = tl_index(gl_fproxy_url(fp), dir, p, &ro);
+    gl_indexer_stats sd = tl_index(gl_anvil_url(N.node), direct, p, &ro);
+    assert_true(gl_fproxy_injected(fp, GL_FAULT_NO_TIMESTAMP) > 0);
+    assert_int_equal(sd.blocks_fetched, 0);        /* anvil's logs carry the time */
+    assert_int_equal(st.blocks_fetched, st.blocks); /* one fetch per block with events */
+    assert_int_equal(st.txs, 0);                    /* headers only */
+    assert_int_equal(st.events, sd.events);
+    assert_int_equal(st.findings, 0);
+    tl_assert_same_store(dir, direct, skip_blocks);
+    /* Each block: anvil's hash and time. */
+    gl_store *s = tl_store_open(dir, false);
+    gl_store_iter *it = gl_store_iter_blocks(s, GL_ANVIL_DEFAULT_CHAIN_ID, 0, UINT64_MAX - 1, NULL);
+    assert_non_null(it);
+    size_t n = 0;
+    for (;;) {
+        gl_store_block b;
+        bool end;
+        assert_int_equal(gl_store_next_block(it, &b, &end, NULL), GL_OK);
+        if (end)
+            break;
+        char q[24];
+        snprintf(q, sizeof q, "0x%" PRIx64, b.number);
+        json_t *blk = tl_rpc(&N, "eth_getBlockByNumber", json_pack("[s,b]", q, 0));
+        uint8_t h[32];
+        assert_int_equal(gl_hex_decode_exact(json_string_value(json_object_get(blk, "hash")), h, 32, NULL), GL_OK);
+        assert_memory_equal(b.hash, h, 32);
+        assert_int_equal(b.timestamp, tl_qty(json_object_get(blk, "timestamp")));
+        json_decref(blk);
+        n++;
+    }
+    gl_store_iter_free(it);
+    gl_store_close(s);
+    assert_int_equal(n, st.blocks);
+    gl_fproxy_stop(fp);
+    gl_platform_free(p);
+}
+
 /* follow outlives the endpoints' outages: every request failing (the head
  * cannot be read), then eth_getLogs failing (the pass fails after the head
  * was read).  Each outage is a warning and a count, not the end; follow
@@ -616,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_endpoint_lying_on_every_header_still_ends),
         cmocka_unit_test(test_quorum_disagreement_is_a_finding),
         /* last: it adds events to the chain the REF store predates */
+        cmocka_unit_test(test_logs_without_timestamps),
         cmocka_unit_test(test_follow_outlives_an_outage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -116,6 +116,7 @@ static const char *const FAULT_NAMES[GL_FAULT__COUNT] = {
     [GL_FAULT_RPC_ERROR] = "rpc-error",
     [GL_FAULT_LYING_FROM] = "lying-from",
     [GL_FAULT_WRONG_HASH] = "wrong-hash",
+    [GL_FAULT_NO_TIMESTAMP] = "no-timestamp",
 };
 
 const char *gl_fault_name(gl_fault kind)
@@ -151,6 +152,7 @@ static bool is_whole_kind(gl_fault k)
     case GL_FAULT_RPC_ERROR:
     case GL_FAULT_LYING_FROM:
     case GL_FAULT_WRONG_HASH:
+    case GL_FAULT_NO_TIMESTAMP:
     case GL_FAULT__COUNT:
         return false;
     }
@@ -194,6 +196,8 @@ static bool applies(const rule_state *rs, const char *method)
         return method && str_in(method, LIE_METHODS);
     if (k == GL_FAULT_WRONG_HASH)
         return method && str_in(method, BLOCK_METHODS);
+    if (k == GL_FAULT_NO_TIMESTAMP)
+        return method && !strcmp(method, "eth_getLogs");
     return true;
 }
 
@@ -653,9 +657,17 @@ static bool lie_from(gl_fproxy *p, const rule_state *rs, const char *method, jso
     return true;
 }
 
-/* Apply a LYING_FROM or WRONG_HASH rule to an answer's result. */
+/* Apply a LYING_FROM, WRONG_HASH or NO_TIMESTAMP rule to an answer's
+ * result. */
 static bool mutate(gl_fproxy *p, const rule_state *rs, const char *method, json_t *result)
 {
+    if (rs->r.kind == GL_FAULT_NO_TIMESTAMP) {
+        bool any = false;
+        size_t i;
+        json_t *log;
+        json_array_foreach(result, i, log) any = (json_object_del(log, "blockTimestamp") == 0) || any;
+        return any;
+    }
     if (rs->r.kind == GL_FAULT_LYING_FROM) {
         if (!strcmp(method, "eth_getTransactionByHash") || !strcmp(method, "eth_getTransactionReceipt"))
             return json_is_object(result) && lie_from(p, rs, method, result);
@@ -1047,6 +1059,7 @@ static after_t handle(gl_fproxy *p, up *u, const char *head, const char *body, s
     case GL_FAULT_RPC_ERROR:
     case GL_FAULT_LYING_FROM:
     case GL_FAULT_WRONG_HASH:
+    case GL_FAULT_NO_TIMESTAMP:
     case GL_FAULT__COUNT:
         break;
     }

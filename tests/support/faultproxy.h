@@ -83,6 +83,8 @@ typedef enum gl_fault {
                                    0x00000000000000000000000000000000deadbeef) */
     GL_FAULT_WRONG_HASH,        /* eth_getBlockByNumber/ByHash: field `field` (default "hash") gets
                                    its last hex digit flipped (hash, stateRoot, timestamp, ...) */
+    GL_FAULT_NO_TIMESTAMP,      /* eth_getLogs: every log's blockTimestamp removed, as providers
+                                   that predate it answer (not a lie: nothing is recorded) */
     GL_FAULT__COUNT
 } gl_fault;
 
