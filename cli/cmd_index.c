@@ -64,13 +64,16 @@ static void usage(FILE *out, const char *cmd)
             "                        senders: the tx behind each event rebuilt, its sender recovered;\n"
             "                        headers: + block hash recomputed, transactionsRoot, parent link;\n"
             "                        full: + receiptsRoot rebuilt and every log proven in it;\n"
-            "                        none: trust the endpoint (no block fetch when logs carry blockTimestamp)\n"
+            "                        none: trust the endpoint (no block fetch when logs carry blockTimestamp,\n"
+            "                        else block headers only)\n"
             "%s"
             "  --batch-logs N        events per committed batch (default %u)\n"
             "  --request-logs N      logs one eth_getLogs answer is sized for (default %u)\n"
             "  --block-chunk N       blocks fetched per JSON-RPC batch (default %u)\n"
             "  --initial-span N      blocks in the first eth_getLogs request (default %u)\n"
             "  --concurrency N       requests in flight at once (default 4)\n"
+            "  --addresses-per-request N  contracts in one eth_getLogs filter (default %u; lower it\n"
+            "                        for a provider that caps the filter or the request size)\n"
             "  --no-prefetch         fetch the next range's logs and the next chunk's blocks only once\n"
             "                        the current ones are stored (default: meanwhile, on connections of\n"
             "                        their own)\n"
@@ -88,7 +91,7 @@ static void usage(FILE *out, const char *cmd)
             follow ? "" : "  --to N                last block (default and cap: head - confirmations)\n",
             follow ? "  --poll-ms N           how often the head is polled (default 2000)\n" : "",
             GL_INDEXER_BATCH_LOGS_DEFAULT, GL_INDEXER_REQUEST_LOGS_DEFAULT, GL_INDEXER_BLOCK_CHUNK_DEFAULT,
-            GL_INDEXER_INITIAL_SPAN_DEFAULT);
+            GL_INDEXER_INITIAL_SPAN_DEFAULT, GL_INDEXER_ADDRESSES_PER_REQUEST);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -152,6 +155,8 @@ static int parse_args(int argc, char **argv, index_args *a)
             ok = parse_u64(v, &a->o.poll_ms) && a->o.poll_ms >= 1;
         else if (!strcmp(k, "--concurrency"))
             ok = parse_uint(v, &a->concurrency) && a->concurrency >= 1;
+        else if (!strcmp(k, "--addresses-per-request"))
+            ok = parse_uint(v, &a->o.addresses_per_request) && a->o.addresses_per_request >= 1;
         else {
             takes = false;
             if (!strcmp(k, "--quorum"))
