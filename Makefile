@@ -7,6 +7,7 @@
 #   make tsan       the threaded indexer tests under ThreadSanitizer
 #   make conformance VECTORS=../shared/vectors   public vectors and recorded mainnet data
 #   make bench      benchmarks, figures printed (see bench/RESULTS.md)
+#   make fuzz       libFuzzer on the eth_getLogs reader (FUZZ_SECONDS=60)
 #   make artifacts  recompile the Solidity test contracts (artifacts-check: compare only)
 #   make install PREFIX=/usr/local
 #
@@ -62,7 +63,7 @@ CONF     := $(BUILD)/tests/conformance/conformance
 BENCHES  := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: run all test test-run asan conformance conformance-run bench install clean setup tests-build artifacts artifacts-check
+.PHONY: run all test test-run asan tsan fuzz conformance conformance-run bench install clean setup tests-build artifacts artifacts-check
 all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -140,6 +141,16 @@ run:
 bench: setup
 	$(MAKE) $(BIN) $(BENCHES)
 	bash bench/run.sh $(BUILD)
+
+# libFuzzer on the streaming log reader (clang; not part of CI).
+FUZZ_SECONDS ?= 60
+fuzz:
+	mkdir -p build/fuzz/corpus
+	cp tests/fuzz/corpus/* build/fuzz/corpus/
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(shell pkg-config --cflags yajl jansson) \
+		tests/fuzz/fuzz_log_reader.c indexer/log_reader.c core/bytes.c core/err.c \
+		-o build/fuzz/fuzz_log_reader $(shell pkg-config --libs yajl jansson)
+	build/fuzz/fuzz_log_reader -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin
