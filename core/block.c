@@ -440,6 +440,21 @@ const char *gl_block_check_name(gl_block_check_kind k)
     return "?";
 }
 
+const char *gl_block_check_finding(gl_block_check_kind k)
+{
+    switch (k) {
+    case GL_CHECK_HEADER_HASH: return "header_hash_mismatch";
+    case GL_CHECK_UNCLES_HASH: return "uncles_hash_mismatch";
+    case GL_CHECK_TX_ROOT: return "tx_root_mismatch";
+    case GL_CHECK_TX_HASH: return "tx_hash_mismatch";
+    case GL_CHECK_TX_SENDER: return "sender_mismatch";
+    case GL_CHECK_TX_RAW: return "tx_raw_mismatch";
+    case GL_CHECK_WITHDRAWALS_ROOT: return "withdrawals_root_mismatch";
+    case GL_CHECK_RECEIPTS_ROOT: return "receipts_root_mismatch";
+    }
+    return "mismatch";
+}
+
 /* Append a check; claimed/computed are n bytes each, or NULL.  A
  * MATCH/MISMATCH status is decided here by comparing them when both are
  * given (status is then ignored).  Fails only with GL_ENOMEM. */

@@ -903,29 +903,6 @@ static gl_code mismatch(ix_check *c, json_t *f, gl_err *err)
     return finding_add(c->ix, c->blk->num, f, err);
 }
 
-static const char *check_kind_finding(gl_block_check_kind k)
-{
-    switch (k) {
-    case GL_CHECK_HEADER_HASH:
-        return "header_hash_mismatch";
-    case GL_CHECK_UNCLES_HASH:
-        return "uncles_hash_mismatch";
-    case GL_CHECK_TX_ROOT:
-        return "tx_root_mismatch";
-    case GL_CHECK_TX_HASH:
-        return "tx_hash_mismatch";
-    case GL_CHECK_TX_SENDER:
-        return "sender_mismatch";
-    case GL_CHECK_TX_RAW:
-        return "tx_raw_mismatch";
-    case GL_CHECK_WITHDRAWALS_ROOT:
-        return "withdrawals_root_mismatch";
-    case GL_CHECK_RECEIPTS_ROOT:
-        return "receipts_root_mismatch";
-    }
-    return "mismatch";
-}
-
 /* Header: hash recomputed (HEADERS and up) or taken as claimed. */
 static gl_code check_header(ix_check *c, gl_err *err)
 {
@@ -991,7 +968,7 @@ static gl_code check_header(ix_check *c, gl_err *err)
         const gl_block_check *k = &rep.checks[i];
         if (k->status != GL_BLOCK_MISMATCH || k->kind == GL_CHECK_HEADER_HASH)
             continue;
-        json_t *f = check_finding(c, check_kind_finding(k->kind));
+        json_t *f = check_finding(c, gl_block_check_finding(k->kind));
         fset_str(f, "field", k->field);
         fset_str(f, "claimed", k->claimed);
         fset_str(f, "computed", k->computed);

@@ -8,7 +8,8 @@
  *   2. fetch, per batch of addresses, their Transfer logs (and with
  *      trace_filter their native transfers) over the part of their window
  *      not fetched before; commit each batch with its block headers and
- *      its carrying transactions, senders recovered (check_tx);
+ *      its carrying transactions, senders recovered (check_tx), every
+ *      block fetched checked against its own header and hash (check_block);
  *   3. without trace_filter, scan the blocks of the level's windows for
  *      native transfers, within the run's block budget;
  *   4. read each expanded address's transfers back from the store (so an
@@ -127,15 +128,29 @@ typedef struct blockv {
     size_t n, cap;
 } blockv;
 
-/* Blocks fetched with their transactions: the record and the answer. */
+typedef struct finding {
+    uint64_t block;
+    json_t *json; /* owned */
+} finding;
+
+typedef struct findv {
+    finding *v;
+    size_t n, cap;
+} findv;
+
+/* Blocks fetched with their transactions: the record and the answer,
+ * checked (check_block). */
 typedef struct fullblk {
-    gl_store_block rec;
-    json_t *json; /* eth_getBlockByNumber(n, true), owned */
+    gl_store_block rec;   /* hash: what the header hashes to (the claim when it cannot be rebuilt) */
+    json_t *json;         /* eth_getBlockByNumber(n, true), owned */
+    uint8_t claimed[32];  /* the answer's own "hash" */
+    bool lied;            /* the answer contradicts itself (header or body): a finding says how */
 } fullblk;
 
 typedef struct fullv {
     fullblk *v;
     size_t n, cap;
+    findv f; /* what checking the blocks found */
 } fullv;
 
 /* One carrying transaction checked by a commit: the flags its transfers
@@ -147,17 +162,11 @@ typedef struct vtx {
     gl_store_tx rec;
 } vtx;
 
-typedef struct finding {
-    uint64_t block;
-    json_t *json; /* owned */
-} finding;
-
 /* What a commit checked: its transactions and its findings. */
 typedef struct checked {
     vtx *tx;
     size_t ntx, txcap;
-    finding *f;
-    size_t nf, fcap;
+    findv f;
 } checked;
 
 typedef struct trail {
@@ -456,7 +465,7 @@ static gl_code fullv_push(fullv *b, const gl_store_block *rec, json_t *json, gl_
         return gl_err_set(err, GL_ENOMEM, "out of memory for blocks");
     }
     b->v = nv;
-    b->v[b->n++] = (fullblk){*rec, json};
+    b->v[b->n++] = (fullblk){.rec = *rec, .json = json};
     return GL_OK;
 }
 
@@ -715,8 +724,8 @@ static int pend_cmp(const void *a, const void *b)
     return memcmp(ka, kb, GL_STORE_POS_LEN);
 }
 
-/* A JSON-RPC block object as a store record; the hash is recomputed from
- * the header when its format is one we know (then HASH_OK). */
+/* A JSON-RPC block object as a store record, hash as claimed (check_block
+ * recomputes it). */
 static gl_code block_record(trail *t, const json_t *b, uint64_t want, gl_store_block *out, gl_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -728,14 +737,128 @@ static gl_code block_record(trail *t, const json_t *b, uint64_t want, gl_store_b
         return gl_err_set(err, GL_ERPC, "eth_getBlockByNumber(%" PRIu64 "): %s", want,
                           json_is_null(b) ? "the endpoint does not have the block"
                                           : "not a block object (number, hash, parentHash, timestamp)");
+    return GL_OK;
+}
+
+/* Place finding f (taken; NULL: out of memory) in block b ("source":
+ * "trail" where the indexer names its platform, and b's hash), say it in
+ * the log and add it to fv. */
+static gl_code finding_add(trail *t, findv *fv, const gl_store_block *b, json_t *f, gl_err *err)
+{
+    finding *nv = f ? grow_one(fv->v, fv->n, &fv->cap, sizeof *nv, 8) : NULL;
+    if (nv)
+        fv->v = nv;
+    char bh[67];
+    if (!nv || json_object_set_new(f, "source", json_string("trail")) ||
+        json_object_set_new(f, "block_hash", json_string(gl_hex_encode(b->hash, 32, true, bh)))) {
+        json_decref(f);
+        return gl_err_set(err, GL_ENOMEM, "out of memory for a finding");
+    }
+    char *txt = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+    say(t, 1, "finding at block %" PRIu64 ": %s", b->number, txt ? txt : "(out of memory)");
+    free(txt);
+    fv->v[fv->n++] = (finding){b->number, f};
+    return GL_OK;
+}
+
+static void findv_release(findv *fv)
+{
+    for (size_t i = 0; i < fv->n; i++)
+        json_decref(fv->v[i].json);
+    free(fv->v);
+    memset(fv, 0, sizeof *fv);
+}
+
+
+/* A finding of block b: kind, the check's field and values ("reason" and
+ * "differs" when given).  NULL when out of memory. */
+static json_t *block_finding(const fullblk *b, const char *kind, const char *field, const char *claimed,
+                             const char *computed, const char *reason, const char *differs)
+{
+    json_t *f = json_pack("{s:s, s:I, s:s, s:s, s:s}", "kind", kind, "block", (json_int_t)b->rec.number, "field",
+                          field, "claimed", claimed, "computed", computed);
+    if (f && ((reason && json_object_set_new(f, "reason", json_string(reason))) ||
+              (differs && json_object_set_new(f, "differs", json_string(differs))))) {
+        json_decref(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* Check what block b's answer claims, as the indexer does: its hash,
+ * recomputed from the header (HASH_OK when equal; else rec.hash becomes
+ * the computed one, as the indexer stores it), then its body with
+ * gl_block_verify_ex (uncles hash, transactions root and hashes,
+ * withdrawals root; senders are recovered per carrying tx by check_tx).
+ * Each contradiction is a finding in fv, with the indexer's kind and
+ * evidence, and makes b a liar (b->lied: see check_tx for what that means
+ * for its transactions).  A header or body this build cannot rebuild (a
+ * chain's own fields or transaction types) stays unchecked, said in the
+ * log: not a lie.  Fails only when out of memory. */
+static gl_code check_block(trail *t, fullblk *b, findv *fv, gl_err *err)
+{
+    memcpy(b->claimed, b->rec.hash, 32);
     gl_block_header h;
     gl_block_header_init(&h);
-    uint8_t hash[32];
-    if (!gl_block_header_from_json_ex(&h, b, GL_BLOCK_FORK_GAPS, NULL) && !gl_block_header_hash(&h, hash, NULL) &&
-        !memcmp(hash, out->hash, 32))
-        out->verified = GL_STORE_BLOCK_HASH_OK;
+    gl_err e2;
+    if (gl_block_header_from_json_ex(&h, b->json, GL_BLOCK_FORK_GAPS, &e2)) {
+        say(t, 1, "block %" PRIu64 ": hash not checked: %s", b->rec.number, e2.msg);
+        return GL_OK;
+    }
+    gl_code rc = gl_block_header_hash(&h, b->rec.hash, err);
+    if (!rc && !memcmp(b->rec.hash, b->claimed, 32)) {
+        b->rec.verified |= GL_STORE_BLOCK_HASH_OK;
+    } else if (!rc) {
+        b->lied = true;
+        char c[67], d[67];
+        json_t *f = block_finding(b, gl_block_check_finding(GL_CHECK_HEADER_HASH), "hash",
+                                  gl_hex_encode(b->claimed, 32, true, c), gl_hex_encode(b->rec.hash, 32, true, d),
+                                  NULL, NULL);
+        json_t *hj = f ? gl_block_header_to_json(&h, NULL) : NULL; /* the fields as hashed */
+        if (!hj || json_object_set_new(f, "header", hj)) {
+            json_decref(f);
+            f = NULL;
+        }
+        rc = finding_add(t, fv, &b->rec, f, err);
+    }
     gl_block_header_release(&h);
-    return GL_OK;
+    if (rc)
+        return rc;
+    gl_block_report rep;
+    gl_block_report_init(&rep);
+    if (gl_block_verify_ex(NULL, b->json, GL_BLOCK_FORK_GAPS, &rep, &e2)) {
+        gl_block_report_release(&rep);
+        if (e2.code == GL_ENOMEM)
+            return gl_err_set(err, GL_ENOMEM, "%s", e2.msg);
+        say(t, 1, "block %" PRIu64 ": transactions root not checked: %s", b->rec.number, e2.msg);
+        return GL_OK;
+    }
+    for (size_t i = 0; i < rep.n && !rc; i++) {
+        const gl_block_check *k = &rep.checks[i];
+        if (k->status != GL_BLOCK_MISMATCH || k->kind == GL_CHECK_HEADER_HASH)
+            continue;
+        b->lied = true;
+        rc = finding_add(t, fv, &b->rec,
+                         block_finding(b, gl_block_check_finding(k->kind), k->field, k->claimed, k->computed,
+                                       k->reason, k->differs),
+                         err);
+    }
+    gl_block_report_release(&rep);
+    return rc;
+}
+
+/* Read answer `json` (eth_getBlockByNumber(want, true); the reference is
+ * taken, and released on failure too), check it and add it to out. */
+static gl_code take_block(trail *t, fullv *out, json_t *json, uint64_t want, gl_err *err)
+{
+    gl_store_block rec;
+    gl_code rc = block_record(t, json, want, &rec, err);
+    if (rc) {
+        json_decref(json);
+        return rc;
+    }
+    rc = fullv_push(out, &rec, json, err);
+    return rc ? rc : check_block(t, &out->v[out->n - 1], &out->f, err);
 }
 
 /* Why whole blocks (eth_getBlockByNumber(n, true)) rather than
@@ -762,11 +885,8 @@ static gl_code fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out
         if (rc)
             return rc;
         for (size_t i = 0; i < k; i++) {
-            gl_store_block b;
             if (!rc)
-                rc = block_record(t, results[i], nums[off + i], &b, err);
-            if (!rc)
-                rc = fullv_push(out, &b, results[i], err);
+                rc = take_block(t, out, results[i], nums[off + i], err);
             else
                 json_decref(results[i]);
         }
@@ -784,11 +904,21 @@ static const fullblk *fullv_find(const fullv *b, uint64_t n)
     return NULL;
 }
 
+/* Is b the block of hash h?  A block caught with a false header has two
+ * hashes, the one it claims and the one its header hashes to: either may
+ * be the one another answer (a log, a trace, the store) names, and that
+ * disagreement is the lie's finding, not a reorg. */
+static bool block_is(const fullblk *b, const uint8_t h[32])
+{
+    return !memcmp(b->rec.hash, h, 32) || !memcmp(b->claimed, h, 32);
+}
+
 static void fullv_release(fullv *b)
 {
     for (size_t i = 0; i < b->n; i++)
         json_decref(b->v[i].json);
     free(b->v);
+    findv_release(&b->f);
     memset(b, 0, sizeof *b);
 }
 
@@ -838,16 +968,29 @@ static gl_code tx_stored(trail *t, pend *x, gl_err *err)
  * tx that is not the one named, or has no recoverable sender, flags its
  * transfers mismatch: they rest on the endpoint's word alone.  A tx type
  * this build cannot rebuild (a chain's own system transactions) keeps the
- * endpoint's words, unchecked (flags 0), said in the log. */
+ * endpoint's words, unchecked (flags 0), said in the log.
+ *
+ * A block caught contradicting itself (b->lied: a header that does not
+ * hash to its hash, a body that does not match its header) does not vouch
+ * for its transactions: whichever field it lied about, the tx's place in
+ * the chain then rests on that answer's word alone.  Its transfers are
+ * flagged mismatch (so they lead nowhere), the block's findings being the
+ * evidence, and no tx record is stored: a later fetch, from an honest
+ * endpoint, checks the tx afresh, where a stored record would end the
+ * question (tx_stored). */
 static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, vtx **out, gl_err *err)
 {
     vtx *nv = grow_one(ck->tx, ck->ntx, &ck->txcap, sizeof *nv, 16);
-    finding *nf = nv ? grow_one(ck->f, ck->nf, &ck->fcap, sizeof *nf, 8) : NULL;
-    if (nv)
-        ck->tx = nv;
-    if (!nv || !nf)
+    if (!nv)
         return gl_err_set(err, GL_ENOMEM, "out of memory checking transactions");
-    ck->f = nf;
+    ck->tx = nv;
+    vtx *v = &ck->tx[ck->ntx];
+    if (b->lied) {
+        *v = (vtx){.flags = GL_STORE_TX_SENDER_MISMATCH};
+        memcpy(v->rec.hash, x->t.tx_hash, 32); /* for checked_find */
+        *out = &ck->tx[ck->ntx++];
+        return GL_OK;
+    }
     const json_t *obj = json_array_get(json_object_get(b->json, "transactions"), x->tx_index);
     /* high s only before EIP-2; no base fee (pre-London) is the indexer's
      * stand-in for that */
@@ -857,7 +1000,6 @@ static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, 
     gl_code rc = gl_tx_check(t->secp, &c, &f, obj, t->chain, b->rec.number, x->tx_index, x->t.tx_hash, flags, err);
     if (rc)
         return rc;
-    vtx *v = &ck->tx[ck->ntx];
     v->rec = c.rec;
     v->has_rec = c.has_from;
     switch (c.verdict) {
@@ -875,18 +1017,8 @@ static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, 
         break;
     }
     v->flags = v->rec.flags;
-    if (f) {
-        char bh[67];
-        if (json_object_set_new(f, "source", json_string("trail")) ||
-            json_object_set_new(f, "block_hash", json_string(gl_hex_encode(b->rec.hash, 32, true, bh)))) {
-            json_decref(f);
-            return gl_err_set(err, GL_ENOMEM, "out of memory for a finding");
-        }
-        char *txt = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
-        say(t, 1, "finding at block %" PRIu64 ": %s", b->rec.number, txt ? txt : "(out of memory)");
-        free(txt);
-        ck->f[ck->nf++] = (finding){b->rec.number, f};
-    }
+    if (f && (rc = finding_add(t, &ck->f, &b->rec, f, err)))
+        return rc;
     *out = &ck->tx[ck->ntx++];
     return GL_OK;
 }
@@ -901,11 +1033,18 @@ static vtx *checked_find(checked *ck, const uint8_t hash[32])
 
 static void checked_release(checked *ck)
 {
-    for (size_t i = 0; i < ck->nf; i++)
-        json_decref(ck->f[i].json);
-    free(ck->f);
+    findv_release(&ck->f);
     free(ck->tx);
     memset(ck, 0, sizeof *ck);
+}
+
+/* Write findings fv (may be NULL). */
+static gl_code put_findings(trail *t, gl_store_batch *b, const findv *fv, gl_err *err)
+{
+    gl_code rc = GL_OK;
+    for (size_t i = 0; fv && i < fv->n && !rc; i++)
+        rc = gl_store_batch_put_finding(b, t->chain, fv->v[i].block, fv->v[i].json, NULL, err);
+    return rc;
 }
 
 /* Write what ck checked: the tx records (the store adds their
@@ -916,9 +1055,7 @@ static gl_code put_checked(trail *t, gl_store_batch *b, const checked *ck, gl_er
     for (size_t i = 0; i < ck->ntx && !rc; i++)
         if (ck->tx[i].has_rec)
             rc = gl_store_batch_put_tx(b, &ck->tx[i].rec, err);
-    for (size_t i = 0; i < ck->nf && !rc; i++)
-        rc = gl_store_batch_put_finding(b, t->chain, ck->f[i].block, ck->f[i].json, NULL, err);
-    return rc;
+    return rc ? rc : put_findings(t, b, &ck->f, err);
 }
 
 /* Store the pending transfers (deduplicated), their appearances, the
@@ -927,11 +1064,22 @@ static gl_code put_checked(trail *t, gl_store_batch *b, const checked *ck, gl_er
  * their transactions when a header or a transaction is missing from the
  * store.  A transfer gets its tx's flags.  A block hash that disagrees with
  * the store or with the logs is a reorg under the window: GL_EVERIFY,
- * nothing written. */
+ * nothing written.  The findings of the blocks checked (fetched here, or
+ * `known`, with or without transfers) are written too. */
 static gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
 {
-    if (!p->n)
-        return GL_OK;
+    if (!p->n) {
+        if (!known || !known->f.n)
+            return GL_OK;
+        gl_store_batch *b = gl_store_batch_new(t->s, err);
+        gl_code rc = b ? put_findings(t, b, &known->f, err) : err ? err->code : GL_EDB;
+        if (!rc)
+            rc = gl_store_batch_commit(b, err);
+        gl_store_batch_free(b);
+        if (!rc)
+            t->rep->findings += known->f.n;
+        return rc;
+    }
     qsort(p->v, p->n, sizeof *p->v, pend_cmp);
     size_t k = 0;
     for (size_t i = 1; i < p->n; i++)
@@ -990,13 +1138,19 @@ static gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
         if (!fb)
             continue; /* header and tx in the store */
         bool first = !i || p->v[i - 1].t.pos.block != x->t.pos.block;
-        if ((found[i] && memcmp(fb->rec.hash, stored[i].hash, 32)) ||
-            (x->has_bh && memcmp(fb->rec.hash, x->block_hash, 32)))
+        if ((found[i] && !block_is(fb, stored[i].hash)) || (x->has_bh && !block_is(fb, x->block_hash)))
             rc = gl_err_set(err, GL_EVERIFY,
                             "block %" PRIu64 " changed while the trail read it (a reorg?): expand again later",
                             fb->rec.number);
-        if (!rc && first && !found[i])
-            rc = block_push(&fresh, &fb->rec, err);
+        if (!rc && first && !found[i]) {
+            /* a false header (no HASH_OK) is stored under the hash the
+             * log or trace names, when it does: later runs then meet the
+             * hash their logs name, not a reorg */
+            gl_store_block r = fb->rec;
+            if (x->has_bh)
+                memcpy(r.hash, x->block_hash, 32);
+            rc = block_push(&fresh, &r, err);
+        }
         if (rc || x->tx_done)
             continue;
         vtx *v = checked_find(&ck, x->t.tx_hash);
@@ -1013,6 +1167,10 @@ static gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
     uint64_t napp = 0, ntok = 0, nnat = 0, nnew = 0, ntx = 0;
     for (size_t i = 0; i < fresh.n && !rc; i++)
         rc = gl_store_batch_put_block(b, &fresh.v[i], err);
+    if (!rc)
+        rc = put_findings(t, b, &fetched.f, err);
+    if (!rc && known)
+        rc = put_findings(t, b, &known->f, err);
     if (!rc)
         rc = put_checked(t, b, &ck, err);
     for (size_t i = 0; i < ck.ntx; i++)
@@ -1038,7 +1196,7 @@ static gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
         t->rep->appearances += napp;
         t->rep->blocks += fresh.n;
         t->rep->txs += ntx;
-        t->rep->findings += ck.nf;
+        t->rep->findings += ck.f.n + fetched.f.n + (known ? known->f.n : 0);
         t->lv->token_transfers += ntok;
         t->lv->native_transfers += nnat;
     }
@@ -1646,11 +1804,10 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
     size_t ncre = 0;
     fullv known = {0};
     for (size_t i = 0; i < k && !rc; i++) {
-        gl_store_block sb;
-        rc = block_record(t, results[i], lo + i, &sb, err);
+        rc = take_block(t, &known, json_incref(results[i]), lo + i, err);
         if (rc)
             break;
-        rc = fullv_push(&known, &sb, json_incref(results[i]), err);
+        const gl_store_block *sb = &known.v[known.n - 1].rec;
         size_t j;
         json_t *tx;
         json_array_foreach(json_object_get(results[i], "transactions"), j, tx)
@@ -1671,7 +1828,7 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
             x.tx_index = (uint32_t)idx;
             x.t.asset = GL_STORE_ASSET_NATIVE;
             x.has_bh = true;
-            memcpy(x.block_hash, sb.hash, 32);
+            memcpy(x.block_hash, sb->hash, 32);
             node *f = member_at(t, x.t.from, x.t.pos.block);
             node *tn = creation ? NULL : member_at(t, x.t.to, x.t.pos.block);
             if (!f && !tn)

@@ -192,6 +192,12 @@ const char *gl_block_status_name(gl_block_status s);
 /* "header hash", "uncles hash", "transactions root", "transaction hash",
  * "sender", "raw transaction", "withdrawals root", "receipts root". */
 const char *gl_block_check_name(gl_block_check_kind k);
+/* The integrity finding a mismatch of kind k is stored as (the indexer's
+ * and the trail's): "header_hash_mismatch", "uncles_hash_mismatch",
+ * "tx_root_mismatch", "tx_hash_mismatch", "sender_mismatch",
+ * "tx_raw_mismatch", "withdrawals_root_mismatch", "receipts_root_mismatch".
+ * Cannot fail (static strings). */
+const char *gl_block_check_finding(gl_block_check_kind k);
 
 /* The report as JSON:
  *   {"number", "hash", "fork", "transactions", "ok", "matched",

@@ -14,8 +14,15 @@
  *     transactions with value to or from a wallet, bounded by a block
  *     budget, with what was not scanned reported.
  * Transfers, their appearances (sender, recipient, token) and the headers
- * of their blocks (hash recomputed when the header format is known) are
- * stored with gl_store batches.  No endpoint is trusted: the transaction
+ * of their blocks are stored with gl_store batches.  Every block fetched is
+ * checked as the indexer checks it: the hash recomputed from the header
+ * (then HASH_OK), the body (transactionsRoot and each tx's hash, uncles
+ * hash, withdrawals root) against the header; each contradiction is a
+ * finding (the indexer's kinds: header_hash_mismatch, tx_root_mismatch,
+ * ...), and such a block does not vouch for its transactions: the
+ * transfers they carry are flagged mismatch, with no tx record, and lead
+ * nowhere.  A block of a format this build cannot rebuild (a chain's own
+ * transaction types) stays unchecked, said in the log.  No endpoint is trusted: the transaction
  * carrying each transfer is read from its block (eth_getBlockByNumber(n,
  * true), in batches, unless the store holds it checked already), rebuilt
  * and hashed (it must be the one the log or trace names), and its sender

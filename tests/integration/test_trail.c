@@ -574,6 +574,95 @@ static bool b_not_expanded(const want *w, void *ctx)
     return one_hop(w, ctx) || !memcmp(w->from, e->addr[F], 20) || !memcmp(w->to, e->addr[F], 20);
 }
 
+/* anvil's own answer for block n (hashes only). */
+static json_t *node_block(env *e, uint64_t n)
+{
+    char num[24];
+    snprintf(num, sizeof num, "0x%" PRIx64, n);
+    json_t *b = rpc_ok(e, "eth_getBlockByNumber", json_pack("[s,b]", num, false));
+    assert_true(json_is_object(b));
+    return b;
+}
+
+static bool same_hex(const json_t *v, const char *hex)
+{
+    const char *s = json_string_value(v);
+    return s && hex && !strcasecmp(s, hex);
+}
+
+/* The findings of the store at block `block` (`from`..`to` when block is
+ * UINT64_MAX: the whole chain), as a JSON array (the caller owns it). */
+static json_t *findings_at(gl_store *s, uint64_t block)
+{
+    gl_err err;
+    uint64_t lo = block == UINT64_MAX ? 0 : block;
+    gl_store_iter *it = gl_store_iter_findings(s, CHAIN, lo, block, &err);
+    assert_non_null(it);
+    json_t *all = json_array();
+    for (bool end = false;;) {
+        gl_store_finding f;
+        if (gl_store_next_finding(it, &f, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        json_array_append_new(all, f.json);
+    }
+    gl_store_iter_free(it);
+    return all;
+}
+
+/* The one finding of `kind` at block in list fs (borrowed), failing when
+ * there is none or more than one. */
+static const json_t *one_finding(const json_t *fs, const char *kind, uint64_t block)
+{
+    const json_t *found = NULL;
+    size_t i, n = 0;
+    json_t *f;
+    json_array_foreach(fs, i, f)
+    {
+        if (strcmp(json_string_value(json_object_get(f, "kind")), kind))
+            continue;
+        n++;
+        found = f;
+    }
+    if (n != 1)
+        fail_msg("block %" PRIu64 ": %zu %s findings, not 1", block, n, kind);
+    assert_int_equal(json_integer_value(json_object_get(found, "block")), block);
+    assert_string_equal(json_string_value(json_object_get(found, "source")), "trail");
+    return found;
+}
+
+/* A clean run: no finding, and every stored block (not only those of the
+ * wanted transfers) has anvil's own hash, recomputed (HASH_OK). */
+static void check_blocks_honest(env *e, gl_store *s)
+{
+    json_t *fs = findings_at(s, UINT64_MAX);
+    if (json_array_size(fs)) {
+        char *t = json_dumps(fs, JSON_COMPACT);
+        fail_msg("findings in a clean run: %s", t);
+    }
+    json_decref(fs);
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_blocks(s, CHAIN, 0, UINT64_MAX, &err);
+    assert_non_null(it);
+    size_t n = 0;
+    for (bool end = false;;) {
+        gl_store_block b;
+        if (gl_store_next_block(it, &b, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        n++;
+        json_t *nb = node_block(e, b.number);
+        char h[67];
+        assert_true(same_hex(json_object_get(nb, "hash"), gl_hex_encode(b.hash, 32, true, h)));
+        assert_true(b.verified & GL_STORE_BLOCK_HASH_OK);
+        json_decref(nb);
+    }
+    gl_store_iter_free(it);
+    assert_true(n > 0);
+}
+
 /* ---------------------------------------------------------------- tests */
 
 static void test_two_hops_trace(void **state)
@@ -605,6 +694,7 @@ static void test_two_hops_trace(void **state)
     assert_int_equal(count_appearances(s, e->addr[C]), 2);
     assert_int_equal(rep.findings, 0);
     assert_int_equal(rep.txs, n); /* each transfer of this chain has a tx of its own */
+    check_blocks_honest(e, s);
     gl_store_close(s);
 
     /* the state file says why each address was not expanded */
@@ -652,6 +742,8 @@ static void test_two_hops_scan(void **state)
     /* the market's internal payment to P is invisible to a scan: P has no
      * counterparty, and everything else is found */
     check_transfers(e, s, two_hops_scanned, e);
+    assert_int_equal(rep.findings, 0);
+    check_blocks_honest(e, s);
     gl_store_close(s);
 }
 
@@ -828,34 +920,110 @@ static const want *want_named(env *e, const char *what)
     return NULL;
 }
 
+/* Expand `o` into s through a proxy with `rule`; the lies it told into
+ * lies (up to cap), their number returned. */
+static size_t expand_lied(env *e, gl_store *s, const gl_trail_opts *o, const gl_fault_rule *rule,
+                          gl_trail_report *rep, gl_fproxy_lie *lies, size_t cap)
+{
+    gl_fproxy *px = gl_fproxy_start(gl_anvil_url(e->node), 7);
+    assert_non_null(px);
+    assert_true(gl_fproxy_set_rules(px, rule, 1));
+    gl_endpoints *ep = endpoints_at(gl_fproxy_url(px));
+    gl_err err;
+    if (gl_trail_expand(s, ep, o, rep, &err))
+        fail_msg("expand: %s", err.msg);
+    gl_endpoints_free(ep);
+    size_t nl = gl_fproxy_lies(px, lies, cap);
+    gl_fproxy_stop(px);
+    assert_true(nl > 0 && nl <= cap);
+    return nl;
+}
+
 /* The sender_mismatch finding of the lie about tx `hash` at `block`. */
 static void check_lie_finding(gl_store *s, uint64_t block, const char *hash, const char *told,
                               const json_t *anvil_from)
 {
+    json_t *fs = findings_at(s, block);
+    const json_t *f = one_finding(fs, "sender_mismatch", block);
+    assert_true(same_hex(json_object_get(f, "tx_hash"), hash));
+    assert_string_equal(json_string_value(json_object_get(f, "field")), "transactions[0].from");
+    assert_true(same_hex(json_object_get(f, "claimed"), told));
+    assert_true(same_hex(json_object_get(f, "computed"), json_string_value(anvil_from)));
+    json_decref(fs);
+}
+
+/* A transfer of a lying block: kept, flagged mismatch, its tx not stored
+ * (the block's findings are the evidence; a later fetch checks it afresh). */
+static void check_distrusted(gl_store *s, const gl_store_transfer *t)
+{
+    assert_int_equal(t->flags, GL_STORE_TX_SENDER_MISMATCH);
+    gl_store_tx rec;
+    bool found;
     gl_err err;
-    gl_store_iter *it = gl_store_iter_findings(s, CHAIN, block, block, &err);
-    assert_non_null(it);
-    int n = 0;
+    assert_int_equal(gl_store_get_tx_by_hash(s, CHAIN, t->tx_hash, &rec, &found, &err), GL_OK);
+    assert_false(found);
+}
+
+/* Every stored transfer: its tx checked and SENDER_OK, unless the proxy
+ * lied about that tx (a lie's subject): then flagged mismatch, with its tx
+ * stored with the true sender (a lie about the tx alone, tx_kept) or not
+ * at all (a lie of its block: check_distrusted).  Returns how many were
+ * flagged. */
+static size_t check_lied_transfers(env *e, gl_store *s, const gl_fproxy_lie *lies, size_t nl, bool tx_kept)
+{
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_transfers(s, CHAIN, 0, UINT64_MAX, &err);
+    size_t flagged = 0;
     for (bool end = false;;) {
-        gl_store_finding f;
-        if (gl_store_next_finding(it, &f, &end, &err))
+        gl_store_transfer t;
+        if (gl_store_next_transfer(it, &t, &end, &err))
             fail_msg("read: %s", err.msg);
         if (end)
             break;
-        const char *kind = json_string_value(json_object_get(f.json, "kind"));
-        const char *tx = json_string_value(json_object_get(f.json, "tx_hash"));
-        if (kind && !strcmp(kind, "sender_mismatch") && tx && !strcasecmp(tx, hash)) {
-            n++;
-            assert_int_equal(json_integer_value(json_object_get(f.json, "block")), block);
-            assert_string_equal(json_string_value(json_object_get(f.json, "field")), "transactions[0].from");
-            assert_true(!strcasecmp(json_string_value(json_object_get(f.json, "claimed")), told));
-            assert_true(!strcasecmp(json_string_value(json_object_get(f.json, "computed")),
-                                    json_string_value(anvil_from)));
-        }
-        json_decref(f.json);
+        char h[67];
+        gl_hex_encode(t.tx_hash, 32, true, h);
+        bool lied = false;
+        for (size_t i = 0; i < nl; i++)
+            lied = lied || !strcasecmp(lies[i].subject, h);
+        flagged += lied;
+        if (lied && !tx_kept)
+            check_distrusted(s, &t);
+        else
+            check_tx(e, s, &t, lied ? GL_STORE_TX_SENDER_MISMATCH : GL_STORE_TX_SENDER_OK);
     }
     gl_store_iter_free(it);
-    assert_int_equal(n, 1);
+    return flagged;
+}
+
+/* C, C2, C3 meet the trail only in F's and B's transfers: when those lead
+ * nowhere, the state file never names them; B was expanded. */
+static void check_cs_unreached(env *e, const char *dir)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/trail-%" PRIu64 ".json", dir, (uint64_t)CHAIN);
+    json_t *st = json_load_file(path, 0, NULL);
+    assert_non_null(st);
+    json_t *addrs = json_object_get(st, "addresses");
+    assert_null(json_object_get(addrs, e->acct[C]));
+    assert_null(json_object_get(addrs, e->acct[C2]));
+    assert_null(json_object_get(addrs, e->acct[C3]));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(addrs, e->acct[B]), "status")), "expanded");
+    json_decref(st);
+}
+
+/* Block num as stored: anvil's hash, HASH_OK as said. */
+static void check_stored_block(env *e, gl_store *s, uint64_t num, bool hash_ok)
+{
+    gl_store_block b;
+    bool found;
+    gl_err err;
+    assert_int_equal(gl_store_get_block(s, CHAIN, num, &b, &found, &err), GL_OK);
+    assert_true(found);
+    json_t *nb = node_block(e, num);
+    char h[67];
+    assert_true(same_hex(json_object_get(nb, "hash"), gl_hex_encode(b.hash, 32, true, h)));
+    assert_int_equal((b.verified & GL_STORE_BLOCK_HASH_OK) != 0, hash_ok);
+    json_decref(nb);
 }
 
 /* A lying endpoint: every block it returns names a false sender for its
@@ -878,20 +1046,10 @@ static void test_lying_from(void **state)
     gl_trail_report rep;
     expand(e, s, &o, &rep);
     assert_int_equal(rep.findings, 0);
-    gl_fproxy *px = gl_fproxy_start(gl_anvil_url(e->node), 7);
-    assert_non_null(px);
     gl_fault_rule rule = {.kind = GL_FAULT_LYING_FROM, .method = "eth_getBlockByNumber"};
-    assert_true(gl_fproxy_set_rules(px, &rule, 1));
     o.depth = 2;
-    gl_endpoints *ep = endpoints_at(gl_fproxy_url(px));
-    gl_err err;
-    if (gl_trail_expand(s, ep, &o, &rep, &err))
-        fail_msg("expand: %s", err.msg);
-    gl_endpoints_free(ep);
     gl_fproxy_lie lies[64];
-    size_t nl = gl_fproxy_lies(px, lies, 64);
-    gl_fproxy_stop(px);
-    assert_true(nl > 0 && nl <= 64);
+    size_t nl = expand_lied(e, s, &o, &rule, &rep, lies, 64);
     assert_int_equal(rep.level[1].expanded, 2); /* F, B */
     assert_int_equal(rep.level[1].next, 0);
     assert_int_equal(rep.levels, 2);
@@ -916,24 +1074,7 @@ static void test_lying_from(void **state)
 
     /* every stored transfer: its tx checked; flagged mismatch exactly when
      * the proxy lied about it */
-    gl_store_iter *it = gl_store_iter_transfers(s, CHAIN, 0, UINT64_MAX, &err);
-    size_t flagged = 0;
-    for (bool end = false;;) {
-        gl_store_transfer t;
-        if (gl_store_next_transfer(it, &t, &end, &err))
-            fail_msg("read: %s", err.msg);
-        if (end)
-            break;
-        char h[67];
-        gl_hex_encode(t.tx_hash, 32, true, h);
-        bool lied = false;
-        for (size_t i = 0; i < nl; i++)
-            lied = lied || !strcasecmp(lies[i].subject, h);
-        flagged += lied;
-        check_tx(e, s, &t, lied ? GL_STORE_TX_SENDER_MISMATCH : GL_STORE_TX_SENDER_OK);
-    }
-    gl_store_iter_free(it);
-    assert_true(flagged >= 5); /* the mint; B -> C, its USDC, B -> C2, B -> C3 */
+    assert_true(check_lied_transfers(e, s, lies, nl, true) >= 5); /* the mint; B -> C, its USDC, B -> C2, B -> C3 */
     /* the lying tx's transfer is kept, flagged */
     gl_store_transfer t;
     assert_true(find_transfer(s, &want_named(e, "B -> C2")->pos, &t));
@@ -943,16 +1084,131 @@ static void test_lying_from(void **state)
     gl_store_close(s);
 
     /* not followed: C, C2, C3 were never reached */
-    char path[1024];
-    snprintf(path, sizeof path, "%s/trail-%" PRIu64 ".json", dir, (uint64_t)CHAIN);
-    json_t *st = json_load_file(path, 0, NULL);
-    assert_non_null(st);
-    json_t *addrs = json_object_get(st, "addresses");
-    assert_null(json_object_get(addrs, e->acct[C]));
-    assert_null(json_object_get(addrs, e->acct[C2]));
-    assert_null(json_object_get(addrs, e->acct[C3]));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(addrs, e->acct[B]), "status")), "expanded");
-    json_decref(st);
+    check_cs_unreached(e, dir);
+}
+
+/* An endpoint whose blocks name a false hash, or a false header field
+ * under their true hash (the proxy's WRONG_HASH on eth_getBlockByNumber,
+ * every block).  Each block fetched must give one header_hash_mismatch
+ * finding whose claim is what the proxy told and whose computed hash is
+ * anvil's own (field "hash"), or whose claim is anvil's hash and whose
+ * header, as hashed, holds the false field (stateRoot); the block is
+ * stored under anvil's hash (the one the logs name) without HASH_OK.  A
+ * block caught lying does not vouch for its transactions: every transfer
+ * (all in such blocks) is flagged mismatch, no tx is stored, and A and P
+ * lead nowhere. */
+static void test_false_header(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    static const char *const fields[] = {"hash", "stateRoot"};
+    for (size_t fi = 0; fi < 2; fi++) {
+        const char *field = fields[fi];
+        char dir[700];
+        gl_store *s = new_store(e, dir);
+        gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_TRACE);
+        gl_fault_rule rule = {.kind = GL_FAULT_WRONG_HASH, .method = "eth_getBlockByNumber", .field = field};
+        gl_trail_report rep;
+        gl_fproxy_lie lies[64];
+        size_t nl = expand_lied(e, s, &o, &rule, &rep, lies, 64);
+        assert_int_equal(rep.findings, nl); /* one fetch per block, one lie each */
+        assert_int_equal(rep.level[0].expanded, 2);
+        assert_int_equal(rep.level[0].next, 0);
+        for (size_t i = 0; i < nl; i++) {
+            uint64_t num = strtoull(lies[i].block, NULL, 16);
+            json_t *nb = node_block(e, num);
+            const char *truth_hash = json_string_value(json_object_get(nb, "hash"));
+            assert_string_equal(lies[i].field, field);
+            assert_true(same_hex(json_object_get(nb, field), lies[i].truth));
+            json_t *fs = findings_at(s, num);
+            assert_int_equal(json_array_size(fs), 1);
+            const json_t *f = one_finding(fs, "header_hash_mismatch", num);
+            assert_string_equal(json_string_value(json_object_get(f, "field")), "hash");
+            const json_t *claimed = json_object_get(f, "claimed"), *computed = json_object_get(f, "computed");
+            if (fi == 0) {
+                assert_true(same_hex(claimed, lies[i].told));
+                assert_true(same_hex(computed, truth_hash));
+            } else {
+                assert_true(same_hex(claimed, truth_hash));
+                assert_false(same_hex(computed, truth_hash));
+                assert_true(same_hex(json_object_get(json_object_get(f, "header"), "stateRoot"), lies[i].told));
+            }
+            json_decref(fs);
+            json_decref(nb);
+            check_stored_block(e, s, num, false);
+        }
+        /* A's and P's transfers, all in lying blocks */
+        size_t n = 0;
+        for (size_t i = 0; i < e->nw; i++) {
+            if (!one_hop(&e->w[i], e))
+                continue;
+            gl_store_transfer t;
+            assert_true(find_transfer(s, &e->w[i].pos, &t));
+            check_distrusted(s, &t);
+            n++;
+        }
+        assert_int_equal(count_transfers(s), n);
+        gl_store_close(s);
+    }
+}
+
+/* An endpoint that changes the value of the transaction of every block it
+ * returns (a new proxy rule, WRONG_TX_FIELD; anvil mines one tx per block),
+ * leaving its hash: the block's transactionsRoot and that tx's hash no
+ * longer match.  Hop 1 is expanded through anvil itself, hop 2 through the
+ * liar.  Each block fetched must give a tx_root_mismatch finding (claimed:
+ * anvil's transactionsRoot) and a tx_hash_mismatch one (claimed: the tx's
+ * true hash), both computed otherwise; the block keeps anvil's hash,
+ * HASH_OK (its header is true).  The transfers of the changed txs are
+ * kept, flagged mismatch, without a tx record, and lead nowhere: C, C2, C3
+ * are never reached; hop 1's transfers, checked through anvil, stay
+ * SENDER_OK. */
+static void test_false_body(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_TRACE);
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.findings, 0);
+    o.depth = 2;
+    gl_fault_rule rule = {.kind = GL_FAULT_WRONG_TX_FIELD, .method = "eth_getBlockByNumber", .field = "value"};
+    gl_fproxy_lie lies[64];
+    size_t nl = expand_lied(e, s, &o, &rule, &rep, lies, 64);
+    assert_int_equal(rep.findings, 2 * nl); /* one fetch per block: root and hash */
+    assert_int_equal(rep.level[1].expanded, 2); /* F, B */
+    assert_int_equal(rep.level[1].next, 0);
+    for (size_t i = 0; i < nl; i++) {
+        uint64_t num = strtoull(lies[i].block, NULL, 16);
+        json_t *tx = rpc_ok(e, "eth_getTransactionByHash", json_pack("[s]", lies[i].subject));
+        assert_int_equal(q(json_object_get(tx, "blockNumber")), num);
+        assert_true(same_hex(json_object_get(tx, "value"), lies[i].truth));
+        assert_false(same_hex(json_object_get(tx, "value"), lies[i].told));
+        json_decref(tx);
+        json_t *nb = node_block(e, num);
+        json_t *fs = findings_at(s, num);
+        assert_int_equal(json_array_size(fs), 2);
+        const json_t *f = one_finding(fs, "tx_root_mismatch", num);
+        assert_string_equal(json_string_value(json_object_get(f, "field")), "transactionsRoot");
+        assert_true(same_hex(json_object_get(f, "claimed"), json_string_value(json_object_get(nb, "transactionsRoot"))));
+        assert_false(same_hex(json_object_get(f, "computed"), json_string_value(json_object_get(nb, "transactionsRoot"))));
+        f = one_finding(fs, "tx_hash_mismatch", num);
+        assert_string_equal(json_string_value(json_object_get(f, "field")), "transactions[0].hash");
+        assert_true(same_hex(json_object_get(f, "claimed"), lies[i].subject));
+        assert_false(same_hex(json_object_get(f, "computed"), lies[i].subject));
+        json_decref(fs);
+        json_decref(nb);
+        check_stored_block(e, s, num, true);
+    }
+    /* every stored transfer: distrusted exactly when its tx was changed */
+    assert_true(check_lied_transfers(e, s, lies, nl, false) >= 5); /* the mint; B -> C, its USDC, B -> C2, B -> C3 */
+    gl_store_transfer t;
+    assert_true(find_transfer(s, &want_named(e, "B -> C2")->pos, &t));
+    check_distrusted(s, &t);
+    gl_store_close(s);
+    check_cs_unreached(e, dir);
 }
 
 /* The command line, with the endpoint from ETH_RPC_URL. */
@@ -1023,6 +1279,8 @@ int main(void)
         cmocka_unit_test(test_no_trace_filter_and_range_caps),
         cmocka_unit_test(test_resume_after_failure),
         cmocka_unit_test(test_lying_from),
+        cmocka_unit_test(test_false_header),
+        cmocka_unit_test(test_false_body),
         cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

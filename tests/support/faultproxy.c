@@ -117,6 +117,7 @@ static const char *const FAULT_NAMES[GL_FAULT__COUNT] = {
     [GL_FAULT_LYING_FROM] = "lying-from",
     [GL_FAULT_WRONG_HASH] = "wrong-hash",
     [GL_FAULT_NO_TIMESTAMP] = "no-timestamp",
+    [GL_FAULT_WRONG_TX_FIELD] = "wrong-tx-field",
 };
 
 const char *gl_fault_name(gl_fault kind)
@@ -153,6 +154,7 @@ static bool is_whole_kind(gl_fault k)
     case GL_FAULT_LYING_FROM:
     case GL_FAULT_WRONG_HASH:
     case GL_FAULT_NO_TIMESTAMP:
+    case GL_FAULT_WRONG_TX_FIELD:
     case GL_FAULT__COUNT:
         return false;
     }
@@ -194,7 +196,7 @@ static bool applies(const rule_state *rs, const char *method)
         return method && !strcmp(method, "eth_chainId");
     if (k == GL_FAULT_LYING_FROM)
         return method && str_in(method, LIE_METHODS);
-    if (k == GL_FAULT_WRONG_HASH)
+    if (k == GL_FAULT_WRONG_HASH || k == GL_FAULT_WRONG_TX_FIELD)
         return method && str_in(method, BLOCK_METHODS);
     if (k == GL_FAULT_NO_TIMESTAMP)
         return method && !strcmp(method, "eth_getLogs");
@@ -657,8 +659,39 @@ static bool lie_from(gl_fproxy *p, const rule_state *rs, const char *method, jso
     return true;
 }
 
-/* Apply a LYING_FROM, WRONG_HASH or NO_TIMESTAMP rule to an answer's
- * result. */
+/* Flip the last hex digit of string `field` of object obj and record the
+ * lie about `subject` (read before the change) of block `block`. */
+static bool flip_field(gl_fproxy *p, gl_fault kind, const char *method, json_t *obj, const char *field,
+                       const char *subject, const char *block)
+{
+    const char *v = json_string_value(json_object_get(obj, field));
+    size_t n = v ? strlen(v) : 0;
+    if (n < 3)
+        return false;
+    char *told = strdup(v);
+    char *truth = strdup(v);
+    char *subj = strdup(subject ? subject : "");
+    char *blk = strdup(block ? block : "");
+    bool ok = false;
+    if (told && truth && subj && blk) {
+        char c = told[n - 1];
+        int d = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+        if (d >= 0) {
+            told[n - 1] = "0123456789abcdef"[d ^ 1];
+            ok = json_object_set_new(obj, field, json_string(told)) == 0;
+            if (ok)
+                record_lie(p, kind, method, subj, blk, field, truth, told);
+        }
+    }
+    free(told);
+    free(truth);
+    free(subj);
+    free(blk);
+    return ok;
+}
+
+/* Apply a LYING_FROM, WRONG_HASH, WRONG_TX_FIELD or NO_TIMESTAMP rule to
+ * an answer's result. */
 static bool mutate(gl_fproxy *p, const rule_state *rs, const char *method, json_t *result)
 {
     if (rs->r.kind == GL_FAULT_NO_TIMESTAMP) {
@@ -675,32 +708,17 @@ static bool mutate(gl_fproxy *p, const rule_state *rs, const char *method, json_
         json_t *tx = json_array_get(list, rs->r.index);
         return json_is_object(tx) && lie_from(p, rs, method, tx);
     }
+    if (rs->r.kind == GL_FAULT_WRONG_TX_FIELD) {
+        json_t *tx = json_array_get(json_object_get(result, "transactions"), rs->r.index);
+        return json_is_object(tx) &&
+               flip_field(p, GL_FAULT_WRONG_TX_FIELD, method, tx, rs->field ? rs->field : "value",
+                          json_string_value(json_object_get(tx, "hash")),
+                          json_string_value(json_object_get(tx, "blockNumber")));
+    }
     /* WRONG_HASH */
-    const char *field = rs->field ? rs->field : "hash";
-    const char *v = json_string_value(json_object_get(result, field));
-    size_t n = v ? strlen(v) : 0;
-    if (n < 3)
-        return false;
-    char *told = strdup(v);
-    char *truth = strdup(v);
-    if (!told || !truth) {
-        free(told);
-        free(truth);
-        return false;
-    }
-    char c = told[n - 1];
-    int d = c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
-    bool ok = false;
-    if (d >= 0) {
-        told[n - 1] = "0123456789abcdef"[d ^ 1];
-        ok = json_object_set_new(result, field, json_string(told)) == 0;
-        if (ok)
-            record_lie(p, GL_FAULT_WRONG_HASH, method, json_string_value(json_object_get(result, "hash")),
-                       json_string_value(json_object_get(result, "number")), field, truth, told);
-    }
-    free(told);
-    free(truth);
-    return ok;
+    return flip_field(p, GL_FAULT_WRONG_HASH, method, result, rs->field ? rs->field : "hash",
+                      json_string_value(json_object_get(result, "hash")),
+                      json_string_value(json_object_get(result, "number")));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1060,6 +1078,7 @@ static after_t handle(gl_fproxy *p, up *u, const char *head, const char *body, s
     case GL_FAULT_LYING_FROM:
     case GL_FAULT_WRONG_HASH:
     case GL_FAULT_NO_TIMESTAMP:
+    case GL_FAULT_WRONG_TX_FIELD:
     case GL_FAULT__COUNT:
         break;
     }

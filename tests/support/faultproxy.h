@@ -15,8 +15,9 @@
  *                     words (the suggested range computed from the real
  *                     logs), "header not found" on the first request for
  *                     a block, a wrong chain id, any JSON-RPC error;
- *   one answer        a lying `from`, a wrong block hash or header field
- *                     (the proxy keeps a record of each lie it told).
+ *   one answer        a lying `from`, a wrong block hash or header field, a
+ *                     changed field of a block's transaction (the proxy
+ *                     keeps a record of each lie it told).
  *
  * The request path is ignored (so "http://127.0.0.1:PORT/v3/KEY" works, and
  * rules can quote the path back to test secret scrubbing).
@@ -85,6 +86,10 @@ typedef enum gl_fault {
                                    its last hex digit flipped (hash, stateRoot, timestamp, ...) */
     GL_FAULT_NO_TIMESTAMP,      /* eth_getLogs: every log's blockTimestamp removed, as providers
                                    that predate it answer (not a lie: nothing is recorded) */
+    GL_FAULT_WRONG_TX_FIELD,    /* eth_getBlockByNumber/ByHash (full transactions): field `field`
+                                   (default "value") of transaction `index` (default 0) gets its
+                                   last hex digit flipped (value, input, nonce, to, ...: a signed
+                                   field, so the block's transactionsRoot no longer matches) */
     GL_FAULT__COUNT
 } gl_fault;
 
@@ -116,16 +121,17 @@ typedef struct gl_fault_rule {
     const char *message;      /* RPC_ERROR, copied */
     uint64_t chain_id;        /* CHAIN_ID */
     const char *address;      /* LYING_FROM, copied */
-    unsigned index;           /* LYING_FROM: which transaction of a block / receipt list */
-    const char *field;        /* WRONG_HASH, copied */
+    unsigned index;           /* LYING_FROM, WRONG_TX_FIELD: which transaction of a block / receipt list */
+    const char *field;        /* WRONG_HASH, WRONG_TX_FIELD, copied */
 } gl_fault_rule;
 
-/* A lie the proxy told (LYING_FROM, WRONG_HASH), for tests to compare with
+/* A lie the proxy told (LYING_FROM, WRONG_HASH, WRONG_TX_FIELD), for tests to compare with
  * what the indexer found. */
 typedef struct gl_fproxy_lie {
     gl_fault kind;
     char method[48];
-    char subject[80];         /* the transaction hash, or the block hash (the true one) */
+    char subject[80];         /* the transaction hash (LYING_FROM, WRONG_TX_FIELD), or the block
+                                 hash (WRONG_HASH; the true one unless field is "hash") */
     char block[24];           /* the block number, hex */
     char field[32];           /* "from", "hash", "timestamp", ... */
     char truth[80];
