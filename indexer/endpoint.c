@@ -1487,10 +1487,6 @@ static gl_code call_one(gl_endpoints *e, const char *method, json_t *params, con
 gl_code gl_endpoints_call(gl_endpoints *e, const char *method, json_t *params, json_t **result,
                           gl_call_info *info, gl_err *err)
 {
-    if (!result) {
-        json_decref(params);
-        return gl_err_set(err, GL_EINVAL, "gl_endpoints_call needs endpoints, a method and a result pointer");
-    }
     return call_one(e, method, params, NULL, result, info, err);
 }
 

@@ -613,15 +613,15 @@ foreign:
                       s->dir);
 }
 
+static gl_code derive_range(gl_store_batch *b, const uint8_t *lo, size_t lol, const uint8_t *hi, size_t hil,
+                            bool del, uint64_t commit_every, gl_err *err);
+
 /* Schema 1 -> 2: drop the appear_pos family, rebuild the appearances from
  * the records (schema 1's writers put some that 2 does not imply, such as
  * the zero address's, and left out the token of an event's transfer), then
  * record version 2.  In that order: until the version is written the store
  * is a schema 1 store, and a migration cut short by a crash runs again
  * from the start (each step can be repeated). */
-static gl_code derive_record(gl_store_batch *b, gl_store_family cf, const uint8_t *k, size_t kl, const uint8_t *v,
-                             size_t vl, bool del, gl_err *err);
-
 static gl_code migrate_v1(gl_store *s, gl_err *err)
 {
     char *e = NULL;
@@ -640,25 +640,7 @@ static gl_code migrate_v1(gl_store *s, gl_err *err)
     gl_store_batch *b = gl_store_batch_new(s, err);
     if (!b)
         return err ? err->code : GL_ENOMEM;
-    static const gl_store_family sources[] = {GL_STORE_CF_EVENTS, GL_STORE_CF_TRANSFERS, GL_STORE_CF_TXS};
-    gl_code rc = GL_OK;
-    for (size_t f = 0; f < sizeof sources / sizeof sources[0] && !rc; f++) {
-        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[sources[f]]);
-        for (rocksdb_iter_seek_to_first(it); !rc && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-            size_t kl, vl;
-            const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
-            const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
-            rc = derive_record(b, sources[f], k, kl, v, vl, false, err);
-            if (!rc && b->appearances >= 100000) /* bounded batches */
-                rc = gl_store_batch_commit(b, err);
-        }
-        rocksdb_iter_get_error(it, &e);
-        rocksdb_iter_destroy(it);
-        if (e && !rc)
-            rc = db_fail(err, s->dir, e, family_names[sources[f]]);
-        free(e);
-        e = NULL;
-    }
+    gl_code rc = derive_range(b, (const uint8_t *)"", 0, NULL, 0, false, 100000, err); /* bounded batches */
     if (!rc)
         rc = gl_store_batch_commit(b, err);
     gl_store_batch_free(b);
@@ -692,9 +674,7 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     }
     gl_code rc = attach(s, (const char *const *)listed, n, true, false, err);
     verdict v = V_OPEN;
-    bool legacy = false;
-    for (size_t i = 0; i < n; i++)
-        legacy = legacy || !strcmp(listed[i], LEGACY_APPEAR_POS);
+    bool legacy = s->cf_legacy != NULL; /* attach kept schema 1's appear_pos */
     if (!rc)
         rc = inspect(s, listed, n, o, &v, err);
     rocksdb_list_column_families_destroy(listed, n);
@@ -1306,56 +1286,59 @@ static gl_code rollback_txhash(gl_store_batch *b, uint64_t chain_id, uint64_t fr
     return rc;
 }
 
-/* Put (del false) or delete the appearances implied by one stored record
- * of family cf (events, transfers or txs).  GL_EDB for a record that does
- * not decode. */
-static gl_code derive_record(gl_store_batch *b, gl_store_family cf, const uint8_t *k, size_t kl, const uint8_t *v,
-                             size_t vl, bool del, gl_err *err)
+/* The appearances one stored record of family cf (events, transfers or
+ * txs) implies, into out (*n of them).  GL_EINVAL for a record that does
+ * not decode (*n is 0). */
+static gl_code record_derived(gl_store_family cf, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl,
+                              gl_store_appearance out[DERIVED_MAX], size_t *n, gl_err *err)
 {
-    gl_store_appearance a[DERIVED_MAX];
     union {
         gl_store_event e;
         gl_store_transfer t;
         gl_store_tx x;
     } u;
-    gl_err e2;
-    size_t n = 0;
-    gl_code rc = GL_OK;
-    if (cf == GL_STORE_CF_EVENTS && !(rc = gl_store_event_decode(&u.e, k, kl, v, vl, &e2)))
-        n = derive_event(&u.e, a);
-    else if (cf == GL_STORE_CF_TRANSFERS && !(rc = gl_store_transfer_decode(&u.t, k, kl, v, vl, &e2)))
-        n = derive_transfer(&u.t, a);
-    else if (cf == GL_STORE_CF_TXS && !(rc = gl_store_tx_decode(&u.x, k, kl, v, vl, &e2)))
-        n = derive_tx(&u.x, a);
-    if (rc)
-        return gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad %s record: %s", b->s->dir, family_names[cf],
-                          e2.msg);
-    write_derived(b, a, n, del);
-    return GL_OK;
+    gl_code rc = GL_EINVAL;
+    *n = 0;
+    if (cf == GL_STORE_CF_EVENTS && !(rc = gl_store_event_decode(&u.e, k, kl, v, vl, err)))
+        *n = derive_event(&u.e, out);
+    else if (cf == GL_STORE_CF_TRANSFERS && !(rc = gl_store_transfer_decode(&u.t, k, kl, v, vl, err)))
+        *n = derive_transfer(&u.t, out);
+    else if (cf == GL_STORE_CF_TXS && !(rc = gl_store_tx_decode(&u.x, k, kl, v, vl, err)))
+        *n = derive_tx(&u.x, out);
+    return rc;
 }
 
-/* Delete the appearances of every event, transfer and tx at chain/>=from:
- * they are what those records implied when they were put. */
-static gl_code rollback_appearances(gl_store_batch *b, uint64_t chain_id, uint64_t from, gl_err *err)
+/* Put (del false) or delete the appearances implied by the records of
+ * events, transfers and txs with keys in [lo, hi) (hi NULL: no end),
+ * committing b every commit_every appearance keys put (0: never; a
+ * rollback's batch must stay whole).  GL_EDB for a record that does not
+ * decode. */
+static gl_code derive_range(gl_store_batch *b, const uint8_t *lo, size_t lol, const uint8_t *hi, size_t hil,
+                            bool del, uint64_t commit_every, gl_err *err)
 {
     static const gl_store_family sources[] = {GL_STORE_CF_EVENTS, GL_STORE_CF_TRANSFERS, GL_STORE_CF_TXS};
     gl_store *s = b->s;
-    uint8_t lo[16], hi[8];
-    gl_store_key_block(lo, chain_id, from);
-    gl_store_be64_put(hi, chain_id);
-    key_successor(hi, 8);
     gl_code rc = GL_OK;
     for (size_t f = 0; f < sizeof sources / sizeof sources[0] && !rc; f++) {
         gl_store_family cf = sources[f];
         rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-        rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
+        if (hi)
+            rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, hil);
         rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[cf]);
-        for (rocksdb_iter_seek(it, (const char *)lo, sizeof lo); !rc && rocksdb_iter_valid(it);
-             rocksdb_iter_next(it)) {
-            size_t kl, vl;
+        for (rocksdb_iter_seek(it, (const char *)lo, lol); !rc && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+            size_t kl, vl, n;
             const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
             const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
-            rc = derive_record(b, cf, k, kl, v, vl, true, err);
+            gl_store_appearance a[DERIVED_MAX];
+            gl_err e2;
+            if (record_derived(cf, k, kl, v, vl, a, &n, &e2)) {
+                rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad %s record: %s", s->dir, family_names[cf],
+                                e2.msg);
+                break;
+            }
+            write_derived(b, a, n, del);
+            if (commit_every && b->appearances >= commit_every)
+                rc = gl_store_batch_commit(b, err);
         }
         char *e = NULL;
         rocksdb_iter_get_error(it, &e);
@@ -1366,6 +1349,17 @@ static gl_code rollback_appearances(gl_store_batch *b, uint64_t chain_id, uint64
         free(e);
     }
     return rc;
+}
+
+/* Delete the appearances of every event, transfer and tx at chain/>=from:
+ * they are what those records implied when they were put. */
+static gl_code rollback_appearances(gl_store_batch *b, uint64_t chain_id, uint64_t from, gl_err *err)
+{
+    uint8_t lo[16], hi[8];
+    gl_store_key_block(lo, chain_id, from);
+    gl_store_be64_put(hi, chain_id);
+    key_successor(hi, 8);
+    return derive_range(b, lo, sizeof lo, hi, sizeof hi, true, 0, err);
 }
 
 /* Move the chain's cursors at or past `from` back to from - 1. */
@@ -1874,20 +1868,9 @@ static gl_code appearance_derived(gl_store *s, const gl_store_appearance *a, boo
             return GL_EDB;
         if (!v)
             continue;
-        union {
-            gl_store_event e;
-            gl_store_transfer t;
-            gl_store_tx x;
-        } u;
         gl_store_appearance d[DERIVED_MAX];
-        size_t n = 0;
-        const uint8_t *uv = (const uint8_t *)v;
-        if (cf == GL_STORE_CF_TRANSFERS && !gl_store_transfer_decode(&u.t, k, kl, uv, vl, NULL))
-            n = derive_transfer(&u.t, d);
-        else if (cf == GL_STORE_CF_EVENTS && !gl_store_event_decode(&u.e, k, kl, uv, vl, NULL))
-            n = derive_event(&u.e, d);
-        else if (cf == GL_STORE_CF_TXS && !gl_store_tx_decode(&u.x, k, kl, uv, vl, NULL))
-            n = derive_tx(&u.x, d);
+        size_t n;
+        record_derived(cf, k, kl, (const uint8_t *)v, vl, d, &n, NULL);
         free(v);
         for (size_t i = 0; i < n && !*found; i++)
             *found = d[i].role == a->role && !memcmp(d[i].addr, a->addr, GL_STORE_ADDR_LEN);
