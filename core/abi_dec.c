@@ -9,6 +9,7 @@
  * parameter names ("items[3].name") is kept for error messages.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,45 +17,67 @@
 #include "gpuledger/abi.h"
 #include "gpuledger/u256.h"
 
+/* a parameter, then one frame per level a type may nest */
+#define PATH_FRAMES (GL_ABI_MAX_DEPTH + 2)
+
+typedef struct path_frame {
+    const char *name; /* NULL or "": shown as #index */
+    size_t index;
+    bool is_index; /* an array element: shown as [index] */
+} path_frame;
+
 typedef struct dec {
     const uint8_t *data;
     size_t len;
     size_t budget; /* words that may still be read */
     size_t end;    /* one past the furthest byte read */
-    char path[256];
-    size_t pathlen;
+    /* The path is kept as frames and only formatted for an error: a
+     * snprintf per parameter was ~2% of indexing a dense log range. */
+    path_frame path[PATH_FRAMES];
+    size_t depth; /* may exceed PATH_FRAMES: deeper frames are not kept */
 } dec;
 
 /* ------------------------------------------------------------------ */
 /* Paths and errors                                                    */
 /* ------------------------------------------------------------------ */
 
+static size_t path_push(dec *d, const char *name, size_t index, bool is_index)
+{
+    if (d->depth < PATH_FRAMES)
+        d->path[d->depth] = (path_frame){name, index, is_index};
+    return d->depth++;
+}
+
 static size_t path_push_name(dec *d, const char *name, size_t index)
 {
-    size_t old = d->pathlen;
-    int n;
-    if (name && *name)
-        n = snprintf(d->path + old, sizeof d->path - old, "%s%s", old ? "." : "", name);
-    else
-        n = snprintf(d->path + old, sizeof d->path - old, "%s#%zu", old ? "." : "", index);
-    if (n > 0)
-        d->pathlen = old + (size_t)n < sizeof d->path ? old + (size_t)n : sizeof d->path - 1;
-    return old;
+    return path_push(d, name, index, false);
 }
 
-static size_t path_push_index(dec *d, size_t index)
-{
-    size_t old = d->pathlen;
-    int n = snprintf(d->path + old, sizeof d->path - old, "[%zu]", index);
-    if (n > 0)
-        d->pathlen = old + (size_t)n < sizeof d->path ? old + (size_t)n : sizeof d->path - 1;
-    return old;
-}
+static size_t path_push_index(dec *d, size_t index) { return path_push(d, NULL, index, true); }
 
-static void path_pop(dec *d, size_t old)
+static void path_pop(dec *d, size_t old) { d->depth = old; }
+
+/* "items[3].name" into buf (size n), "..." where frames were not kept. */
+static void path_format(const dec *d, char *buf, size_t n)
 {
-    d->pathlen = old;
-    d->path[old] = '\0';
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < d->depth && len + 1 < n; i++) {
+        int w;
+        if (i >= PATH_FRAMES) {
+            w = snprintf(buf + len, n - len, "...");
+            i = d->depth;
+        } else if (d->path[i].is_index) {
+            w = snprintf(buf + len, n - len, "[%zu]", d->path[i].index);
+        } else if (d->path[i].name && *d->path[i].name) {
+            w = snprintf(buf + len, n - len, "%s%s", len ? "." : "", d->path[i].name);
+        } else {
+            w = snprintf(buf + len, n - len, "%s#%zu", len ? "." : "", d->path[i].index);
+        }
+        if (w < 0)
+            break;
+        len = len + (size_t)w < n ? len + (size_t)w : n - 1;
+    }
 }
 
 static gl_code dfail(dec *d, gl_err *err, gl_code code, const char *fmt, ...)
@@ -67,8 +90,11 @@ static gl_code dfail(dec *d, gl_err *err, gl_code code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (d->pathlen)
-        return gl_err_set(err, code, "%s: %s", d->path, msg);
+    if (d->depth) {
+        char path[256];
+        path_format(d, path, sizeof path);
+        return gl_err_set(err, code, "%s: %s", path, msg);
+    }
     return gl_err_set(err, code, "%s", msg);
 }
 
@@ -429,8 +455,7 @@ static void dec_init(dec *d, const uint8_t *data, size_t len)
     d->len = len;
     d->budget = 2 * (len / 32) + 2;
     d->end = 0;
-    d->path[0] = '\0';
-    d->pathlen = 0;
+    d->depth = 0;
 }
 
 static gl_code check_trailing(dec *d, unsigned flags, gl_err *err)

@@ -622,6 +622,18 @@ static void test_decode_malformed(void **state)
                        W1 W40 W1 "6100000000000000000000000000000000000000000000000000000000000000"
                        W2 "0000000000000000000000000000000000000000000000000000000000000300",
                        0, "items[1].name: offset 768");
+    /* as deep as a type may nest: the whole path is named */
+    {
+        char types[200] = "(uint8";
+        for (int i = 0; i < 31; i++)
+            strcat(types, "[1]");
+        strcat(types, " x)");
+        char want[200] = "x";
+        for (int i = 0; i < 31; i++)
+            strcat(want, "[0]");
+        strcat(want, ": uint8 value");
+        expect_decode_fail(types, "0000000000000000000000000000000000000000000000000000000000000100", 0, want);
+    }
     /* trailing bytes: an error unless allowed */
     expect_decode_fail("(uint256)", W1 W2, 0, "32 unused bytes after the encoding");
     expect_decode_fail("(uint256)", W1 "00", 0, "1 unused bytes");
