@@ -9,7 +9,8 @@
  *      trace_filter their native transfers) over the part of their window
  *      not fetched before; commit each batch with its block headers and
  *      its carrying transactions, senders recovered (check_tx), every
- *      block fetched checked against its own header and hash (check_block);
+ *      block fetched checked against its own header and hash (check_block)
+ *      and against its parent's hash (check_parent);
  *   3. without trace_filter, scan the blocks of the level's windows for
  *      native transfers, within the run's block budget;
  *   4. read each expanded address's transfers back from the store (so an
@@ -144,7 +145,9 @@ typedef struct fullblk {
     gl_store_block rec;   /* hash: what the header hashes to (the claim when it cannot be rebuilt) */
     json_t *json;         /* eth_getBlockByNumber(n, true), owned */
     uint8_t claimed[32];  /* the answer's own "hash" */
-    bool lied;            /* the answer contradicts itself (header or body): a finding says how */
+    bool hashed;          /* the header was rebuilt and hashed (rec.hash is the computed hash) */
+    bool lied;            /* the answer contradicts itself (header, body) or its parent: a finding
+                             says how */
 } fullblk;
 
 typedef struct fullv {
@@ -806,6 +809,7 @@ static gl_code check_block(trail *t, fullblk *b, findv *fv, gl_err *err)
         return GL_OK;
     }
     gl_code rc = gl_block_header_hash(&h, b->rec.hash, err);
+    b->hashed = !rc;
     if (!rc && !memcmp(b->rec.hash, b->claimed, 32)) {
         b->rec.verified |= GL_STORE_BLOCK_HASH_OK;
     } else if (!rc) {
@@ -861,6 +865,87 @@ static gl_code take_block(trail *t, fullv *out, json_t *json, uint64_t want, gl_
     return rc ? rc : check_block(t, &out->v[out->n - 1], &out->f, err);
 }
 
+/* Where the hash of a fetched block's parent (block n - 1) comes from,
+ * decided before the fetch, in this order: */
+typedef enum parent_from {
+    PARENT_NONE,   /* block 0 has none */
+    PARENT_STORED, /* the store's block n - 1: authoritative */
+    PARENT_FETCH,  /* block n - 1 of the same fetch, its hash as check_block computed it */
+    PARENT_HEADER, /* eth_getBlockByNumber(n - 1, false), asked in the same batch: its header
+                      rebuilt and hashed here (its own "hash" is not looked at) */
+} parent_from;
+
+typedef struct parent_src {
+    parent_from from;
+    uint8_t hash[32]; /* PARENT_STORED: the stored hash */
+    size_t call;      /* PARENT_HEADER: the call of the batch that asks for it */
+} parent_src;
+
+/* The parent link of b, a block of a fetch (after check_block): the
+ * parentHash its header was hashed with must be the parent's hash, taken
+ * from ps: the stored one, the hash of block `pb` (PARENT_FETCH), or that
+ * of `header` (PARENT_HEADER: the answer for block n - 1, which must be a
+ * readable header of that number).  Equal: b gets PARENT_OK.  Otherwise a
+ * parent_mismatch finding (the indexer's kind: field, claimed, computed,
+ * and a reason saying whether the stored parent or the fetched one
+ * disagrees), and b lies like any block that contradicts what is known
+ * (check_tx).  A block whose header could not be rebuilt (b->hashed false:
+ * check_block said so in the log) is not checked: its parentHash is bound
+ * to nothing, and the parent's header, of the same chain, would not be
+ * readable either.  Fails only when out of memory. */
+static gl_code check_parent(trail *t, fullblk *b, const parent_src *ps, const fullblk *pb, const json_t *header,
+                            findv *fv, gl_err *err)
+{
+    uint64_t n = b->rec.number;
+    if (ps->from == PARENT_NONE || !b->hashed)
+        return GL_OK;
+    uint8_t known[32];
+    bool have = false;
+    char why[GL_ERR_MSG_MAX + 64] = "";
+    const char *reason = "the parent's header hashes otherwise";
+    if (ps->from == PARENT_STORED) {
+        memcpy(known, ps->hash, 32);
+        have = true;
+        reason = "the stored parent's hash differs";
+    } else if (ps->from == PARENT_FETCH) {
+        if (pb && pb->rec.number == n - 1) {
+            memcpy(known, pb->rec.hash, 32);
+            have = true;
+        }
+    } else {
+        gl_block_header ph;
+        gl_block_header_init(&ph);
+        gl_err e2;
+        gl_code rc = gl_block_header_from_json_ex(&ph, header, GL_BLOCK_FORK_GAPS, &e2);
+        if (rc == GL_ENOMEM) {
+            gl_block_header_release(&ph);
+            return gl_err_set(err, GL_ENOMEM, "%s", e2.msg);
+        }
+        if (rc)
+            snprintf(why, sizeof why, "the parent's header is unreadable: %s", e2.msg);
+        else if (ph.number != n - 1)
+            snprintf(why, sizeof why, "the parent's header is block %" PRIu64 ", not %" PRIu64, ph.number, n - 1);
+        else if ((rc = gl_block_header_hash(&ph, known, err)) != GL_OK) {
+            gl_block_header_release(&ph);
+            return rc;
+        } else
+            have = true;
+        gl_block_header_release(&ph);
+    }
+    if (have && !memcmp(known, b->rec.parent_hash, 32)) {
+        b->rec.verified |= GL_STORE_BLOCK_PARENT_OK;
+        return GL_OK;
+    }
+    if (!have && !why[0])
+        return GL_OK; /* never: a PARENT_FETCH block is always taken before its child */
+    b->lied = true;
+    char c[67], d[67] = "";
+    return finding_add(t, fv, &b->rec,
+                       block_finding(b, "parent_mismatch", "parentHash", gl_hex_encode(b->rec.parent_hash, 32, true, c),
+                                     have ? gl_hex_encode(known, 32, true, d) : d, have ? reason : why, NULL),
+                       err);
+}
+
 /* Why whole blocks (eth_getBlockByNumber(n, true)) rather than
  * eth_getTransactionByHash for the transactions behind the transfers: the
  * blocks of the transfers are fetched anyway (their headers are stored with
@@ -868,28 +953,73 @@ static gl_code take_block(trail *t, fullv *out, json_t *json, uint64_t want, gl_
  * block answers for every transfer in it (a log, a trace and a scanned tx
  * often share one); and the transaction is read at the position the log or
  * trace names inside the block whose hash was checked, where a lookup by
- * hash would cost a call per transaction and bind it to no block. */
+ * hash would cost a call per transaction and bind it to no block.
+ *
+ * Blocks nums (ascending, distinct) into out, each checked (check_block)
+ * with its parent link (check_parent).  The parent's hash is the store's
+ * when it holds block n - 1, else that of block n - 1 of this fetch, else
+ * the header of block n - 1, asked for in the same JSON-RPC batch as the
+ * blocks: no round trip more (as long as the endpoint takes batches of
+ * 2 x SCAN_STEP calls), and what it costs is one header answer (the header
+ * and its transactions' hashes) per block whose parent is neither stored
+ * nor fetched with it: a scattered block of a commit, the first block of
+ * a scan step. */
 static gl_code fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_err *err)
 {
     for (size_t off = 0; off < n; off += SCAN_STEP) {
-        size_t k = n - off < SCAN_STEP ? n - off : SCAN_STEP;
-        const char *methods[SCAN_STEP];
-        json_t *params[SCAN_STEP], *results[SCAN_STEP];
+        size_t k = n - off < SCAN_STEP ? n - off : SCAN_STEP, m = k;
+        const char *methods[2 * SCAN_STEP];
+        json_t *params[2 * SCAN_STEP], *results[2 * SCAN_STEP];
+        parent_src ps[SCAN_STEP];
+        gl_code rc = GL_OK;
         for (size_t i = 0; i < k; i++) {
             methods[i] = "eth_getBlockByNumber";
             params[i] = json_pack("[o,b]", hexq(nums[off + i]), true);
         }
-        gl_code rc = gl_endpoints_call_many(t->ep, k, methods, params, results, err);
-        for (size_t i = 0; i < k; i++)
+        for (size_t i = 0; i < k && !rc; i++) {
+            uint64_t num = nums[off + i];
+            ps[i] = (parent_src){.from = PARENT_NONE};
+            if (!num)
+                continue;
+            gl_store_block sb;
+            bool found;
+            rc = gl_store_get_block(t->s, t->chain, num - 1, &sb, &found, err);
+            if (rc)
+                break;
+            if (found) {
+                ps[i].from = PARENT_STORED;
+                memcpy(ps[i].hash, sb.hash, 32);
+            } else if (off + i > 0 && nums[off + i - 1] == num - 1) {
+                ps[i].from = PARENT_FETCH;
+            } else {
+                ps[i].from = PARENT_HEADER;
+                ps[i].call = m;
+                methods[m] = "eth_getBlockByNumber";
+                params[m++] = json_pack("[o,b]", hexq(num - 1), false);
+            }
+        }
+        for (size_t i = 0; i < m && !rc; i++)
+            if (!params[i])
+                rc = gl_err_set(err, GL_ENOMEM, "out of memory asking for blocks");
+        if (!rc)
+            rc = gl_endpoints_call_many(t->ep, m, methods, params, results, err);
+        for (size_t i = 0; i < m; i++)
             json_decref(params[i]);
         if (rc)
             return rc;
+        size_t first = out->n; /* block off + i lands at out->v[first + i] */
         for (size_t i = 0; i < k; i++) {
             if (!rc)
                 rc = take_block(t, out, results[i], nums[off + i], err);
             else
                 json_decref(results[i]);
         }
+        for (size_t i = 0; i < k && !rc; i++)
+            rc = check_parent(t, &out->v[first + i], &ps[i],
+                              ps[i].from == PARENT_FETCH && first + i > 0 ? &out->v[first + i - 1] : NULL,
+                              ps[i].from == PARENT_HEADER ? results[ps[i].call] : NULL, &out->f, err);
+        for (size_t i = k; i < m; i++)
+            json_decref(results[i]);
         if (rc)
             return rc;
     }
@@ -970,9 +1100,10 @@ static gl_code tx_stored(trail *t, pend *x, gl_err *err)
  * this build cannot rebuild (a chain's own system transactions) keeps the
  * endpoint's words, unchecked (flags 0), said in the log.
  *
- * A block caught contradicting itself (b->lied: a header that does not
- * hash to its hash, a body that does not match its header) does not vouch
- * for its transactions: whichever field it lied about, the tx's place in
+ * A block caught contradicting itself or what is known (b->lied: a header
+ * that does not hash to its hash, a body that does not match its header,
+ * a parentHash that is not its parent's hash) does not vouch for its
+ * transactions: whichever field it lied about, the tx's place in
  * the chain then rests on that answer's word alone.  Its transfers are
  * flagged mismatch (so they lead nowhere), the block's findings being the
  * evidence, and no tx record is stored: a later fetch, from an honest
@@ -1784,33 +1915,29 @@ static gl_code scan_receipts(trail *t, pendv *cand, json_t **creations, gl_err *
 }
 
 /* Scan blocks [lo, hi] (at most SCAN_STEP) for value transfers of the scan
- * members and commit them. */
+ * members and commit them.  The blocks are checked as they come
+ * (fetch_blocks): a lying one still gives its candidates, which commit
+ * then flags (check_tx). */
 static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
 {
     size_t k = (size_t)(hi - lo + 1);
-    const char *methods[SCAN_STEP];
-    json_t *params[SCAN_STEP], *results[SCAN_STEP];
-    for (size_t i = 0; i < k; i++) {
-        methods[i] = "eth_getBlockByNumber";
-        params[i] = json_pack("[o,b]", hexq(lo + i), true);
-    }
-    gl_code rc = gl_endpoints_call_many(t->ep, k, methods, params, results, err);
+    uint64_t nums[SCAN_STEP];
     for (size_t i = 0; i < k; i++)
-        json_decref(params[i]);
-    if (rc)
+        nums[i] = lo + i;
+    fullv known = {0};
+    gl_code rc = fetch_blocks(t, nums, k, &known, err);
+    if (rc) {
+        fullv_release(&known);
         return gl_err_prefix(err, "block scan %" PRIu64 "..%" PRIu64 ": ", lo, hi);
+    }
     pendv cand = {0};
     json_t **creations = NULL;
     size_t ncre = 0;
-    fullv known = {0};
-    for (size_t i = 0; i < k && !rc; i++) {
-        rc = take_block(t, &known, json_incref(results[i]), lo + i, err);
-        if (rc)
-            break;
-        const gl_store_block *sb = &known.v[known.n - 1].rec;
+    for (size_t i = 0; i < known.n && !rc; i++) {
+        const gl_store_block *sb = &known.v[i].rec;
         size_t j;
         json_t *tx;
-        json_array_foreach(json_object_get(results[i], "transactions"), j, tx)
+        json_array_foreach(json_object_get(known.v[i].json, "transactions"), j, tx)
         {
             if (rc)
                 break;
@@ -1824,7 +1951,7 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
                 !j_bytes(json_object_get(tx, "hash"), x.t.tx_hash, 32) ||
                 !q_u64(json_object_get(tx, "transactionIndex"), &idx) || idx > UINT32_MAX)
                 continue;
-            x.t.pos = (gl_store_pos){t->chain, lo + i, GL_STORE_POS_TX, (uint32_t)idx, 0};
+            x.t.pos = (gl_store_pos){t->chain, sb->number, GL_STORE_POS_TX, (uint32_t)idx, 0};
             x.tx_index = (uint32_t)idx;
             x.t.asset = GL_STORE_ASSET_NATIVE;
             x.has_bh = true;
@@ -1846,8 +1973,6 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
             }
         }
     }
-    for (size_t i = 0; i < k; i++)
-        json_decref(results[i]);
     if (!rc)
         rc = scan_receipts(t, &cand, creations, err);
     for (size_t i = 0; i < ncre; i++)

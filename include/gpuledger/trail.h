@@ -17,9 +17,11 @@
  * of their blocks are stored with gl_store batches.  Every block fetched is
  * checked as the indexer checks it: the hash recomputed from the header
  * (then HASH_OK), the body (transactionsRoot and each tx's hash, uncles
- * hash, withdrawals root) against the header; each contradiction is a
- * finding (the indexer's kinds: header_hash_mismatch, tx_root_mismatch,
- * ...), and such a block does not vouch for its transactions: the
+ * hash, withdrawals root) against the header, the parentHash against the
+ * parent's hash (the stored one, else the parent's as fetched in the same
+ * batch; then PARENT_OK); each contradiction is a finding (the indexer's
+ * kinds: header_hash_mismatch, tx_root_mismatch, parent_mismatch, ...),
+ * and such a block does not vouch for its transactions: the
  * transfers they carry are flagged mismatch, with no tx record, and lead
  * nowhere.  A block of a format this build cannot rebuild (a chain's own
  * transaction types) stays unchecked, said in the log.  No endpoint is trusted: the transaction

@@ -40,6 +40,7 @@
 #include <jansson.h>
 
 #include "gpuledger/abi.h"
+#include "gpuledger/block.h"
 #include "gpuledger/bytes.h"
 #include "gpuledger/endpoint.h"
 #include "gpuledger/rpc.h"
@@ -353,16 +354,21 @@ static gl_store *new_store(env *e, char *dir_out /* 700 */)
     return s;
 }
 
-static gl_endpoints *endpoints_at(const char *url)
+/* A pool on url with at most `conc` requests in flight (0: the default;
+ * 1: every batch goes as one request, its calls in order, so that a proxy
+ * rule's schedule picks one call). */
+static gl_endpoints *endpoints_conc(const char *url, unsigned conc)
 {
     const char *urls[1] = {url};
-    gl_endpoint_opts o = {.urls = urls, .nurls = 1, .seed = 1};
+    gl_endpoint_opts o = {.urls = urls, .nurls = 1, .seed = 1, .max_concurrency = conc};
     gl_err err;
     gl_endpoints *ep = gl_endpoints_new(&o, &err);
     if (!ep)
         fail_msg("endpoints: %s", err.msg);
     return ep;
 }
+
+static gl_endpoints *endpoints_at(const char *url) { return endpoints_conc(url, 0); }
 
 static gl_endpoints *endpoints(env *e) { return endpoints_at(gl_anvil_url(e->node)); }
 
@@ -458,6 +464,24 @@ static bool same_addr(const json_t *hex, const uint8_t a[20])
     return gl_hex_decode_exact(json_string_value(hex), b, 20, NULL) == GL_OK && !memcmp(a, b, 20);
 }
 
+/* Stored block b's parent link, against anvil (asked directly for block
+ * b.number - 1): its parent hash is anvil's hash of the parent, and the
+ * trail checked it (PARENT_OK). */
+static void check_parent_ok(env *e, const gl_store_block *b)
+{
+    assert_true(b->number > 0);
+    char num[24], h[67];
+    snprintf(num, sizeof num, "0x%" PRIx64, b->number - 1);
+    json_t *parent = rpc_ok(e, "eth_getBlockByNumber", json_pack("[s,b]", num, false));
+    assert_true(json_is_object(parent));
+    const char *ph = json_string_value(json_object_get(parent, "hash"));
+    assert_non_null(ph);
+    if (strcasecmp(gl_hex_encode(b->parent_hash, 32, true, h), ph))
+        fail_msg("block %" PRIu64 ": parent hash %s, anvil's block %" PRIu64 " is %s", b->number, h, b->number - 1, ph);
+    assert_true(b->verified & GL_STORE_BLOCK_PARENT_OK);
+    json_decref(parent);
+}
+
 /* The transaction behind stored transfer t, as the store holds it, against
  * anvil's own answer (eth_getTransactionByHash, the oracle): same block and
  * position, sender, recipient and value, with its tx_from/tx_to
@@ -542,6 +566,7 @@ static size_t check_transfers(env *e, gl_store *s, bool (*wanted)(const want *, 
         assert_memory_equal(blk.hash, h, 32);
         assert_int_equal(blk.timestamp, q(json_object_get(hdr, "timestamp")));
         assert_true(blk.verified & GL_STORE_BLOCK_HASH_OK);
+        check_parent_ok(e, &blk);
         json_decref(hdr);
     }
     assert_int_equal(count_transfers(s), n);
@@ -633,7 +658,8 @@ static const json_t *one_finding(const json_t *fs, const char *kind, uint64_t bl
 }
 
 /* A clean run: no finding, and every stored block (not only those of the
- * wanted transfers) has anvil's own hash, recomputed (HASH_OK). */
+ * wanted transfers) has anvil's own hash, recomputed (HASH_OK), and
+ * anvil's hash of its parent as parent hash, checked (PARENT_OK). */
 static void check_blocks_honest(env *e, gl_store *s)
 {
     json_t *fs = findings_at(s, UINT64_MAX);
@@ -657,6 +683,7 @@ static void check_blocks_honest(env *e, gl_store *s)
         char h[67];
         assert_true(same_hex(json_object_get(nb, "hash"), gl_hex_encode(b.hash, 32, true, h)));
         assert_true(b.verified & GL_STORE_BLOCK_HASH_OK);
+        check_parent_ok(e, &b);
         json_decref(nb);
     }
     gl_store_iter_free(it);
@@ -920,15 +947,16 @@ static const want *want_named(env *e, const char *what)
     return NULL;
 }
 
-/* Expand `o` into s through a proxy with `rule`; the lies it told into
- * lies (up to cap), their number returned. */
-static size_t expand_lied(env *e, gl_store *s, const gl_trail_opts *o, const gl_fault_rule *rule,
-                          gl_trail_report *rep, gl_fproxy_lie *lies, size_t cap)
+/* Expand `o` into s through a proxy with `rule`, `conc` requests in flight
+ * at most (endpoints_conc); the lies it told into lies (up to cap), their
+ * number returned. */
+static size_t expand_lied_conc(env *e, gl_store *s, const gl_trail_opts *o, const gl_fault_rule *rule,
+                               unsigned conc, gl_trail_report *rep, gl_fproxy_lie *lies, size_t cap)
 {
     gl_fproxy *px = gl_fproxy_start(gl_anvil_url(e->node), 7);
     assert_non_null(px);
     assert_true(gl_fproxy_set_rules(px, rule, 1));
-    gl_endpoints *ep = endpoints_at(gl_fproxy_url(px));
+    gl_endpoints *ep = endpoints_conc(gl_fproxy_url(px), conc);
     gl_err err;
     if (gl_trail_expand(s, ep, o, rep, &err))
         fail_msg("expand: %s", err.msg);
@@ -937,6 +965,12 @@ static size_t expand_lied(env *e, gl_store *s, const gl_trail_opts *o, const gl_
     gl_fproxy_stop(px);
     assert_true(nl > 0 && nl <= cap);
     return nl;
+}
+
+static size_t expand_lied(env *e, gl_store *s, const gl_trail_opts *o, const gl_fault_rule *rule,
+                          gl_trail_report *rep, gl_fproxy_lie *lies, size_t cap)
+{
+    return expand_lied_conc(e, s, o, rule, 0, rep, lies, cap);
 }
 
 /* The sender_mismatch finding of the lie about tx `hash` at `block`. */
@@ -1012,7 +1046,7 @@ static void check_cs_unreached(env *e, const char *dir)
 }
 
 /* Block num as stored: anvil's hash, HASH_OK as said. */
-static void check_stored_block(env *e, gl_store *s, uint64_t num, bool hash_ok)
+static gl_store_block check_stored_block(env *e, gl_store *s, uint64_t num, uint32_t verified)
 {
     gl_store_block b;
     bool found;
@@ -1022,9 +1056,79 @@ static void check_stored_block(env *e, gl_store *s, uint64_t num, bool hash_ok)
     json_t *nb = node_block(e, num);
     char h[67];
     assert_true(same_hex(json_object_get(nb, "hash"), gl_hex_encode(b.hash, 32, true, h)));
-    assert_int_equal((b.verified & GL_STORE_BLOCK_HASH_OK) != 0, hash_ok);
+    assert_int_equal(b.verified & (GL_STORE_BLOCK_HASH_OK | GL_STORE_BLOCK_PARENT_OK), verified);
     json_decref(nb);
+    return b;
 }
+
+/* The numbers of the blocks the store holds, as bits (the test chain has
+ * fewer than 64). */
+static uint64_t stored_mask(gl_store *s)
+{
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_blocks(s, CHAIN, 0, UINT64_MAX, &err);
+    assert_non_null(it);
+    uint64_t m = 0;
+    for (bool end = false;;) {
+        gl_store_block b;
+        if (gl_store_next_block(it, &b, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        assert_true(b.number < 64);
+        m |= UINT64_C(1) << b.number;
+    }
+    gl_store_iter_free(it);
+    return m;
+}
+
+static bool has_bit(uint64_t m, uint64_t n) { return n < 64 && (m >> n & 1); }
+
+/* The lie the proxy told about block n (NULL: none), failing when it told
+ * two: each block is asked for once per run. */
+static const gl_fproxy_lie *lie_at(const gl_fproxy_lie *lies, size_t nl, uint64_t n)
+{
+    const gl_fproxy_lie *found = NULL;
+    for (size_t i = 0; i < nl; i++) {
+        if (strtoull(lies[i].block, NULL, 16) != n)
+            continue;
+        if (found)
+            fail_msg("two lies about block %" PRIu64, n);
+        found = &lies[i];
+    }
+    return found;
+}
+
+/* anvil's hash of block n. */
+static void node_hash(env *e, uint64_t n, char out[67])
+{
+    json_t *b = node_block(e, n);
+    snprintf(out, 67, "%s", json_string_value(json_object_get(b, "hash")));
+    json_decref(b);
+}
+
+/* What anvil's header of block n hashes to with `field` made `told` (the
+ * header a lying endpoint served): the oracle for a false header's hash
+ * (gl_block_header_hash itself is held to anvil's own hashes by every
+ * clean run: HASH_OK). */
+static void false_header_hash(env *e, uint64_t n, const char *field, const char *told, char out[67])
+{
+    json_t *b = node_block(e, n);
+    assert_false(same_hex(json_object_get(b, field), told));
+    assert_int_equal(json_object_set_new(b, field, json_string(told)), 0);
+    gl_block_header h;
+    gl_block_header_init(&h);
+    gl_err err;
+    if (gl_block_header_from_json_ex(&h, b, GL_BLOCK_FORK_GAPS, &err))
+        fail_msg("anvil's block %" PRIu64 ": %s", n, err.msg);
+    uint8_t d[32];
+    assert_int_equal(gl_block_header_hash(&h, d, NULL), GL_OK);
+    gl_hex_encode(d, 32, true, out);
+    gl_block_header_release(&h);
+    json_decref(b);
+}
+
+static const char *fstr(const json_t *f, const char *key) { return json_string_value(json_object_get(f, key)); }
 
 /* A lying endpoint: every block it returns names a false sender for its
  * transaction (the proxy's LYING_FROM; anvil mines one tx per block).  Hop
@@ -1089,14 +1193,21 @@ static void test_lying_from(void **state)
 
 /* An endpoint whose blocks name a false hash, or a false header field
  * under their true hash (the proxy's WRONG_HASH on eth_getBlockByNumber,
- * every block).  Each block fetched must give one header_hash_mismatch
- * finding whose claim is what the proxy told and whose computed hash is
- * anvil's own (field "hash"), or whose claim is anvil's hash and whose
- * header, as hashed, holds the false field (stateRoot); the block is
- * stored under anvil's hash (the one the logs name) without HASH_OK.  A
- * block caught lying does not vouch for its transactions: every transfer
- * (all in such blocks) is flagged mismatch, no tx is stored, and A and P
- * lead nowhere. */
+ * every answer: the whole blocks of the transfers, and the headers of
+ * their parents the trail asks for with them).  Each whole block must give
+ * one header_hash_mismatch finding whose claim is what the proxy told and
+ * whose computed hash is anvil's own (field "hash"), or whose claim is
+ * anvil's hash and whose header, as hashed, holds the false field
+ * (stateRoot); the block is stored under anvil's hash (the one the logs
+ * name) without HASH_OK.  Its parent link: a false "hash" is never read
+ * (a parent's hash is recomputed from its header), so the link holds
+ * (PARENT_OK); a false stateRoot makes every parent, fetched by the liar
+ * too (a header, or a block of the same fetch), hash otherwise: a
+ * parent_mismatch finding whose computed hash is that of anvil's header
+ * with the false stateRoot.  A parent's header is not stored and has no
+ * finding of its own.  A block caught lying does not vouch for its
+ * transactions: every transfer (all in such blocks) is flagged mismatch,
+ * no tx is stored, and A and P lead nowhere. */
 static void test_false_header(void **state)
 {
     env *e = *state;
@@ -1111,32 +1222,57 @@ static void test_false_header(void **state)
         gl_trail_report rep;
         gl_fproxy_lie lies[64];
         size_t nl = expand_lied(e, s, &o, &rule, &rep, lies, 64);
-        assert_int_equal(rep.findings, nl); /* one fetch per block, one lie each */
         assert_int_equal(rep.level[0].expanded, 2);
         assert_int_equal(rep.level[0].next, 0);
+        uint64_t whole = stored_mask(s); /* the blocks of the transfers: fetched whole */
+        size_t nwhole = 0, nheader = 0;
         for (size_t i = 0; i < nl; i++) {
             uint64_t num = strtoull(lies[i].block, NULL, 16);
+            assert_ptr_equal(lie_at(lies, nl, num), &lies[i]);
             json_t *nb = node_block(e, num);
             const char *truth_hash = json_string_value(json_object_get(nb, "hash"));
             assert_string_equal(lies[i].field, field);
             assert_true(same_hex(json_object_get(nb, field), lies[i].truth));
             json_t *fs = findings_at(s, num);
-            assert_int_equal(json_array_size(fs), 1);
+            if (!has_bit(whole, num)) { /* a parent's header */
+                nheader++;
+                assert_int_equal(json_array_size(fs), 0);
+                json_decref(fs);
+                json_decref(nb);
+                continue;
+            }
+            nwhole++;
+            assert_int_equal(json_array_size(fs), fi == 0 ? 1 : 2);
             const json_t *f = one_finding(fs, "header_hash_mismatch", num);
-            assert_string_equal(json_string_value(json_object_get(f, "field")), "hash");
+            assert_string_equal(fstr(f, "field"), "hash");
             const json_t *claimed = json_object_get(f, "claimed"), *computed = json_object_get(f, "computed");
             if (fi == 0) {
                 assert_true(same_hex(claimed, lies[i].told));
                 assert_true(same_hex(computed, truth_hash));
+                check_stored_block(e, s, num, GL_STORE_BLOCK_PARENT_OK);
             } else {
                 assert_true(same_hex(claimed, truth_hash));
                 assert_false(same_hex(computed, truth_hash));
                 assert_true(same_hex(json_object_get(json_object_get(f, "header"), "stateRoot"), lies[i].told));
+                const gl_fproxy_lie *pl = lie_at(lies, nl, num - 1);
+                if (!pl)
+                    fail_msg("block %" PRIu64 ": its parent was not fetched through the liar", num);
+                char ph[67], fh[67];
+                node_hash(e, num - 1, ph);
+                false_header_hash(e, num - 1, "stateRoot", pl->told, fh);
+                f = one_finding(fs, "parent_mismatch", num);
+                assert_string_equal(fstr(f, "field"), "parentHash");
+                assert_true(same_hex(json_object_get(f, "claimed"), ph));
+                assert_true(same_hex(json_object_get(f, "computed"), fh));
+                assert_string_equal(fstr(f, "reason"), "the parent's header hashes otherwise");
+                check_stored_block(e, s, num, 0);
             }
             json_decref(fs);
             json_decref(nb);
-            check_stored_block(e, s, num, false);
         }
+        assert_true(nwhole > 0);
+        assert_true(nheader > 0);
+        assert_int_equal(rep.findings, (fi == 0 ? 1 : 2) * nwhole);
         /* A's and P's transfers, all in lying blocks */
         size_t n = 0;
         for (size_t i = 0; i < e->nw; i++) {
@@ -1159,7 +1295,9 @@ static void test_false_header(void **state)
  * liar.  Each block fetched must give a tx_root_mismatch finding (claimed:
  * anvil's transactionsRoot) and a tx_hash_mismatch one (claimed: the tx's
  * true hash), both computed otherwise; the block keeps anvil's hash,
- * HASH_OK (its header is true).  The transfers of the changed txs are
+ * HASH_OK (its header is true), and PARENT_OK (a body leaves the parent
+ * link alone; the parents' headers, which carry no transaction objects,
+ * are not changed).  The transfers of the changed txs are
  * kept, flagged mismatch, without a tx record, and lead nowhere: C, C2, C3
  * are never reached; hop 1's transfers, checked through anvil, stay
  * SENDER_OK. */
@@ -1200,7 +1338,7 @@ static void test_false_body(void **state)
         assert_false(same_hex(json_object_get(f, "computed"), lies[i].subject));
         json_decref(fs);
         json_decref(nb);
-        check_stored_block(e, s, num, true);
+        check_stored_block(e, s, num, GL_STORE_BLOCK_HASH_OK | GL_STORE_BLOCK_PARENT_OK);
     }
     /* every stored transfer: distrusted exactly when its tx was changed */
     assert_true(check_lied_transfers(e, s, lies, nl, false) >= 5); /* the mint; B -> C, its USDC, B -> C2, B -> C3 */
@@ -1209,6 +1347,270 @@ static void test_false_body(void **state)
     check_distrusted(s, &t);
     gl_store_close(s);
     check_cs_unreached(e, dir);
+}
+
+/* An endpoint that falsifies the parentHash of every block it returns (the
+ * proxy's WRONG_HASH with field "parentHash", on every eth_getBlockByNumber
+ * answer: whole blocks and the parents' headers asked for with them).  Hop
+ * 1 is expanded through anvil itself, hop 2 through the liar.  A false
+ * parentHash is a false header field too: each whole block must give
+ * exactly two findings, a header_hash_mismatch (claimed: anvil's hash;
+ * computed: the hash of anvil's header with the false parentHash) and a
+ * parent_mismatch (claimed: the false parentHash the proxy told; computed:
+ * the parent's hash as the trail knows it, which is anvil's where hop 1
+ * stored the parent, "the stored parent's hash differs", else the hash of
+ * the parent as the liar served it, a block of the same fetch or a header,
+ * its own parentHash falsified too, "the parent's header hashes
+ * otherwise").  The block is stored under anvil's hash with neither
+ * HASH_OK nor PARENT_OK, its parent hash the claim; the parents' headers
+ * are not stored and have no finding.  Hop 2's transfers are flagged
+ * mismatch, no tx stored, and lead nowhere: C, C2, C3 are never reached. */
+static void test_false_parent_hash(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_TRACE);
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.findings, 0);
+    uint64_t before = stored_mask(s);
+    o.depth = 2;
+    gl_fault_rule rule = {.kind = GL_FAULT_WRONG_HASH, .method = "eth_getBlockByNumber", .field = "parentHash"};
+    gl_fproxy_lie lies[64];
+    size_t nl = expand_lied(e, s, &o, &rule, &rep, lies, 64);
+    assert_int_equal(rep.level[1].expanded, 2); /* F, B */
+    assert_int_equal(rep.level[1].next, 0);
+    uint64_t fresh = stored_mask(s) & ~before; /* hop 2's blocks, fetched whole */
+    size_t nwhole = 0, nheader = 0, by_store = 0, by_fetch = 0;
+    for (size_t i = 0; i < nl; i++) {
+        uint64_t num = strtoull(lies[i].block, NULL, 16);
+        assert_ptr_equal(lie_at(lies, nl, num), &lies[i]);
+        assert_string_equal(lies[i].field, "parentHash");
+        char h[67], ph[67];
+        node_hash(e, num, h);
+        node_hash(e, num - 1, ph);
+        assert_true(!strcasecmp(lies[i].truth, ph));
+        json_t *fs = findings_at(s, num);
+        if (!has_bit(fresh, num)) { /* a parent's header */
+            assert_false(has_bit(before, num));
+            nheader++;
+            assert_int_equal(json_array_size(fs), 0);
+            json_decref(fs);
+            continue;
+        }
+        nwhole++;
+        assert_int_equal(json_array_size(fs), 2);
+        char fh[67];
+        false_header_hash(e, num, "parentHash", lies[i].told, fh);
+        const json_t *f = one_finding(fs, "header_hash_mismatch", num);
+        assert_true(same_hex(json_object_get(f, "claimed"), h));
+        assert_true(same_hex(json_object_get(f, "computed"), fh));
+        f = one_finding(fs, "parent_mismatch", num);
+        assert_string_equal(fstr(f, "field"), "parentHash");
+        assert_true(same_hex(json_object_get(f, "claimed"), lies[i].told));
+        if (has_bit(before, num - 1)) {
+            by_store++;
+            assert_true(same_hex(json_object_get(f, "computed"), ph));
+            assert_string_equal(fstr(f, "reason"), "the stored parent's hash differs");
+        } else {
+            by_fetch += has_bit(fresh, num - 1);
+            const gl_fproxy_lie *pl = lie_at(lies, nl, num - 1);
+            if (!pl)
+                fail_msg("block %" PRIu64 ": its parent was not fetched through the liar", num);
+            char pfh[67];
+            false_header_hash(e, num - 1, "parentHash", pl->told, pfh);
+            assert_true(same_hex(json_object_get(f, "computed"), pfh));
+            assert_string_equal(fstr(f, "reason"), "the parent's header hashes otherwise");
+        }
+        json_decref(fs);
+        gl_store_block b = check_stored_block(e, s, num, 0);
+        assert_string_equal(gl_hex_encode(b.parent_hash, 32, true, h), lies[i].told);
+    }
+    /* the chain gives each kind of parent: stored (B -> C's, hop 1's A -> B
+     * usdc), of the same fetch (B -> C2's), a header (the mint's) */
+    assert_true(by_store > 0 && by_fetch > 0 && nheader > 0);
+    assert_int_equal(rep.findings, 2 * nwhole);
+    /* hop 2's transfers distrusted, hop 1's checked through anvil */
+    gl_err err;
+    gl_store_iter *it = gl_store_iter_transfers(s, CHAIN, 0, UINT64_MAX, &err);
+    size_t distrusted = 0;
+    for (bool end = false;;) {
+        gl_store_transfer t;
+        if (gl_store_next_transfer(it, &t, &end, &err))
+            fail_msg("read: %s", err.msg);
+        if (end)
+            break;
+        if (has_bit(fresh, t.pos.block)) {
+            check_distrusted(s, &t);
+            distrusted++;
+        } else {
+            check_tx(e, s, &t, GL_STORE_TX_SENDER_OK);
+        }
+    }
+    gl_store_iter_free(it);
+    assert_true(distrusted >= 5); /* the mint; B -> C, its USDC, B -> C2, B -> C3 */
+    gl_store_close(s);
+    check_cs_unreached(e, dir);
+}
+
+/* An endpoint that is honest but for one header of a parent: the header of
+ * block n - 1 the trail asks for with block n (whose parent is neither
+ * stored nor fetched with it), with a false stateRoot under its true hash.
+ * Block n itself is true: its hash recomputes (HASH_OK), its body matches;
+ * only its parent link fails.  The proxy lies once (WRONG_HASH, first_n 1,
+ * the pool sending each batch as one request so that the calls come in
+ * order), at each position in turn until the lie falls on a parent's
+ * header rather than a whole block (which test_false_header covers).  Hop
+ * 1 goes through anvil; in hop 2 the only such parent is that of the mint
+ * (0x0 -> F).  There must be exactly one finding: parent_mismatch at the
+ * mint's block (claimed: anvil's hash of its parent; computed: the hash of
+ * anvil's parent header with the false stateRoot; "the parent's header
+ * hashes otherwise").  The mint's block is stored with anvil's hash and
+ * HASH_OK but not PARENT_OK; every other block of hop 2 has both.  The
+ * mint's transfer is flagged mismatch, no tx stored, and not followed: the
+ * honest run meets 0x0 at depth 2 (skipped as the zero address), this one
+ * never does; every other transfer is SENDER_OK. */
+static void test_false_parent_header(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    const want *mint = want_named(e, "mint 0x0 -> F");
+    bool hit = false;
+    for (unsigned skip = 0; skip < 32 && !hit; skip++) {
+        char dir[700];
+        gl_store *s = new_store(e, dir);
+        gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_TRACE);
+        gl_trail_report rep;
+        expand(e, s, &o, &rep);
+        uint64_t before = stored_mask(s);
+        o.depth = 2;
+        gl_fault_rule rule = {.kind = GL_FAULT_WRONG_HASH, .method = "eth_getBlockByNumber", .field = "stateRoot",
+                              .skip = skip, .first_n = 1};
+        gl_fproxy_lie lie;
+        assert_int_equal(expand_lied_conc(e, s, &o, &rule, 1, &rep, &lie, 1), 1);
+        uint64_t p = strtoull(lie.block, NULL, 16), fresh = stored_mask(s) & ~before;
+        if (has_bit(fresh, p)) { /* a whole block: not this test's case */
+            gl_store_close(s);
+            continue;
+        }
+        hit = true;
+        assert_false(has_bit(before, p));
+        assert_int_equal(p + 1, mint->pos.block);
+        char ph[67], fh[67];
+        node_hash(e, p, ph);
+        false_header_hash(e, p, "stateRoot", lie.told, fh);
+        json_t *fs = findings_at(s, UINT64_MAX);
+        assert_int_equal(json_array_size(fs), 1);
+        const json_t *f = one_finding(fs, "parent_mismatch", p + 1);
+        assert_string_equal(fstr(f, "field"), "parentHash");
+        assert_true(same_hex(json_object_get(f, "claimed"), ph));
+        assert_true(same_hex(json_object_get(f, "computed"), fh));
+        assert_false(same_hex(json_object_get(f, "computed"), ph));
+        assert_string_equal(fstr(f, "reason"), "the parent's header hashes otherwise");
+        json_decref(fs);
+        assert_int_equal(rep.findings, 1);
+        for (uint64_t n = 0; n < 64; n++)
+            if (has_bit(fresh, n))
+                check_stored_block(e, s, n,
+                                   n == p + 1 ? GL_STORE_BLOCK_HASH_OK
+                                              : GL_STORE_BLOCK_HASH_OK | GL_STORE_BLOCK_PARENT_OK);
+        /* the mint's transfer distrusted, every other one checked */
+        gl_err err;
+        gl_store_iter *it = gl_store_iter_transfers(s, CHAIN, 0, UINT64_MAX, &err);
+        for (bool end = false;;) {
+            gl_store_transfer t;
+            if (gl_store_next_transfer(it, &t, &end, &err))
+                fail_msg("read: %s", err.msg);
+            if (end)
+                break;
+            if (t.pos.block == p + 1)
+                check_distrusted(s, &t);
+            else
+                check_tx(e, s, &t, GL_STORE_TX_SENDER_OK);
+        }
+        gl_store_iter_free(it);
+        gl_store_transfer t;
+        assert_true(find_transfer(s, &mint->pos, &t));
+        /* not followed: 0x0 is met only in the mint (the honest run has
+         * level 1 next 4: 0x0, C, C2, C3) */
+        assert_int_equal(rep.levels, 3);
+        assert_int_equal(rep.level[1].next, 3);
+        assert_int_equal(rep.level[2].skipped[GL_TRAIL_SKIP_ZERO], 0);
+        assert_int_equal(rep.level[2].skipped[GL_TRAIL_SKIP_DEPTH], 3);
+        gl_store_close(s);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/trail-%" PRIu64 ".json", dir, (uint64_t)CHAIN);
+        json_t *st = json_load_file(path, 0, NULL);
+        assert_non_null(st);
+        json_t *addrs = json_object_get(st, "addresses");
+        assert_null(json_object_get(addrs, "0x0000000000000000000000000000000000000000"));
+        assert_non_null(json_object_get(addrs, e->acct[C2]));
+        json_decref(st);
+    }
+    assert_true(hit);
+}
+
+/* A store whose block before the lease's holds another hash than anvil's
+ * (a stale block, as after a reorg the store has not followed), written
+ * by hand before the run.  The store's parent is authoritative: the
+ * lease's block, honest otherwise (HASH_OK), must give exactly one
+ * finding, parent_mismatch (claimed: anvil's hash of its parent; computed:
+ * the stored one; "the stored parent's hash differs"), and be stored
+ * without PARENT_OK; the lease's transfer (A -> market) is flagged
+ * mismatch, no tx stored; A's and P's other transfers are SENDER_OK. */
+static void test_stored_parent_differs(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    uint64_t pn = e->lease_block - 1;
+    json_t *pb = node_block(e, pn);
+    gl_store_block rec = {.chain_id = CHAIN, .number = pn, .timestamp = q(json_object_get(pb, "timestamp")),
+                          .verified = GL_STORE_BLOCK_HASH_OK};
+    assert_int_equal(gl_hex_decode_exact(json_string_value(json_object_get(pb, "hash")), rec.hash, 32, NULL), GL_OK);
+    assert_int_equal(
+        gl_hex_decode_exact(json_string_value(json_object_get(pb, "parentHash")), rec.parent_hash, 32, NULL), GL_OK);
+    rec.hash[31] ^= 1;
+    json_decref(pb);
+    gl_err err;
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_non_null(b);
+    assert_int_equal(gl_store_batch_put_block(b, &rec, &err), GL_OK);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_TRACE);
+    gl_trail_report rep;
+    expand(e, s, &o, &rep);
+    assert_int_equal(rep.findings, 1);
+    json_t *fs = findings_at(s, UINT64_MAX);
+    assert_int_equal(json_array_size(fs), 1);
+    const json_t *f = one_finding(fs, "parent_mismatch", e->lease_block);
+    char ph[67], sh[67];
+    node_hash(e, pn, ph);
+    assert_string_equal(fstr(f, "field"), "parentHash");
+    assert_true(same_hex(json_object_get(f, "claimed"), ph));
+    assert_true(same_hex(json_object_get(f, "computed"), gl_hex_encode(rec.hash, 32, true, sh)));
+    assert_string_equal(fstr(f, "reason"), "the stored parent's hash differs");
+    json_decref(fs);
+    check_stored_block(e, s, e->lease_block, GL_STORE_BLOCK_HASH_OK);
+    const want *lease = want_named(e, "A -> market (lease)");
+    size_t n = 0;
+    for (size_t i = 0; i < e->nw; i++) {
+        if (!one_hop(&e->w[i], e))
+            continue;
+        gl_store_transfer t;
+        assert_true(find_transfer(s, &e->w[i].pos, &t));
+        if (&e->w[i] == lease)
+            check_distrusted(s, &t);
+        else
+            check_tx(e, s, &t, GL_STORE_TX_SENDER_OK);
+        n++;
+    }
+    assert_int_equal(count_transfers(s), n);
+    gl_store_close(s);
 }
 
 /* The command line, with the endpoint from ETH_RPC_URL. */
@@ -1281,6 +1683,9 @@ int main(void)
         cmocka_unit_test(test_lying_from),
         cmocka_unit_test(test_false_header),
         cmocka_unit_test(test_false_body),
+        cmocka_unit_test(test_false_parent_hash),
+        cmocka_unit_test(test_false_parent_header),
+        cmocka_unit_test(test_stored_parent_differs),
         cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
