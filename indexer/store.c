@@ -13,12 +13,14 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <rocksdb/c.h>
 
@@ -38,6 +40,11 @@ static const char *const family_names[GL_STORE_CF_COUNT] = {
 #define LEGACY_APPEAR_POS "appear_pos"
 #define META_CREATED_KEY "created_by"
 #define META_CHAIN_PREFIX "chain/"
+/* Blocks whose appearances a bulk writer has committed the records of but
+ * not yet written (see "bulk appearances" below). */
+#define META_PENDING_KEY "pending_appearances"
+/* The sorted table file a bulk writer builds before RocksDB takes it in. */
+#define INGEST_FILE "gpuledger-ingest.sst"
 #define META_DEFHASH_PREFIX "defhash/"
 
 /* RocksDB's kPointInTimeRecovery: replay the WAL up to the first damaged
@@ -54,6 +61,19 @@ typedef struct binding_list {
     size_t n, cap;
 } binding_list;
 
+/* Fixed-size appearance keys, back to back. */
+typedef struct keyv {
+    uint8_t *v;
+    size_t n, cap;
+} keyv;
+
+/* Blocks lo..hi of a chain. */
+typedef struct pend_span {
+    uint64_t chain_id, lo, hi;
+} pend_span;
+
+#define PENDING_SPANS_MAX 64
+
 struct gl_store {
     char *dir;
     rocksdb_t *db;
@@ -67,8 +87,25 @@ struct gl_store {
     rocksdb_writeoptions_t *wo;
     bool read_only;
     bool bulk_write; /* opts->bulk_write (see attach) */
-    pthread_mutex_t lock; /* commits, and the binding cache */
+    pthread_mutex_t lock; /* commits, the binding cache, the pending keys */
     binding_list bindings;
+    /* Bulk appearances: keys whose records are committed, gathered for
+     * the next table file; the block span of each chain they cover, as
+     * META_PENDING_KEY says on disk. */
+    keyv pending;
+    pend_span spans[PENDING_SPANS_MAX];
+    size_t nspans;
+    size_t ingest_keys; /* gather this many before writing a file */
+    /* The previous gathering, being written by a thread of its own while
+     * the next one fills (flight and its spans belong to that thread until
+     * it is joined). */
+    bool in_flight;
+    pthread_t ingester;
+    keyv flight;
+    pend_span flight_spans[PENDING_SPANS_MAX];
+    size_t nflight_spans;
+    gl_code flight_rc;
+    gl_err flight_err;
 };
 
 typedef struct seq_slot {
@@ -92,6 +129,9 @@ struct gl_store_batch {
     size_t nrbs, caprbs;
     uint64_t appearances; /* appearance keys put */
     gl_buf scratch;
+    bool gather;          /* appearance puts go to `gathered`, not wb */
+    keyv gathered;        /* this batch's appearance keys (bulk writers) */
+    bool deletes_appearances;
 };
 
 typedef enum iter_kind {
@@ -353,6 +393,8 @@ static void store_free(gl_store *s)
     if (s->wo)
         rocksdb_writeoptions_destroy(s->wo);
     pthread_mutex_destroy(&s->lock);
+    free(s->pending.v);
+    free(s->flight.v);
     free(s->bindings.v);
     free(s->dir);
     free(s);
@@ -525,6 +567,10 @@ static gl_code create_store(gl_store *s, const char *created_by, gl_err *err)
     return rc ? rc : write_meta(s, created_by, err);
 }
 
+static gl_code pending_repair(gl_store *s, gl_err *err);
+static gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err);
+static gl_code ingest_locked(gl_store *s, gl_err *err);
+
 typedef enum verdict { V_OPEN, V_FINISH_CREATION } verdict;
 
 /* With a read-only handle on every listed family: decide whether the store
@@ -599,6 +645,11 @@ static gl_code inspect(gl_store *s, char **listed, size_t nlisted, const gl_stor
                               "store '%s' is damaged: column family '%s' is missing", s->dir,
                               family_names[i]);
     if (load_bindings(s, err))
+        return GL_EDB;
+    /* A bad marker refuses the open before anything is written. */
+    pend_span sp[PENDING_SPANS_MAX];
+    size_t nsp;
+    if (pending_read(s, sp, &nsp, err))
         return GL_EDB;
     for (size_t i = 0; i < o->n_bindings; i++) {
         binding *b = binding_find(&s->bindings, o->bindings[i].platform);
@@ -690,7 +741,19 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     if (legacy)
         names[GL_STORE_CF_COUNT + 1] = LEGACY_APPEAR_POS; /* RocksDB opens all or none */
     rc = attach(s, names, GL_STORE_CF_COUNT + 1 + legacy, false, false, err);
-    return rc || !s->migrate_v1 ? rc : migrate_v1(s, err);
+    if (!rc && s->migrate_v1)
+        rc = migrate_v1(s, err);
+    if (!rc) {
+        size_t plen = strlen(s->dir) + sizeof "/" INGEST_FILE;
+        char *path = malloc(plen);
+        if (path) { /* a file a kill left before RocksDB took it in */
+            snprintf(path, plen, "%s/%s", s->dir, INGEST_FILE);
+            unlink(path);
+            free(path);
+        }
+        rc = pending_repair(s, err);
+    }
+    return rc;
 }
 
 gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err *err)
@@ -726,6 +789,7 @@ gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err 
     rocksdb_writeoptions_set_sync(s->wo, 1);
     s->read_only = o->read_only;
     s->bulk_write = o->bulk_write;
+    s->ingest_keys = o->ingest_keys ? o->ingest_keys : GL_STORE_INGEST_KEYS_DEFAULT;
 
     dir_state st = DIR_MISSING;
     gl_code rc = probe_dir(dir, &st, err);
@@ -753,6 +817,13 @@ gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err 
 
 void gl_store_close(gl_store *s)
 {
+    /* A failure leaves the marker: the next read-write open derives the
+     * keys again (see "bulk appearances"). */
+    if (s && s->db && (s->pending.n || s->in_flight)) {
+        pthread_mutex_lock(&s->lock);
+        ingest_locked(s, NULL);
+        pthread_mutex_unlock(&s->lock);
+    }
     store_free(s);
 }
 
@@ -878,6 +949,7 @@ gl_store_batch *gl_store_batch_new(gl_store *s, gl_err *err)
         return NULL;
     }
     b->s = s;
+    b->gather = s->bulk_write;
     gl_buf_init(&b->scratch);
     return b;
 }
@@ -890,6 +962,7 @@ void gl_store_batch_free(gl_store_batch *b)
     free(b->binds.v);
     free(b->seqs);
     free(b->rbs);
+    free(b->gathered.v);
     gl_buf_release(&b->scratch);
     free(b);
 }
@@ -1004,7 +1077,24 @@ static size_t derive_tx(const gl_store_tx *tx, gl_store_appearance out[DERIVED_M
     return n;
 }
 
-/* Put (del false) or delete the appearance keys of a[0..n). */
+static bool keyv_reserve(keyv *kv, size_t more)
+{
+    if (kv->n + more <= kv->cap)
+        return true;
+    size_t cap = kv->cap ? kv->cap : 4096;
+    while (cap < kv->n + more)
+        cap *= 2;
+    uint8_t *v = realloc(kv->v, cap * GL_STORE_APPEARANCE_KEY_LEN);
+    if (!v)
+        return false;
+    kv->v = v;
+    kv->cap = cap;
+    return true;
+}
+
+/* Put (del false) or delete the appearance keys of a[0..n).  A gathering
+ * batch keeps its puts aside (see "bulk appearances"); where memory for
+ * that runs out they go into the batch as usual. */
 static void write_derived(gl_store_batch *b, const gl_store_appearance *a, size_t n, bool del)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1013,10 +1103,14 @@ static void write_derived(gl_store_batch *b, const gl_store_appearance *a, size_
             continue; /* the record validated: cannot happen */
         if (del) {
             wb_del(b, GL_STORE_CF_APPEARANCES, k, sizeof k);
-        } else {
-            wb_put(b, GL_STORE_CF_APPEARANCES, k, sizeof k, "", 0);
-            b->appearances++;
+            b->deletes_appearances = true;
+            continue;
         }
+        b->appearances++;
+        if (b->gather && keyv_reserve(&b->gathered, 1))
+            memcpy(b->gathered.v + b->gathered.n++ * GL_STORE_APPEARANCE_KEY_LEN, k, sizeof k);
+        else
+            wb_put(b, GL_STORE_CF_APPEARANCES, k, sizeof k, "", 0);
     }
 }
 
@@ -1194,6 +1288,315 @@ gl_code gl_store_batch_set_platform_hash(gl_store_batch *b, const char *platform
     return GL_OK;
 }
 
+/* ------------------------------------------------- bulk appearances */
+
+/* A bulk writer (opts->bulk_write: the indexer) puts ~6 appearance keys
+ * per event, all over the key space.  Through a memtable each costs a WAL
+ * write, an insert and, at flush, a place in a sort whose comparisons
+ * RocksDB makes through its internal-key comparator: that sort alone was
+ * ~20% of indexing's CPU.  So the keys of committed batches are gathered
+ * here, sorted by plain byte order and written as one table file that
+ * RocksDB takes in whole (IngestExternalFile).
+ *
+ * Crash safety: the batch that commits the records also writes
+ * META_PENDING_KEY, the block span per chain whose appearances are not yet
+ * in a file; once a file is in, the marker is deleted.  A read-write open
+ * that finds the marker derives those appearances again from the records
+ * (derive_range), so a kill at any point loses nothing: the records are
+ * the truth and appearances are derived from them.  Puts of an appearance
+ * are idempotent (empty value), so deriving more than was lost is
+ * harmless. */
+
+static gl_code pending_encode(gl_store *s, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
+{
+    uint8_t buf[PENDING_SPANS_MAX * 24];
+    for (size_t i = 0; i < n; i++) {
+        gl_store_be64_put(buf + 24 * i, v[i].chain_id);
+        gl_store_be64_put(buf + 24 * i + 8, v[i].lo);
+        gl_store_be64_put(buf + 24 * i + 16, v[i].hi);
+    }
+    rocksdb_column_family_handle_t *m = s->cf[GL_STORE_CF_META];
+    if (n)
+        rocksdb_writebatch_put_cf(wb, m, META_PENDING_KEY, strlen(META_PENDING_KEY), (const char *)buf, 24 * n);
+    else
+        rocksdb_writebatch_delete_cf(wb, m, META_PENDING_KEY, strlen(META_PENDING_KEY));
+    return GL_OK;
+}
+
+/* Widen v (*n spans, one per chain) to hold chain/block.  False when a
+ * new chain finds no room. */
+static bool span_add(pend_span v[PENDING_SPANS_MAX], size_t *n, uint64_t chain, uint64_t lo, uint64_t hi)
+{
+    size_t j = 0;
+    while (j < *n && v[j].chain_id != chain)
+        j++;
+    if (j == *n) {
+        if (*n == PENDING_SPANS_MAX)
+            return false;
+        v[(*n)++] = (pend_span){chain, lo, hi};
+    }
+    if (lo < v[j].lo)
+        v[j].lo = lo;
+    if (hi > v[j].hi)
+        v[j].hi = hi;
+    return true;
+}
+
+/* The spans of the gathering with b's keys added, into out; the marker's
+ * new value (those and the spans in flight) goes into b. */
+static gl_code pending_mark(gl_store_batch *b, pend_span out[PENDING_SPANS_MAX], size_t *nout, gl_err *err)
+{
+    gl_store *s = b->s;
+    size_t n = s->nspans;
+    memcpy(out, s->spans, n * sizeof *out);
+    for (size_t i = 0; i < b->gathered.n; i++) {
+        const uint8_t *k = b->gathered.v + i * GL_STORE_APPEARANCE_KEY_LEN + GL_STORE_ADDR_LEN;
+        uint64_t block = gl_store_be64_get(k + 8);
+        if (!span_add(out, &n, gl_store_be64_get(k), block, block))
+            goto full;
+    }
+    *nout = n;
+    pend_span all[PENDING_SPANS_MAX];
+    size_t nall = n;
+    memcpy(all, out, n * sizeof *out);
+    for (size_t i = 0; i < s->nflight_spans; i++)
+        if (!span_add(all, &nall, s->flight_spans[i].chain_id, s->flight_spans[i].lo, s->flight_spans[i].hi))
+            goto full;
+    return pending_encode(s, all, nall, b->wb);
+full:
+    return gl_err_set(err, GL_EINVAL, "store '%s' has appearances of more than %d chains to write",
+                      s->dir, PENDING_SPANS_MAX);
+}
+
+/* Sort n keys of kv in byte order (tmp: room for n keys).  Appearance
+ * keys open with an address, so a counting pass on the first two bytes
+ * leaves small buckets; a hub's bucket (a token on every transfer) arrives
+ * in position order already and is only checked. */
+static int key_cmp(const void *a, const void *b) { return memcmp(a, b, GL_STORE_APPEARANCE_KEY_LEN); }
+
+static void sort_keys(uint8_t *v, size_t n, uint8_t *tmp)
+{
+    enum { L = GL_STORE_APPEARANCE_KEY_LEN, B = 65536 };
+    size_t *start = calloc(B + 1, sizeof *start);
+    if (!start) {
+        qsort(v, n, L, key_cmp);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        start[(size_t)v[i * L] << 8 | v[i * L + 1]]++;
+    size_t at = 0;
+    for (size_t b = 0; b <= B; b++) {
+        size_t c = b < B ? start[b] : 0;
+        start[b] = at;
+        at += c;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)v[i * L] << 8 | v[i * L + 1];
+        memcpy(tmp + start[b]++ * L, v + i * L, L);
+    }
+    /* start[b] is now the end of bucket b */
+    for (size_t b = 0, lo = 0; b < B; lo = start[b++]) {
+        size_t len = start[b] - lo;
+        uint8_t *p = tmp + lo * L;
+        for (size_t i = 1; i < len; i++)
+            if (memcmp(p + (i - 1) * L, p + i * L, L) > 0) {
+                qsort(p, len, L, key_cmp);
+                break;
+            }
+    }
+    memcpy(v, tmp, n * L);
+    free(start);
+}
+
+/* Write the keys of kv as one sorted table file and have RocksDB take it
+ * in (no lock needed: the file is private until then, and ingestion is
+ * one of RocksDB's thread-safe calls).  kv is emptied on success. */
+static gl_code ingest_file(gl_store *s, keyv *kv, gl_err *err)
+{
+    if (!kv->n)
+        return GL_OK;
+    enum { L = GL_STORE_APPEARANCE_KEY_LEN };
+    uint8_t *tmp = malloc(kv->n * L);
+    if (!tmp)
+        return gl_err_set(err, GL_ENOMEM, "out of memory sorting %zu appearances", kv->n);
+    sort_keys(kv->v, kv->n, tmp);
+    free(tmp);
+    size_t plen = strlen(s->dir) + sizeof "/" INGEST_FILE;
+    char *path = malloc(plen);
+    rocksdb_envoptions_t *eo = rocksdb_envoptions_create();
+    rocksdb_sstfilewriter_t *w = eo ? rocksdb_sstfilewriter_create(eo, s->opts) : NULL;
+    if (!path || !w) {
+        free(path);
+        if (w)
+            rocksdb_sstfilewriter_destroy(w);
+        if (eo)
+            rocksdb_envoptions_destroy(eo);
+        return gl_err_set(err, GL_ENOMEM, "out of memory writing appearances");
+    }
+    snprintf(path, plen, "%s/%s", s->dir, INGEST_FILE);
+    char *e = NULL;
+    rocksdb_sstfilewriter_open(w, path, &e);
+    const uint8_t *prev = NULL;
+    for (size_t i = 0; !e && i < kv->n; i++) {
+        const uint8_t *k = kv->v + i * L;
+        if (prev && !memcmp(prev, k, L))
+            continue;
+        rocksdb_sstfilewriter_put(w, (const char *)k, L, "", 0, &e);
+        prev = k;
+    }
+    if (!e)
+        rocksdb_sstfilewriter_finish(w, &e);
+    rocksdb_sstfilewriter_destroy(w);
+    rocksdb_envoptions_destroy(eo);
+    if (!e) {
+        rocksdb_ingestexternalfileoptions_t *io = rocksdb_ingestexternalfileoptions_create();
+        rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
+        const char *files[1] = {path};
+        rocksdb_ingest_external_file_cf(s->db, s->cf[GL_STORE_CF_APPEARANCES], files, 1, io, &e);
+        rocksdb_ingestexternalfileoptions_destroy(io);
+    }
+    unlink(path); /* taken in by a link, or a failure's leftover */
+    free(path);
+    if (e)
+        return db_fail(err, s->dir, e, "writing the appearances' table file");
+    kv->n = 0;
+    return GL_OK;
+}
+
+static void *ingester_main(void *arg)
+{
+    gl_store *s = arg;
+    s->flight_rc = ingest_file(s, &s->flight, &s->flight_err);
+    return NULL;
+}
+
+/* Under s->lock: wait for the file in flight.  When it failed, its keys
+ * are dropped but their spans go back into the gathering's, so the marker
+ * keeps them for the next read-write open to derive. */
+static gl_code flight_join(gl_store *s, gl_err *err)
+{
+    if (!s->in_flight)
+        return GL_OK;
+    pthread_join(s->ingester, NULL);
+    s->in_flight = false;
+    gl_code rc = s->flight_rc;
+    if (rc) {
+        for (size_t i = 0; i < s->nflight_spans; i++)
+            span_add(s->spans, &s->nspans, s->flight_spans[i].chain_id, s->flight_spans[i].lo,
+                     s->flight_spans[i].hi); /* these chains were marked together: room enough */
+        gl_err_set(err, rc, "%s", s->flight_err.msg);
+    }
+    s->flight.n = 0;
+    s->nflight_spans = 0;
+    return rc;
+}
+
+/* Under s->lock: hand the gathering to a thread that writes it while the
+ * next one fills (at once, when no thread can be started). */
+static gl_code ingest_start(gl_store *s, gl_err *err)
+{
+    gl_code rc = flight_join(s, err);
+    if (rc)
+        return rc;
+    keyv t = s->flight;
+    s->flight = s->pending;
+    s->pending = t;
+    s->pending.n = 0;
+    memcpy(s->flight_spans, s->spans, s->nspans * sizeof *s->spans);
+    s->nflight_spans = s->nspans;
+    s->nspans = 0;
+    s->flight_rc = GL_OK;
+    if (pthread_create(&s->ingester, NULL, ingester_main, s) == 0) {
+        s->in_flight = true;
+        return GL_OK;
+    }
+    rc = ingest_file(s, &s->flight, err);
+    if (rc) {
+        for (size_t i = 0; i < s->nflight_spans; i++)
+            span_add(s->spans, &s->nspans, s->flight_spans[i].chain_id, s->flight_spans[i].lo, s->flight_spans[i].hi);
+    }
+    s->flight.n = 0;
+    s->nflight_spans = 0;
+    return rc;
+}
+
+/* Under s->lock: every gathered key into table files, then the marker
+ * dropped (or, after a failure, left for the next read-write open). */
+static gl_code ingest_locked(gl_store *s, gl_err *err)
+{
+    gl_code rc = flight_join(s, err);
+    if (!rc)
+        rc = ingest_file(s, &s->pending, err);
+    if (rc)
+        return rc;
+    s->nspans = 0;
+    char *e = NULL;
+    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+    pending_encode(s, NULL, 0, wb);
+    rocksdb_write(s->db, s->wo, wb, &e);
+    rocksdb_writebatch_destroy(wb);
+    /* The files are in either way: a marker left behind only makes the
+     * next read-write open derive the same keys again. */
+    if (e)
+        return db_fail(err, s->dir, e, "clearing the pending appearances");
+    return GL_OK;
+}
+
+/* The spans of the marker, if any (GL_EDB when it is malformed). */
+static gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err)
+{
+    char *val = NULL;
+    size_t vl = 0;
+    *n = 0;
+    if (meta_get(s, META_PENDING_KEY, &val, &vl, err))
+        return GL_EDB;
+    if (!val)
+        return GL_OK;
+    gl_code rc = GL_OK;
+    if (vl == 0 || vl % 24 || vl / 24 > PENDING_SPANS_MAX) {
+        rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: meta '%s' has %zu bytes", s->dir, META_PENDING_KEY, vl);
+    } else {
+        for (size_t i = 0; i < vl / 24 && !rc; i++) {
+            const uint8_t *p = (const uint8_t *)val + 24 * i;
+            out[i] = (pend_span){gl_store_be64_get(p), gl_store_be64_get(p + 8), gl_store_be64_get(p + 16)};
+            if (out[i].lo > out[i].hi || out[i].chain_id == 0 || out[i].chain_id == UINT64_MAX)
+                rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: meta '%s' holds a bad span", s->dir,
+                                META_PENDING_KEY);
+        }
+        *n = rc ? 0 : vl / 24;
+    }
+    free(val);
+    return rc;
+}
+
+/* At a read-write open: derive the appearances a marker says are missing
+ * (through ordinary batches) and drop the marker in the last one. */
+static gl_code pending_repair(gl_store *s, gl_err *err)
+{
+    pend_span v[PENDING_SPANS_MAX];
+    size_t n;
+    gl_code rc = pending_read(s, v, &n, err);
+    if (rc || !n)
+        return rc;
+    gl_store_batch *b = gl_store_batch_new(s, err);
+    if (!b)
+        return err ? err->code : GL_ENOMEM;
+    b->gather = false;
+    for (size_t i = 0; i < n && !rc; i++) {
+        uint8_t lo[16], hi[16];
+        gl_store_key_block(lo, v[i].chain_id, v[i].lo);
+        gl_store_key_block(hi, v[i].chain_id, v[i].hi);
+        key_successor(hi, sizeof hi); /* bounds every key at block hi (chains stop below 2^64-1) */
+        rc = derive_range(b, lo, sizeof lo, hi, sizeof hi, false, 100000, err);
+    }
+    if (!rc) {
+        pending_encode(s, NULL, 0, b->wb);
+        rc = gl_store_batch_commit(b, err);
+    }
+    gl_store_batch_free(b);
+    return rc;
+}
+
 /* Under s->lock: check the batch's bindings, write, update the cache. */
 static gl_code commit_locked(gl_store_batch *b, gl_err *err)
 {
@@ -1204,6 +1607,11 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
             return binding_conflict(err, s->dir, have->name, have->chain_id,
                                     b->binds.v[i].chain_id);
     }
+    /* A delete must not be overtaken by a gathered put of the same key
+     * written after it. */
+    gl_code rc;
+    if (b->deletes_appearances && (s->pending.n || s->in_flight) && (rc = ingest_locked(s, err)))
+        return rc;
     /* Reserve the cache first, so nothing can fail after the write. */
     size_t need = s->bindings.n + b->binds.n;
     if (need > s->bindings.cap) {
@@ -1213,6 +1621,14 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
         s->bindings.v = v;
         s->bindings.cap = need;
     }
+    pend_span spans[PENDING_SPANS_MAX];
+    size_t nspans = 0;
+    if (b->gathered.n) {
+        if (!keyv_reserve(&s->pending, b->gathered.n))
+            return gl_err_set(err, GL_ENOMEM, "out of memory for gathered appearances");
+        if ((rc = pending_mark(b, spans, &nspans, err)))
+            return rc;
+    }
     char *e = NULL;
     rocksdb_write(s->db, s->wo, b->wb, &e);
     if (e)
@@ -1220,6 +1636,13 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
     for (size_t i = 0; i < b->binds.n; i++)
         if (!binding_find(&s->bindings, b->binds.v[i].name))
             s->bindings.v[s->bindings.n++] = b->binds.v[i];
+    if (b->gathered.n) {
+        memcpy(s->pending.v + s->pending.n * GL_STORE_APPEARANCE_KEY_LEN, b->gathered.v,
+               b->gathered.n * GL_STORE_APPEARANCE_KEY_LEN);
+        s->pending.n += b->gathered.n;
+        memcpy(s->spans, spans, nspans * sizeof *spans);
+        s->nspans = nspans;
+    }
     rocksdb_writebatch_clear(b->wb);
     b->count = 0;
     b->appearances = 0;
@@ -1227,6 +1650,12 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
     b->binds.n = 0;
     b->nseqs = 0;
     b->nrbs = 0;
+    b->gathered.n = 0;
+    b->deletes_appearances = false;
+    /* The batch is committed whatever happens to the file: its marker
+     * makes the next read-write open rebuild what a failure leaves out. */
+    if (s->pending.n >= s->ingest_keys)
+        return ingest_start(s, err);
     return GL_OK;
 }
 
@@ -1965,6 +2394,16 @@ static gl_code verify_record(gl_store *s, int cf, const uint8_t *k, size_t kl, c
 
 gl_code gl_store_verify(gl_store *s, gl_err *err)
 {
+    pend_span sp[PENDING_SPANS_MAX];
+    size_t nsp;
+    gl_code prc = pending_read(s, sp, &nsp, err);
+    if (prc)
+        return prc;
+    if (nsp)
+        return gl_err_set(err, GL_EDB,
+                          "store '%s' is incomplete: the appearances of chain %" PRIu64 " blocks %" PRIu64 "..%" PRIu64
+                          "%s were not written (an interrupted bulk write); opening it read-write derives them",
+                          s->dir, sp[0].chain_id, sp[0].lo, sp[0].hi, nsp > 1 ? " and more" : "");
     for (int i = 0; i < GL_STORE_CF_COUNT; i++) {
         rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
         rocksdb_readoptions_set_verify_checksums(ro, 1);

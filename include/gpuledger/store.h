@@ -288,9 +288,20 @@ typedef struct gl_store_open_opts {
                                (txs, txhash, events, transfers, appearances)
                                keep unflushed puts unsorted,
                                which makes puts cheap and reads of unflushed
-                               records slow (each read sorts a copy).  What
-                               is stored is the same either way */
+                               records slow (each read sorts a copy).  Its
+                               appearance keys are gathered and written as
+                               sorted table files (ingest_keys at a time, and
+                               at close); a marker written with each batch
+                               lets a read-write open derive again whatever a
+                               kill left out.  What is stored is the same
+                               either way */
+    size_t ingest_keys;     /* bulk_write: appearance keys per table file
+                               (0: GL_STORE_INGEST_KEYS_DEFAULT) */
 } gl_store_open_opts;
+
+/* 2^18 keys of 46 bytes: a 12 MB buffer, and table files large enough that
+ * compacting them stays cheap. */
+#define GL_STORE_INGEST_KEYS_DEFAULT ((size_t)1 << 18)
 
 /* Open (or with opts->create, create) the store in directory `dir`.  opts
  * may be NULL: open an existing store read-write.
@@ -312,8 +323,9 @@ typedef struct gl_store_open_opts {
  *   directory cannot be read or created, GL_ENOMEM. */
 gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err *err);
 
-/* Close and free.  Committed batches are already durable.  NULL is a no-op.
- * Cannot fail. */
+/* Close and free.  Committed batches are already durable.  A bulk writer's
+ * gathered appearances are written here (a failure leaves them marked, for
+ * the next read-write open to derive).  NULL is a no-op.  Cannot fail. */
 void gl_store_close(gl_store *s);
 
 /* The directory the store was opened from. */

@@ -103,7 +103,7 @@ static void test_kill9_resumes_to_the_clean_state(void **state)
     /* Rounds: a fresh store is killed again and again until a run gets to
      * finish before its kill; then it must equal the clean store.  Rounds
      * go on until enough kills have landed. */
-    unsigned kills = 0, attempts = 0, rounds = 0;
+    unsigned kills = 0, attempts = 0, rounds = 0, incomplete = 0;
     while (kills < GL_CRASH_KILLS && attempts < 8 * GL_CRASH_KILLS) {
         char dir[300];
         snprintf(dir, sizeof dir, "%s/killed-%u", TMP, rounds++);
@@ -129,8 +129,19 @@ static void test_kill9_resumes_to_the_clean_state(void **state)
                 gl_store_open_opts o = {.read_only = true};
                 gl_store *s = gl_store_open(dir, &o, &err);
                 if (s) {
-                    if (gl_store_verify(s, &err) ||
-                        gl_store_get_cursor(s, GL_ANVIL_DEFAULT_CHAIN_ID, "gpumarket-test", &c, &found, &err))
+                    gl_code vrc = gl_store_verify(s, &err);
+                    if (vrc && strstr(err.msg, "is incomplete") && strstr(err.msg, "opening it read-write")) {
+                        /* killed before the appearances of committed
+                         * records were written: a read-write open derives
+                         * them, and then the store verifies */
+                        gl_store_close(s);
+                        s = gl_store_open(dir, NULL, &err);
+                        if (!s)
+                            fail_msg("after kill %u: read-write open: %s", kills, err.msg);
+                        incomplete++;
+                        vrc = gl_store_verify(s, &err);
+                    }
+                    if (vrc || gl_store_get_cursor(s, GL_ANVIL_DEFAULT_CHAIN_ID, "gpumarket-test", &c, &found, &err))
                         fail_msg("after kill %u: %s", kills, err.msg);
                     gl_store_close(s);
                 } else if (!strstr(err.msg, "interrupted")) {
@@ -154,7 +165,7 @@ static void test_kill9_resumes_to_the_clean_state(void **state)
         }
         tl_assert_same_store(dir, ref, NULL);
     }
-    fprintf(stderr, "test_crash: %u kills in %u rounds, every round equal to the clean run\n", kills, rounds);
+    fprintf(stderr, "test_crash: %u kills in %u rounds (%u left appearances to derive), every round equal to the clean run\n", kills, rounds, incomplete);
     assert_true(kills >= 20);
     gl_store *s = tl_store_open(ref, false);
     gl_store_event *evs;

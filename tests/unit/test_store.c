@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -2595,6 +2596,238 @@ static void test_v2_with_appear_pos_damaged(void **state)
     free(root);
 }
 
+
+/* ------------------------------------------------- bulk appearances */
+
+/* Build chain 1 blocks 1..n1 and chain 2 blocks 1..n2 (put_block_records,
+ * BLOCK_APPEARANCES each, counted by hand) in batches of `per` blocks,
+ * with opts o; close the store unless leave_open, then return it. */
+static gl_store *build_bulk(const char *dir, const gl_store_open_opts *o, uint64_t n1, uint64_t n2, uint64_t per,
+                            bool leave_open)
+{
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, o, &err);
+    if (!s)
+        fail_msg("open %s: %s", dir, err.msg);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_non_null(b);
+    for (uint64_t c = 1; c <= 2; c++)
+        for (uint64_t n = 1; n <= (c == 1 ? n1 : n2); n++) {
+            put_block_records(b, c, n, 0);
+            if (n % per == 0)
+                commit_ok(b);
+        }
+    commit_ok(b);
+    gl_store_batch_free(b);
+    if (leave_open)
+        return s;
+    gl_store_close(s);
+    return NULL;
+}
+
+static uint64_t count_family(const char *dir, gl_store_family cf)
+{
+    gl_err err = {0};
+    gl_store_open_opts ro = {.read_only = true};
+    gl_store *s = gl_store_open(dir, &ro, &err);
+    if (!s)
+        fail_msg("open %s: %s", dir, err.msg);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    gl_store_close(s);
+    return st.records[cf];
+}
+
+/* The raw value of meta key `key` (NULL when absent), by plain RocksDB. */
+static char *raw_meta(const char *dir, const char *key, size_t *vl)
+{
+    raw_db r;
+    raw_open(&r, dir, true);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    char *e = NULL;
+    char *v = rocksdb_get_cf(r.db, ro, raw_cf(&r, "meta"), key, strlen(key), vl, &e);
+    assert_null(e);
+    rocksdb_readoptions_destroy(ro);
+    raw_close(&r);
+    return v;
+}
+
+/* A bulk writer's appearances go through sorted table files (several, on
+ * a thread, with 50 keys per file here): what is stored is byte for byte
+ * what the ordinary path stores, the hand-counted number of keys, and it
+ * verifies in both directions; no marker and no file is left behind. */
+static void test_bulk_appearances(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *bulk = path_join(root, "bulk"), *plain = path_join(root, "plain");
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 50};
+    gl_store_open_opts op = {.create = true};
+    build_bulk(bulk, &ob, 30, 12, 4, false);
+    build_bulk(plain, &op, 30, 12, 4, false);
+    assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), 42 * BLOCK_APPEARANCES);
+    expect_verify_ok(bulk);
+    gl_buf db = GL_BUF_INIT, dp = GL_BUF_INIT;
+    raw_dump(bulk, &db);
+    raw_dump(plain, &dp);
+    assert_int_equal(db.len, dp.len);
+    assert_memory_equal(db.data, dp.data, db.len);
+    size_t vl;
+    char *m = raw_meta(bulk, "pending_appearances", &vl);
+    assert_null(m);
+    char *leftover = path_join(bulk, "gpuledger-ingest.sst");
+    assert_int_not_equal(access(leftover, F_OK), 0);
+    /* the keys are in table files, not in a log replayed at open */
+    gl_err err = {0};
+    gl_store_open_opts ro = {.read_only = true};
+    gl_store *s = gl_store_open(bulk, &ro, &err);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_true(st.sst_bytes[GL_STORE_CF_APPEARANCES] > 0);
+    gl_store_close(s);
+    gl_buf_release(&db);
+    gl_buf_release(&dp);
+    free(leftover);
+    rm_rf(root);
+    free(bulk);
+    free(plain);
+    free(root);
+}
+
+/* A writer that dies after committing records whose appearances were
+ * gathered but not yet written (here: never closed, the process gone; and
+ * once with a file being written on the ingest thread): the marker names
+ * the blocks, a read-only open says the store is incomplete, and a
+ * read-write open derives them, after which the store equals one written
+ * without dying. */
+static void test_bulk_killed(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *plain = path_join(root, "plain");
+    gl_store_open_opts op = {.create = true};
+    build_bulk(plain, &op, 10, 3, 5, false);
+    gl_buf dp = GL_BUF_INIT;
+    raw_dump(plain, &dp);
+    size_t keys[] = {1000000, 20};
+    for (size_t k = 0; k < 2; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "killed-%zu", k);
+        char *dir = path_join(root, name);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = keys[k]};
+            build_bulk(dir, &ob, 10, 3, 5, true);
+            _exit(0); /* no close: what kill -9 leaves */
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        size_t vl = 0;
+        char *m = raw_meta(dir, "pending_appearances", &vl);
+        if (k == 0) {
+            /* nothing written: the marker spans chain 1 blocks 1..10 and
+             * chain 2 blocks 1..3, in the order the chains were gathered */
+            assert_non_null(m);
+            assert_int_equal(vl, 48);
+            expect_hex((const uint8_t *)m, vl,
+                       "0000000000000001" "0000000000000001" "000000000000000a"
+                       "0000000000000002" "0000000000000001" "0000000000000003");
+            assert_int_equal(count_family(dir, GL_STORE_CF_APPEARANCES), 0);
+            gl_err err = {0};
+            gl_store_open_opts ro = {.read_only = true};
+            gl_store *s = gl_store_open(dir, &ro, &err);
+            assert_non_null(s);
+            assert_int_equal(gl_store_verify(s, &err), GL_EDB);
+            assert_non_null(strstr(err.msg, "is incomplete: the appearances of chain 1 blocks 1..10 and more"));
+            gl_store_close(s);
+            /* a file the kill left half-written is removed by the open */
+            char *f = path_join(dir, "gpuledger-ingest.sst");
+            write_file(f, "half a table", 12);
+            expect_verify_ok(dir); /* a read-write open: derives them */
+            assert_int_not_equal(access(f, F_OK), 0);
+            free(f);
+        } else {
+            expect_verify_ok(dir);
+        }
+        free(m);
+        m = raw_meta(dir, "pending_appearances", &vl);
+        assert_null(m);
+        assert_int_equal(count_family(dir, GL_STORE_CF_APPEARANCES), 13 * BLOCK_APPEARANCES);
+        gl_buf dk = GL_BUF_INIT;
+        raw_dump(dir, &dk);
+        assert_int_equal(dk.len, dp.len);
+        assert_memory_equal(dk.data, dp.data, dk.len);
+        gl_buf_release(&dk);
+        free(dir);
+    }
+    gl_buf_release(&dp);
+    rm_rf(root);
+    free(plain);
+    free(root);
+}
+
+/* A rollback after gathered puts: the gathered keys are written first, so
+ * the rollback's deletes are not overtaken by them; what is put again
+ * after the rollback is there. */
+static void test_bulk_rollback(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "bulk");
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 1000000};
+    gl_store *s = build_bulk(dir, &ob, 10, 2, 100, true);
+    gl_err err = {0};
+    assert_int_equal(gl_store_rollback(s, 1, 6, &err), GL_OK);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    for (uint64_t n = 6; n <= 7; n++)
+        put_block_records(b, 1, n, 1);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    /* chain 1 blocks 1..7, chain 2 blocks 1..2 */
+    assert_int_equal(count_family(dir, GL_STORE_CF_APPEARANCES), 9 * BLOCK_APPEARANCES);
+    expect_verify_ok(dir);
+    rm_rf(root);
+    free(dir);
+    free(root);
+}
+
+/* A marker of the wrong size is damage: opens refuse it, naming it, and
+ * change nothing. */
+static void test_bulk_bad_marker(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "s");
+    build_two_chains(dir, 2, 2);
+    raw_db r;
+    raw_open(&r, dir, false);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    char *e = NULL;
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "pending_appearances", 19, "12345", 5, &e);
+    assert_null(e);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+    gl_buf before = GL_BUF_INIT;
+    dir_snapshot(dir, &before);
+    gl_err err = {0};
+    assert_null(gl_store_open(dir, NULL, &err));
+    char want[600];
+    snprintf(want, sizeof want, "store '%s' is damaged: meta 'pending_appearances' has 5 bytes", dir);
+    assert_string_equal(err.msg, want);
+    assert_dir_unchanged(dir, &before);
+    gl_store_open_opts ro = {.read_only = true};
+    assert_null(gl_store_open(dir, &ro, &err));
+    assert_string_equal(err.msg, want);
+    assert_dir_unchanged(dir, &before);
+    gl_buf_release(&before);
+    rm_rf(root);
+    free(dir);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2621,6 +2854,10 @@ int main(void)
         cmocka_unit_test(test_rollback_appearances),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_v2_with_appear_pos_damaged),
+        cmocka_unit_test(test_bulk_appearances),
+        cmocka_unit_test(test_bulk_killed),
+        cmocka_unit_test(test_bulk_rollback),
+        cmocka_unit_test(test_bulk_bad_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
