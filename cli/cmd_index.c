@@ -355,6 +355,11 @@ static int run(int argc, char **argv)
     gl_indexer_stats_get(ix, &stats);
     if (rc)
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
+    gl_err werr;
+    if (gl_store_write_gathered(s, &werr)) {
+        fprintf(stderr, "gpuledger %s: %s (the next run derives them)\n", a.cmd, werr.msg);
+        rc = rc ? rc : werr.code;
+    }
     print_summary(&a, p, &stats, rc == GL_OK);
     status = rc ? 1 : 0;
 done:

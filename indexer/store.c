@@ -74,6 +74,12 @@ typedef struct pend_span {
 
 #define PENDING_SPANS_MAX 64
 
+/* A batch gathering fewer appearance keys than ingest_keys / GATHER_DIV
+ * (4096 by default: a follower at the head) writes them itself, after
+ * whatever was gathered before: small table files would only make work for
+ * compactions, and the gathered keys of a finished backfill get written. */
+#define GATHER_DIV 64
+
 struct gl_store {
     char *dir;
     rocksdb_t *db;
@@ -1374,6 +1380,30 @@ full:
  * in position order already and is only checked. */
 static int key_cmp(const void *a, const void *b) { return memcmp(a, b, GL_STORE_APPEARANCE_KEY_LEN); }
 
+/* Sort one bucket.  A hub's bucket is nearly sorted: positions come in
+ * order, and only the roles at one position may not (an event's payer
+ * role, 7, before its transfer's sender role, 3).  Insertion sort takes
+ * that in linear time; past a budget of moves, qsort takes over. */
+static void sort_bucket(uint8_t *p, size_t len)
+{
+    enum { L = GL_STORE_APPEARANCE_KEY_LEN };
+    uint8_t k[L];
+    size_t moves = 0, budget = 8 * len + 64;
+    for (size_t i = 1; i < len; i++) {
+        if (memcmp(p + (i - 1) * L, p + i * L, L) <= 0)
+            continue;
+        memcpy(k, p + i * L, L);
+        size_t j = i;
+        for (; j > 0 && memcmp(p + (j - 1) * L, k, L) > 0 && moves <= budget; j--, moves++)
+            memcpy(p + j * L, p + (j - 1) * L, L);
+        memcpy(p + j * L, k, L);
+        if (moves > budget) {
+            qsort(p, len, L, key_cmp);
+            return;
+        }
+    }
+}
+
 static void sort_keys(uint8_t *v, size_t n, uint8_t *tmp)
 {
     enum { L = GL_STORE_APPEARANCE_KEY_LEN, B = 65536 };
@@ -1395,15 +1425,8 @@ static void sort_keys(uint8_t *v, size_t n, uint8_t *tmp)
         memcpy(tmp + start[b]++ * L, v + i * L, L);
     }
     /* start[b] is now the end of bucket b */
-    for (size_t b = 0, lo = 0; b < B; lo = start[b++]) {
-        size_t len = start[b] - lo;
-        uint8_t *p = tmp + lo * L;
-        for (size_t i = 1; i < len; i++)
-            if (memcmp(p + (i - 1) * L, p + i * L, L) > 0) {
-                qsort(p, len, L, key_cmp);
-                break;
-            }
-    }
+    for (size_t b = 0, lo = 0; b < B; lo = start[b++])
+        sort_bucket(tmp + lo * L, start[b] - lo);
     memcpy(v, tmp, n * L);
     free(start);
 }
@@ -1621,6 +1644,14 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
         s->bindings.v = v;
         s->bindings.cap = need;
     }
+    if (b->gathered.n && b->gathered.n < s->ingest_keys / GATHER_DIV) {
+        if ((s->pending.n || s->in_flight) && (rc = ingest_locked(s, err)))
+            return rc;
+        for (size_t i = 0; i < b->gathered.n; i++)
+            wb_put(b, GL_STORE_CF_APPEARANCES, b->gathered.v + i * GL_STORE_APPEARANCE_KEY_LEN,
+                   GL_STORE_APPEARANCE_KEY_LEN, "", 0);
+        b->gathered.n = 0;
+    }
     pend_span spans[PENDING_SPANS_MAX];
     size_t nspans = 0;
     if (b->gathered.n) {
@@ -1657,6 +1688,14 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
     if (s->pending.n >= s->ingest_keys)
         return ingest_start(s, err);
     return GL_OK;
+}
+
+gl_code gl_store_write_gathered(gl_store *s, gl_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    gl_code rc = s->pending.n || s->in_flight ? ingest_locked(s, err) : GL_OK;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 gl_code gl_store_batch_commit(gl_store_batch *b, gl_err *err)

@@ -296,7 +296,11 @@ typedef struct gl_store_open_opts {
                                kill left out.  What is stored is the same
                                either way */
     size_t ingest_keys;     /* bulk_write: appearance keys per table file
-                               (0: GL_STORE_INGEST_KEYS_DEFAULT) */
+                               (0: GL_STORE_INGEST_KEYS_DEFAULT); a batch
+                               with fewer than ingest_keys / 64 keys (a
+                               follower at the head) writes everything
+                               gathered so far, then its own keys as an
+                               ordinary batch does */
 } gl_store_open_opts;
 
 /* 2^18 keys of 46 bytes: a 12 MB buffer, and table files large enough that
@@ -322,6 +326,12 @@ typedef struct gl_store_open_opts {
  *   GL_EINVAL for a NULL dir or a bad binding name, GL_EIO when the
  *   directory cannot be read or created, GL_ENOMEM. */
 gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err *err);
+
+/* Write what a bulk writer has gathered (see bulk_write) and drop the
+ * marker: a writer that wants to know calls this before gl_store_close.
+ * GL_EDB naming the failure, the marker then kept for the next read-write
+ * open to derive the keys; GL_ENOMEM. */
+gl_code gl_store_write_gathered(gl_store *s, gl_err *err);
 
 /* Close and free.  Committed batches are already durable.  A bulk writer's
  * gathered appearances are written here (a failure leaves them marked, for

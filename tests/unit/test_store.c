@@ -2685,6 +2685,24 @@ static void test_bulk_appearances(void **state)
     assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
     assert_true(st.sst_bytes[GL_STORE_CF_APPEARANCES] > 0);
     gl_store_close(s);
+    /* Blocks put newest first: a hub's keys (every event's contract) then
+     * arrive in reverse order, which the sort must still put right. */
+    char *rev = path_join(root, "rev");
+    gl_store *r = gl_store_open(rev, &ob, &err);
+    assert_non_null(r);
+    gl_store_batch *b = gl_store_batch_new(r, &err);
+    for (uint64_t c = 1; c <= 2; c++)
+        for (uint64_t n = (c == 1 ? 30 : 12); n >= 1; n--)
+            put_block_records(b, c, n, 0);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    gl_store_close(r);
+    gl_buf dr = GL_BUF_INIT;
+    raw_dump(rev, &dr);
+    assert_int_equal(dr.len, dp.len);
+    assert_memory_equal(dr.data, dp.data, dr.len);
+    gl_buf_release(&dr);
+    free(rev);
     gl_buf_release(&db);
     gl_buf_release(&dp);
     free(leftover);
@@ -2709,7 +2727,7 @@ static void test_bulk_killed(void **state)
     build_bulk(plain, &op, 10, 3, 5, false);
     gl_buf dp = GL_BUF_INIT;
     raw_dump(plain, &dp);
-    size_t keys[] = {1000000, 20};
+    size_t keys[] = {1000, 20}; /* 1000: batches of 80 keys gather, none written */
     for (size_t k = 0; k < 2; k++) {
         char name[32];
         snprintf(name, sizeof name, "killed-%zu", k);
@@ -2776,8 +2794,8 @@ static void test_bulk_rollback(void **state)
     (void)state;
     char *root = tmpdir_make();
     char *dir = path_join(root, "bulk");
-    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 1000000};
-    gl_store *s = build_bulk(dir, &ob, 10, 2, 100, true);
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 10000};
+    gl_store *s = build_bulk(dir, &ob, 10, 2, 100, true); /* one batch of 192 keys, gathered */
     gl_err err = {0};
     assert_int_equal(gl_store_rollback(s, 1, 6, &err), GL_OK);
     gl_store_batch *b = gl_store_batch_new(s, &err);
@@ -2789,6 +2807,44 @@ static void test_bulk_rollback(void **state)
     /* chain 1 blocks 1..7, chain 2 blocks 1..2 */
     assert_int_equal(count_family(dir, GL_STORE_CF_APPEARANCES), 9 * BLOCK_APPEARANCES);
     expect_verify_ok(dir);
+    rm_rf(root);
+    free(dir);
+    free(root);
+}
+
+/* Gathered keys are not visible until written; a small batch (fewer than
+ * ingest_keys / 64 keys: a follower at the head) writes them, and its own
+ * keys as an ordinary batch; gl_store_write_gathered writes the rest. */
+static void test_bulk_small_batch(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "bulk");
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 10000};
+    gl_store *s = build_bulk(dir, &ob, 12, 0, 100, true); /* 192 keys: gathered */
+    gl_err err = {0};
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_EVENTS], 12 * 2);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 0);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    put_block_records(b, 1, 13, 0); /* 16 keys */
+    commit_ok(b);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 13 * BLOCK_APPEARANCES);
+    for (uint64_t n = 14; n <= 25; n++)
+        put_block_records(b, 1, n, 0);
+    commit_ok(b); /* 192 keys: gathered again */
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 13 * BLOCK_APPEARANCES);
+    assert_int_equal(gl_store_write_gathered(s, &err), GL_OK);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 25 * BLOCK_APPEARANCES);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    size_t vl;
+    assert_null(raw_meta(dir, "pending_appearances", &vl));
     rm_rf(root);
     free(dir);
     free(root);
@@ -2857,6 +2913,7 @@ int main(void)
         cmocka_unit_test(test_bulk_appearances),
         cmocka_unit_test(test_bulk_killed),
         cmocka_unit_test(test_bulk_rollback),
+        cmocka_unit_test(test_bulk_small_batch),
         cmocka_unit_test(test_bulk_bad_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
