@@ -233,44 +233,68 @@ static json_t *int_json(const uint8_t w[32], bool negative)
 }
 
 /* Decode a value type from one 32-byte word (from data or a topic). */
-static gl_code dec_elementary(dec *d, const gl_abi_type *t, const uint8_t w[32], json_t **out,
-                              gl_err *err)
+bool gl_abi_word_ok(const gl_abi_type *t, const uint8_t w[32])
 {
-    char hex[67];
     size_t nb;
-    *out = NULL;
     switch (t->kind) {
     case GL_ABI_UINT:
-        nb = t->bits / 8;
-        if (!all_zero(w, 32 - nb))
-            return dfail(d, err, GL_EINVAL, "uint%u value %s has dirty high bits", t->bits,
-                         gl_hex_encode(w, 32, true, hex));
-        *out = int_json(w, false);
-        break;
+        return all_zero(w, 32 - t->bits / 8);
     case GL_ABI_INT: {
         nb = t->bits / 8;
         bool neg = (w[32 - nb] & 0x80) != 0;
         for (size_t i = 0; i < 32 - nb; i++)
             if (w[i] != (neg ? 0xff : 0x00))
-                return dfail(d, err, GL_EINVAL, "int%u value %s is not sign-extended", t->bits,
-                             gl_hex_encode(w, 32, true, hex));
-        *out = int_json(w, neg);
-        break;
+                return false;
+        return true;
     }
     case GL_ABI_ADDRESS:
-        if (!all_zero(w, 12))
+        return all_zero(w, 12);
+    case GL_ABI_BOOL:
+        return all_zero(w, 31) && w[31] <= 1;
+    case GL_ABI_FIXED_BYTES:
+        return all_zero(w + t->size, 32 - t->size);
+    case GL_ABI_BYTES: case GL_ABI_STRING: case GL_ABI_ARRAY: case GL_ABI_FIXED_ARRAY:
+    case GL_ABI_TUPLE:
+        return false;
+    }
+    return false;
+}
+
+/* Decode a value type from one 32-byte word (from data or a topic); the
+ * checks are gl_abi_word_ok's, each failure named here. */
+static gl_code dec_elementary(dec *d, const gl_abi_type *t, const uint8_t w[32], json_t **out,
+                              gl_err *err)
+{
+    char hex[67];
+    *out = NULL;
+    bool ok = gl_abi_word_ok(t, w);
+    switch (t->kind) {
+    case GL_ABI_UINT:
+        if (!ok)
+            return dfail(d, err, GL_EINVAL, "uint%u value %s has dirty high bits", t->bits,
+                         gl_hex_encode(w, 32, true, hex));
+        *out = int_json(w, false);
+        break;
+    case GL_ABI_INT:
+        if (!ok)
+            return dfail(d, err, GL_EINVAL, "int%u value %s is not sign-extended", t->bits,
+                         gl_hex_encode(w, 32, true, hex));
+        *out = int_json(w, (w[32 - t->bits / 8] & 0x80) != 0);
+        break;
+    case GL_ABI_ADDRESS:
+        if (!ok)
             return dfail(d, err, GL_EINVAL, "address %s has non-zero high 12 bytes",
                          gl_hex_encode(w, 32, true, hex));
         *out = hex_json(w + 12, 20);
         break;
     case GL_ABI_BOOL:
-        if (!all_zero(w, 31) || w[31] > 1)
+        if (!ok)
             return dfail(d, err, GL_EINVAL, "bool value %s is neither 0 nor 1",
                          gl_hex_encode(w, 32, true, hex));
         *out = json_boolean(w[31]);
         break;
     case GL_ABI_FIXED_BYTES:
-        if (!all_zero(w + t->size, 32 - t->size))
+        if (!ok)
             return dfail(d, err, GL_EINVAL, "bytes%zu value %s has non-zero padding", t->size,
                          gl_hex_encode(w, 32, true, hex));
         *out = hex_json(w, t->size);

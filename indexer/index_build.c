@@ -276,6 +276,204 @@ oom:
     return gl_err_set(err, GL_ENOMEM, "out of memory filling event %s", map->event);
 }
 
+/* ------------------------------------------------- direct event filling */
+
+static bool value_type(const gl_abi_type *t)
+{
+    return t->kind == GL_ABI_UINT || t->kind == GL_ABI_INT || t->kind == GL_ABI_ADDRESS || t->kind == GL_ABI_BOOL ||
+           t->kind == GL_ABI_FIXED_BYTES;
+}
+
+void gl_indexer_direct_plan(gl_direct_plan *plan, const gl_abi_sig *sig, const gl_event_map *map)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->sig = sig;
+    const gl_abi_type *in = sig->inputs;
+    if (!map || !in)
+        return;
+    plan->ntopics = sig->anonymous ? 0 : 1;
+    for (size_t i = 0; i < in->ncomps; i++) {
+        const gl_abi_param *c = &in->comps[i];
+        /* gl_abi_decode_log keys its values by name only when all are
+         * named and distinct */
+        if (!value_type(c->type) || !c->name[0])
+            return;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->name, in->comps[j].name))
+                return;
+        if (c->indexed) {
+            if (plan->ntopics == 4)
+                return;
+            plan->topic_type[plan->ntopics++] = c->type;
+        } else {
+            if (plan->ndata == GL_DIRECT_MAX_DATA)
+                return;
+            plan->data_type[plan->ndata++] = c->type;
+        }
+    }
+    for (size_t r = 0; r < GL_ROLE_COUNT; r++) {
+        const gl_role_source *rs = &map->roles[r];
+        gl_direct_src *d = &plan->src[r];
+        d->kind = rs->kind;
+        if (rs->kind == GL_SRC_NONE)
+            continue;
+        if (r >= GL_ROLE_GPU_MODEL)
+            return;
+        switch (rs->kind) {
+        case GL_SRC_FIELD: {
+            size_t ti = sig->anonymous ? 0 : 1, di = 0, i;
+            for (i = 0; i < in->ncomps && strcmp(in->comps[i].name, rs->field); i++)
+                in->comps[i].indexed ? ti++ : di++;
+            if (i == in->ncomps)
+                return; /* no such parameter: the JSON path leaves the role unknown */
+            d->topic = in->comps[i].indexed;
+            d->at = d->topic ? ti : di;
+            d->type = in->comps[i].type;
+            d->field = rs->field;
+            break;
+        }
+        case GL_SRC_CONST_ADDRESS:
+            d->address = rs->address;
+            break;
+        case GL_SRC_TX_FROM: case GL_SRC_TX_TO: case GL_SRC_LOG_ADDRESS: case GL_SRC_NATIVE:
+            break;
+        case GL_SRC_NONE: case GL_SRC_FIELD_INDEX: case GL_SRC_FIELD_SHR: case GL_SRC_PATTERN: case GL_SRC_JOIN:
+            return;
+        }
+    }
+    plan->token_mapped = plan->src[GL_ROLE_TOKEN].kind != GL_SRC_NONE;
+    plan->usable = true;
+}
+
+/* One role's value, in the forms the JSON path's value would take. */
+typedef struct dvalue {
+    bool present;     /* the JSON path has a value for the role */
+    bool is_addr;     /* ... a "0x" + 40 hex string */
+    uint8_t addr[20];
+    bool is_word;     /* ... one gl_indexer_value_word takes */
+    uint8_t word[32];
+    bool is_uint;     /* ... a decimal string without '-' */
+    bool is_native;   /* ... "native" */
+} dvalue;
+
+static void dv_address(dvalue *v, const uint8_t a[20])
+{
+    v->is_addr = v->is_word = true;
+    memcpy(v->addr, a, 20);
+    memset(v->word, 0, 12);
+    memcpy(v->word + 12, a, 20);
+}
+
+static dvalue dv_of(const gl_direct_src *d, const uint8_t (*topics)[32], const uint8_t *data,
+                    const gl_log_context *ctx)
+{
+    dvalue v;
+    memset(&v, 0, sizeof v);
+    switch (d->kind) {
+    case GL_SRC_FIELD: {
+        const uint8_t *w = d->topic ? topics[d->at] : data + 32 * d->at;
+        v.present = true;
+        switch (d->type->kind) {
+        case GL_ABI_UINT: /* a decimal string */
+            v.is_uint = v.is_word = true;
+            memcpy(v.word, w, 32);
+            break;
+        case GL_ABI_INT: /* a decimal string, "-" when negative */
+            if (!(w[32 - d->type->bits / 8] & 0x80)) {
+                v.is_uint = v.is_word = true;
+                memcpy(v.word, w, 32);
+            }
+            break;
+        case GL_ABI_ADDRESS:
+            dv_address(&v, w + 12);
+            break;
+        case GL_ABI_FIXED_BYTES: /* "0x" + 2 * size hex */
+            if (d->type->size == 20) {
+                dv_address(&v, w);
+            } else if (d->type->size == 32) {
+                v.is_word = true;
+                memcpy(v.word, w, 32);
+            }
+            break;
+        case GL_ABI_BOOL: case GL_ABI_BYTES: case GL_ABI_STRING: case GL_ABI_ARRAY:
+        case GL_ABI_FIXED_ARRAY: case GL_ABI_TUPLE:
+            break;
+        }
+        break;
+    }
+    case GL_SRC_TX_FROM:
+        if ((v.present = ctx && ctx->tx_from))
+            dv_address(&v, ctx->tx_from);
+        break;
+    case GL_SRC_TX_TO:
+        if ((v.present = ctx && ctx->tx_to))
+            dv_address(&v, ctx->tx_to);
+        break;
+    case GL_SRC_LOG_ADDRESS:
+        if ((v.present = ctx && ctx->log_address))
+            dv_address(&v, ctx->log_address);
+        break;
+    case GL_SRC_CONST_ADDRESS:
+        v.present = true;
+        dv_address(&v, d->address);
+        break;
+    case GL_SRC_NATIVE:
+        v.present = v.is_native = true;
+        break;
+    case GL_SRC_NONE: case GL_SRC_FIELD_INDEX: case GL_SRC_FIELD_SHR: case GL_SRC_PATTERN: case GL_SRC_JOIN:
+        break;
+    }
+    return v;
+}
+
+bool gl_indexer_direct_fill(gl_store_event *ev, const gl_direct_plan *plan, const uint8_t (*topics)[32],
+                            size_t ntopics, const uint8_t *data, size_t len, const gl_log_context *ctx,
+                            gl_direct_addrs *out)
+{
+    /* what gl_abi_decode_log (flags 0) would refuse */
+    if (!plan->usable || ntopics != plan->ntopics || len != 32 * plan->ndata ||
+        (!plan->sig->anonymous && memcmp(topics[0], plan->sig->hash, 32)))
+        return false;
+    for (size_t i = plan->sig->anonymous ? 0 : 1; i < ntopics; i++)
+        if (!gl_abi_word_ok(plan->topic_type[i], topics[i]))
+            return false;
+    for (size_t i = 0; i < plan->ndata; i++)
+        if (!gl_abi_word_ok(plan->data_type[i], data + 32 * i))
+            return false;
+
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < sizeof addr_roles / sizeof addr_roles[0]; i++) {
+        dvalue v = dv_of(&plan->src[addr_roles[i].role], topics, data, ctx);
+        if (v.is_addr) {
+            add_role(ev, addr_roles[i].store, v.addr);
+            out->has[addr_roles[i].role - GL_ROLE_BUYER] = true;
+            memcpy(out->addr[addr_roles[i].role - GL_ROLE_BUYER], v.addr, 20);
+        }
+    }
+    dvalue token = dv_of(&plan->src[GL_ROLE_TOKEN], topics, data, ctx);
+    /* the indexer's rule: a token mapped but not given leaves the amount
+     * unknown too */
+    if (!plan->token_mapped || token.present) {
+        dvalue amount = dv_of(&plan->src[GL_ROLE_AMOUNT], topics, data, ctx);
+        if (amount.is_uint) {
+            gl_u256_from_be(&ev->amount, amount.word, 32, NULL);
+            ev->has_amount = true;
+        }
+    }
+    if (token.is_native) {
+        ev->has_token = false;
+    } else if (token.is_addr) {
+        static const uint8_t zero[20];
+        ev->has_token = memcmp(token.addr, zero, 20) != 0;
+        memcpy(ev->token, ev->has_token ? token.addr : zero, 20);
+    }
+    const gl_direct_src *ls = &plan->src[GL_ROLE_LEASE_ID];
+    dvalue lease = dv_of(ls, topics, data, ctx);
+    if (lease.is_word)
+        add_id(ev, ls->kind == GL_SRC_FIELD ? ls->field : "lease_id", lease.word);
+    return true;
+}
+
 /* ---------------------------------------------------------------- receipts */
 
 static gl_code hex_field(const json_t *obj, const char *key, gl_buf *out, gl_err *err)

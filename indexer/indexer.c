@@ -109,6 +109,9 @@ struct gl_indexer {
     ix_finding *pend;
     size_t npend, pend_cap;
 
+    gl_direct_plan *plans;     /* one per event signature met (see direct_plan) */
+    size_t nplans, plans_cap;
+
     gl_store_batch *b;
     ix_counts bc;
 
@@ -1330,6 +1333,30 @@ static bool first_addr(const json_t *roles, const char *name, uint8_t a[20])
     return addr_of(v, a);
 }
 
+/* The direct plan for sig (see gl_indexer_direct_plan), made on first use;
+ * NULL when the event needs the JSON path: no usable plan, or a join spec
+ * that reads its fields.  Out of memory: NULL too (the JSON path works). */
+static const gl_direct_plan *direct_plan(gl_indexer *ix, const gl_abi_sig *sig, const gl_event_map *map)
+{
+    for (size_t i = 0; i < ix->nplans; i++)
+        if (ix->plans[i].sig == sig)
+            return ix->plans[i].usable ? &ix->plans[i] : NULL;
+    if (ix->nplans == ix->plans_cap) {
+        size_t cap = ix->plans_cap ? 2 * ix->plans_cap : 8;
+        gl_direct_plan *v = realloc(ix->plans, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        ix->plans = v;
+        ix->plans_cap = cap;
+    }
+    gl_direct_plan *pl = &ix->plans[ix->nplans++];
+    gl_indexer_direct_plan(pl, sig, map);
+    for (size_t i = 0; i < ix->nspecs; i++)
+        if (!strcmp(ix->specs[i].event, sig->name))
+            pl->usable = false;
+    return pl->usable ? pl : NULL;
+}
+
 /* Build and put the event of one log, with its appearances and, for a
  * transfer, its transfer record.  Logs the definition does not map are
  * skipped; logs that do not decode become findings. */
@@ -1347,21 +1374,6 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
     size_t fidx = a->factory == SIZE_MAX ? factory_of_event(p, g->address, sig->name) : SIZE_MAX;
     if (!map && fidx == SIZE_MAX)
         return GL_OK;
-    json_t *fields = NULL, *roles = NULL;
-    gl_err e2;
-    gl_code rc = gl_abi_decode_log(&fields, sig, (const uint8_t(*)[32])g->topics, g->ntopics, g->data, g->len, 0,
-                                   &e2);
-    if (rc == GL_ENOMEM)
-        return nomem(err);
-    if (rc) {
-        json_t *f = finding_new(ix, "undecodable_log", g->block);
-        fset_int(f, "log_index", g->log_index);
-        fset_hex(f, "tx_hash", g->tx_hash, 32);
-        fset_hex(f, "contract", g->address, 20);
-        fset_str(f, "event", sig->name);
-        fset_str(f, "reason", e2.msg);
-        return finding_add(ix, g->block, f, err);
-    }
     gl_store_event ev;
     memset(&ev, 0, sizeof ev);
     ev.chain_id = ix->chain;
@@ -1383,9 +1395,32 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
         ev.verified |= GL_STORE_EVENT_PROVEN;
     if (disputed)
         ev.verified |= GL_STORE_EVENT_DISPUTED;
-    if (map) {
-        gl_log_context ctx = {has_from ? t->rec.from : NULL, t && t->ok && t->rec.has_to ? t->rec.to : NULL,
-                              g->address};
+    gl_log_context ctx = {has_from ? t->rec.from : NULL, t && t->ok && t->rec.has_to ? t->rec.to : NULL,
+                          g->address};
+
+    json_t *fields = NULL, *roles = NULL;
+    gl_err e2;
+    gl_code rc = GL_OK;
+    gl_direct_addrs da;
+    const gl_direct_plan *plan = fidx == SIZE_MAX ? direct_plan(ix, sig, map) : NULL;
+    bool direct = plan && gl_indexer_direct_fill(&ev, plan, (const uint8_t(*)[32])g->topics, g->ntopics,
+                                                 g->data, g->len, &ctx, &da);
+    if (!direct) {
+        rc = gl_abi_decode_log(&fields, sig, (const uint8_t(*)[32])g->topics, g->ntopics, g->data, g->len, 0,
+                               &e2);
+        if (rc == GL_ENOMEM)
+            return nomem(err);
+        if (rc) {
+            json_t *f = finding_new(ix, "undecodable_log", g->block);
+            fset_int(f, "log_index", g->log_index);
+            fset_hex(f, "tx_hash", g->tx_hash, 32);
+            fset_hex(f, "contract", g->address, 20);
+            fset_str(f, "event", sig->name);
+            fset_str(f, "reason", e2.msg);
+            return finding_add(ix, g->block, f, err);
+        }
+    }
+    if (map && !direct) {
         if ((rc = gl_platform_apply_roles(&roles, map, fields, &ctx, err)) ||
             (rc = resolve_joins(ix, g, sig->name, roles, err)))
             goto done;
@@ -1433,9 +1468,22 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
     gl_store_pos pos = {ix->chain, g->block, GL_STORE_POS_LOG, g->log_index, 0};
     /* A token transfer the definition calls one. */
     uint8_t from[20], to[20];
-    if (map && map->kind == GL_EVENT_TRANSFER && ev.has_amount && ev.has_token &&
-        (first_addr(roles, "payer", from) || first_addr(roles, "buyer", from)) &&
-        (first_addr(roles, "provider", to) || first_addr(roles, "beneficiary", to))) {
+    bool ends = false;
+    if (map && map->kind == GL_EVENT_TRANSFER && ev.has_amount && ev.has_token) {
+        if (direct) { /* the same choice from the same values */
+            int fr = da.has[GL_ROLE_PAYER - GL_ROLE_BUYER] ? GL_ROLE_PAYER : GL_ROLE_BUYER;
+            int to_r = da.has[GL_ROLE_PROVIDER - GL_ROLE_BUYER] ? GL_ROLE_PROVIDER : GL_ROLE_BENEFICIARY;
+            ends = da.has[fr - GL_ROLE_BUYER] && da.has[to_r - GL_ROLE_BUYER];
+            if (ends) {
+                memcpy(from, da.addr[fr - GL_ROLE_BUYER], 20);
+                memcpy(to, da.addr[to_r - GL_ROLE_BUYER], 20);
+            }
+        } else {
+            ends = (first_addr(roles, "payer", from) || first_addr(roles, "buyer", from)) &&
+                   (first_addr(roles, "provider", to) || first_addr(roles, "beneficiary", to));
+        }
+    }
+    if (ends) {
         gl_store_transfer tr;
         memset(&tr, 0, sizeof tr);
         tr.pos = pos;
@@ -2627,6 +2675,7 @@ void gl_indexer_free(gl_indexer *ix)
     free(ix->topics);
     free(ix->specs);
     free(ix->jt);
+    free(ix->plans);
     free(ix);
 }
 

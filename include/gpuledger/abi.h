@@ -168,6 +168,12 @@ void gl_abi_sig_release(gl_abi_sig *s);
 gl_code gl_abi_decode(json_t **out, const gl_abi_type *t, const uint8_t *data, size_t len,
                       unsigned flags, gl_err *err);
 
+/* Whether w is a clean encoding of value type t (uint/int/address/bool/
+ * bytesN), by exactly the checks the decoders make: unused high bits zero
+ * (sign-extended for int), bool 0 or 1, bytesN padding zero.  false for
+ * other types.  Cannot fail. */
+bool gl_abi_word_ok(const gl_abi_type *t, const uint8_t w[32]);
+
 /* Decode an event log: topics[0..ntopics) (32 bytes each) and data.  The
  * topic count must be exactly 1 + the number of indexed parameters (0 + for
  * an anonymous event) and, unless anonymous, topics[0] must be ev->hash.

@@ -295,6 +295,58 @@ void gl_indexer_stats_get(const gl_indexer *ix, gl_indexer_stats *out /* OUT */)
 gl_code gl_indexer_event_fill(gl_store_event *ev, const gl_event_map *map, const json_t *roles,
                               json_t **skipped /* OUT */, gl_err *err);
 
+/* Filling an event straight from a log's words, without the JSON values of
+ * gl_abi_decode_log and gl_platform_apply_roles, for the common definition:
+ * every parameter a named value type (uint, int, address, bool, bytesN),
+ * roles taken from parameters, the tx's from/to, the log's address, a
+ * constant or "native", and no GPU roles.  The result is exactly what
+ * gl_abi_decode_log, gl_platform_apply_roles, the indexer's "no token, no
+ * amount" rule and gl_indexer_event_fill give (test_index_build compares
+ * the two on every case).  A log that does not decode cleanly is left to
+ * that path, which names the problem. */
+#define GL_DIRECT_MAX_DATA 16
+
+typedef struct gl_direct_src {
+    gl_source_kind kind;
+    bool topic;               /* FIELD: an indexed parameter */
+    size_t at;                /* FIELD: its topic (1..) or data word (0..) */
+    const gl_abi_type *type;  /* FIELD: its type */
+    const char *field;        /* FIELD: its name */
+    const uint8_t *address;   /* CONST_ADDRESS */
+} gl_direct_src;
+
+typedef struct gl_direct_plan {
+    bool usable;              /* false: the definition needs the JSON path */
+    const gl_abi_sig *sig;
+    size_t ntopics;           /* topics a log must have */
+    size_t ndata;             /* data words a log must have */
+    const gl_abi_type *topic_type[4];
+    const gl_abi_type *data_type[GL_DIRECT_MAX_DATA];
+    bool token_mapped;
+    gl_direct_src src[GL_ROLE_COUNT];
+} gl_direct_plan;
+
+/* The addresses of the address roles (buyer, beneficiary, provider,
+ * payer) as the JSON path's roles would give them: has[r] when role r's
+ * value is an address (the transfer record takes payer or buyer, provider
+ * or beneficiary). */
+typedef struct gl_direct_addrs {
+    bool has[4];
+    uint8_t addr[4][20];
+} gl_direct_addrs;
+
+/* Make the plan for event `sig` mapped by `map` (plan->usable false when it
+ * does not qualify).  Cannot fail. */
+void gl_indexer_direct_plan(gl_direct_plan *plan, const gl_abi_sig *sig, const gl_event_map *map);
+
+/* Fill the role-derived fields of ev from one log through plan (usable),
+ * and *out.  false, ev and *out untouched, when the log does not decode
+ * cleanly (wrong topic count or topic0, data not exactly the words, a
+ * dirty word): the caller takes the JSON path.  Cannot fail otherwise. */
+bool gl_indexer_direct_fill(gl_store_event *ev, const gl_direct_plan *plan, const uint8_t (*topics)[32],
+                            size_t ntopics, const uint8_t *data, size_t len, const gl_log_context *ctx,
+                            gl_direct_addrs *out);
+
 /* A role value (a decimal string, "0x" address or 32-byte hex, or
  * {"indexed_hash": "0x.."}) as the 32-byte big-endian word ids store.
  * false when it is none of those. */

@@ -199,6 +199,226 @@ static void test_receipt_encoding(void **state)
     gl_buf_release(&out);
 }
 
+/* ------------------------------------------------- direct event filling */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* A word for type t: usually a clean one (small, large, negative, zero),
+ * sometimes dirty. */
+static void rnd_word(uint8_t w[32], const gl_abi_type *t)
+{
+    for (int i = 0; i < 32; i++)
+        w[i] = (uint8_t)rnd();
+    unsigned shape = (unsigned)(rnd() % 8);
+    if (shape == 0)
+        return; /* raw: mostly dirty */
+    if (shape == 1)
+        memset(w, 0, 32);
+    switch (t->kind) {
+    case GL_ABI_UINT:
+        memset(w, 0, 32 - t->bits / 8);
+        if (shape == 2)
+            memset(w, 0, 31); /* small */
+        break;
+    case GL_ABI_INT: {
+        size_t nb = t->bits / 8;
+        bool neg = shape >= 5;
+        w[32 - nb] = (uint8_t)(neg ? (w[32 - nb] | 0x80) : (w[32 - nb] & 0x7f));
+        memset(w, neg ? 0xff : 0x00, 32 - nb);
+        break;
+    }
+    case GL_ABI_ADDRESS:
+        memset(w, 0, 12);
+        if (shape == 3)
+            memset(w, 0, 32); /* the zero address */
+        break;
+    case GL_ABI_BOOL:
+        memset(w, 0, 31);
+        w[31] &= 1;
+        break;
+    case GL_ABI_FIXED_BYTES:
+        memset(w + t->size, 0, 32 - t->size);
+        break;
+    case GL_ABI_BYTES: case GL_ABI_STRING: case GL_ABI_ARRAY: case GL_ABI_FIXED_ARRAY: case GL_ABI_TUPLE:
+        break;
+    }
+}
+
+/* The transfer ends as the indexer's JSON path picks them. */
+static bool json_addr(const json_t *roles, const char *name, uint8_t a[20])
+{
+    const json_t *v = json_object_get(roles, name);
+    if (json_is_array(v))
+        v = json_array_get(v, 0);
+    const char *s = json_string_value(v);
+    return s && strlen(s) == 42 && gl_hex_decode_exact(s, a, 20, NULL) == GL_OK;
+}
+
+/* The direct path against the JSON path (gl_abi_decode_log,
+ * gl_platform_apply_roles, the "no token, no amount" rule,
+ * gl_indexer_event_fill, the transfer's ends): on random definitions over
+ * every value type and role source, and random logs, clean and not, the
+ * direct path either declines (exactly when the JSON path cannot decode)
+ * or gives the same event, byte for byte, and the same transfer ends. */
+static void test_direct_matches_json(void **state)
+{
+    (void)state;
+    static const char *const sigs[] = {
+        "event Transfer(address indexed from, address indexed to, uint256 value)",
+        "event Lease(uint256 indexed leaseId, address indexed buyer, address provider, uint64 amount, "
+        "address token, bytes32 tag)",
+        "event Mixed(int16 indexed n, bytes20 indexed b20, uint8 small, int256 big, bool flag, bytes32 w, "
+        "bytes4 sel, address who)",
+        "event Anon(address indexed a, uint256 indexed v, address c) anonymous",
+    };
+    static const gl_source_kind kinds[] = {GL_SRC_NONE,        GL_SRC_FIELD,   GL_SRC_FIELD, GL_SRC_FIELD,
+                                           GL_SRC_TX_FROM,     GL_SRC_TX_TO,   GL_SRC_LOG_ADDRESS,
+                                           GL_SRC_NATIVE,      GL_SRC_CONST_ADDRESS};
+    static const gl_role roles_used[] = {GL_ROLE_BUYER,  GL_ROLE_BENEFICIARY, GL_ROLE_PROVIDER, GL_ROLE_PAYER,
+                                         GL_ROLE_AMOUNT, GL_ROLE_TOKEN,       GL_ROLE_LEASE_ID};
+    size_t decided = 0, declined = 0, transfers = 0;
+    for (size_t si = 0; si < sizeof sigs / sizeof sigs[0]; si++) {
+        gl_abi_sig sig;
+        gl_err err;
+        if (gl_abi_sig_parse(&sig, sigs[si], &err))
+            fail_msg("%s: %s", sigs[si], err.msg);
+        const gl_abi_type *in = sig.inputs;
+        for (int mi = 0; mi < 300; mi++) {
+            gl_event_map m;
+            memset(&m, 0, sizeof m);
+            m.event = sig.name;
+            m.kind = rnd() % 2 ? GL_EVENT_TRANSFER : GL_EVENT_LEASE;
+            for (size_t r = 0; r < sizeof roles_used / sizeof roles_used[0]; r++) {
+                gl_role_source *rs = &m.roles[roles_used[r]];
+                rs->kind = kinds[rnd() % (sizeof kinds / sizeof kinds[0])];
+                if (rs->kind == GL_SRC_FIELD)
+                    rs->field = in->comps[rnd() % in->ncomps].name;
+                if (rs->kind == GL_SRC_CONST_ADDRESS)
+                    memset(rs->address, rnd() % 3 ? 0x5a : 0, 20);
+            }
+            gl_direct_plan plan;
+            gl_indexer_direct_plan(&plan, &sig, &m);
+            assert_true(plan.usable);
+            for (int li = 0; li < 20; li++) {
+                uint8_t topics[4][32], data[32 * 8];
+                size_t nt = sig.anonymous ? 0 : 1, nd = 0;
+                if (!sig.anonymous)
+                    memcpy(topics[0], sig.hash, 32);
+                for (size_t i = 0; i < in->ncomps; i++) {
+                    if (in->comps[i].indexed)
+                        rnd_word(topics[nt++], in->comps[i].type);
+                    else
+                        rnd_word(data + 32 * nd++, in->comps[i].type);
+                }
+                size_t len = 32 * nd;
+                unsigned bad = (unsigned)(rnd() % 16);
+                if (bad == 0 && len)
+                    len -= 32; /* short */
+                else if (bad == 1)
+                    len += 32; /* trailing word */
+                else if (bad == 2 && !sig.anonymous)
+                    topics[0][5] ^= 1; /* another event */
+                else if (bad == 3 && nt > 1)
+                    nt--; /* a topic missing */
+                uint8_t from[20], to[20], la[20];
+                memset(from, 0x11, 20);
+                memset(to, 0x22, 20);
+                memset(la, 0x33, 20);
+                gl_log_context ctx = {rnd() % 4 ? from : NULL, rnd() % 4 ? to : NULL, la};
+
+                gl_store_event slow, fast;
+                memset(&slow, 0, sizeof slow);
+                memset(&fast, 0, sizeof fast);
+                gl_direct_addrs da;
+                bool took = gl_indexer_direct_fill(&fast, &plan, (const uint8_t(*)[32])topics, nt, data, len, &ctx,
+                                                   &da);
+                json_t *fields = NULL, *roles = NULL;
+                gl_code rc = gl_abi_decode_log(&fields, &sig, (const uint8_t(*)[32])topics, nt, data, len, 0, &err);
+                if (rc) {
+                    assert_int_equal(rc, GL_EINVAL);
+                    if (took)
+                        fail_msg("%s: direct took a log the decoder refuses (%s)", sigs[si], err.msg);
+                    declined++;
+                    continue;
+                }
+                if (!took)
+                    fail_msg("%s: direct declined a log the decoder takes", sigs[si]);
+                assert_int_equal(gl_platform_apply_roles(&roles, &m, fields, &ctx, &err), GL_OK);
+                if (m.roles[GL_ROLE_TOKEN].kind != GL_SRC_NONE && !json_object_get(roles, "token"))
+                    json_object_del(roles, "amount");
+                assert_int_equal(gl_indexer_event_fill(&slow, &m, roles, NULL, &err), GL_OK);
+                if (memcmp(&slow, &fast, sizeof slow)) {
+                    char *txt = json_dumps(roles, JSON_SORT_KEYS);
+                    fail_msg("%s, map %d log %d: the events differ; roles %s", sigs[si], mi, li, txt);
+                }
+                uint8_t sf[20], st[20];
+                bool sends = (json_addr(roles, "payer", sf) || json_addr(roles, "buyer", sf)) &&
+                             (json_addr(roles, "provider", st) || json_addr(roles, "beneficiary", st));
+                int fr = da.has[GL_ROLE_PAYER - GL_ROLE_BUYER] ? GL_ROLE_PAYER : GL_ROLE_BUYER;
+                int tr = da.has[GL_ROLE_PROVIDER - GL_ROLE_BUYER] ? GL_ROLE_PROVIDER : GL_ROLE_BENEFICIARY;
+                bool fends = da.has[fr - GL_ROLE_BUYER] && da.has[tr - GL_ROLE_BUYER];
+                assert_int_equal(sends, fends);
+                if (sends) {
+                    assert_memory_equal(sf, da.addr[fr - GL_ROLE_BUYER], 20);
+                    assert_memory_equal(st, da.addr[tr - GL_ROLE_BUYER], 20);
+                    transfers++;
+                }
+                decided++;
+                json_decref(fields);
+                json_decref(roles);
+            }
+        }
+        gl_abi_sig_release(&sig);
+    }
+    /* both kinds of outcome were met, many times */
+    assert_true(decided > 5000 && declined > 3000 && transfers > 500);
+}
+
+/* Definitions the direct path leaves to the JSON path. */
+static void test_direct_declines(void **state)
+{
+    (void)state;
+    gl_abi_sig sig;
+    gl_err err;
+    gl_event_map m = lease_map(); /* lease_id from field leaseId */
+    m.event = "LeaseOpened";
+    gl_direct_plan plan;
+    assert_int_equal(gl_abi_sig_parse(&sig, "event LeaseOpened(uint256 indexed leaseId, string specs)", &err), GL_OK);
+    gl_indexer_direct_plan(&plan, &sig, &m); /* a string parameter */
+    assert_false(plan.usable);
+    gl_abi_sig_release(&sig);
+    assert_int_equal(gl_abi_sig_parse(&sig, "event LeaseOpened(uint256 indexed leaseId, uint256 gpus)", &err), GL_OK);
+    gl_indexer_direct_plan(&plan, &sig, &m);
+    assert_true(plan.usable);
+    m.roles[GL_ROLE_GPU_COUNT].kind = GL_SRC_FIELD; /* GPU roles: JSON path */
+    m.roles[GL_ROLE_GPU_COUNT].field = "gpus";
+    gl_indexer_direct_plan(&plan, &sig, &m);
+    assert_false(plan.usable);
+    m.roles[GL_ROLE_GPU_COUNT].kind = GL_SRC_NONE;
+    m.roles[GL_ROLE_BUYER].kind = GL_SRC_JOIN; /* joins */
+    gl_indexer_direct_plan(&plan, &sig, &m);
+    assert_false(plan.usable);
+    m.roles[GL_ROLE_BUYER].kind = GL_SRC_FIELD; /* a field the event lacks */
+    m.roles[GL_ROLE_BUYER].field = "nobody";
+    gl_indexer_direct_plan(&plan, &sig, &m);
+    assert_false(plan.usable);
+    gl_indexer_direct_plan(&plan, &sig, NULL);
+    assert_false(plan.usable);
+    gl_abi_sig_release(&sig);
+    m.roles[GL_ROLE_BUYER].kind = GL_SRC_NONE;
+    assert_int_equal(gl_abi_sig_parse(&sig, "event LeaseOpened(uint256 indexed leaseId, uint256)", &err), GL_OK);
+    gl_indexer_direct_plan(&plan, &sig, &m); /* an unnamed parameter */
+    assert_false(plan.usable);
+    gl_abi_sig_release(&sig);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +426,8 @@ int main(void)
         cmocka_unit_test(test_value_word),
         cmocka_unit_test(test_verify_names),
         cmocka_unit_test(test_receipt_encoding),
+        cmocka_unit_test(test_direct_matches_json),
+        cmocka_unit_test(test_direct_declines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
