@@ -1380,11 +1380,9 @@ full:
  * in position order already and is only checked. */
 static int key_cmp(const void *a, const void *b) { return memcmp(a, b, GL_STORE_APPEARANCE_KEY_LEN); }
 
-/* Sort one bucket.  A hub's bucket is nearly sorted: positions come in
- * order, and only the roles at one position may not (an event's payer
- * role, 7, before its transfer's sender role, 3).  Insertion sort takes
- * that in linear time; past a budget of moves, qsort takes over. */
-static void sort_bucket(uint8_t *p, size_t len)
+/* Insertion sort of len keys, false (the keys a permutation, unsorted)
+ * once it has moved more than a linear budget of them. */
+static bool insertion_sort(uint8_t *p, size_t len)
 {
     enum { L = GL_STORE_APPEARANCE_KEY_LEN };
     uint8_t k[L];
@@ -1397,11 +1395,73 @@ static void sort_bucket(uint8_t *p, size_t len)
         for (; j > 0 && memcmp(p + (j - 1) * L, k, L) > 0 && moves <= budget; j--, moves++)
             memcpy(p + j * L, p + (j - 1) * L, L);
         memcpy(p + j * L, k, L);
-        if (moves > budget) {
-            qsort(p, len, L, key_cmp);
-            return;
-        }
+        if (moves > budget)
+            return false;
     }
+    return true;
+}
+
+/* Sort one bucket (keys whose addresses share their first two bytes).
+ * Each address's keys arrive in position order; only the roles at one
+ * position may not (an event's payer role, 7, before its transfer's
+ * sender role, 3).  So the keys are split by address, stably, and each
+ * address's run is insertion-sorted: linear, where a hub's bucket (a token
+ * on every transfer, and a few other addresses) would cost a full sort. */
+static void sort_bucket(uint8_t *p, size_t len)
+{
+    enum { L = GL_STORE_APPEARANCE_KEY_LEN, A = GL_STORE_ADDR_LEN, D = 32 };
+    size_t i = 1;
+    while (i < len && memcmp(p + (i - 1) * L, p + i * L, L) <= 0)
+        i++;
+    if (i >= len)
+        return;
+    uint8_t addr[D][A];
+    size_t cnt[D], nd = 0;
+    for (i = 0; i < len; i++) {
+        size_t j = 0;
+        while (j < nd && memcmp(addr[j], p + i * L, A))
+            j++;
+        if (j == nd) {
+            if (nd == D)
+                goto whole;
+            memcpy(addr[nd], p + i * L, A);
+            cnt[nd++] = 0;
+        }
+        cnt[j]++;
+    }
+    uint8_t *scratch = nd > 1 ? malloc(len * L) : NULL;
+    if (nd > 1 && !scratch)
+        goto whole;
+    if (nd > 1) {
+        size_t start[D], at = 0;
+        for (size_t r = 0; r < nd; r++) { /* groups in address order */
+            size_t best = SIZE_MAX;
+            for (size_t j = 0; j < nd; j++)
+                if (cnt[j] != SIZE_MAX && (best == SIZE_MAX || memcmp(addr[j], addr[best], A) < 0))
+                    best = j;
+            start[best] = at;
+            at += cnt[best];
+            cnt[best] = SIZE_MAX;
+        }
+        size_t end[D];
+        memcpy(end, start, sizeof end);
+        for (i = 0; i < len; i++) {
+            size_t j = 0;
+            while (memcmp(addr[j], p + i * L, A))
+                j++;
+            memcpy(scratch + end[j]++ * L, p + i * L, L);
+        }
+        memcpy(p, scratch, len * L);
+        free(scratch);
+        for (size_t j = 0; j < nd; j++)
+            if (!insertion_sort(p + start[j] * L, end[j] - start[j]))
+                qsort(p + start[j] * L, end[j] - start[j], L, key_cmp);
+        return;
+    }
+    if (insertion_sort(p, len))
+        return;
+whole:
+    qsort(p, len, L, key_cmp);
 }
 
 static void sort_keys(uint8_t *v, size_t n, uint8_t *tmp)
