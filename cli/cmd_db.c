@@ -130,6 +130,17 @@ static json_t *collect(gl_store *s, gl_err *err)
                                              json_u64(st.sst_bytes[f])));
     json_object_set_new(o, "families", fam);
     json_object_set_new(o, "findings", json_u64(st.records[GL_STORE_CF_FINDINGS]));
+    gl_store_span pend[16];
+    size_t npend = 0;
+    if (gl_store_pending_appearances(s, pend, 16, &npend, err)) {
+        json_decref(o);
+        return NULL;
+    }
+    json_t *pa = json_array();
+    for (size_t i = 0; i < npend; i++)
+        json_array_append_new(pa, json_pack("{s:o, s:o, s:o}", "chain_id", json_u64(pend[i].chain_id), "first_block",
+                                            json_u64(pend[i].first), "last_block", json_u64(pend[i].last)));
+    json_object_set_new(o, "pending_appearances", pa);
 
     uint64_t *chains = NULL;
     size_t nchains = 0;
@@ -201,7 +212,16 @@ static void print_table(const json_t *o)
     printf("store           %s\n", json_string_value(json_object_get(o, "store")));
     printf("schema version  %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(o, "schema_version")));
     printf("created by      %s\n", json_string_value(json_object_get(o, "created_by")));
-    printf("findings        %" JSON_INTEGER_FORMAT "\n\n", json_integer_value(json_object_get(o, "findings")));
+    printf("findings        %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(o, "findings")));
+    size_t pi;
+    json_t *pv;
+    json_array_foreach(json_object_get(o, "pending_appearances"), pi, pv)
+        printf("incomplete      the appearances of chain %" JSON_INTEGER_FORMAT " blocks %" JSON_INTEGER_FORMAT
+               "..%" JSON_INTEGER_FORMAT " were not written (an index run was killed); the next index or\n"
+               "                follow on this store derives them\n",
+               json_integer_value(json_object_get(pv, "chain_id")), json_integer_value(json_object_get(pv, "first_block")),
+               json_integer_value(json_object_get(pv, "last_block")));
+    printf("\n");
     printf("%-12s %14s %14s\n", "family", "records", "table bytes");
     size_t i;
     json_t *v;

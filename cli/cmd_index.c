@@ -44,6 +44,7 @@ typedef struct index_args {
     const char *rpc;
     const char *db;
     bool quiet, json, quorum, no_prefetch;
+    uint64_t ingest_keys;
     unsigned concurrency;
     gl_indexer_opts o;
 } index_args;
@@ -74,6 +75,8 @@ static void usage(FILE *out, const char *cmd)
             "  --concurrency N       requests in flight at once (default 4)\n"
             "  --addresses-per-request N  contracts in one eth_getLogs filter (default %u; lower it\n"
             "                        for a provider that caps the filter or the request size)\n"
+            "  --ingest-keys N       address-index keys gathered per table file (default %zu, 46 bytes\n"
+            "                        each, twice over while one file is written; lower it to save memory)\n"
             "  --no-prefetch         fetch the next range's logs and the next chunk's blocks only once\n"
             "                        the current ones are stored (default: meanwhile, on connections of\n"
             "                        their own)\n"
@@ -91,7 +94,7 @@ static void usage(FILE *out, const char *cmd)
             follow ? "" : "  --to N                last block (default and cap: head - confirmations)\n",
             follow ? "  --poll-ms N           how often the head is polled (default 2000)\n" : "",
             GL_INDEXER_BATCH_LOGS_DEFAULT, GL_INDEXER_REQUEST_LOGS_DEFAULT, GL_INDEXER_BLOCK_CHUNK_DEFAULT,
-            GL_INDEXER_INITIAL_SPAN_DEFAULT, GL_INDEXER_ADDRESSES_PER_REQUEST);
+            GL_INDEXER_INITIAL_SPAN_DEFAULT, GL_INDEXER_ADDRESSES_PER_REQUEST, GL_STORE_INGEST_KEYS_DEFAULT);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -157,6 +160,8 @@ static int parse_args(int argc, char **argv, index_args *a)
             ok = parse_uint(v, &a->concurrency) && a->concurrency >= 1;
         else if (!strcmp(k, "--addresses-per-request"))
             ok = parse_uint(v, &a->o.addresses_per_request) && a->o.addresses_per_request >= 1;
+        else if (!strcmp(k, "--ingest-keys"))
+            ok = parse_u64(v, &a->ingest_keys) && a->ingest_keys >= 1 && a->ingest_keys <= ((uint64_t)1 << 26);
         else {
             takes = false;
             if (!strcmp(k, "--quorum"))
@@ -330,7 +335,8 @@ static int run(int argc, char **argv)
                              .created_by = "gpuledger index",
                              .bindings = &bind,
                              .n_bindings = 1,
-                             .bulk_write = true};
+                             .bulk_write = true,
+                             .ingest_keys = (size_t)a.ingest_keys};
     if (!(s = gl_store_open(a.db, &so, &err))) {
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
         goto done;

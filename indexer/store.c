@@ -1750,6 +1750,17 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
     return GL_OK;
 }
 
+gl_code gl_store_pending_appearances(gl_store *s, gl_store_span *out, size_t max, size_t *n, gl_err *err)
+{
+    pend_span v[PENDING_SPANS_MAX];
+    size_t k;
+    *n = 0;
+    gl_code rc = pending_read(s, v, &k, err);
+    for (size_t i = 0; !rc && i < k && i < max; i++)
+        out[(*n)++] = (gl_store_span){v[i].chain_id, v[i].lo, v[i].hi};
+    return rc;
+}
+
 gl_code gl_store_write_gathered(gl_store *s, gl_err *err)
 {
     pthread_mutex_lock(&s->lock);

@@ -333,6 +333,18 @@ gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err 
  * open to derive the keys; GL_ENOMEM. */
 gl_code gl_store_write_gathered(gl_store *s, gl_err *err);
 
+/* Blocks of a chain, first to last. */
+typedef struct gl_store_span {
+    uint64_t chain_id, first, last;
+} gl_store_span;
+
+/* The blocks whose records a bulk writer committed but whose appearances it
+ * did not write (killed before its table file: see bulk_write), up to max
+ * spans into out, *n of them (0: none pending).  A read-write open derives
+ * them.  GL_EDB when the marker is damaged. */
+gl_code gl_store_pending_appearances(gl_store *s, gl_store_span *out, size_t max, size_t *n /* OUT */,
+                                     gl_err *err);
+
 /* Close and free.  Committed batches are already durable.  A bulk writer's
  * gathered appearances are written here (a failure leaves them marked, for
  * the next read-write open to derive).  NULL is a no-op.  Cannot fail. */

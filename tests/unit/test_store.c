@@ -2759,6 +2759,14 @@ static void test_bulk_killed(void **state)
             assert_non_null(s);
             assert_int_equal(gl_store_verify(s, &err), GL_EDB);
             assert_non_null(strstr(err.msg, "is incomplete: the appearances of chain 1 blocks 1..10 and more"));
+            gl_store_span sp[4];
+            size_t nsp = 9;
+            assert_int_equal(gl_store_pending_appearances(s, sp, 4, &nsp, &err), GL_OK);
+            assert_int_equal(nsp, 2);
+            assert_true(sp[0].chain_id == 1 && sp[0].first == 1 && sp[0].last == 10);
+            assert_true(sp[1].chain_id == 2 && sp[1].first == 1 && sp[1].last == 3);
+            assert_int_equal(gl_store_pending_appearances(s, sp, 1, &nsp, &err), GL_OK);
+            assert_int_equal(nsp, 1);
             gl_store_close(s);
             /* a file the kill left half-written is removed by the open */
             char *f = path_join(dir, "gpuledger-ingest.sst");
@@ -2772,6 +2780,16 @@ static void test_bulk_killed(void **state)
         free(m);
         m = raw_meta(dir, "pending_appearances", &vl);
         assert_null(m);
+        {
+            gl_err err = {0};
+            gl_store_open_opts ro = {.read_only = true};
+            gl_store *s = gl_store_open(dir, &ro, &err);
+            gl_store_span sp[4];
+            size_t nsp = 9;
+            assert_int_equal(gl_store_pending_appearances(s, sp, 4, &nsp, &err), GL_OK);
+            assert_int_equal(nsp, 0);
+            gl_store_close(s);
+        }
         assert_int_equal(count_family(dir, GL_STORE_CF_APPEARANCES), 13 * BLOCK_APPEARANCES);
         gl_buf dk = GL_BUF_INIT;
         raw_dump(dir, &dk);
