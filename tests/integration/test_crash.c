@@ -159,9 +159,10 @@ static void test_kill9_resumes_to_the_clean_state(void **state)
                     if (vrc || gl_store_get_cursor(s, GL_ANVIL_DEFAULT_CHAIN_ID, "gpumarket-test", &c, &found, &err))
                         fail_msg("after kill %u: %s", kills, err.msg);
                     gl_store_close(s);
-                } else if (!strstr(err.msg, "interrupted")) {
+                } else if (!strstr(err.msg, "interrupted") && !strstr(err.msg, "is an empty directory")) {
                     /* only a creation cut short may be refused (and is
-                     * finished by the next run) */
+                     * finished by the next run); killed right after
+                     * making the directory, it is still empty */
                     fail_msg("after kill %u: %s", kills, err.msg);
                 }
             }
