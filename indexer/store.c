@@ -112,6 +112,7 @@ struct gl_store {
     size_t nflight_spans;
     gl_code flight_rc;
     gl_err flight_err;
+    bool keep_marker; /* keys were lost to a failure: only an open derives them */
 };
 
 typedef struct seq_slot {
@@ -1553,9 +1554,27 @@ static void *ingester_main(void *arg)
     return NULL;
 }
 
-/* Under s->lock: wait for the file in flight.  When it failed, its keys
- * are dropped but their spans go back into the gathering's, so the marker
- * keeps them for the next read-write open to derive. */
+/* Under s->lock: a file of the flight keys failed.  They and their spans
+ * go back into the gathering, to be written with it (the marker keeps
+ * covering them); when there is no memory for that, the marker is kept for
+ * good (keep_marker), for the next read-write open to derive them. */
+static void flight_failed(gl_store *s)
+{
+    for (size_t i = 0; i < s->nflight_spans; i++)
+        if (!span_add(s->spans, &s->nspans, s->flight_spans[i].chain_id, s->flight_spans[i].lo,
+                      s->flight_spans[i].hi))
+            s->keep_marker = true;
+    if (keyv_reserve(&s->pending, s->flight.n)) {
+        memcpy(s->pending.v + s->pending.n * GL_STORE_APPEARANCE_KEY_LEN, s->flight.v,
+               s->flight.n * GL_STORE_APPEARANCE_KEY_LEN);
+        s->pending.n += s->flight.n;
+    } else {
+        s->keep_marker = true;
+    }
+}
+
+/* Under s->lock: wait for the file in flight; its failure is returned
+ * (the keys kept, see flight_failed). */
 static gl_code flight_join(gl_store *s, gl_err *err)
 {
     if (!s->in_flight)
@@ -1564,9 +1583,7 @@ static gl_code flight_join(gl_store *s, gl_err *err)
     s->in_flight = false;
     gl_code rc = s->flight_rc;
     if (rc) {
-        for (size_t i = 0; i < s->nflight_spans; i++)
-            span_add(s->spans, &s->nspans, s->flight_spans[i].chain_id, s->flight_spans[i].lo,
-                     s->flight_spans[i].hi); /* these chains were marked together: room enough */
+        flight_failed(s);
         gl_err_set(err, rc, "%s", s->flight_err.msg);
     }
     s->flight.n = 0;
@@ -1594,10 +1611,8 @@ static gl_code ingest_start(gl_store *s, gl_err *err)
         return GL_OK;
     }
     rc = ingest_file(s, &s->flight, err);
-    if (rc) {
-        for (size_t i = 0; i < s->nflight_spans; i++)
-            span_add(s->spans, &s->nspans, s->flight_spans[i].chain_id, s->flight_spans[i].lo, s->flight_spans[i].hi);
-    }
+    if (rc)
+        flight_failed(s);
     s->flight.n = 0;
     s->nflight_spans = 0;
     return rc;
@@ -1610,7 +1625,7 @@ static gl_code ingest_locked(gl_store *s, gl_err *err)
     gl_code rc = flight_join(s, err);
     if (!rc)
         rc = ingest_file(s, &s->pending, err);
-    if (rc)
+    if (rc || s->keep_marker)
         return rc;
     s->nspans = 0;
     char *e = NULL;

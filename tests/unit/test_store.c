@@ -2931,6 +2931,53 @@ static void test_bulk_sort_twins(void **state)
     free(root);
 }
 
+/* A table file that cannot be written (here: a directory in its place):
+ * the commit that meets the failure says so, the keys stay gathered and
+ * marked, and once the way is clear they are written; nothing is lost. */
+static void test_bulk_ingest_fails(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "bulk");
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 50};
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, &ob, &err);
+    assert_non_null(s);
+    char *blocker = path_join(dir, "gpuledger-ingest.sst");
+    assert_int_equal(mkdir(blocker, 0755), 0);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    for (uint64_t n = 1; n <= 4; n++)
+        put_block_records(b, 1, n, 0);
+    commit_ok(b); /* 64 keys: a file started on the thread, which fails */
+    for (uint64_t n = 5; n <= 8; n++)
+        put_block_records(b, 1, n, 0);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_EDB); /* committed; the earlier file's failure */
+    assert_non_null(strstr(err.msg, "writing the appearances' table file"));
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_EVENTS], 8 * 2);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 0);
+    gl_store_span sp[2];
+    size_t nsp;
+    assert_int_equal(gl_store_pending_appearances(s, sp, 2, &nsp, &err), GL_OK);
+    assert_int_equal(nsp, 1);
+    assert_true(sp[0].chain_id == 1 && sp[0].first == 1 && sp[0].last == 8);
+    assert_int_equal(gl_store_write_gathered(s, &err), GL_EDB); /* still blocked */
+    assert_int_equal(rmdir(blocker), 0);
+    assert_int_equal(gl_store_write_gathered(s, &err), GL_OK);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 8 * BLOCK_APPEARANCES);
+    assert_int_equal(gl_store_pending_appearances(s, sp, 2, &nsp, &err), GL_OK);
+    assert_int_equal(nsp, 0);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    free(blocker);
+    rm_rf(root);
+    free(dir);
+    free(root);
+}
+
 /* A marker of the wrong size is damage: opens refuse it, naming it, and
  * change nothing. */
 static void test_bulk_bad_marker(void **state)
@@ -2996,6 +3043,7 @@ int main(void)
         cmocka_unit_test(test_bulk_rollback),
         cmocka_unit_test(test_bulk_small_batch),
         cmocka_unit_test(test_bulk_sort_twins),
+        cmocka_unit_test(test_bulk_ingest_fails),
         cmocka_unit_test(test_bulk_bad_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
