@@ -1312,9 +1312,11 @@ gl_code gl_store_batch_set_platform_hash(gl_store_batch *b, const char *platform
  * (derive_range), so a kill at any point loses nothing: the records are
  * the truth and appearances are derived from them.  Puts of an appearance
  * are idempotent (empty value), so deriving more than was lost is
- * harmless. */
+ * harmless.  A file that fails keeps its keys gathered and marked for the
+ * next attempt (flight_failed). */
 
-static gl_code pending_encode(gl_store *s, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
+/* Put the marker holding v[0..n) into wb (n 0: delete it). */
+static void pending_encode(gl_store *s, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
 {
     uint8_t buf[PENDING_SPANS_MAX * 24];
     for (size_t i = 0; i < n; i++) {
@@ -1327,7 +1329,6 @@ static gl_code pending_encode(gl_store *s, const pend_span *v, size_t n, rocksdb
         rocksdb_writebatch_put_cf(wb, m, META_PENDING_KEY, strlen(META_PENDING_KEY), (const char *)buf, 24 * n);
     else
         rocksdb_writebatch_delete_cf(wb, m, META_PENDING_KEY, strlen(META_PENDING_KEY));
-    return GL_OK;
 }
 
 /* Widen v (*n spans, one per chain) to hold chain/block.  False when a
@@ -1369,7 +1370,8 @@ static gl_code pending_mark(gl_store_batch *b, pend_span out[PENDING_SPANS_MAX],
     for (size_t i = 0; i < s->nflight_spans; i++)
         if (!span_add(all, &nall, s->flight_spans[i].chain_id, s->flight_spans[i].lo, s->flight_spans[i].hi))
             goto full;
-    return pending_encode(s, all, nall, b->wb);
+    pending_encode(s, all, nall, b->wb);
+    return GL_OK;
 full:
     return gl_err_set(err, GL_EINVAL, "store '%s' has appearances of more than %d chains to write",
                       s->dir, PENDING_SPANS_MAX);
