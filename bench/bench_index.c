@@ -16,9 +16,12 @@
  * to this binary's directory), BENCH_TXS, BENCH_PER_TX, BENCH_LEASES,
  * BENCH_LEASE_PER_BLOCK; BENCH_HOLD=1 keeps each chain up after it is
  * built (its URL and definition in $TMP/hold) until that file is removed,
- * for profiling the indexer against it by hand.
+ * for profiling the indexer against it by hand.  Capped: BENCH_CAP_TXS
+ * (default 4000; 0 skips) payouts of 50 logs each behind the fault proxy's
+ * range caps, for the number of eth_getLogs the indexer needs.
  */
 #include "../tests/integration/index_testlib.h"
+#include "../tests/support/faultproxy.h"
 
 #include <libgen.h>
 
@@ -75,6 +78,9 @@ static void count_store(const char *dir, uint64_t *events, uint64_t *transfers)
     gl_store_close(s);
 }
 
+/* The endpoint runs use: the node, or a fault proxy in front of it. */
+static const char *RUN_URL;
+
 /* One index run at `level` on a fresh store: its wall time in seconds. */
 static double run_level(const char *def, const char *level, const char *extra)
 {
@@ -82,7 +88,7 @@ static double run_level(const char *def, const char *level, const char *extra)
     snprintf(dir, sizeof dir, "%s/store-%s%s", TMP, level, extra ? "-x" : "");
     snprintf(log, sizeof log, "%s/run-%s.log", TMP, level);
     (void)extra;
-    const char *argv[] = {"gpuledger", "index", "--platform", def,   "--rpc", gl_anvil_url(N.node), "--db", dir,
+    const char *argv[] = {"gpuledger", "index", "--platform", def,   "--rpc", RUN_URL ? RUN_URL : gl_anvil_url(N.node), "--db", dir,
                           "--verify",  level,   "--json",     extra, NULL};
     setenv("GPULEDGER_BIN", BIN, 1);
     unlink(log);
@@ -294,6 +300,77 @@ static void bench_spread(void **state)
     tl_market_free(&m);
 }
 
+/* Capped: the issue's request-count yardstick end to end.  200k GLM
+ * Transfer logs over 4,000 blocks (50 a block: BENCH_CAP_TXS payouts of
+ * 49 recipients) behind the fault proxy refusing eth_getLogs answers of
+ * more than 10,000 logs in each provider's words (with a suggested range,
+ * without one), or spans of more than 2,000 blocks; the real indexer
+ * plans its requests (minimum 20, or 2 for the span cap). */
+static void bench_capped(void **state)
+{
+    (void)state;
+    unsigned ntx = env_uint("BENCH_CAP_TXS", 4000);
+    if (!ntx)
+        skip();
+    double t0 = now_s();
+    tl_glm_deploy(&N, &G);
+    /* tl_glm_payouts' transactions, one mined per block by hand: anvil's
+     * automine falls behind a few thousand in a row. */
+    json_t *to = json_array(), *amt = json_array();
+    for (unsigned i = 0; i < 49; i++) {
+        char a[43];
+        snprintf(a, sizeof a, "0x%040x", 0x2000000u + i);
+        json_array_append_new(to, json_string(a));
+        json_array_append_new(amt, json_integer((json_int_t)i + 1));
+    }
+    gl_buf data = GL_BUF_INIT;
+    tl_encode_call(&data, "golemTransferIndirect(address[],uint256[])", json_pack("[o,o]", to, amt));
+    char *hex = gl_hex_encode_alloc(data.data, data.len, true);
+    tl_rpc_void(&N, "evm_setAutomine", json_pack("[b]", 0));
+    for (unsigned k = 0; k < ntx; k++) {
+        json_t *tx = json_pack("{s:s, s:s, s:s, s:s, s:s}", "from", N.acct[3], "to", G.payer, "data", hex, "gas",
+                               "0x1c9c380", "maxFeePerGas", "0x174876e800");
+        json_decref(tl_rpc(&N, "eth_sendTransaction", json_pack("[o]", tx)));
+        tl_rpc_void(&N, "evm_mine", NULL);
+    }
+    tl_rpc_void(&N, "evm_setAutomine", json_pack("[b]", 1));
+    free(hex);
+    gl_buf_release(&data);
+    G.transfers += (uint64_t)ntx * 50;
+    EXPECT = G.transfers;
+    printf("capped chain: %" PRIu64 " GLM transfers in %u blocks, built in %.1f s\n", G.transfers, ntx + 1,
+           now_s() - t0);
+    char def[300];
+    snprintf(def, sizeof def, "%s/glm-capped.json", TMP);
+    char *t = tl_glm_def(&G, "glm-capped");
+    tl_write_file(def, "%s", t);
+    free(t);
+    static const struct {
+        gl_fault kind;
+        uint64_t cap;
+        const char *name;
+    } styles[] = {
+        {GL_FAULT_RANGE_INFURA, 10000, "10,000-log cap, Infura's words (suggested range)"},
+        {GL_FAULT_RANGE_ALCHEMY, 10000, "10,000-log cap, Alchemy's words (suggested range)"},
+        {GL_FAULT_RANGE_COUNT, 10000, "10,000-log cap, no suggestion"},
+        {GL_FAULT_RANGE_SPAN, 2000, "2,000-block span cap"},
+    };
+    for (size_t i = 0; i < sizeof styles / sizeof styles[0]; i++) {
+        gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(N.node), 1);
+        assert_non_null(fp);
+        gl_fault_rule rule = {.kind = styles[i].kind, .method = "eth_getLogs", .cap = styles[i].cap};
+        assert_true(gl_fproxy_set_rules(fp, &rule, 1));
+        RUN_URL = gl_fproxy_url(fp);
+        printf("behind a %s:\n", styles[i].name);
+        run_level(def, "none", NULL);
+        printf("  refused: %u of %u eth_getLogs calls the proxy saw\n", gl_fproxy_injected(fp, styles[i].kind),
+               gl_fproxy_calls(fp, "eth_getLogs"));
+        fflush(stdout);
+        RUN_URL = NULL;
+        gl_fproxy_stop(fp);
+    }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -308,7 +385,8 @@ int main(int argc, char **argv)
     if (tl_node_start(&N, 0, NULL))
         return 1;
     tl_tmpdir(TMP, sizeof TMP, "bench-index");
-    const struct CMUnitTest tests[] = {cmocka_unit_test(bench_dense), cmocka_unit_test(bench_spread)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(bench_dense), cmocka_unit_test(bench_spread),
+                                       cmocka_unit_test(bench_capped)};
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tl_rm_rf(TMP);
     tl_node_stop(&N);

@@ -132,6 +132,11 @@ static uint64_t target_cap(const gl_range_plan *p)
 static double density_at_cursor(const gl_range_plan *p)
 {
     double d = p->dens_blocks > 0 ? p->dens_logs / p->dens_blocks : 0;
+    /* never below the last success's: an underestimate costs a refusal
+     * (a request and a round trip), an overestimate only a slightly
+     * shorter span */
+    if (p->last_density > d)
+        d = p->last_density;
     if (p->known_min && p->known_end >= p->cursor) {
         double w = (double)p->known_min /
                    ((double)(p->known_end - p->cursor) + 1.0);
@@ -325,6 +330,9 @@ gl_code gl_range_plan_on_success(gl_range_plan *plan, uint64_t lo, uint64_t hi,
         p->fill = fmin(1.0, p->fill + FILL_STEP);
     p->dens_logs = p->dens_logs * DENSITY_DECAY + (double)n_logs;
     p->dens_blocks = p->dens_blocks * DENSITY_DECAY + (double)s;
+    if (n_logs)
+        p->dens_samples++;
+    p->last_density = (double)n_logs / (double)s;
     if (p->known_min) {
         if (hi >= p->known_end || n_logs >= p->known_min)
             p->known_min = 0;
@@ -381,9 +389,16 @@ gl_code gl_range_plan_on_too_large(gl_range_plan *plan, uint64_t lo,
         p->known_end = hi;
         p->known_min = cap ? cap + 1 : 0;
     }
-    if (p->planned_by == PLAN_DENSITY)
-        p->fill = fmax(GL_RANGE_PLAN_FILL_PERMILLE_MIN / 1000.0,
-                       p->fill * FILL_CUT);
+    /* One sample can be off by its blocks alone (the known window above
+     * corrects the density); a refusal after several is noise, which a
+     * lower fill absorbs. */
+    if (p->planned_by == PLAN_DENSITY && p->dens_samples > 1) {
+        /* a suggested range measures the miss: cut by that, not more */
+        double cut = FILL_CUT;
+        if (info && suggestion_ok(info, lo, hi))
+            cut = fmax(FILL_CUT, (double)(info->range_to - info->range_from + 1) / (double)s);
+        p->fill = fmax(GL_RANGE_PLAN_FILL_PERMILLE_MIN / 1000.0, p->fill * cut);
+    }
     plan_after_refusal(p, lo, hi, info);
     return count_attempt(p, err);
 }

@@ -136,8 +136,13 @@
 #define GL_INDEXER_BATCH_LOGS_DEFAULT 10000u
 #define GL_INDEXER_BATCH_LOGS_MAX 100000u
 /* Logs an eth_getLogs answer is sized for (the planner's log cap when the
- * endpoint names none): 2000 logs are ~2-4 MB of JSON. */
-#define GL_INDEXER_REQUEST_LOGS_DEFAULT 2000u
+ * endpoint names none): 10,000, the cap of the common providers (Infura,
+ * Alchemy, QuickNode), so that behind such a cap the plan needs the
+ * minimum number of requests (21 for 200k logs over 4,000 blocks, where
+ * 2,000 took 83; bench_index "capped").  An answer is read as it streams
+ * into flat records (~250 bytes a log), so 10,000 logs cost ~3 MB, not the
+ * JSON's ~25 MB. */
+#define GL_INDEXER_REQUEST_LOGS_DEFAULT 10000u
 /* Blocks fetched per JSON-RPC batch.  A full mainnet block is up to a few
  * MB of JSON, so 16 bound the memory of one chunk. */
 #define GL_INDEXER_BLOCK_CHUNK_DEFAULT 16u

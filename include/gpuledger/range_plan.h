@@ -43,7 +43,10 @@
  *   - fill starts at 100% of the cap: "more than 10000 results" means
  *     10000 is accepted, and when logs are spread evenly the density is
  *     exact.  Each refusal of a density-sized request takes 20% off it
- *     (down to 50%); each success gives back 2 points.  Noisy data settles
+ *     (down to 50%), except when the density rested on a single sample (the
+ *     first, small request, whose blocks may be unlike the rest: a deploy
+ *     block, a quiet start): that refusal corrects the density, not the
+ *     fill; each success gives back 2 points.  Noisy data settles
  *     where refusals are rare (tuned on simulated random-walk, noisy and
  *     bursty densities; see tests/unit/test_range_plan.c).
  *   - A refused count-capped range is remembered: its logs are known to lie
@@ -117,6 +120,8 @@ typedef struct gl_range_plan {
     bool count_refused;      /* a count/unknown refusal has been seen */
     uint64_t max_ok_logs;    /* largest successful response */
     double dens_logs, dens_blocks; /* decayed sums of successes */
+    unsigned dens_samples;         /* successes with logs behind the density */
+    double last_density;           /* logs per block of the last success */
     uint64_t known_end;      /* [cursor, known_end] holds >= known_min */
     uint64_t known_min;      /*   logs; 0 = no such knowledge */
     double fill;
