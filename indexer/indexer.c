@@ -2005,10 +2005,15 @@ static gl_code endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *
 /* Store the records of [lo, hi] (logs sorted), committing every batch_logs
  * logs and at hi. */
 /* Where the chunk starting at logs[i] ends: at most `chunk` blocks and,
- * past its first block, batch_logs logs. */
+ * past its first block, GL_INDEXER_CHUNK_LOGS logs (and batch_logs): a
+ * chunk's blocks (and with --verify full their receipts) are in memory
+ * twice over, the next chunk's being prefetched, and a dense block's
+ * receipts are as large as its logs. */
 static size_t chunk_end(const gl_logs *logs, size_t i, size_t chunk, size_t per_batch)
 {
     size_t j = i, nb = 0;
+    if (per_batch > GL_INDEXER_CHUNK_LOGS)
+        per_batch = GL_INDEXER_CHUNK_LOGS;
     while (j < logs->n && nb < chunk && (nb == 0 || j - i < per_batch)) {
         uint64_t b = logs->v[j].block;
         nb++;
