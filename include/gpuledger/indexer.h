@@ -99,12 +99,14 @@
  *
  * Memory: logs are requested in ranges sized for request_logs logs (the
  * first one small, see GL_INDEXER_INITIAL_SPAN_DEFAULT), blocks fetched
- * block_chunk at a time and released after use, and a batch holds at most
- * batch_logs events, so the indexer's own memory does not grow with the
- * range.  What grows with the data: the join table (one ~90-byte entry per
- * joined event) and the factory-created address list.  RocksDB's memtables
- * (the store caps them at 32 MiB in all) come on top, and with a prefetch
- * a second range's logs: 100k events peak at ~80-100 MB RSS
+ * block_chunk at a time (and at most GL_INDEXER_CHUNK_LOGS of the range's
+ * logs) and released after use, and a batch holds at most batch_logs
+ * events, so the indexer's own memory does not grow with the range.  What
+ * grows with the data: the join table (one ~90-byte entry per joined event)
+ * and the factory-created address list.  RocksDB's memtables (the store
+ * caps them at 32 MiB in all), the store's gathered address-index keys
+ * (ingest_keys, twice over while a file is written) and, with a prefetch, a
+ * second range's logs come on top: 100k events peak at ~135-175 MB RSS
  * (bench/RESULTS.md).
  *
  * Ownership: a gl_indexer borrows the store, the endpoints and the
