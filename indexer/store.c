@@ -698,6 +698,7 @@ static gl_code migrate_v1(gl_store *s, gl_err *err)
     gl_store_batch *b = gl_store_batch_new(s, err);
     if (!b)
         return err ? err->code : GL_ENOMEM;
+    b->gather = false; /* straight into the family, marker-free: the version comes after */
     gl_code rc = derive_range(b, (const uint8_t *)"", 0, NULL, 0, false, 100000, err); /* bounded batches */
     if (!rc)
         rc = gl_store_batch_commit(b, err);
