@@ -213,7 +213,7 @@ static outcome drive(const sim *s, uint64_t from, uint64_t to,
         assert_true(o.requests < 1000000); /* no infinite loop */
         o.requests++;
         answer a = sim_call(s, lo, hi);
-        if (getenv("PLAN_TRACE"))
+        if (getenv("PLAN_TRACE")) /* each request and its answer, for tuning by hand */
             fprintf(stderr, "  %llu..%llu (%llu blocks, %llu logs) %s\n", (unsigned long long)(lo - from),
                     (unsigned long long)(hi - from), (unsigned long long)(hi - lo + 1),
                     (unsigned long long)sim_logs(s, lo, hi), a.ok ? "ok" : "REFUSED");
