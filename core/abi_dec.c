@@ -232,7 +232,8 @@ static json_t *int_json(const uint8_t w[32], bool negative)
     return json_string_nocheck(negative ? num : num + 1); /* digits: ASCII */
 }
 
-/* Decode a value type from one 32-byte word (from data or a topic). */
+/* abi.h: the word checks, shared by the decoders and the indexer's direct
+ * path. */
 bool gl_abi_word_ok(const gl_abi_type *t, const uint8_t w[32])
 {
     size_t nb;

@@ -577,6 +577,7 @@ static gl_code create_store(gl_store *s, const char *created_by, gl_err *err)
 static gl_code pending_repair(gl_store *s, gl_err *err);
 static gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err);
 static gl_code ingest_locked(gl_store *s, gl_err *err);
+static char *ingest_path(const gl_store *s);
 
 typedef enum verdict { V_OPEN, V_FINISH_CREATION } verdict;
 
@@ -752,13 +753,10 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     if (!rc && s->migrate_v1)
         rc = migrate_v1(s, err);
     if (!rc) {
-        size_t plen = strlen(s->dir) + sizeof "/" INGEST_FILE;
-        char *path = malloc(plen);
-        if (path) { /* a file a kill left before RocksDB took it in */
-            snprintf(path, plen, "%s/%s", s->dir, INGEST_FILE);
+        char *path = ingest_path(s); /* a file a kill left before RocksDB took it in */
+        if (path)
             unlink(path);
-            free(path);
-        }
+        free(path);
         rc = pending_repair(s, err);
     }
     return rc;
@@ -1100,6 +1098,13 @@ static bool keyv_reserve(keyv *kv, size_t more)
     return true;
 }
 
+/* Append the keys of `from` to kv, which keyv_reserve made room in. */
+static void keyv_append(keyv *kv, const keyv *from)
+{
+    memcpy(kv->v + kv->n * GL_STORE_APPEARANCE_KEY_LEN, from->v, from->n * GL_STORE_APPEARANCE_KEY_LEN);
+    kv->n += from->n;
+}
+
 /* Put (del false) or delete the appearance keys of a[0..n).  A gathering
  * batch keeps its puts aside (see "bulk appearances"); where memory for
  * that runs out they go into the batch as usual. */
@@ -1378,11 +1383,17 @@ full:
                       s->dir, PENDING_SPANS_MAX);
 }
 
-/* Sort n keys of kv in byte order (tmp: room for n keys).  Appearance
- * keys open with an address, so a counting pass on the first two bytes
- * leaves small buckets; a hub's bucket (a token on every transfer) arrives
- * in position order already and is only checked. */
 static int key_cmp(const void *a, const void *b) { return memcmp(a, b, GL_STORE_APPEARANCE_KEY_LEN); }
+
+/* s->dir/INGEST_FILE, malloc'd (NULL when out of memory). */
+static char *ingest_path(const gl_store *s)
+{
+    size_t n = strlen(s->dir) + sizeof "/" INGEST_FILE;
+    char *path = malloc(n);
+    if (path)
+        snprintf(path, n, "%s/%s", s->dir, INGEST_FILE);
+    return path;
+}
 
 /* Insertion sort of len keys, false (the keys a permutation, unsorted)
  * once it has moved more than a linear budget of them. */
@@ -1468,6 +1479,9 @@ whole:
     qsort(p, len, L, key_cmp);
 }
 
+/* Sort the n keys of v in byte order (tmp: room for n keys).  Appearance
+ * keys open with an address, so a counting pass on its first two bytes
+ * leaves small buckets, each sorted by sort_bucket. */
 static void sort_keys(uint8_t *v, size_t n, uint8_t *tmp)
 {
     enum { L = GL_STORE_APPEARANCE_KEY_LEN, B = 65536 };
@@ -1508,8 +1522,7 @@ static gl_code ingest_file(gl_store *s, keyv *kv, gl_err *err)
         return gl_err_set(err, GL_ENOMEM, "out of memory sorting %zu appearances", kv->n);
     sort_keys(kv->v, kv->n, tmp);
     free(tmp);
-    size_t plen = strlen(s->dir) + sizeof "/" INGEST_FILE;
-    char *path = malloc(plen);
+    char *path = ingest_path(s);
     rocksdb_envoptions_t *eo = rocksdb_envoptions_create();
     rocksdb_sstfilewriter_t *w = eo ? rocksdb_sstfilewriter_create(eo, s->opts) : NULL;
     if (!path || !w) {
@@ -1520,7 +1533,6 @@ static gl_code ingest_file(gl_store *s, keyv *kv, gl_err *err)
             rocksdb_envoptions_destroy(eo);
         return gl_err_set(err, GL_ENOMEM, "out of memory writing appearances");
     }
-    snprintf(path, plen, "%s/%s", s->dir, INGEST_FILE);
     char *e = NULL;
     rocksdb_sstfilewriter_open(w, path, &e);
     const uint8_t *prev = NULL;
@@ -1567,13 +1579,10 @@ static void flight_failed(gl_store *s)
         if (!span_add(s->spans, &s->nspans, s->flight_spans[i].chain_id, s->flight_spans[i].lo,
                       s->flight_spans[i].hi))
             s->keep_marker = true;
-    if (keyv_reserve(&s->pending, s->flight.n)) {
-        memcpy(s->pending.v + s->pending.n * GL_STORE_APPEARANCE_KEY_LEN, s->flight.v,
-               s->flight.n * GL_STORE_APPEARANCE_KEY_LEN);
-        s->pending.n += s->flight.n;
-    } else {
+    if (keyv_reserve(&s->pending, s->flight.n))
+        keyv_append(&s->pending, &s->flight);
+    else
         s->keep_marker = true;
-    }
 }
 
 /* Under s->lock: wait for the file in flight; its failure is returned
@@ -1746,9 +1755,7 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
         if (!binding_find(&s->bindings, b->binds.v[i].name))
             s->bindings.v[s->bindings.n++] = b->binds.v[i];
     if (b->gathered.n) {
-        memcpy(s->pending.v + s->pending.n * GL_STORE_APPEARANCE_KEY_LEN, b->gathered.v,
-               b->gathered.n * GL_STORE_APPEARANCE_KEY_LEN);
-        s->pending.n += b->gathered.n;
+        keyv_append(&s->pending, &b->gathered); /* reserved above */
         memcpy(s->spans, spans, nspans * sizeof *spans);
         s->nspans = nspans;
     }

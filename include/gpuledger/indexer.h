@@ -140,7 +140,7 @@
 /* Logs an eth_getLogs answer is sized for (the planner's log cap when the
  * endpoint names none): 10,000, the cap of the common providers (Infura,
  * Alchemy, QuickNode), so that behind such a cap the plan needs the
- * minimum number of requests (21 for 200k logs over 4,000 blocks, where
+ * minimum number of requests (22 for 200k logs over 4,000 blocks, where
  * 2,000 took 83; bench_index "capped").  An answer is read as it streams
  * into flat records (~250 bytes a log), so 10,000 logs cost ~3 MB, not the
  * JSON's ~25 MB. */
@@ -150,9 +150,9 @@
 #define GL_INDEXER_BLOCK_CHUNK_DEFAULT 16u
 #define GL_INDEXER_BLOCK_CHUNK_MAX 256u
 /* ... and at most this many of the range's logs in one chunk past its
- * first block: 2,000 kept --verify full's peak at ~145 MB on the dense
- * bench (16 blocks of 501 logs each, receipts and all, twice over with the
- * prefetched chunk, took it to ~190 MB). */
+ * first block: with 10,000-log ranges, 16 dense blocks (501 logs each,
+ * receipts and all, twice over with the prefetched chunk) took --verify
+ * full to ~190 MB on the dense bench; 2,000 brings it to ~170-175 MB. */
 #define GL_INDEXER_CHUNK_LOGS 2000u
 /* Blocks in the first eth_getLogs request.  Small on purpose: a node
  * without a log cap (a local node, some archive providers) answers
