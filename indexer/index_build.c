@@ -428,7 +428,7 @@ static dvalue dv_of(const gl_direct_src *d, const uint8_t (*topics)[32], const u
 
 bool gl_indexer_direct_fill(gl_store_event *ev, const gl_direct_plan *plan, const uint8_t (*topics)[32],
                             size_t ntopics, const uint8_t *data, size_t len, const gl_log_context *ctx,
-                            gl_direct_addrs *out)
+                            gl_direct_ends *out)
 {
     /* what gl_abi_decode_log (flags 0) would refuse */
     if (!plan->usable || ntopics != plan->ntopics || len != 32 * plan->ndata ||
@@ -442,13 +442,17 @@ bool gl_indexer_direct_fill(gl_store_event *ev, const gl_direct_plan *plan, cons
             return false;
 
     memset(out, 0, sizeof *out);
+    /* addr_roles lists the payer after the buyer and the provider after
+     * the beneficiary, so the later one, when it gives an address, wins */
     for (size_t i = 0; i < sizeof addr_roles / sizeof addr_roles[0]; i++) {
-        dvalue v = dv_of(&plan->src[addr_roles[i].role], topics, data, ctx);
-        if (v.is_addr) {
-            add_role(ev, addr_roles[i].store, v.addr);
-            out->has[addr_roles[i].role - GL_ROLE_BUYER] = true;
-            memcpy(out->addr[addr_roles[i].role - GL_ROLE_BUYER], v.addr, 20);
-        }
+        gl_role r = addr_roles[i].role;
+        dvalue v = dv_of(&plan->src[r], topics, data, ctx);
+        if (!v.is_addr)
+            continue;
+        add_role(ev, addr_roles[i].store, v.addr);
+        bool from = r == GL_ROLE_BUYER || r == GL_ROLE_PAYER;
+        *(from ? &out->has_from : &out->has_to) = true;
+        memcpy(from ? out->from : out->to, v.addr, 20);
     }
     dvalue token = dv_of(&plan->src[GL_ROLE_TOKEN], topics, data, ctx);
     /* the indexer's rule: a token mapped but not given leaves the amount

@@ -1401,10 +1401,10 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
     json_t *fields = NULL, *roles = NULL;
     gl_err e2;
     gl_code rc = GL_OK;
-    gl_direct_addrs da;
+    gl_direct_ends de;
     const gl_direct_plan *plan = fidx == SIZE_MAX ? direct_plan(ix, sig, map) : NULL;
     bool direct = plan && gl_indexer_direct_fill(&ev, plan, (const uint8_t(*)[32])g->topics, g->ntopics,
-                                                 g->data, g->len, &ctx, &da);
+                                                 g->data, g->len, &ctx, &de);
     if (!direct) {
         rc = gl_abi_decode_log(&fields, sig, (const uint8_t(*)[32])g->topics, g->ntopics, g->data, g->len, 0,
                                &e2);
@@ -1470,14 +1470,10 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
     uint8_t from[20], to[20];
     bool ends = false;
     if (map && map->kind == GL_EVENT_TRANSFER && ev.has_amount && ev.has_token) {
-        if (direct) { /* the same choice from the same values */
-            int fr = da.has[GL_ROLE_PAYER - GL_ROLE_BUYER] ? GL_ROLE_PAYER : GL_ROLE_BUYER;
-            int to_r = da.has[GL_ROLE_PROVIDER - GL_ROLE_BUYER] ? GL_ROLE_PROVIDER : GL_ROLE_BENEFICIARY;
-            ends = da.has[fr - GL_ROLE_BUYER] && da.has[to_r - GL_ROLE_BUYER];
-            if (ends) {
-                memcpy(from, da.addr[fr - GL_ROLE_BUYER], 20);
-                memcpy(to, da.addr[to_r - GL_ROLE_BUYER], 20);
-            }
+        if (direct) {
+            ends = de.has_from && de.has_to;
+            memcpy(from, de.from, 20);
+            memcpy(to, de.to, 20);
         } else {
             ends = (first_addr(roles, "payer", from) || first_addr(roles, "buyer", from)) &&
                    (first_addr(roles, "provider", to) || first_addr(roles, "beneficiary", to));

@@ -338,14 +338,13 @@ typedef struct gl_direct_plan {
     gl_direct_src src[GL_ROLE_COUNT];
 } gl_direct_plan;
 
-/* The addresses of the address roles (buyer, beneficiary, provider,
- * payer) as the JSON path's roles would give them: has[r] when role r's
- * value is an address (the transfer record takes payer or buyer, provider
- * or beneficiary). */
-typedef struct gl_direct_addrs {
-    bool has[4];
-    uint8_t addr[4][20];
-} gl_direct_addrs;
+/* A transfer's ends as the indexer picks them from an event's roles: from
+ * the payer's address, else the buyer's; to the provider's, else the
+ * beneficiary's (has_* false when neither role gives an address). */
+typedef struct gl_direct_ends {
+    bool has_from, has_to;
+    uint8_t from[20], to[20];
+} gl_direct_ends;
 
 /* Make the plan for event `sig` mapped by `map` (plan->usable false when it
  * does not qualify).  Cannot fail. */
@@ -357,7 +356,7 @@ void gl_indexer_direct_plan(gl_direct_plan *plan, const gl_abi_sig *sig, const g
  * dirty word): the caller takes the JSON path.  Cannot fail otherwise. */
 bool gl_indexer_direct_fill(gl_store_event *ev, const gl_direct_plan *plan, const uint8_t (*topics)[32],
                             size_t ntopics, const uint8_t *data, size_t len, const gl_log_context *ctx,
-                            gl_direct_addrs *out);
+                            gl_direct_ends *out);
 
 /* A role value (a decimal string, "0x" address or 32-byte hex, or
  * {"indexed_hash": "0x.."}) as the 32-byte big-endian word ids store.
