@@ -319,29 +319,7 @@ static void bench_capped(void **state)
         fail_msg("cannot start a node for the capped chain");
     double t0 = now_s();
     tl_glm_deploy(&C, &G);
-    /* tl_glm_payouts' transactions, one mined per block by hand: anvil's
-     * automine falls behind a few thousand in a row. */
-    json_t *to = json_array(), *amt = json_array();
-    for (unsigned i = 0; i < 49; i++) {
-        char a[43];
-        snprintf(a, sizeof a, "0x%040x", 0x2000000u + i);
-        json_array_append_new(to, json_string(a));
-        json_array_append_new(amt, json_integer((json_int_t)i + 1));
-    }
-    gl_buf data = GL_BUF_INIT;
-    tl_encode_call(&data, "golemTransferIndirect(address[],uint256[])", json_pack("[o,o]", to, amt));
-    char *hex = gl_hex_encode_alloc(data.data, data.len, true);
-    tl_rpc_void(&C, "evm_setAutomine", json_pack("[b]", 0));
-    for (unsigned k = 0; k < ntx; k++) {
-        json_t *tx = json_pack("{s:s, s:s, s:s, s:s, s:s}", "from", C.acct[3], "to", G.payer, "data", hex, "gas",
-                               "0x1c9c380", "maxFeePerGas", "0x174876e800");
-        json_decref(tl_rpc(&C, "eth_sendTransaction", json_pack("[o]", tx)));
-        tl_rpc_void(&C, "evm_mine", NULL);
-    }
-    tl_rpc_void(&C, "evm_setAutomine", json_pack("[b]", 1));
-    free(hex);
-    gl_buf_release(&data);
-    G.transfers += (uint64_t)ntx * 50;
+    tl_glm_payouts_mined(&C, &G, ntx, 49);
     EXPECT = G.transfers;
     printf("capped chain: %" PRIu64 " GLM transfers in %u blocks, built in %.1f s\n", G.transfers, ntx + 1,
            now_s() - t0);

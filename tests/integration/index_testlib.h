@@ -854,7 +854,9 @@ static TL_UNUSED void tl_glm_deploy(tl_node *n, tl_glm *g)
 /* ntx transactions from account 3, each paying per_tx recipients (a fixed
  * set of addresses 0x..01000000 + i) amounts 1..per_tx: 1 + per_tx logs
  * each, in one block each. */
-static TL_UNUSED void tl_glm_payouts(tl_node *n, tl_glm *g, unsigned ntx, unsigned per_tx)
+/* The calldata of one payout to per_tx recipients (amounts 1..per_tx), as
+ * hex (malloc'd). */
+static TL_UNUSED char *tl_glm_payout_hex(unsigned per_tx)
 {
     json_t *to = json_array(), *amt = json_array();
     for (unsigned i = 0; i < per_tx; i++) {
@@ -865,17 +867,42 @@ static TL_UNUSED void tl_glm_payouts(tl_node *n, tl_glm *g, unsigned ntx, unsign
     }
     gl_buf data = GL_BUF_INIT;
     tl_encode_call(&data, "golemTransferIndirect(address[],uint256[])", json_pack("[o,o]", to, amt));
-    char last[67] = "";
-    for (unsigned k = 0; k < ntx; k++) {
-        char *hex = gl_hex_encode_alloc(data.data, data.len, true);
-        json_t *tx = json_pack("{s:s, s:s, s:s, s:s, s:s}", "from", n->acct[3], "to", g->payer, "data", hex, "gas",
-                               "0x1c9c380", "maxFeePerGas", "0x174876e800");
-        free(hex);
-        json_t *h = tl_rpc(n, "eth_sendTransaction", json_pack("[o]", tx));
-        snprintf(last, sizeof last, "%s", json_string_value(h));
-        json_decref(h);
-    }
+    char *hex = gl_hex_encode_alloc(data.data, data.len, true);
     gl_buf_release(&data);
+    return hex;
+}
+
+/* Send one payout (calldata hex); its tx hash into last (67 bytes). */
+static TL_UNUSED void tl_glm_payout_send(tl_node *n, const tl_glm *g, const char *hex, char last[67])
+{
+    json_t *tx = json_pack("{s:s, s:s, s:s, s:s, s:s}", "from", n->acct[3], "to", g->payer, "data", hex, "gas",
+                           "0x1c9c380", "maxFeePerGas", "0x174876e800");
+    json_t *h = tl_rpc(n, "eth_sendTransaction", json_pack("[o]", tx));
+    snprintf(last, 67, "%s", json_string_value(h));
+    json_decref(h);
+}
+
+/* tl_glm_payouts with each transaction mined by hand, one a block:
+ * anvil's automine falls behind a few thousand in a row. */
+static TL_UNUSED void tl_glm_payouts_mined(tl_node *n, tl_glm *g, unsigned ntx, unsigned per_tx)
+{
+    char *hex = tl_glm_payout_hex(per_tx), last[67];
+    tl_rpc_void(n, "evm_setAutomine", json_pack("[b]", 0));
+    for (unsigned k = 0; k < ntx; k++) {
+        tl_glm_payout_send(n, g, hex, last);
+        tl_rpc_void(n, "evm_mine", NULL);
+    }
+    tl_rpc_void(n, "evm_setAutomine", json_pack("[b]", 1));
+    free(hex);
+    g->transfers += (uint64_t)ntx * (1 + per_tx);
+}
+
+static TL_UNUSED void tl_glm_payouts(tl_node *n, tl_glm *g, unsigned ntx, unsigned per_tx)
+{
+    char *hex = tl_glm_payout_hex(per_tx), last[67] = "";
+    for (unsigned k = 0; k < ntx; k++)
+        tl_glm_payout_send(n, g, hex, last);
+    free(hex);
     /* anvil's automine can leave the last of a quick series pending until
      * another transaction arrives: mine whatever still waits. */
     for (int i = 0; i < 400; i++) {
