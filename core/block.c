@@ -5,6 +5,7 @@
  * the report; the checks (header, uncles, transactions, withdrawals); the
  * report as JSON.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,22 @@ gl_code gl_block_header_hash(const gl_block_header *h, uint8_t out[32], gl_err *
     else
         memset(out, 0, 32);
     gl_buf_release(&b);
+    return rc;
+}
+
+gl_code gl_block_json_hash(const json_t *block, uint64_t number, uint8_t out[32], gl_err *err)
+{
+    gl_block_header h;
+    gl_block_header_init(&h);
+    gl_err e2;
+    gl_code rc = gl_block_header_from_json_ex(&h, block, GL_BLOCK_FORK_GAPS, &e2);
+    if (rc)
+        gl_err_set(err, rc, "is unreadable: %s", e2.msg);
+    else if (h.number != number)
+        rc = gl_err_set(err, GL_EINVAL, "is block %" PRIu64 ", not %" PRIu64, h.number, number);
+    else
+        rc = gl_block_header_hash(&h, out, err);
+    gl_block_header_release(&h);
     return rc;
 }
 

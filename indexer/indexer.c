@@ -1025,13 +1025,7 @@ static gl_code check_parent(ix_check *c, gl_err *err)
             memcpy(known, sb.hash, 32);
             have = authoritative = true;
         } else if (c->blk->parent) {
-            gl_block_header ph;
-            gl_block_header_init(&ph);
-            gl_err e2;
-            if (gl_block_header_from_json_ex(&ph, c->blk->parent, GL_BLOCK_FORK_GAPS, &e2) == GL_OK &&
-                ph.number == n - 1 && gl_block_header_hash(&ph, known, NULL) == GL_OK)
-                have = true;
-            gl_block_header_release(&ph);
+            have = gl_block_json_hash(c->blk->parent, n - 1, known, NULL) == GL_OK;
             if (!have) {
                 json_t *f = check_finding(c, "parent_mismatch");
                 fset_str(f, "reason", "the parent's header is unreadable");
@@ -1981,15 +1975,12 @@ static gl_code endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *
     }
     rc = GL_OK;
     if (ix->o.verify >= GL_INDEXER_VERIFY_HEADERS) {
-        gl_block_header h;
-        gl_block_header_init(&h);
         gl_err e2;
-        if (gl_block_header_from_json_ex(&h, res, GL_BLOCK_FORK_GAPS, &e2) || h.number != n)
-            rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 ": the endpoint's header is unreadable: %s", n,
-                            h.number != n ? "wrong number" : e2.msg);
-        else
-            rc = gl_block_header_hash(&h, out, err);
-        gl_block_header_release(&h);
+        rc = gl_block_json_hash(res, n, out, &e2);
+        if (rc == GL_ENOMEM)
+            gl_err_set(err, rc, "%s", e2.msg);
+        else if (rc)
+            rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 ": the endpoint's header %s", n, e2.msg);
     } else if (!get_fixed(json_object_get(res, "hash"), out, 32)) {
         rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 ": no hash in the endpoint's answer", n);
     }
@@ -2269,11 +2260,7 @@ static gl_code reorg_check(gl_indexer *ix, bool *rolled, gl_err *err)
             bool ok = false;
             if (json_is_object(results[i])) {
                 if (ix->o.verify >= GL_INDEXER_VERIFY_HEADERS) {
-                    gl_block_header bh;
-                    gl_block_header_init(&bh);
-                    ok = gl_block_header_from_json_ex(&bh, results[i], GL_BLOCK_FORK_GAPS, NULL) == GL_OK &&
-                         bh.number == sb[i].number && gl_block_header_hash(&bh, eh, NULL) == GL_OK;
-                    gl_block_header_release(&bh);
+                    ok = gl_block_json_hash(results[i], sb[i].number, eh, NULL) == GL_OK;
                 } else {
                     ok = get_fixed(json_object_get(results[i], "hash"), eh, 32);
                 }

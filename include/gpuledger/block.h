@@ -106,6 +106,14 @@ gl_code gl_block_header_encode(const gl_block_header *h, gl_buf *out, gl_err *er
 /* keccak256 of the header's RLP: the block hash.  Only GL_ENOMEM. */
 gl_code gl_block_header_hash(const gl_block_header *h, uint8_t out[32], gl_err *err);
 
+/* The hash of block `number` recomputed from the header fields of its block
+ * object (its own "hash" is not read; fork gaps allowed, as endpoints
+ * answer).  GL_EINVAL when the header cannot be read ("is unreadable:
+ * <why>") or is another block's ("is block X, not N"): the message reads
+ * after "the header " or the like; GL_ERANGE as gl_block_header_from_json;
+ * GL_ENOMEM. */
+gl_code gl_block_json_hash(const json_t *block, uint64_t number, uint8_t out[32], gl_err *err);
+
 /* The fork of the header's fork fields: "frontier" (pre-London, which
  * covers every fork up to Paris), "london", "shanghai", "cancun", "prague",
  * decided by the contiguous run of fork fields present (so an anvil header

@@ -147,6 +147,29 @@ static void test_genesis_hash(void **state)
     json_decref(doc);
 }
 
+/* gl_block_json_hash: the recomputed hash of the block asked for (the
+ * genesis hash is public), never the answer's own "hash"; another block's
+ * header or an unreadable one is named. */
+static void test_json_hash(void **state)
+{
+    (void)state;
+    json_t *doc = load_fixture("mainnet-genesis.json");
+    uint8_t h[32];
+    char hex[67];
+    gl_err err;
+    json_object_set_new(doc, "hash", json_string("0x" "1111111111111111111111111111111111111111111111111111111111111111"));
+    assert_int_equal(gl_block_json_hash(doc, 0, h, &err), GL_OK);
+    assert_string_equal(gl_hex_encode(h, 32, true, hex),
+                        "0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3");
+    assert_int_equal(gl_block_json_hash(doc, 1, h, &err), GL_EINVAL);
+    assert_string_equal(err.msg, "is block 0, not 1");
+    json_object_del(doc, "stateRoot");
+    assert_int_equal(gl_block_json_hash(doc, 0, h, &err), GL_EINVAL);
+    assert_non_null(strstr(err.msg, "is unreadable: "));
+    assert_non_null(strstr(err.msg, "stateRoot"));
+    json_decref(doc);
+}
+
 static void test_fork_headers(void **state)
 {
     (void)state;
@@ -621,6 +644,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_genesis_hash),
+        cmocka_unit_test(test_json_hash),
         cmocka_unit_test(test_fork_headers),
         cmocka_unit_test(test_seal_fields),
         cmocka_unit_test(test_malformed_headers),
