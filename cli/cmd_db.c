@@ -141,6 +141,15 @@ static json_t *collect(gl_store *s, gl_err *err)
         json_array_append_new(pa, json_pack("{s:o, s:o, s:o}", "chain_id", json_u64(pend[i].chain_id), "first_block",
                                             json_u64(pend[i].first), "last_block", json_u64(pend[i].last)));
     json_object_set_new(o, "pending_appearances", pa);
+    if (gl_store_records_ahead(s, pend, 16, &npend, err)) {
+        json_decref(o);
+        return NULL;
+    }
+    json_t *ra = json_array();
+    for (size_t i = 0; i < npend; i++)
+        json_array_append_new(ra, json_pack("{s:o, s:o, s:o}", "chain_id", json_u64(pend[i].chain_id), "first_block",
+                                            json_u64(pend[i].first), "last_block", json_u64(pend[i].last)));
+    json_object_set_new(o, "records_ahead", ra);
 
     uint64_t *chains = NULL;
     size_t nchains = 0;
@@ -221,6 +230,12 @@ static void print_table(const json_t *o)
                "                follow on this store derives them\n",
                json_integer_value(json_object_get(pv, "chain_id")), json_integer_value(json_object_get(pv, "first_block")),
                json_integer_value(json_object_get(pv, "last_block")));
+    json_array_foreach(json_object_get(o, "records_ahead"), pi, pv)
+        printf("incomplete      records of chain %" JSON_INTEGER_FORMAT " blocks %" JSON_INTEGER_FORMAT
+               "..%" JSON_INTEGER_FORMAT " were written without their batch (an index run was killed);\n"
+               "                the next index or follow on this store rolls the chain back to block %" JSON_INTEGER_FORMAT "\n",
+               json_integer_value(json_object_get(pv, "chain_id")), json_integer_value(json_object_get(pv, "first_block")),
+               json_integer_value(json_object_get(pv, "last_block")), json_integer_value(json_object_get(pv, "first_block")));
     printf("\n");
     printf("%-12s %14s %14s\n", "family", "records", "table bytes");
     size_t i;

@@ -43,8 +43,12 @@ static const char *const family_names[GL_STORE_CF_COUNT] = {
 /* Blocks whose appearances a bulk writer has committed the records of but
  * not yet written (see "bulk appearances" below). */
 #define META_PENDING_KEY "pending_appearances"
-/* The sorted table file a bulk writer builds before RocksDB takes it in. */
+/* Blocks from which a bulk writer may have written records whose batch
+ * (and cursor) it did not commit (see "bulk records" below). */
+#define META_AHEAD_KEY "records_ahead"
+/* The sorted table files a bulk writer builds before RocksDB takes them in. */
 #define INGEST_FILE "gpuledger-ingest.sst"
+#define RECORDS_FILE_PREFIX "gpuledger-records-"
 #define META_DEFHASH_PREFIX "defhash/"
 
 /* RocksDB's kPointInTimeRecovery: replay the WAL up to the first damaged
@@ -67,6 +71,12 @@ typedef struct keyv {
     size_t n, cap;
 } keyv;
 
+/* Records of one family, back to back: klen(1) vlen(4) key value. */
+typedef struct recv {
+    gl_buf data;
+    size_t n;
+} recv;
+
 /* Blocks lo..hi of a chain. */
 typedef struct pend_span {
     uint64_t chain_id, lo, hi;
@@ -79,6 +89,12 @@ typedef struct pend_span {
  * whatever was gathered before: small table files would only make work for
  * compactions, and the gathered keys of a finished backfill get written. */
 #define GATHER_DIV 64
+/* A batch with ingest_keys / RECORDS_DIV events (or transfers) or more
+ * (1,024 by default) writes them as a table file (see "bulk records"):
+ * such files sit at the bottom of the tree and are never compacted, so
+ * they may be smaller than the appearances' files; a follower at the head
+ * (a few blocks at a time) still writes through its batch. */
+#define RECORDS_DIV 256
 
 struct gl_store {
     char *dir;
@@ -139,6 +155,7 @@ struct gl_store_batch {
     bool gather;          /* appearance puts go to `gathered`, not wb */
     keyv gathered;        /* this batch's appearance keys (bulk writers) */
     bool deletes_appearances;
+    recv recs[2];         /* events, transfers (bulk writers): see "bulk records" */
 };
 
 typedef enum iter_kind {
@@ -437,11 +454,13 @@ static void store_detach(gl_store *s)
     }
 }
 
-/* The families a bulk writer fills without reading them back. */
+/* The families a bulk writer fills without reading them back.  Not events
+ * and transfers: a bulk writer's go in as table files (see "bulk
+ * records"), and RocksDB seeks their memtables before taking a file in,
+ * which a vector memtable answers by sorting a copy of itself. */
 static bool bulk_family(int cf)
 {
-    return cf == GL_STORE_CF_TXS || cf == GL_STORE_CF_TXHASH || cf == GL_STORE_CF_EVENTS ||
-           cf == GL_STORE_CF_TRANSFERS || cf == GL_STORE_CF_APPEARANCES;
+    return cf == GL_STORE_CF_TXS || cf == GL_STORE_CF_TXHASH || cf == GL_STORE_CF_APPEARANCES;
 }
 
 /* Open `names` (n of them) read-only or read-write and map the handles.
@@ -576,6 +595,9 @@ static gl_code create_store(gl_store *s, const char *created_by, gl_err *err)
 
 static gl_code pending_repair(gl_store *s, gl_err *err);
 static gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err);
+static gl_code spans_read(gl_store *s, const char *key, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err);
+static gl_code ahead_repair(gl_store *s, gl_err *err);
+static void unlink_leftovers(const gl_store *s);
 static gl_code ingest_locked(gl_store *s, gl_err *err);
 static char *ingest_path(const gl_store *s);
 
@@ -657,7 +679,7 @@ static gl_code inspect(gl_store *s, char **listed, size_t nlisted, const gl_stor
     /* A bad marker refuses the open before anything is written. */
     pend_span sp[PENDING_SPANS_MAX];
     size_t nsp;
-    if (pending_read(s, sp, &nsp, err))
+    if (pending_read(s, sp, &nsp, err) || spans_read(s, META_AHEAD_KEY, sp, &nsp, err))
         return GL_EDB;
     for (size_t i = 0; i < o->n_bindings; i++) {
         binding *b = binding_find(&s->bindings, o->bindings[i].platform);
@@ -753,11 +775,9 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     if (!rc && s->migrate_v1)
         rc = migrate_v1(s, err);
     if (!rc) {
-        char *path = ingest_path(s); /* a file a kill left before RocksDB took it in */
-        if (path)
-            unlink(path);
-        free(path);
-        rc = pending_repair(s, err);
+        unlink_leftovers(s);
+        rc = ahead_repair(s, err);
+        rc = rc ? rc : pending_repair(s, err);
     }
     return rc;
 }
@@ -957,6 +977,8 @@ gl_store_batch *gl_store_batch_new(gl_store *s, gl_err *err)
     b->s = s;
     b->gather = s->bulk_write;
     gl_buf_init(&b->scratch);
+    gl_buf_init(&b->recs[0].data);
+    gl_buf_init(&b->recs[1].data);
     return b;
 }
 
@@ -970,6 +992,8 @@ void gl_store_batch_free(gl_store_batch *b)
     free(b->rbs);
     free(b->gathered.v);
     gl_buf_release(&b->scratch);
+    gl_buf_release(&b->recs[0].data);
+    gl_buf_release(&b->recs[1].data);
     free(b);
 }
 
@@ -982,6 +1006,22 @@ static void wb_put(gl_store_batch *b, gl_store_family cf, const void *k, size_t 
                    size_t vl)
 {
     rocksdb_writebatch_put_cf(b->wb, b->s->cf[cf], (const char *)k, kl, (const char *)v, vl);
+}
+
+/* A record put: kept aside by a gathering batch (see "bulk records"). */
+static void rec_put(gl_store_batch *b, gl_store_family cf, const void *k, size_t kl, const void *v, size_t vl)
+{
+    int r = cf == GL_STORE_CF_EVENTS ? 0 : 1;
+    uint8_t h[5];
+    h[0] = (uint8_t)kl;
+    gl_store_be32_put(h + 1, (uint32_t)vl);
+    if (b->gather && gl_buf_append(&b->recs[r].data, h, 5, NULL) == GL_OK &&
+        gl_buf_append(&b->recs[r].data, k, kl, NULL) == GL_OK &&
+        gl_buf_append(&b->recs[r].data, v, vl, NULL) == GL_OK) {
+        b->recs[r].n++;
+        return;
+    }
+    wb_put(b, cf, k, kl, v, vl);
 }
 
 static void wb_del(gl_store_batch *b, gl_store_family cf, const void *k, size_t kl)
@@ -1153,7 +1193,7 @@ gl_code gl_store_batch_put_event(gl_store_batch *b, const gl_store_event *ev, gl
         return rc;
     uint8_t k[GL_STORE_EVENT_KEY_LEN];
     gl_store_key_event(k, ev->chain_id, ev->block, ev->log_index);
-    wb_put(b, GL_STORE_CF_EVENTS, k, sizeof k, b->scratch.data, b->scratch.len);
+    rec_put(b, GL_STORE_CF_EVENTS, k, sizeof k, b->scratch.data, b->scratch.len);
     gl_store_appearance a[DERIVED_MAX];
     write_derived(b, a, derive_event(ev, a), false);
     put_done(b);
@@ -1166,7 +1206,7 @@ gl_code gl_store_batch_put_transfer(gl_store_batch *b, const gl_store_transfer *
     if (gl_store_transfer_encode(t, v, err))
         return GL_EINVAL;
     gl_store_key_pos(k, &t->pos);
-    wb_put(b, GL_STORE_CF_TRANSFERS, k, sizeof k, v, sizeof v);
+    rec_put(b, GL_STORE_CF_TRANSFERS, k, sizeof k, v, sizeof v);
     gl_store_appearance a[DERIVED_MAX];
     write_derived(b, a, derive_transfer(t, a), false);
     put_done(b);
@@ -1321,8 +1361,8 @@ gl_code gl_store_batch_set_platform_hash(gl_store_batch *b, const char *platform
  * harmless.  A file that fails keeps its keys gathered and marked for the
  * next attempt (flight_failed). */
 
-/* Put the marker holding v[0..n) into wb (n 0: delete it). */
-static void pending_encode(gl_store *s, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
+/* Put the span marker `key` holding v[0..n) into wb (n 0: delete it). */
+static void spans_encode(gl_store *s, const char *key, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
 {
     uint8_t buf[PENDING_SPANS_MAX * 24];
     for (size_t i = 0; i < n; i++) {
@@ -1332,9 +1372,14 @@ static void pending_encode(gl_store *s, const pend_span *v, size_t n, rocksdb_wr
     }
     rocksdb_column_family_handle_t *m = s->cf[GL_STORE_CF_META];
     if (n)
-        rocksdb_writebatch_put_cf(wb, m, META_PENDING_KEY, strlen(META_PENDING_KEY), (const char *)buf, 24 * n);
+        rocksdb_writebatch_put_cf(wb, m, key, strlen(key), (const char *)buf, 24 * n);
     else
-        rocksdb_writebatch_delete_cf(wb, m, META_PENDING_KEY, strlen(META_PENDING_KEY));
+        rocksdb_writebatch_delete_cf(wb, m, key, strlen(key));
+}
+
+static void pending_encode(gl_store *s, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
+{
+    spans_encode(s, META_PENDING_KEY, v, n, wb);
 }
 
 /* Widen v (*n spans, one per chain) to hold chain/block.  False when a
@@ -1416,66 +1461,117 @@ static bool insertion_sort(uint8_t *p, size_t len)
     return true;
 }
 
+/* An address of a bucket being sorted: its first key, how many keys it
+ * has, and where its run starts. */
+typedef struct addr_group {
+    const uint8_t *addr;
+    size_t count, start;
+} addr_group;
+
+static int group_cmp(const void *a, const void *b)
+{
+    return memcmp(((const addr_group *)a)->addr, ((const addr_group *)b)->addr, GL_STORE_ADDR_LEN);
+}
+
+static uint64_t addr_hash(const uint8_t *a)
+{
+    uint64_t x = 0, y = 0, z = 0;
+    memcpy(&x, a, 8);
+    memcpy(&y, a + 8, 8);
+    memcpy(&z, a + 12, 8);
+    x ^= (y << 21 | y >> 43) ^ (z << 42 | z >> 22);
+    x ^= x >> 33; /* murmur3's finaliser: every input bit reaches the low bits */
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ x >> 33;
+}
+
 /* Sort one bucket (keys whose addresses share their first two bytes).
  * Each address's keys arrive in position order; only the roles at one
  * position may not (an event's payer role, 7, before its transfer's
- * sender role, 3).  So the keys are split by address, stably, and each
- * address's run is insertion-sorted: linear, where a hub's bucket (a token
- * on every transfer, and a few other addresses) would cost a full sort. */
+ * sender role, 3).  So the keys are grouped by address (a hash table of
+ * the bucket's addresses, which are sorted among themselves), moved
+ * stably into address order, and each address's run is insertion-sorted:
+ * linear in the keys, where a hub's bucket (a token on every transfer),
+ * or addresses that share leading bytes (low, vanity or test addresses)
+ * would cost a full sort of the bucket.  Any allocation failing: qsort. */
 static void sort_bucket(uint8_t *p, size_t len)
 {
-    enum { L = GL_STORE_APPEARANCE_KEY_LEN, A = GL_STORE_ADDR_LEN, D = 32 };
+    enum { L = GL_STORE_APPEARANCE_KEY_LEN, A = GL_STORE_ADDR_LEN };
     size_t i = 1;
     while (i < len && memcmp(p + (i - 1) * L, p + i * L, L) <= 0)
         i++;
     if (i >= len)
         return;
-    uint8_t addr[D][A];
-    size_t cnt[D], nd = 0;
-    for (i = 0; i < len; i++) {
-        size_t j = 0;
-        while (j < nd && memcmp(addr[j], p + i * L, A))
-            j++;
-        if (j == nd) {
-            if (nd == D)
-                goto whole;
-            memcpy(addr[nd], p + i * L, A);
-            cnt[nd++] = 0;
-        }
-        cnt[j]++;
-    }
-    uint8_t *scratch = nd > 1 ? malloc(len * L) : NULL;
-    if (nd > 1 && !scratch)
+    size_t cap = 64;
+    while (cap < 2 * len && cap < ((size_t)1 << 30))
+        cap *= 2;
+    size_t ng = 0, gcap = 16;
+    uint32_t *slot = malloc(cap * sizeof *slot); /* group + 1, 0 = empty */
+    uint32_t *gid = malloc(len * sizeof *gid);
+    addr_group *g = malloc(gcap * sizeof *g);
+    uint8_t *scratch = NULL;
+    if (!slot || !gid || !g)
         goto whole;
-    if (nd > 1) {
-        size_t start[D], at = 0;
-        for (size_t r = 0; r < nd; r++) { /* groups in address order */
-            size_t best = SIZE_MAX;
-            for (size_t j = 0; j < nd; j++)
-                if (cnt[j] != SIZE_MAX && (best == SIZE_MAX || memcmp(addr[j], addr[best], A) < 0))
-                    best = j;
-            start[best] = at;
-            at += cnt[best];
-            cnt[best] = SIZE_MAX;
+    memset(slot, 0, cap * sizeof *slot);
+    for (i = 0; i < len; i++) {
+        const uint8_t *a = p + i * L;
+        size_t h = (size_t)addr_hash(a) & (cap - 1);
+        while (slot[h] && memcmp(g[slot[h] - 1].addr, a, A))
+            h = (h + 1) & (cap - 1);
+        if (!slot[h]) {
+            if (ng == gcap) {
+                addr_group *v = realloc(g, 2 * gcap * sizeof *g);
+                if (!v)
+                    goto whole;
+                g = v;
+                gcap *= 2;
+            }
+            g[ng] = (addr_group){a, 0, 0};
+            slot[h] = (uint32_t)++ng;
         }
-        size_t end[D];
-        memcpy(end, start, sizeof end);
-        for (i = 0; i < len; i++) {
-            size_t j = 0;
-            while (memcmp(addr[j], p + i * L, A))
-                j++;
-            memcpy(scratch + end[j]++ * L, p + i * L, L);
-        }
-        memcpy(p, scratch, len * L);
-        free(scratch);
-        for (size_t j = 0; j < nd; j++)
-            if (!insertion_sort(p + start[j] * L, end[j] - start[j]))
-                qsort(p + start[j] * L, end[j] - start[j], L, key_cmp);
-        return;
+        gid[i] = slot[h] - 1;
+        g[gid[i]].count++;
     }
-    if (insertion_sort(p, len))
-        return;
+    if (ng > 1) {
+        /* the groups in address order give each its run's start */
+        addr_group *sorted = malloc(ng * sizeof *sorted);
+        if (!sorted || !(scratch = malloc(len * L))) {
+            free(sorted);
+            goto whole;
+        }
+        memcpy(sorted, g, ng * sizeof *g);
+        for (size_t j = 0; j < ng; j++)
+            sorted[j].start = j; /* remember the group's number */
+        qsort(sorted, ng, sizeof *sorted, group_cmp);
+        size_t at = 0;
+        for (size_t j = 0; j < ng; j++) {
+            g[sorted[j].start].start = at;
+            at += sorted[j].count;
+        }
+        free(sorted);
+        for (size_t j = 0; j < ng; j++)
+            g[j].count = g[j].start; /* now the next free place */
+        for (i = 0; i < len; i++)
+            memcpy(scratch + g[gid[i]].count++ * L, p + i * L, L);
+        memcpy(p, scratch, len * L);
+    }
+    for (size_t j = 0; j < ng; j++) {
+        size_t lo = ng > 1 ? g[j].start : 0, n = ng > 1 ? g[j].count - g[j].start : len;
+        if (!insertion_sort(p + lo * L, n))
+            qsort(p + lo * L, n, L, key_cmp);
+    }
+    free(scratch);
+    free(slot);
+    free(gid);
+    free(g);
+    return;
 whole:
+    free(scratch);
+    free(slot);
+    free(gid);
+    free(g);
     qsort(p, len, L, key_cmp);
 }
 
@@ -1652,31 +1748,36 @@ static gl_code ingest_locked(gl_store *s, gl_err *err)
     return GL_OK;
 }
 
-/* The spans of the marker, if any (GL_EDB when it is malformed). */
-static gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err)
+/* The spans of the marker `key`, if any (GL_EDB when it is malformed). */
+static gl_code spans_read(gl_store *s, const char *key, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err)
 {
     char *val = NULL;
     size_t vl = 0;
     *n = 0;
-    if (meta_get(s, META_PENDING_KEY, &val, &vl, err))
+    if (meta_get(s, key, &val, &vl, err))
         return GL_EDB;
     if (!val)
         return GL_OK;
     gl_code rc = GL_OK;
     if (vl == 0 || vl % 24 || vl / 24 > PENDING_SPANS_MAX) {
-        rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: meta '%s' has %zu bytes", s->dir, META_PENDING_KEY, vl);
+        rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: meta '%s' has %zu bytes", s->dir, key, vl);
     } else {
         for (size_t i = 0; i < vl / 24 && !rc; i++) {
             const uint8_t *p = (const uint8_t *)val + 24 * i;
             out[i] = (pend_span){gl_store_be64_get(p), gl_store_be64_get(p + 8), gl_store_be64_get(p + 16)};
             if (out[i].lo > out[i].hi || out[i].chain_id == 0 || out[i].chain_id == UINT64_MAX)
                 rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: meta '%s' holds a bad span", s->dir,
-                                META_PENDING_KEY);
+                                key);
         }
         *n = rc ? 0 : vl / 24;
     }
     free(val);
     return rc;
+}
+
+static gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err)
+{
+    return spans_read(s, META_PENDING_KEY, out, n, err);
 }
 
 /* At a read-write open: derive the appearances a marker says are missing
@@ -1705,6 +1806,217 @@ static gl_code pending_repair(gl_store *s, gl_err *err)
     }
     gl_store_batch_free(b);
     return rc;
+}
+
+/* ------------------------------------------------- bulk records */
+
+/* A bulk writer's events and transfers arrive in key order (block, log),
+ * tens of thousands per batch.  Through the WAL and a memtable each was
+ * written twice, inserted, sorted again at flush and built into a table
+ * file there: ~35% of indexing's CPU.  So a gathering batch keeps them
+ * aside (rec_put) and, when it holds enough, writes each family as one
+ * table file that RocksDB takes in (at the bottom of the tree: keys that
+ * follow what is stored overlap nothing, so no compaction touches them).
+ *
+ * Crash safety: the files go in before the batch that holds the cursor,
+ * so a kill in between leaves records past the cursor that no batch
+ * committed.  Before the first file a synced write puts META_AHEAD_KEY,
+ * the lowest block per chain the files hold; the batch deletes it.  A
+ * read-write open that finds it rolls the chain back to that block
+ * (ahead_repair), as a reorg would: every platform indexing the chain
+ * resumes from there.  A batch holding a rollback writes its records
+ * through the WAL: its range deletes must come before them. */
+
+/* One gathered record: key and value point into the batch's recv. */
+typedef struct rec_ref {
+    const uint8_t *k, *v;
+    uint32_t kl, vl;
+    size_t seq; /* arrival: the later of equal keys wins, as in a batch */
+} rec_ref;
+
+static int rec_cmp(const void *a, const void *b)
+{
+    const rec_ref *x = a, *y = b;
+    int c = memcmp(x->k, y->k, x->kl < y->kl ? x->kl : y->kl);
+    if (c)
+        return c;
+    if (x->kl != y->kl)
+        return x->kl < y->kl ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The records of rv in key order (equal keys by arrival), malloc'd. */
+static rec_ref *rec_index(const recv *rv)
+{
+    rec_ref *refs = malloc((rv->n ? rv->n : 1) * sizeof *refs);
+    if (!refs)
+        return NULL;
+    const uint8_t *p = rv->data.data;
+    bool sorted = true;
+    for (size_t i = 0; i < rv->n; i++) {
+        refs[i] = (rec_ref){p + 5, p + 5 + p[0], p[0], gl_store_be32_get(p + 1), i};
+        p += 5 + (size_t)refs[i].kl + refs[i].vl;
+        if (i && sorted && rec_cmp(&refs[i - 1], &refs[i]) >= 0)
+            sorted = false;
+    }
+    if (!sorted)
+        qsort(refs, rv->n, sizeof *refs, rec_cmp);
+    return refs;
+}
+
+static void recs_clear(recv *rv)
+{
+    gl_buf_reset(&rv->data);
+    rv->n = 0;
+}
+
+/* Replay the records of rv into the batch (puts of family cf). */
+static void records_to_batch(gl_store_batch *b, recv *rv, gl_store_family cf)
+{
+    const uint8_t *p = rv->data.data;
+    for (size_t i = 0; i < rv->n; i++) {
+        size_t kl = p[0], vl = gl_store_be32_get(p + 1);
+        wb_put(b, cf, p + 5, kl, p + 5 + kl, vl);
+        p += 5 + kl + vl;
+    }
+    recs_clear(rv);
+}
+
+/* Write the records of rv (family cf) as one table file and have RocksDB
+ * take it in.  rv is emptied on success. */
+static gl_code records_file(gl_store *s, recv *rv, gl_store_family cf, gl_err *err)
+{
+    rec_ref *refs = rec_index(rv);
+    size_t plen = strlen(s->dir) + sizeof "/" RECORDS_FILE_PREFIX ".sst" + 16;
+    char *path = malloc(plen);
+    rocksdb_envoptions_t *eo = rocksdb_envoptions_create();
+    rocksdb_sstfilewriter_t *w = eo ? rocksdb_sstfilewriter_create(eo, s->opts) : NULL;
+    if (!refs || !path || !w) {
+        free(refs);
+        free(path);
+        if (w)
+            rocksdb_sstfilewriter_destroy(w);
+        if (eo)
+            rocksdb_envoptions_destroy(eo);
+        return gl_err_set(err, GL_ENOMEM, "out of memory writing %zu %s", rv->n, family_names[cf]);
+    }
+    snprintf(path, plen, "%s/" RECORDS_FILE_PREFIX "%s.sst", s->dir, family_names[cf]);
+    char *e = NULL;
+    rocksdb_sstfilewriter_open(w, path, &e);
+    for (size_t i = 0; !e && i < rv->n; i++) {
+        const rec_ref *r = &refs[i];
+        if (i + 1 < rv->n && r->kl == refs[i + 1].kl && !memcmp(r->k, refs[i + 1].k, r->kl))
+            continue; /* a later put of the same key follows */
+        rocksdb_sstfilewriter_put(w, (const char *)r->k, r->kl, (const char *)r->v, r->vl, &e);
+    }
+    if (!e)
+        rocksdb_sstfilewriter_finish(w, &e);
+    rocksdb_sstfilewriter_destroy(w);
+    rocksdb_envoptions_destroy(eo);
+    free(refs);
+    if (!e) {
+        rocksdb_ingestexternalfileoptions_t *io = rocksdb_ingestexternalfileoptions_create();
+        rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
+        const char *files[1] = {path};
+        rocksdb_ingest_external_file_cf(s->db, s->cf[cf], files, 1, io, &e);
+        rocksdb_ingestexternalfileoptions_destroy(io);
+    }
+    unlink(path); /* taken in by a link, or a failure's leftover */
+    free(path);
+    if (e)
+        return db_fail(err, s->dir, e, "writing a table file of records");
+    recs_clear(rv);
+    return GL_OK;
+}
+
+/* Under s->lock, before the batch is written: its events and transfers as
+ * table files (marker first) where there are enough of them, else into
+ * the batch.  On success the batch deletes the marker. */
+static gl_code records_write(gl_store_batch *b, gl_err *err)
+{
+    static const gl_store_family fam[2] = {GL_STORE_CF_EVENTS, GL_STORE_CF_TRANSFERS};
+    gl_store *s = b->s;
+    size_t min = s->ingest_keys / RECORDS_DIV;
+    bool file[2], any = false;
+    for (int r = 0; r < 2; r++)
+        any |= file[r] = b->nrbs == 0 && b->recs[r].n && b->recs[r].n >= min;
+    if (!any) {
+        for (int r = 0; r < 2; r++)
+            records_to_batch(b, &b->recs[r], fam[r]);
+        return GL_OK;
+    }
+    /* Both families' keys open with chain and block. */
+    pend_span v[PENDING_SPANS_MAX];
+    size_t n = 0;
+    for (int r = 0; r < 2; r++) {
+        const uint8_t *p = b->recs[r].data.data;
+        for (size_t i = 0; i < b->recs[r].n; i++) {
+            uint64_t block = gl_store_be64_get(p + 5 + 8);
+            if (!span_add(v, &n, gl_store_be64_get(p + 5), block, block))
+                return gl_err_set(err, GL_EINVAL, "store '%s': a batch of records on more than %d chains",
+                                  s->dir, PENDING_SPANS_MAX);
+            p += 5 + (size_t)p[0] + gl_store_be32_get(p + 1);
+        }
+    }
+    rocksdb_writebatch_t *mark = rocksdb_writebatch_create();
+    if (!mark)
+        return gl_err_set(err, GL_ENOMEM, "out of memory for a batch");
+    spans_encode(s, META_AHEAD_KEY, v, n, mark);
+    char *e = NULL;
+    rocksdb_write(s->db, s->wo, mark, &e);
+    rocksdb_writebatch_destroy(mark);
+    if (e)
+        return db_fail(err, s->dir, e, "marking records ahead of their batch");
+    gl_code rc = GL_OK;
+    for (int r = 0; r < 2 && !rc; r++)
+        if (file[r])
+            rc = records_file(s, &b->recs[r], fam[r], err);
+    if (rc)
+        return rc; /* the marker stays: the next read-write open rolls back */
+    for (int r = 0; r < 2; r++)
+        records_to_batch(b, &b->recs[r], fam[r]);
+    spans_encode(s, META_AHEAD_KEY, NULL, 0, b->wb);
+    return GL_OK;
+}
+
+/* At a read-write open: roll each chain a marker names back to its block
+ * (records may stand there that no committed batch wrote), in one batch
+ * that drops the marker. */
+static gl_code ahead_repair(gl_store *s, gl_err *err)
+{
+    pend_span v[PENDING_SPANS_MAX];
+    size_t n;
+    gl_code rc = spans_read(s, META_AHEAD_KEY, v, &n, err);
+    if (rc || !n)
+        return rc;
+    gl_store_batch *b = gl_store_batch_new(s, err);
+    if (!b)
+        return err ? err->code : GL_ENOMEM;
+    b->gather = false;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = gl_store_batch_rollback(b, v[i].chain_id, v[i].lo, err);
+    if (!rc) {
+        spans_encode(s, META_AHEAD_KEY, NULL, 0, b->wb);
+        rc = gl_store_batch_commit(b, err);
+    }
+    gl_store_batch_free(b);
+    return rc;
+}
+
+/* Table files a kill left before RocksDB took them in. */
+static void unlink_leftovers(const gl_store *s)
+{
+    static const char *const names[] = {INGEST_FILE, RECORDS_FILE_PREFIX "events.sst",
+                                        RECORDS_FILE_PREFIX "transfers.sst"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(s->dir) + strlen(names[i]) + 2;
+        char *path = malloc(n);
+        if (path) {
+            snprintf(path, n, "%s/%s", s->dir, names[i]);
+            unlink(path);
+        }
+        free(path);
+    }
 }
 
 /* Under s->lock: check the batch's bindings, write, update the cache. */
@@ -1747,6 +2059,8 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
         if ((rc = pending_mark(b, spans, &nspans, err)))
             return rc;
     }
+    if ((rc = records_write(b, err)))
+        return rc;
     char *e = NULL;
     rocksdb_write(s->db, s->wo, b->wb, &e);
     if (e)
@@ -1775,15 +2089,25 @@ static gl_code commit_locked(gl_store_batch *b, gl_err *err)
     return GL_OK;
 }
 
-gl_code gl_store_pending_appearances(gl_store *s, gl_store_span *out, size_t max, size_t *n, gl_err *err)
+static gl_code spans_get(gl_store *s, const char *key, gl_store_span *out, size_t max, size_t *n, gl_err *err)
 {
     pend_span v[PENDING_SPANS_MAX];
     size_t k;
     *n = 0;
-    gl_code rc = pending_read(s, v, &k, err);
+    gl_code rc = spans_read(s, key, v, &k, err);
     for (size_t i = 0; !rc && i < k && i < max; i++)
         out[(*n)++] = (gl_store_span){v[i].chain_id, v[i].lo, v[i].hi};
     return rc;
+}
+
+gl_code gl_store_pending_appearances(gl_store *s, gl_store_span *out, size_t max, size_t *n, gl_err *err)
+{
+    return spans_get(s, META_PENDING_KEY, out, max, n, err);
+}
+
+gl_code gl_store_records_ahead(gl_store *s, gl_store_span *out, size_t max, size_t *n, gl_err *err)
+{
+    return spans_get(s, META_AHEAD_KEY, out, max, n, err);
 }
 
 gl_code gl_store_write_gathered(gl_store *s, gl_err *err)
@@ -2539,6 +2863,14 @@ gl_code gl_store_verify(gl_store *s, gl_err *err)
                           "store '%s' is incomplete: the appearances of chain %" PRIu64 " blocks %" PRIu64 "..%" PRIu64
                           "%s were not written (an interrupted bulk write); opening it read-write derives them",
                           s->dir, sp[0].chain_id, sp[0].lo, sp[0].hi, nsp > 1 ? " and more" : "");
+    if ((prc = spans_read(s, META_AHEAD_KEY, sp, &nsp, err)))
+        return prc;
+    if (nsp)
+        return gl_err_set(err, GL_EDB,
+                          "store '%s' is incomplete: records of chain %" PRIu64 " blocks %" PRIu64 "..%" PRIu64
+                          "%s were written without the batch that commits them (an interrupted bulk write); "
+                          "opening it read-write rolls the chain back to block %" PRIu64,
+                          s->dir, sp[0].chain_id, sp[0].lo, sp[0].hi, nsp > 1 ? " and more" : "", sp[0].lo);
     for (int i = 0; i < GL_STORE_CF_COUNT; i++) {
         rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
         rocksdb_readoptions_set_verify_checksums(ro, 1);

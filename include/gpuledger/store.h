@@ -293,8 +293,12 @@ typedef struct gl_store_open_opts {
                                sorted table files (ingest_keys at a time, and
                                at close); a marker written with each batch
                                lets a read-write open derive again whatever a
-                               kill left out.  What is stored is the same
-                               either way */
+                               kill left out.  A batch's events and transfers,
+                               when there are ingest_keys / 256 or more of a
+                               family, go in as a table file before the batch
+                               (see gl_store_records_ahead for a kill in
+                               between).  What is stored is the same either
+                               way */
     size_t ingest_keys;     /* bulk_write: appearance keys per table file
                                (0: GL_STORE_INGEST_KEYS_DEFAULT); a batch
                                with fewer than ingest_keys / 64 keys (a
@@ -344,6 +348,14 @@ typedef struct gl_store_span {
  * them.  GL_EDB when the marker is damaged. */
 gl_code gl_store_pending_appearances(gl_store *s, gl_store_span *out, size_t max, size_t *n /* OUT */,
                                      gl_err *err);
+
+/* Spans of blocks whose events or transfers a bulk writer wrote as table
+ * files but whose batch (and cursor) it did not commit (killed in between:
+ * see bulk_write), up to max into out, *n of them (0: none).  A read-write
+ * open rolls each chain back to its span's first block, as a reorg would,
+ * so every platform indexing that chain resumes from there.  GL_EDB when
+ * the marker is damaged. */
+gl_code gl_store_records_ahead(gl_store *s, gl_store_span *out, size_t max, size_t *n /* OUT */, gl_err *err);
 
 /* Close and free.  Committed batches are already durable.  A bulk writer's
  * gathered appearances are written here (a failure leaves them marked, for

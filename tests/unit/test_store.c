@@ -2931,6 +2931,70 @@ static void test_bulk_sort_twins(void **state)
     free(root);
 }
 
+/* A crowd of 150 addresses that share their first 16 bytes (low, vanity
+ * or test addresses do), in one bucket of the sort and far more than a
+ * linear scan of the bucket's addresses would hold, each appearing at
+ * positions spread over the whole file in a scrambled order of roles: the
+ * bulk writer's sort must still give what the ordinary path stores. */
+static void put_crowd(gl_store *s, uint64_t n)
+{
+    gl_err err = {0};
+    uint8_t C[20];
+    memset(C, 0x3c, 20);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_non_null(b);
+    for (uint64_t blk = 1; blk <= n; blk++) {
+        uint8_t X[20] = {0}, Y[20] = {0};
+        X[18] = Y[18] = 0x01;
+        X[19] = (uint8_t)(blk * 37 % 150);
+        Y[19] = (uint8_t)(blk * 101 % 149);
+        X[17] = (uint8_t)(blk % 2);
+        gl_store_event e = bare_event(1, blk, 0, "p");
+        memcpy(e.contract, C, 20);
+        e.n_roles = 2;
+        e.roles[0].role = GL_STORE_ROLE_PROVIDER;
+        memcpy(e.roles[0].addr, Y, 20);
+        e.roles[1].role = GL_STORE_ROLE_BUYER;
+        memcpy(e.roles[1].addr, X, 20);
+        assert_int_equal(gl_store_batch_put_event(b, &e, &err), GL_OK);
+        gl_store_transfer t = bare_transfer(LOGP(1, blk, 0, 0), GL_STORE_ASSET_ERC20, C, Y, X);
+        assert_int_equal(gl_store_batch_put_transfer(b, &t, &err), GL_OK);
+    }
+    commit_ok(b);
+    gl_store_batch_free(b);
+}
+
+static void test_bulk_sort_crowd(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *bulk = path_join(root, "bulk"), *plain = path_join(root, "plain");
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 100000};
+    gl_store_open_opts op = {.create = true};
+    gl_err err = {0};
+    gl_store *s = gl_store_open(bulk, &ob, &err);
+    assert_non_null(s);
+    put_crowd(s, 3000);
+    gl_store_close(s);
+    s = gl_store_open(plain, &op, &err);
+    assert_non_null(s);
+    put_crowd(s, 3000);
+    gl_store_close(s);
+    assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), 3000 * 6);
+    gl_buf db = GL_BUF_INIT, dp = GL_BUF_INIT;
+    raw_dump(bulk, &db);
+    raw_dump(plain, &dp);
+    assert_int_equal(db.len, dp.len);
+    assert_memory_equal(db.data, dp.data, db.len);
+    gl_buf_release(&db);
+    gl_buf_release(&dp);
+    expect_verify_ok(bulk);
+    rm_rf(root);
+    free(bulk);
+    free(plain);
+    free(root);
+}
+
 /* A table file that cannot be written (here: a directory in its place):
  * the commit that meets the failure says so, the keys stay gathered and
  * marked, and once the way is clear they are written; nothing is lost. */
@@ -3012,6 +3076,201 @@ static void test_bulk_bad_marker(void **state)
     free(root);
 }
 
+/* ------------------------------------------------- bulk records */
+
+/* Copy the events and transfers of chain/lo..hi from store `from` into
+ * store `to` with plain RocksDB: what a kill between a batch's table files
+ * of records and the batch itself leaves behind. */
+static void raw_copy_records(const char *from, const char *to, uint64_t chain, uint64_t lo, uint64_t hi)
+{
+    raw_db a, b;
+    raw_open(&a, from, true);
+    raw_open(&b, to, false);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    static const char *const fams[] = {"events", "transfers"};
+    for (size_t f = 0; f < 2; f++) {
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(a.db, ro, raw_cf(&a, fams[f]));
+        for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+            size_t kl, vl;
+            const char *k = rocksdb_iter_key(it, &kl);
+            const char *v = rocksdb_iter_value(it, &vl);
+            uint64_t c = gl_store_be64_get((const uint8_t *)k), n = gl_store_be64_get((const uint8_t *)k + 8);
+            if (c != chain || n < lo || n > hi)
+                continue;
+            char *e = NULL;
+            rocksdb_put_cf(b.db, wo, raw_cf(&b, fams[f]), k, kl, v, vl, &e);
+            assert_null(e);
+        }
+        rocksdb_iter_destroy(it);
+    }
+    rocksdb_readoptions_destroy(ro);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&a);
+    raw_close(&b);
+}
+
+static void set_cursor_ok(const char *dir, uint64_t chain, const char *name, uint64_t block, const uint8_t hash[32])
+{
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, NULL, &err);
+    if (!s)
+        fail_msg("open %s: %s", dir, err.msg);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_int_equal(gl_store_batch_set_cursor(b, chain, name, block, hash, &err), GL_OK);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+}
+
+/* A bulk writer's events and transfers go in as table files when a
+ * batch holds ingest_keys / 256 of them or more (here every batch: 10
+ * records a family against a bound of 1), and through the batch when it
+ * holds fewer (a bound of 15): the store equals one written the ordinary
+ * way byte for byte either way, the records stand in table files right
+ * after the writes, and no marker or file is left.  A batch that rolls
+ * back writes its records after its range deletes, not before. */
+static void test_bulk_records(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *plain = path_join(root, "plain");
+    gl_store_open_opts op = {.create = true};
+    build_bulk(plain, &op, 30, 12, 5, false);
+    gl_buf dp = GL_BUF_INIT;
+    raw_dump(plain, &dp);
+    size_t keys[] = {256, 256 * 15};
+    for (size_t k = 0; k < 2; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "bulk-%zu", k);
+        char *dir = path_join(root, name);
+        gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = keys[k]};
+        gl_store *s = build_bulk(dir, &ob, 30, 12, 5, true);
+        gl_err err = {0};
+        gl_store_stats st;
+        assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+        if (k == 0) {
+            assert_true(st.sst_bytes[GL_STORE_CF_EVENTS] > 0);
+            assert_true(st.sst_bytes[GL_STORE_CF_TRANSFERS] > 0);
+        } else {
+            assert_int_equal(st.sst_bytes[GL_STORE_CF_EVENTS], 0);
+        }
+        gl_store_close(s);
+        gl_buf db = GL_BUF_INIT;
+        raw_dump(dir, &db);
+        assert_int_equal(db.len, dp.len);
+        assert_memory_equal(db.data, dp.data, db.len);
+        gl_buf_release(&db);
+        size_t vl;
+        assert_null(raw_meta(dir, "records_ahead", &vl));
+        char *f = path_join(dir, "gpuledger-records-events.sst");
+        assert_int_not_equal(access(f, F_OK), 0);
+        free(f);
+        expect_verify_ok(dir);
+        free(dir);
+    }
+    /* rollback and puts in one batch of a bulk writer */
+    char *rb = path_join(root, "rollback");
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 256};
+    gl_store *s = build_bulk(rb, &ob, 10, 2, 100, true);
+    gl_err err = {0};
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_int_equal(gl_store_batch_rollback(b, 1, 6, &err), GL_OK);
+    for (uint64_t n = 6; n <= 8; n++)
+        put_block_records(b, 1, n, 1);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    assert_int_equal(count_family(rb, GL_STORE_CF_EVENTS), (8 + 2) * 2);
+    assert_int_equal(count_family(rb, GL_STORE_CF_TRANSFERS), (8 + 2) * 2);
+    expect_verify_ok(rb);
+    free(rb);
+    gl_buf_release(&dp);
+    rm_rf(root);
+    free(plain);
+    free(root);
+}
+
+/* Killed between a batch's table files of records and the batch: records
+ * of chain 1 blocks 11..12 stand past every cursor, under the marker.  A
+ * read-only open says the store is incomplete and names the span; a
+ * read-write open rolls chain 1 back to block 11 (the records go, as do
+ * their appearances; a cursor of another platform at block 12 comes back
+ * to block 10 with its hash), chain 2 untouched: the store then equals
+ * one that never saw blocks 11..12, byte for byte. */
+static void test_bulk_records_killed(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *full = path_join(root, "full"), *killed = path_join(root, "killed"), *want = path_join(root, "want");
+    gl_store_open_opts op = {.create = true};
+    build_bulk(full, &op, 12, 3, 4, false);
+    build_bulk(killed, &op, 10, 3, 5, false);
+    build_bulk(want, &op, 10, 3, 5, false);
+    gl_store_block b10 = make_block(1, 10, 0);
+    uint8_t h12[32];
+    memset(h12, 0x12, 32);
+    set_cursor_ok(want, 1, "p1", 10, b10.hash);
+    set_cursor_ok(want, 1, "other", 10, b10.hash);
+    set_cursor_ok(killed, 1, "p1", 10, b10.hash);
+    set_cursor_ok(killed, 1, "other", 12, h12);
+    raw_copy_records(full, killed, 1, 11, 12);
+    raw_db r;
+    raw_open(&r, killed, false);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    char *e = NULL;
+    static const uint8_t mark[24] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 11, 0, 0, 0, 0, 0, 0, 0, 12};
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "records_ahead", 13, (const char *)mark, sizeof mark, &e);
+    assert_null(e);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+    assert_int_equal(count_family(killed, GL_STORE_CF_EVENTS), (10 + 3) * 2 + 2 * 2);
+
+    gl_err err = {0};
+    gl_store_open_opts ro = {.read_only = true};
+    gl_store *s = gl_store_open(killed, &ro, &err);
+    assert_non_null(s);
+    assert_int_equal(gl_store_verify(s, &err), GL_EDB);
+    assert_non_null(strstr(err.msg, "is incomplete: records of chain 1 blocks 11..12 were written without the batch "
+                                    "that commits them (an interrupted bulk write); opening it read-write rolls "
+                                    "the chain back to block 11"));
+    gl_store_span sp[2];
+    size_t nsp = 9;
+    assert_int_equal(gl_store_records_ahead(s, sp, 2, &nsp, &err), GL_OK);
+    assert_int_equal(nsp, 1);
+    assert_true(sp[0].chain_id == 1 && sp[0].first == 11 && sp[0].last == 12);
+    gl_store_close(s);
+    /* a records file the kill left half-written goes too */
+    char *f = path_join(killed, "gpuledger-records-transfers.sst");
+    write_file(f, "half a table", 12);
+    expect_verify_ok(killed); /* read-write: rolls back */
+    assert_int_not_equal(access(f, F_OK), 0);
+    free(f);
+    size_t vl;
+    assert_null(raw_meta(killed, "records_ahead", &vl));
+    gl_buf dk = GL_BUF_INIT, dw = GL_BUF_INIT;
+    raw_dump(killed, &dk);
+    raw_dump(want, &dw);
+    assert_int_equal(dk.len, dw.len);
+    assert_memory_equal(dk.data, dw.data, dk.len);
+    gl_buf_release(&dk);
+    gl_buf_release(&dw);
+    /* a marker of a wrong size refuses the open, as the other marker does */
+    raw_open(&r, killed, false);
+    wo = rocksdb_writeoptions_create();
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "records_ahead", 13, "12345", 5, &e);
+    assert_null(e);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+    assert_null(gl_store_open(killed, NULL, &err));
+    assert_non_null(strstr(err.msg, "is damaged: meta 'records_ahead' has 5 bytes"));
+    rm_rf(root);
+    free(full);
+    free(killed);
+    free(want);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3043,8 +3302,11 @@ int main(void)
         cmocka_unit_test(test_bulk_rollback),
         cmocka_unit_test(test_bulk_small_batch),
         cmocka_unit_test(test_bulk_sort_twins),
+        cmocka_unit_test(test_bulk_sort_crowd),
         cmocka_unit_test(test_bulk_ingest_fails),
         cmocka_unit_test(test_bulk_bad_marker),
+        cmocka_unit_test(test_bulk_records),
+        cmocka_unit_test(test_bulk_records_killed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
