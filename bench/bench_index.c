@@ -3,7 +3,7 @@
  *
  * Two chains on one node.  Dense: GLM Transfer logs made by Golem's batch
  * payer (one in from the requestor, one per recipient per transaction;
- * tests/integration/index_testlib.h), BENCH_TXS transactions of
+ * tests/integration/index_testlib.h), BENCH_TXS transactions (default 400: 200,401 logs) of
  * BENCH_PER_TX recipients, one transaction per block.  Spread: BENCH_LEASES
  * market leases, BENCH_LEASE_PER_BLOCK per block, one log per transaction,
  * so that verification fetches a block for every few events.  Each run is a child process on a fresh store, so
@@ -230,7 +230,8 @@ static int cmp_double(const void *a, const void *b)
 static void bench_dense(void **state)
 {
     (void)state;
-    unsigned ntx = env_uint("BENCH_TXS", 200), per = env_uint("BENCH_PER_TX", 500);
+    /* 400 x 501: the yardstick is a curl loop fetching 200k events */
+    unsigned ntx = env_uint("BENCH_TXS", 400), per = env_uint("BENCH_PER_TX", 500);
     double t0 = now_s();
     tl_glm_deploy(&N, &G);
     tl_glm_payouts(&N, &G, ntx, per);
@@ -246,7 +247,7 @@ static void bench_dense(void **state)
      * node's speed drifts over a run (and this machine's with it), so the
      * yardstick is taken around each `none` run, BENCH_ROUNDS times, and
      * the ratio is the median of (mean of the two loops) / run. */
-    unsigned rounds = env_uint("BENCH_ROUNDS", 3);
+    unsigned rounds = env_uint("BENCH_ROUNDS", 5);
     double ratios[16];
     if (rounds < 1 || rounds > 16)
         rounds = 3;
@@ -313,7 +314,7 @@ static void bench_capped(void **state)
     if (!ntx)
         skip();
     /* A node of its own: anvil mines ten times slower with the other
-     * chains' 100k logs in its state. */
+     * chains' 200k logs in its state. */
     tl_node C;
     if (tl_node_start(&C, 0, NULL))
         fail_msg("cannot start a node for the capped chain");

@@ -83,7 +83,7 @@ typedef struct ix_counts {
 struct gl_indexer {
     gl_store *s;
     gl_endpoints *e;
-    gl_endpoints *pf_logs;     /* opts.prefetch: the next range's logs, on a thread */
+    gl_endpoints *pf_logs[2];  /* opts.prefetch: the next ranges' logs, a thread each */
     gl_endpoints *pf_blocks;   /* opts.prefetch: the next chunk's blocks, on a thread */
     const gl_platform *p;
     gl_indexer_opts o;
@@ -2326,9 +2326,9 @@ static void *prefetch_main(void *arg)
 
 /* Start fetching [lo, hi]; false when it could not start (then the range
  * is fetched the ordinary way). */
-static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t hi)
+static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, gl_endpoints *e, uint64_t lo, uint64_t hi)
 {
-    if (!ix->pf_logs || p->running)
+    if (!e || p->running)
         return false;
     ix_addr *a = realloc(p->addrs, (ix->naddrs ? ix->naddrs : 1) * sizeof *a);
     if (a)
@@ -2340,7 +2340,7 @@ static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t
         return false;
     memcpy(p->addrs, ix->addrs, ix->naddrs * sizeof *a);
     memcpy(p->topics, ix->topics, ix->ntopics * sizeof *t);
-    p->f = (ix_fetch){ix->pf_logs,    p->addrs,        ix->naddrs, (const uint8_t(*)[32])p->topics,
+    p->f = (ix_fetch){e,              p->addrs,        ix->naddrs, (const uint8_t(*)[32])p->topics,
                       ix->ntopics,    per_request(ix), 0,          0};
     p->lo = lo;
     p->hi = hi;
@@ -2353,32 +2353,56 @@ static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t
     return true;
 }
 
-/* Wait for the prefetch.  It answers for [lo, hi] (true, its outcome in
- * p) only when that is the range it fetched and no address was added since
- * it started; otherwise its work is dropped. */
-static bool prefetch_take(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t hi)
+/* Wait for the prefetch.  It answers for the range from lo (true, its
+ * outcome in p, *hi set to where its range ends) only when that is where
+ * its range starts and no address was added since it started; otherwise
+ * its work is dropped. */
+static bool prefetch_take(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t *hi)
 {
     if (!p->running)
         return false;
     pthread_join(p->thread, NULL);
     p->running = false;
     fetch_settle(ix, &p->f, p->lo, p->hi);
-    if (p->lo == lo && p->hi == hi && p->naddrs_at_start == ix->naddrs)
+    if (p->lo == lo && p->naddrs_at_start == ix->naddrs) {
+        *hi = p->hi;
         return true;
+    }
     gl_logs_clear(&p->logs);
     return false;
 }
 
 static void prefetch_release(gl_indexer *ix, ix_prefetch *p)
 {
-    prefetch_take(ix, p, 1, 0);
+    uint64_t hi;
+    prefetch_take(ix, p, UINT64_MAX, &hi);
     gl_logs_free(&p->logs);
     free(p->addrs);
     free(p->topics);
 }
 
-/* Plan [from, to] and process it range by range, the next range's logs
- * fetched (with opts.prefetch) while the current one is processed. */
+/* The range after [lo, hi] as the plan would give it if [lo, hi] held as
+ * many logs per block as the last range (n logs over `blocks`): a copy of
+ * the plan is told so.  Only while the endpoint has refused nothing: a
+ * capped endpoint's plan sizes each request from the one before, and a
+ * guess there could cost a refusal. */
+static bool plan_guess(const gl_range_plan *plan, uint64_t lo, uint64_t hi, uint64_t n, uint64_t blocks,
+                       uint64_t *glo, uint64_t *ghi)
+{
+    gl_range_plan_stats st;
+    gl_range_plan_stats_get(plan, &st);
+    if (st.refused || !blocks)
+        return false;
+    gl_range_plan guess = *plan; /* a plan owns no memory */
+    uint64_t est = (uint64_t)((double)n / (double)blocks * (double)(hi - lo + 1));
+    return gl_range_plan_on_success(&guess, lo, hi, est, NULL) == GL_OK && gl_range_plan_next(&guess, glo, ghi);
+}
+
+/* Plan [from, to] and process it range by range.  With opts.prefetch the
+ * next range's logs are fetched while the current one is processed, and,
+ * while the endpoint refuses nothing, the one after that as well (its
+ * range guessed, see plan_guess): the node then always has a request to
+ * answer, instead of waiting while the fetching thread reads an answer. */
 static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err)
 {
     gl_range_plan plan;
@@ -2386,35 +2410,51 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
     plan_config(ix, &cfg);
     gl_code rc = gl_range_plan_init(&plan, from, to, &cfg, err);
     gl_logs logs = {NULL, 0, 0};
-    ix_prefetch pf;
-    memset(&pf, 0, sizeof pf);
+    ix_prefetch pf[2];
+    memset(pf, 0, sizeof pf);
     ix_fetch f = fetch_of(ix, NULL, 0);
     uint64_t lo, hi;
     while (!rc && gl_range_plan_next(&plan, &lo, &hi)) {
         gl_call_info info;
         memset(&info, 0, sizeof info);
         gl_logs_clear(&logs);
-        if (prefetch_take(ix, &pf, lo, hi)) {
+        ix_prefetch *got = NULL;
+        for (int i = 0; i < 2 && !got; i++)
+            if (pf[i].running && pf[i].lo == lo && prefetch_take(ix, &pf[i], lo, &hi))
+                got = &pf[i];
+        if (got) {
             gl_logs tmp = logs;
-            logs = pf.logs;
-            pf.logs = tmp;
-            info = pf.info;
-            if ((rc = pf.rc) && err)
-                *err = pf.err;
+            logs = got->logs;
+            got->logs = tmp;
+            info = got->info;
+            if ((rc = got->rc) && err)
+                *err = got->err;
         } else {
             f = fetch_of(ix, NULL, 0); /* the address list may have moved */
             rc = get_logs(&f, lo, hi, &logs, &info, err);
             fetch_settle(ix, &f, lo, hi);
         }
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE) {
+            for (int i = 0; i < 2; i++) { /* what ran ahead starts at the wrong block now */
+                uint64_t unused;
+                prefetch_take(ix, &pf[i], UINT64_MAX, &unused);
+            }
             rc = gl_range_plan_on_too_large(&plan, lo, hi, &info.err, err);
             continue;
         }
         if (rc || (rc = gl_range_plan_on_success(&plan, lo, hi, logs.n, err)))
             break;
         uint64_t nlo, nhi;
-        if (gl_range_plan_next(&plan, &nlo, &nhi))
-            prefetch_start(ix, &pf, nlo, nhi);
+        if (gl_range_plan_next(&plan, &nlo, &nhi)) {
+            ix_prefetch *next = pf[0].running && pf[0].lo == nlo ? &pf[0] : pf[1].running && pf[1].lo == nlo ? &pf[1] : NULL;
+            for (int i = 0; i < 2 && !next; i++)
+                if (!pf[i].running && prefetch_start(ix, &pf[i], ix->pf_logs[i], nlo, nhi))
+                    next = &pf[i];
+            uint64_t glo, ghi;
+            ix_prefetch *free_slot = next == &pf[0] ? &pf[1] : &pf[0];
+            if (next && !free_slot->running && plan_guess(&plan, next->lo, next->hi, logs.n, hi - lo + 1, &glo, &ghi))
+                prefetch_start(ix, free_slot, ix->pf_logs[free_slot - pf], glo, ghi);
+        }
         if ((rc = do_range(ix, lo, hi, &logs, err)) || ix->signal != IX_NONE)
             break;
         ixlog(ix, 0, "indexed to block %" PRIu64 " (%" PRIu64 " events so far)", ix->cur.block, ix->st.events);
@@ -2423,7 +2463,8 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             break;
         }
     }
-    prefetch_release(ix, &pf);
+    prefetch_release(ix, &pf[0]);
+    prefetch_release(ix, &pf[1]);
     gl_logs_free(&logs);
     if (!rc && ix->signal == IX_NONE)
         rc = gl_range_plan_status(&plan, err);
@@ -2606,7 +2647,8 @@ gl_indexer *gl_indexer_new(gl_store *s, gl_endpoints *e, const gl_platform *p, c
     gl_code rc = GL_OK;
     if (!(ix->secp = gl_secp_new(err)))
         goto fail;
-    if (o->prefetch && (!(ix->pf_logs = gl_endpoints_clone(e, err)) || !(ix->pf_blocks = gl_endpoints_clone(e, err))))
+    if (o->prefetch && (!(ix->pf_logs[0] = gl_endpoints_clone(e, err)) || !(ix->pf_logs[1] = gl_endpoints_clone(e, err)) ||
+                        !(ix->pf_blocks = gl_endpoints_clone(e, err))))
         goto fail;
     for (size_t i = 0; i < p->ncontracts && !rc; i++) {
         if (p->contracts[i].start_block < ix->start_block)
@@ -2655,7 +2697,8 @@ void gl_indexer_free(gl_indexer *ix)
         return;
     gl_store_batch_free(ix->b);
     gl_secp_free(ix->secp);
-    gl_endpoints_free(ix->pf_logs);
+    gl_endpoints_free(ix->pf_logs[0]);
+    gl_endpoints_free(ix->pf_logs[1]);
     gl_endpoints_free(ix->pf_blocks);
     findings_clear(ix);
     free(ix->pend);

@@ -9,7 +9,8 @@
  *        its factories created, at most addresses_per_request per filter;
  *        topic0: the mapped events + factory events), the answer read as it
  *        streams (log_reader.h); with opts.prefetch, the next range's
- *        eth_getLogs is already running on a thread while this one is
+ *        eth_getLogs (and, against an endpoint that refuses nothing, the
+ *        one after) is already running on a thread while this one is
  *        processed, and so is the next chunk's block fetch
  *     -> factory events announce new contracts: their logs in [creation, hi]
  *        are fetched at once, and the address filter grows
@@ -220,9 +221,16 @@ typedef struct gl_indexer_opts {
      * of the indexer's): the next range's logs while the current range is
      * processed, and the next chunk's blocks while the current chunk is
      * verified and stored.  The node's answer time is then hidden behind
-     * the indexer's work.  What was fetched ahead and no longer fits
-     * (factories added contracts, a reorg, a refusal) is fetched again the
-     * ordinary way.  The store is the same either way. */
+     * the indexer's work.  While the endpoint has refused no range, the
+     * range after the next is fetched too, its span guessed from the last
+     * range's density (a copy of the plan told that the next range holds
+     * as many logs per block): the node then never waits while an answer
+     * is read (on the 2-core benchmark, 63-68% -> 78-86% of the curl
+     * loop).  A capped endpoint's plan sizes each request from the answer
+     * before, so there a guess could cost a refusal, and it is not made.
+     * What was fetched ahead and no longer fits (factories added
+     * contracts, a reorg, a refusal) is fetched again the ordinary way.
+     * The store is the same either way. */
     bool prefetch;
     bool (*stop)(void *ctx);
     bool (*on_head)(void *ctx, uint64_t cursor, uint64_t head);
