@@ -2383,15 +2383,17 @@ static void prefetch_release(gl_indexer *ix, ix_prefetch *p)
 
 /* The range after [lo, hi] as the plan would give it if [lo, hi] held as
  * many logs per block as the last range (n logs over `blocks`): a copy of
- * the plan is told so.  Only while the endpoint has refused nothing: a
+ * the plan is told so.  Only while the endpoint has refused nothing (a
  * capped endpoint's plan sizes each request from the one before, and a
- * guess there could cost a refusal. */
+ * guess there could cost a refusal), and not after the first range alone:
+ * it is small on purpose and its blocks may be unlike the rest (a deploy
+ * block, a quiet start), so a guess from it alone overshoots. */
 static bool plan_guess(const gl_range_plan *plan, uint64_t lo, uint64_t hi, uint64_t n, uint64_t blocks,
                        uint64_t *glo, uint64_t *ghi)
 {
     gl_range_plan_stats st;
     gl_range_plan_stats_get(plan, &st);
-    if (st.refused || !blocks)
+    if (st.refused || st.succeeded < 2 || !blocks)
         return false;
     gl_range_plan guess = *plan; /* a plan owns no memory */
     uint64_t est = (uint64_t)((double)n / (double)blocks * (double)(hi - lo + 1));

@@ -16,6 +16,7 @@
  *    alone): follow waits it out, warning and counting, and ends, when
  *    told, caught up and with the store a clean index of the final chain
  *    makes.
+ * 4. A provider's log or span cap: the number of eth_getLogs end to end.
  */
 #include "index_testlib.h"
 
@@ -670,6 +671,81 @@ static void test_follow_outlives_an_outage(void **state)
     tl_assert_same_store(dir, ref, NULL);
 }
 
+/* 4. Requests behind a provider's log cap, end to end.  A chain of its own
+ * with 10,001 GLM Transfer logs spread evenly (a mint, then 50 a block
+ * over 200 blocks), a proxy refusing answers of more than 1,000 logs in
+ * each provider's words (with a suggested range, without one) or spans
+ * of more than 100 blocks, and the indexer as the CLI runs it (prefetch
+ * on, its default first span) sized for 1,000-log answers: every event
+ * stored, at most 13 eth_getLogs where 11 suffice (10 full answers, the
+ * first small one), at most one refused.  What ran ahead on a guessed
+ * range (gl_indexer_opts.prefetch) must not cost more. */
+static void test_capped_request_count(void **state)
+{
+    (void)state;
+    tl_node C;
+    if (tl_node_start(&C, 0, NULL))
+        fail_msg("cannot start a node for the capped chain");
+    tl_glm G;
+    tl_glm_deploy(&C, &G);
+    tl_glm_payouts_mined(&C, &G, 200, 49);
+    char *def = tl_glm_def(&G, "glm-capped");
+    gl_platform *gp = tl_platform("%s", def);
+    free(def);
+    static const struct {
+        gl_fault kind;
+        uint64_t cap;
+    } styles[] = {
+        {GL_FAULT_RANGE_INFURA, 1000},
+        {GL_FAULT_RANGE_ALCHEMY, 1000},
+        {GL_FAULT_RANGE_COUNT, 1000},
+        {GL_FAULT_RANGE_SPAN, 100},
+    };
+    for (size_t i = 0; i < sizeof styles / sizeof styles[0]; i++) {
+        gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(C.node), 7);
+        assert_non_null(fp);
+        /* Alchemy's words: no cap below 10 blocks (its "safe span") */
+        gl_fault_rule rule = {.kind = styles[i].kind, .method = "eth_getLogs", .cap = styles[i].cap, .span = 10};
+        assert_true(gl_fproxy_set_rules(fp, &rule, 1));
+        gl_endpoint_opts eo;
+        memset(&eo, 0, sizeof eo);
+        const char *urls[] = {gl_fproxy_url(fp)};
+        eo.urls = urls;
+        eo.nurls = 1;
+        gl_err err;
+        gl_endpoints *e = gl_endpoints_new(&eo, &err);
+        assert_non_null(e);
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/capped-%zu", TMP, i);
+        gl_store *s = tl_store_open(dir, true);
+        gl_indexer_opts o;
+        gl_indexer_opts_init(&o);
+        o.has_confirmations = true;
+        o.verify = GL_INDEXER_VERIFY_NONE;
+        o.request_logs = 1000;
+        o.log = tl_log_quiet;
+        o.prefetch = true;
+        gl_indexer *ix = gl_indexer_new(s, e, gp, &o, &err);
+        assert_non_null(ix);
+        if (gl_indexer_run(ix, &err))
+            fail_msg("index behind the cap: %s", err.msg);
+        gl_indexer_stats st;
+        gl_indexer_stats_get(ix, &st);
+        gl_indexer_free(ix);
+        gl_store_close(s);
+        gl_endpoints_free(e);
+        unsigned refused = gl_fproxy_injected(fp, styles[i].kind), calls = gl_fproxy_calls(fp, "eth_getLogs");
+        fprintf(stderr, "test_index_faults: cap style %zu: %" PRIu64 " events, %u eth_getLogs, %u refused\n", i,
+                st.events, calls, refused);
+        assert_int_equal(st.events, G.transfers);
+        assert_true(calls <= 13);
+        assert_true(refused <= 1);
+        gl_fproxy_stop(fp);
+    }
+    gl_platform_free(gp);
+    tl_node_stop(&C);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -677,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_lies_become_findings),
         cmocka_unit_test(test_endpoint_lying_on_every_header_still_ends),
         cmocka_unit_test(test_quorum_disagreement_is_a_finding),
+        cmocka_unit_test(test_capped_request_count),
         /* last: it adds events to the chain the REF store predates */
         cmocka_unit_test(test_logs_without_timestamps),
         cmocka_unit_test(test_follow_outlives_an_outage),
