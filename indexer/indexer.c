@@ -2447,7 +2447,11 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
         if (rc || (rc = gl_range_plan_on_success(&plan, lo, hi, logs.n, err)))
             break;
         uint64_t nlo, nhi;
-        if (gl_range_plan_next(&plan, &nlo, &nhi)) {
+        bool more = gl_range_plan_next(&plan, &nlo, &nhi);
+        /* the last range: the address-index keys so far go to a file meanwhile */
+        if (!more && (rc = gl_store_write_gathered_begin(ix->s, err)))
+            break;
+        if (more) {
             ix_prefetch *next = pf[0].running && pf[0].lo == nlo ? &pf[0] : pf[1].running && pf[1].lo == nlo ? &pf[1] : NULL;
             for (int i = 0; i < 2 && !next; i++)
                 if (!pf[i].running && prefetch_start(ix, &pf[i], ix->pf_logs[i], nlo, nhi))

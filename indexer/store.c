@@ -2110,6 +2110,14 @@ gl_code gl_store_records_ahead(gl_store *s, gl_store_span *out, size_t max, size
     return spans_get(s, META_AHEAD_KEY, out, max, n, err);
 }
 
+gl_code gl_store_write_gathered_begin(gl_store *s, gl_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    gl_code rc = s->pending.n >= s->ingest_keys / GATHER_DIV ? ingest_start(s, err) : GL_OK;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 gl_code gl_store_write_gathered(gl_store *s, gl_err *err)
 {
     pthread_mutex_lock(&s->lock);

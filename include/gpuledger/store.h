@@ -337,6 +337,15 @@ gl_store *gl_store_open(const char *dir, const gl_store_open_opts *opts, gl_err 
  * open to derive the keys; GL_ENOMEM. */
 gl_code gl_store_write_gathered(gl_store *s, gl_err *err);
 
+/* Start writing what a bulk writer has gathered (at least ingest_keys /
+ * 64 keys) on its file thread, after waiting for a file already being
+ * written, and return: a writer that knows its run is about to end calls
+ * this before its last batches, so that gl_store_write_gathered has only
+ * their keys left to write (the indexer, before its last range: the end of
+ * a 200k-event run waited ~60 ms for a whole file).  Errors as
+ * gl_store_write_gathered's, for a file that failed before. */
+gl_code gl_store_write_gathered_begin(gl_store *s, gl_err *err);
+
 /* Blocks of a chain, first to last. */
 typedef struct gl_store_span {
     uint64_t chain_id, first, last;

@@ -3076,6 +3076,67 @@ static void test_bulk_bad_marker(void **state)
     free(root);
 }
 
+/* gl_store_write_gathered_begin: with nothing gathered (a small batch
+ * writes its keys itself) it starts nothing; with keys gathered they go
+ * to a file on the thread, which the next begin waits for (so they are in
+ * by then) before handing over what was gathered since;
+ * gl_store_write_gathered writes the rest, and the store equals one
+ * written the ordinary way, marker gone. */
+static void test_bulk_write_begin(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "bulk"), *plain = path_join(root, "plain");
+    gl_store_open_opts op = {.create = true};
+    build_bulk(plain, &op, 40, 0, 10, false);
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 64 * 100};
+    gl_err err = {0};
+    gl_store *s = gl_store_open(dir, &ob, &err);
+    assert_non_null(s);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    gl_store_stats st;
+    for (uint64_t n = 1; n <= 40; n++) {
+        put_block_records(b, 1, n, 0);
+        if (n == 5 || n == 15 || n == 30)
+            commit_ok(b);
+        if (n == 5) { /* 80 keys, fewer than 100: written by the batch */
+            assert_int_equal(gl_store_write_gathered_begin(s, &err), GL_OK);
+            assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+            assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 5 * BLOCK_APPEARANCES);
+        }
+        if (n == 15) { /* 160 keys gathered: a file starts */
+            assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+            assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 5 * BLOCK_APPEARANCES);
+            assert_int_equal(gl_store_write_gathered_begin(s, &err), GL_OK);
+        }
+        if (n == 30) { /* waits for that file, starts one of 240 keys */
+            assert_int_equal(gl_store_write_gathered_begin(s, &err), GL_OK);
+            assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+            assert_true(st.records[GL_STORE_CF_APPEARANCES] >= 15 * BLOCK_APPEARANCES);
+            assert_true(st.records[GL_STORE_CF_APPEARANCES] <= 30 * BLOCK_APPEARANCES);
+        }
+    }
+    commit_ok(b);
+    gl_store_batch_free(b);
+    assert_int_equal(gl_store_write_gathered(s, &err), GL_OK);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 40 * BLOCK_APPEARANCES);
+    gl_store_close(s);
+    size_t vl;
+    assert_null(raw_meta(dir, "pending_appearances", &vl));
+    gl_buf db = GL_BUF_INIT, dp = GL_BUF_INIT;
+    raw_dump(dir, &db);
+    raw_dump(plain, &dp);
+    assert_int_equal(db.len, dp.len);
+    assert_memory_equal(db.data, dp.data, db.len);
+    gl_buf_release(&db);
+    gl_buf_release(&dp);
+    rm_rf(root);
+    free(dir);
+    free(plain);
+    free(root);
+}
+
 /* ------------------------------------------------- bulk records */
 
 /* Copy the events and transfers of chain/lo..hi from store `from` into
@@ -3305,6 +3366,7 @@ int main(void)
         cmocka_unit_test(test_bulk_sort_crowd),
         cmocka_unit_test(test_bulk_ingest_fails),
         cmocka_unit_test(test_bulk_bad_marker),
+        cmocka_unit_test(test_bulk_write_begin),
         cmocka_unit_test(test_bulk_records),
         cmocka_unit_test(test_bulk_records_killed),
     };
