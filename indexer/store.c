@@ -1949,12 +1949,15 @@ static gl_code records_write(gl_store_batch *b, gl_err *err)
     pend_span v[PENDING_SPANS_MAX];
     size_t n = 0;
     for (int r = 0; r < 2; r++) {
-        const uint8_t *p = b->recs[r].data.data;
+        const uint8_t *p = b->recs[r].data.data, *prev = NULL;
         for (size_t i = 0; i < b->recs[r].n; i++) {
-            uint64_t block = gl_store_be64_get(p + 5 + 8);
-            if (!span_add(v, &n, gl_store_be64_get(p + 5), block, block))
-                return gl_err_set(err, GL_EINVAL, "store '%s': a batch of records on more than %d chains",
-                                  s->dir, PENDING_SPANS_MAX);
+            if (!prev || memcmp(prev, p + 5, 16)) { /* a block not seen just before */
+                uint64_t block = gl_store_be64_get(p + 5 + 8);
+                if (!span_add(v, &n, gl_store_be64_get(p + 5), block, block))
+                    return gl_err_set(err, GL_EINVAL, "store '%s': a batch of records on more than %d chains",
+                                      s->dir, PENDING_SPANS_MAX);
+                prev = p + 5;
+            }
             p += 5 + (size_t)p[0] + gl_store_be32_get(p + 1);
         }
     }

@@ -582,10 +582,37 @@ gl_code gl_store_verify(gl_store *s, gl_err *err);
 /* The first byte of every TLV value (events, labels). */
 #define GL_STORE_TLV_FORMAT 1
 
-void gl_store_be64_put(uint8_t out[8], uint64_t v);
-uint64_t gl_store_be64_get(const uint8_t in[8]);
-void gl_store_be32_put(uint8_t out[4], uint32_t v);
-uint32_t gl_store_be32_get(const uint8_t in[4]);
+/* Big-endian integers, as every key and value holds them.  Inline: the
+ * indexer reads and writes them a few million times a run (one call each
+ * was ~2% of its CPU); the loops compile to a byte swap. */
+static inline void gl_store_be64_put(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static inline uint64_t gl_store_be64_get(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | in[i];
+    return v;
+}
+
+static inline void gl_store_be32_put(uint8_t out[4], uint32_t v)
+{
+    out[0] = (uint8_t)(v >> 24);
+    out[1] = (uint8_t)(v >> 16);
+    out[2] = (uint8_t)(v >> 8);
+    out[3] = (uint8_t)v;
+}
+
+static inline uint32_t gl_store_be32_get(const uint8_t in[4])
+{
+    return ((uint32_t)in[0] << 24) | ((uint32_t)in[1] << 16) | ((uint32_t)in[2] << 8) | in[3];
+}
 
 /* Is `name` a valid platform/cursor name (1..63 bytes in 0x21..0x7e)? */
 bool gl_store_name_ok(const char *name);
