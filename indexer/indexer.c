@@ -2432,6 +2432,15 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             if ((rc = got->rc) && err)
                 *err = got->err;
         } else {
+            /* The first range is small (it measures the density), and the
+             * plan sizes the next from its answer: meanwhile the node may
+             * as well answer for as many blocks after it, which the plan
+             * then takes as its second range (fetching less than it
+             * offers); a guess may follow from then on (plan_guess). */
+            gl_range_plan_stats pst;
+            gl_range_plan_stats_get(&plan, &pst);
+            if (!pst.requests && hi < to)
+                prefetch_start(ix, &pf[0], ix->pf_logs[0], hi + 1, hi + 1 + (hi - lo) < to ? hi + 1 + (hi - lo) : to);
             f = fetch_of(ix, NULL, 0); /* the address list may have moved */
             rc = get_logs(&f, lo, hi, &logs, &info, err);
             fetch_settle(ix, &f, lo, hi);
