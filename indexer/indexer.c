@@ -1351,6 +1351,15 @@ static const gl_direct_plan *direct_plan(gl_indexer *ix, const gl_abi_sig *sig, 
     return pl->usable ? pl : NULL;
 }
 
+/* src into dst (size bytes), cut to fit: what snprintf("%s") does, without
+ * its format parsing, once per event. */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Build and put the event of one log, with its appearances and, for a
  * transfer, its transfer record.  Logs the definition does not map are
  * skipped; logs that do not decode become findings. */
@@ -1373,8 +1382,8 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
     ev.chain_id = ix->chain;
     ev.block = g->block;
     ev.log_index = g->log_index;
-    snprintf(ev.platform, sizeof ev.platform, "%s", p->name);
-    snprintf(ev.name, sizeof ev.name, "%s", sig->name);
+    copy_name(ev.platform, sizeof ev.platform, p->name);
+    copy_name(ev.name, sizeof ev.name, sig->name);
     memcpy(ev.contract, g->address, 20);
     memcpy(ev.tx_hash, g->tx_hash, 32);
     ev.tx_index = g->tx_index;

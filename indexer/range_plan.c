@@ -173,13 +173,17 @@ static void settle_span(gl_range_plan *p, uint64_t span)
     p->span = span ? span : 1;
 }
 
-static void plan_after_success(gl_range_plan *p, uint64_t s)
+/* s: the span just fetched; offered: the span the plan had offered for it
+ * (a caller may fetch less: a range fetched ahead, or cut short). */
+static void plan_after_success(gl_range_plan *p, uint64_t s, uint64_t offered)
 {
     uint64_t span;
     uint64_t grow = sat_mul(s, p->growth_max);
     uint64_t by_density = density_span(p);
     if (by_density) {
-        span = min_u64(by_density, grow);
+        /* sized by the measured density: fetching less than offered does
+         * not hold the growth back */
+        span = min_u64(by_density, sat_mul(s > offered ? s : offered, p->growth_max));
         p->planned_by = PLAN_DENSITY;
     } else if (p->dens_logs == 0) {
         span = grow; /* no logs seen: nothing to fear from a count cap */
@@ -348,7 +352,7 @@ gl_code gl_range_plan_on_success(gl_range_plan *plan, uint64_t lo, uint64_t hi,
         return rc;
     }
     p->cursor = hi + 1;
-    plan_after_success(p, s);
+    plan_after_success(p, s, p->span);
     return count_attempt(p, err);
 }
 

@@ -38,7 +38,8 @@
  *     costs one small request and measures the density); else halve.
  *   - After a success: aim at fill x cap logs using the measured density
  *     (blocks-weighted, older observations decaying by half per request),
- *     growing at most growth_max times per step; with no logs seen yet,
+ *     growing at most growth_max times per step (counted from the span
+ *     offered, when the caller fetched less); with no logs seen yet,
  *     grow growth_max times; with logs but no known cap, double.
  *   - fill starts at 100% of the cap: "more than 10000 results" means
  *     10000 is accepted, and when logs are spread evenly the density is

@@ -539,6 +539,30 @@ static void test_single_block_too_large_is_fatal(void **state)
     free(t);
 }
 
+/* A plan sized by density (a known log cap) grows at most growth_max times
+ * per step, counted from the span it offered even when the caller fetched
+ * less (a range fetched ahead): 10 blocks of 10 logs against a cap of
+ * 1,000 -> 80 offered (growth 8x, not the density's 1,000); 10 of them
+ * fetched, 10 logs -> 640 (8 x 80), not 80 (8 x 10). */
+static void test_growth_counts_from_the_offer(void **state)
+{
+    (void)state;
+    gl_range_plan p;
+    gl_err err;
+    uint64_t lo, hi;
+    gl_range_plan_config cfg = {.initial_span = 10, .max_logs = 1000};
+    assert_int_equal(gl_range_plan_init(&p, 1, 100000, &cfg, &err), GL_OK);
+    assert_true(gl_range_plan_next(&p, &lo, &hi));
+    assert_true(lo == 1 && hi == 10);
+    assert_int_equal(gl_range_plan_on_success(&p, 1, 10, 10, &err), GL_OK);
+    assert_true(gl_range_plan_next(&p, &lo, &hi));
+    assert_true(lo == 11 && hi == 90);
+    assert_int_equal(gl_range_plan_on_success(&p, 11, 20, 10, &err), GL_OK);
+    assert_true(gl_range_plan_next(&p, &lo, &hi));
+    assert_int_equal(lo, 21);
+    assert_int_equal(hi, 21 + 640 - 1);
+}
+
 static void test_reports_must_continue_the_plan(void **state)
 {
     (void)state;
@@ -824,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_bursty),
         cmocka_unit_test(test_single_block_too_large_is_fatal),
         cmocka_unit_test(test_reports_must_continue_the_plan),
+        cmocka_unit_test(test_growth_counts_from_the_offer),
         cmocka_unit_test(test_implausible_suggestions_halve),
         cmocka_unit_test(test_refused_range_not_retried),
         cmocka_unit_test(test_hostile_endpoint_terminates),
