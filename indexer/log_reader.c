@@ -140,6 +140,9 @@ static const char *const FIELD_NAMES[F_COUNT] = {"address",         "topics",   
                                                  "transactionIndex", "logIndex",        "blockTimestamp",
                                                  "removed"};
 
+/* Their lengths (a key is matched ~10 times per log). */
+static const size_t FIELD_LENS[F_COUNT] = {7, 6, 4, 11, 9, 15, 16, 8, 14, 7};
+
 /* Members a log must have. */
 #define REQUIRED                                                                                                   \
     (1u << F_ADDRESS | 1u << F_TOPICS | 1u << F_DATA | 1u << F_BLOCK_NUMBER | 1u << F_BLOCK_HASH |               \
@@ -181,6 +184,24 @@ static bool fixed(const unsigned char *p, size_t n, uint8_t *out, size_t want)
     size_t got;
     return n == 2 + 2 * want && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
            gl_hex_decode((const char *)p, n, out, want, &got, NULL) == GL_OK && got == want;
+}
+
+/* fixed(), through memo m: the same text as last time gives the same
+ * bytes without decoding it again. */
+static bool fixed_memo(gl_log_hex_memo *m, const unsigned char *p, size_t n, uint8_t *out, size_t want)
+{
+    if (n == m->n && !memcmp(m->text, p, n)) {
+        memcpy(out, m->bytes, want);
+        return true;
+    }
+    if (!fixed(p, n, out, want))
+        return false;
+    if (n <= sizeof m->text) {
+        memcpy(m->text, p, n);
+        memcpy(m->bytes, out, want);
+        m->n = n;
+    }
+    return true;
 }
 
 /* Store quantity v in the current field. */
@@ -251,7 +272,7 @@ static int rd_string(void *ctx, const unsigned char *p, size_t n)
         gl_log *g = cur(r);
         if (g->ntopics == 4)
             return fail(r, GL_ERPC, "log %zu: more than 4 topics", r->index);
-        if (!fixed(p, n, g->topics[g->ntopics], 32))
+        if (!fixed_memo(&r->memo[3 + g->ntopics], p, n, g->topics[g->ntopics], 32))
             return fail(r, GL_ERPC, "log %zu: bad topics[%zu]", r->index, g->ntopics);
         g->ntopics++;
         return 1;
@@ -261,9 +282,9 @@ static int rd_string(void *ctx, const unsigned char *p, size_t n)
     gl_log *g = cur(r);
     uint64_t v;
     switch (r->field) {
-    case F_ADDRESS: return fixed(p, n, g->address, 20) ? 1 : bad(r);
-    case F_BLOCK_HASH: return fixed(p, n, g->block_hash, 32) ? 1 : bad(r);
-    case F_TX_HASH: return fixed(p, n, g->tx_hash, 32) ? 1 : bad(r);
+    case F_ADDRESS: return fixed_memo(&r->memo[0], p, n, g->address, 20) ? 1 : bad(r);
+    case F_BLOCK_HASH: return fixed_memo(&r->memo[1], p, n, g->block_hash, 32) ? 1 : bad(r);
+    case F_TX_HASH: return fixed_memo(&r->memo[2], p, n, g->tx_hash, 32) ? 1 : bad(r);
     case F_DATA: {
         size_t got;
         if (n < 2 || p[0] != '0' || (p[1] != 'x' && p[1] != 'X') || n % 2)
@@ -290,7 +311,7 @@ static int rd_key(void *ctx, const unsigned char *p, size_t n)
         return 1;
     r->field = F_OTHER;
     for (int f = 0; f < F_COUNT; f++)
-        if (strlen(FIELD_NAMES[f]) == n && !memcmp(FIELD_NAMES[f], p, n)) {
+        if (FIELD_LENS[f] == n && !memcmp(FIELD_NAMES[f], p, n)) {
             if (r->seen & 1u << f)
                 return fail(r, GL_ERPC, "log %zu: member %s given twice", r->index, FIELD_NAMES[f]);
             r->seen |= 1u << f;

@@ -62,6 +62,16 @@ void gl_logs_sort(gl_logs *l);
 
 /* The reader.  Fields are private; it lives wherever the caller likes (no
  * allocation of its own) and appends to `out`. */
+/* A hex string as last read in one place of a log, and its bytes: block
+ * hash, tx hash, address and topics repeat from log to log (every log of a
+ * block, of a transaction, of a contract, of an event), and comparing the
+ * text is cheaper than decoding it again. */
+typedef struct gl_log_hex_memo {
+    size_t n;           /* 0: empty */
+    char text[66];      /* "0x" + up to 32 bytes */
+    uint8_t bytes[32];
+} gl_log_hex_memo;
+
 typedef struct gl_log_reader {
     gl_logs *out;
     size_t mark;       /* out->n when the current answer began */
@@ -73,6 +83,7 @@ typedef struct gl_log_reader {
     bool done, failed;
     gl_code code;
     char why[160];
+    gl_log_hex_memo memo[7]; /* address, block hash, tx hash, topics 0..3 */
 } gl_log_reader;
 
 /* Set up r to append to out. */
