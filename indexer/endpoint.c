@@ -29,6 +29,7 @@
 
 #include "gpuledger/bytes.h"
 #include "gpuledger/endpoint.h"
+#include "gpuledger/json_scan.h"
 #include "gpuledger/rpc.h"
 
 /* Defaults of gl_endpoint_opts (endpoint.h explains them). */
@@ -926,16 +927,27 @@ static bool stream_answer(const gl_endpoints *e, const conn *k, long status, con
     envelope v;
     memset(&v, 0, sizeof v);
     v.rd = rd;
-    yajl_handle h = yajl_alloc(&ENVELOPE, NULL, &v);
-    if (!h)
-        return false;
-    /* The reader checks every string it keeps (hex of a fixed length) and
-     * skips the rest; yajl's UTF-8 check of each one was ~1/4 of parsing. */
-    yajl_config(h, yajl_dont_validate_strings, 1);
-    yajl_status st = yajl_parse(h, k->body.data, k->body.len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
-    yajl_free(h);
+    yajl_status st;
+    gl_json_scan_result fast = gl_json_scan(k->body.data, k->body.len, &ENVELOPE, &v);
+    if (fast != GL_JSON_SCAN_GIVE_UP) {
+        st = fast == GL_JSON_SCAN_OK ? yajl_status_ok : yajl_status_client_canceled;
+    } else { /* not the plain shape: yajl reads it from the start */
+        if (v.seen_result)
+            rd->begin(rd->ctx);
+        memset(&v, 0, sizeof v);
+        v.rd = rd;
+        yajl_handle h = yajl_alloc(&ENVELOPE, NULL, &v);
+        if (!h)
+            return false;
+        /* The reader checks every string it keeps (hex of a fixed length)
+         * and skips the rest; yajl's UTF-8 check of each one was ~1/4 of
+         * its time. */
+        yajl_config(h, yajl_dont_validate_strings, 1);
+        st = yajl_parse(h, k->body.data, k->body.len);
+        if (st == yajl_status_ok)
+            st = yajl_complete_parse(h);
+        yajl_free(h);
+    }
     char why[200] = "";
     if (v.reader_failed || (st == yajl_status_ok && v.seen_result && !v.seen_error)) {
         bool fine = rd->end(rd->ctx, why, sizeof why) && !v.reader_failed;

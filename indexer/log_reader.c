@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gpuledger/bytes.h"
+#include "gpuledger/json_scan.h"
 #include "gpuledger/log_reader.h"
 
 /* ------------------------------------------------------------ the list */
@@ -438,6 +439,17 @@ gl_result_reader gl_log_reader_hooks(gl_log_reader *r)
 gl_code gl_log_reader_parse(const char *json, size_t len, gl_logs *out, gl_err *err)
 {
     gl_log_reader r;
+    gl_log_reader_init(&r, out);
+    gl_json_scan_result fast = gl_json_scan((const unsigned char *)json, len, &READER, &r);
+    if (fast != GL_JSON_SCAN_GIVE_UP) {
+        gl_code rc = r.failed ? gl_err_set(err, r.code, "%s", r.why)
+                     : !r.done ? gl_err_set(err, GL_ERPC, "the result is not an array")
+                               : GL_OK;
+        if (rc)
+            gl_logs_truncate(out, r.mark);
+        return rc;
+    }
+    gl_logs_truncate(out, r.mark); /* not the plain shape: yajl reads it from the start */
     gl_log_reader_init(&r, out);
     yajl_handle h = yajl_alloc(&READER, NULL, &r);
     if (!h)
