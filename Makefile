@@ -7,7 +7,7 @@
 #   make tsan       the threaded indexer tests under ThreadSanitizer
 #   make conformance VECTORS=../shared/vectors   public vectors and recorded mainnet data
 #   make bench      benchmarks, figures printed (see bench/RESULTS.md)
-#   make fuzz       libFuzzer on the eth_getLogs reader (FUZZ_SECONDS=60)
+#   make fuzz       libFuzzer on the eth_getLogs reader and the JSON scanner (FUZZ_SECONDS=60 each)
 #   make artifacts  recompile the Solidity test contracts (artifacts-check: compare only)
 #   make install PREFIX=/usr/local
 #
@@ -148,9 +148,12 @@ fuzz:
 	mkdir -p build/fuzz/corpus
 	cp tests/fuzz/corpus/* build/fuzz/corpus/
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(shell pkg-config --cflags yajl jansson) \
-		tests/fuzz/fuzz_log_reader.c indexer/log_reader.c core/bytes.c core/err.c \
+		tests/fuzz/fuzz_log_reader.c indexer/log_reader.c core/json_scan.c core/bytes.c core/err.c \
 		-o build/fuzz/fuzz_log_reader $(shell pkg-config --libs yajl jansson)
 	build/fuzz/fuzz_log_reader -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(shell pkg-config --cflags yajl) \
+		tests/fuzz/fuzz_json_scan.c core/json_scan.c -o build/fuzz/fuzz_json_scan $(shell pkg-config --libs yajl)
+	build/fuzz/fuzz_json_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -106,9 +106,10 @@
  * grows with the data: the join table (one ~90-byte entry per joined event)
  * and the factory-created address list.  RocksDB's memtables (the store
  * caps them at 32 MiB in all), the store's gathered address-index keys
- * (ingest_keys, twice over while a file is written) and, with a prefetch, a
- * second range's logs come on top: 100k events peak at ~135-175 MB RSS
- * (bench/RESULTS.md).
+ * (ingest_keys, twice over while a file is written), a batch's events and
+ * transfers on their way to a table file (store.h, bulk_write) and, with a
+ * prefetch, up to two more ranges' logs come on top: 200k events peak at
+ * ~118-159 MB RSS (bench/RESULTS.md).
  *
  * Ownership: a gl_indexer borrows the store, the endpoints and the
  * platform, which must outlive it.  One thread at a time.  Library code:
