@@ -130,26 +130,24 @@ static json_t *collect(gl_store *s, gl_err *err)
                                              json_u64(st.sst_bytes[f])));
     json_object_set_new(o, "families", fam);
     json_object_set_new(o, "findings", json_u64(st.records[GL_STORE_CF_FINDINGS]));
-    gl_store_span pend[16];
-    size_t npend = 0;
-    if (gl_store_pending_appearances(s, pend, 16, &npend, err)) {
-        json_decref(o);
-        return NULL;
+    /* the marks an interrupted bulk write leaves (store.h) */
+    static const struct {
+        const char *name;
+        gl_code (*get)(gl_store *, gl_store_span *, size_t, size_t *, gl_err *);
+    } marks[] = {{"pending_appearances", gl_store_pending_appearances}, {"records_ahead", gl_store_records_ahead}};
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++) {
+        gl_store_span sp[16];
+        size_t nsp = 0;
+        if (marks[m].get(s, sp, 16, &nsp, err)) {
+            json_decref(o);
+            return NULL;
+        }
+        json_t *a = json_array();
+        for (size_t i = 0; i < nsp; i++)
+            json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "chain_id", json_u64(sp[i].chain_id), "first_block",
+                                               json_u64(sp[i].first), "last_block", json_u64(sp[i].last)));
+        json_object_set_new(o, marks[m].name, a);
     }
-    json_t *pa = json_array();
-    for (size_t i = 0; i < npend; i++)
-        json_array_append_new(pa, json_pack("{s:o, s:o, s:o}", "chain_id", json_u64(pend[i].chain_id), "first_block",
-                                            json_u64(pend[i].first), "last_block", json_u64(pend[i].last)));
-    json_object_set_new(o, "pending_appearances", pa);
-    if (gl_store_records_ahead(s, pend, 16, &npend, err)) {
-        json_decref(o);
-        return NULL;
-    }
-    json_t *ra = json_array();
-    for (size_t i = 0; i < npend; i++)
-        json_array_append_new(ra, json_pack("{s:o, s:o, s:o}", "chain_id", json_u64(pend[i].chain_id), "first_block",
-                                            json_u64(pend[i].first), "last_block", json_u64(pend[i].last)));
-    json_object_set_new(o, "records_ahead", ra);
 
     uint64_t *chains = NULL;
     size_t nchains = 0;

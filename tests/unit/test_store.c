@@ -2899,25 +2899,25 @@ static void put_twins(gl_store *s, uint64_t n)
     gl_store_batch_free(b);
 }
 
-static void test_bulk_sort_twins(void **state)
+/* Put the same records (put(s, n)) through a bulk writer with ingest_keys
+ * and through an ordinary one: the bulk writer must store `keys`
+ * appearances and the two stores be equal byte for byte. */
+static void expect_bulk_as_plain(void (*put)(gl_store *, uint64_t), uint64_t n, size_t ingest_keys, uint64_t keys)
 {
-    (void)state;
     char *root = tmpdir_make();
     char *bulk = path_join(root, "bulk"), *plain = path_join(root, "plain");
-    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 50};
+    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = ingest_keys};
     gl_store_open_opts op = {.create = true};
     gl_err err = {0};
     gl_store *s = gl_store_open(bulk, &ob, &err);
     assert_non_null(s);
-    put_twins(s, 300);
+    put(s, n);
     gl_store_close(s);
     s = gl_store_open(plain, &op, &err);
     assert_non_null(s);
-    put_twins(s, 300);
+    put(s, n);
     gl_store_close(s);
-    /* per position: A buyer + recipient, B provider + sender, C contract +
-     * token */
-    assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), 300 * 6);
+    assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), keys);
     gl_buf db = GL_BUF_INIT, dp = GL_BUF_INIT;
     raw_dump(bulk, &db);
     raw_dump(plain, &dp);
@@ -2925,10 +2925,19 @@ static void test_bulk_sort_twins(void **state)
     assert_memory_equal(db.data, dp.data, db.len);
     gl_buf_release(&db);
     gl_buf_release(&dp);
+    expect_verify_ok(bulk);
     rm_rf(root);
     free(bulk);
     free(plain);
     free(root);
+}
+
+static void test_bulk_sort_twins(void **state)
+{
+    (void)state;
+    /* per position: A buyer + recipient, B provider + sender, C contract +
+     * token */
+    expect_bulk_as_plain(put_twins, 300, 50, 300 * 6);
 }
 
 /* A crowd of 150 addresses that share their first 16 bytes (low, vanity
@@ -2967,32 +2976,7 @@ static void put_crowd(gl_store *s, uint64_t n)
 static void test_bulk_sort_crowd(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *bulk = path_join(root, "bulk"), *plain = path_join(root, "plain");
-    gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 100000};
-    gl_store_open_opts op = {.create = true};
-    gl_err err = {0};
-    gl_store *s = gl_store_open(bulk, &ob, &err);
-    assert_non_null(s);
-    put_crowd(s, 3000);
-    gl_store_close(s);
-    s = gl_store_open(plain, &op, &err);
-    assert_non_null(s);
-    put_crowd(s, 3000);
-    gl_store_close(s);
-    assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), 3000 * 6);
-    gl_buf db = GL_BUF_INIT, dp = GL_BUF_INIT;
-    raw_dump(bulk, &db);
-    raw_dump(plain, &dp);
-    assert_int_equal(db.len, dp.len);
-    assert_memory_equal(db.data, dp.data, db.len);
-    gl_buf_release(&db);
-    gl_buf_release(&dp);
-    expect_verify_ok(bulk);
-    rm_rf(root);
-    free(bulk);
-    free(plain);
-    free(root);
+    expect_bulk_as_plain(put_crowd, 3000, 100000, 3000 * 6);
 }
 
 /* A table file that cannot be written (here: a directory in its place):
