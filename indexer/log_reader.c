@@ -440,23 +440,19 @@ gl_code gl_log_reader_parse(const char *json, size_t len, gl_logs *out, gl_err *
 {
     gl_log_reader r;
     gl_log_reader_init(&r, out);
-    gl_json_scan_result fast = gl_json_scan((const unsigned char *)json, len, &READER, &r);
-    if (fast != GL_JSON_SCAN_GIVE_UP) {
-        gl_code rc = r.failed ? gl_err_set(err, r.code, "%s", r.why)
-                     : !r.done ? gl_err_set(err, GL_ERPC, "the result is not an array")
-                               : GL_OK;
-        if (rc)
-            gl_logs_truncate(out, r.mark);
-        return rc;
+    /* the plain shape by the scanner; anything else by yajl, from the start
+     * (a callback refusing stops either, r.failed then says why) */
+    yajl_handle h = NULL;
+    yajl_status st = yajl_status_ok;
+    if (gl_json_scan((const unsigned char *)json, len, &READER, &r) == GL_JSON_SCAN_GIVE_UP) {
+        gl_logs_truncate(out, r.mark);
+        gl_log_reader_init(&r, out);
+        if (!(h = yajl_alloc(&READER, NULL, &r)))
+            return gl_err_set(err, GL_ENOMEM, "out of memory reading logs");
+        st = yajl_parse(h, (const unsigned char *)json, len);
+        if (st == yajl_status_ok)
+            st = yajl_complete_parse(h);
     }
-    gl_logs_truncate(out, r.mark); /* not the plain shape: yajl reads it from the start */
-    gl_log_reader_init(&r, out);
-    yajl_handle h = yajl_alloc(&READER, NULL, &r);
-    if (!h)
-        return gl_err_set(err, GL_ENOMEM, "out of memory reading logs");
-    yajl_status st = yajl_parse(h, (const unsigned char *)json, len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
     gl_code rc = GL_OK;
     if (r.failed) {
         rc = gl_err_set(err, r.code, "%s", r.why);
@@ -474,7 +470,8 @@ gl_code gl_log_reader_parse(const char *json, size_t len, gl_logs *out, gl_err *
     } else if (!r.done) {
         rc = gl_err_set(err, GL_ERPC, "the result is not an array");
     }
-    yajl_free(h);
+    if (h)
+        yajl_free(h);
     if (rc)
         gl_logs_truncate(out, r.mark);
     return rc;

@@ -1149,19 +1149,29 @@ static size_t derive_tx(const gl_store_tx *tx, gl_store_appearance out[DERIVED_M
     return n;
 }
 
-static bool keyv_reserve(keyv *kv, size_t more)
+/* Grow the array whose pointer is at pp (room for *cap elements of `size`
+ * bytes) to hold `need`.  pp is any T **: the pointer is read and written
+ * with memcpy, not through a void ** that does not point at one. */
+static bool grow(void *pp, size_t *cap, size_t need, size_t size)
 {
-    if (kv->n + more <= kv->cap)
+    if (need <= *cap)
         return true;
-    size_t cap = kv->cap ? kv->cap : 4096;
-    while (cap < kv->n + more)
-        cap *= 2;
-    uint8_t *v = realloc(kv->v, cap * GL_STORE_APPEARANCE_KEY_LEN);
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *p;
+    memcpy(&p, pp, sizeof p);
+    void *v = realloc(p, c * size);
     if (!v)
         return false;
-    kv->v = v;
-    kv->cap = cap;
+    memcpy(pp, &v, sizeof v);
+    *cap = c;
     return true;
+}
+
+static bool keyv_reserve(keyv *kv, size_t more)
+{
+    return grow(&kv->v, &kv->cap, kv->n + more, GL_STORE_APPEARANCE_KEY_LEN);
 }
 
 /* Append the keys of `from` to kv, which keyv_reserve made room in. */
@@ -1506,23 +1516,6 @@ static uint64_t addr_hash(const uint8_t *a)
     return x ^ x >> 33;
 }
 
-/* Grow *p (room for *cap elements of `size` bytes) to hold `need`. */
-static bool grow(void *pp, size_t *cap, size_t need, size_t size)
-{
-    void **p = pp;
-    if (need <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *v = realloc(*p, c * size);
-    if (!v)
-        return false;
-    *p = v;
-    *cap = c;
-    return true;
-}
-
 /* Sort one bucket (keys whose addresses share their first two bytes;
  * spare: room for as many keys, free to use).  Each address's keys arrive
  * in position order; only the roles at one position may not (an event's
@@ -1813,32 +1806,46 @@ static gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_
     return spans_read(s, META_PENDING_KEY, out, n, err);
 }
 
-/* At a read-write open: derive the appearances a marker says are missing
- * (through ordinary batches) and drop the marker in the last one. */
-static gl_code pending_repair(gl_store *s, gl_err *err)
+/* At a read-write open: act on the spans of marker `key` (fix, per span,
+ * into one ordinary batch) and drop the marker in that batch. */
+static gl_code marker_repair(gl_store *s, const char *key, gl_code (*fix)(gl_store_batch *, const pend_span *, gl_err *),
+                             gl_err *err)
 {
     pend_span v[PENDING_SPANS_MAX];
     size_t n;
-    gl_code rc = pending_read(s, v, &n, err);
+    gl_code rc = spans_read(s, key, v, &n, err);
     if (rc || !n)
         return rc;
     gl_store_batch *b = gl_store_batch_new(s, err);
     if (!b)
         return err ? err->code : GL_ENOMEM;
     b->gather = false;
-    for (size_t i = 0; i < n && !rc; i++) {
-        uint8_t lo[16], hi[16];
-        gl_store_key_block(lo, v[i].chain_id, v[i].lo);
-        gl_store_key_block(hi, v[i].chain_id, v[i].hi);
-        key_successor(hi, sizeof hi); /* bounds every key at block hi (chains stop below 2^64-1) */
-        rc = derive_range(b, lo, sizeof lo, hi, sizeof hi, false, 100000, err);
-    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fix(b, &v[i], err);
     if (!rc) {
-        pending_encode(s, NULL, 0, b->wb);
+        spans_encode(s, key, NULL, 0, b->wb);
         rc = gl_store_batch_commit(b, err);
     }
     gl_store_batch_free(b);
     return rc;
+}
+
+/* Derive the appearances of the span's records again (committing every
+ * 100,000 keys on the way). */
+static gl_code derive_span(gl_store_batch *b, const pend_span *sp, gl_err *err)
+{
+    uint8_t lo[16], hi[16];
+    gl_store_key_block(lo, sp->chain_id, sp->lo);
+    gl_store_key_block(hi, sp->chain_id, sp->hi);
+    key_successor(hi, sizeof hi); /* bounds every key at block hi (chains stop below 2^64-1) */
+    return derive_range(b, lo, sizeof lo, hi, sizeof hi, false, 100000, err);
+}
+
+/* At a read-write open: derive the appearances a marker says are missing
+ * (through ordinary batches) and drop the marker in the last one. */
+static gl_code pending_repair(gl_store *s, gl_err *err)
+{
+    return marker_repair(s, META_PENDING_KEY, derive_span, err);
 }
 
 /* ------------------------------------------------- bulk records */
@@ -2004,28 +2011,17 @@ static gl_code records_write(gl_store_batch *b, gl_err *err)
     return GL_OK;
 }
 
+static gl_code rollback_span(gl_store_batch *b, const pend_span *sp, gl_err *err)
+{
+    return gl_store_batch_rollback(b, sp->chain_id, sp->lo, err);
+}
+
 /* At a read-write open: roll each chain a marker names back to its block
  * (records may stand there that no committed batch wrote), in one batch
  * that drops the marker. */
 static gl_code ahead_repair(gl_store *s, gl_err *err)
 {
-    pend_span v[PENDING_SPANS_MAX];
-    size_t n;
-    gl_code rc = spans_read(s, META_AHEAD_KEY, v, &n, err);
-    if (rc || !n)
-        return rc;
-    gl_store_batch *b = gl_store_batch_new(s, err);
-    if (!b)
-        return err ? err->code : GL_ENOMEM;
-    b->gather = false;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = gl_store_batch_rollback(b, v[i].chain_id, v[i].lo, err);
-    if (!rc) {
-        spans_encode(s, META_AHEAD_KEY, NULL, 0, b->wb);
-        rc = gl_store_batch_commit(b, err);
-    }
-    gl_store_batch_free(b);
-    return rc;
+    return marker_repair(s, META_AHEAD_KEY, rollback_span, err);
 }
 
 /* Table files a kill left before RocksDB took them in. */

@@ -341,6 +341,7 @@ typedef struct tl_run_opts {
     uint64_t initial_span;
     unsigned addresses_per_request;
     unsigned block_chunk;
+    unsigned request_logs; /* 0: the indexer's default */
     bool expect_fail;
     bool no_prefetch; /* the CLI's default is to prefetch: so are the tests' */
 } tl_run_opts;
@@ -378,6 +379,7 @@ static TL_UNUSED gl_indexer_stats tl_index(const char *url, const char *dir, con
         o.initial_span = ro->initial_span;
         o.addresses_per_request = ro->addresses_per_request;
         o.block_chunk = ro->block_chunk;
+        o.request_logs = ro->request_logs;
     }
     o.log = tl_log_quiet;
     o.prefetch = !(ro && ro->no_prefetch);

@@ -707,33 +707,10 @@ static void test_capped_request_count(void **state)
         /* Alchemy's words: no cap below 10 blocks (its "safe span") */
         gl_fault_rule rule = {.kind = styles[i].kind, .method = "eth_getLogs", .cap = styles[i].cap, .span = 10};
         assert_true(gl_fproxy_set_rules(fp, &rule, 1));
-        gl_endpoint_opts eo;
-        memset(&eo, 0, sizeof eo);
-        const char *urls[] = {gl_fproxy_url(fp)};
-        eo.urls = urls;
-        eo.nurls = 1;
-        gl_err err;
-        gl_endpoints *e = gl_endpoints_new(&eo, &err);
-        assert_non_null(e);
         char dir[300];
         snprintf(dir, sizeof dir, "%s/capped-%zu", TMP, i);
-        gl_store *s = tl_store_open(dir, true);
-        gl_indexer_opts o;
-        gl_indexer_opts_init(&o);
-        o.has_confirmations = true;
-        o.verify = GL_INDEXER_VERIFY_NONE;
-        o.request_logs = 1000;
-        o.log = tl_log_quiet;
-        o.prefetch = true;
-        gl_indexer *ix = gl_indexer_new(s, e, gp, &o, &err);
-        assert_non_null(ix);
-        if (gl_indexer_run(ix, &err))
-            fail_msg("index behind the cap: %s", err.msg);
-        gl_indexer_stats st;
-        gl_indexer_stats_get(ix, &st);
-        gl_indexer_free(ix);
-        gl_store_close(s);
-        gl_endpoints_free(e);
+        tl_run_opts ro = {.verify = GL_INDEXER_VERIFY_NONE, .request_logs = 1000};
+        gl_indexer_stats st = tl_index(gl_fproxy_url(fp), dir, gp, &ro);
         unsigned refused = gl_fproxy_injected(fp, styles[i].kind), calls = gl_fproxy_calls(fp, "eth_getLogs");
         fprintf(stderr, "test_index_faults: cap style %zu: %" PRIu64 " events, %u eth_getLogs, %u refused\n", i,
                 st.events, calls, refused);

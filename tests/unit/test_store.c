@@ -224,6 +224,25 @@ static void raw_dump(const char *dir, gl_buf *out)
     raw_close(&r);
 }
 
+/* The store in dir, dumped, must equal `want` (a raw_dump) byte for byte. */
+static void expect_dump(const char *dir, const gl_buf *want)
+{
+    gl_buf d = GL_BUF_INIT;
+    raw_dump(dir, &d);
+    assert_int_equal(d.len, want->len);
+    assert_memory_equal(d.data, want->data, d.len);
+    gl_buf_release(&d);
+}
+
+/* The stores in a and b must be equal byte for byte. */
+static void expect_same_stores(const char *a, const char *b)
+{
+    gl_buf want = GL_BUF_INIT;
+    raw_dump(b, &want);
+    expect_dump(a, &want);
+    gl_buf_release(&want);
+}
+
 static void expect_hex(const uint8_t *data, size_t n, const char *hex)
 {
     char *got = gl_hex_encode_alloc(data, n, false);
@@ -2667,11 +2686,9 @@ static void test_bulk_appearances(void **state)
     build_bulk(plain, &op, 30, 12, 4, false);
     assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), 42 * BLOCK_APPEARANCES);
     expect_verify_ok(bulk);
-    gl_buf db = GL_BUF_INIT, dp = GL_BUF_INIT;
-    raw_dump(bulk, &db);
+    gl_buf dp = GL_BUF_INIT;
     raw_dump(plain, &dp);
-    assert_int_equal(db.len, dp.len);
-    assert_memory_equal(db.data, dp.data, db.len);
+    expect_dump(bulk, &dp);
     size_t vl;
     char *m = raw_meta(bulk, "pending_appearances", &vl);
     assert_null(m);
@@ -2697,13 +2714,8 @@ static void test_bulk_appearances(void **state)
     commit_ok(b);
     gl_store_batch_free(b);
     gl_store_close(r);
-    gl_buf dr = GL_BUF_INIT;
-    raw_dump(rev, &dr);
-    assert_int_equal(dr.len, dp.len);
-    assert_memory_equal(dr.data, dp.data, dr.len);
-    gl_buf_release(&dr);
+    expect_dump(rev, &dp);
     free(rev);
-    gl_buf_release(&db);
     gl_buf_release(&dp);
     free(leftover);
     rm_rf(root);
@@ -2791,11 +2803,7 @@ static void test_bulk_killed(void **state)
             gl_store_close(s);
         }
         assert_int_equal(count_family(dir, GL_STORE_CF_APPEARANCES), 13 * BLOCK_APPEARANCES);
-        gl_buf dk = GL_BUF_INIT;
-        raw_dump(dir, &dk);
-        assert_int_equal(dk.len, dp.len);
-        assert_memory_equal(dk.data, dp.data, dk.len);
-        gl_buf_release(&dk);
+        expect_dump(dir, &dp);
         free(dir);
     }
     gl_buf_release(&dp);
@@ -2918,13 +2926,7 @@ static void expect_bulk_as_plain(void (*put)(gl_store *, uint64_t), uint64_t n, 
     put(s, n);
     gl_store_close(s);
     assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), keys);
-    gl_buf db = GL_BUF_INIT, dp = GL_BUF_INIT;
-    raw_dump(bulk, &db);
-    raw_dump(plain, &dp);
-    assert_int_equal(db.len, dp.len);
-    assert_memory_equal(db.data, dp.data, db.len);
-    gl_buf_release(&db);
-    gl_buf_release(&dp);
+    expect_same_stores(bulk, plain);
     expect_verify_ok(bulk);
     rm_rf(root);
     free(bulk);
@@ -3108,13 +3110,7 @@ static void test_bulk_write_begin(void **state)
     gl_store_close(s);
     size_t vl;
     assert_null(raw_meta(dir, "pending_appearances", &vl));
-    gl_buf db = GL_BUF_INIT, dp = GL_BUF_INIT;
-    raw_dump(dir, &db);
-    raw_dump(plain, &dp);
-    assert_int_equal(db.len, dp.len);
-    assert_memory_equal(db.data, dp.data, db.len);
-    gl_buf_release(&db);
-    gl_buf_release(&dp);
+    expect_same_stores(dir, plain);
     rm_rf(root);
     free(dir);
     free(plain);
@@ -3201,11 +3197,7 @@ static void test_bulk_records(void **state)
             assert_int_equal(st.sst_bytes[GL_STORE_CF_EVENTS], 0);
         }
         gl_store_close(s);
-        gl_buf db = GL_BUF_INIT;
-        raw_dump(dir, &db);
-        assert_int_equal(db.len, dp.len);
-        assert_memory_equal(db.data, dp.data, db.len);
-        gl_buf_release(&db);
+        expect_dump(dir, &dp);
         size_t vl;
         assert_null(raw_meta(dir, "records_ahead", &vl));
         char *f = path_join(dir, "gpuledger-records-events.sst");
@@ -3293,13 +3285,7 @@ static void test_bulk_records_killed(void **state)
     free(f);
     size_t vl;
     assert_null(raw_meta(killed, "records_ahead", &vl));
-    gl_buf dk = GL_BUF_INIT, dw = GL_BUF_INIT;
-    raw_dump(killed, &dk);
-    raw_dump(want, &dw);
-    assert_int_equal(dk.len, dw.len);
-    assert_memory_equal(dk.data, dw.data, dk.len);
-    gl_buf_release(&dk);
-    gl_buf_release(&dw);
+    expect_same_stores(killed, want);
     /* a marker of a wrong size refuses the open, as the other marker does */
     raw_open(&r, killed, false);
     wo = rocksdb_writeoptions_create();
