@@ -810,8 +810,11 @@ static gl_code batch_commit(gl_indexer *ix, uint64_t block, const uint8_t hash[3
     gl_code rc;
     if ((rc = batch_ensure(ix, err)) || (rc = findings_flush(ix, block, err)))
         return rc;
+    /* The definition with its hash, in one batch: the analyzer reads each
+     * event's kind from it, and checks it against the hash. */
     if (ix->defhash_pending &&
-        (rc = gl_store_batch_set_platform_hash(ix->b, ix->p->name, ix->chain, ix->p->digest, err)))
+        ((rc = gl_store_batch_set_platform_hash(ix->b, ix->p->name, ix->chain, ix->p->digest, err)) ||
+         (rc = gl_store_batch_set_platform_def(ix->b, ix->p->name, ix->chain, ix->p->canonical, err))))
         return rc;
     uint64_t appearances = gl_store_batch_appearances(ix->b);
     if ((rc = gl_store_batch_set_cursor(ix->b, ix->chain, ix->p->name, block, hash, err)) ||
@@ -2707,6 +2710,15 @@ gl_indexer *gl_indexer_new(gl_store *s, gl_endpoints *e, const gl_platform *p, c
         goto fail;
     }
     ix->defhash_pending = !found || memcmp(stored, p->digest, 32);
+    if (!ix->defhash_pending) {
+        /* A store indexed before definitions were kept has the hash only:
+         * write the definition (and the same hash) with the next commit. */
+        char *def = NULL;
+        if ((rc = gl_store_get_platform_def(s, p->name, &def, err)))
+            goto fail;
+        ix->defhash_pending = def == NULL;
+        free(def);
+    }
     if ((rc = tables_rebuild(ix, err)))
         goto fail;
     return ix;

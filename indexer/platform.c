@@ -431,6 +431,7 @@ void gl_platform_free(gl_platform *p)
     free(p->name);
     free(p->platform);
     free(p->description);
+    free(p->canonical);
     json_decref(p->tokens);
     free(p);
 }
@@ -657,13 +658,12 @@ gl_code gl_platform_load_json(gl_platform **out, const json_t *root, const char 
         (rc = load_factories(&L, p, json_object_get(root, "factories"))) ||
         (rc = load_events(&L, p, json_object_get(root, "events"))))
         goto fail;
-    char *canon = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!canon) {
+    p->canonical = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!p->canonical) {
         rc = nomem(&L);
         goto fail;
     }
-    gl_keccak256(canon, strlen(canon), p->digest);
-    free(canon);
+    gl_keccak256(p->canonical, strlen(p->canonical), p->digest);
     *out = p;
     return GL_OK;
 fail:

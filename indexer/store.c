@@ -24,13 +24,14 @@
 
 #include <rocksdb/c.h>
 
+#include "gpuledger/keccak.h"
 #include "gpuledger/store.h"
 
 /* ----------------------------------------------------------------- types */
 
 static const char *const family_names[GL_STORE_CF_COUNT] = {
     "meta",      "blocks",       "txs",        "txhash",  "events",   "transfers",
-    "appearances", "cursors",    "findings", "labels",
+    "appearances", "cursors",    "findings", "labels",   "analysis",
 };
 
 #define META_MAGIC_KEY "magic"
@@ -50,6 +51,8 @@ static const char *const family_names[GL_STORE_CF_COUNT] = {
 #define INGEST_FILE "gpuledger-ingest.sst"
 #define RECORDS_FILE_PREFIX "gpuledger-records-"
 #define META_DEFHASH_PREFIX "defhash/"
+/* The definition itself, its canonical JSON (see gl_store_get_platform_def). */
+#define META_DEF_PREFIX "def/"
 
 /* RocksDB's kPointInTimeRecovery: replay the WAL up to the first damaged
  * record, which after kill -9 can only be a torn tail write. */
@@ -124,6 +127,7 @@ struct gl_store {
     rocksdb_column_family_handle_t *cf_default;
     rocksdb_column_family_handle_t *cf_legacy; /* schema 1's appear_pos, while migrating */
     bool migrate_v1;      /* a schema 1 store, to bring to 2 when opened read-write */
+    unsigned version;     /* the schema version as opened (1, 2: migrated by a writer) */
     rocksdb_readoptions_t *ro;
     rocksdb_writeoptions_t *wo;
     bool read_only;
@@ -180,16 +184,19 @@ struct gl_store_batch {
 
 typedef enum iter_kind {
     IT_BLOCK, IT_TX, IT_EVENT, IT_TRANSFER, IT_FINDING, IT_APPEARANCE, IT_LABEL, IT_CURSOR,
+    IT_ANALYSIS,
 } iter_kind;
 
-#define BOUND_MAX 64
+/* The longest upper bound: an analysis key prefix. */
+#define BOUND_MAX GL_STORE_ANALYSIS_KEY_MAX
 
 struct gl_store_iter {
     gl_store *s;
     iter_kind kind;
     gl_store_family cf;
     rocksdb_readoptions_t *ro;
-    rocksdb_iterator_t *it;
+    rocksdb_iterator_t *it; /* NULL over a family the store lacks: empty */
+    bool advance;           /* analysis: step past the record returned last */
     uint8_t hi[BOUND_MAX]; /* the upper bound must outlive the iterator */
 };
 
@@ -616,6 +623,7 @@ static gl_code create_store(gl_store *s, const char *created_by, gl_err *err)
     const char *names[GL_STORE_CF_COUNT + 1];
     all_names(names);
     gl_code rc = attach(s, names, GL_STORE_CF_COUNT + 1, false, true, err);
+    s->version = GL_STORE_SCHEMA_VERSION;
     return rc ? rc : write_meta(s, created_by, err);
 }
 
@@ -687,16 +695,19 @@ static gl_code inspect(gl_store *s, char **listed, size_t nlisted, const gl_stor
          * twin; a writer drops it and moves the version on (open_existing). */
         s->migrate_v1 = true;
         legacy = NULL;
-    } else if (ver < GL_STORE_SCHEMA_VERSION)
+    } else if (ver < 2)
         return gl_err_set(err, GL_EDB,
                           "store '%s' has schema version %u, older than %u, and no migration "
                           "exists",
                           s->dir, ver, GL_STORE_SCHEMA_VERSION);
+    s->version = ver;
     if (unknown || legacy)
         return gl_err_set(err, GL_EDB, "store '%s' is damaged: unknown column family '%s'",
                           s->dir, unknown ? unknown : legacy);
+    /* Schemas 1 and 2 have no analysis family (a migration to 3 cut short
+     * after creating it leaves one: harmless). */
     for (int i = 0; i < GL_STORE_CF_COUNT; i++)
-        if (!s->cf[i])
+        if (!s->cf[i] && !(i == GL_STORE_CF_ANALYSIS && ver < 3))
             return gl_err_set(err, GL_EDB,
                               "store '%s' is damaged: column family '%s' is missing", s->dir,
                               family_names[i]);
@@ -722,6 +733,19 @@ foreign:
 
 static gl_code derive_range(gl_store_batch *b, const uint8_t *lo, size_t lol, const uint8_t *hi, size_t hil,
                             bool del, uint64_t commit_every, gl_err *err);
+
+/* Set meta's schema_version (a synced put). */
+static gl_code write_version(gl_store *s, uint32_t version, gl_err *err)
+{
+    uint8_t ver[4];
+    char *e = NULL;
+    gl_store_be32_put(ver, version);
+    rocksdb_put_cf(s->db, s->wo, s->cf[GL_STORE_CF_META], META_SCHEMA_KEY, strlen(META_SCHEMA_KEY),
+                   (const char *)ver, 4, &e);
+    if (e)
+        return db_fail(err, s->dir, e, "writing the schema version");
+    return GL_OK;
+}
 
 /* Schema 1 -> 2: drop the appear_pos family, rebuild the appearances from
  * the records (schema 1's writers put some that 2 does not imply, such as
@@ -754,14 +778,30 @@ static gl_code migrate_v1(gl_store *s, gl_err *err)
     gl_store_batch_free(b);
     if (rc)
         return rc;
-    uint8_t ver[4];
-    gl_store_be32_put(ver, GL_STORE_SCHEMA_VERSION);
-    rocksdb_put_cf(s->db, s->wo, s->cf[GL_STORE_CF_META], META_SCHEMA_KEY, strlen(META_SCHEMA_KEY),
-                   (const char *)ver, 4, &e);
-    if (e)
-        return db_fail(err, s->dir, e, "writing the schema version");
+    if ((rc = write_version(s, 2, err)))
+        return rc;
     s->migrate_v1 = false;
     return GL_OK;
+}
+
+/* Schema 2 -> 3: create the analysis family (unless a migration cut short
+ * already did), then record version 3.  In that order: a crash in between
+ * leaves a schema 2 store with the family, which the next read-write open
+ * takes up here. */
+static gl_code migrate_v2(gl_store *s, gl_err *err)
+{
+    if (!s->cf[GL_STORE_CF_ANALYSIS]) {
+        char *e = NULL;
+        rocksdb_column_family_handle_t *h =
+            rocksdb_create_column_family(s->db, s->opts, family_names[GL_STORE_CF_ANALYSIS], &e);
+        if (e)
+            return db_fail(err, s->dir, e, "creating the analysis family");
+        s->cf[GL_STORE_CF_ANALYSIS] = h;
+    }
+    gl_code rc = write_version(s, 3, err);
+    if (!rc)
+        s->version = 3;
+    return rc;
 }
 
 /* Open an existing RocksDB directory: inspect read-only, then reopen. */
@@ -783,6 +823,7 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     gl_code rc = attach(s, (const char *const *)listed, n, true, false, err);
     verdict v = V_OPEN;
     bool legacy = s->cf_legacy != NULL; /* attach kept schema 1's appear_pos */
+    bool analysis = s->cf[GL_STORE_CF_ANALYSIS] != NULL; /* absent before schema 3 */
     if (!rc)
         rc = inspect(s, listed, n, o, &v, err);
     rocksdb_list_column_families_destroy(listed, n);
@@ -793,13 +834,19 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     store_detach(s);
     if (v == V_FINISH_CREATION)
         return create_store(s, o->created_by ? o->created_by : "gpuledger", err);
+    /* RocksDB opens exactly the families there are: all or none. */
     const char *names[GL_STORE_CF_COUNT + 2];
     all_names(names);
+    size_t n_open = GL_STORE_CF_COUNT + 1;
+    if (!analysis)
+        n_open--; /* the last: created by migrate_v2 */
     if (legacy)
-        names[GL_STORE_CF_COUNT + 1] = LEGACY_APPEAR_POS; /* RocksDB opens all or none */
-    rc = attach(s, names, GL_STORE_CF_COUNT + 1 + legacy, false, false, err);
+        names[n_open++] = LEGACY_APPEAR_POS;
+    rc = attach(s, names, n_open, false, false, err);
     if (!rc && s->migrate_v1)
         rc = migrate_v1(s, err);
+    if (!rc && s->version < 3)
+        rc = migrate_v2(s, err);
     if (!rc) {
         unlink_leftovers(s);
         rc = ahead_repair(s, err);
@@ -884,7 +931,9 @@ const char *gl_store_dir(const gl_store *s)
     return s->dir;
 }
 
-unsigned gl_store_schema_version(const gl_store *s) { return s->migrate_v1 ? 1u : GL_STORE_SCHEMA_VERSION; }
+unsigned gl_store_schema_version(const gl_store *s) { return s->version; }
+
+bool gl_store_has_analysis_family(const gl_store *s) { return s->cf[GL_STORE_CF_ANALYSIS] != NULL; }
 
 gl_code gl_store_get_binding(gl_store *s, const char *platform, uint64_t *chain_id, bool *found,
                              gl_err *err)
@@ -962,6 +1011,45 @@ gl_code gl_store_get_platform_hash(gl_store *s, const char *platform,
     }
     free(val);
     return rc;
+}
+
+gl_code gl_store_get_platform_def(gl_store *s, const char *platform, char **json, gl_err *err)
+{
+    *json = NULL;
+    if (!gl_store_name_ok(platform))
+        return gl_err_set(err, GL_EINVAL, "bad platform name '%.80s'",
+                          platform ? platform : "(null)");
+    char key[sizeof META_DEF_PREFIX + GL_STORE_NAME_MAX];
+    snprintf(key, sizeof key, "%s%s", META_DEF_PREFIX, platform);
+    char *val;
+    size_t vl;
+    if (meta_get(s, key, &val, &vl, err))
+        return GL_EDB;
+    if (!val)
+        return GL_OK;
+    uint8_t want[GL_STORE_HASH_LEN], got[GL_KECCAK256_LEN];
+    bool found;
+    gl_code rc = gl_store_get_platform_hash(s, platform, want, &found, err);
+    if (rc) {
+        free(val);
+        return rc;
+    }
+    gl_keccak256(val, vl, got);
+    if (!found || memcmp(got, want, GL_STORE_HASH_LEN)) {
+        free(val);
+        return gl_err_set(err, GL_EDB, "store '%s' is damaged: definition of '%s' does not match its hash",
+                          s->dir, platform);
+    }
+    char *text = malloc(vl + 1);
+    if (!text) {
+        free(val);
+        return gl_err_set(err, GL_ENOMEM, "out of memory for the definition of '%s'", platform);
+    }
+    memcpy(text, val, vl);
+    text[vl] = '\0';
+    free(val);
+    *json = text;
+    return GL_OK;
 }
 
 gl_code gl_store_get_created_by(gl_store *s, char *out, size_t cap, gl_err *err)
@@ -1374,6 +1462,63 @@ gl_code gl_store_batch_set_platform_hash(gl_store_batch *b, const char *platform
     snprintf(key, sizeof key, "%s%s", META_DEFHASH_PREFIX, platform);
     wb_put(b, GL_STORE_CF_META, key, strlen(key), hash, GL_STORE_HASH_LEN);
     put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_set_platform_def(gl_store_batch *b, const char *platform, uint64_t chain_id,
+                                        const char *canonical_json, gl_err *err)
+{
+    if (chain_id == 0)
+        return gl_err_set(err, GL_EINVAL, "chain id 0 is not a chain");
+    if (!gl_store_name_ok(platform))
+        return gl_err_set(err, GL_EINVAL, "bad platform name '%.80s'",
+                          platform ? platform : "(null)");
+    if (!canonical_json || !canonical_json[0])
+        return gl_err_set(err, GL_EINVAL, "no definition text for '%s'", platform);
+    gl_code rc = batch_bind(b, platform, chain_id, err);
+    if (rc)
+        return rc;
+    char key[sizeof META_DEF_PREFIX + GL_STORE_NAME_MAX];
+    snprintf(key, sizeof key, "%s%s", META_DEF_PREFIX, platform);
+    wb_put(b, GL_STORE_CF_META, key, strlen(key), canonical_json, strlen(canonical_json));
+    put_done(b);
+    return GL_OK;
+}
+
+/* --------------------------------------------------------- analysis */
+
+/* The analyzer's records: opaque keys of 1..GL_STORE_ANALYSIS_KEY_MAX
+ * bytes.  Not block data: rollbacks never touch them. */
+static bool analysis_key_ok(const void *key, size_t klen)
+{
+    return key && klen >= 1 && klen <= GL_STORE_ANALYSIS_KEY_MAX;
+}
+
+gl_code gl_store_batch_put_analysis(gl_store_batch *b, const void *key, size_t klen, const void *val,
+                                    size_t vlen, gl_err *err)
+{
+    if (!analysis_key_ok(key, klen))
+        return gl_err_set(err, GL_EINVAL, "an analysis key has 1 to %d bytes, not %zu",
+                          GL_STORE_ANALYSIS_KEY_MAX, key ? klen : (size_t)0);
+    if (!val && vlen)
+        return gl_err_set(err, GL_EINVAL, "no analysis value given");
+    wb_put(b, GL_STORE_CF_ANALYSIS, key, klen, val ? val : "", vlen);
+    put_done(b);
+    return GL_OK;
+}
+
+gl_code gl_store_batch_clear_analysis(gl_store_batch *b, gl_err *err)
+{
+    if (!b)
+        return gl_err_set(err, GL_EINVAL, "no batch given");
+    /* ["", 0xff x 256) holds every key of 1..255 bytes: one that is not all
+     * 0xff has a smaller byte within the bound's length, and 255 0xff bytes
+     * are a prefix of the bound. */
+    uint8_t hi[GL_STORE_ANALYSIS_KEY_MAX + 1];
+    memset(hi, 0xff, sizeof hi);
+    rocksdb_writebatch_delete_range_cf(b->wb, b->s->cf[GL_STORE_CF_ANALYSIS], "", 0, (const char *)hi,
+                                       sizeof hi);
+    b->count++;
     return GL_OK;
 }
 
@@ -2533,6 +2678,22 @@ gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
     return rc;
 }
 
+gl_code gl_store_get_analysis(gl_store *s, const void *key, size_t klen, char **val, size_t *vlen,
+                              gl_err *err)
+{
+    *val = NULL;
+    *vlen = 0;
+    if (!analysis_key_ok(key, klen))
+        return gl_err_set(err, GL_EINVAL, "an analysis key has 1 to %d bytes, not %zu",
+                          GL_STORE_ANALYSIS_KEY_MAX, key ? klen : (size_t)0);
+    if (!s->cf[GL_STORE_CF_ANALYSIS])
+        return GL_OK; /* a schema 2 store opened read-only */
+    gl_code rc = get_raw(s, GL_STORE_CF_ANALYSIS, key, klen, val, vlen, err);
+    if (rc || !*val)
+        *vlen = 0;
+    return rc;
+}
+
 /* -------------------------------------------------------------- iterators */
 
 static gl_store_iter *iter_new(gl_store *s, iter_kind kind, gl_store_family cf, const uint8_t *lo,
@@ -2551,6 +2712,8 @@ static gl_store_iter *iter_new(gl_store *s, iter_kind kind, gl_store_family cf, 
         memcpy(it->hi, hi, hilen);
         rocksdb_readoptions_set_iterate_upper_bound(it->ro, (const char *)it->hi, hilen);
     }
+    if (!s->cf[cf])
+        return it; /* a family the store lacks (analysis before schema 3): empty */
     it->it = rocksdb_create_iterator_cf(s->db, it->ro, s->cf[cf]);
     if (lolen)
         rocksdb_iter_seek(it->it, (const char *)lo, lolen);
@@ -2639,6 +2802,28 @@ gl_store_iter *gl_store_iter_cursors(gl_store *s, gl_err *err)
     return iter_new(s, IT_CURSOR, GL_STORE_CF_CURSORS, NULL, 0, NULL, 0, err);
 }
 
+gl_store_iter *gl_store_iter_analysis(gl_store *s, const void *prefix, size_t plen, gl_err *err)
+{
+    if (plen > GL_STORE_ANALYSIS_KEY_MAX || (plen && !prefix)) {
+        gl_err_set(err, GL_EINVAL, "an analysis key prefix has 0 to %d bytes, not %zu",
+                   GL_STORE_ANALYSIS_KEY_MAX, plen);
+        return NULL;
+    }
+    /* The upper bound is the prefix's successor as a prefix: trailing 0xff
+     * bytes dropped, the last byte left incremented (key_successor's
+     * carry would let in keys such as "b" for "a\xff").  None when the
+     * prefix is empty or all 0xff. */
+    uint8_t hi[GL_STORE_ANALYSIS_KEY_MAX];
+    size_t hl = plen;
+    if (plen)
+        memcpy(hi, prefix, plen);
+    while (hl && hi[hl - 1] == 0xff)
+        hl--;
+    if (hl)
+        hi[hl - 1]++;
+    return iter_new(s, IT_ANALYSIS, GL_STORE_CF_ANALYSIS, prefix, plen, hi, hl, err);
+}
+
 void gl_store_iter_free(gl_store_iter *it)
 {
     if (!it)
@@ -2657,6 +2842,10 @@ static gl_code iter_cur(gl_store_iter *it, iter_kind want, const uint8_t **k, si
     if (it->kind != want)
         return gl_err_set(err, GL_EINVAL, "this iterator is over '%s', not that record",
                           family_names[it->cf]);
+    if (!it->it) {
+        *end = true;
+        return GL_OK;
+    }
     if (!rocksdb_iter_valid(it->it)) {
         char *e = NULL;
         rocksdb_iter_get_error(it->it, &e);
@@ -2730,12 +2919,40 @@ static gl_code finding_decode_kv(gl_store_finding *out, const uint8_t *k, size_t
 
 ITER_NEXT(gl_store_next_finding, gl_store_finding, IT_FINDING, finding_decode_kv)
 
+/* The record is returned in place (RocksDB's own buffers), so the step past
+ * it waits for the next call. */
+gl_code gl_store_next_analysis(gl_store_iter *it, const uint8_t **key, size_t *klen, const uint8_t **val,
+                               size_t *vlen, bool *end, gl_err *err)
+{
+    if (it->kind == IT_ANALYSIS && it->advance && it->it) {
+        rocksdb_iter_next(it->it);
+        it->advance = false;
+    }
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    gl_code rc = iter_cur(it, IT_ANALYSIS, &k, &kl, &v, &vl, end, err);
+    if (rc || *end)
+        return rc;
+    if (kl < 1 || kl > GL_STORE_ANALYSIS_KEY_MAX) {
+        gl_err_set(err, GL_EINVAL, "analysis key of %zu bytes", kl);
+        return damaged(it->s, it->cf, err);
+    }
+    *key = k;
+    *klen = kl;
+    *val = v;
+    *vlen = vl;
+    it->advance = true;
+    return GL_OK;
+}
+
 /* ------------------------------------------------------- stats and checks */
 
 gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out, gl_err *err)
 {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < GL_STORE_CF_COUNT; i++) {
+        if (!s->cf[i])
+            continue; /* analysis, in a schema 2 store opened read-only: 0 */
         rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
         rocksdb_readoptions_set_fill_cache(ro, 0);
         rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[i]);
@@ -2840,7 +3057,18 @@ static gl_code verify_record(gl_store *s, int cf, const uint8_t *k, size_t kl, c
                      (kl == strlen(META_CREATED_KEY) && !memcmp(k, META_CREATED_KEY, kl)) ||
                      (kl > 6 && !memcmp(k, META_CHAIN_PREFIX, 6) && vl == 8) ||
                      (kl > 8 && !memcmp(k, META_DEFHASH_PREFIX, 8) && vl == 32);
-        return known ? GL_OK : gl_err_set(err, GL_EINVAL, "unknown meta key");
+        if (known)
+            return GL_OK;
+        if (kl > 4 && kl - 4 < GL_STORE_NAME_MAX && !memcmp(k, META_DEF_PREFIX, 4)) {
+            /* a definition: it must hash to the stored defhash */
+            char name[GL_STORE_NAME_MAX], *json;
+            memcpy(name, k + 4, kl - 4);
+            name[kl - 4] = '\0';
+            gl_code rc = gl_store_get_platform_def(s, name, &json, err);
+            free(json);
+            return rc; /* GL_EDB names the damage itself */
+        }
+        return gl_err_set(err, GL_EINVAL, "unknown meta key");
     }
     case GL_STORE_CF_BLOCKS: return gl_store_block_decode(&u.b, k, kl, v, vl, err);
     case GL_STORE_CF_TXS:
@@ -2876,6 +3104,12 @@ static gl_code verify_record(gl_store *s, int cf, const uint8_t *k, size_t kl, c
         return rc;
     }
     case GL_STORE_CF_LABELS: return gl_store_label_decode(&u.l, k, kl, v, vl, err);
+    case GL_STORE_CF_ANALYSIS:
+        (void)v;
+        (void)vl;
+        return kl >= 1 && kl <= GL_STORE_ANALYSIS_KEY_MAX
+                   ? GL_OK
+                   : gl_err_set(err, GL_EINVAL, "analysis key of %zu bytes", kl);
     }
     return GL_OK;
 }
@@ -2901,6 +3135,8 @@ gl_code gl_store_verify(gl_store *s, gl_err *err)
                           "opening it read-write rolls the chain back to block %" PRIu64,
                           s->dir, sp[0].chain_id, sp[0].lo, sp[0].hi, nsp > 1 ? " and more" : "", sp[0].lo);
     for (int i = 0; i < GL_STORE_CF_COUNT; i++) {
+        if (!s->cf[i])
+            continue; /* analysis, in a schema 2 store opened read-only */
         rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
         rocksdb_readoptions_set_verify_checksums(ro, 1);
         rocksdb_readoptions_set_fill_cache(ro, 0);

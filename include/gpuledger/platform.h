@@ -126,6 +126,8 @@ typedef struct gl_platform {
     size_t nevents;
     json_t *tokens;       /* as given, or NULL */
     uint8_t digest[32];   /* keccak of the compact, key-sorted JSON: identifies the definition */
+    char *canonical;      /* that JSON text, NUL-terminated: exactly the bytes hashed into
+                             digest (the store keeps it beside the hash, meta def/<name>) */
 } gl_platform;
 
 /* Load and validate.  On failure *out is NULL and the error names the origin,

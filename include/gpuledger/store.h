@@ -2,8 +2,8 @@
  * kind of record, written in atomic, durable batches.
  *
  * What is stored (the byte layout of every key and value is in docs/STORE.md):
- *   meta         schema version, creator, platform -> chain bindings, hashes
- *                of the platform definitions
+ *   meta         schema version, creator, platform -> chain bindings, the
+ *                platform definitions (canonical JSON) and their hashes
  *   blocks       chain | number -> hash, parent hash, timestamp, what was verified
  *   txs          chain | block | tx index -> hash, from, to, value, flags
  *   txhash       chain | tx hash -> block | tx index
@@ -15,6 +15,8 @@
  *   cursors      chain | platform name -> last committed block and its hash
  *   findings     chain | block | seq -> an integrity finding (JSON, with evidence)
  *   labels       address | source -> label, category, confidence
+ *   analysis     the analyzer's results: opaque keys (1..255 bytes) and
+ *                values, laid out by analyzer/results.c; kept by rollbacks
  * Numbers in keys are big-endian, so a block range is a key range and a
  * reorg rollback is a range delete.
  *
@@ -58,8 +60,9 @@
 /* ---------------------------------------------------------------- limits */
 
 /* The schema this code reads and writes.  A store with a larger number was
- * written by a newer gpuledger and is refused untouched. */
-#define GL_STORE_SCHEMA_VERSION 2u
+ * written by a newer gpuledger and is refused untouched.  3 = 2 + the
+ * analysis family; 1 and 2 are migrated by a read-write open. */
+#define GL_STORE_SCHEMA_VERSION 3u
 
 /* Platform, cursor, event and id names (the NUL included): the longest
  * event name of the real platforms is "WinningTicketRedeemed" (21); 64 leaves
@@ -74,6 +77,10 @@
 #define GL_STORE_EVENT_ROLES_MAX 32
 /* Ids in one event (lease id, order id, fizz id, deposit id, ...). */
 #define GL_STORE_EVENT_IDS_MAX 4
+
+/* Analysis keys (analyzer/results.c): an entity id or a month with a
+ * platform name fits in far less; 255 keeps a length in one byte. */
+#define GL_STORE_ANALYSIS_KEY_MAX 255
 
 #define GL_STORE_ADDR_LEN 20
 #define GL_STORE_HASH_LEN 32
@@ -91,8 +98,9 @@ typedef enum gl_store_family {
     GL_STORE_CF_CURSORS,
     GL_STORE_CF_FINDINGS,
     GL_STORE_CF_LABELS,
+    GL_STORE_CF_ANALYSIS, /* schema 3: absent in a schema 2 store opened read-only */
 } gl_store_family;
-#define GL_STORE_CF_COUNT 10
+#define GL_STORE_CF_COUNT 11
 
 /* The column family's name in RocksDB ("meta", "blocks", ...); NULL when
  * `cf` is out of range. */
@@ -374,8 +382,13 @@ void gl_store_close(gl_store *s);
 /* The directory the store was opened from. */
 const char *gl_store_dir(const gl_store *s);
 /* The schema version of the store as opened: GL_STORE_SCHEMA_VERSION, or 1
- * for a schema 1 store opened read-only (read-write opens migrate it). */
+ * or 2 for an older store opened read-only (read-write opens migrate it). */
 unsigned gl_store_schema_version(const gl_store *s);
+
+/* Does the store have the analysis family?  False only for a schema 1 or 2
+ * store opened read-only: its analysis reads then find nothing and its
+ * analysis iterators are empty. */
+bool gl_store_has_analysis_family(const gl_store *s);
 
 /* The chain id `platform` is bound to: GL_OK with *found false when unbound;
  * GL_EINVAL for a bad name. */
@@ -396,6 +409,16 @@ gl_code gl_store_list_bindings(gl_store *s, uint64_t **chain_ids /* OUT */,
 gl_code gl_store_get_platform_hash(gl_store *s, const char *platform,
                                    uint8_t hash[GL_STORE_HASH_LEN] /* OUT */, bool *found /* OUT */,
                                    gl_err *err);
+
+/* The stored canonical JSON of `platform`'s definition (see
+ * gl_store_batch_set_platform_def): *json a malloc'd NUL-terminated copy
+ * the caller frees, NULL when none is stored (a store indexed before
+ * definitions were kept).  Its keccak-256 is checked against the stored
+ * definition hash: GL_EDB "store 'X' is damaged: definition of 'P' does
+ * not match its hash" when they differ (or the hash is missing); GL_EDB
+ * when the read fails; GL_EINVAL for a bad name; GL_ENOMEM. */
+gl_code gl_store_get_platform_def(gl_store *s, const char *platform, char **json /* OUT */,
+                                  gl_err *err);
 
 /* The creator string recorded at creation, into out (cap bytes). */
 gl_code gl_store_get_created_by(gl_store *s, char *out /* OUT */, size_t cap, gl_err *err);
@@ -456,10 +479,32 @@ gl_code gl_store_batch_put_label(gl_store_batch *b, const gl_store_label *l, gl_
 gl_code gl_store_batch_set_cursor(gl_store_batch *b, uint64_t chain_id, const char *name,
                                   uint64_t block, const uint8_t hash[GL_STORE_HASH_LEN],
                                   gl_err *err);
-/* Records the keccak-256 of `platform`'s definition file; binds the name. */
+/* Records the keccak-256 of `platform`'s definition file; binds the name.
+ * A writer records the definition itself (gl_store_batch_set_platform_def)
+ * in the same batch. */
 gl_code gl_store_batch_set_platform_hash(gl_store_batch *b, const char *platform,
                                          uint64_t chain_id,
                                          const uint8_t hash[GL_STORE_HASH_LEN], gl_err *err);
+/* Records `platform`'s definition as its canonical JSON text (compact, keys
+ * sorted: the bytes whose keccak-256 is the hash, gl_platform.canonical);
+ * binds the name.  Put it in the batch that sets the hash: a reader checks
+ * one against the other.  GL_EINVAL for chain id 0, a bad name, or a NULL
+ * or empty text; GL_EDB for a binding conflict. */
+gl_code gl_store_batch_set_platform_def(gl_store_batch *b, const char *platform,
+                                        uint64_t chain_id, const char *canonical_json,
+                                        gl_err *err);
+
+/* The analyzer's results (the analysis family, docs/STORE.md): keys of 1 to
+ * GL_STORE_ANALYSIS_KEY_MAX bytes, values of any length, both opaque to the
+ * store (analyzer/results.c lays them out).  Rollbacks leave them alone.
+ * The put: GL_EINVAL for a NULL or bad-length key (or a NULL value with a
+ * length), the batch unchanged; a later put of the same key wins. */
+gl_code gl_store_batch_put_analysis(gl_store_batch *b, const void *key, size_t klen,
+                                    const void *val, size_t vlen, gl_err *err);
+/* Deletes every analysis record, in this batch (one range delete): puts
+ * made later in the same batch survive, earlier ones go with the rest.
+ * Cannot fail but for a NULL batch (GL_EINVAL). */
+gl_code gl_store_batch_clear_analysis(gl_store_batch *b, gl_err *err);
 
 /* Adds to the batch the removal of everything of chain `chain_id` at blocks
  * >= from_block: range deletes in blocks, txs, events, transfers and
@@ -503,6 +548,12 @@ gl_code gl_store_get_event(gl_store *s, uint64_t chain_id, uint64_t block, uint3
                            gl_store_event *out /* OUT */, bool *found /* OUT */, gl_err *err);
 gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
                             gl_store_cursor *out /* OUT */, bool *found /* OUT */, gl_err *err);
+/* The analysis record at `key` (1..255 bytes): *val a malloc'd copy the
+ * caller frees and *vlen its length, or *val NULL (and *vlen 0) when absent,
+ * also in a store without the family.  GL_EINVAL for a bad key, GL_EDB when
+ * the read fails. */
+gl_code gl_store_get_analysis(gl_store *s, const void *key, size_t klen, char **val /* OUT */,
+                              size_t *vlen /* OUT */, gl_err *err);
 
 /* Iterators over key ranges, in key order.  Block ranges are inclusive at
  * both ends.  The constructors return NULL with GL_ENOMEM or GL_EINVAL.
@@ -530,6 +581,9 @@ gl_store_iter *gl_store_iter_appearances(gl_store *s, const uint8_t addr[GL_STOR
 gl_store_iter *gl_store_iter_labels(gl_store *s, const uint8_t *addr, gl_err *err);
 /* Every cursor of every chain. */
 gl_store_iter *gl_store_iter_cursors(gl_store *s, gl_err *err);
+/* Every analysis record whose key starts with `prefix` (plen 0..255 bytes;
+ * 0: all), in key order; empty in a store without the family. */
+gl_store_iter *gl_store_iter_analysis(gl_store *s, const void *prefix, size_t plen, gl_err *err);
 
 gl_code gl_store_next_block(gl_store_iter *it, gl_store_block *out, bool *end, gl_err *err);
 gl_code gl_store_next_tx(gl_store_iter *it, gl_store_tx *out, bool *end, gl_err *err);
@@ -541,6 +595,11 @@ gl_code gl_store_next_appearance(gl_store_iter *it, gl_store_appearance *out, bo
                                  gl_err *err);
 gl_code gl_store_next_label(gl_store_iter *it, gl_store_label *out, bool *end, gl_err *err);
 gl_code gl_store_next_cursor(gl_store_iter *it, gl_store_cursor *out, bool *end, gl_err *err);
+/* The next analysis record: *key, *klen and *val, *vlen point into the
+ * iterator and stay valid until the next call on it or its free.  A stored
+ * key of a bad length is damage (GL_EDB). */
+gl_code gl_store_next_analysis(gl_store_iter *it, const uint8_t **key, size_t *klen,
+                               const uint8_t **val, size_t *vlen, bool *end, gl_err *err);
 
 /* NULL is a no-op. */
 void gl_store_iter_free(gl_store_iter *it);

@@ -679,12 +679,12 @@ static void test_db_stats(void **state)
     assert_non_null(s);
     gl_store_close(s);
     json_t *o = stats_json(e, e->empty_db);
-    assert_int_equal(json_integer_value(json_object_get(o, "schema_version")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "schema_version")), 3);
     static const char *const fams[] = {"meta", "blocks", "txs", "txhash", "events", "transfers",
-                                       "appearances", "cursors", "findings", "labels"};
+                                       "appearances", "cursors", "findings", "labels", "analysis"};
     for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++)
         assert_int_equal(family(o, fams[i], "records"), i == 0 ? 3 : 0); /* magic, schema_version, created_by */
-    /* schema 2: exactly these families (appear_pos is gone) */
+    /* schema 3: exactly these families (appear_pos is gone) */
     assert_int_equal(json_array_size(json_object_get(o, "families")), sizeof fams / sizeof fams[0]);
     assert_int_equal(json_array_size(json_object_get(o, "cursors")), 0);
     assert_int_equal(json_array_size(json_object_get(o, "bindings")), 0);
@@ -747,7 +747,7 @@ static void test_db_stats(void **state)
     free(errs);
 }
 
-/* A store whose meta says schema 3, written with plain RocksDB. */
+/* A store whose meta says schema 4, written with plain RocksDB. */
 static void make_newer(const char *dir)
 {
     gl_err err;
@@ -770,7 +770,7 @@ static void make_newer(const char *dir)
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     for (size_t i = 0; i < n; i++)
         if (!strcmp(names[i], "meta"))
-            rocksdb_put_cf(db, wo, h[i], "schema_version", 14, "\0\0\0\x03", 4, &e);
+            rocksdb_put_cf(db, wo, h[i], "schema_version", 14, "\0\0\0\x04", 4, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
     for (size_t i = 0; i < n; i++)

@@ -13,6 +13,7 @@
  * with --rpc and with ETH_RPC_URL.
  */
 #include "index_testlib.h"
+#include "gpuledger/keccak.h"
 
 typedef struct world {
     tl_node n;
@@ -192,6 +193,20 @@ static void test_index_matches_oracle(void **state)
     assert_int_equal(json_array_size(f), 0);
     json_decref(f);
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    /* The definition is stored beside its hash: the text the digest was
+     * computed from, which parses back to this platform. */
+    char *def = NULL;
+    assert_int_equal(gl_store_get_platform_def(s, "gpumarket-test", &def, &err), GL_OK);
+    assert_non_null(def);
+    assert_string_equal(def, p->canonical);
+    uint8_t dh[32];
+    gl_keccak256(def, strlen(def), dh);
+    assert_memory_equal(dh, p->digest, 32);
+    json_t *dj = json_loads(def, 0, NULL);
+    assert_non_null(dj);
+    assert_string_equal(json_string_value(json_object_get(dj, "name")), "gpumarket-test");
+    json_decref(dj);
+    free(def);
     free(evs);
     gl_store_close(s);
     gl_platform_free(p);

@@ -249,6 +249,40 @@ static void test_builtins_all_load(void **state)
     assert_non_null(strstr(err.msg, "unknown platform \"no-such-market\""));
 }
 
+static void test_canonical_text(void **state)
+{
+    (void)state;
+    /* keys out of order, with spaces: the canonical text is compact, its
+     * keys sorted at every level (written out by hand), and the digest is
+     * the keccak-256 of exactly those bytes (the store keeps both) */
+    const char *text =
+        "{ \"name\": \"m\", \"format\": \"gpuledger-platform/1\", \"chain_id\": 5, \"platform\": \"x\",\n"
+        "  \"events\": {\"Paid\": {\"payer\": \"payer\", \"kind\": \"payment\", \"amount\": \"amount\"}},\n"
+        "  \"contracts\": [{\"start_block\": 1, \"name\": \"C\",\n"
+        "    \"address\": \"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\",\n"
+        "    \"abis\": [{\"events\": [\"event Paid(address indexed payer, uint256 amount)\"]}]}] }";
+    const char *want =
+        "{\"chain_id\":5,\"contracts\":[{\"abis\":[{\"events\":[\"event Paid(address indexed payer, uint256 amount)\"]}],"
+        "\"address\":\"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\",\"name\":\"C\",\"start_block\":1}],"
+        "\"events\":{\"Paid\":{\"amount\":\"amount\",\"kind\":\"payment\",\"payer\":\"payer\"}},"
+        "\"format\":\"gpuledger-platform/1\",\"name\":\"m\",\"platform\":\"x\"}";
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    if (!root)
+        fail_msg("test JSON does not parse: %s", je.text);
+    gl_platform *p = NULL;
+    gl_err err = {GL_OK, ""};
+    if (gl_platform_load_json(&p, root, "m.json", &err))
+        fail_msg("%s", err.msg);
+    json_decref(root);
+    assert_non_null(p->canonical);
+    assert_string_equal(p->canonical, want);
+    uint8_t h[32];
+    gl_keccak256(want, strlen(want), h);
+    assert_memory_equal(p->digest, h, 32);
+    gl_platform_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_overlapping_abi_ranges_rejected),
         cmocka_unit_test(test_roles_from_every_source),
         cmocka_unit_test(test_builtins_all_load),
+        cmocka_unit_test(test_canonical_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

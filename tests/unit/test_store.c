@@ -1,6 +1,7 @@
 /* test_store.c - the RocksDB store: byte layouts, round trips, ranges,
  * the appearances the store derives from events, transfers and txs,
- * rollback, chain bindings, the schema 1 -> 2 migration, and refusing
+ * rollback, chain bindings, the schema 1 -> 2 -> 3 migrations, the
+ * analysis family, stored platform definitions, and refusing
  * foreign, newer, damaged or conflicting stores without touching them.
  *
  * Oracles: the byte layouts are checked against bytes written out by hand
@@ -704,10 +705,10 @@ static void test_roles(void **state)
     gl_err err = {0};
     assert_int_equal(gl_store_role_parse("landlord", &r, &err), GL_EINVAL);
     assert_string_equal(err.msg, "unknown role 'landlord'");
-    /* Schema 2's families, in enum order (docs/STORE.md); appear_pos is gone. */
+    /* Schema 3's families, in enum order (docs/STORE.md); appear_pos is gone. */
     static const char *const fams[] = {"meta",        "blocks",  "txs",      "txhash",
                                        "events",      "transfers", "appearances", "cursors",
-                                       "findings",    "labels"};
+                                       "findings",    "labels",  "analysis"};
     assert_int_equal(GL_STORE_CF_COUNT, sizeof fams / sizeof fams[0]);
     for (int i = 0; i < GL_STORE_CF_COUNT; i++)
         assert_string_equal(gl_store_family_name((gl_store_family)i), fams[i]);
@@ -890,7 +891,7 @@ static void test_roundtrip_every_record(void **state)
      * counted above (no two records imply the same key). */
     gl_store_stats st;
     assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
-    const uint64_t expect[GL_STORE_CF_COUNT] = {5, 1, 2, 2, 2, 4, 16, 1, 1, 1};
+    const uint64_t expect[GL_STORE_CF_COUNT] = {5, 1, 2, 2, 2, 4, 16, 1, 1, 1, 0};
     for (int i = 0; i < GL_STORE_CF_COUNT; i++)
         assert_int_equal(st.records[i], expect[i]);
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
@@ -1266,7 +1267,7 @@ static void test_newer_schema_untouched(void **state)
     raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x03", 4, &e);
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x04", 4, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
     raw_close(&r);
@@ -1280,7 +1281,7 @@ static void test_newer_schema_untouched(void **state)
         assert_int_equal(err.code, GL_EDB);
         char want[600];
         snprintf(want, sizeof want,
-                 "store '%s' has schema version 3, newer than this gpuledger understands (2): "
+                 "store '%s' has schema version 4, newer than this gpuledger understands (3): "
                  "use a newer gpuledger",
                  dir);
         assert_string_equal(err.msg, want);
@@ -2451,7 +2452,7 @@ static void expect_v1_data(gl_store *s)
     gl_store_stats st;
     assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
     /* meta: magic, schema_version, created_by, chain/p1 */
-    const uint64_t expect[GL_STORE_CF_COUNT] = {4, 1, 1, 1, 1, 0, 4, 1, 0, 0};
+    const uint64_t expect[GL_STORE_CF_COUNT] = {4, 1, 1, 1, 1, 0, 4, 1, 0, 0, 0};
     for (int i = 0; i < GL_STORE_CF_COUNT; i++)
         assert_int_equal(st.records[i], expect[i]);
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
@@ -2469,7 +2470,7 @@ static void test_migrate_v1(void **state)
     list_families(v1, fams, sizeof fams);
     assert_string_equal(fams, "appear_pos,appearances,blocks,cursors,default,events,findings,"
                               "labels,meta,transfers,txhash,txs");
-    const char *v2_list = "appearances,blocks,cursors,default,events,findings,labels,meta,"
+    const char *v3_list = "analysis,appearances,blocks,cursors,default,events,findings,labels,meta,"
                           "transfers,txhash,txs";
 
     /* Read-only: opens as it is, reads everything, changes nothing. */
@@ -2487,15 +2488,16 @@ static void test_migrate_v1(void **state)
     gl_buf_release(&before);
     assert_int_equal(raw_schema_version(v1), 1);
 
-    /* Read-write: appear_pos dropped, version 2, the data intact. */
+    /* Read-write: appear_pos dropped, version 2, then 3 (the analysis
+     * family created), the data intact. */
     s = gl_store_open(v1, NULL, &err);
     if (!s)
         fail_msg("read-write open of a schema 1 store: %s", err.msg);
     expect_v1_data(s);
     gl_store_close(s);
     list_families(v1, fams, sizeof fams);
-    assert_string_equal(fams, v2_list);
-    assert_int_equal(raw_schema_version(v1), 2);
+    assert_string_equal(fams, v3_list);
+    assert_int_equal(raw_schema_version(v1), 3);
     s = gl_store_open(v1, NULL, &err);
     assert_non_null(s);
     expect_v1_data(s);
@@ -2515,8 +2517,8 @@ static void test_migrate_v1(void **state)
         fail_msg("bulk open of a schema 1 store: %s", err.msg);
     gl_store_close(s);
     list_families(v1b, fams, sizeof fams);
-    assert_string_equal(fams, v2_list);
-    assert_int_equal(raw_schema_version(v1b), 2);
+    assert_string_equal(fams, v3_list);
+    assert_int_equal(raw_schema_version(v1b), 3);
     s = gl_store_open(v1b, &ro, &err);
     assert_non_null(s);
     expect_v1_data(s);
@@ -2536,8 +2538,8 @@ static void test_migrate_v1(void **state)
     expect_v1_data(s);
     gl_store_close(s);
     list_families(half, fams, sizeof fams);
-    assert_string_equal(fams, v2_list);
-    assert_int_equal(raw_schema_version(half), 2);
+    assert_string_equal(fams, v3_list);
+    assert_int_equal(raw_schema_version(half), 3);
 
     /* Schema 1's stale appearances (the zero address's, a role the event
      * does not hold) are dropped: the migration rebuilds the family from
@@ -2567,7 +2569,7 @@ static void test_migrate_v1(void **state)
     assert_null(gl_store_open(old, NULL, &err));
     char want[700];
     snprintf(want, sizeof want,
-             "store '%s' has schema version 0, older than 2, and no migration exists", old);
+             "store '%s' has schema version 0, older than 3, and no migration exists", old);
     assert_string_equal(err.msg, want);
     assert_dir_unchanged(old, &before);
     gl_buf_release(&before);
@@ -3302,6 +3304,419 @@ static void test_bulk_records_killed(void **state)
     free(root);
 }
 
+/* ------------------------------------------------------------- analysis */
+
+/* Every analysis record of s with the given prefix, as "key=value;" text
+ * (keys and values here are printable but for 0xff, written as "~"). */
+static void analysis_text(gl_store *s, const void *prefix, size_t plen, char *out, size_t cap)
+{
+    gl_err err = {0};
+    gl_store_iter *it = gl_store_iter_analysis(s, prefix, plen, &err);
+    if (!it)
+        fail_msg("iter_analysis: %s", err.msg);
+    out[0] = '\0';
+    size_t n = 0;
+    for (;;) {
+        const uint8_t *k, *v;
+        size_t kl, vl;
+        bool end;
+        assert_int_equal(gl_store_next_analysis(it, &k, &kl, &v, &vl, &end, &err), GL_OK);
+        if (end)
+            break;
+        for (size_t i = 0; i < kl + 1 + vl + 1; i++) {
+            uint8_t c = i < kl ? k[i] : i == kl ? '=' : i < kl + 1 + vl ? v[i - kl - 1] : ';';
+            assert_true(n + 1 < cap);
+            out[n++] = c == 0xff ? '~' : (char)c;
+        }
+        out[n] = '\0';
+    }
+    /* an exhausted iterator stays at its end */
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    bool end = false;
+    assert_int_equal(gl_store_next_analysis(it, &k, &kl, &v, &vl, &end, &err), GL_OK);
+    assert_true(end);
+    gl_store_iter_free(it);
+}
+
+static void put_analysis_ok(gl_store_batch *b, const char *k, size_t kl, const char *v)
+{
+    gl_err err = {0};
+    if (gl_store_batch_put_analysis(b, k, kl, v, strlen(v), &err) != GL_OK)
+        fail_msg("put_analysis: %s", err.msg);
+}
+
+static void test_analysis_records(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "db");
+    gl_store *s = open_new(dir);
+    assert_true(gl_store_has_analysis_family(s));
+    assert_int_equal(gl_store_schema_version(s), 3);
+    gl_err err = {0};
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_non_null(b);
+    /* "e0" sorts right after every "e/..." key ('0' = '/' + 1), and "g"
+     * right after "f\xff...": the bounds of the prefixes "e/" and "f\xff". */
+    put_analysis_ok(b, "s", 1, "stamp1");
+    put_analysis_ok(b, "e/2", 3, "bb");
+    put_analysis_ok(b, "e/1", 3, "a");
+    put_analysis_ok(b, "e0", 2, "x");
+    put_analysis_ok(b, "f\xff\x01", 3, "y");
+    put_analysis_ok(b, "g", 1, "z");
+    put_analysis_ok(b, "m/x", 3, "");
+    put_analysis_ok(b, "e/1", 3, "a2"); /* a later put of the same key wins */
+    assert_int_equal(gl_store_batch_count(b), 8);
+    /* bad keys are refused and leave the batch as it was */
+    char big[GL_STORE_ANALYSIS_KEY_MAX + 1];
+    memset(big, 'k', sizeof big);
+    assert_int_equal(gl_store_batch_put_analysis(b, "k", 0, "v", 1, &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_put_analysis(b, big, sizeof big, "v", 1, &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_put_analysis(b, NULL, 1, "v", 1, &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_put_analysis(b, "k", 1, NULL, 1, &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_count(b), 8);
+    put_analysis_ok(b, big, GL_STORE_ANALYSIS_KEY_MAX, "longest"); /* 255 bytes: the largest key */
+    commit_ok(b);
+
+    char text[2048];
+    analysis_text(s, NULL, 0, text, sizeof text);
+    char want[2048];
+    snprintf(want, sizeof want, "e/1=a2;e/2=bb;e0=x;f~\x01=y;g=z;%.255s=longest;m/x=;s=stamp1;", big);
+    assert_string_equal(text, want);
+    analysis_text(s, "e/", 2, text, sizeof text);
+    assert_string_equal(text, "e/1=a2;e/2=bb;");
+    analysis_text(s, "f\xff", 2, text, sizeof text);
+    assert_string_equal(text, "f~\x01=y;");
+    analysis_text(s, "e/2", 3, text, sizeof text);
+    assert_string_equal(text, "e/2=bb;");
+    analysis_text(s, "\xff", 1, text, sizeof text); /* no bound: nothing at or past 0xff */
+    assert_string_equal(text, "");
+    analysis_text(s, "q", 1, text, sizeof text);
+    assert_string_equal(text, "");
+    assert_null(gl_store_iter_analysis(s, big, sizeof big, &err));
+    assert_int_equal(err.code, GL_EINVAL);
+    /* another record type from this iterator is refused */
+    gl_store_iter *it = gl_store_iter_analysis(s, NULL, 0, &err);
+    gl_store_cursor c;
+    bool end;
+    assert_int_equal(gl_store_next_cursor(it, &c, &end, &err), GL_EINVAL);
+    gl_store_iter_free(it);
+
+    char *v = NULL;
+    size_t vl = 99;
+    assert_int_equal(gl_store_get_analysis(s, "e/2", 3, &v, &vl, &err), GL_OK);
+    assert_non_null(v);
+    assert_int_equal(vl, 2);
+    assert_memory_equal(v, "bb", 2);
+    free(v);
+    assert_int_equal(gl_store_get_analysis(s, "m/x", 3, &v, &vl, &err), GL_OK);
+    assert_non_null(v); /* present, empty */
+    assert_int_equal(vl, 0);
+    free(v);
+    assert_int_equal(gl_store_get_analysis(s, "e/3", 3, &v, &vl, &err), GL_OK);
+    assert_null(v);
+    assert_int_equal(vl, 0);
+    assert_int_equal(gl_store_get_analysis(s, "", 0, &v, &vl, &err), GL_EINVAL);
+
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_ANALYSIS], 8);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+
+    /* A clear deletes what is stored and what the batch put before it;
+     * puts after it survive. */
+    put_analysis_ok(b, "before", 6, "gone");
+    assert_int_equal(gl_store_batch_clear_analysis(b, &err), GL_OK);
+    put_analysis_ok(b, "e/3", 3, "new");
+    put_analysis_ok(b, "s", 1, "stamp2");
+    commit_ok(b);
+    analysis_text(s, NULL, 0, text, sizeof text);
+    assert_string_equal(text, "e/3=new;s=stamp2;");
+    assert_int_equal(gl_store_get_analysis(s, "e/1", 3, &v, &vl, &err), GL_OK);
+    assert_null(v);
+    /* A clear alone empties the family. */
+    assert_int_equal(gl_store_batch_clear_analysis(b, &err), GL_OK);
+    commit_ok(b);
+    analysis_text(s, NULL, 0, text, sizeof text);
+    assert_string_equal(text, "");
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_ANALYSIS], 0);
+    gl_store_batch_free(b);
+    gl_store_close(s);
+    rm_rf(root);
+    free(dir);
+    free(root);
+}
+
+/* Analysis records are not block data: a rollback, alone or with puts in
+ * its batch, leaves them byte for byte as they were. */
+static void test_analysis_survives_rollback(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *a = path_join(root, "a"), *ref = path_join(root, "ref");
+    build_two_chains(a, 20, 20);
+    build_two_chains(ref, 10, 20); /* the oracle: never held chain 1's 11..20 */
+    const char *dirs[] = {a, ref};
+    for (size_t i = 0; i < 2; i++) {
+        gl_err err = {0};
+        gl_store *s = gl_store_open(dirs[i], NULL, &err);
+        assert_non_null(s);
+        gl_store_batch *b = gl_store_batch_new(s, &err);
+        put_analysis_ok(b, "s", 1, "stamp");
+        put_analysis_ok(b, "e/\x01", 3, "entity one");
+        put_analysis_ok(b, "l/\x00\x00\x00\x00\x00\x00\x00\x01", 10, "chain 1 lease");
+        commit_ok(b);
+        gl_store_batch_free(b);
+        gl_store_close(s);
+    }
+    gl_err err = {0};
+    gl_store *s = gl_store_open(a, NULL, &err);
+    assert_int_equal(gl_store_rollback(s, 1, 11, &err), GL_OK);
+    char *v;
+    size_t vl;
+    assert_int_equal(gl_store_get_analysis(s, "l/\x00\x00\x00\x00\x00\x00\x00\x01", 10, &v, &vl, &err), GL_OK);
+    assert_int_equal(vl, 13);
+    assert_memory_equal(v, "chain 1 lease", 13);
+    free(v);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_ANALYSIS], 3);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+    expect_same_stores(a, ref);
+    /* and every chain rolled back to 0 in one batch with puts after it */
+    s = gl_store_open(a, NULL, &err);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_int_equal(gl_store_batch_rollback(b, 1, 0, &err), GL_OK);
+    assert_int_equal(gl_store_batch_rollback(b, 2, 0, &err), GL_OK);
+    put_analysis_ok(b, "t", 1, "after");
+    commit_ok(b);
+    gl_store_batch_free(b);
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_BLOCKS], 0);
+    assert_int_equal(st.records[GL_STORE_CF_ANALYSIS], 4);
+    gl_store_close(s);
+    rm_rf(root);
+    free(a);
+    free(ref);
+    free(root);
+}
+
+/* Turn the (schema 3) store at dir into what schema 2 wrote, with plain
+ * RocksDB: schema_version 2 and, unless keep_family (a migration killed
+ * between its two steps), no analysis family. */
+static void make_v2(const char *dir, bool keep_family)
+{
+    raw_db r;
+    raw_open(&r, dir, false);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    char *e = NULL;
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x02", 4, &e);
+    assert_null(e);
+    if (!keep_family) {
+        rocksdb_drop_column_family(r.db, raw_cf(&r, "analysis"), &e);
+        assert_null(e);
+    }
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+}
+
+static void test_migrate_v2(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *v2 = path_join(root, "v2"), *half = path_join(root, "half"), *ref = path_join(root, "ref");
+    char *bulk = path_join(root, "bulk");
+    build_two_chains(ref, 5, 3); /* the oracle: the same data written as schema 3 */
+    build_two_chains(v2, 5, 3);
+    make_v2(v2, false);
+    copy_dir(v2, bulk);
+    build_two_chains(half, 5, 3);
+    make_v2(half, true);
+    char fams[512];
+    list_families(v2, fams, sizeof fams);
+    assert_string_equal(fams, "appearances,blocks,cursors,default,events,findings,labels,meta,"
+                              "transfers,txhash,txs");
+    const char *v3_list = "analysis,appearances,blocks,cursors,default,events,findings,labels,meta,"
+                          "transfers,txhash,txs";
+
+    /* Read-only: opens as it is, no analysis family, nothing written. */
+    gl_buf before = GL_BUF_INIT, dump = GL_BUF_INIT;
+    dir_snapshot(v2, &before);
+    raw_dump(v2, &dump);
+    gl_err err = {0};
+    gl_store_open_opts ro = {.read_only = true};
+    gl_store *s = gl_store_open(v2, &ro, &err);
+    if (!s)
+        fail_msg("read-only open of a schema 2 store: %s", err.msg);
+    assert_false(gl_store_has_analysis_family(s));
+    assert_int_equal(gl_store_schema_version(s), 2);
+    char *v = (char *)"x";
+    size_t vl = 7;
+    assert_int_equal(gl_store_get_analysis(s, "s", 1, &v, &vl, &err), GL_OK);
+    assert_null(v);
+    assert_int_equal(vl, 0);
+    char text[64];
+    analysis_text(s, NULL, 0, text, sizeof text);
+    assert_string_equal(text, "");
+    analysis_text(s, "e/", 2, text, sizeof text);
+    assert_string_equal(text, "");
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_ANALYSIS], 0);
+    assert_int_equal(st.records[GL_STORE_CF_BLOCKS], 8);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+    assert_dir_unchanged(v2, &before);
+    expect_dump(v2, &dump);
+    gl_buf_release(&before);
+    gl_buf_release(&dump);
+    assert_int_equal(raw_schema_version(v2), 2);
+
+    /* Read-write: the family created, then version 3; every other record
+     * as it was, so the store equals one written as schema 3. */
+    s = gl_store_open(v2, NULL, &err);
+    if (!s)
+        fail_msg("read-write open of a schema 2 store: %s", err.msg);
+    assert_true(gl_store_has_analysis_family(s));
+    assert_int_equal(gl_store_schema_version(s), 3);
+    gl_store_close(s);
+    list_families(v2, fams, sizeof fams);
+    assert_string_equal(fams, v3_list);
+    assert_int_equal(raw_schema_version(v2), 3);
+    expect_same_stores(v2, ref);
+    s = gl_store_open(v2, NULL, &err);
+    assert_non_null(s);
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    put_analysis_ok(b, "s", 1, "stamp");
+    commit_ok(b);
+    gl_store_batch_free(b);
+    assert_int_equal(gl_store_get_analysis(s, "s", 1, &v, &vl, &err), GL_OK);
+    assert_int_equal(vl, 5);
+    free(v);
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+
+    /* A bulk writer migrates the same way. */
+    gl_store_open_opts bo = {.bulk_write = true};
+    s = gl_store_open(bulk, &bo, &err);
+    if (!s)
+        fail_msg("bulk open of a schema 2 store: %s", err.msg);
+    gl_store_close(s);
+    expect_same_stores(bulk, ref);
+
+    /* Killed between creating the family and writing the version: a schema
+     * 2 store with the family, read as schema 2, finished by a writer. */
+    s = gl_store_open(half, &ro, &err);
+    if (!s)
+        fail_msg("read-only open of a half-migrated store: %s", err.msg);
+    assert_int_equal(gl_store_schema_version(s), 2);
+    assert_true(gl_store_has_analysis_family(s));
+    gl_store_close(s);
+    s = gl_store_open(half, NULL, &err);
+    if (!s)
+        fail_msg("open of a half-migrated store: %s", err.msg);
+    gl_store_close(s);
+    expect_same_stores(half, ref);
+
+    /* Schema 3 requires the family: without it the store is damaged. */
+    raw_db r;
+    raw_open(&r, ref, false);
+    char *e = NULL;
+    rocksdb_drop_column_family(r.db, raw_cf(&r, "analysis"), &e);
+    assert_null(e);
+    raw_close(&r);
+    gl_buf_init(&before);
+    dir_snapshot(ref, &before);
+    char want[600];
+    snprintf(want, sizeof want, "store '%s' is damaged: column family 'analysis' is missing", ref);
+    gl_store_open_opts variants[] = {{0}, {.read_only = true}};
+    for (size_t i = 0; i < 2; i++) {
+        assert_null(gl_store_open(ref, &variants[i], &err));
+        assert_string_equal(err.msg, want);
+        assert_dir_unchanged(ref, &before);
+    }
+    gl_buf_release(&before);
+    rm_rf(root);
+    free(v2);
+    free(half);
+    free(ref);
+    free(bulk);
+    free(root);
+}
+
+/* ---------------------------------------------------- platform definitions */
+
+static void test_platform_def(void **state)
+{
+    (void)state;
+    char *root = tmpdir_make();
+    char *dir = path_join(root, "db");
+    gl_store *s = open_new(dir);
+    gl_err err = {0};
+    /* keccak-256("abc"), the published vector */
+    static const uint8_t abc_hash[32] = {
+        0x4e, 0x03, 0x65, 0x7a, 0xea, 0x45, 0xa9, 0x4f, 0xc7, 0xd4, 0x7b, 0xa8, 0x26, 0xc8, 0xd6, 0x67,
+        0xc0, 0xd1, 0xe6, 0xe3, 0x3a, 0x64, 0xa0, 0x36, 0xec, 0x44, 0xf5, 0x8f, 0xa1, 0x2d, 0x6c, 0x45};
+    gl_store_batch *b = gl_store_batch_new(s, &err);
+    assert_int_equal(gl_store_batch_set_platform_hash(b, "p", 7, abc_hash, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "p", 7, "abc", &err), GL_OK);
+    assert_int_equal(gl_store_batch_count(b), 2);
+    /* refused, the batch unchanged */
+    assert_int_equal(gl_store_batch_set_platform_def(b, "p", 7, "", &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "p", 7, NULL, &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "p", 0, "abc", &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "bad name", 7, "abc", &err), GL_EINVAL);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "p", 8, "abc", &err), GL_EDB); /* bound to 7 */
+    assert_int_equal(gl_store_batch_count(b), 2);
+    commit_ok(b);
+    gl_store_batch_free(b);
+    char *json = (char *)"x";
+    assert_int_equal(gl_store_get_platform_def(s, "p", &json, &err), GL_OK);
+    assert_non_null(json);
+    assert_string_equal(json, "abc");
+    free(json);
+    assert_int_equal(gl_store_get_platform_def(s, "q", &json, &err), GL_OK);
+    assert_null(json);
+    assert_int_equal(gl_store_get_platform_def(s, "no good", &json, &err), GL_EINVAL);
+    gl_store_stats st;
+    assert_int_equal(gl_store_stats_get(s, &st, &err), GL_OK);
+    assert_int_equal(st.records[GL_STORE_CF_META], 6); /* magic, schema, created_by, chain/p, defhash/p, def/p */
+    assert_int_equal(gl_store_verify(s, &err), GL_OK);
+    gl_store_close(s);
+
+    /* Another text under def/p: the hash no longer matches. */
+    raw_db r;
+    raw_open(&r, dir, false);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    char *e = NULL;
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "def/p", 5, "abd", 3, &e);
+    assert_null(e);
+    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "def/q", 5, "abc", 3, &e); /* a def without a hash */
+    assert_null(e);
+    rocksdb_writeoptions_destroy(wo);
+    raw_close(&r);
+    gl_store_open_opts ro = {.read_only = true};
+    s = gl_store_open(dir, &ro, &err);
+    assert_non_null(s);
+    char want[600];
+    snprintf(want, sizeof want, "store '%s' is damaged: definition of 'p' does not match its hash", dir);
+    assert_int_equal(gl_store_get_platform_def(s, "p", &json, &err), GL_EDB);
+    assert_null(json);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(gl_store_verify(s, &err), GL_EDB);
+    assert_string_equal(err.msg, want);
+    snprintf(want, sizeof want, "store '%s' is damaged: definition of 'q' does not match its hash", dir);
+    assert_int_equal(gl_store_get_platform_def(s, "q", &json, &err), GL_EDB);
+    assert_string_equal(err.msg, want);
+    gl_store_close(s);
+    rm_rf(root);
+    free(dir);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3339,6 +3754,10 @@ int main(void)
         cmocka_unit_test(test_bulk_write_begin),
         cmocka_unit_test(test_bulk_records),
         cmocka_unit_test(test_bulk_records_killed),
+        cmocka_unit_test(test_analysis_records),
+        cmocka_unit_test(test_analysis_survives_rollback),
+        cmocka_unit_test(test_migrate_v2),
+        cmocka_unit_test(test_platform_def),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
