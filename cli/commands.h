@@ -22,5 +22,10 @@ int cmd_expand(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_follow(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_entities(int argc, char **argv);
+int cmd_flags(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -24,6 +24,11 @@ static const struct command commands[] = {
     {"expand", cmd_expand, "funding trail of the stored wallets: expand --db DIR --rpc URL --depth K"},
     {"index", cmd_index, "index a platform's events into a store: index --platform P --rpc URL --db DIR"},
     {"follow", cmd_follow, "index, then follow the head through reorgs: follow --platform P --rpc URL --db DIR"},
+    {"analyze", cmd_analyze, "entities and proxy flags into the store: analyze --db DIR"},
+    {"entities", cmd_entities, "the analysis' entities with their links: entities --db DIR [--format json|jsonl|csv]"},
+    {"flags", cmd_flags, "probable proxy buyers with evidence: flags --db DIR [--min-score X] [--format ...]"},
+    {"explain", cmd_explain, "why an address is in its entity and why it is (not) flagged: explain ADDR --db DIR"},
+    {"eval", cmd_eval, "score the analysis against a simulator truth: eval --db DIR --truth FILE [--json]"},
     {"simulate", cmd_simulate, "play a scenario on a node, write the truth: simulate --rpc URL --scenario F --seed N --truth OUT"},
 };
 

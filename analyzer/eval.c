@@ -1,0 +1,323 @@
+/* eval.c - precision and recall of the stored analysis against the truth.
+ *
+ * The oracle is the simulator's truth file, never the analyzer's own output:
+ * every address's true entity and kind, and every proxy wallet's typology
+ * and beneficiary.  Universe: addresses the analysis knows that the truth
+ * describes.  Pairwise entity figures count address pairs (n choose 2) in
+ * the cells of the two partitions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuledger/eval.h"
+#include "gpuledger/results.h"
+
+typedef struct item {
+    char addr[43];
+    uint32_t ours;       /* our entity id */
+    int truth;           /* index of the truth entity, -1 unknown */
+} item;
+
+typedef struct ev_ctx {
+    json_t *truth_addrs;   /* address -> record */
+    json_t *truth_ents;
+    item *items;
+    size_t n, cap;
+    json_t *flags;         /* address -> wallet record (flagged or not) */
+    gl_err *err;
+} ev_ctx;
+
+static int collect_wallet(void *ctx, json_t *rec)
+{
+    ev_ctx *c = ctx;
+    const char *a = json_string_value(json_object_get(rec, "address"));
+    if (a)
+        json_object_set(c->flags, a, rec);
+    return 0;
+}
+
+static int item_cmp_ours(const void *x, const void *y)
+{
+    const item *a = x, *b = y;
+    if (a->ours != b->ours)
+        return a->ours < b->ours ? -1 : 1;
+    return a->truth - b->truth;
+}
+
+static int item_cmp_truth(const void *x, const void *y)
+{
+    const item *a = x, *b = y;
+    return a->truth - b->truth;
+}
+
+static double pairs(double n) { return n * (n - 1) / 2; }
+
+static double ratio(double a, double b) { return b > 0 ? a / b : 1.0; }
+static double f1(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0; }
+
+/* Truth entity index by id (its position in the sorted key list). */
+static int truth_index(json_t *ents, const char *id)
+{
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(ents, k, v) {
+        if (!strcmp(k, id))
+            return (int)i;
+        i++;
+    }
+    return -1;
+}
+
+static gl_code entity_figures(ev_ctx *c, gl_store *s, json_t *out)
+{
+    /* Walk every stored member (m/ records) through entity records. */
+    gl_store_iter *it = gl_store_iter_analysis(s, "m/", 2, c->err);
+    if (!it)
+        return GL_EDB;
+    gl_code rc = GL_OK;
+    /* truth entity ids -> index, via a JSON object of index numbers */
+    json_t *tidx = json_object();
+    size_t ti = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(c->truth_ents, k, v) json_object_set_new(tidx, k, json_integer((json_int_t)ti++));
+    for (;;) {
+        const uint8_t *key, *val;
+        size_t kl, vl;
+        bool end;
+        if ((rc = gl_store_next_analysis(it, &key, &kl, &val, &vl, &end, c->err)) || end)
+            break;
+        if (kl != 22 || vl != 4)
+            continue;
+        char a[43];
+        static const char hx[] = "0123456789abcdef";
+        a[0] = '0';
+        a[1] = 'x';
+        for (int i = 0; i < 20; i++) {
+            a[2 + 2 * i] = hx[key[2 + i] >> 4];
+            a[3 + 2 * i] = hx[key[2 + i] & 15];
+        }
+        a[42] = 0;
+        json_t *tr = json_object_get(c->truth_addrs, a);
+        if (!tr)
+            continue;
+        const char *te = json_string_value(json_object_get(tr, "entity"));
+        json_t *tix = te ? json_object_get(tidx, te) : NULL;
+        if (!tix)
+            continue;
+        if (c->n == c->cap) {
+            size_t nc = c->cap ? c->cap * 2 : 256;
+            item *t = realloc(c->items, nc * sizeof *t);
+            if (!t) {
+                rc = gl_err_set(c->err, GL_ENOMEM, "out of memory");
+                break;
+            }
+            c->items = t;
+            c->cap = nc;
+        }
+        item *m = &c->items[c->n++];
+        memcpy(m->addr, a, 43);
+        m->ours = (uint32_t)val[0] << 24 | (uint32_t)val[1] << 16 | (uint32_t)val[2] << 8 | val[3];
+        m->truth = (int)json_integer_value(tix);
+    }
+    gl_store_iter_free(it);
+    json_decref(tidx);
+    if (rc)
+        return rc;
+    double tp = 0, pred = 0, act = 0;
+    qsort(c->items, c->n, sizeof *c->items, item_cmp_ours);
+    json_t *cross = json_array();
+    const char **tkind = calloc(ti + 1, sizeof *tkind);
+    const char **tname = calloc(ti + 1, sizeof *tname);
+    if (!cross || !tkind || !tname) {
+        free(tkind);
+        free(tname);
+        json_decref(cross);
+        return gl_err_set(c->err, GL_ENOMEM, "out of memory");
+    }
+    ti = 0;
+    json_object_foreach(c->truth_ents, k, v) {
+        tname[ti] = k;
+        tkind[ti++] = json_string_value(json_object_get(v, "kind"));
+    }
+    for (size_t i = 0; i < c->n;) {
+        size_t j = i;
+        while (j < c->n && c->items[j].ours == c->items[i].ours)
+            j++;
+        pred += pairs((double)(j - i));
+        json_t *kinds = json_array();
+        for (size_t x = i; x < j;) {
+            size_t y = x;
+            while (y < j && c->items[y].truth == c->items[x].truth)
+                y++;
+            tp += pairs((double)(y - x));
+            const char *kd = tkind[c->items[x].truth] ? tkind[c->items[x].truth] : "?";
+            bool seen = false;
+            for (size_t q = 0; q < json_array_size(kinds); q++)
+                seen |= !strcmp(json_string_value(json_array_get(kinds, q)), kd);
+            if (!seen)
+                json_array_append_new(kinds, json_string(kd));
+            x = y;
+        }
+        if (json_array_size(kinds) > 1) {
+            json_t *ents = json_array();
+            for (size_t x = i; x < j; x++)
+                if (x == i || c->items[x].truth != c->items[x - 1].truth)
+                    json_array_append_new(ents, json_string(tname[c->items[x].truth]));
+            json_array_append_new(cross, json_pack("{s:I,s:o,s:o}", "entity", (json_int_t)c->items[i].ours,
+                                                   "truth_kinds", kinds, "truth_entities", ents));
+        } else
+            json_decref(kinds);
+        i = j;
+    }
+    qsort(c->items, c->n, sizeof *c->items, item_cmp_truth);
+    for (size_t i = 0; i < c->n;) {
+        size_t j = i;
+        while (j < c->n && c->items[j].truth == c->items[i].truth)
+            j++;
+        act += pairs((double)(j - i));
+        i = j;
+    }
+    free(tkind);
+    free(tname);
+    double p = ratio(tp, pred), r = ratio(tp, act);
+    json_object_set_new(out, "entities",
+                        json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:I,s:o}", "addresses", (json_int_t)c->n,
+                                  "pairs_predicted", (json_int_t)pred, "pairs_true", (json_int_t)act,
+                                  "pairs_correct", (json_int_t)tp, "precision", p, "recall", r, "f1", f1(p, r),
+                                  "merges_across_kinds", (json_int_t)json_array_size(cross), "cross_kind_entities",
+                                  cross));
+    return GL_OK;
+}
+
+static const char *const typologies[] = {"sponsor_fanout", "pass_through", "reimbursed", "lease_for",
+                                         "livepeer_third_party", "golem_deposit", "split_order"};
+#define NTYP (sizeof typologies / sizeof *typologies)
+
+static int typ_index(const char *t)
+{
+    for (size_t i = 0; t && i < NTYP; i++)
+        if (!strcmp(t, typologies[i]))
+            return (int)i;
+    return -1;
+}
+
+static void flag_figures(ev_ctx *c, double min_score, json_t *out)
+{
+    size_t truth_n[NTYP] = {0}, caught[NTYP] = {0}, guessed[NTYP] = {0}, guessed_ok[NTYP] = {0};
+    size_t tp = 0, fp = 0, fn = 0, benef_ok = 0, benef_named = 0;
+    json_t *fps = json_array(), *fns = json_array();
+    const char *a;
+    json_t *rec;
+    json_object_foreach(c->truth_addrs, a, rec) {
+        json_t *px = json_object_get(rec, "proxy");
+        if (!json_is_object(px))
+            continue;
+        int ti = typ_index(json_string_value(json_object_get(px, "typology")));
+        if (ti >= 0)
+            truth_n[ti]++;
+        json_t *w = json_object_get(c->flags, a);
+        bool flagged = w && json_is_true(json_object_get(w, "flagged")) &&
+                       json_real_value(json_object_get(w, "score")) >= min_score;
+        if (flagged) {
+            tp++;
+            if (ti >= 0)
+                caught[ti]++;
+            const char *b = json_string_value(json_object_get(w, "beneficiary"));
+            if (b) {
+                benef_named++;
+                json_t *brec = json_object_get(c->truth_addrs, b);
+                const char *be = brec ? json_string_value(json_object_get(brec, "entity")) : NULL;
+                const char *want = json_string_value(json_object_get(px, "beneficiary"));
+                if (be && want && !strcmp(be, want))
+                    benef_ok++;
+            }
+        } else {
+            fn++;
+            json_array_append_new(fns, json_pack("{s:s,s:s?,s:f}", "address", a, "typology",
+                                                 json_string_value(json_object_get(px, "typology")), "score",
+                                                 w ? json_real_value(json_object_get(w, "score")) : 0.0));
+        }
+    }
+    json_object_foreach(c->flags, a, rec) {
+        bool flagged = json_is_true(json_object_get(rec, "flagged")) &&
+                       json_real_value(json_object_get(rec, "score")) >= min_score;
+        if (!flagged)
+            continue;
+        int gi = typ_index(json_string_value(json_object_get(rec, "typology")));
+        json_t *tr = json_object_get(c->truth_addrs, a);
+        json_t *px = tr ? json_object_get(tr, "proxy") : NULL;
+        if (gi >= 0) {
+            guessed[gi]++;
+            if (json_is_object(px) && typ_index(json_string_value(json_object_get(px, "typology"))) == gi)
+                guessed_ok[gi]++;
+        }
+        if (!json_is_object(px)) {
+            fp++;
+            json_array_append_new(fps, json_pack("{s:s,s:s?,s:s?,s:f}", "address", a, "truth_entity",
+                                                 tr ? json_string_value(json_object_get(tr, "entity")) : NULL,
+                                                 "typology", json_string_value(json_object_get(rec, "typology")),
+                                                 "score", json_real_value(json_object_get(rec, "score"))));
+        }
+    }
+    double p = ratio((double)tp, (double)(tp + fp)), r = ratio((double)tp, (double)(tp + fn));
+    json_t *per = json_object();
+    for (size_t i = 0; i < NTYP; i++) {
+        double rr = ratio((double)caught[i], (double)truth_n[i]);
+        json_object_set_new(per, typologies[i],
+                            json_pack("{s:I,s:I,s:f,s:I,s:f}", "truth", (json_int_t)truth_n[i], "caught",
+                                      (json_int_t)caught[i], "recall", rr, "guessed", (json_int_t)guessed[i],
+                                      "guess_precision", ratio((double)guessed_ok[i], (double)guessed[i])));
+    }
+    json_object_set_new(out, "flags",
+                        json_pack("{s:f,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:I,s:o,s:o,s:o}", "min_score", min_score,
+                                  "true_positives", (json_int_t)tp, "false_positives", (json_int_t)fp,
+                                  "false_negatives", (json_int_t)fn, "precision", p, "recall", r, "f1", f1(p, r),
+                                  "beneficiary_accuracy", ratio((double)benef_ok, (double)benef_named),
+                                  "beneficiaries_named", (json_int_t)benef_named, "per_typology", per,
+                                  "false_positive_list", fps, "missed_list", fns));
+}
+
+gl_code gl_eval_run(gl_store *s, const char *truth_path, double min_score, json_t **out, gl_err *err)
+{
+    *out = NULL;
+    json_error_t je;
+    json_t *truth = json_load_file(truth_path, 0, &je);
+    if (!truth)
+        return gl_err_set(err, GL_EINVAL, "%s:%d:%d: %s", truth_path, je.line, je.column, je.text);
+    const char *fmt = json_string_value(json_object_get(truth, "format"));
+    if (!fmt || strcmp(fmt, "gpuledger-truth/1") || !json_is_object(json_object_get(truth, "addresses")) ||
+        !json_is_object(json_object_get(truth, "entities"))) {
+        json_decref(truth);
+        return gl_err_set(err, GL_EINVAL, "%s: not a gpuledger-truth/1 file (format, addresses, entities)",
+                          truth_path);
+    }
+    bool found, stale;
+    gl_code rc = gl_results_status(s, &found, &stale, NULL, err);
+    if (!rc && !found)
+        rc = gl_err_set(err, GL_EDB, "no analysis in store '%s': run gpuledger analyze --db %s first",
+                        gl_store_dir(s), gl_store_dir(s));
+    ev_ctx c = {.truth_addrs = json_object_get(truth, "addresses"), .truth_ents = json_object_get(truth, "entities"),
+                .flags = json_object(), .err = err};
+    json_t *o = json_object();
+    if (!rc && (!c.flags || !o))
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+    rc = rc ? rc : gl_results_each(s, 'f', collect_wallet, &c, err);
+    rc = rc ? rc : entity_figures(&c, s, o);
+    if (!rc) {
+        flag_figures(&c, min_score, o);
+        json_object_set_new(o, "truth", json_string(truth_path));
+        json_object_set_new(o, "stale", json_boolean(stale));
+        json_object_set(o, "scenario", json_object_get(truth, "scenario"));
+        json_object_set(o, "seed", json_object_get(truth, "seed"));
+        *out = o;
+    } else
+        json_decref(o);
+    (void)truth_index;
+    free(c.items);
+    json_decref(c.flags);
+    json_decref(truth);
+    return rc;
+}

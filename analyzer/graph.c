@@ -1,0 +1,804 @@
+/* graph.c - read the store once into the analyzer's flat arrays (graph.h).
+ *
+ * One pass per family and chain: blocks (timestamps), txs (who sent what),
+ * labels, events (purchases and deposits, by the kind their platform
+ * definition gives them), transfers (edges).  Addresses are interned in an
+ * open-addressing table keyed by their first 8 bytes (addresses are hash
+ * outputs, so those bytes are already uniform).  Then edges and purchases are
+ * sorted by time and CSR offsets built with counting passes.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuledger/graph.h"
+
+/* ------------------------------------------------------------ interning */
+
+typedef struct intern {
+    uint32_t *slots; /* node id + 1, 0 = empty */
+    size_t cap;      /* power of two */
+} intern;
+
+static uint64_t addr_hash(const uint8_t a[20])
+{
+    uint64_t h;
+    memcpy(&h, a, 8);
+    return h * 0x9E3779B97F4A7C15ull;
+}
+
+typedef struct loader {
+    gl_graph *g;
+    intern tab;
+    size_t cap_nodes, cap_edges, cap_purch, cap_dep, cap_txs;
+    /* blocks: (chain index, number) -> timestamp, sorted */
+    struct blk { uint64_t number; uint64_t time; uint16_t chain; } *blocks;
+    size_t n_blocks, cap_blocks;
+    gl_err *err;
+} loader;
+
+static gl_code grow(void **p, size_t *cap, size_t need, size_t elem, gl_err *err)
+{
+    if (need <= *cap)
+        return GL_OK;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need)
+        nc *= 2;
+    void *q = realloc(*p, nc * elem);
+    if (!q)
+        return gl_err_set(err, GL_ENOMEM, "out of memory loading the graph (%zu records)", need);
+    *p = q;
+    *cap = nc;
+    return GL_OK;
+}
+
+static gl_code intern_rehash(loader *L)
+{
+    size_t nc = L->tab.cap ? L->tab.cap * 2 : 1024;
+    uint32_t *s = calloc(nc, sizeof *s);
+    if (!s)
+        return gl_err_set(L->err, GL_ENOMEM, "out of memory interning addresses");
+    for (uint32_t i = 0; i < L->g->n_nodes; i++) {
+        size_t j = addr_hash(L->g->nodes[i].addr) & (nc - 1);
+        while (s[j])
+            j = (j + 1) & (nc - 1);
+        s[j] = i + 1;
+    }
+    free(L->tab.slots);
+    L->tab.slots = s;
+    L->tab.cap = nc;
+    return GL_OK;
+}
+
+static const uint8_t zero20[20];
+
+/* The id of addr, added when new. */
+static gl_code node_of(loader *L, const uint8_t addr[20], uint32_t *out)
+{
+    gl_graph *g = L->g;
+    if ((size_t)(g->n_nodes + 1) * 2 > L->tab.cap && intern_rehash(L))
+        return GL_ENOMEM;
+    size_t j = addr_hash(addr) & (L->tab.cap - 1);
+    while (L->tab.slots[j]) {
+        uint32_t id = L->tab.slots[j] - 1;
+        if (!memcmp(g->nodes[id].addr, addr, 20)) {
+            *out = id;
+            return GL_OK;
+        }
+        j = (j + 1) & (L->tab.cap - 1);
+    }
+    if (g->n_nodes == UINT32_MAX - 1)
+        return gl_err_set(L->err, GL_ERANGE, "more than 2^32 addresses");
+    if (grow((void **)&g->nodes, &L->cap_nodes, (size_t)g->n_nodes + 1, sizeof *g->nodes, L->err))
+        return GL_ENOMEM;
+    gl_node *n = &g->nodes[g->n_nodes];
+    memset(n, 0, sizeof *n);
+    memcpy(n->addr, addr, 20);
+    n->label = -1;
+    if (!memcmp(addr, zero20, 20))
+        n->flags |= GL_NODE_ZERO;
+    L->tab.slots[j] = g->n_nodes + 1;
+    *out = g->n_nodes++;
+    return GL_OK;
+}
+
+uint32_t gl_graph_find(const gl_graph *g, const uint8_t addr[20])
+{
+    /* Linear fallback keeps the graph free of the loader's table: callers
+     * look up a handful of addresses (CLI arguments), never in a loop. */
+    for (uint32_t i = 0; i < g->n_nodes; i++)
+        if (!memcmp(g->nodes[i].addr, addr, 20))
+            return i;
+    return GL_NODE_NONE;
+}
+
+/* Index of a string in a small table (platforms, event names, models). */
+static gl_code str_index(char ***tab, size_t *n, const char *s, uint16_t *out, gl_err *err)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*tab)[i], s)) {
+            *out = (uint16_t)i;
+            return GL_OK;
+        }
+    if (*n >= UINT16_MAX)
+        return gl_err_set(err, GL_ERANGE, "more than 65535 distinct names ('%.40s')", s);
+    char **t = realloc(*tab, (*n + 1) * sizeof *t);
+    if (!t)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    *tab = t;
+    if (!(t[*n] = strdup(s)))
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    *out = (uint16_t)(*n)++;
+    return GL_OK;
+}
+
+static gl_code token_index(loader *L, const uint8_t addr[20], uint16_t *out)
+{
+    gl_graph *g = L->g;
+    for (size_t i = 0; i < g->n_tokens; i++)
+        if (!memcmp(g->tokens[i], addr, 20)) {
+            *out = (uint16_t)i;
+            return GL_OK;
+        }
+    if (g->n_tokens >= UINT16_MAX)
+        return gl_err_set(L->err, GL_ERANGE, "more than 65535 tokens");
+    uint8_t(*t)[20] = realloc(g->tokens, (g->n_tokens + 1) * sizeof *t);
+    if (!t)
+        return gl_err_set(L->err, GL_ENOMEM, "out of memory");
+    g->tokens = t;
+    memcpy(t[g->n_tokens], addr, 20);
+    *out = (uint16_t)g->n_tokens++;
+    return GL_OK;
+}
+
+gl_amt gl_amt_from_u256(const gl_u256 *a, bool *saturated)
+{
+    bool sat = a->w[2] || a->w[3];
+    if (saturated)
+        *saturated = sat;
+    if (sat)
+        return GL_AMT_MAX;
+    return ((gl_amt)a->w[1] << 64) | a->w[0];
+}
+
+char *gl_addr_hex(const uint8_t addr[20], char out[43])
+{
+    static const char hx[] = "0123456789abcdef";
+    out[0] = '0';
+    out[1] = 'x';
+    for (int i = 0; i < 20; i++) {
+        out[2 + 2 * i] = hx[addr[i] >> 4];
+        out[3 + 2 * i] = hx[addr[i] & 15];
+    }
+    out[42] = 0;
+    return out;
+}
+
+const gl_txrec *gl_graph_edge_tx(const gl_graph *g, const gl_edge *e)
+{
+    size_t lo = 0, hi = g->n_txs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const gl_txrec *t = &g->txs[mid];
+        if (t->chain < e->pos.chain || (t->chain == e->pos.chain && t->block < e->pos.block))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < g->n_txs && g->txs[i].chain == e->pos.chain && g->txs[i].block == e->pos.block; i++)
+        if (g->txs[i].hash8 == e->tx8)
+            return &g->txs[i];
+    return NULL;
+}
+
+gl_store_pos gl_graph_pos(const gl_graph *g, const gl_gpos *p)
+{
+    gl_store_pos s = {.chain_id = p->chain < g->n_chains ? g->chain_ids[p->chain] : 0,
+                      .block = p->block,
+                      .kind = (gl_store_pos_kind)p->kind,
+                      .index = p->index,
+                      .sub = p->sub};
+    return s;
+}
+
+static uint64_t block_time(const loader *L, uint16_t chain, uint64_t number)
+{
+    size_t lo = 0, hi = L->n_blocks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const struct blk *b = &L->blocks[mid];
+        if (b->chain < chain || (b->chain == chain && b->number < number))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < L->n_blocks && L->blocks[lo].chain == chain && L->blocks[lo].number == number)
+        return L->blocks[lo].time;
+    return 0;
+}
+
+static void touch(gl_graph *g, uint32_t v, uint64_t t)
+{
+    if (v == GL_NODE_NONE || !t)
+        return;
+    gl_node *n = &g->nodes[v];
+    if (!n->first_time || t < n->first_time)
+        n->first_time = t;
+    if (t > n->last_time)
+        n->last_time = t;
+}
+
+/* --------------------------------------------------------------- chains */
+
+static gl_code collect_chains(gl_store *s, gl_graph *g, gl_err *err)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    if (gl_store_list_bindings(s, &ids, NULL, &n, err))
+        return GL_EDB;
+    gl_store_iter *it = gl_store_iter_cursors(s, err);
+    if (!it) {
+        free(ids);
+        return GL_EDB;
+    }
+    gl_code rc = GL_OK;
+    for (;;) {
+        gl_store_cursor c;
+        bool end;
+        if ((rc = gl_store_next_cursor(it, &c, &end, err)) || end)
+            break;
+        uint64_t *t = realloc(ids, (n + 1) * sizeof *t);
+        if (!t) {
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+            break;
+        }
+        ids = t;
+        ids[n++] = c.chain_id;
+    }
+    gl_store_iter_free(it);
+    if (rc) {
+        free(ids);
+        return rc;
+    }
+    /* Unique, ascending. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+            uint64_t x = ids[j];
+            ids[j] = ids[j - 1];
+            ids[j - 1] = x;
+        }
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || ids[u - 1] != ids[i])
+            ids[u++] = ids[i];
+    g->chain_ids = ids;
+    g->n_chains = u;
+    return GL_OK;
+}
+
+/* ------------------------------------------------------------- families */
+
+static gl_code load_blocks(gl_store *s, loader *L, uint16_t ci)
+{
+    gl_store_iter *it = gl_store_iter_blocks(s, L->g->chain_ids[ci], 0, UINT64_MAX - 1, L->err);
+    if (!it)
+        return GL_EDB;
+    gl_code rc;
+    for (;;) {
+        gl_store_block b;
+        bool end;
+        if ((rc = gl_store_next_block(it, &b, &end, L->err)) || end)
+            break;
+        if ((rc = grow((void **)&L->blocks, &L->cap_blocks, L->n_blocks + 1, sizeof *L->blocks, L->err)))
+            break;
+        L->blocks[L->n_blocks++] = (struct blk){b.number, b.timestamp, ci};
+        L->g->n_store_blocks++;
+    }
+    gl_store_iter_free(it);
+    return rc;
+}
+
+static gl_code load_txs(gl_store *s, loader *L, uint16_t ci)
+{
+    gl_graph *g = L->g;
+    gl_store_iter *it = gl_store_iter_txs(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err);
+    if (!it)
+        return GL_EDB;
+    gl_code rc;
+    for (;;) {
+        gl_store_tx t;
+        bool end;
+        if ((rc = gl_store_next_tx(it, &t, &end, L->err)) || end)
+            break;
+        g->n_store_txs++;
+        if ((rc = grow((void **)&g->txs, &L->cap_txs, g->n_txs + 1, sizeof *g->txs, L->err)))
+            break;
+        gl_txrec *r = &g->txs[g->n_txs];
+        r->block = t.block;
+        r->index = t.index;
+        r->chain = ci;
+        r->to = GL_NODE_NONE;
+        memcpy(&r->hash8, t.hash, 8);
+        if ((rc = node_of(L, t.from, &r->from)) || (t.has_to && (rc = node_of(L, t.to, &r->to))))
+            break;
+        g->n_txs++;
+    }
+    gl_store_iter_free(it);
+    return rc;
+}
+
+static gl_code load_labels(gl_store *s, loader *L)
+{
+    gl_graph *g = L->g;
+    gl_store_iter *it = gl_store_iter_labels(s, NULL, L->err);
+    if (!it)
+        return GL_EDB;
+    gl_code rc;
+    size_t cap = 0;
+    for (;;) {
+        gl_store_label l;
+        bool end;
+        if ((rc = gl_store_next_label(it, &l, &end, L->err)) || end)
+            break;
+        g->n_store_labels++;
+        uint32_t v;
+        if ((rc = node_of(L, l.addr, &v)) ||
+            (rc = grow((void **)&g->labels, &cap, g->n_labels + 1, sizeof *g->labels, L->err)))
+            break;
+        gl_label_ref *r = &g->labels[g->n_labels];
+        memcpy(r->label, l.label, sizeof r->label);
+        memcpy(r->category, l.category, sizeof r->category);
+        memcpy(r->source, l.source, sizeof r->source);
+        r->confidence = l.confidence;
+        gl_node *n = &g->nodes[v];
+        n->flags |= GL_NODE_LABELLED;
+        if (!strcmp(l.category, "sanctioned"))
+            n->flags |= GL_NODE_SANCTIONED;
+        /* The most confident label names the node; sanctions always show. */
+        if (n->label < 0 || l.confidence > g->labels[n->label].confidence ||
+            !strcmp(l.category, "sanctioned"))
+            n->label = (int32_t)g->n_labels;
+        g->n_labels++;
+    }
+    gl_store_iter_free(it);
+    return rc;
+}
+
+static gl_code role_node(loader *L, const gl_store_event *e, gl_store_role r, uint32_t *out)
+{
+    *out = GL_NODE_NONE;
+    for (size_t i = 0; i < e->n_roles; i++)
+        if (e->roles[i].role == r)
+            return node_of(L, e->roles[i].addr, out);
+    return GL_OK;
+}
+
+/* Purchases that a Golem-style definition records as plain token transfers
+ * ("transfer" kind): paid out by a contract (the batch payer), so the
+ * transfer's payer is not the tx's sender.  The inbound leg (requestor ->
+ * batch payer) has payer == tx.from and is not a purchase; a transfer in a tx
+ * that also holds a payment event (a LockPayment payout's token leg) is the
+ * same money as that event and is dropped later (see drop_transfer_twins). */
+static bool transfer_is_purchase(uint32_t payer, uint32_t tx_from, uint32_t provider)
+{
+    return payer != GL_NODE_NONE && tx_from != GL_NODE_NONE && payer != tx_from &&
+           provider != GL_NODE_NONE;
+}
+
+static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn defs, void *ctx)
+{
+    gl_graph *g = L->g;
+    gl_store_iter *it = gl_store_iter_events(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err);
+    if (!it)
+        return GL_EDB;
+    gl_code rc;
+    gl_store_event *e = malloc(sizeof *e);
+    if (!e) {
+        gl_store_iter_free(it);
+        return gl_err_set(L->err, GL_ENOMEM, "out of memory");
+    }
+    const gl_platform *last_def = NULL;
+    char last_name[GL_STORE_NAME_MAX] = "";
+    for (;;) {
+        bool end;
+        if ((rc = gl_store_next_event(it, e, &end, L->err)) || end)
+            break;
+        g->n_store_events++;
+        uint64_t t = block_time(L, ci, e->block);
+        uint32_t contract;
+        if ((rc = node_of(L, e->contract, &contract)))
+            break;
+        g->nodes[contract].flags |= GL_NODE_PLATFORM;
+        touch(g, contract, t);
+        if (!g->nodes[contract].platform) {
+            uint16_t pi;
+            if ((rc = str_index(&g->platforms, &g->n_platforms, e->platform, &pi, L->err)))
+                break;
+            g->nodes[contract].platform = (uint16_t)(pi + 1);
+        }
+        uint32_t ids[GL_STORE_EVENT_ROLES_MAX];
+        for (size_t i = 0; i < e->n_roles && !rc; i++) {
+            rc = node_of(L, e->roles[i].addr, &ids[i]);
+            if (!rc) {
+                touch(g, ids[i], t);
+                if (e->roles[i].role == GL_STORE_ROLE_PROVIDER)
+                    g->nodes[ids[i]].flags |= GL_NODE_PROVIDER;
+            }
+        }
+        if (rc)
+            break;
+        if (strcmp(last_name, e->platform)) {
+            last_def = defs ? defs(ctx, e->platform) : NULL;
+            snprintf(last_name, sizeof last_name, "%s", e->platform);
+        }
+        const gl_event_map *map = last_def ? gl_platform_event_map(last_def, e->name) : NULL;
+        if (!map) {
+            g->n_unknown_kind++;
+            continue;
+        }
+        uint32_t buyer, payer, benef, provider, tx_from = GL_NODE_NONE;
+        if ((rc = role_node(L, e, GL_STORE_ROLE_BUYER, &buyer)) ||
+            (rc = role_node(L, e, GL_STORE_ROLE_PAYER, &payer)) ||
+            (rc = role_node(L, e, GL_STORE_ROLE_BENEFICIARY, &benef)) ||
+            (rc = role_node(L, e, GL_STORE_ROLE_PROVIDER, &provider)) ||
+            (e->has_tx_from && (rc = node_of(L, e->tx_from, &tx_from))))
+            break;
+        touch(g, tx_from, t);
+        uint16_t token = 0, plat, evn;
+        if ((e->has_token && (rc = token_index(L, e->token, &token))) ||
+            (rc = str_index(&g->platforms, &g->n_platforms, e->platform, &plat, L->err)) ||
+            (rc = str_index(&g->event_names, &g->n_event_names, e->name, &evn, L->err)))
+            break;
+        if (e->has_token) {
+            uint32_t tn;
+            if ((rc = node_of(L, e->token, &tn)))
+                break;
+            g->nodes[tn].flags |= GL_NODE_TOKEN;
+        }
+        gl_gpos pos = {.block = e->block, .index = e->log_index, .chain = ci, .kind = GL_STORE_POS_LOG};
+        bool purchase = e->has_amount &&
+                        (map->kind == GL_EVENT_LEASE || map->kind == GL_EVENT_EXTENSION ||
+                         map->kind == GL_EVENT_PAYMENT ||
+                         (map->kind == GL_EVENT_TRANSFER && transfer_is_purchase(payer, tx_from, provider)));
+        if (purchase) {
+            if ((rc = grow((void **)&g->purchases, &L->cap_purch, g->n_purchases + 1, sizeof *g->purchases, L->err)))
+                break;
+            gl_purchase *p = &g->purchases[g->n_purchases];
+            memset(p, 0, sizeof *p);
+            /* A transfer-kind purchase's payer is the paying contract; the
+             * wallet whose money it is sent the tx (the definition's buyer). */
+            p->actor = map->kind == GL_EVENT_TRANSFER ? (buyer != GL_NODE_NONE ? buyer : tx_from)
+                                                      : (payer != GL_NODE_NONE ? payer : buyer);
+            if (p->actor == GL_NODE_NONE)
+                continue; /* nobody to hold it against; volume still counts it elsewhere */
+            p->buyer = buyer;
+            p->beneficiary = benef;
+            p->provider = provider;
+            p->tx_from = tx_from;
+            p->contract = contract;
+            p->time = t;
+            p->amount = e->amount;
+            p->amt = gl_amt_from_u256(&e->amount, NULL);
+            p->token = token;
+            p->platform = plat;
+            p->kind = (uint16_t)map->kind;
+            p->event = evn;
+            p->gpu_model = -1;
+            if (e->gpu_model[0]) {
+                uint16_t mi;
+                if ((rc = str_index(&g->models, &g->n_models, e->gpu_model, &mi, L->err)))
+                    break;
+                p->gpu_model = mi;
+            }
+            p->gpu_count = e->gpu_count;
+            p->gpu_mhours = e->gpu_mhours;
+            p->duration_s = e->duration_s;
+            p->pos = pos;
+            memcpy(p->tx_hash, e->tx_hash, 32);
+            g->nodes[p->actor].flags |= GL_NODE_BUYER;
+            g->n_purchases++;
+        } else if (map->kind == GL_EVENT_DEPOSIT && e->has_amount && buyer != GL_NODE_NONE) {
+            if ((rc = grow((void **)&g->deposits, &L->cap_dep, g->n_deposits + 1, sizeof *g->deposits, L->err)))
+                break;
+            gl_deposit *d = &g->deposits[g->n_deposits++];
+            memset(d, 0, sizeof *d);
+            d->holder = buyer;
+            d->payer = payer;
+            d->tx_from = tx_from;
+            d->time = t;
+            d->amount = e->amount;
+            d->token = token;
+            d->platform = plat;
+            d->event = evn;
+            d->pos = pos;
+            memcpy(d->tx_hash, e->tx_hash, 32);
+        } else if (map->kind == GL_EVENT_DEPOSIT && buyer != GL_NODE_NONE && payer != GL_NODE_NONE) {
+            /* Golem's DepositCreated carries no amount: the funder and the
+             * spender are what matters (amount zero). */
+            if ((rc = grow((void **)&g->deposits, &L->cap_dep, g->n_deposits + 1, sizeof *g->deposits, L->err)))
+                break;
+            gl_deposit *d = &g->deposits[g->n_deposits++];
+            memset(d, 0, sizeof *d);
+            d->holder = buyer;
+            d->payer = payer;
+            d->tx_from = tx_from;
+            d->time = t;
+            d->token = token;
+            d->platform = plat;
+            d->event = evn;
+            d->pos = pos;
+            memcpy(d->tx_hash, e->tx_hash, 32);
+        }
+    }
+    free(e);
+    gl_store_iter_free(it);
+    return rc;
+}
+
+static gl_code load_transfers(gl_store *s, loader *L, uint16_t ci)
+{
+    gl_graph *g = L->g;
+    gl_store_iter *it = gl_store_iter_transfers(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err);
+    if (!it)
+        return GL_EDB;
+    gl_code rc;
+    for (;;) {
+        gl_store_transfer t;
+        bool end;
+        if ((rc = gl_store_next_transfer(it, &t, &end, L->err)) || end)
+            break;
+        g->n_store_transfers++;
+        if (t.flags & GL_STORE_TX_FAILED) {
+            g->n_failed_edges++;
+            continue;
+        }
+        if (t.asset == GL_STORE_ASSET_ERC721 || t.asset == GL_STORE_ASSET_ERC1155)
+            continue; /* NFTs carry no price: not money */
+        if ((rc = grow((void **)&g->edges, &L->cap_edges, g->n_edges + 1, sizeof *g->edges, L->err)))
+            break;
+        gl_edge *e = &g->edges[g->n_edges];
+        memset(e, 0, sizeof *e);
+        if ((rc = node_of(L, t.from, &e->src)) || (rc = node_of(L, t.to, &e->dst)))
+            break;
+        if (t.asset != GL_STORE_ASSET_NATIVE) {
+            uint32_t tn;
+            if ((rc = token_index(L, t.token, &e->token)) || (rc = node_of(L, t.token, &tn)))
+                break;
+            g->nodes[tn].flags |= GL_NODE_TOKEN;
+        }
+        bool sat;
+        e->amount = gl_amt_from_u256(&t.amount, &sat);
+        e->flags = (uint16_t)((sat ? GL_EDGE_SATURATED : 0) |
+                              ((t.flags & GL_STORE_TX_SENDER_OK) ? 0 : GL_EDGE_UNVERIFIED));
+        memcpy(&e->tx8, t.tx_hash, 8);
+        e->time = block_time(L, ci, t.pos.block);
+        if (!e->time)
+            g->n_untimed_edges++;
+        e->pos = (gl_gpos){.block = t.pos.block, .index = t.pos.index, .sub = t.pos.sub, .chain = ci,
+                           .kind = (uint8_t)t.pos.kind};
+        touch(g, e->src, e->time);
+        touch(g, e->dst, e->time);
+        g->n_edges++;
+    }
+    gl_store_iter_free(it);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- sorting */
+
+static int gpos_cmp(const gl_gpos *a, const gl_gpos *b)
+{
+    if (a->chain != b->chain)
+        return a->chain < b->chain ? -1 : 1;
+    if (a->block != b->block)
+        return a->block < b->block ? -1 : 1;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (a->index != b->index)
+        return a->index < b->index ? -1 : 1;
+    if (a->sub != b->sub)
+        return a->sub < b->sub ? -1 : 1;
+    return 0;
+}
+
+static int edge_cmp(const void *x, const void *y)
+{
+    const gl_edge *a = x, *b = y;
+    if (a->time != b->time)
+        return a->time < b->time ? -1 : 1;
+    return gpos_cmp(&a->pos, &b->pos);
+}
+
+static int purchase_cmp(const void *x, const void *y)
+{
+    const gl_purchase *a = x, *b = y;
+    if (a->time != b->time)
+        return a->time < b->time ? -1 : 1;
+    return gpos_cmp(&a->pos, &b->pos);
+}
+
+/* CSR of `n` items keyed by key(i) in [0, nodes): off has nodes+1 entries. */
+static gl_code csr(size_t **off_out, uint32_t **idx_out, uint32_t nodes, size_t n,
+                   const void *items, size_t stride, size_t key_offset, gl_err *err)
+{
+    size_t *off = calloc((size_t)nodes + 1, sizeof *off);
+    uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!off || !idx) {
+        free(off);
+        free(idx);
+        return gl_err_set(err, GL_ENOMEM, "out of memory indexing %zu records", n);
+    }
+    const char *base = items;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k;
+        memcpy(&k, base + i * stride + key_offset, sizeof k);
+        off[k + 1]++;
+    }
+    for (uint32_t v = 0; v < nodes; v++)
+        off[v + 1] += off[v];
+    size_t *fill = malloc(((size_t)nodes + 1) * sizeof *fill);
+    if (!fill) {
+        free(off);
+        free(idx);
+        return gl_err_set(err, GL_ENOMEM, "out of memory indexing %zu records", n);
+    }
+    memcpy(fill, off, ((size_t)nodes + 1) * sizeof *fill);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k;
+        memcpy(&k, base + i * stride + key_offset, sizeof k);
+        idx[fill[k]++] = (uint32_t)i;
+    }
+    free(fill);
+    *off_out = off;
+    *idx_out = idx;
+    return GL_OK;
+}
+
+/* Distinct counterparties of every node: the union of its out and in
+ * neighbours, counted with a per-node stamp array. */
+static gl_code degrees(gl_graph *g, gl_err *err)
+{
+    uint32_t *stamp = malloc(((size_t)g->n_nodes + 1) * sizeof *stamp);
+    if (!stamp)
+        return gl_err_set(err, GL_ENOMEM, "out of memory counting degrees");
+    for (uint32_t v = 0; v < g->n_nodes; v++)
+        stamp[v] = UINT32_MAX;
+    for (uint32_t v = 0; v < g->n_nodes; v++) {
+        uint32_t d = 0;
+        for (size_t i = g->out_off[v]; i < g->out_off[v + 1]; i++) {
+            uint32_t w = g->edges[g->out_idx[i]].dst;
+            if (w != v && stamp[w] != v) {
+                stamp[w] = v;
+                d++;
+            }
+        }
+        for (size_t i = g->in_off[v]; i < g->in_off[v + 1]; i++) {
+            uint32_t w = g->edges[g->in_idx[i]].src;
+            if (w != v && stamp[w] != v) {
+                stamp[w] = v;
+                d++;
+            }
+        }
+        g->nodes[v].degree = d;
+    }
+    free(stamp);
+    return GL_OK;
+}
+
+gl_code gl_graph_index(gl_graph *g, gl_err *err)
+{
+    if (g->n_edges > UINT32_MAX || g->n_purchases > UINT32_MAX)
+        return gl_err_set(err, GL_ERANGE, "more than 2^32 transfers or purchases");
+    qsort(g->edges, g->n_edges, sizeof *g->edges, edge_cmp);
+    qsort(g->purchases, g->n_purchases, sizeof *g->purchases, purchase_cmp);
+    free(g->out_off); free(g->out_idx); free(g->in_off); free(g->in_idx);
+    free(g->buy_off); free(g->buy_idx);
+    g->out_off = g->in_off = g->buy_off = NULL;
+    g->out_idx = g->in_idx = g->buy_idx = NULL;
+    gl_code rc = csr(&g->out_off, &g->out_idx, g->n_nodes, g->n_edges, g->edges, sizeof *g->edges,
+                     offsetof(gl_edge, src), err);
+    rc = rc ? rc : csr(&g->in_off, &g->in_idx, g->n_nodes, g->n_edges, g->edges, sizeof *g->edges,
+                       offsetof(gl_edge, dst), err);
+    rc = rc ? rc : csr(&g->buy_off, &g->buy_idx, g->n_nodes, g->n_purchases, g->purchases,
+                       sizeof *g->purchases, offsetof(gl_purchase, actor), err);
+    return rc ? rc : degrees(g, err);
+}
+
+/* A payout's token leg (a LockPayment's GLM Transfer) is the same money as
+ * the payment event of its tx: keep the event, which names the funder.
+ * Called before sorting, when purchases are in store order, so the events
+ * of one tx sit in one block's run. */
+static gl_code drop_transfer_twins(gl_graph *g, gl_err *err)
+{
+    bool *twin = calloc(g->n_purchases + 1, sizeof *twin);
+    if (!twin)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    size_t run = 0;
+    for (size_t i = 0; i < g->n_purchases; i++) {
+        const gl_purchase *p = &g->purchases[i];
+        if (p->pos.chain != g->purchases[run].pos.chain || p->pos.block != g->purchases[run].pos.block)
+            run = i;
+        if (p->kind != GL_EVENT_TRANSFER)
+            continue;
+        for (size_t j = run; j < g->n_purchases && !twin[i]; j++) {
+            const gl_purchase *q = &g->purchases[j];
+            if (q->pos.chain != p->pos.chain || q->pos.block != p->pos.block)
+                break;
+            twin[i] = q->kind != GL_EVENT_TRANSFER && !memcmp(q->tx_hash, p->tx_hash, 32);
+        }
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < g->n_purchases; i++)
+        if (!twin[i])
+            g->purchases[w++] = g->purchases[i];
+    g->n_purchases = w;
+    free(twin);
+    return GL_OK;
+}
+
+gl_graph *gl_graph_load(gl_store *s, gl_graph_def_fn defs, void *ctx, gl_err *err)
+{
+    gl_graph *g = calloc(1, sizeof *g);
+    loader L = {.g = g, .err = err};
+    if (!g) {
+        gl_err_set(err, GL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    uint16_t native;
+    gl_code rc = intern_rehash(&L);
+    rc = rc ? rc : token_index(&L, zero20, &native);
+    rc = rc ? rc : collect_chains(s, g, err);
+    if (!rc && g->n_chains > UINT16_MAX)
+        rc = gl_err_set(err, GL_ERANGE, "more than 65535 chains");
+    for (uint16_t c = 0; !rc && c < g->n_chains; c++)
+        rc = load_blocks(s, &L, c);
+    rc = rc ? rc : load_labels(s, &L);
+    for (uint16_t c = 0; !rc && c < g->n_chains; c++) {
+        rc = load_txs(s, &L, c);
+        rc = rc ? rc : load_events(s, &L, c, defs, ctx);
+        rc = rc ? rc : load_transfers(s, &L, c);
+    }
+    if (!rc) {
+        rc = drop_transfer_twins(g, err);
+        rc = rc ? rc : gl_graph_index(g, err);
+    }
+    free(L.tab.slots);
+    free(L.blocks);
+    if (rc) {
+        gl_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void free_strs(char **t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(t[i]);
+    free(t);
+}
+
+void gl_graph_free(gl_graph *g)
+{
+    if (!g)
+        return;
+    free(g->nodes);
+    free(g->edges);
+    free(g->out_off);
+    free(g->in_off);
+    free(g->out_idx);
+    free(g->in_idx);
+    free(g->purchases);
+    free(g->buy_off);
+    free(g->buy_idx);
+    free(g->deposits);
+    free(g->txs);
+    free(g->chain_ids);
+    free(g->tokens);
+    free_strs(g->platforms, g->n_platforms);
+    free_strs(g->event_names, g->n_event_names);
+    free_strs(g->models, g->n_models);
+    free(g->labels);
+    free(g);
+}

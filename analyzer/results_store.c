@@ -1,0 +1,222 @@
+/* results_store.c - the analysis in the store's `analysis` family.
+ *
+ * Keys (docs/STORE.md): "s" stamp, "p" parameters, "e/"+u32be entity record,
+ * "m/"+addr member -> u32be entity id, "f/"+addr wallet score record.  A run
+ * clears the family and writes everything in one batch, so a reader sees
+ * the old analysis or the new one, never a mix.  The stamp (record counts of
+ * the families the analysis read, and every cursor) tells whether more was
+ * indexed, expanded, imported or labelled since.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuledger/results.h"
+
+json_t *gl_results_stamp(gl_store *s, gl_err *err)
+{
+    gl_store_stats st;
+    if (gl_store_stats_get(s, &st, err))
+        return NULL;
+    json_t *cur = json_array();
+    gl_store_iter *it = gl_store_iter_cursors(s, err);
+    if (!it || !cur) {
+        json_decref(cur);
+        gl_store_iter_free(it);
+        return NULL;
+    }
+    gl_code rc;
+    for (;;) {
+        gl_store_cursor c;
+        bool end;
+        if ((rc = gl_store_next_cursor(it, &c, &end, err)) || end)
+            break;
+        json_array_append_new(cur, json_pack("{s:I,s:s,s:I}", "chain_id", (json_int_t)c.chain_id, "name", c.name,
+                                             "block", (json_int_t)c.block));
+    }
+    gl_store_iter_free(it);
+    if (rc) {
+        json_decref(cur);
+        return NULL;
+    }
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "events", (json_int_t)st.records[GL_STORE_CF_EVENTS],
+                     "transfers", (json_int_t)st.records[GL_STORE_CF_TRANSFERS], "txs",
+                     (json_int_t)st.records[GL_STORE_CF_TXS], "blocks", (json_int_t)st.records[GL_STORE_CF_BLOCKS],
+                     "labels", (json_int_t)st.records[GL_STORE_CF_LABELS], "cursors", cur);
+}
+
+static gl_code put_json(gl_store_batch *b, const void *k, size_t kl, json_t *j, gl_err *err)
+{
+    if (!j)
+        return gl_err_set(err, GL_ENOMEM, "out of memory building a result record");
+    char *txt = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!txt)
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    gl_code rc = gl_store_batch_put_analysis(b, k, kl, txt, strlen(txt), err);
+    free(txt);
+    return rc;
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, gl_err *err)
+{
+    json_t *stamp = gl_results_stamp(s, err);
+    if (!stamp)
+        return err && err->code ? err->code : GL_ENOMEM;
+    gl_results_groups gr;
+    if (gl_results_group(a, &gr, err)) {
+        json_decref(stamp);
+        return GL_ENOMEM;
+    }
+    gl_store_batch *b = gl_store_batch_new(s, err);
+    gl_code rc = b ? GL_OK : GL_EDB;
+    rc = rc ? rc : gl_store_batch_clear_analysis(b, err);
+    json_t *st = json_pack("{s:o,s:I,s:I,s:I,s:I}", "computed_from", stamp, "addresses", (json_int_t)a->n_nodes,
+                           "entities", (json_int_t)a->n_entities, "links", (json_int_t)a->n_links, "scored",
+                           (json_int_t)a->n_scores);
+    rc = rc ? (json_decref(st), rc) : put_json(b, "s", 1, st, err);
+    rc = rc ? rc : put_json(b, "p", 1, gl_analysis_params_json(&a->params), err);
+    for (uint32_t e = 0; !rc && e < a->n_entities; e++) {
+        uint8_t k[6] = {'e', '/'};
+        be32(k + 2, e);
+        rc = put_json(b, k, 6,
+                      gl_results_entity_json(s, g, a, e, gr.members + gr.mem_off[e], gr.mem_off[e + 1] - gr.mem_off[e],
+                                             gr.links + gr.link_off[e], gr.link_off[e + 1] - gr.link_off[e]),
+                      err);
+    }
+    for (uint32_t v = 0; !rc && v < a->n_nodes; v++) {
+        uint8_t k[22] = {'m', '/'}, val[4];
+        memcpy(k + 2, g->nodes[v].addr, 20);
+        be32(val, a->entity[v]);
+        rc = gl_store_batch_put_analysis(b, k, 22, val, 4, err);
+    }
+    for (size_t i = 0; !rc && i < a->n_scores; i++) {
+        uint8_t k[22] = {'f', '/'};
+        memcpy(k + 2, g->nodes[a->scores[i].node].addr, 20);
+        rc = put_json(b, k, 22, gl_results_score_json(s, g, a, &a->scores[i]), err);
+    }
+    rc = rc ? rc : gl_store_batch_commit(b, err);
+    gl_store_batch_free(b);
+    gl_results_groups_release(&gr);
+    return rc;
+}
+
+static gl_code get_json(gl_store *s, const void *k, size_t kl, json_t **out, gl_err *err)
+{
+    *out = NULL;
+    char *v = NULL;
+    size_t vl = 0;
+    if (gl_store_get_analysis(s, k, kl, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    json_error_t je;
+    *out = json_loadb(v, vl, 0, &je);
+    free(v);
+    if (!*out)
+        return gl_err_set(err, GL_EDB, "store '%s' is damaged: an analysis record is not JSON: %s",
+                          gl_store_dir(s), je.text);
+    return GL_OK;
+}
+
+gl_code gl_results_status(gl_store *s, bool *found, bool *stale, json_t **stamp, gl_err *err)
+{
+    *found = *stale = false;
+    if (stamp)
+        *stamp = NULL;
+    if (!gl_store_has_analysis_family(s))
+        return GL_OK;
+    json_t *st;
+    if (get_json(s, "s", 1, &st, err))
+        return GL_EDB;
+    if (!st)
+        return GL_OK;
+    *found = true;
+    json_t *now = gl_results_stamp(s, err);
+    if (!now) {
+        json_decref(st);
+        return err && err->code ? err->code : GL_ENOMEM;
+    }
+    *stale = !json_equal(now, json_object_get(st, "computed_from"));
+    json_decref(now);
+    if (stamp)
+        *stamp = st;
+    else
+        json_decref(st);
+    return GL_OK;
+}
+
+gl_code gl_results_entity_of(gl_store *s, const uint8_t addr[20], uint32_t *entity, bool *found, gl_err *err)
+{
+    *found = false;
+    uint8_t k[22] = {'m', '/'};
+    memcpy(k + 2, addr, 20);
+    char *v = NULL;
+    size_t vl = 0;
+    if (gl_store_get_analysis(s, k, 22, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    gl_code rc = GL_OK;
+    if (vl != 4)
+        rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: an entity id of %zu bytes", gl_store_dir(s), vl);
+    else {
+        const uint8_t *p = (const uint8_t *)v;
+        *entity = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        *found = true;
+    }
+    free(v);
+    return rc;
+}
+
+gl_code gl_results_get_entity(gl_store *s, uint32_t entity, json_t **out, gl_err *err)
+{
+    uint8_t k[6] = {'e', '/'};
+    be32(k + 2, entity);
+    return get_json(s, k, 6, out, err);
+}
+
+gl_code gl_results_get_wallet(gl_store *s, const uint8_t addr[20], json_t **out, gl_err *err)
+{
+    uint8_t k[22] = {'f', '/'};
+    memcpy(k + 2, addr, 20);
+    return get_json(s, k, 22, out, err);
+}
+
+gl_code gl_results_each(gl_store *s, char which, gl_results_each_fn fn, void *ctx, gl_err *err)
+{
+    char prefix[2] = {which, '/'};
+    gl_store_iter *it = gl_store_iter_analysis(s, prefix, 2, err);
+    if (!it)
+        return GL_EDB;
+    gl_code rc = GL_OK;
+    for (;;) {
+        const uint8_t *k, *v;
+        size_t kl, vl;
+        bool end;
+        if ((rc = gl_store_next_analysis(it, &k, &kl, &v, &vl, &end, err)) || end)
+            break;
+        json_error_t je;
+        json_t *j = json_loadb((const char *)v, vl, 0, &je);
+        if (!j) {
+            rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: an analysis record is not JSON: %s",
+                            gl_store_dir(s), je.text);
+            break;
+        }
+        int stop = fn(ctx, j);
+        json_decref(j);
+        if (stop) {
+            rc = GL_ECANCELED;
+            break;
+        }
+    }
+    gl_store_iter_free(it);
+    return rc;
+}

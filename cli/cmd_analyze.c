@@ -1,0 +1,240 @@
+/* cmd_analyze.c - `gpuledger analyze`: entities and proxy flags into the store.
+ *
+ * Reads the whole store into a graph (graph.h), runs the analyzer's passes
+ * (analysis.h) and replaces the store's analysis with the result in one
+ * batch (results.h).  Event kinds come from the platform definitions: the
+ * one the store keeps beside each platform's hash, else a --platform FILE of
+ * that name, else the built-in of that name; a platform with none is
+ * reported and its events are not used.
+ * Exit status: 0 analysed, 2 bad usage or an unreadable store.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "gpuledger/analysis.h"
+#include "gpuledger/graph.h"
+#include "gpuledger/platform.h"
+#include "gpuledger/results.h"
+#include "gpuledger/store.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gpuledger analyze --db DIR [--platform FILE]... [--hub-degree N] [--json] [--quiet]\n\n"
+            "Cluster the store's wallets into entities (hard links merged, soft links scored),\n"
+            "score every buying wallet for proxy behaviour, and write both into the store,\n"
+            "replacing any earlier analysis (docs/METHODS.md says how).\n\n"
+            "  --db DIR          the store (read-write)\n"
+            "  --platform FILE   a definition for a platform whose definition the store lacks\n"
+            "  --hub-degree N    more distinct counterparties than N makes a service (default 25)\n"
+            "  --min-score X     flag threshold (default 0.7)\n"
+            "  --json            the summary as JSON\n"
+            "  --quiet           no progress on stderr\n\n"
+            "Examples:\n"
+            "  gpuledger analyze --db store/\n"
+            "  gpuledger flags --db store/ --format csv\n\n"
+            "Exit status: 0 analysed, 2 bad usage or a store failure.\n");
+}
+
+typedef struct defs {
+    gl_store *s;
+    gl_platform **files;
+    size_t n_files;
+    gl_platform **loaded; /* from the store or built-in, owned */
+    size_t n_loaded;
+    char **missing;
+    size_t n_missing;
+} defs;
+
+static const gl_platform *def_for(void *ctx, const char *name)
+{
+    defs *d = ctx;
+    for (size_t i = 0; i < d->n_loaded; i++)
+        if (!strcmp(d->loaded[i]->name, name))
+            return d->loaded[i];
+    for (size_t i = 0; i < d->n_missing; i++)
+        if (!strcmp(d->missing[i], name))
+            return NULL;
+    gl_platform *p = NULL;
+    gl_err err = {0};
+    char *txt = NULL;
+    if (gl_store_get_platform_def(d->s, name, &txt, &err) == GL_OK && txt) {
+        json_error_t je;
+        json_t *root = json_loads(txt, 0, &je);
+        char origin[96];
+        snprintf(origin, sizeof origin, "store:%s", name);
+        if (root && gl_platform_load_json(&p, root, origin, &err) != GL_OK)
+            p = NULL;
+        json_decref(root);
+        free(txt);
+    }
+    for (size_t i = 0; !p && i < d->n_files; i++)
+        if (!strcmp(d->files[i]->name, name)) {
+            const gl_platform *f = d->files[i];
+            return f;
+        }
+    if (!p && gl_platform_resolve(&p, name, &err) != GL_OK)
+        p = NULL;
+    if (p) {
+        gl_platform **t = realloc(d->loaded, (d->n_loaded + 1) * sizeof *t);
+        if (!t) {
+            gl_platform_free(p);
+            return NULL;
+        }
+        d->loaded = t;
+        d->loaded[d->n_loaded++] = p;
+        return p;
+    }
+    char **t = realloc(d->missing, (d->n_missing + 1) * sizeof *t);
+    if (t) {
+        d->missing = t;
+        d->missing[d->n_missing++] = strdup(name);
+    }
+    return NULL;
+}
+
+static void defs_release(defs *d)
+{
+    for (size_t i = 0; i < d->n_files; i++)
+        gl_platform_free(d->files[i]);
+    for (size_t i = 0; i < d->n_loaded; i++)
+        gl_platform_free(d->loaded[i]);
+    for (size_t i = 0; i < d->n_missing; i++)
+        free(d->missing[i]);
+    free(d->files);
+    free(d->loaded);
+    free(d->missing);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},       {"platform", required_argument, 0, 'p'},
+        {"hub-degree", required_argument, 0, 'H'}, {"min-score", required_argument, 0, 'm'},
+        {"json", no_argument, 0, 'j'},           {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+    };
+    const char *db = NULL;
+    bool as_json = false, quiet = false;
+    defs d = {0};
+    gl_analysis_params P;
+    gl_analysis_params_default(&P);
+    gl_err err = {0};
+    int c, status = 2;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'p': {
+            gl_platform *p;
+            if (gl_platform_load_file(&p, optarg, &err)) {
+                fprintf(stderr, "gpuledger analyze: %s\n", err.msg);
+                defs_release(&d);
+                return 2;
+            }
+            gl_platform **t = realloc(d.files, (d.n_files + 1) * sizeof *t);
+            if (!t) {
+                gl_platform_free(p);
+                defs_release(&d);
+                return 2;
+            }
+            d.files = t;
+            d.files[d.n_files++] = p;
+            break;
+        }
+        case 'H': P.hub_degree = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'm': P.flag_min_score = strtod(optarg, NULL); break;
+        case 'j': as_json = true; break;
+        case 'q': quiet = true; break;
+        case 'h': usage(stdout); defs_release(&d); return 0;
+        default: usage(stderr); defs_release(&d); return 2;
+        }
+    }
+    if (!db || optind != argc) {
+        usage(stderr);
+        defs_release(&d);
+        return 2;
+    }
+    gl_store_open_opts oo = {0};
+    gl_store *s = gl_store_open(db, &oo, &err);
+    if (!s) {
+        fprintf(stderr, "gpuledger analyze: %s\n", err.msg);
+        defs_release(&d);
+        return 2;
+    }
+    d.s = s;
+    double t0 = now_s();
+    if (!quiet)
+        fprintf(stderr, "gpuledger analyze: reading %s\n", db);
+    gl_graph *g = gl_graph_load(s, def_for, &d, &err);
+    gl_analysis *a = NULL;
+    double t1 = now_s(), t2 = t1;
+    if (g) {
+        if (!quiet)
+            fprintf(stderr, "gpuledger analyze: %u addresses, %zu transfers, %zu purchases read in %.2f s\n",
+                    g->n_nodes, g->n_edges, g->n_purchases, t1 - t0);
+        a = gl_analysis_run(g, &P, &err);
+        t2 = now_s();
+    }
+    if (a && gl_results_write(s, g, a, &err) == GL_OK) {
+        double t3 = now_s();
+        size_t flagged = 0;
+        for (size_t i = 0; i < a->n_scores; i++)
+            flagged += a->scores[i].flagged;
+        size_t merged = 0;
+        for (size_t i = 0; i < a->n_links; i++)
+            merged += a->links[i].merged;
+        json_t *missing = json_array();
+        for (size_t i = 0; i < d.n_missing; i++)
+            json_array_append_new(missing, json_string(d.missing[i]));
+        json_t *sum = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f}", "store", db,
+                                "addresses", (json_int_t)g->n_nodes, "transfers", (json_int_t)g->n_edges,
+                                "purchases", (json_int_t)g->n_purchases, "deposits", (json_int_t)g->n_deposits,
+                                "untimed_transfers", (json_int_t)g->n_untimed_edges, "events_without_definition",
+                                (json_int_t)g->n_unknown_kind, "links", (json_int_t)a->n_links, "links_merged",
+                                (json_int_t)merged, "entities", (json_int_t)a->n_entities, "flagged",
+                                (json_int_t)flagged, "platforms_without_definition", missing, "load_s", t1 - t0,
+                                "analyze_s", t2 - t1, "write_s", t3 - t2);
+        if (as_json) {
+            char *txt = json_dumps(sum, JSON_INDENT(1) | JSON_SORT_KEYS);
+            printf("%s\n", txt ? txt : "{}");
+            free(txt);
+        } else {
+            printf("analysed %u addresses, %zu transfers, %zu purchases: %u entities, %zu links (%zu merged), "
+                   "%zu of %zu buying wallets flagged\n",
+                   g->n_nodes, g->n_edges, g->n_purchases, a->n_entities, a->n_links, merged, flagged,
+                   a->n_scores);
+            if (g->n_unknown_kind)
+                printf("note: %llu events of platforms without a definition were not used:",
+                       (unsigned long long)g->n_unknown_kind);
+            for (size_t i = 0; i < d.n_missing; i++)
+                printf(" %s", d.missing[i]);
+            if (g->n_unknown_kind)
+                printf(" (give --platform FILE)\n");
+            if (g->n_untimed_edges)
+                printf("note: %llu transfers have no stored block time; timing rules skip them\n",
+                       (unsigned long long)g->n_untimed_edges);
+            printf("next: gpuledger flags --db %s   |   gpuledger entities --db %s   |   gpuledger explain ADDR --db %s\n",
+                   db, db, db);
+        }
+        json_decref(sum);
+        status = 0;
+    } else
+        fprintf(stderr, "gpuledger analyze: %s\n", err.msg);
+    gl_analysis_free(a);
+    gl_graph_free(g);
+    gl_store_close(s);
+    defs_release(&d);
+    return status;
+}
