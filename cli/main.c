@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"index", cmd_index, "index a platform's events into a store: index --platform P --rpc URL --db DIR"},
     {"follow", cmd_follow, "index, then follow the head through reorgs: follow --platform P --rpc URL --db DIR"},
     {"simulate", cmd_simulate, "play a scenario on a node, write the truth: simulate --rpc URL --scenario F --seed N --truth OUT"},
+    {"labels", cmd_labels, "address labels (CSV, TagPack, OFAC SDN): labels import FILE... --db DIR | labels list --db DIR"},
 };
 
 static void usage(FILE *out)
