@@ -18,7 +18,7 @@ FLAVOR   ?= release
 PREFIX   ?= /usr/local
 VECTORS  ?= ../shared/vectors
 BUILD    := build/$(FLAVOR)
-PKGS     := libsecp256k1 libcurl jansson yajl rocksdb nettle
+PKGS     := libsecp256k1 libcurl jansson yajl rocksdb nettle yaml-0.1 libxml-2.0
 TESTPKGS := cmocka
 
 CC       ?= cc

@@ -27,5 +27,6 @@ int cmd_entities(int argc, char **argv);
 int cmd_flags(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_labels(int argc, char **argv);
 
 #endif

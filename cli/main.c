@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"explain", cmd_explain, "why an address is in its entity and why it is (not) flagged: explain ADDR --db DIR"},
     {"eval", cmd_eval, "score the analysis against a simulator truth: eval --db DIR --truth FILE [--json]"},
     {"simulate", cmd_simulate, "play a scenario on a node, write the truth: simulate --rpc URL --scenario F --seed N --truth OUT"},
+    {"labels", cmd_labels, "address labels (CSV, TagPack, OFAC SDN): labels import FILE... --db DIR | labels list --db DIR"},
 };
 
 static void usage(FILE *out)
