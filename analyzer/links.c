@@ -19,11 +19,12 @@
 #include <string.h>
 
 #include "gpuledger/analysis.h"
+#include "gpuledger/scc.h"
 
 static const char *const rule_names[GL_LINK_RULE_COUNT] = {
     "deposit_sweep", "deposit_reuse", "self_authorization", "multi_buyer_tx", "provider_sweep",
     "airdrop_aggregate", "platform_contracts", "first_funder", "sole_funder", "funds_purchase",
-    "sweep_sink", "pays_for", "deposit_funder",
+    "sweep_sink", "pays_for", "deposit_funder", "returns_to_funder",
 };
 
 const char *gl_link_rule_name(gl_link_rule r) { return r < GL_LINK_RULE_COUNT ? rule_names[r] : "?"; }
@@ -39,10 +40,14 @@ gl_code gl_analysis_add_link(gl_analysis *a, uint32_t x, uint32_t y, gl_link_rul
     if (a->n_links) {
         gl_link *l = &a->links[a->n_links - 1];
         if (l->rule == rule && ((l->a == x && l->b == y) || (l->a == y && l->b == x))) {
-            if (ev && l->n_evidence < GL_EVIDENCE_MAX)
+            if (!ev)
+                return GL_OK;
+            for (uint32_t i = 0; i < l->n_evidence && i < GL_EVIDENCE_MAX; i++)
+                if (!memcmp(&l->ev[i].pos, &ev->pos, sizeof ev->pos))
+                    return GL_OK;
+            if (l->n_evidence < GL_EVIDENCE_MAX)
                 l->ev[l->n_evidence] = *ev;
-            if (ev)
-                l->n_evidence++;
+            l->n_evidence++;
             return GL_OK;
         }
     }
@@ -116,25 +121,31 @@ static uint32_t sweep_target(const gl_graph *g, const gl_analysis_params *p, uin
     if (g->nodes[x].flags & (GL_NODE_PLATFORM | GL_NODE_TOKEN | GL_NODE_ZERO))
         return GL_NODE_NONE;
     gl_amt gas = (gl_amt)(p->sweep_gas_eth * 1e18);
+    uint64_t prev[2] = {0, 0}; /* last sweep time: native, tokens (one token per address in practice) */
     for (size_t k = o0; k < o1; k++) {
         const gl_edge *o = &g->edges[g->out_idx[k]];
         if (o->dst != x || !o->time)
             return GL_NODE_NONE;
-        bool matched = false;
-        for (size_t j = i0; j < i1 && !matched; j++) {
+        /* what came in (not from x: its gas top-ups) since the last sweep */
+        gl_amt got = 0;
+        bool recent = false;
+        int slot = o->token != 0;
+        for (size_t j = i0; j < i1; j++) {
             const gl_edge *in = &g->edges[g->in_idx[j]];
-            if (in->src == x || in->token != o->token || in->time > o->time)
+            if (in->src == x || in->token != o->token || in->time > o->time || in->time <= prev[slot])
                 continue;
             uint64_t dt = o->time - in->time;
             if (dt < p->sweep_min_s || dt > p->sweep_max_s)
                 continue;
-            if (o->token == 0)
-                matched = o->amount <= in->amount && in->amount - o->amount <= gas;
-            else
-                matched = o->amount >= in->amount;
+            got += in->amount;
+            recent = true;
         }
-        if (!matched)
+        if (!recent)
             return GL_NODE_NONE;
+        bool whole = o->token == 0 ? (o->amount <= got && got - o->amount <= gas) : o->amount >= got;
+        if (!whole)
+            return GL_NODE_NONE;
+        prev[slot] = o->time;
     }
     return x;
 }
@@ -355,7 +366,9 @@ static gl_code rule_platform(gl_analysis *a, const gl_graph *g, gl_err *err)
     gl_code rc = GL_OK;
     for (uint32_t v = 0; v < g->n_nodes && !rc; v++) {
         uint16_t pl = g->nodes[v].platform;
-        if (!pl)
+        /* A token whose Transfer events a definition follows (Golem's GLM)
+         * emits them for everyone: it is not the platform's. */
+        if (!pl || (g->nodes[v].flags & GL_NODE_TOKEN))
             continue;
         if (first[pl - 1] == GL_NODE_NONE)
             first[pl - 1] = v;
@@ -456,6 +469,67 @@ static gl_code soft_roles(gl_analysis *a, const gl_graph *g, gl_err *err)
     return rc;
 }
 
+/* Money that returns to its source: F funds wallet W just before W buys
+ * from provider P, and P is F (self-dealing through a fresh wallet) or P
+ * and F sit on one cycle of "funds a wallet that buys from" (a ring). */
+static gl_code soft_returns(gl_analysis *a, const gl_graph *g, gl_err *err)
+{
+    size_t n = 0, cap = 0;
+    uint32_t(*ed)[2] = NULL;
+    uint32_t(*pairs)[3] = NULL; /* F, W, purchase */
+    for (int pass = 0; pass < 2; pass++) {
+        n = 0;
+        for (uint32_t w = 0; w < g->n_nodes; w++) {
+            if (g->buy_off[w] == g->buy_off[w + 1] || IS_HUB(a, w))
+                continue;
+            for (size_t b = g->buy_off[w]; b < g->buy_off[w + 1]; b++) {
+                const gl_purchase *p = &g->purchases[g->buy_idx[b]];
+                if (p->provider == GL_NODE_NONE)
+                    continue;
+                for (size_t k = g->in_off[w]; k < g->in_off[w + 1]; k++) {
+                    const gl_edge *e = &g->edges[g->in_idx[k]];
+                    if (e->token != p->token || e->time > p->time || p->time - e->time > a->params.fund_window_s ||
+                        !may_own(a, e->src, w))
+                        continue;
+                    if (pass == 1) {
+                        ed[n][0] = e->src;
+                        ed[n][1] = p->provider;
+                        pairs[n][0] = e->src;
+                        pairs[n][1] = w;
+                        pairs[n][2] = g->buy_idx[b];
+                    }
+                    n++;
+                }
+            }
+        }
+        if (pass == 0) {
+            cap = n + 1;
+            ed = malloc(cap * sizeof *ed);
+            pairs = malloc(cap * sizeof *pairs);
+            if (!ed || !pairs) {
+                free(ed);
+                free(pairs);
+                return gl_err_set(err, GL_ENOMEM, "out of memory");
+            }
+        }
+    }
+    uint32_t *comp = NULL, *size = NULL;
+    gl_code rc = gl_scc_edges(g->n_nodes, (const uint32_t(*)[2])ed, n, &comp, &size, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        uint32_t f = ed[i][0], prov = ed[i][1];
+        if (prov != f && (comp[f] != comp[prov] || size[comp[f]] < 2))
+            continue;
+        const gl_purchase *p = &g->purchases[pairs[i][2]];
+        gl_evidence ev = {.pos = p->pos, .what = 1};
+        rc = gl_analysis_add_link(a, f, pairs[i][1], GL_LINK_RETURNS_TO_FUNDER, 0.5f, &ev, err);
+    }
+    free(comp);
+    free(size);
+    free(ed);
+    free(pairs);
+    return rc;
+}
+
 gl_code gl_analysis_links(gl_analysis *a, const gl_graph *g, gl_err *err)
 {
     gl_code rc = rule_deposit_reuse(a, g, err);
@@ -466,5 +540,6 @@ gl_code gl_analysis_links(gl_analysis *a, const gl_graph *g, gl_err *err)
     rc = rc ? rc : rule_platform(a, g, err);
     for (uint32_t w = 0; w < g->n_nodes && !rc; w++)
         rc = soft_funding(a, g, w, err);
+    rc = rc ? rc : soft_returns(a, g, err);
     return rc ? rc : soft_roles(a, g, err);
 }

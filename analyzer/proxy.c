@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "gpuledger/analysis.h"
+#include "gpuledger/scc.h"
 
 static const char *const sig_names[GL_SIG_COUNT] = {
     "third_party_funding", "sponsor", "deposit_funded_by_other", "beneficiary_other",
@@ -57,6 +58,8 @@ typedef struct ctx {
     gl_analysis *a;
     const gl_graph *g;
     gl_wallet_score *ws;
+    uint32_t *scc;       /* entity -> its strongly connected component in the money graph */
+    uint32_t *scc_size;  /* component -> entities in it */
     gl_err *err;
 } ctx;
 
@@ -107,6 +110,24 @@ static bool same_entity(const gl_analysis *a, uint32_t x, uint32_t y)
 /* Is money from f someone else's money for wallet w?  Services (exchange
  * withdrawals, bridges) hand a customer its own money; a contract's payment
  * is a refund or a payout; a provider of w's own entity pays its own bills. */
+/* Does money from f to w go round?  f's entity and the entity of a provider
+ * w buys from sit on one cycle of "funds a wallet that buys from" (a ring of
+ * providers leasing each other's capacity with money that goes round). */
+static bool circular_funder(const ctx *c, uint32_t f, uint32_t w)
+{
+    const gl_graph *g = c->g;
+    const gl_analysis *a = c->a;
+    uint32_t cf = c->scc[a->entity[f]];
+    if (c->scc_size[cf] < 2)
+        return false;
+    for (size_t b = g->buy_off[w]; b < g->buy_off[w + 1]; b++) {
+        const gl_purchase *p = &g->purchases[g->buy_idx[b]];
+        if (p->provider != GL_NODE_NONE && c->scc[a->entity[p->provider]] == cf)
+            return true;
+    }
+    return false;
+}
+
 static bool third_party(const ctx *c, uint32_t f, uint32_t w)
 {
     const gl_analysis *a = c->a;
@@ -114,7 +135,53 @@ static bool third_party(const ctx *c, uint32_t f, uint32_t w)
         return false;
     if (same_entity(a, f, w) && a->entity_kind[a->entity[f]] == GL_KIND_PROVIDER)
         return false;
+    if (c->scc && circular_funder(c, f, w))
+        return false;
     return true;
+}
+
+/* The money graph over entities: E(funder) -> E(provider) for every
+ * purchase a funder's transfer paid for (within the funding window), and
+ * its strongly connected components (Tarjan, iterative). */
+static gl_code money_sccs(ctx *c)
+{
+    const gl_graph *g = c->g;
+    const gl_analysis *a = c->a;
+    uint32_t ne = a->n_entities;
+    size_t n_e = 0, cap = 0;
+    uint32_t(*ed)[2] = NULL;
+    ctx plain = *c;
+    plain.scc = NULL;
+    for (uint32_t w = 0; w < g->n_nodes; w++) {
+        if (g->buy_off[w] == g->buy_off[w + 1] || (a->hub[w] & 15))
+            continue;
+        for (size_t b = g->buy_off[w]; b < g->buy_off[w + 1]; b++) {
+            const gl_purchase *p = &g->purchases[g->buy_idx[b]];
+            if (p->provider == GL_NODE_NONE)
+                continue;
+            for (size_t k = g->in_off[w]; k < g->in_off[w + 1]; k++) {
+                const gl_edge *e = &g->edges[g->in_idx[k]];
+                if (e->token != p->token || e->time > p->time || p->time - e->time > a->params.fund_window_s ||
+                    !third_party(&plain, e->src, w))
+                    continue;
+                if (n_e == cap) {
+                    cap = cap ? cap * 2 : 256;
+                    void *t = realloc(ed, cap * sizeof *ed);
+                    if (!t) {
+                        free(ed);
+                        return gl_err_set(c->err, GL_ENOMEM, "out of memory");
+                    }
+                    ed = t;
+                }
+                ed[n_e][0] = a->entity[e->src];
+                ed[n_e][1] = a->entity[p->provider];
+                n_e++;
+            }
+        }
+    }
+    gl_code rc = gl_scc_edges(ne, ed, n_e, &c->scc, &c->scc_size, c->err);
+    free(ed);
+    return rc;
 }
 
 /* Purchases that count: not bought from the wallet's own entity. */
@@ -509,6 +576,7 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
     }
     gl_code rc = sanctioned_reach(a, g, near, err);
     ctx c = {.a = a, .g = g, .err = err};
+    rc = rc ? rc : money_sccs(&c);
     /* Sponsors: how many distinct buying wallets each address funded within
      * the window before one of their purchases. */
     uint32_t *last_counted = malloc((g->n_nodes + 1) * sizeof *last_counted);
@@ -570,5 +638,7 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
     }
     free(funded);
     free(near);
+    free(c.scc);
+    free(c.scc_size);
     return rc;
 }

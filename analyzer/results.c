@@ -126,6 +126,7 @@ static json_t *rule_params(const gl_analysis_params *P, gl_link_rule r)
     case GL_LINK_SWEEP_SINK:
     case GL_LINK_PAYS_FOR:
     case GL_LINK_DEPOSIT_FUNDER:
+    case GL_LINK_RETURNS_TO_FUNDER:
         return json_pack("{s:f,s:I}", "soft_merge", P->soft_merge, "soft_rules_min", (json_int_t)P->soft_rules_min);
     case GL_LINK_SELF_AUTH:
     case GL_LINK_MULTI_BUYER_TX:

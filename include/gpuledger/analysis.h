@@ -73,6 +73,7 @@ typedef enum gl_link_rule {
     GL_LINK_SWEEP_SINK,         /* the wallet sent what it had left back to it */
     GL_LINK_PAYS_FOR,           /* pays for compute another address uses */
     GL_LINK_DEPOSIT_FUNDER,     /* funds a deposit another address spends (Golem, Livepeer) */
+    GL_LINK_RETURNS_TO_FUNDER,  /* the wallet's purchases pay its funder, or a ring leading back to it */
     GL_LINK_RULE_COUNT
 } gl_link_rule;
 
