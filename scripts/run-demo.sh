@@ -6,9 +6,14 @@
 #      which writes the ground truth and one platform definition per market;
 #   4. indexes every market into one RocksDB store with `gpuledger index`
 #      (senders recovered, headers recomputed);
-#   5. prints what the store holds and exports events and transfers as CSV.
+#   5. expands the funding trail of the wallets seen (`gpuledger expand`);
+#   6. analyzes: entities and proxy flags (`gpuledger analyze`), scored
+#      against the simulator's truth (`gpuledger eval`);
+#   7. prints what the store holds and what it found, and exports events,
+#      transfers, entities and flags.
 # Output (default ./demo-out): truth.json, platforms/, store/, events.csv,
-# transfers.csv.  The chain is stopped at the end, whatever happens.
+# transfers.csv, entities.json, entities.csv, flags.json, flags.csv,
+# eval.json.  The chain is stopped at the end, whatever happens.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(realpath -m "${1:-demo-out}")
@@ -45,8 +50,31 @@ for def in "$out"/platforms/*.json; do
     "$bin" index --platform "$def" --rpc "$url" --db "$out/store" --confirmations 0
 done
 
+echo "== expand the funding trail"
+"$bin" expand --db "$out/store" --rpc "$url" --confirmations 0 --quiet
+
+echo "== analyze"
+"$bin" analyze --db "$out/store" --quiet
+
 echo "== db stats"
 "$bin" db stats --db "$out/store"
 "$bin" export events --db "$out/store" --format csv --out "$out/events.csv"
 "$bin" export transfers --db "$out/store" --format csv --out "$out/transfers.csv"
-echo "== wrote $out/events.csv ($(($(wc -l < "$out/events.csv") - 1)) events), $out/transfers.csv, $out/truth.json"
+"$bin" entities --db "$out/store" --format json > "$out/entities.json"
+"$bin" entities --db "$out/store" --format csv > "$out/entities.csv"
+"$bin" flags --db "$out/store" --format json > "$out/flags.json"
+"$bin" flags --db "$out/store" --format csv > "$out/flags.csv"
+"$bin" eval --db "$out/store" --truth "$out/truth.json" --json > "$out/eval.json"
+
+echo "== flagged proxy buyers (score, typology, who they buy for)"
+python3 - "$out/flags.json" <<'PY'
+import json, sys
+flags = json.load(open(sys.argv[1]))
+for f in sorted(flags, key=lambda f: -f["score"])[:15]:
+    print(f"  {f['address']}  score {f['score']:.2f}  {f['typology']:<22} for {f['beneficiary'] or '(unknown)'}"
+          f"  [{', '.join(f['families'])}]")
+print(f"  {len(flags)} flagged in all; `gpuledger explain ADDR --db store` says why")
+PY
+echo "== against the simulator's truth"
+"$bin" eval --db "$out/store" --truth "$out/truth.json"
+echo "== wrote $out/events.csv ($(($(wc -l < "$out/events.csv") - 1)) events), $out/transfers.csv, $out/entities.{json,csv}, $out/flags.{json,csv}, $out/eval.json, $out/truth.json"
