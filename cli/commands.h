@@ -22,5 +22,6 @@ int cmd_expand(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_follow(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif
