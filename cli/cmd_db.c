@@ -4,7 +4,8 @@
  * bytes of every column family, the cursors (per chain and platform: the
  * last committed block and its hash), the platform -> chain bindings with
  * the hash of each platform's definition, and the number of integrity
- * findings, and what `gpuledger expand` recorded (its trail-<chain>.json
+ * findings, how many txs and transfers `gpuledger import` read from files
+ * (unverified), and what `gpuledger expand` recorded (its trail-<chain>.json
  * state files: addresses by decision).  The store is opened read-only, so this works while an index
  * or follow run holds it; a missing, foreign, newer or damaged store gives
  * the store's own message.
@@ -130,6 +131,10 @@ static json_t *collect(gl_store *s, gl_err *err)
                                              json_u64(st.sst_bytes[f])));
     json_object_set_new(o, "families", fam);
     json_object_set_new(o, "findings", json_u64(st.records[GL_STORE_CF_FINDINGS]));
+    /* what `gpuledger import` read from files, checked against nothing */
+    json_object_set_new(o, "imported_unverified",
+                        json_pack("{s:o, s:o}", "txs", json_u64(st.imported_txs), "transfers",
+                                  json_u64(st.imported_transfers)));
     /* the marks an interrupted bulk write leaves (store.h) */
     static const struct {
         const char *name;
@@ -220,6 +225,10 @@ static void print_table(const json_t *o)
     printf("schema version  %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(o, "schema_version")));
     printf("created by      %s\n", json_string_value(json_object_get(o, "created_by")));
     printf("findings        %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(o, "findings")));
+    json_t *imp = json_object_get(o, "imported_unverified");
+    printf("imported        %" JSON_INTEGER_FORMAT " txs, %" JSON_INTEGER_FORMAT
+           " transfers (from files, unverified)\n",
+           json_integer_value(json_object_get(imp, "txs")), json_integer_value(json_object_get(imp, "transfers")));
     size_t pi;
     json_t *pv;
     json_array_foreach(json_object_get(o, "pending_appearances"), pi, pv)

@@ -28,5 +28,6 @@ int cmd_flags(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_labels(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"keccak", cmd_keccak, "keccak-256 of hex bytes (0x...) or text: keccak DATA|-"},
     {"abi", cmd_abi, "ABI helpers: abi topic SIG | abi decode ..."},
     {"export", cmd_export, "stored events or transfers as CSV/JSONL: export events|transfers --db DIR"},
+    {"import", cmd_import, "ethereum-etl CSV exports into a store, unverified: import --db DIR --format ethereum-etl FILE..."},
     {"db", cmd_db, "what a store holds: db stats --db DIR [--json]"},
     {"platforms", cmd_platforms, "built-in platform definitions: platforms [show NAME|FILE] [--json]"},
     {"expand", cmd_expand, "funding trail of the stored wallets: expand --db DIR --rpc URL --depth K"},

@@ -31,7 +31,7 @@ enum {
     C_BENEFICIARY, C_PROVIDER, C_PAYER, C_FUNDER, C_SPENDER, C_OWNER, C_OTHER_ROLES, C_FROM,
     C_TO, C_ASSET, C_TOKEN, C_AMOUNT, C_TOKEN_ID, C_LEASE_ID, C_IDS, C_GPU_MODEL, C_GPU_COUNT,
     C_DURATION_S, C_HOURS, C_GPU_HOURS, C_FAILED, C_SENDER_VERIFIED, C_SENDER_MISMATCH,
-    C_PROVEN, C_DISPUTED, C_BLOCK_CHECKS, C_VERIFICATION, NCOLS
+    C_PROVEN, C_DISPUTED, C_BLOCK_CHECKS, C_VERIFICATION, C_IMPORTED, NCOLS
 };
 
 static const char *const col_names[NCOLS] = {
@@ -40,7 +40,7 @@ static const char *const col_names[NCOLS] = {
     "beneficiary", "provider", "payer", "funder", "spender", "owner", "other_roles", "from",
     "to", "asset", "token", "amount", "token_id", "lease_id", "ids", "gpu_model", "gpu_count",
     "duration_s", "hours", "gpu_hours", "failed", "sender_verified", "sender_mismatch",
-    "proven", "disputed", "block_checks", "verification",
+    "proven", "disputed", "block_checks", "verification", "imported",
 };
 
 static const col_type col_types[NCOLS] = {
@@ -49,7 +49,7 @@ static const col_type col_types[NCOLS] = {
     T_STR, T_STR, T_STR, T_STR, T_STR, T_STR, T_STR, T_STR,
     T_STR, T_STR, T_STR, T_STR, T_STR, T_STR, T_STR, T_STR, T_INT,
     T_INT, T_NUM, T_NUM, T_BOOL, T_BOOL, T_BOOL,
-    T_BOOL, T_BOOL, T_STR, T_STR,
+    T_BOOL, T_BOOL, T_STR, T_STR, T_BOOL,
 };
 
 const char *const *gl_export_columns(size_t *n)
@@ -366,6 +366,7 @@ static void event_row(row *r, const gl_store_event *ev, const gl_export_ctx *ctx
                              : proven   ? "proven"
                              : sender_ok ? "sender_verified"
                                          : "unverified";
+    row_bool(r, C_IMPORTED, false); /* events are only ever indexed from the chain */
 }
 
 static const char *asset_name(gl_store_asset a)
@@ -418,9 +419,13 @@ static void transfer_row(row *r, const gl_store_transfer *t, const gl_export_ctx
     row_u256(r, C_AMOUNT, &t->amount);
     if (t->asset == GL_STORE_ASSET_ERC721 || t->asset == GL_STORE_ASSET_ERC1155)
         row_u256(r, C_TOKEN_ID, &t->token_id);
+    /* An imported transfer's content was checked against nothing, even when
+     * the store holds its tx with the sender recovered: it takes only the
+     * tx's failure from there. */
+    bool imported = t->flags & GL_STORE_TX_IMPORTED;
     uint32_t flags = t->flags;
     if (ctx && ctx->has_tx)
-        flags |= ctx->tx.flags;
+        flags |= imported ? ctx->tx.flags & GL_STORE_TX_FAILED : ctx->tx.flags;
     bool failed = flags & GL_STORE_TX_FAILED;
     bool sender_ok = flags & GL_STORE_TX_SENDER_OK;
     bool mismatch = flags & GL_STORE_TX_SENDER_MISMATCH;
@@ -428,7 +433,13 @@ static void transfer_row(row *r, const gl_store_transfer *t, const gl_export_ctx
     row_bool(r, C_SENDER_VERIFIED, sender_ok && !mismatch);
     if (sender_ok || mismatch) /* else the sender was never checked */
         row_bool(r, C_SENDER_MISMATCH, mismatch);
-    r->val[C_VERIFICATION] = mismatch ? "sender_mismatch" : sender_ok ? "sender_verified" : "unverified";
+    /* An imported record was checked against nothing, whatever a stored tx
+     * at its place says: that comes first. */
+    r->val[C_VERIFICATION] = imported    ? "imported_unverified"
+                             : mismatch  ? "sender_mismatch"
+                             : sender_ok ? "sender_verified"
+                                         : "unverified";
+    row_bool(r, C_IMPORTED, imported);
 }
 
 /* ------------------------------------------------------------- writing */

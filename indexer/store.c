@@ -2633,6 +2633,29 @@ gl_code gl_store_get_tx_by_hash(gl_store *s, uint64_t chain_id,
     return GL_OK;
 }
 
+gl_code gl_store_get_transfer(gl_store *s, const gl_store_pos *pos, gl_store_transfer *out, bool *found,
+                              gl_err *err)
+{
+    uint8_t k[GL_STORE_POS_LEN];
+    char *v;
+    size_t vl;
+    *found = false;
+    if (!pos->chain_id || pos->kind > GL_STORE_POS_TRACE)
+        return gl_err_set(err, GL_EINVAL, "bad transfer position (chain %" PRIu64 ", kind %d)", pos->chain_id,
+                          (int)pos->kind);
+    gl_store_key_pos(k, pos);
+    if (get_raw(s, GL_STORE_CF_TRANSFERS, k, sizeof k, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    gl_code rc = gl_store_transfer_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
+    free(v);
+    if (rc)
+        return damaged(s, GL_STORE_CF_TRANSFERS, err);
+    *found = true;
+    return GL_OK;
+}
+
 gl_code gl_store_get_event(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t log_index,
                            gl_store_event *out, bool *found, gl_err *err)
 {
@@ -2956,8 +2979,18 @@ gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out, gl_err *err)
         rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
         rocksdb_readoptions_set_fill_cache(ro, 0);
         rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[i]);
-        for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it))
+        /* the flags word sits at a fixed offset of txs and transfers
+         * (docs/STORE.md), so the imported ones are counted in the same scan */
+        size_t flag_at = i == GL_STORE_CF_TXS ? 105 : i == GL_STORE_CF_TRANSFERS ? 157 : 0;
+        for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
             out->records[i]++;
+            if (!flag_at)
+                continue;
+            size_t vl;
+            const char *v = rocksdb_iter_value(it, &vl);
+            if (vl >= flag_at + 4 && (gl_store_be32_get((const uint8_t *)v + flag_at) & GL_STORE_TX_IMPORTED))
+                (*(i == GL_STORE_CF_TXS ? &out->imported_txs : &out->imported_transfers))++;
+        }
         char *e = NULL;
         rocksdb_iter_get_error(it, &e);
         rocksdb_iter_destroy(it);

@@ -128,6 +128,10 @@ typedef struct gl_store_block {
 #define GL_STORE_TX_SENDER_OK       0x01u /* sender recovered from the signature, equals `from` */
 #define GL_STORE_TX_SENDER_MISMATCH 0x02u /* recovered sender differs (a finding holds both) */
 #define GL_STORE_TX_FAILED          0x04u /* receipt status 0 */
+/* Imported from a file (`gpuledger import`), nothing checked: no sender
+ * recovered, no block hash recomputed.  Never set with SENDER_OK; every
+ * output (export, db stats) says so. */
+#define GL_STORE_TX_IMPORTED        0x08u
 
 typedef struct gl_store_tx {
     uint64_t chain_id;
@@ -555,6 +559,11 @@ gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
 gl_code gl_store_get_analysis(gl_store *s, const void *key, size_t klen, char **val /* OUT */,
                               size_t *vlen /* OUT */, gl_err *err);
 
+/* The transfer at `pos` (an importer compares what it would write with what
+ * is stored).  GL_EINVAL for a bad position (chain 0, unknown kind). */
+gl_code gl_store_get_transfer(gl_store *s, const gl_store_pos *pos, gl_store_transfer *out /* OUT */,
+                              bool *found /* OUT */, gl_err *err);
+
 /* Iterators over key ranges, in key order.  Block ranges are inclusive at
  * both ends.  The constructors return NULL with GL_ENOMEM or GL_EINVAL.
  * Each gl_store_next_X fills *out and sets *end false, or sets *end true
@@ -609,9 +618,13 @@ void gl_store_iter_free(gl_store_iter *it);
 typedef struct gl_store_stats {
     uint64_t records[GL_STORE_CF_COUNT]; /* exact, by a full scan of each family */
     uint64_t sst_bytes[GL_STORE_CF_COUNT]; /* table files on disk (memtables excluded) */
+    uint64_t imported_txs;       /* txs with GL_STORE_TX_IMPORTED (read from their flags) */
+    uint64_t imported_transfers; /* transfers with GL_STORE_TX_IMPORTED */
 } gl_store_stats;
 
-/* Count every family's records.  GL_EDB when a scan fails. */
+/* Count every family's records, and the txs and transfers flagged
+ * imported (their flags word, read without decoding the rest).  GL_EDB
+ * when a scan fails. */
 gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out /* OUT */, gl_err *err);
 
 /* Read every record of every family with checksums verified and decode it,

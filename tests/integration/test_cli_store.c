@@ -318,7 +318,7 @@ static const char *const columns =
     "record,chain_id,block,block_hash,timestamp,time,tx_hash,tx_index,log_index,position,sub,platform,event,"
     "contract,tx_from,buyer,beneficiary,provider,payer,funder,spender,owner,other_roles,from,to,asset,token,"
     "amount,token_id,lease_id,ids,gpu_model,gpu_count,duration_s,hours,gpu_hours,failed,sender_verified,"
-    "sender_mismatch,proven,disputed,block_checks,verification";
+    "sender_mismatch,proven,disputed,block_checks,verification,imported";
 
 static const char *columns_crlf(void)
 {
@@ -348,7 +348,7 @@ static const char *const oracle_py =
     "assert len(objs) == len(body), 'csv %d rows, jsonl %d' % (len(body), len(objs))\n"
     "ints = {'chain_id','block','timestamp','tx_index','log_index','sub','gpu_count','duration_s'}\n"
     "nums = {'hours','gpu_hours'}\n"
-    "bools = {'failed','sender_verified','sender_mismatch','proven','disputed'}\n"
+    "bools = {'failed','sender_verified','sender_mismatch','proven','disputed','imported'}\n"
     "out = []\n"
     "for r, o in zip(body, objs):\n"
     "    assert list(o.keys()) == cols, 'keys %r' % list(o.keys())\n"
@@ -433,6 +433,7 @@ static void test_export_events(void **state)
     expect(r, "block_checks", "hash;parent;senders");
     expect(r, "disputed", "true");
     expect(r, "verification", "disputed");
+    expect(r, "imported", "false");
     r = json_array_get(rows, 1);
     expect(r, "chain_id", "31337");
     expect(r, "block", "10");
@@ -458,6 +459,7 @@ static void test_export_events(void **state)
     expect(r, "sender_mismatch", "false");
     expect(r, "block_checks", "hash");
     expect(r, "verification", "sender_verified");
+    expect(r, "imported", "false");
     r = json_array_get(rows, 2);
     expect(r, "block", "12");
     expect(r, "block_hash", "");
@@ -471,6 +473,7 @@ static void test_export_events(void **state)
     expect(r, "gpu_count", "");
     expect(r, "proven", "true");
     expect(r, "verification", "proven");
+    expect(r, "imported", "false");
     json_decref(rows);
 
     /* every address and hash is lowercase hex */
@@ -516,6 +519,7 @@ static void test_export_transfers(void **state)
     expect(r, "amount", TWO_POW_200);
     expect(r, "sender_verified", "true");
     expect(r, "verification", "sender_verified");
+    expect(r, "imported", "false");
     r = json_array_get(rows, 2);
     expect(r, "block", "11");
     expect(r, "position", "tx");
@@ -523,6 +527,7 @@ static void test_export_transfers(void **state)
     expect(r, "block_hash", "");
     expect(r, "amount", "1000000000000000000");
     expect(r, "verification", "unverified");
+    expect(r, "imported", "false");
     json_decref(rows);
 }
 
@@ -689,6 +694,8 @@ static void test_db_stats(void **state)
     assert_int_equal(json_array_size(json_object_get(o, "cursors")), 0);
     assert_int_equal(json_array_size(json_object_get(o, "bindings")), 0);
     assert_int_equal(json_integer_value(json_object_get(o, "findings")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "imported_unverified"), "txs")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "imported_unverified"), "transfers")), 0);
     json_decref(o);
 
     /* the filled one: what fill_store put */
