@@ -256,6 +256,15 @@ gl_code gl_indexer_event_fill(gl_store_event *ev, const gl_event_map *map, const
         else if ((rc = skip(skipped, GL_ROLE_DURATION_BLOCKS)))
             goto oom;
     }
+    /* "duration": {"field", "unit"}: the unit's length times the value;
+     * minutes and hours are whole seconds, blocks use the block time */
+    if ((v = json_object_get(roles, "duration"))) {
+        uint64_t d, ms = gl_platform_unit_ms(map->roles[GL_ROLE_DURATION].unit, map->block_time_ms);
+        if (ms && parse_dec_u64(v, &d) && d <= UINT64_MAX / ms)
+            ev->duration_s = d * ms / 1000;
+        else if ((rc = skip(skipped, GL_ROLE_DURATION)))
+            goto oom;
+    }
     if (ev->gpu_count && ev->duration_s) {
         unsigned __int128 m = (unsigned __int128)ev->gpu_count * ev->duration_s * 1000u / 3600u;
         ev->gpu_mhours = m > UINT64_MAX ? 0 : (uint64_t)m;

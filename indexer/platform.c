@@ -32,6 +32,7 @@ static const char *const role_names[GL_ROLE_COUNT] = {
     [GL_ROLE_HOURS] = "hours",
     [GL_ROLE_DURATION_SECONDS] = "duration_seconds",
     [GL_ROLE_DURATION_BLOCKS] = "duration_blocks",
+    [GL_ROLE_DURATION] = "duration",
 };
 
 const char *gl_role_name(gl_role role) { return role < GL_ROLE_COUNT ? role_names[role] : "?"; }
@@ -293,12 +294,65 @@ static void source_release(gl_role_source *s)
     memset(s, 0, sizeof *s);
 }
 
+/* {"field", "unit"} (the duration role) or {"field", "as": "text"}: a plain
+ * field, read in a stated way. */
+static gl_code load_typed_field(loader *L, const gl_platform *p, const json_t *v, const char *path, gl_role role,
+                                const gl_abi_sig *ev, gl_role_source *s)
+{
+    static const char *const keys[] = {"field", "unit", "as", NULL};
+    gl_code rc = check_keys(L, v, path, keys);
+    char *unit = NULL, *as = NULL;
+    if (rc || (rc = get_string(L, v, path, "field", true, &s->field)) ||
+        (rc = get_string(L, v, path, "unit", false, &unit)) || (rc = get_string(L, v, path, "as", false, &as)))
+        goto out;
+    const gl_abi_param *prm = event_param(ev, s->field);
+    if (!prm) {
+        rc = bad(L, path, "event %s has no field \"%s\"", ev->name, s->field);
+        goto out;
+    }
+    s->kind = GL_SRC_FIELD;
+    if (unit && as) {
+        rc = bad(L, path, "a source has \"unit\" or \"as\", not both");
+    } else if (unit) {
+        static const char *const units[] = {[GL_UNIT_SECONDS] = "seconds", [GL_UNIT_MINUTES] = "minutes",
+                                            [GL_UNIT_HOURS] = "hours", [GL_UNIT_BLOCKS] = "blocks"};
+        for (int u = GL_UNIT_SECONDS; u <= GL_UNIT_BLOCKS && !s->unit; u++)
+            if (!strcmp(unit, units[u]))
+                s->unit = (gl_duration_unit)u;
+        if (role != GL_ROLE_DURATION)
+            rc = bad(L, path, "\"unit\" belongs to the duration role only");
+        else if (!s->unit)
+            rc = bad(L, path, "unknown unit \"%s\" (seconds, minutes, hours or blocks)", unit);
+        else if (s->unit == GL_UNIT_BLOCKS && !p->block_time_ms)
+            rc = bad(L, path, "a duration in blocks needs the definition's block_time_seconds");
+        else if (prm->type->kind != GL_ABI_UINT)
+            rc = bad(L, path, "field \"%s\" of %s is not an unsigned integer", s->field, ev->name);
+    } else {
+        if (strcmp(as, "text"))
+            rc = bad(L, path, "unknown \"as\": \"%s\" (only \"text\")", as);
+        else if (role == GL_ROLE_DURATION)
+            rc = bad(L, path, "a duration is {\"field\", \"unit\"}");
+        else if (prm->type->kind != GL_ABI_FIXED_BYTES && prm->type->kind != GL_ABI_BYTES)
+            rc = bad(L, path, "field \"%s\" of %s is not bytesN or bytes, which \"as\": \"text\" reads", s->field,
+                     ev->name);
+        else if (prm->indexed && prm->type->kind == GL_ABI_BYTES)
+            rc = bad(L, path, "field \"%s\" of %s is indexed: its topic is a hash, not the text", s->field, ev->name);
+        s->as_text = true;
+    }
+out:
+    free(unit);
+    free(as);
+    return rc;
+}
+
 /* Parse one source (string or object form) for role `role`; `ev` is the
  * event it belongs to, used to check that fields exist. */
 static gl_code load_source(loader *L, const gl_platform *p, const json_t *v, const char *path, gl_role role,
                            const gl_abi_sig *ev, gl_role_source *s)
 {
     memset(s, 0, sizeof *s);
+    if (role == GL_ROLE_DURATION && !(json_is_object(v) && json_object_get(v, "unit")))
+        return bad(L, path, "a duration is {\"field\", \"unit\"}");
     if (json_is_string(v)) {
         const char *t = json_string_value(v);
         if (!strcmp(t, "tx.from"))
@@ -375,6 +429,10 @@ static gl_code load_source(loader *L, const gl_platform *p, const json_t *v, con
                        s->field);
         return GL_OK;
     }
+    if (json_object_get(v, "unit") || json_object_get(v, "as"))
+        return load_typed_field(L, p, v, path, role, ev, s);
+    if (role == GL_ROLE_DURATION)
+        return bad(L, path, "a duration is {\"field\", \"unit\"}");
     static const char *const keys[] = {"field", "pattern", NULL};
     gl_code rc = check_keys(L, v, path, keys);
     char *pattern = NULL;
@@ -772,6 +830,47 @@ static json_t *shifted_address(const json_t *v, unsigned shift)
     return address_json(be + 12);
 }
 
+bool gl_platform_bytes_text(const char *hex, char *out, size_t cap)
+{
+    if (!hex || hex[0] != '0' || (hex[1] != 'x' && hex[1] != 'X') || !cap)
+        return false;
+    size_t n = 0;
+    bool ended = false;
+    for (const char *h = hex + 2; h[0]; h += 2) {
+        int hi = gl_hex_digit(h[0]), lo = h[1] ? gl_hex_digit(h[1]) : -1;
+        if (hi < 0 || lo < 0)
+            return false;
+        unsigned b = (unsigned)(hi << 4 | lo);
+        if (b == 0) {
+            ended = true;
+            continue;
+        }
+        if (ended || b < 0x20 || b > 0x7e || n + 1 >= cap)
+            return false; /* text after the padding, a control or non-ASCII byte, or too long */
+        out[n++] = (char)b;
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
+uint64_t gl_platform_unit_ms(gl_duration_unit unit, uint64_t block_time_ms)
+{
+    switch (unit) {
+    case GL_UNIT_SECONDS: return 1000;
+    case GL_UNIT_MINUTES: return 60000;
+    case GL_UNIT_HOURS: return 3600000;
+    case GL_UNIT_BLOCKS: return block_time_ms;
+    case GL_UNIT_NONE: break;
+    }
+    return 0;
+}
+
+static json_t *text_value(const json_t *v)
+{
+    char buf[256];
+    return gl_platform_bytes_text(json_string_value(v), buf, sizeof buf) ? json_string(buf) : NULL;
+}
+
 static json_t *pattern_value(const gl_role_source *s, const json_t *v)
 {
     const char *text = json_string_value(v);
@@ -803,7 +902,7 @@ gl_code gl_platform_apply_roles(json_t **roles, const gl_event_map *map, const j
         /* Decoded values are never changed after decoding: shared, not
          * copied (a copy per role per event showed in the profile). */
         case GL_SRC_FIELD:
-            val = json_incref((json_t *)f);
+            val = s->as_text ? text_value(f) : json_incref((json_t *)f);
             break;
         case GL_SRC_FIELD_INDEX:
             val = json_is_array(f) ? json_incref(json_array_get(f, s->arg)) : NULL;

@@ -49,6 +49,8 @@
 #define G_HUB_MULTI 60000
 #define G_HUB_PER 40000
 #define G_SETUP_CALL 100000
+#define G_BZ_LIST 160000
+#define G_BZ_RENT 150000
 
 #define SPHERON_SECONDS_PER_BLOCK 2
 #define FLUENCE_EPOCH 3600
@@ -188,6 +190,7 @@ static sim_amt usd_to(sim_asset as, uint64_t usd)
     case AS_ETH: return (sim_amt)usd * 333333333u / 1000000000u * 1000000000u;
     case AS_GLM: return (sim_amt)usd * 3333333333333ULL / 1000000000000ULL * 1000000000000ULL;
     case AS_SWAN: return (sim_amt)usd * 10000000000000ULL;
+    case AS_USDT: return usd;
     case AS_N: break;
     }
     return 0;
@@ -231,7 +234,7 @@ uint32_t gl_simf_new_purchase(sim_world *w, gl_err *err)
     sim_purchase *p = &w->purch.v[w->purch.n];
     memset(p, 0, sizeof *p);
     p->beneficiary_wallet = p->provider_wallet = p->provider = p->offer = p->lease = p->resale_of = p->group =
-        p->aux = p->payer = p->beneficiary = SIM_NONE;
+        p->aux = p->payer = p->beneficiary = p->listing = p->funder = SIM_NONE;
     return (uint32_t)w->purch.n++;
 }
 
@@ -278,6 +281,34 @@ static uint32_t pick_offer(sim_world *w, uint32_t only, uint32_t not_ent, int mo
     return SIM_NONE;
 }
 
+/* A random bazaar listing, as pick_offer. */
+static uint32_t pick_listing(sim_world *w, uint32_t not_ent, int model)
+{
+    if (!w->listings.n)
+        return SIM_NONE;
+    for (int tries = 0; tries < 64; tries++) {
+        uint32_t i = (uint32_t)gl_sim_rng_below(&w->rng, w->listings.n);
+        const sim_listing *l = &w->listings.v[i];
+        if ((not_ent == SIM_NONE || w->provs.v[l->provider].entity != not_ent) && (model < 0 || l->model == model))
+            return i;
+    }
+    for (size_t i = 0; i < w->listings.n; i++) {
+        const sim_listing *l = &w->listings.v[i];
+        if ((not_ent == SIM_NONE || w->provs.v[l->provider].entity != not_ent) && (model < 0 || l->model == model))
+            return (uint32_t)i;
+    }
+    return SIM_NONE;
+}
+
+/* What a bazaar rental costs: the contract's units * minutes * rate / 60,
+ * rounded down. */
+static sim_amt bz_cost(uint32_t units, uint32_t minutes, sim_amt rate) { return (sim_amt)units * minutes * rate / 60; }
+
+static uint32_t bz_minutes(sim_world *w)
+{
+    return (uint32_t)rnd(w, w->sc->bazaar.min_minutes, w->sc->bazaar.max_minutes);
+}
+
 static uint32_t pick_provider(sim_world *w, gl_sim_platform pl)
 {
     sim_u32_vec *v = &w->plat_provs[pl];
@@ -296,6 +327,11 @@ static uint32_t plan_purchase(sim_world *w, gl_sim_platform pl, uint32_t payer, 
         if (offer == SIM_NONE)
             return SIM_NONE;
         prov = w->offers.v[offer].provider;
+    } else if (pl == GL_SIM_BAZAAR) {
+        offer = offer_hint != SIM_NONE ? offer_hint : pick_listing(w, A(w, payer)->entity, -1);
+        if (offer == SIM_NONE)
+            return SIM_NONE;
+        prov = w->listings.v[offer].provider;
     } else {
         prov = pick_provider(w, pl);
         if (prov == SIM_NONE)
@@ -370,6 +406,19 @@ static uint32_t plan_purchase(sim_world *w, gl_sim_platform pl, uint32_t payer, 
         p->max_price = (sim_amt)usd * p->gpus; /* price per epoch */
         p->amount = p->max_price * p->hours;
         break;
+    case GL_SIM_BAZAAR: {
+        const sim_listing *l = &w->listings.v[offer];
+        p->kind = PK_RENTAL;
+        p->listing = offer;
+        p->model = l->model;
+        p->asset = AS_USDT;
+        p->gpus = pick_gpus(w, l->units);
+        p->hours = 0;
+        p->minutes = bz_minutes(w);
+        p->provider_wallet = l->wallet;
+        p->amount = bz_cost(p->gpus, p->minutes, l->rate);
+        break;
+    }
     case GL_SIM_NPLATFORMS:
         break;
     }
@@ -430,7 +479,7 @@ static gl_code plan_provider(sim_world *w, uint32_t ent, uint64_t day, gl_err *e
                 rc = push(w, TK_GM_WITHDRAW, gl_simw_awake_time(w, ent, day), wal, 0, AS_ETH, 0, 0, 0, err);
         }
         /* cash out part of what it earned to its exchange */
-        for (int as = AS_USDC; !rc && as < AS_N; as++)
+        for (int as = AS_USDC; !rc && as < gl_simw_nassets(w); as++)
             if (gl_sim_rng_chance(&w->rng, w->sc->providers.cashout_share / 2))
                 rc = push(w, TK_XFER, gl_simw_awake_time(w, ent, day), wal, SIM_NONE, (uint32_t)as, PU_DEPOSIT,
                           rnd(w, 40, 90), 0, err);
@@ -487,11 +536,106 @@ static gl_code plan_provider(sim_world *w, uint32_t ent, uint64_t day, gl_err *e
     return GL_OK;
 }
 
+/* -- the proxy typologies on the bazaar (bazaar.proxies) --
+ *
+ * Unlike their GpuMarket forms: timings in minutes, and a proxy that is
+ * funded for a rental gets exactly its cost (TK_BZ_FUND), 2-20 minutes
+ * (bazaar.lead_*) before it rents; no round amounts and no markup. */
+
+static uint64_t lead(sim_world *w) { return rnd(w, w->sc->bazaar.lead_min_minutes * 60, w->sc->bazaar.lead_max_minutes * 60); }
+
+static gl_code plan_bz_campaign(sim_world *w, uint32_t ent, uint64_t day, bool split, gl_err *err)
+{
+    uint64_t t0 = gl_simw_awake_time(w, ent, day);
+    if (t0 > day_start(w, day) + 86400 - 5 * 3600)
+        t0 = day_start(w, day) + 86400 - 5 * 3600;
+    int model = -1;
+    uint32_t minutes = 0;
+    if (split) {
+        /* one order of an export-controlled class, cut into parts */
+        uint32_t l = SIM_NONE;
+        for (int tries = 0; tries < 64 && l == SIM_NONE; tries++) {
+            uint32_t c = pick_listing(w, ent, -1);
+            if (c != SIM_NONE && gl_sim_models[w->listings.v[c].model].controlled)
+                l = c;
+        }
+        if (l == SIM_NONE)
+            l = pick_listing(w, ent, -1);
+        if (l == SIM_NONE)
+            return GL_OK;
+        model = w->listings.v[l].model;
+        unsigned lo = w->sc->bazaar.min_minutes, hi = w->sc->bazaar.max_minutes;
+        minutes = (uint32_t)rnd(w, lo + (hi - lo) / 2, hi);
+    }
+    uint32_t group = split ? w->ngroups++ : SIM_NONE;
+    uint32_t main = E(w, ent)->main;
+    size_t nw = E(w, ent)->nwallets;
+    for (size_t k = 1; k < nw; k++) { /* wallets[0] is the main wallet */
+        uint32_t wal = E(w, ent)->wallets[k];
+        unsigned n = split ? 1 : 1 + (unsigned)gl_sim_rng_below(&w->rng, 2);
+        uint64_t t = split ? t0 + rnd(w, 0, 1800) : t0 + rnd(w, 0, 3 * 3600);
+        for (unsigned j = 0; j < n; j++) {
+            uint32_t li = pick_listing(w, ent, model);
+            if (li == SIM_NONE)
+                return GL_OK;
+            uint32_t pi = plan_purchase(w, GL_SIM_BAZAAR, wal, ent, split ? TY_SPLIT_ORDER : TY_SPONSOR_FANOUT, li,
+                                        err);
+            if (pi == SIM_NONE)
+                return err->code;
+            sim_purchase *p = &w->purch.v[pi];
+            p->group = group;
+            p->funder = main;
+            if (split) {
+                uint32_t units = w->listings.v[li].units;
+                p->gpus = units < 8 ? units : (uint32_t)rnd(w, 4, 8);
+                p->minutes = minutes;
+                p->amount = bz_cost(p->gpus, p->minutes, w->listings.v[li].rate);
+            }
+            gl_code rc = push(w, TK_BZ_FUND, t, pi, 0, 0, 0, 0, 0, err);
+            if (rc)
+                return rc;
+            t += rnd(w, 3600, 3 * 3600); /* a second rental, funded anew */
+        }
+    }
+    return GL_OK;
+}
+
+static gl_code plan_bz_client(sim_world *w, uint32_t ent, uint64_t day, sim_plan plan, gl_err *err)
+{
+    if (!gl_sim_rng_chance(&w->rng, 0.6))
+        return GL_OK;
+    uint32_t proxy = E(w, ent)->ext, main = E(w, ent)->main;
+    sim_typology ty = plan == PL_PT_CLIENT ? TY_PASS_THROUGH : plan == PL_RB_CLIENT ? TY_REIMBURSED : TY_LEASE_FOR;
+    uint32_t pi = plan_purchase(w, GL_SIM_BAZAAR, proxy, ent, ty, SIM_NONE, err);
+    if (pi == SIM_NONE)
+        return err->code;
+    uint64_t t = gl_simw_awake_time(w, ent, day);
+    if (t > day_start(w, day) + 86400 - 4 * 3600)
+        t = day_start(w, day) + 86400 - 4 * 3600;
+    sim_purchase *p = &w->purch.v[pi];
+    if (plan == PL_LF_CLIENT) {
+        p->beneficiary_wallet = main;
+    } else if (plan == PL_PT_CLIENT) {
+        p->funder = main; /* the client hands the proxy exactly the cost */
+        return push(w, TK_BZ_FUND, t, pi, 0, 0, 0, 0, 0, err);
+    } else {
+        /* the client will pay the proxy back within the hour: it gets the
+         * money from its exchange now, so that nothing waits */
+        gl_simw_ensure(w, main, AS_USDT, p->amount, err);
+        gl_simw_ensure(w, main, AS_ETH, gl_simw_fee_cap(w, main, G_TOKEN), err);
+        if (err->code)
+            return err->code;
+    }
+    return buy_at(w, pi, t, 1, err);
+}
+
 /* A campaign of proxy wallets (sponsor fan-out, split order). */
 static gl_code plan_campaign(sim_world *w, uint32_t ent, uint64_t day, bool split, gl_err *err)
 {
     if (E(w, ent)->ext != day)
         return GL_OK;
+    if (w->sc->bazaar.proxies)
+        return plan_bz_campaign(w, ent, day, split, err);
     uint64_t t0 = gl_simw_awake_time(w, ent, day);
     if (t0 > day_start(w, day) + 86400 - 6 * 3600)
         t0 = day_start(w, day) + 86400 - 6 * 3600; /* leave time for funding and buying */
@@ -542,6 +686,8 @@ static gl_code plan_campaign(sim_world *w, uint32_t ent, uint64_t day, bool spli
 
 static gl_code plan_client(sim_world *w, uint32_t ent, uint64_t day, sim_plan plan, gl_err *err)
 {
+    if (w->sc->bazaar.proxies)
+        return plan_bz_client(w, ent, day, plan, err);
     if (!gl_sim_rng_chance(&w->rng, 0.6))
         return GL_OK;
     uint32_t proxy = E(w, ent)->ext;
@@ -755,6 +901,11 @@ static sim_prep prep_deploy(sim_world *w, sim_task *t, gl_err *err)
         types = "(address)";
         args = json_pack("[o]", jaddr(w, w->bridge_relayer));
         break;
+    case CT_BAZAAR:
+        types = "(address)";
+        args = json_pack("[o]", jaddr(w, w->contract[CT_USDT]));
+        break;
+    case CT_USDT:
     case CT_USDC:
     case CT_GLM:
     case CT_SWAN:
@@ -788,7 +939,7 @@ static sim_prep prep_deploy(sim_world *w, sim_task *t, gl_err *err)
     gl_simw_create_address(A(w, op)->a, A(w, op)->nonce, addr);
     uint32_t idx = SIM_NONE;
     if (!rc) {
-        sim_role role = hub ? RO_HUB_CONTRACT : c <= CT_SWAN ? RO_TOKEN_CONTRACT
+        sim_role role = hub ? RO_HUB_CONTRACT : c <= CT_SWAN || c == CT_USDT ? RO_TOKEN_CONTRACT
                       : c == CT_BRIDGE ? RO_BRIDGE_CONTRACT : RO_MARKET_CONTRACT;
         uint32_t ent = hub ? w->hub_ents.v[c - CT_N] : w->contract_entity[c];
         idx = gl_simw_contract_addr(w, ent, role, addr, err);
@@ -1607,6 +1758,93 @@ static sim_prep prep_airdrop(sim_world *w, sim_task *t, gl_err *err)
     return PR_DONE;
 }
 
+/* -- ComputeBazaar -- */
+
+static sim_prep prep_bz_list(sim_world *w, sim_task *t, gl_err *err)
+{
+    sim_listing *l = &w->listings.v[t->a];
+    if (w->contract[CT_BAZAAR] == SIM_NONE)
+        return later(w, t, 600, 1200);
+    if (!gl_simw_room(w, 1, G_BZ_LIST))
+        return PR_FULL;
+    if (!funds(w, l->wallet, AS_ETH, 0, gl_simw_fee_cap(w, l->wallet, G_BZ_LIST), err))
+        return later(w, t, 1200, 3600);
+    uint8_t gpu[32] = {0};
+    const char *name = gl_sim_bazaar_models[l->model];
+    memcpy(gpu, name, strlen(name)); /* right-padded with zeros, as bytes32("...") */
+    send_call(w, t, 0, l->wallet, w->contract[CT_BAZAAR], 0, FN_BZ_LIST,
+              json_pack("[oio]", jhex(gpu, 32), (int)l->units, jamt(l->rate)), G_BZ_LIST, err);
+    return PR_DONE;
+}
+
+/* Gas of a rental by wallet W of `amount`: with an approval first when
+ * its allowance is short. */
+static uint64_t bz_rent_gas(sim_world *w, uint32_t W, sim_amt amount)
+{
+    return G_BZ_RENT + (needs_approve(w, W, SP_USDT_BAZAAR, amount) ? G_APPROVE : 0);
+}
+
+/* The funder sends the proxy exactly the rental's cost in USDT and, for
+ * the wallets it owns (sponsor, splitter), the gas the rental may cost
+ * beyond what the wallet has; the rental follows 2-20 minutes after. */
+static sim_prep prep_bz_fund(sim_world *w, sim_task *t, gl_err *err)
+{
+    sim_purchase *p = &w->purch.v[t->a];
+    uint32_t F = p->funder, W = p->payer;
+    if (w->contract[CT_USDT] == SIM_NONE)
+        return later(w, t, 600, 1200);
+    sim_amt gasfee = gl_simw_fee_cap(w, W, bz_rent_gas(w, W, p->amount));
+    sim_amt eth = 0;
+    if (p->typology == TY_PASS_THROUGH) {
+        /* the pass-through wallet pays its own gas: have it before the
+         * client's money arrives */
+        if (!gl_simw_ensure(w, W, AS_ETH, gasfee, err))
+            return later(w, t, 300, 900);
+    } else {
+        sim_amt have = gl_simw_avail(w, W, AS_ETH);
+        eth = have >= gasfee ? 0 : gasfee - have;
+    }
+    uint64_t gas = G_TOKEN + (eth ? G_ETH : 0);
+    if (!gl_simw_room(w, eth ? 2 : 1, gas))
+        return PR_FULL;
+    if (!funds(w, F, AS_USDT, p->amount, eth + gl_simw_fee_cap(w, F, gas), err))
+        return later(w, t, 1200, 3600);
+    t->v = p->amount;
+    t->x = (uint64_t)eth;
+    gl_simw_reserve(w, F, AS_USDT, p->amount);
+    if (send_call(w, t, 0, F, w->contract[CT_USDT], 0, FN_TRANSFER, json_pack("[oo]", jaddr(w, W), jamt(p->amount)),
+                  G_TOKEN, err))
+        return PR_DONE;
+    if (eth)
+        gl_simw_send(w, t, 1, F, W, NULL, eth, NULL, G_ETH, 0xff, err);
+    return PR_DONE;
+}
+
+static sim_prep prep_bz_rent(sim_world *w, sim_task *t, sim_purchase *p, gl_err *err)
+{
+    sim_listing *l = &w->listings.v[p->listing];
+    if (!l->listed)
+        return later(w, t, 600, 1800);
+    uint32_t W = p->payer;
+    bool appr = needs_approve(w, W, SP_USDT_BAZAAR, p->amount);
+    uint64_t gas = G_BZ_RENT + (appr ? G_APPROVE : 0);
+    if (!gl_simw_room(w, appr ? 2 : 1, gas))
+        return PR_FULL;
+    if (!funds(w, W, AS_USDT, p->amount, gl_simw_fee_cap(w, W, gas), err))
+        return later(w, t, 1200, 3600);
+    uint8_t step = 0;
+    if (appr && send_approve(w, t, step++, W, AS_USDT, w->contract[CT_BAZAAR], p->amount, err))
+        return PR_DONE;
+    gl_simw_reserve(w, W, AS_USDT, p->amount);
+    json_t *args = p->beneficiary_wallet != SIM_NONE
+                       ? json_pack("[ooii]", jaddr(w, p->beneficiary_wallet), jhex(l->id, 32), (int)p->gpus,
+                                   (int)p->minutes)
+                       : json_pack("[oii]", jhex(l->id, 32), (int)p->gpus, (int)p->minutes);
+    send_call(w, t, step, W, w->contract[CT_BAZAAR], 0, p->beneficiary_wallet != SIM_NONE ? FN_BZ_RENT_FOR : FN_BZ_RENT,
+              args, G_BZ_RENT, err);
+    return PR_DONE;
+}
+
 static sim_prep prep_buy(sim_world *w, sim_task *t, gl_err *err)
 {
     sim_purchase *p = &w->purch.v[t->a];
@@ -1617,6 +1855,7 @@ static sim_prep prep_buy(sim_world *w, sim_task *t, gl_err *err)
     case GL_SIM_SPHERON: return prep_sph_order(w, t, p, err);
     case GL_SIM_SWAN: return prep_swan_assign(w, t, p, err);
     case GL_SIM_FLUENCE: return prep_fl_deal(w, t, p, err);
+    case GL_SIM_BAZAAR: return prep_bz_rent(w, t, p, err);
     case GL_SIM_NPLATFORMS: break;
     }
     return PR_DROP;
@@ -1649,6 +1888,8 @@ sim_prep gl_simf_prepare(sim_world *w, sim_task *t, gl_err *err)
     case TK_FL_PAY: return prep_fl_pay(w, t, err);
     case TK_HUB_CALL: return prep_hub_call(w, t, err);
     case TK_AIRDROP: return prep_airdrop(w, t, err);
+    case TK_BZ_LIST: return prep_bz_list(w, t, err);
+    case TK_BZ_FUND: return prep_bz_fund(w, t, err);
     case TK_N: break;
     }
     gl_err_set(err, GL_EINVAL, "unknown task kind %u", t->kind);
@@ -2189,6 +2430,65 @@ static gl_code eff_hub(sim_world *w, const sim_tx *tx, gl_err *err)
     return gl_simw_move(w, t->a, t->b, as, t->v, err);
 }
 
+static gl_code eff_bz_list(sim_world *w, const sim_tx *tx, const sim_receipt *r, gl_err *err)
+{
+    sim_listing *l = &w->listings.v[tx->task.a];
+    const sim_log *lg = find_log(w, r, w->contract[CT_BAZAAR], EV_CAPACITY_LISTED, 0);
+    gl_code rc = need_log(lg, "CapacityListed", err);
+    if (!rc && (lg->ntopics != 3 || memcmp(lg->topics[2] + 12, A(w, l->wallet)->a, 20)))
+        rc = gl_err_set(err, GL_EVERIFY, "CapacityListed names another host");
+    if (!rc)
+        rc = check_amt(lg, 2, l->rate, "CapacityListed ratePerUnitHour", err);
+    if (rc)
+        return rc;
+    memcpy(l->id, lg->topics[1], 32);
+    l->listed = true;
+    return GL_OK;
+}
+
+static gl_code eff_bz_fund(sim_world *w, const sim_tx *tx, gl_err *err)
+{
+    const sim_task *t = &tx->task;
+    sim_purchase *p = &w->purch.v[t->a];
+    if (tx->step == 0) {
+        gl_code rc = gl_simw_move(w, p->funder, p->payer, AS_USDT, t->v, err);
+        if (rc)
+            return rc;
+    } /* step 1, the gas, moved with the transaction's value */
+    if (tx->step == (t->x ? 1 : 0))
+        return buy_at(w, t->a, w->blk_time + lead(w), 1, err);
+    return GL_OK;
+}
+
+static gl_code eff_bz_rent(sim_world *w, const sim_tx *tx, const sim_receipt *r, gl_err *err)
+{
+    uint32_t pi = tx->task.a;
+    sim_purchase *p = &w->purch.v[pi];
+    if (tx->fn == FN_APPROVE) {
+        apply_approve(w, p->payer, SP_USDT_BAZAAR, p->amount);
+        return GL_OK;
+    }
+    uint32_t renter = p->beneficiary_wallet != SIM_NONE ? p->beneficiary_wallet : p->payer;
+    const sim_log *l = find_log(w, r, w->contract[CT_BAZAAR], EV_RENTED, 0);
+    gl_code rc = need_log(l, "Rented", err);
+    if (!rc && (l->ntopics != 4 || memcmp(l->topics[2] + 12, A(w, renter)->a, 20) ||
+                memcmp(l->topics[3] + 12, A(w, p->provider_wallet)->a, 20)))
+        rc = gl_err_set(err, GL_EVERIFY, "Rented names another renter or host");
+    if (!rc)
+        rc = check_amt(l, 4, p->amount, "Rented cost", err);
+    if (!rc)
+        rc = gl_simw_move(w, p->payer, p->provider_wallet, AS_USDT, p->amount, err);
+    if (rc)
+        return rc;
+    A(w, p->payer)->allowance[SP_USDT_BAZAAR] = allowance_after(A(w, p->payer)->allowance[SP_USDT_BAZAAR], p->amount);
+    mark_paid(w, p, tx, l);
+    memcpy(p->rental_id, l->topics[1], 32);
+    if (p->typology == TY_REIMBURSED) /* paid back exactly, within the hour */
+        rc = push(w, TK_XFER, w->blk_time + rnd(w, 120, w->sc->bazaar.reimburse_max_minutes * 60),
+                  E(w, p->beneficiary)->main, p->payer, AS_USDT, PU_REIMBURSE, 0, p->amount, err);
+    return rc;
+}
+
 static gl_code eff_buy(sim_world *w, const sim_tx *tx, const sim_receipt *r, gl_err *err)
 {
     sim_purchase *p = &w->purch.v[tx->task.a];
@@ -2199,6 +2499,7 @@ static gl_code eff_buy(sim_world *w, const sim_tx *tx, const sim_receipt *r, gl_
     case GL_SIM_SPHERON: return eff_sph_order(w, tx, r, err);
     case GL_SIM_SWAN: return eff_swan_assign(w, tx, r, err);
     case GL_SIM_FLUENCE: return eff_fl_deal(w, tx, r, err);
+    case GL_SIM_BAZAAR: return eff_bz_rent(w, tx, r, err);
     case GL_SIM_NPLATFORMS: break;
     }
     return GL_OK;
@@ -2272,6 +2573,8 @@ gl_code gl_simf_effect(sim_world *w, const sim_tx *tx, const sim_receipt *r, gl_
     case TK_FL_PAY: return eff_fl_pay(w, tx, r, err);
     case TK_HUB_CALL: return eff_hub(w, tx, err);
     case TK_AIRDROP: return eff_airdrop(w, tx, err);
+    case TK_BZ_LIST: return eff_bz_list(w, tx, r, err);
+    case TK_BZ_FUND: return eff_bz_fund(w, tx, err);
     case TK_N: break;
     }
     return gl_err_set(err, GL_EINVAL, "unknown task kind %u", t->kind);
@@ -2304,6 +2607,8 @@ const char *gl_simf_task_name(sim_tk k)
     case TK_FL_PAY: return "Fluence provider payment";
     case TK_HUB_CALL: return "hub call";
     case TK_AIRDROP: return "airdrop";
+    case TK_BZ_LIST: return "list bazaar capacity";
+    case TK_BZ_FUND: return "fund a bazaar proxy";
     case TK_N: break;
     }
     return "unknown task";

@@ -135,7 +135,7 @@ static gl_code apply_platform_map(const pctx *c, const char *path, const json_t 
             if (!strcmp(key, gl_sim_platform_name((gl_sim_platform)i)))
                 p = i;
         if (p < 0)
-            return perr(c, sub, "unknown platform (known: gpumarket, livepeer, golem, spheron, swan, fluence)%s",
+            return perr(c, sub, "unknown platform (known: gpumarket, livepeer, golem, spheron, swan, fluence, bazaar)%s",
                         NULL);
         if (flags) {
             if (!json_is_boolean(v))
@@ -200,7 +200,7 @@ static void defaults(gl_sim_scenario *sc)
     sc->priority_fee_wei = 100000000; /* 0.1 gwei */
     sc->max_txs_per_block = 500;
     for (int i = 0; i < GL_SIM_NPLATFORMS; i++)
-        sc->platform[i] = true;
+        sc->platform[i] = i != GL_SIM_BAZAAR; /* the bazaar only when asked for */
     static const gl_sim_tz tz[] = {{0, 3}, {1, 2}, {-5, 2}, {8, 2}, {3, 1}, {-8, 1}};
     memcpy(sc->tz, tz, sizeof tz);
     sc->ntz = sizeof tz / sizeof tz[0];
@@ -216,7 +216,7 @@ static void defaults(gl_sim_scenario *sc)
     sc->buyers.second_wallet_share = 0.1;
     sc->buyers.extend_share = 0.1;
     sc->buyers.early_end_share = 0.15;
-    static const unsigned pw[GL_SIM_NPLATFORMS] = {6, 1, 1, 1, 1, 1};
+    static const unsigned pw[GL_SIM_NPLATFORMS] = {6, 1, 1, 1, 1, 1, 6};
     memcpy(sc->providers.platform_weight, pw, sizeof pw);
     memcpy(sc->buyers.platform_weight, pw, sizeof pw);
     sc->sponsor_fanout.wallets = 5;
@@ -227,6 +227,11 @@ static void defaults(gl_sim_scenario *sc)
     sc->self_dealing.leases_per_day = 1;
     sc->circular.size = 3;
     sc->circular.rounds_per_day = 1;
+    sc->bazaar.min_minutes = 30;
+    sc->bazaar.max_minutes = 600;
+    sc->bazaar.lead_min_minutes = 2;
+    sc->bazaar.lead_max_minutes = 20;
+    sc->bazaar.reimburse_max_minutes = 60;
 }
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
@@ -302,6 +307,15 @@ static const field f_noise[] = {
     {"timezone_entities", F_UINT, OFF(noise.timezone_entities), MAXA},
 };
 
+static const field f_bazaar[] = {
+    {"proxies", F_BOOL, OFF(bazaar.proxies), 0},
+    {"min_minutes", F_UINT, OFF(bazaar.min_minutes), 43200},
+    {"max_minutes", F_UINT, OFF(bazaar.max_minutes), 43200},
+    {"lead_min_minutes", F_UINT, OFF(bazaar.lead_min_minutes), 1440},
+    {"lead_max_minutes", F_UINT, OFF(bazaar.lead_max_minutes), 1440},
+    {"reimburse_max_minutes", F_UINT, OFF(bazaar.reimburse_max_minutes), 1440},
+};
+
 typedef struct proxy_entry {
     const char *name;
     const field *fields;
@@ -363,21 +377,24 @@ static gl_code parse_timezones(const pctx *c, gl_sim_scenario *sc, const json_t 
 static gl_code check_consistency(const pctx *c, const gl_sim_scenario *sc)
 {
     const bool *p = sc->platform;
+    /* the reference market's proxy typologies act where bazaar.proxies says */
+    gl_sim_platform pm = sc->bazaar.proxies ? GL_SIM_BAZAAR : GL_SIM_GPUMARKET;
     struct need {
         unsigned count;
         gl_sim_platform plat;
         const char *path;
     } needs[] = {
-        {sc->sponsor_fanout.count, GL_SIM_GPUMARKET, "proxies.sponsor_fanout.count"},
-        {sc->pass_through.count, GL_SIM_GPUMARKET, "proxies.pass_through.count"},
-        {sc->reimbursed.count, GL_SIM_GPUMARKET, "proxies.reimbursed.count"},
-        {sc->lease_for.count, GL_SIM_GPUMARKET, "proxies.lease_for.count"},
-        {sc->split_order.count, GL_SIM_GPUMARKET, "proxies.split_order.count"},
+        {sc->sponsor_fanout.count, pm, "proxies.sponsor_fanout.count"},
+        {sc->pass_through.count, pm, "proxies.pass_through.count"},
+        {sc->reimbursed.count, pm, "proxies.reimbursed.count"},
+        {sc->lease_for.count, pm, "proxies.lease_for.count"},
+        {sc->split_order.count, pm, "proxies.split_order.count"},
         {sc->self_dealing.count, GL_SIM_GPUMARKET, "self_dealing.count"},
         {sc->circular.rings, GL_SIM_GPUMARKET, "circular.rings"},
         {sc->providers.resellers, GL_SIM_GPUMARKET, "providers.resellers"},
         {sc->livepeer_third_party.count, GL_SIM_LIVEPEER, "proxies.livepeer_third_party.count"},
         {sc->golem_deposit.count, GL_SIM_GOLEM, "proxies.golem_deposit.count"},
+        {sc->bazaar.proxies, GL_SIM_BAZAAR, "bazaar.proxies"},
     };
     for (size_t i = 0; i < NF(needs); i++)
         if (needs[i].count && !p[needs[i].plat])
@@ -417,6 +434,12 @@ static gl_code check_consistency(const pctx *c, const gl_sim_scenario *sc)
         return perr(c, "proxies", "a proxy typology with a count needs at least 1 client%s", NULL);
     if (sc->providers.resellers > sc->providers.count / 2)
         return perr(c, "providers.resellers", "at most half of the providers can be resellers%s", NULL);
+    if (sc->bazaar.min_minutes < 1 || sc->bazaar.min_minutes > sc->bazaar.max_minutes)
+        return perr(c, "bazaar.min_minutes", "must be at least 1 and at most bazaar.max_minutes%s", NULL);
+    if (sc->bazaar.lead_min_minutes < 1 || sc->bazaar.lead_min_minutes > sc->bazaar.lead_max_minutes)
+        return perr(c, "bazaar.lead_min_minutes", "must be at least 1 and at most bazaar.lead_max_minutes%s", NULL);
+    if (sc->bazaar.reimburse_max_minutes < 2)
+        return perr(c, "bazaar.reimburse_max_minutes", "must be at least 2%s", NULL);
     if (sc->block_time == 0)
         return perr(c, "chain.block_time", "must be at least 1 second%s", NULL);
     if (sc->max_txs_per_block == 0)
@@ -499,6 +522,8 @@ static gl_code parse_root(const pctx *c, gl_sim_scenario *sc, const json_t *root
                 if (rc)
                     return rc;
             }
+        } else if (!strcmp(key, "bazaar")) {
+            rc = apply_object(c, sc, "bazaar", v, f_bazaar, NF(f_bazaar));
         } else if (!strcmp(key, "self_dealing")) {
             rc = apply_object(c, sc, "self_dealing", v, f_self, NF(f_self));
         } else if (!strcmp(key, "circular")) {
@@ -599,6 +624,7 @@ const char *gl_sim_platform_name(gl_sim_platform p)
     case GL_SIM_SPHERON: return "spheron";
     case GL_SIM_SWAN: return "swan";
     case GL_SIM_FLUENCE: return "fluence";
+    case GL_SIM_BAZAAR: return "bazaar";
     case GL_SIM_NPLATFORMS: break;
     }
     return "unknown";

@@ -30,6 +30,14 @@ const sim_model gl_sim_models[] = {
 };
 const unsigned gl_sim_nmodels = sizeof gl_sim_models / sizeof gl_sim_models[0];
 
+/* The same GPUs as ComputeBazaar's hosts name them (bytes32 text, at most
+ * 32 characters): another naming than GpuMarket's, as two real markets
+ * would have. */
+const char *const gl_sim_bazaar_models[] = {
+    "H100-80GB-SXM", "H100-80GB-PCIE", "A100-80GB", "A100-40GB", "L40S", "RTX4090", "RTX3090", "H20-96GB",
+    "A800-80GB", "B200",
+};
+
 static const char *const regions[] = {"us-east", "us-west", "eu-central", "eu-north", "ap-southeast", "ap-east",
                                       "sa-east"};
 
@@ -52,6 +60,8 @@ const char *gl_sims_contract_name(sim_contract c)
     case CT_FLUENCE_IMPL: return "fluence_deal_implementation";
     case CT_FLUENCE_FACTORY: return "fluence_deal_factory";
     case CT_BRIDGE: return "bridge";
+    case CT_USDT: return "usdt";
+    case CT_BAZAAR: return "bazaar";
     case CT_N: break;
     }
     return "unknown";
@@ -73,6 +83,8 @@ static const char *artifact_name(sim_contract c)
     case CT_FLUENCE_IMPL: return "FluenceDeal";
     case CT_FLUENCE_FACTORY: return "FluenceDealFactory";
     case CT_BRIDGE: return "SimBridge";
+    case CT_USDT: return "MockTether";
+    case CT_BAZAAR: return "ComputeBazaar";
     case CT_N: break;
     }
     return "unknown";
@@ -143,6 +155,7 @@ const char *gl_sims_asset_name(sim_asset a)
     case AS_USDC: return "USDC";
     case AS_GLM: return "GLM";
     case AS_SWAN: return "SWAN";
+    case AS_USDT: return "USDT";
     case AS_N: break;
     }
     return "unknown";
@@ -159,6 +172,7 @@ const char *gl_sims_paykind_name(sim_paykind k)
     case PK_SPH_LEASE: return "lease";
     case PK_TASK: return "task";
     case PK_DEAL_DEPOSIT: return "deal_deposit";
+    case PK_RENTAL: return "rental";
     case PK_N: break;
     }
     return "unknown";
@@ -216,6 +230,10 @@ static const fn_def fn_defs[FN_N] = {
     [FN_HUB_FORWARD] = {"function forward(address to)", CT_N},
     [FN_HUB_PAY] = {"function pay(address token, address to, uint256 amount)", CT_N},
     [FN_HUB_MULTI] = {"function multiTransfer(address token, address[] recipients, uint256[] amounts)", CT_N},
+    [FN_BZ_LIST] = {"function listCapacity(bytes32 gpu, uint16 units, uint256 ratePerUnitHour)", CT_BAZAAR},
+    [FN_BZ_RENT] = {"function rent(bytes32 listingId, uint16 units, uint32 rentMinutes)", CT_BAZAAR},
+    [FN_BZ_RENT_FOR] = {"function rentFor(address renter, bytes32 listingId, uint16 units, uint32 rentMinutes)",
+                        CT_BAZAAR},
 };
 
 static const char *const ev_canon[EV_N] = {
@@ -233,6 +251,8 @@ static const char *const ev_canon[EV_N] = {
     [EV_DEAL_CREATED] = "DealCreated(address,address,uint256)",
     [EV_DEPOSITED] = "Deposited(uint256)",
     [EV_PROVIDER_PAID] = "ProviderPaid(address,uint256)",
+    [EV_CAPACITY_LISTED] = "CapacityListed(bytes32,address,bytes32,uint16,uint256)",
+    [EV_RENTED] = "Rented(bytes32,address,address,address,bytes32,uint16,uint32,uint256)",
 };
 
 /* Read build/NAME.json under dir: the init code into `code` and, if `abi`
@@ -455,6 +475,13 @@ static gl_code make_provider(sim_world *w, uint32_t ent, uint8_t platforms, uint
             p.usd[i] = usd_price(w, m);
         }
     }
+    /* the bazaar's rates: to the micro-dollar, 85-125 % of the catalogue's
+     * range (GpuMarket's are whole cents of its range) */
+    if (platforms & (1u << GL_SIM_BAZAAR))
+        for (unsigned i = 0; i < p.nmodels; i++) {
+            const sim_model *m = &gl_sim_models[p.models[i]];
+            p.bz_rate[i] = (uint32_t)gl_sim_rng_range(&w->rng, m->usd_lo * 85 / 100, m->usd_hi * 125 / 100);
+        }
     for (unsigned i = 0; i < nwallets && i < 8; i++) {
         p.wallets[i] = wallet(w, ent, RO_PROVIDER_WALLET, FP_EXCHANGE, FP_EXCHANGE, SIM_NONE, err);
         CHECK_IDX(p.wallets[i]);
@@ -497,6 +524,26 @@ static gl_code provider_onboarding(sim_world *w, uint32_t idx, gl_err *err)
         }
     }
     p = &w->provs.v[idx];
+    if (!rc && (p->platforms & (1u << GL_SIM_BAZAAR))) {
+        /* one listing per model, spread over its wallets */
+        for (unsigned k = 0; !rc && k < p->nmodels; k++) {
+            sim_listing l;
+            memset(&l, 0, sizeof l);
+            l.provider = idx;
+            l.wallet = p->wallets[k % p->nwallets];
+            l.model = p->models[k];
+            l.units = p->counts[k];
+            l.rate = p->bz_rate[k];
+            PUSH_ITEM(w->listings, l);
+            sim_task t;
+            memset(&t, 0, sizeof t);
+            t.kind = TK_BZ_LIST;
+            t.a = (uint32_t)(w->listings.n - 1);
+            t.time = w->setup_time + 2 * 3600 + gl_sim_rng_below(&w->rng, 2 * 3600);
+            rc = gl_simw_push(w, &t, err);
+            p = &w->provs.v[idx];
+        }
+    }
     if (!rc && (p->platforms & (1u << GL_SIM_SWAN))) {
         p->ncp = 1 + (unsigned)gl_sim_rng_below(&w->rng, 2);
         for (unsigned k = 0; !rc && k < p->ncp; k++) {
@@ -839,6 +886,14 @@ gl_code gl_sims_actors(sim_world *w, uint64_t operator_nonce, gl_err *err)
         CHECK_IDX(e);
         w->contract_entity[owners[i].c] = e;
     }
+    if (sc->platform[GL_SIM_BAZAAR]) {
+        uint32_t e = gl_simw_entity(w, EK_TOKEN, 0, err, "token-usdt");
+        CHECK_IDX(e);
+        w->contract_entity[CT_USDT] = e;
+        e = gl_simw_entity(w, EK_PLATFORM, 0, err, "platform-bazaar");
+        CHECK_IDX(e);
+        w->contract_entity[CT_BAZAAR] = e;
+    }
     w->contract_entity[CT_GOLEM_LOCK] = w->contract_entity[CT_GOLEM_BATCH];
     w->contract_entity[CT_SPHERON_LEASE] = w->contract_entity[CT_SPHERON_ORDER];
     w->contract_entity[CT_FLUENCE_FACTORY] = w->contract_entity[CT_FLUENCE_IMPL];
@@ -876,7 +931,12 @@ gl_code gl_sims_actors(sim_world *w, uint64_t operator_nonce, gl_err *err)
     sim_task t;
     memset(&t, 0, sizeof t);
     t.time = w->setup_time;
+    /* the markets of every scenario, the hubs (task a = CT_N + hub), then
+     * the bazaar's token and market, only when the scenario has them (so
+     * that the others keep their addresses) */
     for (unsigned c = 0; c < CT_N + w->hubs.n && !rc; c++) {
+        if (c == CT_USDT || c == CT_BAZAAR)
+            continue;
         t.kind = TK_DEPLOY;
         t.a = c;
         rc = gl_simw_push(w, &t, err);
@@ -885,6 +945,11 @@ gl_code gl_sims_actors(sim_world *w, uint64_t operator_nonce, gl_err *err)
             t.a = 0;
             rc = gl_simw_push(w, &t, err);
         }
+    }
+    for (unsigned c = CT_USDT; c <= CT_BAZAAR && sc->platform[GL_SIM_BAZAAR] && !rc; c++) {
+        t.kind = TK_DEPLOY;
+        t.a = c;
+        rc = gl_simw_push(w, &t, err);
     }
     for (size_t e = 0; e < w->ents.n && !rc; e++) {
         if (w->ents.v[e].plan == PL_NONE)

@@ -91,26 +91,43 @@ static json_t *payment_json(sim_world *w, const sim_purchase *p, const uint32_t 
     json_object_set_new(o, "day", json_string(day));
     json_object_set_new(o, "payer", gl_simw_addr_json(w, p->payer));
     json_object_set_new(o, "payer_entity", json_string(w->ents.v[payer_ent].id));
-    uint32_t bw = p->platform == GL_SIM_GPUMARKET
-                      ? (p->beneficiary_wallet != SIM_NONE ? p->beneficiary_wallet : p->payer)
-                      : p->beneficiary_wallet;
+    bool named = p->platform == GL_SIM_GPUMARKET || p->platform == GL_SIM_BAZAAR; /* a beneficiary on chain */
+    uint32_t bw = named ? (p->beneficiary_wallet != SIM_NONE ? p->beneficiary_wallet : p->payer)
+                        : p->beneficiary_wallet;
     if (p->platform == GL_SIM_GPUMARKET && p->kind == PK_EXTENSION && p->lease != SIM_NONE)
         bw = w->leases.v[p->lease].beneficiary;
     json_object_set_new(o, "beneficiary", gl_simw_addr_json(w, bw));
     json_object_set_new(o, "beneficiary_entity", json_string(w->ents.v[p->beneficiary].id));
     json_object_set_new(o, "provider", gl_simw_addr_json(w, p->provider_wallet));
     json_object_set_new(o, "provider_entity", json_string(w->ents.v[prov_ent].id));
-    json_object_set_new(o, "gpu_model", json_string(gl_sim_models[p->model].name));
-    json_object_set_new(o, "gpu_count", json_integer(p->gpus));
-    json_object_set_new(o, "hours", json_integer(p->hours));
-    json_object_set_new(o, "gpu_hours", json_integer((json_int_t)p->gpus * p->hours));
+    if (p->platform == GL_SIM_BAZAAR) {
+        /* minutes on chain: exact minutes, hours as a number (fractional
+         * when the minutes are not whole hours), and the milli-GPU-hours
+         * the indexer stores (rounded down) */
+        json_object_set_new(o, "gpu_model", json_string(gl_sim_bazaar_models[p->model]));
+        json_object_set_new(o, "gpu_count", json_integer(p->gpus));
+        json_object_set_new(o, "minutes", json_integer(p->minutes));
+        json_object_set_new(o, "hours", p->minutes % 60 ? json_real(p->minutes / 60.0)
+                                                         : json_integer(p->minutes / 60));
+        uint64_t gm = (uint64_t)p->gpus * p->minutes;
+        json_object_set_new(o, "gpu_hours", gm % 60 ? json_real((double)gm / 60.0) : json_integer((json_int_t)(gm / 60)));
+        json_object_set_new(o, "gpu_mhours", json_integer((json_int_t)(gm * 1000 / 60)));
+    } else {
+        json_object_set_new(o, "gpu_model", json_string(gl_sim_models[p->model].name));
+        json_object_set_new(o, "gpu_count", json_integer(p->gpus));
+        json_object_set_new(o, "hours", json_integer(p->hours));
+        json_object_set_new(o, "gpu_hours", json_integer((json_int_t)p->gpus * p->hours));
+    }
     json_object_set_new(o, "amount", gl_simw_amt_json(p->amount));
     json_object_set_new(o, "token", json_string(gl_sims_asset_name(as)));
     json_object_set_new(o, "token_address", gl_simw_addr_json(w, gl_simw_token(w, as)));
     bool has_id = p->platform == GL_SIM_GPUMARKET || p->platform == GL_SIM_SPHERON;
     char idbuf[24];
     snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)p->chain_id_of);
-    json_object_set_new(o, "lease_id", has_id ? json_string(idbuf) : json_null());
+    if (p->platform == GL_SIM_BAZAAR)
+        json_object_set_new(o, "lease_id", hexj(p->rental_id, 32)); /* the bytes32 rental id */
+    else
+        json_object_set_new(o, "lease_id", has_id ? json_string(idbuf) : json_null());
     json_object_set_new(o, "self_dealing", json_boolean(payer_ent == prov_ent || (p->flags & PF_SELF)));
     json_object_set_new(o, "circular", json_boolean(p->flags & PF_CIRCULAR));
     json_object_set_new(o, "typology", p->typology ? json_string(gl_sims_typology_name((sim_typology)p->typology))
@@ -195,9 +212,9 @@ static json_t *contracts_json(sim_world *w)
 
 static json_t *tokens_json(sim_world *w)
 {
-    static const unsigned dec[AS_N] = {18, 6, 18, 18};
+    static const unsigned dec[AS_N] = {18, 6, 18, 18, 6};
     json_t *t = json_object();
-    for (int as = 0; as < AS_N; as++)
+    for (int as = 0; as < gl_simw_nassets(w); as++)
         json_object_set_new(t, gl_sims_asset_name((sim_asset)as),
                             json_pack("{s:o, s:i}", "address", gl_simw_addr_json(w, gl_simw_token(w, (sim_asset)as)),
                                       "decimals", (int)dec[as]));
@@ -209,7 +226,7 @@ static json_t *address_json(sim_world *w, uint32_t i)
     const sim_addr *a = &w->addrs.v[i];
     const sim_entity *e = &w->ents.v[a->entity];
     json_t *bal = json_object();
-    for (int as = 0; as < AS_N; as++)
+    for (int as = 0; as < gl_simw_nassets(w); as++)
         json_object_set_new(bal, gl_sims_asset_name((sim_asset)as), gl_simw_amt_json(a->bal[as]));
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:b}", "entity", e->id, "kind", gl_sims_kind_name((sim_ekind)e->kind),
                           "role", gl_sims_role_name((sim_role)a->role), "balances", bal, "contract", !a->has_key);
@@ -311,7 +328,9 @@ gl_code gl_sim_truth_write(const json_t *truth, const char *path, gl_err *err)
     FILE *f = fopen(path, "w");
     if (!f)
         return gl_err_set(err, GL_EIO, "cannot write truth '%s': %s", path, strerror(errno));
-    int rc = json_dumpf(truth, f, JSON_SORT_KEYS | JSON_INDENT(1));
+    /* reals (the bazaar's fractional hours) with 12 significant digits:
+     * 0.833333333333 rather than 0.83333333333333337 */
+    int rc = json_dumpf(truth, f, JSON_SORT_KEYS | JSON_INDENT(1) | JSON_REAL_PRECISION(12));
     if (rc == 0 && fputc('\n', f) == EOF)
         rc = -1;
     if (fclose(f) != 0)
@@ -387,6 +406,14 @@ static const char *const ev_deal[] = {
     "event ProviderPaid(address indexed provider, uint256 amount)",
     NULL};
 
+static const char *const ev_bazaar[] = {
+    "event CapacityListed(bytes32 indexed listingId, address indexed host, bytes32 gpu, uint16 units, "
+    "uint256 ratePerUnitHour)",
+    "event CapacityWithdrawn(bytes32 indexed listingId, address indexed host)",
+    "event Rented(bytes32 indexed rentalId, address indexed renter, address indexed host, address payer, "
+    "bytes32 gpu, uint16 units, uint32 rentMinutes, uint256 cost)",
+    NULL};
+
 static json_t *decls(const char *const *d)
 {
     json_t *a = json_array();
@@ -426,14 +453,14 @@ static json_t *def_base(const char *platform, json_int_t chain_id, const char *d
 
 static json_t *tokens_map(const json_t *truth, const char *const *syms)
 {
-    static const struct { const char *sym; int dec; } info[] = {{"USDC", 6}, {"GLM", 18}, {"SWAN", 18}};
+    static const struct { const char *sym; int dec; } info[] = {{"USDC", 6}, {"GLM", 18}, {"SWAN", 18}, {"USDT", 6}};
     json_t *t = json_object();
     for (; *syms; syms++) {
         if (!strcmp(*syms, "ETH")) {
             json_object_set_new(t, "native", json_pack("{s:s, s:i}", "symbol", "ETH", "decimals", 18));
             continue;
         }
-        for (size_t i = 0; i < 3; i++)
+        for (size_t i = 0; i < sizeof info / sizeof info[0]; i++)
             if (!strcmp(info[i].sym, *syms) && taddr(truth, *syms))
                 json_object_set_new(t, taddr(truth, *syms), json_pack("{s:s, s:i}", "symbol", info[i].sym,
                                                                        "decimals", info[i].dec));
@@ -609,6 +636,33 @@ gl_code gl_sim_platform_defs(const json_t *truth, json_t **out, gl_err *err)
         "log.address")))
         goto missing;
     json_object_set_new(all, "fluence-sim.json", d);
+    d = NULL;
+
+    /* ComputeBazaar, in scenarios that have it: a bytes32 model read as
+     * text, durations in minutes, one token (USDT) */
+    if (json_object_get(contracts, "bazaar")) {
+        const char *usdt = taddr(truth, "USDT");
+        d = def_base("bazaar", cid, "ComputeBazaar, gpuledger's second test market (unlike GpuMarket: bytes32 GPU "
+                     "models, rentals in minutes paid straight to the host in USDT, rentFor), deployed by gpuledger "
+                     "simulate");
+        c1 = contract_def(contracts, "bazaar", "ComputeBazaar", ev_bazaar, NULL);
+        if (!d || !c1 || !usdt)
+            goto missing;
+        json_object_set_new(d, "contracts", json_pack("[o]", c1));
+        c1 = NULL;
+        json_object_set_new(d, "tokens", tokens_map(truth, (const char *const[]){"USDT", NULL}));
+        if (!set_events(d, json_pack(
+            "{s:{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:s}, s:{s:s, s:s, s:s},"
+            " s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:{s:s, s:s}}}",
+            "CapacityListed", "kind", "offer", "lease_id", "listingId", "provider", "host", "gpu_model", "field", "gpu",
+            "as", "text", "gpu_count", "units", "amount", "ratePerUnitHour", "token", usdt,
+            "CapacityWithdrawn", "kind", "offer", "lease_id", "listingId", "provider", "host",
+            "Rented", "kind", "lease", "buyer", "payer", "payer", "payer", "beneficiary", "renter", "provider", "host",
+            "amount", "cost", "token", usdt, "lease_id", "rentalId", "gpu_model", "field", "gpu", "as", "text",
+            "gpu_count", "units", "duration", "field", "rentMinutes", "unit", "minutes")))
+            goto missing;
+        json_object_set_new(all, "bazaar-sim.json", d);
+    }
     *out = all;
     return GL_OK;
 

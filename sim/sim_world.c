@@ -97,11 +97,14 @@ uint32_t gl_simw_token(const sim_world *w, sim_asset as)
     case AS_USDC: return w->contract[CT_USDC];
     case AS_GLM: return w->contract[CT_GLM];
     case AS_SWAN: return w->contract[CT_SWAN];
+    case AS_USDT: return w->contract[CT_USDT];
     case AS_ETH:
     case AS_N: break;
     }
     return SIM_NONE;
 }
+
+int gl_simw_nassets(const sim_world *w) { return w->sc->platform[GL_SIM_BAZAAR] ? AS_N : AS_USDT; }
 
 static gl_u256 to_u256(sim_amt v)
 {
@@ -364,7 +367,8 @@ static sim_amt human_unit(sim_asset as)
 {
     switch (as) {
     case AS_ETH: return ETH / 100;
-    case AS_USDC: return 10000000;
+    case AS_USDC:
+    case AS_USDT: return 10000000;
     case AS_GLM:
     case AS_SWAN: return ETH;
     case AS_N: break;
@@ -375,7 +379,7 @@ static sim_amt human_unit(sim_asset as)
 /* What a treasury top-up sends: generous, so that top-ups are rare. */
 static sim_amt treasury_amount(sim_asset as, sim_amt shortfall)
 {
-    sim_amt floor_amt = as == AS_ETH ? 100 * ETH : as == AS_USDC ? (sim_amt)1000000 * 1000000 : (sim_amt)1000000 * ETH;
+    sim_amt floor_amt = as == AS_ETH ? 100 * ETH : as == AS_USDC || as == AS_USDT ? (sim_amt)1000000 * 1000000 : (sim_amt)1000000 * ETH;
     sim_amt v = shortfall * 4;
     return round_up(v > floor_amt ? v : floor_amt, human_unit(as));
 }
@@ -625,7 +629,8 @@ static void clear_block(sim_world *w)
 static bool is_market_log(sim_world *w, const uint8_t a[20])
 {
     static const sim_contract markets[] = {CT_GPUMARKET, CT_LIVEPEER, CT_GOLEM_BATCH, CT_GOLEM_LOCK,
-                                           CT_SPHERON_ORDER, CT_SPHERON_LEASE, CT_SWAN_TASKS, CT_FLUENCE_FACTORY};
+                                           CT_SPHERON_ORDER, CT_SPHERON_LEASE, CT_SWAN_TASKS, CT_FLUENCE_FACTORY,
+                                           CT_BAZAAR};
     uint32_t idx = gl_simw_find(w, a);
     if (idx == SIM_NONE)
         return false;
@@ -815,6 +820,7 @@ void gl_simw_release(sim_world *w)
     free(w->gdeps.v);
     free(w->orders.v);
     free(w->deals.v);
+    free(w->listings.v);
     free(w->noise.v);
     free(w->airdrop_to.v);
     free(w->hubs.v);

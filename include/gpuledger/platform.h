@@ -37,6 +37,7 @@ typedef enum gl_role {
     GL_ROLE_HOURS,
     GL_ROLE_DURATION_SECONDS,
     GL_ROLE_DURATION_BLOCKS,
+    GL_ROLE_DURATION, /* {"field", "unit"}: a duration in the unit the source names */
     GL_ROLE_COUNT
 } gl_role;
 
@@ -67,6 +68,15 @@ typedef enum gl_source_kind {
     GL_SRC_JOIN,          /* {"join", "on", "field"} */
 } gl_source_kind;
 
+/* The unit of a "duration" role's field. */
+typedef enum gl_duration_unit {
+    GL_UNIT_NONE,
+    GL_UNIT_SECONDS,
+    GL_UNIT_MINUTES,
+    GL_UNIT_HOURS,
+    GL_UNIT_BLOCKS, /* needs the definition's block_time_seconds */
+} gl_duration_unit;
+
 typedef struct gl_role_source {
     gl_source_kind kind;
     char *field;          /* FIELD, FIELD_INDEX, FIELD_SHR, PATTERN, JOIN (the joined event's field) */
@@ -76,6 +86,8 @@ typedef struct gl_role_source {
     char *join_event;     /* JOIN: the earlier event's name */
     char *join_key;       /* JOIN: field of the earlier event ... */
     char *join_on;        /* JOIN: ... that must equal this event's field */
+    bool as_text;         /* FIELD from {"field", "as": "text"}: bytesN/bytes read as right-padded ASCII */
+    gl_duration_unit unit; /* FIELD from {"field", "unit"} (the duration role) */
 } gl_role_source;
 
 typedef struct gl_event_map {
@@ -165,6 +177,19 @@ typedef struct gl_log_context {
     const uint8_t *tx_to;       /* 20 bytes, or NULL (creation / unknown) */
     const uint8_t *log_address; /* 20 bytes */
 } gl_log_context;
+
+/* The text a bytesN or bytes value holds (`hex`: "0x" + hex, as decoded):
+ * the bytes before the first zero byte, when there is at least one, all of
+ * them are printable ASCII (0x20..0x7e) and every byte after it is zero
+ * (right-padded, as Solidity's bytes32("H100") is).  Writes a NUL-terminated
+ * string into out (cap bytes); false when the value is not such a text or
+ * does not fit.  Cannot fail otherwise. */
+bool gl_platform_bytes_text(const char *hex, char *out, size_t cap);
+
+/* Seconds per unit of a duration role: 1, 60, 3600, or the block time in
+ * milliseconds / 1000 for blocks (0 when the definition has none).  The
+ * result is in milliseconds so that fractional block times stay exact. */
+uint64_t gl_platform_unit_ms(gl_duration_unit unit, uint64_t block_time_ms);
 
 /* Apply `map` to one decoded log (`fields`: the object gl_abi_decode_log
  * returned).  *roles gets a new JSON object: role name -> value (addresses

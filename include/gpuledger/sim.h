@@ -41,6 +41,7 @@ typedef enum gl_sim_platform {
     GL_SIM_SPHERON,
     GL_SIM_SWAN,
     GL_SIM_FLUENCE,
+    GL_SIM_BAZAAR, /* ComputeBazaar: the second market, unlike GpuMarket (off by default) */
     GL_SIM_NPLATFORMS
 } gl_sim_platform;
 
@@ -103,6 +104,16 @@ typedef struct gl_sim_scenario {
     struct { unsigned count, clients; } pass_through, reimbursed, lease_for;
     struct { unsigned count; } livepeer_third_party, golem_deposit;
     struct { unsigned count; double leases_per_day; } self_dealing;
+    /* ComputeBazaar (platform GL_SIM_BAZAAR).  With `proxies` the GpuMarket
+     * proxy typologies (sponsor_fanout, pass_through, reimbursed, lease_for,
+     * split_order) act on the bazaar instead, with its own timings (in
+     * minutes) and with proxies funded with exactly what they spend. */
+    struct {
+        bool proxies;
+        unsigned min_minutes, max_minutes;         /* a rental's duration */
+        unsigned lead_min_minutes, lead_max_minutes; /* a proxy is funded this long before it rents */
+        unsigned reimburse_max_minutes;            /* a reimbursed proxy is paid back within this */
+    } bazaar;
     struct { unsigned rings, size; double rounds_per_day; } circular;
     struct {
         unsigned wallets;

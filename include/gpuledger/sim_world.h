@@ -60,7 +60,10 @@ typedef unsigned __int128 sim_amt;
 /* ------------------------------------------------------------------ */
 /* Assets, kinds, roles, typologies                                     */
 
-typedef enum sim_asset { AS_ETH, AS_USDC, AS_GLM, AS_SWAN, AS_N } sim_asset;
+/* AS_USDT (ComputeBazaar's token) exists only in scenarios with the bazaar:
+ * loops that draw random numbers or write the truth stop before it
+ * otherwise (gl_simw_nassets), so that those chains stay as they were. */
+typedef enum sim_asset { AS_ETH, AS_USDC, AS_GLM, AS_SWAN, AS_USDT, AS_N } sim_asset;
 
 typedef enum sim_ekind {
     EK_OPERATOR,
@@ -132,6 +135,8 @@ typedef enum sim_contract {
     CT_FLUENCE_IMPL,
     CT_FLUENCE_FACTORY,
     CT_BRIDGE,
+    CT_USDT,    /* deployed (after the hubs) only with the bazaar */
+    CT_BAZAAR,
     CT_N
 } sim_contract;
 
@@ -144,6 +149,7 @@ typedef enum sim_spender {
     SP_SWAN_TASKS,
     SP_USDC_HUB,
     SP_SWAN_HUB,
+    SP_USDT_BAZAAR,
     SP_N
 } sim_spender;
 
@@ -179,6 +185,9 @@ typedef enum sim_fn {
     FN_HUB_FORWARD,
     FN_HUB_PAY,
     FN_HUB_MULTI,
+    FN_BZ_LIST,
+    FN_BZ_RENT,
+    FN_BZ_RENT_FOR,
     FN_N
 } sim_fn;
 
@@ -198,6 +207,8 @@ typedef enum sim_ev {
     EV_DEAL_CREATED,
     EV_DEPOSITED,
     EV_PROVIDER_PAID,
+    EV_CAPACITY_LISTED,
+    EV_RENTED,
     EV_N
 } sim_ev;
 
@@ -211,6 +222,8 @@ typedef struct sim_model {
 
 extern const sim_model gl_sim_models[];
 extern const unsigned gl_sim_nmodels;
+/* The catalogue's models as the bazaar names them, index for index. */
+extern const char *const gl_sim_bazaar_models[];
 
 /* ------------------------------------------------------------------ */
 /* Addresses and entities                                               */
@@ -291,7 +304,18 @@ typedef struct sim_provider {
     uint32_t self_wallet;  /* self-dealing buyer wallet, or SIM_NONE */
     uint32_t ring_buyer;   /* circular ring: this member's buying wallet, or SIM_NONE */
     uint32_t ring_next;    /* circular ring: the next member (provider index) */
+    uint32_t bz_rate[3];   /* bazaar: its rate per unit-hour of each model, micro-USDT */
 } sim_provider;
+
+/* A ComputeBazaar listing. */
+typedef struct sim_listing {
+    uint8_t id[32]; /* on chain, once listed */
+    bool listed;
+    uint32_t provider, wallet;
+    uint8_t model;
+    uint16_t units;
+    sim_amt rate;   /* per unit-hour */
+} sim_listing;
 
 /* A GpuMarket offer. */
 typedef struct sim_offer {
@@ -324,6 +348,7 @@ typedef enum sim_paykind {
     PK_SPH_LEASE,    /* Spheron LeaseCreated */
     PK_TASK,         /* Swan TaskCreated */
     PK_DEAL_DEPOSIT, /* Fluence Deposited */
+    PK_RENTAL,       /* ComputeBazaar Rented */
     PK_N
 } sim_paykind;
 
@@ -340,6 +365,9 @@ typedef struct sim_purchase {
     uint32_t provider_wallet;    /* the wallet paid (or the provider's main wallet) */
     uint32_t provider;           /* provider index */
     uint32_t gpus, hours;
+    uint32_t minutes;   /* bazaar: the rental's minutes (hours is 0) */
+    uint32_t listing;   /* bazaar listing index, or SIM_NONE */
+    uint32_t funder;    /* bazaar proxies: the wallet that funds the payer first, or SIM_NONE */
     uint32_t offer;     /* GpuMarket offer index, or SIM_NONE */
     uint32_t lease;     /* GpuMarket lease index (extensions too), or SIM_NONE */
     uint32_t resale_of; /* purchase index, or SIM_NONE */
@@ -350,6 +378,7 @@ typedef struct sim_purchase {
     /* chain position, once paid */
     uint64_t block, time, log_index;
     uint64_t chain_id_of; /* on-chain id (lease id, order id, ...) */
+    uint8_t rental_id[32]; /* bazaar: the bytes32 rental id */
     uint8_t tx[32];
 } sim_purchase;
 
@@ -406,6 +435,8 @@ typedef enum sim_tk {
     TK_FL_PAY,          /* a: deal index */
     TK_HUB_CALL,        /* a: from, b: to, c: asset, v: amount, d: hub index */
     TK_AIRDROP,         /* a: first recipient slot, b: count */
+    TK_BZ_LIST,         /* a: listing index */
+    TK_BZ_FUND,         /* a: purchase index: its funder sends the payer exactly the cost (and gas) */
     TK_N
 } sim_tk;
 
@@ -485,6 +516,7 @@ SIM_DEFINE_VEC(sim_purchase_vec, sim_purchase);
 SIM_DEFINE_VEC(sim_gdeposit_vec, sim_gdeposit);
 SIM_DEFINE_VEC(sim_order_vec, sim_order);
 SIM_DEFINE_VEC(sim_deal_vec, sim_deal);
+SIM_DEFINE_VEC(sim_listing_vec, sim_listing);
 SIM_DEFINE_VEC(sim_task_vec, sim_task);
 SIM_DEFINE_VEC(sim_tx_vec, sim_tx);
 SIM_DEFINE_VEC(sim_u32_vec, uint32_t);
@@ -532,6 +564,7 @@ struct sim_world {
     sim_gdeposit_vec gdeps;
     sim_order_vec orders;
     sim_deal_vec deals;
+    sim_listing_vec listings; /* ComputeBazaar */
     sim_u32_vec noise;       /* noise wallets */
     sim_u32_vec airdrop_to;  /* airdrop recipients */
     uint32_t ngroups;        /* split-order groups */
@@ -628,6 +661,8 @@ gl_code gl_simw_run(sim_world *w, gl_err *err);
 /* Helpers for amounts and addresses in JSON. */
 json_t *gl_simw_amt_json(sim_amt v);
 json_t *gl_simw_addr_json(const sim_world *w, uint32_t addr);
+/* How many assets the run has: AS_N with the bazaar, else AS_USDT. */
+int gl_simw_nassets(const sim_world *w);
 /* The address index of an ERC-20 asset's token contract; SIM_NONE for ETH. */
 uint32_t gl_simw_token(const sim_world *w, sim_asset as);
 char *gl_simw_amt_dec(sim_amt v, char out[48]);

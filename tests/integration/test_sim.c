@@ -694,10 +694,24 @@ static void test_broken_scenarios(void **state)
     expect_bad("{\"format\":\"gpuledger-scenario/1\",\"name\":\"t\",\"start\":\"2024-03-04\"}", "days: missing");
     expect_bad("{\"format\":\"gpuledger-scenario/9\",\"name\":\"t\",\"start\":\"2024-03-04\",\"days\":1}", "format:");
     expect_bad(HEAD ",\"days\":3}", "duplicate");
+    /* the bazaar's knobs */
+    expect_bad(HEAD ",\"providers\":{\"count\":2},\"bazaar\":{\"proxies\":true}}",
+               "bazaar.proxies: needs platform bazaar");
+    expect_bad(HEAD ",\"providers\":{\"count\":2},\"platforms\":{\"gpumarket\":false,\"bazaar\":true},"
+                    "\"proxies\":{\"lease_for\":{\"count\":1}}}",
+               "proxies.lease_for.count: needs platform gpumarket");
+    expect_bad(HEAD ",\"platforms\":{\"bazaar\":true},\"bazaar\":{\"min_minutes\":700}}",
+               "bazaar.min_minutes: must be at least 1 and at most bazaar.max_minutes");
+    expect_bad(HEAD ",\"bazaar\":{\"max_minutes\":50000}}", "bazaar.max_minutes: must be at most 43200");
+    expect_bad(HEAD ",\"bazaar\":{\"lead_min_minutes\":0}}", "bazaar.lead_min_minutes: must be at least 1");
+    expect_bad(HEAD ",\"bazaar\":{\"reimburse_max_minutes\":1}}", "bazaar.reimburse_max_minutes: must be at least 2");
+    expect_bad(HEAD ",\"bazaar\":{\"proxy\":true}}", "bazaar.proxy: unknown field");
+    expect_bad(HEAD ",\"platforms\":{\"bazar\":true}}", "known: gpumarket, livepeer, golem, spheron, swan, fluence, bazaar");
 
     /* the shipped scenarios parse, and a layout change keeps the hash */
-    static const char *const files[] = {"small.json", "medium.json", "large.json"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const files[] = {"small.json", "medium.json", "large.json", "bazaar-small.json",
+                                        "eval-bazaar.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char c[4200], s[4200], path[4200];
         paths(c, s, path, sizeof path, files[i]);
         gl_sim_scenario sc;

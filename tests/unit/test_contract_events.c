@@ -60,6 +60,23 @@ static const ev_expect EVENTS[] = {
     {"SwanToken", "Approval(address indexed owner, address indexed spender, uint256 value)",
      "0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925"},
 
+    {"MockTether", "Transfer(address indexed from, address indexed to, uint256 value)",
+     "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"},
+    {"MockTether", "Approval(address indexed owner, address indexed spender, uint256 value)",
+     "0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925"},
+
+    /* The second market, unlike the reference one on purpose [sha3] */
+    {"ComputeBazaar",
+     "CapacityListed(bytes32 indexed listingId, address indexed host, bytes32 gpu, uint16 units, "
+     "uint256 ratePerUnitHour)",
+     "0x5d77506e0295dc4e21b4d6357dc23afb2faf9ed2e217be9b160372cc737cc02e"},
+    {"ComputeBazaar", "CapacityWithdrawn(bytes32 indexed listingId, address indexed host)",
+     "0xe18344c5c2149046f64856f5fd59b3e038350307ca295156fc9db9e7fa99f830"},
+    {"ComputeBazaar",
+     "Rented(bytes32 indexed rentalId, address indexed renter, address indexed host, address payer, "
+     "bytes32 gpu, uint16 units, uint32 rentMinutes, uint256 cost)",
+     "0x9f56f8b6e5e48a8804f5d2b406eec3f1d2bf70f3bd4ca13b093255f952f49b1a"},
+
     /* The reference market (fixtures/contracts/README.md) [sha3] */
     {"GpuMarket",
      "OfferRegistered(uint256 indexed offerId, address indexed provider, string gpuModel, "
@@ -179,7 +196,7 @@ static const contract_expect CONTRACTS[] = {
     {"GpuMarket", 7},           {"LivepeerTicketBroker", 6}, {"GolemBatchPayer", 0},
     {"GolemLockPayment", 6},    {"SpheronOrderRequest", 3}, {"SpheronComputeLease", 2},
     {"SwanTaskManager", 4},     {"SwanCpAccount", 1},     {"FluenceDealFactory", 1},
-    {"FluenceDeal", 3},
+    {"FluenceDeal", 3},         {"MockTether", 2},        {"ComputeBazaar", 3},
 };
 
 /* Functions the simulator and the integration tests call: the canonical
@@ -247,6 +264,15 @@ static const fn_expect FUNCTIONS[] = {
     {"FluenceDeal", "deposit(uint256)", "nonpayable", NULL},
     {"FluenceDeal", "payProvider()", "nonpayable", NULL},
     {"FluenceDeal", "withdraw(uint256)", "nonpayable", NULL},
+    {"MockTether", "decimals()", "view", NULL},
+    {"MockTether", "mint(address,uint256)", "nonpayable", NULL},
+    {"MockTether", "transfer(address,uint256)", "nonpayable", NULL},
+    {"MockTether", "approve(address,uint256)", "nonpayable", NULL},
+    {"ComputeBazaar", "listCapacity(bytes32,uint16,uint256)", "nonpayable", NULL},
+    {"ComputeBazaar", "withdrawCapacity(bytes32)", "nonpayable", NULL},
+    {"ComputeBazaar", "rent(bytes32,uint16,uint32)", "nonpayable", NULL},
+    {"ComputeBazaar", "rentFor(address,bytes32,uint16,uint32)", "nonpayable", NULL},
+    {"ComputeBazaar", "quote(bytes32,uint16,uint32)", "view", NULL},
 };
 
 /* Constructor inputs, canonically ("" for none). */
@@ -269,6 +295,8 @@ static const ctor_expect CTORS[] = {
     {"SwanCpAccount", "address,string"},
     {"FluenceDealFactory", "address,uint256"},
     {"FluenceDeal", ""},
+    {"MockTether", ""},
+    {"ComputeBazaar", "address"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

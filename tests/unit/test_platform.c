@@ -11,8 +11,10 @@
 
 #include <cmocka.h>
 
+#include "gpuledger/indexer.h"
 #include "gpuledger/keccak.h"
 #include "gpuledger/platform.h"
+#include "gpuledger/store.h"
 
 /* A definition exercising every source kind; %s slots let tests break it. */
 static const char *base_json =
@@ -228,6 +230,147 @@ static void test_roles_from_every_source(void **state)
     gl_platform_free(p);
 }
 
+/* A bazaar-like event: bytes32 GPU model text, duration in minutes. */
+static gl_code load_bazaar(gl_platform **p, const char *gpu_src, const char *dur_src, const char *extra_top,
+                           gl_err *err)
+{
+    char *text = NULL;
+    if (asprintf(&text,
+                 "{\"format\":\"gpuledger-platform/1\",\"name\":\"bz\",\"platform\":\"bazaar\",\"chain_id\":31337%s,"
+                 "\"contracts\":[{\"name\":\"Bazaar\",\"address\":\"0x0000000000000000000000000000000000000001\","
+                 "\"start_block\":1,\"abis\":[{\"events\":[\"event Rented(bytes32 indexed rentalId, address indexed renter, "
+                 "address indexed host, address payer, bytes32 gpu, uint16 units, uint32 rentMinutes, uint256 cost)\"]}]}],"
+                 "\"events\":{\"Rented\":{\"kind\":\"lease\",\"buyer\":\"payer\",\"provider\":\"host\",\"amount\":\"cost\","
+                 "\"token\":\"native\",\"gpu_count\":\"units\",\"gpu_model\":%s,\"duration\":%s}}}",
+                 extra_top, gpu_src, dur_src) < 0)
+        return GL_ENOMEM;
+    json_error_t je;
+    json_t *root = json_loads(text, 0, &je);
+    free(text);
+    if (!root)
+        fail_msg("test JSON does not parse: %s at %d", je.text, je.column);
+    gl_code rc = gl_platform_load_json(p, root, "bz.json", err);
+    json_decref(root);
+    return rc;
+}
+
+static void expect_bazaar_error(const char *gpu_src, const char *dur_src, const char *extra_top, const char *needle)
+{
+    gl_platform *p = NULL;
+    gl_err err = {GL_OK, ""};
+    assert_int_equal(load_bazaar(&p, gpu_src, dur_src, extra_top, &err), GL_EINVAL);
+    assert_null(p);
+    if (!strstr(err.msg, needle) || strncmp(err.msg, "bz.json: ", 9))
+        fail_msg("error \"%s\" should start with the origin and mention \"%s\"", err.msg, needle);
+}
+
+/* The roles of one Rented log with `gpu` (hex) and `minutes`, filled into
+ * a stored event. */
+static void fill_rented(const gl_platform *p, const char *gpu, const char *minutes, const char *units, json_t **roles,
+                        gl_store_event *ev)
+{
+    json_t *fields = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "rentalId",
+                               "0x00000000000000000000000000000000000000000000000000000000000000ff", "renter",
+                               "0x1111111111111111111111111111111111111111", "host",
+                               "0x2222222222222222222222222222222222222222", "payer",
+                               "0x3333333333333333333333333333333333333333", "gpu", gpu, "units", units, "rentMinutes",
+                               minutes, "cost", "1234567");
+    gl_err err;
+    const gl_event_map *map = gl_platform_event_map(p, "Rented");
+    assert_non_null(map);
+    assert_int_equal(gl_platform_apply_roles(roles, map, fields, NULL, &err), GL_OK);
+    memset(ev, 0, sizeof *ev);
+    json_t *skipped = NULL;
+    assert_int_equal(gl_indexer_event_fill(ev, map, *roles, &skipped, &err), GL_OK);
+    json_decref(skipped);
+    json_decref(fields);
+}
+
+/* "H100-80GB" as Solidity's bytes32("H100-80GB"): the 9 ASCII bytes
+ * 48 31 30 30 2d 38 30 47 42, then 23 zero bytes. */
+#define H100_80GB_B32 "0x483130302d383047420000000000000000000000000000000000000000000000"
+
+static void test_bytes32_text_and_minutes(void **state)
+{
+    (void)state;
+    gl_platform *p = NULL;
+    gl_err err;
+    assert_int_equal(load_bazaar(&p, "{\"field\":\"gpu\",\"as\":\"text\"}", "{\"field\":\"rentMinutes\",\"unit\":\"minutes\"}",
+                                 "", &err), GL_OK);
+    json_t *roles = NULL;
+    gl_store_event ev;
+    /* 90 minutes of 2 GPUs: 5400 s, 2 x 1.5 h = 3.000 GPU-hours */
+    fill_rented(p, H100_80GB_B32, "90", "2", &roles, &ev);
+    assert_string_equal(json_string_value(json_object_get(roles, "gpu_model")), "H100-80GB");
+    assert_string_equal(json_string_value(json_object_get(roles, "duration")), "90");
+    assert_null(json_object_get(roles, "unknown"));
+    assert_string_equal(ev.gpu_model, "H100-80GB");
+    assert_int_equal(ev.gpu_count, 2);
+    assert_int_equal(ev.duration_s, 5400);
+    assert_int_equal(ev.gpu_mhours, 3000);
+    json_decref(roles);
+    /* 50 minutes of 1 GPU: 833.33 milli-GPU-hours, kept as 833 (rounded down) */
+    fill_rented(p, H100_80GB_B32, "50", "1", &roles, &ev);
+    assert_int_equal(ev.duration_s, 3000);
+    assert_int_equal(ev.gpu_mhours, 833);
+    json_decref(roles);
+    /* a full 32-byte text has no padding; it is still text */
+    fill_rented(p, "0x4142434445464748494a4b4c4d4e4f505152535455565758595a303132333435", "1", "1", &roles, &ev);
+    assert_string_equal(json_string_value(json_object_get(roles, "gpu_model")), "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345");
+    json_decref(roles);
+    /* not text: a control byte, a byte above 0x7e, text after the padding,
+     * all zeros: the model is unknown and the other roles stay */
+    static const char *const not_text[] = {
+        "0x4831300a00000000000000000000000000000000000000000000000000000000",
+        "0x48313030ff000000000000000000000000000000000000000000000000000000",
+        "0x4831303000410000000000000000000000000000000000000000000000000000",
+        "0x0000000000000000000000000000000000000000000000000000000000000000",
+    };
+    for (size_t i = 0; i < sizeof not_text / sizeof not_text[0]; i++) {
+        fill_rented(p, not_text[i], "60", "4", &roles, &ev);
+        assert_null(json_object_get(roles, "gpu_model"));
+        assert_string_equal(json_string_value(json_array_get(json_object_get(roles, "unknown"), 0)), "gpu_model");
+        assert_string_equal(ev.gpu_model, "");
+        assert_int_equal(ev.gpu_mhours, 4000);
+        json_decref(roles);
+    }
+    gl_platform_free(p);
+
+    /* the other units: hours, seconds, blocks of 2.5 s */
+    assert_int_equal(load_bazaar(&p, "\"gpu\"", "{\"field\":\"rentMinutes\",\"unit\":\"hours\"}", "", &err), GL_OK);
+    fill_rented(p, H100_80GB_B32, "3", "2", &roles, &ev);
+    assert_int_equal(ev.duration_s, 10800);
+    assert_int_equal(ev.gpu_mhours, 6000);
+    json_decref(roles);
+    gl_platform_free(p);
+    assert_int_equal(load_bazaar(&p, "\"gpu\"", "{\"field\":\"rentMinutes\",\"unit\":\"seconds\"}", "", &err), GL_OK);
+    fill_rented(p, H100_80GB_B32, "900", "4", &roles, &ev);
+    assert_int_equal(ev.duration_s, 900);
+    assert_int_equal(ev.gpu_mhours, 1000);
+    json_decref(roles);
+    gl_platform_free(p);
+    assert_int_equal(load_bazaar(&p, "\"gpu\"", "{\"field\":\"rentMinutes\",\"unit\":\"blocks\"}",
+                                 ",\"block_time_seconds\":2.5", &err), GL_OK);
+    fill_rented(p, H100_80GB_B32, "1440", "1", &roles, &ev); /* 1440 x 2.5 s = 3600 s */
+    assert_int_equal(ev.duration_s, 3600);
+    assert_int_equal(ev.gpu_mhours, 1000);
+    json_decref(roles);
+    gl_platform_free(p);
+
+    /* what the loader refuses */
+    const char *txt = "{\"field\":\"gpu\",\"as\":\"text\"}", *mins = "{\"field\":\"rentMinutes\",\"unit\":\"minutes\"}";
+    expect_bazaar_error(txt, "{\"field\":\"rentMinutes\",\"unit\":\"blocks\"}", "",
+                        "events.Rented.duration: a duration in blocks needs the definition's block_time_seconds");
+    expect_bazaar_error(txt, "{\"field\":\"rentMinutes\",\"unit\":\"fortnights\"}", "", "unknown unit \"fortnights\"");
+    expect_bazaar_error(txt, "\"rentMinutes\"", "", "events.Rented.duration: a duration is {\"field\", \"unit\"}");
+    expect_bazaar_error(txt, "{\"field\":\"payer\",\"unit\":\"minutes\"}", "", "is not an unsigned integer");
+    expect_bazaar_error(txt, "{\"field\":\"nosuch\",\"unit\":\"minutes\"}", "", "event Rented has no field \"nosuch\"");
+    expect_bazaar_error("{\"field\":\"units\",\"as\":\"text\"}", mins, "", "is not bytesN or bytes");
+    expect_bazaar_error("{\"field\":\"gpu\",\"as\":\"utf8\"}", mins, "", "unknown \"as\": \"utf8\"");
+    expect_bazaar_error("{\"field\":\"gpu\",\"unit\":\"minutes\"}", mins, "", "\"unit\" belongs to the duration role only");
+    expect_bazaar_error("{\"field\":\"gpu\",\"as\":\"text\",\"pattern\":\"(.*)\"}", mins, "", "unknown key \"pattern\"");
+}
+
 static void test_builtins_all_load(void **state)
 {
     (void)state;
@@ -290,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_validation_errors_name_the_field),
         cmocka_unit_test(test_overlapping_abi_ranges_rejected),
         cmocka_unit_test(test_roles_from_every_source),
+        cmocka_unit_test(test_bytes32_text_and_minutes),
         cmocka_unit_test(test_builtins_all_load),
         cmocka_unit_test(test_canonical_text),
     };
