@@ -63,6 +63,7 @@ gl_analysis *gl_analysis_run(const gl_graph *g, const gl_analysis_params *p, gl_
     rc = rc ? rc : gl_analysis_links(a, g, err);
     rc = rc ? rc : gl_analysis_cluster(a, g, err);
     rc = rc ? rc : gl_analysis_score(a, g, err);
+    rc = rc ? rc : gl_analysis_marks(a, g, err);
     if (rc) {
         gl_analysis_free(a);
         return NULL;
@@ -78,6 +79,7 @@ void gl_analysis_free(gl_analysis *a)
     free(a->entity_kind);
     free(a->hub);
     free(a->links);
+    free(a->purchase_marks);
     for (size_t i = 0; i < a->n_scores; i++)
         free(a->scores[i].signals);
     free(a->scores);

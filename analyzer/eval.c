@@ -280,6 +280,74 @@ static void flag_figures(ev_ctx *c, double min_score, json_t *out)
                                   "false_positive_list", fps, "missed_list", fns));
 }
 
+/* Purchase marks against the truth's self_dealing / circular payments,
+ * matched by (block, log index) on the truth's chain. */
+static gl_code mark_figures(gl_store *s, json_t *truth, json_t *out, gl_err *err)
+{
+    json_t *pay = json_object_get(truth, "payments");
+    json_t *want = json_object(); /* "block/log" -> marks */
+    size_t i;
+    json_t *p;
+    json_array_foreach(pay, i, p) {
+        int m = (json_is_true(json_object_get(p, "self_dealing")) ? 1 : 0) |
+                (json_is_true(json_object_get(p, "circular")) ? 2 : 0);
+        char k[48];
+        snprintf(k, sizeof k, "%lld/%lld", (long long)json_integer_value(json_object_get(p, "block")),
+                 (long long)json_integer_value(json_object_get(p, "log_index")));
+        json_object_set_new(want, k, json_integer(m));
+    }
+    size_t tp[2] = {0}, fp[2] = {0}, truth_n[2] = {0}, seen = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(want, k, v) for (int b = 0; b < 2; b++) truth_n[b] += (json_integer_value(v) >> b) & 1;
+    gl_store_iter *it = gl_store_iter_analysis(s, "x/", 2, err);
+    if (!it) {
+        json_decref(want);
+        return GL_EDB;
+    }
+    gl_code rc;
+    for (;;) {
+        const uint8_t *key, *val;
+        size_t kl, vl;
+        bool end;
+        if ((rc = gl_store_next_analysis(it, &key, &kl, &val, &vl, &end, err)) || end)
+            break;
+        if (kl != 22 || vl != 1)
+            continue;
+        uint64_t block = 0;
+        for (int j = 0; j < 8; j++)
+            block = block << 8 | key[10 + j];
+        uint32_t log = (uint32_t)key[18] << 24 | (uint32_t)key[19] << 16 | (uint32_t)key[20] << 8 | key[21];
+        char kk[48];
+        snprintf(kk, sizeof kk, "%llu/%u", (unsigned long long)block, log);
+        json_t *w = json_object_get(want, kk);
+        if (!w)
+            continue; /* not a payment of the truth (an inbound batch leg, a twin) */
+        seen++;
+        for (int b = 0; b < 2; b++) {
+            bool ours = (val[0] >> b) & 1, theirs = (json_integer_value(w) >> b) & 1;
+            tp[b] += ours && theirs;
+            fp[b] += ours && !theirs;
+        }
+    }
+    gl_store_iter_free(it);
+    if (!rc) {
+        json_t *o = json_object();
+        const char *names[2] = {"self_dealing", "circular"};
+        for (int b = 0; b < 2; b++) {
+            double pr = ratio((double)tp[b], (double)(tp[b] + fp[b])), rr = ratio((double)tp[b], (double)truth_n[b]);
+            json_object_set_new(o, names[b], json_pack("{s:I,s:I,s:I,s:f,s:f}", "truth", (json_int_t)truth_n[b],
+                                                       "marked_right", (json_int_t)tp[b], "marked_wrong",
+                                                       (json_int_t)fp[b], "precision", pr, "recall", rr));
+        }
+        json_object_set_new(o, "payments_matched", json_integer((json_int_t)seen));
+        json_object_set_new(o, "payments_in_truth", json_integer((json_int_t)json_array_size(pay)));
+        json_object_set_new(out, "purchase_marks", o);
+    }
+    json_decref(want);
+    return rc;
+}
+
 gl_code gl_eval_run(gl_store *s, const char *truth_path, double min_score, json_t **out, gl_err *err)
 {
     *out = NULL;
@@ -306,6 +374,7 @@ gl_code gl_eval_run(gl_store *s, const char *truth_path, double min_score, json_
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
     rc = rc ? rc : gl_results_each(s, 'f', collect_wallet, &c, err);
     rc = rc ? rc : entity_figures(&c, s, o);
+    rc = rc ? rc : mark_figures(s, truth, o, err);
     if (!rc) {
         flag_figures(&c, min_score, o);
         json_object_set_new(o, "truth", json_string(truth_path));

@@ -102,6 +102,17 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         memcpy(k + 2, g->nodes[a->scores[i].node].addr, 20);
         rc = put_json(b, k, 22, gl_results_score_json(s, g, a, &a->scores[i]), err);
     }
+    for (size_t i = 0; !rc && i < g->n_purchases; i++) {
+        const gl_purchase *pu = &g->purchases[i];
+        uint8_t k[22] = {'x', '/'};
+        gl_store_pos pos = gl_graph_pos(g, &pu->pos);
+        for (int j = 0; j < 8; j++) {
+            k[2 + j] = (uint8_t)(pos.chain_id >> (56 - 8 * j));
+            k[10 + j] = (uint8_t)(pos.block >> (56 - 8 * j));
+        }
+        be32(k + 18, pos.index);
+        rc = gl_store_batch_put_analysis(b, k, 22, &a->purchase_marks[i], 1, err);
+    }
     rc = rc ? rc : gl_store_batch_commit(b, err);
     gl_store_batch_free(b);
     gl_results_groups_release(&gr);
@@ -170,6 +181,34 @@ gl_code gl_results_entity_of(gl_store *s, const uint8_t addr[20], uint32_t *enti
     else {
         const uint8_t *p = (const uint8_t *)v;
         *entity = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        *found = true;
+    }
+    free(v);
+    return rc;
+}
+
+gl_code gl_results_purchase_marks(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t log_index,
+                                  uint8_t *marks, bool *found, gl_err *err)
+{
+    *found = false;
+    *marks = 0;
+    uint8_t k[22] = {'x', '/'};
+    for (int j = 0; j < 8; j++) {
+        k[2 + j] = (uint8_t)(chain_id >> (56 - 8 * j));
+        k[10 + j] = (uint8_t)(block >> (56 - 8 * j));
+    }
+    be32(k + 18, log_index);
+    char *v = NULL;
+    size_t vl = 0;
+    if (gl_store_get_analysis(s, k, 22, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    gl_code rc = GL_OK;
+    if (vl != 1)
+        rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: purchase marks of %zu bytes", gl_store_dir(s), vl);
+    else {
+        *marks = (uint8_t)v[0];
         *found = true;
     }
     free(v);

@@ -438,6 +438,16 @@ int cmd_eval(int argc, char **argv)
                json_real_value(json_object_get(e, "precision")), json_real_value(json_object_get(e, "recall")),
                json_real_value(json_object_get(e, "f1")), (long long)json_integer_value(json_object_get(e, "addresses")),
                (long long)json_integer_value(json_object_get(e, "merges_across_kinds")));
+        json_t *m = json_object_get(out, "purchase_marks");
+        for (int b = 0; b < 2; b++) {
+            const char *nm = b ? "circular" : "self_dealing";
+            json_t *x = json_object_get(m, nm);
+            printf("%-13s truth %lld payments: marked right %lld, wrong %lld (precision %.3f, recall %.3f)\n", nm,
+                   (long long)json_integer_value(json_object_get(x, "truth")),
+                   (long long)json_integer_value(json_object_get(x, "marked_right")),
+                   (long long)json_integer_value(json_object_get(x, "marked_wrong")),
+                   json_real_value(json_object_get(x, "precision")), json_real_value(json_object_get(x, "recall")));
+        }
     }
     json_decref(out);
     return 0;

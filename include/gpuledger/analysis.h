@@ -196,7 +196,12 @@ typedef struct gl_analysis {
     gl_wallet_score *scores; /* one per buying wallet, by node id */
     size_t n_scores;
     uint32_t merges_across_kinds; /* entities holding both a provider and a buyer */
+    uint8_t *purchase_marks; /* per graph purchase (g->purchases order): GL_MARK_* */
 } gl_analysis;
+
+/* What a purchase is for volume (gl_analysis.purchase_marks). */
+#define GL_MARK_SELF_DEALING 0x01u /* buyer (paying wallet) and provider in one entity */
+#define GL_MARK_CIRCULAR     0x02u /* buyer's and provider's entities on one cycle of "buys from" */
 
 /* Run every pass.  On error NULL with err set (only GL_ENOMEM can happen). */
 gl_analysis *gl_analysis_run(const gl_graph *g, const gl_analysis_params *p, gl_err *err);
@@ -207,6 +212,7 @@ gl_code gl_analysis_hubs(gl_analysis *a, const gl_graph *g, gl_err *err);
 gl_code gl_analysis_links(gl_analysis *a, const gl_graph *g, gl_err *err);
 gl_code gl_analysis_cluster(gl_analysis *a, const gl_graph *g, gl_err *err);
 gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err);
+gl_code gl_analysis_marks(gl_analysis *a, const gl_graph *g, gl_err *err);
 
 /* Internal helper shared by the passes: append a link. */
 gl_code gl_analysis_add_link(gl_analysis *a, uint32_t x, uint32_t y, gl_link_rule rule,

@@ -59,6 +59,12 @@ gl_code gl_results_entity_of(gl_store *s, const uint8_t addr[20], uint32_t *enti
 gl_code gl_results_get_entity(gl_store *s, uint32_t entity, json_t **out /* OUT */, gl_err *err);
 gl_code gl_results_get_wallet(gl_store *s, const uint8_t addr[20], json_t **out /* OUT */, gl_err *err);
 
+/* The marks (GL_MARK_SELF_DEALING, GL_MARK_CIRCULAR) of the purchase event
+ * at (chain, block, log index); found false when the analysis did not read
+ * it (not a purchase, or indexed after the analysis). */
+gl_code gl_results_purchase_marks(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t log_index,
+                                  uint8_t *marks /* OUT */, bool *found /* OUT */, gl_err *err);
+
 /* Iterate stored records: which = 'e' entities, 'f' wallet scores.  The
  * callback returns non-zero to stop (that value is returned as GL_ECANCELED). */
 typedef int (*gl_results_each_fn)(void *ctx, json_t *record);
