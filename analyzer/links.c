@@ -106,11 +106,26 @@ static void mark_contracts(uint8_t *contractish, const gl_graph *g)
     }
 }
 
+/* A plain transfer: sent by its source itself, straight to the token (or a
+ * native value transfer of the source's own tx), not money a contract moved
+ * inside a purchase or a swap.  Unknown (carrying tx not stored): false. */
+static bool plain_transfer(const gl_graph *g, const gl_edge *e)
+{
+    if (e->pos.kind == GL_STORE_POS_TX)
+        return true;
+    if (e->pos.kind != GL_STORE_POS_LOG)
+        return false;
+    const gl_txrec *t = gl_graph_edge_tx(g, e);
+    return t && t->from == e->src && t->to != GL_NODE_NONE && !memcmp(g->nodes[t->to].addr, g->tokens[e->token], 20);
+}
+
 /* Does deposit address d forward what it receives to one wallet?  Returns
  * that wallet, or GL_NODE_NONE.  Every out-transfer must go to the same
- * place and follow an in-transfer of the same asset from someone else
- * within [sweep_min, sweep_max], taking at most what came in (native coin:
- * less at most the fee allowance). */
+ * place, be a plain transfer (sent by d itself), and follow in-transfers of
+ * the same asset from someone else within [sweep_min, sweep_max]; a token
+ * sweep takes at least all that came in since the last one, a native sweep
+ * all the address held (x's gas top-ups included) less at most the fee
+ * allowance. */
 static uint32_t sweep_target(const gl_graph *g, const gl_analysis_params *p, uint32_t d)
 {
     size_t o0 = g->out_off[d], o1 = g->out_off[d + 1];
@@ -124,25 +139,30 @@ static uint32_t sweep_target(const gl_graph *g, const gl_analysis_params *p, uin
     uint64_t prev[2] = {0, 0}; /* last sweep time: native, tokens (one token per address in practice) */
     for (size_t k = o0; k < o1; k++) {
         const gl_edge *o = &g->edges[g->out_idx[k]];
-        if (o->dst != x || !o->time)
+        if (o->dst != x || !o->time || !plain_transfer(g, o))
             return GL_NODE_NONE;
-        /* what came in (not from x: its gas top-ups) since the last sweep */
-        gl_amt got = 0;
+        /* what came in since the last sweep: from others within the sweep
+         * window (the deposits), and from anyone (x's gas top-ups too: a
+         * native sweep empties the address, leftover gas included) */
+        gl_amt got = 0, all = 0;
         bool recent = false;
         int slot = o->token != 0;
         for (size_t j = i0; j < i1; j++) {
             const gl_edge *in = &g->edges[g->in_idx[j]];
-            if (in->src == x || in->token != o->token || in->time > o->time || in->time <= prev[slot])
+            if (in->token != o->token || in->time > o->time || in->time <= prev[slot])
                 continue;
+            all += in->amount;
             uint64_t dt = o->time - in->time;
-            if (dt < p->sweep_min_s || dt > p->sweep_max_s)
+            if (in->src == x || dt < p->sweep_min_s || dt > p->sweep_max_s)
                 continue;
             got += in->amount;
             recent = true;
         }
         if (!recent)
             return GL_NODE_NONE;
-        bool whole = o->token == 0 ? (o->amount <= got && got - o->amount <= gas) : o->amount >= got;
+        /* the whole of it: tokens all that came in; the native coin all it
+         * held, less at most the fee allowance */
+        bool whole = o->token == 0 ? (o->amount <= all && all - o->amount <= gas) : o->amount >= got;
         if (!whole)
             return GL_NODE_NONE;
         prev[slot] = o->time;
@@ -321,7 +341,8 @@ static gl_code rule_airdrop(gl_analysis *a, const gl_graph *g, gl_err *err)
         agg[v] = GL_NODE_NONE;
     for (uint32_t s = 0; s < g->n_nodes && !rc; s++) {
         size_t o0 = g->out_off[s], o1 = g->out_off[s + 1];
-        if (o1 - o0 < 10)
+        /* an exchange paying out equal withdrawals is not an airdrop */
+        if (o1 - o0 < 10 || (a->hub[s] & 12) || (g->nodes[s].label >= 0 && hub_category(g->labels[g->nodes[s].label].category)))
             continue;
         /* the most common (token, amount) among its transfers */
         const gl_edge *e0 = &g->edges[g->out_idx[o0]];
@@ -339,7 +360,8 @@ static gl_code rule_airdrop(gl_analysis *a, const gl_graph *g, gl_err *err)
             uint32_t r = e->dst;
             for (size_t m = g->out_off[r]; m < g->out_off[r + 1] && !rc; m++) {
                 const gl_edge *f = &g->edges[g->out_idx[m]];
-                if (f->token != e->token || f->time < e->time || IS_HUB(a, f->dst) || (a->hub[f->dst] & 12))
+                if (f->token != e->token || f->time < e->time || IS_HUB(a, f->dst) || (a->hub[f->dst] & 12) ||
+                    (g->nodes[f->dst].flags & (GL_NODE_PROVIDER | GL_NODE_PLATFORM)) || !plain_transfer(g, f))
                     continue;
                 gl_evidence ev = ev_edge(f);
                 if (agg[f->dst] == GL_NODE_NONE)

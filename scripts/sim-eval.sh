@@ -29,7 +29,7 @@ done
 for def in "$out"/platforms/*.json; do
     "$bin" index --platform "$def" --rpc "$url" --db "$out/store" --confirmations 0 --quiet > /dev/null
 done
-"$bin" expand --db "$out/store" --rpc "$url" --confirmations 0 --quiet > "$out/expand.txt"
+"$bin" expand --db "$out/store" --rpc "$url" --confirmations 0 --depth "${EXPAND_DEPTH:-3}" --quiet > "$out/expand.txt"
 "$bin" analyze --db "$out/store" --quiet > "$out/analyze.txt"
 "$bin" eval --db "$out/store" --truth "$out/truth.json" --json > "$out/eval.json"
 "$bin" eval --db "$out/store" --truth "$out/truth.json"
