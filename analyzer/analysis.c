@@ -24,6 +24,7 @@ void gl_analysis_params_default(gl_analysis_params *p)
     p->settle_max = 1.25;
     p->fresh_s = 48 * 3600;
     p->passthrough_share = 0.8;
+    p->passthrough_max = 1.25;
     p->split_window_s = 2 * 3600;
     p->sponsor_min_wallets = 2;
     p->soft_merge = 0.8;
@@ -34,7 +35,7 @@ void gl_analysis_params_default(gl_analysis_params *p)
 
 json_t *gl_analysis_params_json(const gl_analysis_params *p)
 {
-    return json_pack("{s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:f,s:f,s:I,s:f,s:I,s:I,s:f,s:I,s:f,s:I}",
+    json_t *o = json_pack("{s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:f,s:f,s:I,s:f,s:I,s:I,s:f,s:I,s:f,s:I}",
                      "hub_degree", (json_int_t)p->hub_degree, "sweep_min_s", (json_int_t)p->sweep_min_s,
                      "sweep_max_s", (json_int_t)p->sweep_max_s, "sweep_gas_eth", p->sweep_gas_eth,
                      "sweep_min_deposits", (json_int_t)p->sweep_min_deposits, "fund_window_s",
@@ -45,6 +46,9 @@ json_t *gl_analysis_params_json(const gl_analysis_params *p)
                      "sponsor_min_wallets", (json_int_t)p->sponsor_min_wallets, "soft_merge",
                      p->soft_merge, "soft_rules_min", (json_int_t)p->soft_rules_min, "flag_min_score",
                      p->flag_min_score, "flag_min_families", (json_int_t)p->flag_min_families);
+    if (o)
+        json_object_set_new(o, "passthrough_max", json_real(p->passthrough_max));
+    return o;
 }
 
 gl_analysis *gl_analysis_run(const gl_graph *g, const gl_analysis_params *p, gl_err *err)

@@ -14,7 +14,7 @@
 
 static const char *const kind_names[GL_KIND_COUNT] = {
     "unknown", "exchange", "bridge", "router", "mixer", "platform", "token", "service",
-    "provider", "buyer", "wallet",
+    "contract", "provider", "buyer", "wallet",
 };
 
 const char *gl_entity_kind_name(gl_entity_kind k) { return k < GL_KIND_COUNT ? kind_names[k] : "?"; }
@@ -106,6 +106,10 @@ static gl_entity_kind node_kind(const gl_analysis *a, const gl_graph *g, uint32_
     if (a->hub[v] & 1) {
         *rank = 4;
         return GL_KIND_SERVICE;
+    }
+    if (a->hub[v] & 2) {
+        *rank = 4;
+        return GL_KIND_CONTRACT;
     }
     if (n->flags & GL_NODE_PROVIDER) {
         *rank = 5;

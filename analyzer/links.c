@@ -300,7 +300,9 @@ static gl_code rule_multi_buyer_tx(gl_analysis *a, const gl_graph *g, gl_err *er
     return rc;
 }
 
-/* Providers sweeping payouts to one collector that is not a service. */
+/* Providers sweeping payouts to one collector that is not a service, a
+ * market wallet (provider or buyer) or a deposit address, by plain
+ * transfers (a provider paying for compute is not sweeping). */
 static gl_code rule_provider_sweep(gl_analysis *a, const gl_graph *g, gl_err *err)
 {
     uint32_t *first = malloc((g->n_nodes + 1) * sizeof *first);
@@ -314,7 +316,8 @@ static gl_code rule_provider_sweep(gl_analysis *a, const gl_graph *g, gl_err *er
         if (!(g->nodes[e->src].flags & GL_NODE_PROVIDER) || IS_HUB(a, e->src) || IS_HUB(a, e->dst) ||
             (a->hub[e->dst] & 12) || (g->nodes[e->dst].flags & (GL_NODE_PROVIDER | GL_NODE_BUYER)))
             continue;
-        /* The collector receives from providers and sends nothing back to them. */
+        if (!plain_transfer(g, e))
+            continue;
         if (first[e->dst] == GL_NODE_NONE) {
             first[e->dst] = e->src;
             continue;
@@ -329,8 +332,9 @@ static gl_code rule_provider_sweep(gl_analysis *a, const gl_graph *g, gl_err *er
     return rc;
 }
 
-/* Airdrop recipients (a source that sent one token to >= 10 addresses in
- * equal amounts) forwarding that token to one aggregator. */
+/* Airdrop recipients (a source, not an exchange, whose first transfer's
+ * token and amount recur in at least 10 of its transfers) forwarding that
+ * token by plain transfers to one aggregator that is not a market wallet. */
 static gl_code rule_airdrop(gl_analysis *a, const gl_graph *g, gl_err *err)
 {
     gl_code rc = GL_OK;
@@ -344,7 +348,7 @@ static gl_code rule_airdrop(gl_analysis *a, const gl_graph *g, gl_err *err)
         /* an exchange paying out equal withdrawals is not an airdrop */
         if (o1 - o0 < 10 || (a->hub[s] & 12) || (g->nodes[s].label >= 0 && hub_category(g->labels[g->nodes[s].label].category)))
             continue;
-        /* the most common (token, amount) among its transfers */
+        /* the first transfer's (token, amount), and how often it recurs */
         const gl_edge *e0 = &g->edges[g->out_idx[o0]];
         size_t same = 0;
         for (size_t k = o0; k < o1; k++) {
@@ -415,7 +419,8 @@ static gl_code soft_funding(gl_analysis *a, const gl_graph *g, uint32_t w, gl_er
     if (i0 == i1 || IS_HUB(a, w) || (a->hub[w] & 12))
         return GL_OK;
     gl_code rc = GL_OK;
-    /* first funder: the first transfer in (refunds from contracts skipped) */
+    /* first funder: the first transfer in (platform payouts and refunds, and
+     * mints, skipped) */
     uint32_t first = GL_NODE_NONE, sole = GL_NODE_NONE;
     bool one_source = true;
     const gl_edge *fe = NULL;

@@ -107,9 +107,6 @@ static bool same_entity(const gl_analysis *a, uint32_t x, uint32_t y)
     return x != GL_NODE_NONE && y != GL_NODE_NONE && a->entity[x] == a->entity[y];
 }
 
-/* Is money from f someone else's money for wallet w?  Services (exchange
- * withdrawals, bridges) hand a customer its own money; a contract's payment
- * is a refund or a payout; a provider of w's own entity pays its own bills. */
 /* Does money from f to w go round?  f's entity and the entity of a provider
  * w buys from sit on one cycle of "funds a wallet that buys from" (a ring of
  * providers leasing each other's capacity with money that goes round). */
@@ -128,6 +125,10 @@ static bool circular_funder(const ctx *c, uint32_t f, uint32_t w)
     return false;
 }
 
+/* Is money from f someone else's money for wallet w?  Services (exchange
+ * withdrawals, bridges) hand a customer its own money; a contract's payment
+ * is a refund or a payout; a provider of w's own entity pays its own bills;
+ * money that goes round a ring is the ring's (circular_funder). */
 static bool third_party(const ctx *c, uint32_t f, uint32_t w)
 {
     const gl_analysis *a = c->a;
@@ -246,7 +247,7 @@ static gl_code sig_funding(ctx *c, uint32_t w, const uint32_t *funded_wallets)
         s->measure = share;
         s->other = main_funder;
         s->value = share >= 0.5 ? (float)(0.5 + 0.4 * share) : 0.0f;
-        if (main_funder != GL_NODE_NONE && funded_wallets[main_funder] >= P->sponsor_min_wallets) {
+        if (s->value > 0 && main_funder != GL_NODE_NONE && funded_wallets[main_funder] >= P->sponsor_min_wallets) {
             gl_signal *sp = add_signal(c, GL_SIG_SPONSOR, 0.8f, main_funder, funded_wallets[main_funder]);
             if (!sp)
                 return GL_ENOMEM;
@@ -399,7 +400,7 @@ static gl_code sig_lifecycle(ctx *c, uint32_t w)
             }
         }
         double r = (double)got / (double)spent;
-        if (le && r >= P->passthrough_share && r <= 1.25) {
+        if (le && r >= P->passthrough_share && r <= P->passthrough_max) {
             gl_signal *s = add_signal(c, GL_SIG_CONDUIT, 0.6f, who, r);
             if (!s)
                 return GL_ENOMEM;
@@ -437,8 +438,8 @@ static gl_code sig_settlement(ctx *c, uint32_t w)
     return GL_OK;
 }
 
-/* Coordination: another wallet of w's entity (or of w's funder) buys the
- * same GPU model within the split window. */
+/* Coordination: another wallet of w's entity buys the same GPU model
+ * within the split window. */
 static gl_code sig_split(ctx *c, uint32_t w)
 {
     const gl_graph *g = c->g;
@@ -589,6 +590,8 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
             continue;
         for (size_t b = g->buy_off[w]; b < g->buy_off[w + 1]; b++) {
             const gl_purchase *p = &g->purchases[g->buy_idx[b]];
+            if (!counts(&c, p))
+                continue;
             for (size_t k = g->in_off[w]; k < g->in_off[w + 1]; k++) {
                 const gl_edge *e = &g->edges[g->in_idx[k]];
                 if (e->time > p->time || p->time - e->time > P->fund_window_s || e->token != p->token ||

@@ -120,13 +120,13 @@ static json_t *rule_params(const gl_analysis_params *P, gl_link_rule r)
                          (json_int_t)P->sweep_max_s, "sweep_gas_eth", P->sweep_gas_eth,
                          "sweep_min_deposits", (json_int_t)P->sweep_min_deposits);
     case GL_LINK_FUNDS_PURCHASE:
+    case GL_LINK_RETURNS_TO_FUNDER:
         return json_pack("{s:I,s:f}", "fund_window_s", (json_int_t)P->fund_window_s, "fund_cover", P->fund_cover);
     case GL_LINK_FIRST_FUNDER:
     case GL_LINK_SOLE_FUNDER:
     case GL_LINK_SWEEP_SINK:
     case GL_LINK_PAYS_FOR:
     case GL_LINK_DEPOSIT_FUNDER:
-    case GL_LINK_RETURNS_TO_FUNDER:
         return json_pack("{s:f,s:I}", "soft_merge", P->soft_merge, "soft_rules_min", (json_int_t)P->soft_rules_min);
     case GL_LINK_SELF_AUTH:
     case GL_LINK_MULTI_BUYER_TX:

@@ -7,6 +7,7 @@
  * the families the analysis read, and every cursor) tells whether more was
  * indexed, expanded, imported or labelled since.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,35 @@ json_t *gl_results_stamp(gl_store *s, gl_err *err)
         json_decref(cur);
         return NULL;
     }
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "events", (json_int_t)st.records[GL_STORE_CF_EVENTS],
+    /* Each platform's definition hash: analysing with another definition
+     * reads other kinds of events, so a changed definition is staleness too. */
+    json_t *defs = json_object();
+    uint64_t *ids = NULL;
+    char(*names)[GL_STORE_NAME_MAX] = NULL;
+    size_t nb = 0;
+    if (!defs || gl_store_list_bindings(s, &ids, &names, &nb, err)) {
+        json_decref(cur);
+        json_decref(defs);
+        return NULL;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        uint8_t h[GL_STORE_HASH_LEN];
+        bool found = false;
+        if (gl_store_get_platform_hash(s, names[i], h, &found, err)) {
+            free(ids);
+            free(names);
+            json_decref(cur);
+            json_decref(defs);
+            return NULL;
+        }
+        char hex[2 * GL_STORE_HASH_LEN + 1];
+        for (int j = 0; j < GL_STORE_HASH_LEN; j++)
+            snprintf(hex + 2 * j, 3, "%02x", h[j]);
+        json_object_set_new(defs, names[i], found ? json_string(hex) : json_null());
+    }
+    free(ids);
+    free(names);
+    return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:o}", "definitions", defs, "events", (json_int_t)st.records[GL_STORE_CF_EVENTS],
                      "transfers", (json_int_t)st.records[GL_STORE_CF_TRANSFERS], "txs",
                      (json_int_t)st.records[GL_STORE_CF_TXS], "blocks", (json_int_t)st.records[GL_STORE_CF_BLOCKS],
                      "labels", (json_int_t)st.records[GL_STORE_CF_LABELS], "cursors", cur);

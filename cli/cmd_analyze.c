@@ -24,7 +24,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: gpuledger analyze --db DIR [--platform FILE]... [--hub-degree N] [--json] [--quiet]\n\n"
+            "usage: gpuledger analyze --db DIR [--platform FILE]... [--hub-degree N] [--min-score X]\n"
+            "                         [--json] [--quiet]\n\n"
             "Cluster the store's wallets into entities (hard links merged, soft links scored),\n"
             "score every buying wallet for proxy behaviour, and write both into the store,\n"
             "replacing any earlier analysis (docs/METHODS.md says how).\n\n"

@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "gpuledger/export.h"
 #include "gpuledger/platform.h"
+#include "gpuledger/results.h"
 #include "gpuledger/store.h"
 
 static void usage(FILE *out)
@@ -131,6 +132,22 @@ static json_t *collect(gl_store *s, gl_err *err)
                                              json_u64(st.sst_bytes[f])));
     json_object_set_new(o, "families", fam);
     json_object_set_new(o, "findings", json_u64(st.records[GL_STORE_CF_FINDINGS]));
+    /* the analysis, and whether the store changed since (results.h) */
+    {
+        bool found = false, stale = false;
+        json_t *stamp = NULL;
+        if (gl_results_status(s, &found, &stale, &stamp, err)) {
+            json_decref(o);
+            return NULL;
+        }
+        json_t *an = json_pack("{s:b,s:b}", "present", found, "stale", stale);
+        if (stamp) {
+            json_object_set(an, "entities", json_object_get(stamp, "entities"));
+            json_object_set(an, "scored", json_object_get(stamp, "scored"));
+            json_decref(stamp);
+        }
+        json_object_set_new(o, "analysis", an);
+    }
     /* what `gpuledger import` read from files, checked against nothing */
     json_object_set_new(o, "imported_unverified",
                         json_pack("{s:o, s:o}", "txs", json_u64(st.imported_txs), "transfers",
@@ -225,6 +242,15 @@ static void print_table(const json_t *o)
     printf("schema version  %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(o, "schema_version")));
     printf("created by      %s\n", json_string_value(json_object_get(o, "created_by")));
     printf("findings        %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(o, "findings")));
+    json_t *an = json_object_get(o, "analysis");
+    if (!json_is_true(json_object_get(an, "present")))
+        printf("analysis        none (run gpuledger analyze --db %s)\n", json_string_value(json_object_get(o, "store")));
+    else if (json_is_true(json_object_get(an, "stale")))
+        printf("analysis        STALE: the store changed since (run gpuledger analyze --db %s)\n",
+               json_string_value(json_object_get(o, "store")));
+    else
+        printf("analysis        current: %" JSON_INTEGER_FORMAT " entities, %" JSON_INTEGER_FORMAT " buying wallets scored\n",
+               json_integer_value(json_object_get(an, "entities")), json_integer_value(json_object_get(an, "scored")));
     json_t *imp = json_object_get(o, "imported_unverified");
     printf("imported        %" JSON_INTEGER_FORMAT " txs, %" JSON_INTEGER_FORMAT
            " transfers (from files, unverified)\n",

@@ -334,10 +334,25 @@ int cmd_explain(int argc, char **argv)
             printf("It made no purchase, so it was not scored as a proxy buyer.\n");
         else {
             json_t *fams = json_object_get(w, "families");
-            printf("As a buyer: score %.2f, %s (a flag needs signals from two families; it has %zu).\n",
+            char pk[1] = {'p'};
+            char *pv = NULL;
+            size_t pl = 0;
+            long long need = 2;
+            double min_score = 0.7;
+            if (gl_store_get_analysis(s, pk, 1, &pv, &pl, &err) == GL_OK && pv) {
+                json_t *pj = json_loadb(pv, pl, 0, NULL);
+                if (json_is_integer(json_object_get(pj, "flag_min_families")))
+                    need = (long long)json_integer_value(json_object_get(pj, "flag_min_families"));
+                if (json_is_number(json_object_get(pj, "flag_min_score")))
+                    min_score = json_number_value(json_object_get(pj, "flag_min_score"));
+                json_decref(pj);
+            }
+            free(pv);
+            printf("As a buyer: score %.2f, %s (a flag needs signals from %lld families and a score of %.2f; "
+                   "it has %zu).\n",
                    json_real_value(json_object_get(w, "score")),
                    json_is_true(json_object_get(w, "flagged")) ? "FLAGGED as a probable proxy buyer" : "not flagged",
-                   json_array_size(fams));
+                   need, min_score, json_array_size(fams));
             if (json_is_true(json_object_get(w, "flagged"))) {
                 const char *b = json_string_value(json_object_get(w, "beneficiary"));
                 printf("  typology guess: %s; it buys for: %s", json_string_value(json_object_get(w, "typology")),

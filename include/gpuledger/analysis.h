@@ -41,7 +41,8 @@ typedef struct gl_analysis_params {
     uint64_t settle_window_s;   /* repayment counts when it arrives this long after a purchase */
     double settle_min, settle_max; /* and is this multiple of the purchase */
     uint64_t fresh_s;           /* fresh: first seen this long before the first purchase, or less */
-    double passthrough_share;   /* conduit: third-party money matches this share of spending */
+    double passthrough_share;   /* conduit: third-party money is at least this share of spending ... */
+    double passthrough_max;     /* ... and at most this multiple of it */
     uint64_t split_window_s;    /* split order: parts within this window */
     uint32_t sponsor_min_wallets; /* sponsor: funds at least this many buying wallets */
     double soft_merge;          /* soft links merge when their summed weight reaches this ... */
@@ -107,6 +108,7 @@ typedef enum gl_entity_kind {
     GL_KIND_PLATFORM,
     GL_KIND_TOKEN,
     GL_KIND_SERVICE,   /* a hub by degree, no label */
+    GL_KIND_CONTRACT,  /* moved money it held in txs others sent: has code */
     GL_KIND_PROVIDER,
     GL_KIND_BUYER,
     GL_KIND_WALLET,    /* moved money, bought and sold nothing */
@@ -133,7 +135,7 @@ typedef enum gl_signal_kind {
     GL_SIG_DEPOSIT_BY_OTHER,        /* funding */
     GL_SIG_BENEFICIARY_OTHER,       /* identity */
     GL_SIG_BOOKED_TO_OTHER,         /* identity: the event's buyer is not the paying wallet */
-    GL_SIG_SENDER_NOT_BUYER,        /* identity: tx.from is not the on-chain buyer */
+    GL_SIG_SENDER_NOT_BUYER,        /* identity: a deposit's tx sender is not its on-chain holder */
     GL_SIG_FRESH_BURNER,            /* lifecycle */
     GL_SIG_CONDUIT,                 /* lifecycle */
     GL_SIG_ONLY_FOR_OTHERS,         /* lifecycle */
@@ -195,7 +197,8 @@ typedef struct gl_analysis {
     size_t n_links;
     gl_wallet_score *scores; /* one per buying wallet, by node id */
     size_t n_scores;
-    uint32_t merges_across_kinds; /* entities holding both a provider and a buyer */
+    uint32_t merges_across_kinds; /* entities of a service kind (exchange, bridge, platform, token,
+                                     service) holding a provider's or a buyer's wallet */
     uint8_t *purchase_marks; /* per graph purchase (g->purchases order): GL_MARK_* */
 } gl_analysis;
 

@@ -37,7 +37,6 @@ typedef unsigned __int128 gl_amt;
 #define GL_NODE_HUB        0x0008u /* set by the analyzer: not expanded, never merged through */
 #define GL_NODE_BUYER      0x0010u /* acted in a purchase (payer, or buyer without a payer) */
 #define GL_NODE_PROVIDER   0x0020u /* provider role in any event */
-#define GL_NODE_CONTRACTISH 0x0040u /* moved tokens it did not own in a tx it did not send (a contract) */
 #define GL_NODE_ZERO       0x0080u /* the zero address (mints and burns) */
 #define GL_NODE_SANCTIONED 0x0100u /* labelled with category "sanctioned" */
 
@@ -79,7 +78,6 @@ typedef struct gl_edge {
 
 #define GL_EDGE_SATURATED 0x01u /* amount did not fit 128 bits */
 #define GL_EDGE_UNVERIFIED 0x02u /* carrying tx's sender not recovered (or mismatched) */
-#define GL_EDGE_FAILED    0x04u /* carrying tx reverted */
 
 /* A marketplace event that buys compute (definition kind lease, extension or
  * payment, or a Golem-style token transfer paid out by a platform contract). */

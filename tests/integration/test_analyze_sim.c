@@ -7,12 +7,18 @@
  * (scripts/sim-eval.sh), then holds the figures to the bars below.
  *
  * Seeds: the thresholds in gl_analysis_params_default were set on seed 7 of
- * fixtures/scenarios/eval.json; this test reports seeds 11 and 12, which no
- * threshold was set on, and the proxy-free twin of the scenario.
+ * fixtures/scenarios/eval.json and seed 5 of eval-bazaar.json (the second
+ * market, unlike the reference: host paid directly, bytes32 models, minutes,
+ * 6-decimal USDT, proxies funded with exactly the cost); this test reports
+ * seeds 11 and 12 of both, which no threshold was set on, and the proxy-free
+ * twin of the reference scenario.
  * Bars: flags precision >= 0.95 and recall >= 0.85; every typology caught at
- * least twice in three; entity pairwise F1 >= 0.90 (the issue's 0.95 is not
- * yet met on every seed: docs/METHODS.md lists what is missed); no flag at
- * all without proxies.
+ * least twice in three; the beneficiary right for >= 95% of caught proxies;
+ * entity pairwise F1 >= 0.95 on the reference market and >= 0.90 on the
+ * bazaar (its intermediaries' wallets and multi-wallet hosts have no
+ * on-chain tie: docs/METHODS.md); no merge across kinds; self-dealing and
+ * circular marks with precision 1 and recall >= 0.9; no flag at all without
+ * proxies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,8 +39,7 @@ static json_t *sim_eval(const char *scenario, int seed)
 {
     char root[4096], cmd[12288], out[512];
     assert_non_null(gl_test_root(root, sizeof root));
-    snprintf(out, sizeof out, "/tmp/gpuledger-test-analyze-%d-%d-%s", (int)getpid(), seed,
-             strstr(scenario, "honest") ? "honest" : "eval");
+    snprintf(out, sizeof out, "/tmp/gpuledger-test-analyze-%d-%d-%.20s", (int)getpid(), seed, scenario);
     snprintf(cmd, sizeof cmd, "bash '%s/scripts/sim-eval.sh' '%s/fixtures/scenarios/%s' %d '%s' > '%s.log' 2>&1",
              root, root, scenario, seed, out, out);
     int st = system(cmd);
@@ -63,39 +68,54 @@ static double num(json_t *o, const char *a, const char *b)
     return json_number_value(v);
 }
 
-static void held_out(int seed)
+static void held_out(const char *scenario, int seed, double min_entity_f1)
 {
-    json_t *e = sim_eval("eval.json", seed);
+    json_t *e = sim_eval(scenario, seed);
     double p = num(e, "flags", "precision"), r = num(e, "flags", "recall"), f = num(e, "entities", "f1");
-    fprintf(stderr, "seed %d: flags precision %.3f recall %.3f, entity F1 %.3f, merges across kinds %.0f\n", seed,
-            p, r, f, num(e, "entities", "merges_across_kinds"));
+    fprintf(stderr, "%s seed %d: flags precision %.3f recall %.3f, entity F1 %.3f, merges across kinds %.0f\n",
+            scenario, seed, p, r, f, num(e, "entities", "merges_across_kinds"));
     assert_true(p >= 0.95);
     assert_true(r >= 0.85);
-    assert_true(f >= 0.90);
+    assert_true(f >= min_entity_f1);
+    assert_true(num(e, "entities", "merges_across_kinds") == 0);
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(json_object_get(e, "flags"), "per_typology"), k, v) {
         json_int_t truth = json_integer_value(json_object_get(v, "truth"));
         json_int_t caught = json_integer_value(json_object_get(v, "caught"));
         fprintf(stderr, "  %-22s %lld of %lld\n", k, (long long)caught, (long long)truth);
-        assert_true(truth > 0);
         assert_true(caught * 3 >= truth * 2);
     }
-    /* The beneficiary named is the true one for every caught proxy. */
+    /* The beneficiary named is the true one for caught proxies. */
     assert_true(num(e, "flags", "beneficiary_accuracy") >= 0.95);
+    json_t *m = json_object_get(e, "purchase_marks");
+    assert_true(num(m, "self_dealing", "precision") >= 0.999 && num(m, "self_dealing", "recall") >= 0.9);
+    assert_true(num(m, "circular", "precision") >= 0.999 && num(m, "circular", "recall") >= 0.9);
     json_decref(e);
 }
 
 static void test_seed_11(void **state)
 {
     (void)state;
-    held_out(11);
+    held_out("eval.json", 11, 0.95);
 }
 
 static void test_seed_12(void **state)
 {
     (void)state;
-    held_out(12);
+    held_out("eval.json", 12, 0.95);
+}
+
+static void test_bazaar_seed_11(void **state)
+{
+    (void)state;
+    held_out("eval-bazaar.json", 11, 0.90);
+}
+
+static void test_bazaar_seed_12(void **state)
+{
+    (void)state;
+    held_out("eval-bazaar.json", 12, 0.90);
 }
 
 static void test_no_proxies_no_flags(void **state)
@@ -112,6 +132,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_11),
         cmocka_unit_test(test_seed_12),
+        cmocka_unit_test(test_bazaar_seed_11),
+        cmocka_unit_test(test_bazaar_seed_12),
         cmocka_unit_test(test_no_proxies_no_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
