@@ -41,10 +41,21 @@ static char *hash_hex(const uint8_t h[32], char out[67])
     return out;
 }
 
-/* The tx hash at a position, from the store; false when not found. */
-static bool pos_tx_hash(gl_store *s, const gl_store_pos *p, uint8_t out[32])
+/* The tx hash at a position, from the store; false when not found.  For a
+ * transfer, *tflags gets its carrying tx's flags (GL_STORE_TX_*: sender
+ * recovered, imported from a file), else it is left alone. */
+static bool pos_tx_hash(gl_store *s, const gl_store_pos *p, bool transfer, uint8_t out[32], uint32_t *tflags)
 {
     gl_err err = {0};
+    if (transfer) {
+        gl_store_transfer t;
+        bool found = false;
+        if (gl_store_get_transfer(s, p, &t, &found, &err) == GL_OK && found) {
+            memcpy(out, t.tx_hash, 32);
+            *tflags = t.flags;
+            return true;
+        }
+    }
     if (p->kind == GL_STORE_POS_LOG) {
         gl_store_event ev;
         bool found = false;
@@ -86,10 +97,14 @@ json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_eviden
         return NULL;
     uint8_t h[32];
     char hex[67];
-    if (s && pos_tx_hash(s, &p, h))
-        json_object_set_new(o, "tx_hash", json_string(hash_hex(h, hex)));
-    else
-        json_object_set_new(o, "tx_hash", json_null());
+    uint32_t tflags = 0;
+    bool known = s && pos_tx_hash(s, &p, !ev->what, h, &tflags);
+    json_object_set_new(o, "tx_hash", known ? json_string(hash_hex(h, hex)) : json_null());
+    if (!ev->what) {
+        /* Never present imported or unchecked data as verified. */
+        json_object_set_new(o, "sender_verified", json_boolean(known && (tflags & GL_STORE_TX_SENDER_OK)));
+        json_object_set_new(o, "imported_unverified", json_boolean(known && (tflags & GL_STORE_TX_IMPORTED)));
+    }
     if (p.kind == GL_STORE_POS_LOG) {
         json_object_set_new(o, "log_index", json_integer(p.index));
         json_object_set_new(o, "tx_index", json_null());

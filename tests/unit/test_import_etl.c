@@ -23,7 +23,10 @@
 
 #include <cmocka.h>
 
+#include "gpuledger/analysis.h"
 #include "gpuledger/export.h"
+#include "gpuledger/graph.h"
+#include "gpuledger/results.h"
 #include "gpuledger/import_etl.h"
 #include "gpuledger/store.h"
 
@@ -357,6 +360,46 @@ static void test_export_roundtrip(void **state)
     store_drop(s, dir);
 }
 
+/* The analyzer runs on imported data and never presents it as verified:
+ * every transfer the export lists (want_csv, written by hand) is an edge of
+ * the graph, each marked unverified, and the evidence JSON of one says
+ * imported_unverified true and sender_verified false. */
+static void test_import_analyze(void **state)
+{
+    (void)state;
+    gl_import_etl *im = parse_fixture(NULL);
+    char *dir;
+    gl_store *s = store_new(&dir);
+    gl_err err;
+    if (gl_import_etl_write(s, im, NULL, &err))
+        fail_msg("%s", err.msg);
+    gl_import_etl_free(im);
+    gl_graph *g = gl_graph_load(s, NULL, NULL, &err);
+    if (!g)
+        fail_msg("%s", err.msg);
+    assert_int_equal(g->n_edges + g->n_failed_edges, sizeof want_csv / sizeof want_csv[0]);
+    for (size_t i = 0; i < g->n_edges; i++)
+        assert_true(g->edges[i].flags & GL_EDGE_UNVERIFIED);
+    gl_analysis *a = gl_analysis_run(g, NULL, &err);
+    if (!a)
+        fail_msg("%s", err.msg);
+    assert_int_equal(gl_results_write(s, g, a, &err), GL_OK);
+    bool found, stale;
+    assert_int_equal(gl_results_status(s, &found, &stale, NULL, &err), GL_OK);
+    assert_true(found);
+    assert_false(stale);
+    gl_evidence ev = {.pos = g->edges[0].pos, .what = 0};
+    json_t *j = gl_results_evidence_json(s, g, &ev);
+    assert_non_null(j);
+    assert_true(json_is_true(json_object_get(j, "imported_unverified")));
+    assert_true(json_is_false(json_object_get(j, "sender_verified")));
+    assert_true(json_is_string(json_object_get(j, "tx_hash")));
+    json_decref(j);
+    gl_analysis_free(a);
+    gl_graph_free(g);
+    store_drop(s, dir);
+}
+
 /* ------------------------------------------------------------- malformed */
 
 #define TT_HEAD "token_address,from_address,to_address,value,transaction_hash,log_index,block_number\r\n"
@@ -486,6 +529,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_fixture),     cmocka_unit_test(test_export_roundtrip),
+        cmocka_unit_test(test_import_analyze),
         cmocka_unit_test(test_malformed),          cmocka_unit_test(test_conflict_with_store),
         cmocka_unit_test(test_bigquery_columns),
     };
