@@ -694,14 +694,17 @@ gl_code gl_graph_index(gl_graph *g, gl_err *err)
     qsort(g->purchases, g->n_purchases, sizeof *g->purchases, purchase_cmp);
     free(g->out_off); free(g->out_idx); free(g->in_off); free(g->in_idx);
     free(g->buy_off); free(g->buy_idx);
-    g->out_off = g->in_off = g->buy_off = NULL;
-    g->out_idx = g->in_idx = g->buy_idx = NULL;
+    free(g->dep_off); free(g->dep_idx);
+    g->out_off = g->in_off = g->buy_off = g->dep_off = NULL;
+    g->out_idx = g->in_idx = g->buy_idx = g->dep_idx = NULL;
     gl_code rc = csr(&g->out_off, &g->out_idx, g->n_nodes, g->n_edges, g->edges, sizeof *g->edges,
                      offsetof(gl_edge, src), err);
     rc = rc ? rc : csr(&g->in_off, &g->in_idx, g->n_nodes, g->n_edges, g->edges, sizeof *g->edges,
                        offsetof(gl_edge, dst), err);
     rc = rc ? rc : csr(&g->buy_off, &g->buy_idx, g->n_nodes, g->n_purchases, g->purchases,
                        sizeof *g->purchases, offsetof(gl_purchase, actor), err);
+    rc = rc ? rc : csr(&g->dep_off, &g->dep_idx, g->n_nodes, g->n_deposits, g->deposits, sizeof *g->deposits,
+                       offsetof(gl_deposit, holder), err);
     return rc ? rc : degrees(g, err);
 }
 
@@ -793,6 +796,8 @@ void gl_graph_free(gl_graph *g)
     free(g->buy_off);
     free(g->buy_idx);
     free(g->deposits);
+    free(g->dep_off);
+    free(g->dep_idx);
     free(g->txs);
     free(g->chain_ids);
     free(g->tokens);

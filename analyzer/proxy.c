@@ -60,6 +60,10 @@ typedef struct ctx {
     gl_wallet_score *ws;
     uint32_t *scc;       /* entity -> its strongly connected component in the money graph */
     uint32_t *scc_size;  /* component -> entities in it */
+    /* The wallet being scored collects its signals here (at most one per
+     * kind), so a signal's address stays put while others are added; the
+     * wallet gets an exact-size copy when done. */
+    gl_signal scratch[GL_SIG_COUNT];
     gl_err *err;
 } ctx;
 
@@ -75,13 +79,11 @@ static gl_signal *add_signal(ctx *c, gl_signal_kind k, float value, uint32_t oth
             }
             return &w->signals[i];
         }
-    gl_signal *t = realloc(w->signals, (w->n_signals + 1) * sizeof *t);
-    if (!t) {
-        gl_err_set(c->err, GL_ENOMEM, "out of memory for signals");
+    if (w->n_signals >= GL_SIG_COUNT) {
+        gl_err_set(c->err, GL_ENOMEM, "more signals than kinds");
         return NULL;
     }
-    w->signals = t;
-    gl_signal *s = &t[w->n_signals++];
+    gl_signal *s = &w->signals[w->n_signals++];
     memset(s, 0, sizeof *s);
     s->kind = (uint8_t)k;
     s->value = value;
@@ -248,11 +250,13 @@ static gl_code sig_funding(ctx *c, uint32_t w, const uint32_t *funded_wallets)
         s->other = main_funder;
         s->value = share >= 0.5 ? (float)(0.5 + 0.4 * share) : 0.0f;
         if (s->value > 0 && main_funder != GL_NODE_NONE && funded_wallets[main_funder] >= P->sponsor_min_wallets) {
+            /* add_signal may move the signals: copy the evidence first */
+            gl_signal copy = *s;
             gl_signal *sp = add_signal(c, GL_SIG_SPONSOR, 0.8f, main_funder, funded_wallets[main_funder]);
             if (!sp)
                 return GL_ENOMEM;
-            sp->n_evidence = s->n_evidence;
-            memcpy(sp->ev, s->ev, sizeof sp->ev);
+            sp->n_evidence = copy.n_evidence;
+            memcpy(sp->ev, copy.ev, sizeof sp->ev);
         }
     }
     return GL_OK;
@@ -285,27 +289,30 @@ static gl_code sig_identity(ctx *c, uint32_t w)
         sb->measure = n ? (double)benef / (double)n : 0;
     if (sk)
         sk->measure = n ? (double)booked / (double)n : 0;
-    if (sb && n && benef == n) {
-        gl_signal *so = add_signal(c, GL_SIG_ONLY_FOR_OTHERS, 0.6f, sb->other, (double)n);
+    /* add_signal may move the signals array: work from copies below */
+    gl_signal cb = sb ? *sb : (gl_signal){0}, ck = sk ? *sk : (gl_signal){0};
+    bool has_b = sb != NULL, has_k = sk != NULL;
+    if (has_b && n && benef == n) {
+        gl_signal *so = add_signal(c, GL_SIG_ONLY_FOR_OTHERS, 0.6f, cb.other, (double)n);
         if (!so)
             return GL_ENOMEM;
-        so->n_evidence = sb->n_evidence;
-        memcpy(so->ev, sb->ev, sizeof so->ev);
+        so->n_evidence = cb.n_evidence;
+        memcpy(so->ev, cb.ev, sizeof so->ev);
     }
     /* Money booked to another (the buyer role) is that other's money: a
      * deposit it funded.  That is the funding side of the same purchases. */
-    if (sk) {
-        gl_signal *sd = add_signal(c, GL_SIG_DEPOSIT_BY_OTHER, 0.7f, sk->other, sk->measure);
+    if (has_k) {
+        gl_signal *sd = add_signal(c, GL_SIG_DEPOSIT_BY_OTHER, 0.7f, ck.other, ck.measure);
         if (!sd)
             return GL_ENOMEM;
-        for (size_t i = 0; i < g->n_deposits; i++) {
-            const gl_deposit *d = &g->deposits[i];
-            if (d->holder == sk->other && (d->payer == w || d->tx_from == sk->other))
+        for (size_t k = g->dep_off[ck.other]; k < g->dep_off[ck.other + 1]; k++) {
+            const gl_deposit *d = &g->deposits[g->dep_idx[k]];
+            if (d->payer == w || d->tx_from == ck.other)
                 add_ev(sd, d->pos, 1);
         }
         if (!sd->n_evidence) {
-            sd->n_evidence = sk->n_evidence;
-            memcpy(sd->ev, sk->ev, sizeof sd->ev);
+            sd->n_evidence = ck.n_evidence;
+            memcpy(sd->ev, ck.ev, sizeof sd->ev);
         }
     }
     return GL_OK;
@@ -316,9 +323,9 @@ static gl_code sig_identity(ctx *c, uint32_t w)
 static gl_code sig_deposits(ctx *c, uint32_t w)
 {
     const gl_graph *g = c->g;
-    for (size_t i = 0; i < g->n_deposits; i++) {
-        const gl_deposit *d = &g->deposits[i];
-        if (d->holder != w || d->tx_from == GL_NODE_NONE || d->tx_from == w)
+    for (size_t k = g->dep_off[w]; k < g->dep_off[w + 1]; k++) {
+        const gl_deposit *d = &g->deposits[g->dep_idx[k]];
+        if (d->tx_from == GL_NODE_NONE || d->tx_from == w)
             continue;
         if (d->payer != GL_NODE_NONE && d->payer != d->tx_from && d->payer != w)
             continue; /* Golem: the spender is named; booked_to_other covers it */
@@ -376,8 +383,15 @@ static gl_code sig_lifecycle(ctx *c, uint32_t w)
             return GL_ENOMEM;
         add_ev(s, fe->pos, 0);
     }
-    /* conduit: per token, third-party money in (any time) against spending */
-    for (uint16_t tk = 0; tk < g->n_tokens; tk++) {
+    /* conduit: per token w bought with, third-party money in (any time)
+     * against spending */
+    for (size_t tb = g->buy_off[w]; tb < g->buy_off[w + 1]; tb++) {
+        uint16_t tk = g->purchases[g->buy_idx[tb]].token;
+        bool done = false;
+        for (size_t q = g->buy_off[w]; q < tb && !done; q++)
+            done = g->purchases[g->buy_idx[q]].token == tk;
+        if (done)
+            continue;
         gl_amt spent = 0, got = 0;
         const gl_purchase *lastp = NULL;
         for (size_t b = g->buy_off[w]; b < g->buy_off[w + 1]; b++) {
@@ -610,6 +624,7 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
         ws->node = w;
         ws->beneficiary = GL_NODE_NONE;
         c.ws = ws;
+        ws->signals = c.scratch;
         rc = sig_funding(&c, w, funded);
         rc = rc ? rc : sig_identity(&c, w);
         rc = rc ? rc : sig_deposits(&c, w);
@@ -617,8 +632,19 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
         rc = rc ? rc : sig_settlement(&c, w);
         rc = rc ? rc : sig_split(&c, w);
         rc = rc ? rc : sig_context(&c, w, near);
-        if (rc)
+        if (rc) {
+            ws->signals = NULL;
+            ws->n_signals = 0;
             break;
+        }
+        ws->signals = NULL;
+        if (ws->n_signals && !(ws->signals = malloc(ws->n_signals * sizeof *ws->signals))) {
+            ws->n_signals = 0;
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory for signals");
+            break;
+        }
+        if (ws->n_signals)
+            memcpy(ws->signals, c.scratch, ws->n_signals * sizeof *ws->signals);
         float best[GL_FAM_COUNT] = {0};
         for (uint32_t i = 0; i < ws->n_signals; i++) {
             gl_family f = gl_signal_family((gl_signal_kind)ws->signals[i].kind);

@@ -88,6 +88,54 @@ static bool pos_tx_hash(gl_store *s, const gl_store_pos *p, bool transfer, uint8
     return ok;
 }
 
+/* Resolve one evidence object's position to its tx hash (and, for a
+ * transfer, whether its sender was verified or it was imported). */
+static void hydrate_one(gl_store *s, json_t *o)
+{
+    json_t *li = json_object_get(o, "log_index"), *ti = json_object_get(o, "tx_index");
+    gl_store_pos p = {.chain_id = (uint64_t)json_integer_value(json_object_get(o, "chain_id")),
+                      .block = (uint64_t)json_integer_value(json_object_get(o, "block"))};
+    if (json_is_integer(li)) {
+        p.kind = GL_STORE_POS_LOG;
+        p.index = (uint32_t)json_integer_value(li);
+    } else {
+        json_t *tr = json_object_get(o, "trace");
+        p.kind = json_is_integer(tr) ? GL_STORE_POS_TRACE : GL_STORE_POS_TX;
+        p.index = (uint32_t)json_integer_value(ti);
+        p.sub = json_is_integer(tr) ? (uint32_t)json_integer_value(tr) : 0;
+    }
+    bool transfer = !strcmp(json_string_value(json_object_get(o, "record")) ? json_string_value(json_object_get(o, "record")) : "", "transfer");
+    uint8_t h[32];
+    char hex[67];
+    uint32_t tflags = 0;
+    bool known = pos_tx_hash(s, &p, transfer, h, &tflags);
+    json_object_set_new(o, "tx_hash", known ? json_string(hash_hex(h, hex)) : json_null());
+    if (transfer) {
+        /* Never present imported or unchecked data as verified. */
+        json_object_set_new(o, "sender_verified", json_boolean(known && (tflags & GL_STORE_TX_SENDER_OK)));
+        json_object_set_new(o, "imported_unverified", json_boolean(known && (tflags & GL_STORE_TX_IMPORTED)));
+    }
+}
+
+void gl_results_hydrate(gl_store *s, json_t *j)
+{
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) gl_results_hydrate(s, v);
+        return;
+    }
+    if (!json_is_object(j))
+        return;
+    if (json_is_string(json_object_get(j, "record")) && json_object_get(j, "block") && !json_object_get(j, "tx_hash")) {
+        hydrate_one(s, j);
+        return;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v) gl_results_hydrate(s, v);
+}
+
 json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_evidence *ev)
 {
     gl_store_pos p = gl_graph_pos(g, &ev->pos);
@@ -95,16 +143,6 @@ json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_eviden
                           "record", ev->what ? "event" : "transfer");
     if (!o)
         return NULL;
-    uint8_t h[32];
-    char hex[67];
-    uint32_t tflags = 0;
-    bool known = s && pos_tx_hash(s, &p, !ev->what, h, &tflags);
-    json_object_set_new(o, "tx_hash", known ? json_string(hash_hex(h, hex)) : json_null());
-    if (!ev->what) {
-        /* Never present imported or unchecked data as verified. */
-        json_object_set_new(o, "sender_verified", json_boolean(known && (tflags & GL_STORE_TX_SENDER_OK)));
-        json_object_set_new(o, "imported_unverified", json_boolean(known && (tflags & GL_STORE_TX_IMPORTED)));
-    }
     if (p.kind == GL_STORE_POS_LOG) {
         json_object_set_new(o, "log_index", json_integer(p.index));
         json_object_set_new(o, "tx_index", json_null());
@@ -114,6 +152,8 @@ json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_eviden
         if (p.kind == GL_STORE_POS_TRACE)
             json_object_set_new(o, "trace", json_integer(p.sub));
     }
+    if (s)
+        hydrate_one(s, o);
     return o;
 }
 

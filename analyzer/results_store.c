@@ -2,7 +2,8 @@
  *
  * Keys (docs/STORE.md): "s" stamp, "p" parameters, "e/"+u32be entity record,
  * "m/"+addr member -> u32be entity id, "f/"+addr wallet score record.  A run
- * clears the family and writes everything in one batch, so a reader sees
+ * clears the family and writes everything in one batch (evidence as
+ * positions only: tx hashes are resolved when records are read back), so a reader sees
  * the old analysis or the new one, never a mix.  The stamp (record counts of
  * the families the analysis read, and every cursor) tells whether more was
  * indexed, expanded, imported or labelled since.
@@ -116,7 +117,7 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         uint8_t k[6] = {'e', '/'};
         be32(k + 2, e);
         rc = put_json(b, k, 6,
-                      gl_results_entity_json(s, g, a, e, gr.members + gr.mem_off[e], gr.mem_off[e + 1] - gr.mem_off[e],
+                      gl_results_entity_json(NULL, g, a, e, gr.members + gr.mem_off[e], gr.mem_off[e + 1] - gr.mem_off[e],
                                              gr.links + gr.link_off[e], gr.link_off[e + 1] - gr.link_off[e]),
                       err);
     }
@@ -129,7 +130,7 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
     for (size_t i = 0; !rc && i < a->n_scores; i++) {
         uint8_t k[22] = {'f', '/'};
         memcpy(k + 2, g->nodes[a->scores[i].node].addr, 20);
-        rc = put_json(b, k, 22, gl_results_score_json(s, g, a, &a->scores[i]), err);
+        rc = put_json(b, k, 22, gl_results_score_json(NULL, g, a, &a->scores[i]), err);
     }
     for (size_t i = 0; !rc && i < g->n_purchases; i++) {
         const gl_purchase *pu = &g->purchases[i];
@@ -163,6 +164,7 @@ static gl_code get_json(gl_store *s, const void *k, size_t kl, json_t **out, gl_
     if (!*out)
         return gl_err_set(err, GL_EDB, "store '%s' is damaged: an analysis record is not JSON: %s",
                           gl_store_dir(s), je.text);
+    gl_results_hydrate(s, *out);
     return GL_OK;
 }
 
@@ -278,6 +280,7 @@ gl_code gl_results_each(gl_store *s, char which, gl_results_each_fn fn, void *ct
                             gl_store_dir(s), je.text);
             break;
         }
+        gl_results_hydrate(s, j);
         int stop = fn(ctx, j);
         json_decref(j);
         if (stop) {

@@ -134,21 +134,28 @@ static void print_flag_csv(json_t *w)
                json_real_value(json_object_get(sg, "value")));
     }
     putchar(',');
-    /* positions of the first evidence of each signal: chain:block:tx:log */
+    /* every signal's evidence positions, once each: chain:block:tx_hash:log|tx index */
+    json_t *seen = json_object();
     bool any = false;
     for (size_t i = 0; i < json_array_size(sigs); i++) {
         json_t *ev = json_object_get(json_array_get(sigs, i), "evidence");
         for (size_t j = 0; j < json_array_size(ev); j++) {
             json_t *p = json_array_get(ev, j);
             json_t *li = json_object_get(p, "log_index");
-            printf("%s%lld:%lld:%s:%s%lld", any ? ";" : "", (long long)json_integer_value(json_object_get(p, "chain_id")),
-                   (long long)json_integer_value(json_object_get(p, "block")),
-                   json_string_value(json_object_get(p, "tx_hash")) ? json_string_value(json_object_get(p, "tx_hash")) : "",
-                   json_is_integer(li) ? "log" : "tx",
-                   (long long)json_integer_value(json_is_integer(li) ? li : json_object_get(p, "tx_index")));
+            char pos[200];
+            snprintf(pos, sizeof pos, "%lld:%lld:%s:%s%lld", (long long)json_integer_value(json_object_get(p, "chain_id")),
+                     (long long)json_integer_value(json_object_get(p, "block")),
+                     json_string_value(json_object_get(p, "tx_hash")) ? json_string_value(json_object_get(p, "tx_hash")) : "",
+                     json_is_integer(li) ? "log" : "tx",
+                     (long long)json_integer_value(json_is_integer(li) ? li : json_object_get(p, "tx_index")));
+            if (json_object_get(seen, pos))
+                continue;
+            json_object_set_new(seen, pos, json_true());
+            printf("%s%s", any ? ";" : "", pos);
             any = true;
         }
     }
+    json_decref(seen);
     putchar('\n');
 }
 

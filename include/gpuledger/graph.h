@@ -145,6 +145,8 @@ typedef struct gl_graph {
 
     gl_deposit *deposits;
     size_t n_deposits;
+    size_t *dep_off;         /* deposits held by v: dep_idx[dep_off[v] .. dep_off[v+1]) */
+    uint32_t *dep_idx;
 
     gl_txrec *txs;           /* sorted by (chain, block, index) */
     size_t n_txs;
