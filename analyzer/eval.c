@@ -127,7 +127,8 @@ static gl_code entity_figures(ev_ctx *c, gl_store *s, json_t *out)
     if (rc)
         return rc;
     double tp = 0, pred = 0, act = 0;
-    qsort(c->items, c->n, sizeof *c->items, item_cmp_ours);
+    if (c->n)
+        qsort(c->items, c->n, sizeof *c->items, item_cmp_ours);
     json_t *cross = json_array();
     const char **tkind = calloc(ti + 1, sizeof *tkind);
     const char **tname = calloc(ti + 1, sizeof *tname);
@@ -172,7 +173,8 @@ static gl_code entity_figures(ev_ctx *c, gl_store *s, json_t *out)
             json_decref(kinds);
         i = j;
     }
-    qsort(c->items, c->n, sizeof *c->items, item_cmp_truth);
+    if (c->n)
+        qsort(c->items, c->n, sizeof *c->items, item_cmp_truth);
     for (size_t i = 0; i < c->n;) {
         size_t j = i;
         while (j < c->n && c->items[j].truth == c->items[i].truth)
