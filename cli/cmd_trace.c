@@ -151,6 +151,8 @@ static const char *js(json_t *o, const char *k)
 
 static void print_amounts(json_t *arr)
 {
+    if (!json_array_size(arr))
+        printf("nothing");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *a = json_array_get(arr, i);
         printf("%s%s %s", i ? ", " : "", js(a, "amount"), js(a, "token"));
