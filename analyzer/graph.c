@@ -690,8 +690,12 @@ gl_code gl_graph_index(gl_graph *g, gl_err *err)
 {
     if (g->n_edges > UINT32_MAX || g->n_purchases > UINT32_MAX)
         return gl_err_set(err, GL_ERANGE, "more than 2^32 transfers or purchases");
-    qsort(g->edges, g->n_edges, sizeof *g->edges, edge_cmp);
-    qsort(g->purchases, g->n_purchases, sizeof *g->purchases, purchase_cmp);
+    /* qsort's array must not be NULL, even for 0 items (a store without
+     * purchases: a graph loaded without definitions). */
+    if (g->n_edges)
+        qsort(g->edges, g->n_edges, sizeof *g->edges, edge_cmp);
+    if (g->n_purchases)
+        qsort(g->purchases, g->n_purchases, sizeof *g->purchases, purchase_cmp);
     free(g->out_off); free(g->out_idx); free(g->in_off); free(g->in_idx);
     free(g->buy_off); free(g->buy_idx);
     g->out_off = g->in_off = g->buy_off = NULL;

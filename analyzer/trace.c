@@ -427,7 +427,8 @@ static gl_code build_flow(gl_trace_ctx *c, const fnode *nodes, size_t n_nodes, u
     if (rc)
         goto done;
     sort_ctx sc = {g, B.slot};
-    qsort_r(edges, n_edges, sizeof *edges, edge_pair_cmp, &sc);
+    if (n_edges)
+        qsort_r(edges, n_edges, sizeof *edges, edge_pair_cmp, &sc);
     size_t u = 0;
     for (size_t i = 0; i < n_edges; i++)
         if (!u || edges[u - 1] != edges[i])

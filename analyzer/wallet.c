@@ -331,7 +331,8 @@ static gl_code flows_json(wctx *w, flow *fl, size_t n, uint8_t dir, size_t max, 
         i = j;
     }
     if (!rc) {
-        qsort(groups, ng, sizeof *groups, group_cmp);
+        if (ng)
+            qsort(groups, ng, sizeof *groups, group_cmp);
         json_t *arr = json_array();
         for (size_t i = 0; i < ng; i++) {
             if (i < max)
@@ -762,7 +763,8 @@ gl_code gl_wallet_profile(gl_store *s, const uint8_t addr[20], const gl_wallet_o
     if (rc)
         goto done;
     /* Flows. */
-    qsort(fl, nfl, sizeof *fl, flow_cmp);
+    if (nfl)
+        qsort(fl, nfl, sizeof *fl, flow_cmp);
     json_t *flows = json_object();
     json_object_set_new(root, "flows", flows);
     if ((rc = flows_json(&w, fl, nfl, 0, o.max_counterparties, flows, err)) ||

@@ -386,6 +386,23 @@ static void test_trace_filters(void **state)
     assert_int_equal(f->n_nodes, 2);
     assert_true(f->truncated);
     gl_flow_free(f);
+    /* At least 10^6: only the 2^130 T transfer A->C (its 128-bit copy
+     * saturates, and a saturated amount is above any threshold). */
+    gl_trace_opts o6 = {.direction = GL_TRACE_BOTH, .hops = 3, .filter = {.min_amount = 1000000}};
+    ok(gl_trace_subgraph(w.c, node(&w, A), &o6, &f, &err), &err);
+    const int want6[] = {A, C};
+    const uint32_t hops6[] = {0, 1};
+    expect_nodes(f, want6, hops6, 2);
+    assert_int_equal(f->n_edges, 1);
+    assert_int_equal(f->edges[0].n_transfers, 1);
+    assert_string_equal(esum(f, &f->edges[0], true, d), "1361129467683753853853498429727072845824");
+    gl_flow_free(f);
+    /* Nothing passes (a window after the last block): the root alone. */
+    gl_trace_opts o7 = {.direction = GL_TRACE_BOTH, .hops = 3, .filter = {.since = btime(100)}};
+    ok(gl_trace_subgraph(w.c, node(&w, A), &o7, &f, &err), &err);
+    assert_int_equal(f->n_nodes, 1);
+    assert_int_equal(f->n_edges, 0);
+    gl_flow_free(f);
     /* Bad arguments. */
     gl_trace_opts bad = {.direction = GL_TRACE_OUT, .hops = 0};
     assert_int_equal(gl_trace_subgraph(w.c, node(&w, A), &bad, &f, &err), GL_EINVAL);
