@@ -270,7 +270,7 @@ static void print_wallet_text(json_t *w, const char *db)
         printf("(the store changed since it was analysed: run gpuledger analyze --db %s)\n", db);
     json_t *e = json_object_get(an, "entity");
     if (!json_is_object(e))
-        printf("entity: not in the analysis (indexed after it)\n");
+        printf("entity: not in the analysis (the store never saw it, or it was indexed after the analysis)\n");
     else {
         printf("entity %lld: %s%s%s%s, %lld address(es)\n", (long long)json_integer_value(json_object_get(e, "id")),
                js(e, "kind"), json_string_value(json_object_get(e, "label")) ? ", \"" : "", js(e, "label"),
