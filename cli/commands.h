@@ -29,5 +29,8 @@ int cmd_explain(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_labels(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_wallet(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_path(int argc, char **argv);
 
 #endif
