@@ -64,6 +64,11 @@ typedef struct ctx {
      * kind), so a signal's address stays put while others are added; the
      * wallet gets an exact-size copy when done. */
     gl_signal scratch[GL_SIG_COUNT];
+    /* Split orders, found once for all purchases (split_prepare): for a
+     * purchase, how many leases of the same model by its entity fall in
+     * the window around it, and one of them by another wallet. */
+    uint32_t *split_parts;
+    uint32_t *split_other;  /* purchase index, UINT32_MAX: none */
     gl_err *err;
 } ctx;
 
@@ -452,43 +457,111 @@ static gl_code sig_settlement(ctx *c, uint32_t w)
     return GL_OK;
 }
 
-/* Coordination: another wallet of w's entity buys the same GPU model
- * within the split window. */
-static gl_code sig_split(ctx *c, uint32_t w)
+/* Coordination, prepared for every purchase at once: leases with a known
+ * model that count (not self-dealing), sorted by (buyer entity, model,
+ * time); in each run of one entity and model, a two-pointer window of
+ * split_window_s gives the parts around each lease, and the nearest lease
+ * by another wallet on either side (found through prev/next "other actor"
+ * links, so a wallet with many leases costs nothing extra). */
+static int split_cmp(const void *x, const void *y, void *arg)
+{
+    const ctx *c = arg;
+    const gl_purchase *p = &c->g->purchases[*(const uint32_t *)x];
+    const gl_purchase *q = &c->g->purchases[*(const uint32_t *)y];
+    uint32_t ep = c->a->entity[p->actor], eq = c->a->entity[q->actor];
+    if (ep != eq)
+        return ep < eq ? -1 : 1;
+    if (p->gpu_model != q->gpu_model)
+        return p->gpu_model < q->gpu_model ? -1 : 1;
+    if (p->time != q->time)
+        return p->time < q->time ? -1 : 1;
+    return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+static gl_code split_prepare(ctx *c)
 {
     const gl_graph *g = c->g;
     const gl_analysis *a = c->a;
+    size_t n = 0;
+    uint32_t *ord = malloc((g->n_purchases + 1) * sizeof *ord);
+    uint32_t *prevd = malloc((g->n_purchases + 1) * sizeof *prevd);
+    uint32_t *nextd = malloc((g->n_purchases + 1) * sizeof *nextd);
+    c->split_parts = calloc(g->n_purchases + 1, sizeof *c->split_parts);
+    c->split_other = malloc((g->n_purchases + 1) * sizeof *c->split_other);
+    if (!ord || !prevd || !nextd || !c->split_parts || !c->split_other) {
+        free(ord);
+        free(prevd);
+        free(nextd);
+        return gl_err_set(c->err, GL_ENOMEM, "out of memory finding split orders");
+    }
+    for (size_t i = 0; i < g->n_purchases; i++) {
+        const gl_purchase *p = &g->purchases[i];
+        c->split_other[i] = UINT32_MAX;
+        if (p->gpu_model >= 0 && p->kind == GL_EVENT_LEASE && counts(c, p) && !(a->hub[p->actor] & 15))
+            ord[n++] = (uint32_t)i;
+    }
+    if (n)
+        qsort_r(ord, n, sizeof *ord, split_cmp, c);
+#define SAME_RUN(x, y)                                                                                              \
+    (a->entity[g->purchases[ord[x]].actor] == a->entity[g->purchases[ord[y]].actor] &&                             \
+     g->purchases[ord[x]].gpu_model == g->purchases[ord[y]].gpu_model)
+    for (size_t k = 0; k < n; k++) {
+        prevd[k] = UINT32_MAX;
+        if (k && SAME_RUN(k - 1, k))
+            prevd[k] = g->purchases[ord[k - 1]].actor != g->purchases[ord[k]].actor ? (uint32_t)(k - 1) : prevd[k - 1];
+    }
+    for (size_t k = n; k-- > 0;) {
+        nextd[k] = UINT32_MAX;
+        if (k + 1 < n && SAME_RUN(k, k + 1))
+            nextd[k] = g->purchases[ord[k + 1]].actor != g->purchases[ord[k]].actor ? (uint32_t)(k + 1) : nextd[k + 1];
+    }
+    uint64_t win = a->params.split_window_s;
+    size_t lo = 0, hi = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t t = g->purchases[ord[k]].time;
+        if (lo > k || !SAME_RUN(lo, k))
+            lo = k;
+        while (lo < k && t - g->purchases[ord[lo]].time > win)
+            lo++;
+        if (hi < k)
+            hi = k;
+        while (hi + 1 < n && SAME_RUN(k, hi + 1) && g->purchases[ord[hi + 1]].time - t <= win)
+            hi++;
+        uint32_t best = UINT32_MAX;
+        if (prevd[k] != UINT32_MAX && t - g->purchases[ord[prevd[k]]].time <= win)
+            best = prevd[k];
+        if (nextd[k] != UINT32_MAX && g->purchases[ord[nextd[k]]].time - t <= win &&
+            (best == UINT32_MAX || g->purchases[ord[nextd[k]]].time - t < t - g->purchases[ord[best]].time))
+            best = nextd[k];
+        if (best != UINT32_MAX) {
+            c->split_other[ord[k]] = ord[best];
+            c->split_parts[ord[k]] = (uint32_t)(hi - lo + 1);
+        }
+    }
+#undef SAME_RUN
+    free(ord);
+    free(prevd);
+    free(nextd);
+    return GL_OK;
+}
+
+/* Coordination: another wallet of w's entity leases the same GPU model
+ * within the split window (prepared by split_prepare). */
+static gl_code sig_split(ctx *c, uint32_t w)
+{
+    const gl_graph *g = c->g;
+    gl_signal *s = NULL;
     for (size_t b = g->buy_off[w]; b < g->buy_off[w + 1]; b++) {
-        const gl_purchase *p = &g->purchases[g->buy_idx[b]];
-        if (!counts(c, p) || p->gpu_model < 0 || p->kind != GL_EVENT_LEASE)
+        uint32_t i = g->buy_idx[b];
+        if (c->split_other[i] == UINT32_MAX)
             continue;
-        size_t i = g->buy_idx[b];
-        uint32_t parts = 1;
-        gl_signal *s = NULL;
-        /* purchases are sorted by time: walk both ways from this one */
-        for (int dir = -1; dir <= 1; dir += 2) {
-            for (size_t j = i;;) {
-                if (dir < 0 ? j == 0 : j + 1 >= g->n_purchases)
-                    break;
-                j = dir < 0 ? j - 1 : j + 1;
-                const gl_purchase *q = &g->purchases[j];
-                uint64_t dt = q->time > p->time ? q->time - p->time : p->time - q->time;
-                if (dt > a->params.split_window_s)
-                    break;
-                if (q->actor == w || q->gpu_model != p->gpu_model || q->kind != GL_EVENT_LEASE ||
-                    !same_entity(a, q->actor, w))
-                    continue;
-                parts++;
-                if (!s && !(s = add_signal(c, GL_SIG_SPLIT_ORDER, 0.7f, q->actor, 0)))
-                    return GL_ENOMEM;
-                add_ev(s, q->pos, 1);
-            }
-        }
-        if (s) {
-            add_ev(s, p->pos, 1);
-            if (parts > s->measure)
-                s->measure = parts;
-        }
+        const gl_purchase *q = &g->purchases[c->split_other[i]];
+        if (!s && !(s = add_signal(c, GL_SIG_SPLIT_ORDER, 0.7f, q->actor, 0)))
+            return GL_ENOMEM;
+        add_ev(s, q->pos, 1);
+        add_ev(s, g->purchases[i].pos, 1);
+        if (c->split_parts[i] > s->measure)
+            s->measure = c->split_parts[i];
     }
     return GL_OK;
 }
@@ -592,6 +665,7 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
     gl_code rc = sanctioned_reach(a, g, near, err);
     ctx c = {.a = a, .g = g, .err = err};
     rc = rc ? rc : money_sccs(&c);
+    rc = rc ? rc : split_prepare(&c);
     /* Sponsors: how many distinct buying wallets each address funded within
      * the window before one of their purchases. */
     uint32_t *last_counted = malloc((g->n_nodes + 1) * sizeof *last_counted);
@@ -669,5 +743,7 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
     free(near);
     free(c.scc);
     free(c.scc_size);
+    free(c.split_parts);
+    free(c.split_other);
     return rc;
 }
