@@ -1,5 +1,7 @@
-/* cmd_db.c - `gpuledger db stats --db DIR [--json]`: what a store holds.
+/* cmd_db.c - `gpuledger db stats|check|recover --db DIR`: what a store
+ * holds, whether it is sound, and recovering it from a damaged log.
  *
+ * db stats:
  * Prints the schema version and creator, the exact record count and table
  * bytes of every column family, the cursors (per chain and platform: the
  * last committed block and its hash), the platform -> chain bindings with
@@ -8,8 +10,17 @@
  * (unverified), and what `gpuledger expand` recorded (its trail-<chain>.json
  * state files: addresses by decision).  The store is opened read-only, so this works while an index
  * or follow run holds it; a missing, foreign, newer or damaged store gives
- * the store's own message.
- * Exit status: 0 printed, 2 bad usage or a store that cannot be read.
+ * the store's own message.  A store recovered from a damaged write-ahead
+ * log lists the blocks it lost, and whether an index run has fetched them
+ * again since.  Exit status: 0 printed, 2 bad usage or a store that cannot
+ * be read.
+ *
+ * db check: every check there is, read-only (docs/STORE.md, "db check"),
+ * and a verdict with what to do next.  Exit status: 0 healthy, 1 damaged
+ * or incomplete, 2 bad usage or not a store it can look at.
+ *
+ * db recover: gl_store_recover, and what it kept and lost.  Exit status: 0
+ * recovered or nothing to recover, 2 bad usage or not recovered.
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -27,13 +38,24 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: gpuledger db stats --db DIR [--json]\n\n"
-                 "Show what a store holds: schema version, records and table bytes per column\n"
+    fprintf(out, "usage: gpuledger db stats --db DIR [--json]\n"
+                 "       gpuledger db check --db DIR\n"
+                 "       gpuledger db recover --db DIR\n\n"
+                 "stats: what a store holds: schema version, records and table bytes per column\n"
                  "family, cursors (last block and hash per chain and platform), platform bindings,\n"
-                 "findings.  The store is opened read-only.\n\n"
+                 "findings, blocks lost to damage.  Read-only.  Exit status: 0 printed, 2 bad usage\n"
+                 "or unreadable store.\n\n"
+                 "check: whether the store is sound: its write-ahead log read to the end, every\n"
+                 "record of every family read with checksums verified and decoded, appearances\n"
+                 "exact, markers of interrupted runs and of recoveries; a verdict and what to do.\n"
+                 "Read-only.  Exit status: 0 healthy, 1 damaged or incomplete, 2 bad usage or not\n"
+                 "a store.\n\n"
+                 "recover: a store whose write-ahead log is damaged: keep a copy of the log, keep\n"
+                 "what comes before the damage, record what may be lost (db stats, db check and\n"
+                 "exports say so until 'gpuledger index' fetches it again).  Exit status: 0\n"
+                 "recovered or nothing to recover, 2 bad usage or not recovered.\n\n"
                  "  --db DIR  the store\n"
-                 "  --json    one JSON object instead of a table\n\n"
-                 "Exit status: 0 printed, 2 bad usage or unreadable store.\n");
+                 "  --json    (stats) one JSON object instead of a table\n");
 }
 
 /* A u64 as JSON: an integer when jansson can hold it, else a decimal string. */
@@ -171,6 +193,22 @@ static json_t *collect(gl_store *s, gl_err *err)
         json_object_set_new(o, marks[m].name, a);
     }
 
+    /* blocks a damaged log took (gpuledger db recover) */
+    gl_store_lost lost[64];
+    size_t nlost = 0;
+    if (gl_store_lost_spans(s, lost, 64, &nlost, NULL, err)) {
+        json_decref(o);
+        return NULL;
+    }
+    json_t *la = json_array();
+    for (size_t i = 0; i < nlost; i++)
+        json_array_append_new(la, json_pack("{s:o, s:s, s:o, s:o, s:o, s:b}", "chain_id", json_u64(lost[i].chain_id),
+                                            "platform", lost[i].platform, "first_block", json_u64(lost[i].first),
+                                            "last_block", lost[i].last_known ? json_u64(lost[i].last) : json_null(),
+                                            "cursor", lost[i].has_cursor ? json_u64(lost[i].cursor) : json_null(),
+                                            "indexed_again", lost[i].covered));
+    json_object_set_new(o, "lost_to_damage", la);
+
     uint64_t *chains = NULL;
     size_t nchains = 0;
     if (gl_export_list_chains(s, &chains, &nchains, err)) {
@@ -269,6 +307,21 @@ static void print_table(const json_t *o)
                "                the next index or follow on this store rolls the chain back to block %" JSON_INTEGER_FORMAT "\n",
                json_integer_value(json_object_get(pv, "chain_id")), json_integer_value(json_object_get(pv, "first_block")),
                json_integer_value(json_object_get(pv, "last_block")), json_integer_value(json_object_get(pv, "first_block")));
+    json_array_foreach(json_object_get(o, "lost_to_damage"), pi, pv)
+    {
+        json_t *last = json_object_get(pv, "last_block");
+        char lastb[32] = "";
+        if (json_is_integer(last))
+            snprintf(lastb, sizeof lastb, "%" JSON_INTEGER_FORMAT, json_integer_value(last));
+        bool again = json_is_true(json_object_get(pv, "indexed_again"));
+        printf("%s blocks %" JSON_INTEGER_FORMAT "..%s of %s (chain %" JSON_INTEGER_FORMAT
+               ") were lost to a damaged write-ahead log (gpuledger db recover)%s\n",
+               again ? "recovered      " : "INCOMPLETE     ", json_integer_value(json_object_get(pv, "first_block")),
+               lastb, json_string_value(json_object_get(pv, "platform")),
+               json_integer_value(json_object_get(pv, "chain_id")),
+               again ? "; indexed again since"
+                     : ";\n                not indexed again yet: this store lacks them (run gpuledger index)");
+    }
     printf("\n");
     printf("%-12s %14s %14s\n", "family", "records", "table bytes");
     size_t i;
@@ -376,6 +429,187 @@ static int db_stats(int argc, char **argv)
     return 0;
 }
 
+/* --db DIR, the only option of check and recover. */
+static const char *db_arg(const char *cmd, int argc, char **argv, int *status)
+{
+    const char *db = NULL;
+    *status = -1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            *status = 0;
+            return NULL;
+        }
+        if (!strcmp(argv[i], "--db") && i + 1 < argc)
+            db = argv[++i];
+        else {
+            fprintf(stderr, "gpuledger db %s: unknown option or missing value '%s'\n", cmd, argv[i]);
+            usage(stderr);
+            *status = 2;
+            return NULL;
+        }
+    }
+    if (!db) {
+        fprintf(stderr, "gpuledger db %s: --db DIR is required\n", cmd);
+        *status = 2;
+    }
+    return db;
+}
+
+/* The cursors of a damaged log: recovered up to block N, and how far the
+ * records past the damage reach. */
+static void print_wal_report(const gl_store_wal_report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const gl_store_wal_cursor *c = &r->cursors[i];
+        if (c->kept)
+            printf("  platform %s (chain %" PRIu64 "): recovered up to block %" PRIu64 "; blocks after %" PRIu64
+                   " may be lost",
+                   c->name, c->chain_id, c->kept_block, c->kept_block);
+        else
+            printf("  platform %s (chain %" PRIu64 "): nothing recovered; all its blocks may be lost", c->name,
+                   c->chain_id);
+        if (c->reached && (!c->kept || c->reached_block > c->kept_block))
+            printf(" (the log had reached block %" PRIu64 " at least)", c->reached_block);
+        printf("\n");
+    }
+    if (r->n_more)
+        printf("  and %zu more platforms\n", r->n_more);
+    if (!r->n)
+        printf("  no platform has a cursor before the damage\n");
+    if (r->later_known) {
+        for (int f = 0; f < GL_STORE_CF_COUNT; f++)
+            if (r->later_records[f] > r->kept_records[f])
+                printf("  %s: %" PRIu64 " records before the damage; %" PRIu64
+                       " more are readable past it and cannot be kept\n",
+                       gl_store_family_name((gl_store_family)f), r->kept_records[f],
+                       r->later_records[f] - r->kept_records[f]);
+    }
+}
+
+static int db_check(int argc, char **argv)
+{
+    int status;
+    const char *db = db_arg("check", argc, argv, &status);
+    if (!db)
+        return status;
+    gl_err err = {0};
+    gl_store_wal_report *r = calloc(1, sizeof *r);
+    if (!r) {
+        fprintf(stderr, "gpuledger db check: out of memory\n");
+        return 2;
+    }
+    gl_code rc = gl_store_wal_check(db, r, &err);
+    if (!rc && r->damaged) {
+        printf("store '%s' is DAMAGED: its write-ahead log is corrupt (%s).\n"
+               "Opened as it is, the store would hold only what comes before the damage:\n",
+               db, r->damage);
+        print_wal_report(r);
+        printf("next: 'gpuledger db recover --db %s' keeps a copy of the log and what is readable, and\n"
+               "      records what may be lost; then 'gpuledger index' for each platform above fetches\n"
+               "      the lost blocks again.  Nothing was changed.\n",
+               db);
+        free(r);
+        return 1;
+    }
+    free(r);
+    gl_store *s = NULL;
+    if (!rc) {
+        gl_store_open_opts so = {.read_only = true};
+        s = gl_store_open(db, &so, &err);
+        rc = s ? GL_OK : err.code;
+    }
+    if (rc) {
+        bool damaged = strstr(err.msg, "damaged") != NULL;
+        fprintf(stderr, "gpuledger db check: %s\n", err.msg);
+        if (damaged)
+            printf("store '%s' is DAMAGED: RocksDB cannot open it (its MANIFEST or a table file).\n"
+                   "next: keep the directory as it is (evidence); restore it from a backup, or index\n"
+                   "      again into a new store ('gpuledger index --db NEWDIR ...').\n",
+                   db);
+        return damaged ? 1 : 2;
+    }
+    int verdict = 0;
+    rc = gl_store_verify(s, &err);
+    if (rc && strstr(err.msg, "is incomplete")) {
+        printf("store '%s' is INCOMPLETE: %s\n"
+               "next: run 'gpuledger index' (or any read-write open) on it: it completes this.\n",
+               db, err.msg);
+        verdict = 1;
+    } else if (rc) {
+        printf("store '%s' is DAMAGED: %s\n"
+               "next: keep the directory as it is (evidence); restore it from a backup, or index again\n"
+               "      into a new store ('gpuledger index --db NEWDIR ...').\n",
+               db, err.msg);
+        verdict = 1;
+    }
+    gl_store_lost lost[64];
+    size_t nlost = 0, open_spans = 0;
+    if (!rc && (rc = gl_store_lost_spans(s, lost, 64, &nlost, &open_spans, &err))) {
+        printf("store '%s' is DAMAGED: %s\n", db, err.msg);
+        verdict = 1;
+    }
+    if (!rc && open_spans)
+        printf("store '%s' is INCOMPLETE: it was recovered from a damaged write-ahead log and lacks\n"
+               "blocks no index run has fetched again:\n",
+               db);
+    for (size_t i = 0; !rc && i < nlost; i++) {
+        char last[32] = "";
+        if (lost[i].last_known)
+            snprintf(last, sizeof last, "%" PRIu64, lost[i].last);
+        printf("%s: blocks %" PRIu64 "..%s of platform %s (chain %" PRIu64
+               ") were lost to a damaged write-ahead log; %s\n",
+               lost[i].covered ? "note" : "INCOMPLETE", lost[i].first, last, lost[i].platform, lost[i].chain_id,
+               lost[i].covered ? "indexed again since" : "not indexed again yet: run 'gpuledger index' for it");
+    }
+    if (!rc && open_spans)
+        verdict = 1;
+    if (!rc && !open_spans)
+        printf("store '%s' is healthy: its write-ahead log is sound to the end, every record of every\n"
+               "family was read with its checksums verified and decoded, and the appearances are\n"
+               "exactly those the records imply.\n",
+               db);
+    gl_store_close(s);
+    if (fflush(stdout) == EOF)
+        return 2;
+    return verdict;
+}
+
+static int db_recover(int argc, char **argv)
+{
+    int status;
+    const char *db = db_arg("recover", argc, argv, &status);
+    if (!db)
+        return status;
+    gl_err err = {0};
+    gl_store_wal_report *r = calloc(1, sizeof *r);
+    if (!r) {
+        fprintf(stderr, "gpuledger db recover: out of memory\n");
+        return 2;
+    }
+    gl_code rc = gl_store_recover(db, r, &err);
+    if (rc) {
+        fprintf(stderr, "gpuledger db recover: %s\n", err.msg);
+        if (r->damaged && r->kept_log[0])
+            fprintf(stderr, "gpuledger db recover: the damaged log was kept in '%s/%s'\n", db, r->kept_log);
+        free(r);
+        return 2;
+    }
+    if (!r->damaged) {
+        printf("store '%s': its write-ahead log is sound to the end; nothing to recover\n", db);
+        free(r);
+        return 0;
+    }
+    printf("store '%s' recovered from a damaged write-ahead log (%s)\n"
+           "  the damaged log is kept in %s/%s\n",
+           db, r->damage, db, r->kept_log);
+    print_wal_report(r);
+    printf("next: run 'gpuledger index' for each platform above: it fetches the lost blocks again.\n"
+           "      Until then db stats, db check and exports say this store lacks them.\n");
+    free(r);
+    return fflush(stdout) == EOF ? 2 : 0;
+}
+
 int cmd_db(int argc, char **argv)
 {
     if (argc < 2) {
@@ -388,6 +622,10 @@ int cmd_db(int argc, char **argv)
     }
     if (!strcmp(argv[1], "stats"))
         return db_stats(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "check"))
+        return db_check(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "recover"))
+        return db_recover(argc - 1, argv + 1);
     fprintf(stderr, "gpuledger db: unknown subcommand '%s'\n", argv[1]);
     usage(stderr);
     return 2;

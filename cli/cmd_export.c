@@ -7,7 +7,12 @@
  * output goes to a temporary file beside FILE that is renamed over it only
  * when everything was written and synced, so FILE is either the old file or
  * the complete new one.
- * Exit status: 0 written, 2 bad usage, an unreadable store or a failed write.
+ * A store recovered from a damaged write-ahead log (gpuledger db recover)
+ * whose lost blocks no index run has fetched again is exported all the
+ * same, with a warning naming the missing blocks and exit status 1: the
+ * export is not the whole of what was indexed.
+ * Exit status: 0 written, 1 written from a store known to lack blocks, 2 bad
+ * usage, an unreadable store or a failed write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +46,8 @@ static void usage(FILE *out)
             "  --from N, --to N block range, inclusive\n"
             "  --no-context     do not look up blocks and transactions (no block_hash, timestamp,\n"
             "                   block_checks); faster\n\n"
-            "Exit status: 0 written, 2 bad usage, unreadable store or failed write.\n");
+            "Exit status: 0 written, 1 written but the store lacks blocks lost to damage (a warning\n"
+            "names them), 2 bad usage, unreadable store or failed write.\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -233,7 +239,30 @@ int cmd_export(int argc, char **argv)
     }
     o.chains = nchains ? chains : found;
     o.n_chains = nchains ? nchains : nfound;
+    /* A recovered store that still lacks what the damage took: say so. */
+    gl_store_lost lost[8];
+    size_t nlost = 0, open_spans = 0;
+    if (gl_store_lost_spans(s, lost, 8, &nlost, &open_spans, &err)) {
+        fprintf(stderr, "gpuledger export: %s\n", err.msg);
+        free(found);
+        gl_store_close(s);
+        return 2;
+    }
+    for (size_t i = 0; i < nlost; i++) {
+        if (lost[i].covered)
+            continue;
+        char last[32] = "";
+        if (lost[i].last_known)
+            snprintf(last, sizeof last, "%" PRIu64, lost[i].last);
+        fprintf(stderr,
+                "gpuledger export: warning: store '%s' was recovered from a damaged write-ahead log: blocks "
+                "%" PRIu64 "..%s of platform %s (chain %" PRIu64 ") were lost and are not indexed again yet, "
+                "so this export lacks them (run 'gpuledger index' for %s)\n",
+                db, lost[i].first, last, lost[i].platform, lost[i].chain_id, lost[i].platform);
+    }
     int status = run(s, &o, out);
+    if (status == 0 && open_spans)
+        status = 1;
     free(found);
     gl_store_close(s);
     return status;

@@ -20,7 +20,7 @@ static const struct command commands[] = {
     {"abi", cmd_abi, "ABI helpers: abi topic SIG | abi decode ..."},
     {"export", cmd_export, "stored events or transfers as CSV/JSONL: export events|transfers --db DIR"},
     {"import", cmd_import, "ethereum-etl CSV exports into a store, unverified: import --db DIR --format ethereum-etl FILE..."},
-    {"db", cmd_db, "what a store holds: db stats --db DIR [--json]"},
+    {"db", cmd_db, "a store: db stats|check|recover --db DIR"},
     {"platforms", cmd_platforms, "built-in platform definitions: platforms [show NAME|FILE] [--json]"},
     {"expand", cmd_expand, "funding trail of the stored wallets: expand --db DIR --rpc URL --depth K"},
     {"index", cmd_index, "index a platform's events into a store: index --platform P --rpc URL --db DIR"},

@@ -378,6 +378,91 @@ gl_code gl_store_pending_appearances(gl_store *s, gl_store_span *out, size_t max
  * the marker is damaged. */
 gl_code gl_store_records_ahead(gl_store *s, gl_store_span *out, size_t max, size_t *n /* OUT */, gl_err *err);
 
+/* ------------------------------------------ a damaged log, and recovery
+ *
+ * Every open replays the write-ahead log in RocksDB's
+ * kTolerateCorruptedTailRecords mode: a torn last write (kill -9, a full
+ * disk) is dropped, as it was never committed, but a record that fails its
+ * checksum anywhere refuses the open.  (Point-in-time recovery, RocksDB's
+ * default, would keep the records before the damage and drop every
+ * committed batch after it without a word: a store of 10 events read as 4.)
+ * gl_store_open then says what the readable part holds and what to run;
+ * gl_store_wal_check says it in data, and gl_store_recover keeps the
+ * readable part and records what was lost (docs/STORE.md, "A damaged
+ * write-ahead log"). */
+
+#define GL_STORE_REPORT_CURSORS 64
+
+/* A cursor as the damaged log tells it. */
+typedef struct gl_store_wal_cursor {
+    uint64_t chain_id;
+    char name[GL_STORE_NAME_MAX];
+    bool kept;            /* the part before the damage holds this cursor */
+    uint64_t kept_block;  /* ... at this block */
+    bool reached;         /* the log's readable records, those past the
+                             damage included, hold it */
+    uint64_t reached_block; /* ... at this block: how far the store had got
+                             at least (RocksDB skips the rest of the log's
+                             32 KiB block that holds the damage) */
+} gl_store_wal_cursor;
+
+typedef struct gl_store_wal_report {
+    bool damaged;         /* false: the log is sound to its end */
+    char damage[160];     /* RocksDB's words, "Corruption: checksum mismatch" */
+    bool later_known;     /* the records past the damage could be read
+                             (RocksDB's kSkipAnyCorruptedRecords): the
+                             reached fields and later_records are set */
+    size_t n;             /* cursors in `cursors` */
+    size_t n_more;        /* cursors that did not fit */
+    gl_store_wal_cursor cursors[GL_STORE_REPORT_CURSORS];
+    uint64_t kept_records[GL_STORE_CF_COUNT];  /* records before the damage */
+    uint64_t later_records[GL_STORE_CF_COUNT]; /* with those past it (later_known) */
+    char kept_log[256];   /* gl_store_recover: where the damaged log was copied */
+} gl_store_wal_report;
+
+/* Check the write-ahead log of the store in `dir` to its end, read-only
+ * (no file is written).  GL_OK with out->damaged false when it is sound;
+ * GL_OK with out->damaged true and the cursors before and past the damage
+ * when a record in it is damaged; the open's error (GL_EDB naming the
+ * problem: not a store, damage outside the log, ...) otherwise. */
+gl_code gl_store_wal_check(const char *dir, gl_store_wal_report *out /* OUT */, gl_err *err);
+
+/* Recover the store in `dir` from a damaged write-ahead log: copy the log
+ * files into dir/damaged-wal-<UTC time>/ (evidence, never read again by the
+ * store), open with point-in-time recovery (the records before the damage
+ * kept, the rest dropped), make the appearances from each chain's lowest
+ * cursor on exactly those its records imply (a bulk writer's table files
+ * are outside the log), and record in meta 'recovered', in the same batch,
+ * that every platform may have lost the blocks after its cursor (see
+ * gl_store_lost_spans): the log cannot say which batches the damage took.
+ * The store then opens as usual and verifies (gl_store_verify), or the
+ * error says why not.
+ * out is the report of gl_store_wal_check, kept_log set.  GL_OK with
+ * out->damaged false when the log is sound (nothing done); GL_EDB when the
+ * store cannot be opened even so (damage outside the log) or is in use. */
+gl_code gl_store_recover(const char *dir, gl_store_wal_report *out /* OUT */, gl_err *err);
+
+/* A span of blocks lost to a damaged log, per platform (meta 'recovered'). */
+typedef struct gl_store_lost {
+    uint64_t chain_id;
+    char platform[GL_STORE_NAME_MAX];
+    uint64_t first;       /* the first block lost */
+    bool last_known;
+    uint64_t last;        /* the last (how far the store had got), if known */
+    bool has_cursor;
+    uint64_t cursor;      /* the platform's cursor now */
+    bool covered;         /* indexed again since: the cursor is at or past
+                             `last` (past first - 1 when last is unknown) */
+} gl_store_lost;
+
+/* Every span the store's recoveries lost, up to max into out, *n of them
+ * (0: never recovered), with whether an index run has covered it since.
+ * *open_spans (may be NULL) counts those not covered: while it is not 0
+ * the store is known to lack records (db stats, db check and exports say
+ * so).  GL_EDB when the marker is damaged. */
+gl_code gl_store_lost_spans(gl_store *s, gl_store_lost *out, size_t max, size_t *n /* OUT */,
+                            size_t *open_spans /* OUT */, gl_err *err);
+
 /* Close and free.  Committed batches are already durable.  A bulk writer's
  * gathered appearances are written here (a failure leaves them marked, for
  * the next read-write open to derive).  NULL is a no-op.  Cannot fail. */

@@ -801,7 +801,7 @@ static void test_store_errors(void **state)
     spit(f, "not a database\n");
     snprintf(newer, sizeof newer, "%s/newer", e->tmp);
     make_newer(newer);
-    static const char *const cmds[] = {"db stats", "export events", "export transfers"};
+    static const char *const cmds[] = {"db stats", "db check", "export events", "export transfers"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         char *out = NULL, *errs = NULL;
         assert_int_equal(run(e, &out, &errs, "'%s' %s", e->bin, cmds[i]), 2);
