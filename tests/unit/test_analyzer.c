@@ -456,22 +456,10 @@ static void assert_ev(const fx *f, const gl_evidence *ev, uint64_t block, gl_sto
 
 #define FAM(x) (1u << (x))
 
-/* EXPECTED TO FAIL UNTIL analyzer fix (AddressSanitizer build only): in
- * analyzer/proxy.c a signal pointer is held across add_signal(), which
- * realloc()s the wallet's signal array: sig_funding() reads s->n_evidence
- * and s->ev after adding GL_SIG_SPONSOR, sig_identity() reads sb->... after
- * adding GL_SIG_ONLY_FOR_OTHERS and sk->... after adding
- * GL_SIG_DEPOSIT_BY_OTHER, sig_deposits() passes s1 to add_ev() after
- * adding GL_SIG_SENDER_NOT_BUYER.  ASan reports a heap-use-after-free
- * (proxy.c:186, :94 from :263) whenever a wallet gets a sponsor,
- * only_for_others, deposit_funded_by_other or sender_not_buyer signal.  The tests that reach those signals skip
- * themselves under ASan; the release build runs them (its reads of the
- * freed block happen to see the old values). */
-#if defined(__SANITIZE_ADDRESS__)
-#define SKIP_UNTIL_SIGNAL_UAF_FIX() skip()
-#else
-#define SKIP_UNTIL_SIGNAL_UAF_FIX() ((void)0)
-#endif
+/* A signal pointer once outlived add_signal()'s realloc (a use-after-free
+ * ASan reported whenever a wallet got a sponsor, only_for_others,
+ * deposit_funded_by_other or sender_not_buyer signal); proxy.c now collects
+ * a wallet's signals in a fixed array, and these tests run under ASan. */
 
 /* The common end of a flagged wallet: flag, typology, beneficiary, families. */
 static void assert_flag(const fx *f, unsigned w, gl_typology t, unsigned benef, uint32_t families)
@@ -618,7 +606,6 @@ static fx *fanout(unsigned n)
 static void test_hub_by_degree(void **state)
 {
     (void)state;
-    SKIP_UNTIL_SIGNAL_UAF_FIX(); /* EXPECTED TO FAIL UNTIL analyzer fix under ASan, see above */
     fx *f = fanout(26);
     uint32_t s = N(f, 1);
     assert_int_equal(f->g->nodes[s].degree, 26);
@@ -909,7 +896,6 @@ static void test_soft_links(void **state)
 static void test_proxy_sponsor_fanout(void **state)
 {
     (void)state;
-    SKIP_UNTIL_SIGNAL_UAF_FIX(); /* EXPECTED TO FAIL UNTIL analyzer fix under ASan, see above */
     enum { S = 1, P, M };
     fx *f = fx_new();
     for (unsigned k = 0; k < 3; k++) {
@@ -1017,7 +1003,6 @@ static void test_proxy_reimbursed(void **state)
 static void test_proxy_lease_for(void **state)
 {
     (void)state;
-    SKIP_UNTIL_SIGNAL_UAF_FIX(); /* EXPECTED TO FAIL UNTIL analyzer fix under ASan, see above */
     enum { W = 1, B, E, P, M };
     fx *f = fx_new();
     label(f, E, "exchange");
@@ -1055,7 +1040,6 @@ static void test_proxy_lease_for(void **state)
 static void test_proxy_livepeer_third_party(void **state)
 {
     (void)state;
-    SKIP_UNTIL_SIGNAL_UAF_FIX(); /* EXPECTED TO FAIL UNTIL analyzer fix under ASan, see above */
     enum { F = 1, Hd, P, M };
     fx *f = fx_new();
     native(f, 10, 0, F, M, 1 * ETH); /* the deposit's money, in F's tx */
@@ -1088,7 +1072,6 @@ static void test_proxy_livepeer_third_party(void **state)
 static void test_proxy_golem_deposit(void **state)
 {
     (void)state;
-    SKIP_UNTIL_SIGNAL_UAF_FIX(); /* EXPECTED TO FAIL UNTIL analyzer fix under ASan, see above */
     enum { G = 1, Sp, P, M, GLM };
     fx *f = fx_new();
     deposit_transfer(f, 20, 0, 0, M, G, Sp, P, 500, GLM);
@@ -1279,14 +1262,11 @@ static void test_honest_provider_ring(void **state)
  * what tells it apart is that the money goes round (P1 -> W1 -> P2 -> W2
  * -> P3 -> W3 -> P1): the brief's "circular" case, which must not be
  * flagged.
- * EXPECTED TO FAIL UNTIL analyzer fix: this branch's proxy.c has no
- * circular handling (third_party() counts a ring provider's money as a
- * third party's, so each Wk gets third_party_funding 0.9 + conduit 0.6 and
- * is flagged pass_through); /work/main's proxy.c adds circular_funder(). */
+ * Without circular handling each Wk got third_party_funding 0.9 + conduit
+ * 0.6 and was flagged pass_through; circular_funder() in proxy.c stops it. */
 static void test_honest_provider_ring_with_exchange_gas(void **state)
 {
     (void)state;
-    skip();
     enum { E = 30, M = 20 };
     fx *f = fx_new();
     label(f, E, "exchange");
@@ -1305,20 +1285,11 @@ static void test_honest_provider_ring_with_exchange_gas(void **state)
 /* A store of transfers only (no purchase) and one of events only (no
  * transfer) load and analyse: nothing to buy, nothing scored; no edge, no
  * link of any funding rule.
- * EXPECTED TO FAIL UNTIL analyzer fix (under the sanitizer build only):
- * gl_graph_index (analyzer/graph.c) calls qsort(g->purchases, 0, ...) and
- * qsort(g->edges, 0, ...) with a NULL base when the store holds no purchase
- * or no transfer; that is undefined behaviour (C11 7.22.5: the pointer must
- * be valid even for 0 elements) and UBSan aborts the process ("null pointer
- * passed as argument 1, which is declared to never be null").  The release
- * build runs it (glibc does nothing for 0 elements).  The other scenarios
- * hold at least one transfer and one purchase for this reason. */
+ * gl_graph_index once called qsort with a NULL base for an empty array
+ * (undefined behaviour UBSan reports); this test holds it to the fix. */
 static void test_graph_empty_arrays(void **state)
 {
     (void)state;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-    skip();
-#endif
     fx *f = fx_new();
     native(f, 10, 0, 1, 2, 1 * ETH);
     native(f, 20, 0, 2, 3, 1 * ETH);
@@ -1409,7 +1380,6 @@ static json_t *signal_json(json_t *wallet, const char *name)
 static void test_results_round_trip(void **state)
 {
     (void)state;
-    SKIP_UNTIL_SIGNAL_UAF_FIX(); /* EXPECTED TO FAIL UNTIL analyzer fix under ASan, see above */
     enum { S = 1, P, M };
     fx *f = fx_new();
     for (unsigned k = 0; k < 3; k++) {
@@ -1508,7 +1478,6 @@ static void test_results_round_trip(void **state)
 static void test_eval(void **state)
 {
     (void)state;
-    SKIP_UNTIL_SIGNAL_UAF_FIX(); /* EXPECTED TO FAIL UNTIL analyzer fix under ASan, see above */
     enum { a = 1, b, c, d, e, X, Xb, E, T, Z, P, M };
     fx *f = fx_new();
     label(f, E, "exchange");
