@@ -26,6 +26,8 @@ void gl_analysis_params_default(gl_analysis_params *p)
     p->passthrough_share = 0.8;
     p->passthrough_max = 1.25;
     p->split_window_s = 2 * 3600;
+    p->sync_window_s = 300;
+    p->sync_min_times = 3;
     p->sponsor_min_wallets = 2;
     p->soft_merge = 0.8;
     p->soft_rules_min = 2;
@@ -48,6 +50,10 @@ json_t *gl_analysis_params_json(const gl_analysis_params *p)
                      p->flag_min_score, "flag_min_families", (json_int_t)p->flag_min_families);
     if (o)
         json_object_set_new(o, "passthrough_max", json_real(p->passthrough_max));
+    if (o) {
+        json_object_set_new(o, "sync_window_s", json_integer((json_int_t)p->sync_window_s));
+        json_object_set_new(o, "sync_min_times", json_integer((json_int_t)p->sync_min_times));
+    }
     return o;
 }
 

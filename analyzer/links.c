@@ -24,7 +24,7 @@
 static const char *const rule_names[GL_LINK_RULE_COUNT] = {
     "deposit_sweep", "deposit_reuse", "self_authorization", "multi_buyer_tx", "provider_sweep",
     "airdrop_aggregate", "platform_contracts", "first_funder", "sole_funder", "funds_purchase",
-    "sweep_sink", "pays_for", "deposit_funder", "returns_to_funder",
+    "sweep_sink", "pays_for", "deposit_funder", "returns_to_funder", "synchronized",
 };
 
 const char *gl_link_rule_name(gl_link_rule r) { return r < GL_LINK_RULE_COUNT ? rule_names[r] : "?"; }
@@ -559,6 +559,75 @@ static gl_code soft_returns(gl_analysis *a, const gl_graph *g, gl_err *err)
     return rc;
 }
 
+/* Timing similarity: two buying wallets whose purchases fall within
+ * sync_window_s of each other on at least sync_min_times occasions.  Each
+ * purchase looks at up to 8 neighbours in time (a busy market does not make
+ * it quadratic); pairs are counted in a sorted array. */
+static int u64_cmp(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static gl_code soft_synchronized(gl_analysis *a, const gl_graph *g, gl_err *err)
+{
+    size_t cap = g->n_purchases * 8 + 1, n = 0;
+    uint64_t *pairs = malloc(cap * sizeof *pairs);
+    uint32_t *at = malloc(cap * sizeof *at); /* the later purchase of each pair, for evidence */
+    if (!pairs || !at) {
+        free(pairs);
+        free(at);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < g->n_purchases; i++) {
+        const gl_purchase *p = &g->purchases[i];
+        if (IS_HUB(a, p->actor) || !p->time)
+            continue;
+        for (size_t j = i + 1, seen = 0; j < g->n_purchases && seen < 8; j++, seen++) {
+            const gl_purchase *q = &g->purchases[j];
+            if (q->time - p->time > a->params.sync_window_s)
+                break;
+            if (q->actor == p->actor || IS_HUB(a, q->actor))
+                continue;
+            uint32_t x = p->actor < q->actor ? p->actor : q->actor, y = p->actor < q->actor ? q->actor : p->actor;
+            pairs[n] = (uint64_t)x << 32 | y;
+            at[n] = (uint32_t)j;
+            n++;
+        }
+    }
+    /* sort pairs, carrying the evidence index along */
+    uint64_t *keyed = malloc((n + 1) * 2 * sizeof *keyed);
+    if (!keyed) {
+        free(pairs);
+        free(at);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        keyed[2 * i] = pairs[i];
+        keyed[2 * i + 1] = at[i];
+    }
+    if (n)
+        qsort(keyed, n, 2 * sizeof *keyed, u64_cmp);
+    gl_code rc = GL_OK;
+    for (size_t i = 0; i < n && !rc;) {
+        size_t j = i;
+        while (j < n && keyed[2 * j] == keyed[2 * i])
+            j++;
+        if (j - i >= a->params.sync_min_times) {
+            uint32_t x = (uint32_t)(keyed[2 * i] >> 32), y = (uint32_t)keyed[2 * i];
+            for (size_t k = i; k < j && !rc; k++) {
+                gl_evidence ev = {.pos = g->purchases[keyed[2 * k + 1]].pos, .what = 1};
+                rc = gl_analysis_add_link(a, x, y, GL_LINK_SYNCHRONIZED, 0.3f, &ev, err);
+            }
+        }
+        i = j;
+    }
+    free(keyed);
+    free(pairs);
+    free(at);
+    return rc;
+}
+
 gl_code gl_analysis_links(gl_analysis *a, const gl_graph *g, gl_err *err)
 {
     gl_code rc = rule_deposit_reuse(a, g, err);
@@ -570,5 +639,6 @@ gl_code gl_analysis_links(gl_analysis *a, const gl_graph *g, gl_err *err)
     for (uint32_t w = 0; w < g->n_nodes && !rc; w++)
         rc = soft_funding(a, g, w, err);
     rc = rc ? rc : soft_returns(a, g, err);
+    rc = rc ? rc : soft_synchronized(a, g, err);
     return rc ? rc : soft_roles(a, g, err);
 }

@@ -32,12 +32,13 @@
 static const char *const sig_names[GL_SIG_COUNT] = {
     "third_party_funding", "sponsor", "deposit_funded_by_other", "beneficiary_other",
     "booked_to_other", "sender_not_buyer", "fresh_burner", "conduit", "only_for_others",
-    "repaid_by_third_party", "split_order", "controlled_gpu", "sanctioned_exposure",
+    "repaid_by_third_party", "split_order", "controlled_gpu", "sanctioned_exposure", "short_life",
+    "shared_deposit",
 };
 static const gl_family sig_family[GL_SIG_COUNT] = {
     GL_FAM_FUNDING, GL_FAM_FUNDING, GL_FAM_FUNDING, GL_FAM_IDENTITY, GL_FAM_IDENTITY,
     GL_FAM_IDENTITY, GL_FAM_LIFECYCLE, GL_FAM_LIFECYCLE, GL_FAM_LIFECYCLE, GL_FAM_SETTLEMENT,
-    GL_FAM_COORDINATION, GL_FAM_CONTEXT, GL_FAM_CONTEXT,
+    GL_FAM_COORDINATION, GL_FAM_CONTEXT, GL_FAM_CONTEXT, GL_FAM_LIFECYCLE, GL_FAM_COORDINATION,
 };
 static const char *const fam_names[GL_FAM_COUNT] = {
     "funding", "identity", "lifecycle", "settlement", "coordination", "context",
@@ -216,7 +217,8 @@ static bool controlled_model(const char *m)
 }
 
 /* Funding before each purchase; sponsor (filled from a per-funder count). */
-static gl_code sig_funding(ctx *c, uint32_t w, const uint32_t *funded_wallets)
+static gl_code sig_funding(ctx *c, uint32_t w, const uint32_t *funded_wallets, const uint32_t *funded2,
+                           const uint32_t *upstream)
 {
     const gl_graph *g = c->g;
     const gl_analysis_params *P = &c->a->params;
@@ -254,10 +256,21 @@ static gl_code sig_funding(ctx *c, uint32_t w, const uint32_t *funded_wallets)
         s->measure = share;
         s->other = main_funder;
         s->value = share >= 0.5 ? (float)(0.5 + 0.4 * share) : 0.0f;
-        if (s->value > 0 && main_funder != GL_NODE_NONE && funded_wallets[main_funder] >= P->sponsor_min_wallets) {
+        /* A sponsor one level up (main_funder funds buyers itself) or two
+         * (main_funder is an intermediate wallet funded by the sponsor). */
+        uint32_t sponsor = GL_NODE_NONE, reach = 0;
+        if (main_funder != GL_NODE_NONE && funded_wallets[main_funder] >= P->sponsor_min_wallets) {
+            sponsor = main_funder;
+            reach = funded_wallets[main_funder];
+        } else if (main_funder != GL_NODE_NONE && upstream[main_funder] != GL_NODE_NONE &&
+                   funded_wallets[upstream[main_funder]] + funded2[upstream[main_funder]] >= P->sponsor_min_wallets) {
+            sponsor = upstream[main_funder];
+            reach = funded_wallets[sponsor] + funded2[sponsor];
+        }
+        if (s->value > 0 && sponsor != GL_NODE_NONE) {
             /* add_signal may move the signals: copy the evidence first */
             gl_signal copy = *s;
-            gl_signal *sp = add_signal(c, GL_SIG_SPONSOR, 0.8f, main_funder, funded_wallets[main_funder]);
+            gl_signal *sp = add_signal(c, GL_SIG_SPONSOR, 0.8f, sponsor, reach);
             if (!sp)
                 return GL_ENOMEM;
             sp->n_evidence = copy.n_evidence;
@@ -566,6 +579,46 @@ static gl_code sig_split(ctx *c, uint32_t w)
     return GL_OK;
 }
 
+/* Lifecycle: the wallet's whole life (first to last transfer or event) fits
+ * in fresh_s, and it ended long before the data does (it went quiet, not
+ * merely started late). */
+static gl_code sig_short_life(ctx *c, uint32_t w, uint64_t data_end)
+{
+    const gl_node *n = &c->g->nodes[w];
+    uint64_t span = c->a->params.fresh_s;
+    if (!n->first_time || n->last_time - n->first_time > span || n->last_time + span > data_end)
+        return GL_OK;
+    if (!add_signal(c, GL_SIG_SHORT_LIFE, 0.5f, GL_NODE_NONE, (double)(n->last_time - n->first_time)))
+        return GL_ENOMEM;
+    return GL_OK;
+}
+
+/* Coordination: w pays into an exchange deposit address that another
+ * buying wallet also pays into (one customer account behind several
+ * buying wallets). */
+static gl_code sig_shared_deposit(ctx *c, uint32_t w)
+{
+    const gl_graph *g = c->g;
+    const gl_analysis *a = c->a;
+    for (size_t k = g->out_off[w]; k < g->out_off[w + 1]; k++) {
+        const gl_edge *e = &g->edges[g->out_idx[k]];
+        if (!(a->hub[e->dst] & 8))
+            continue;
+        for (size_t j = g->in_off[e->dst]; j < g->in_off[e->dst + 1]; j++) {
+            const gl_edge *f = &g->edges[g->in_idx[j]];
+            if (f->src == w || (a->hub[f->src] & 15) || g->buy_off[f->src] == g->buy_off[f->src + 1])
+                continue;
+            gl_signal *s = add_signal(c, GL_SIG_SHARED_DEPOSIT, 0.5f, f->src, 1);
+            if (!s)
+                return GL_ENOMEM;
+            add_ev(s, e->pos, 0);
+            add_ev(s, f->pos, 0);
+            return GL_OK;
+        }
+    }
+    return GL_OK;
+}
+
 static gl_code sig_context(ctx *c, uint32_t w, const uint8_t *near_sanctioned)
 {
     const gl_graph *g = c->g;
@@ -691,6 +744,38 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
         }
     }
     free(last_counted);
+    /* Two levels: each funder's own first funder (a sponsor passing money
+     * through an intermediate wallet), credited with the wallets that
+     * funder reached.  A wallet reached through two intermediates of one
+     * sponsor counts twice (documented in METHODS.md). */
+    uint32_t *upstream = malloc((g->n_nodes + 1) * sizeof *upstream);
+    uint32_t *funded2 = calloc(g->n_nodes + 1, sizeof *funded2);
+    if (!rc && (!upstream || !funded2))
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+    for (uint32_t f = 0; !rc && f < g->n_nodes; f++) {
+        upstream[f] = GL_NODE_NONE;
+        if (!funded[f])
+            continue;
+        for (size_t k = g->in_off[f]; k < g->in_off[f + 1]; k++) {
+            uint32_t s = g->edges[g->in_idx[k]].src;
+            if (s != f && !(a->hub[s] & 15) && !(g->nodes[s].flags & (GL_NODE_PLATFORM | GL_NODE_ZERO))) {
+                upstream[f] = s;
+                break;
+            }
+            if (a->hub[s] & 15)
+                break; /* funded by a service first: its own money */
+        }
+        if (upstream[f] != GL_NODE_NONE)
+            funded2[upstream[f]] += funded[f];
+    }
+    /* The data's last moment: a wallet quiet long before it went quiet. */
+    uint64_t data_end = 0;
+    for (size_t i = 0; i < g->n_edges; i++)
+        if (g->edges[i].time > data_end)
+            data_end = g->edges[i].time;
+    for (size_t i = 0; i < g->n_purchases; i++)
+        if (g->purchases[i].time > data_end)
+            data_end = g->purchases[i].time;
     for (uint32_t w = 0; !rc && w < g->n_nodes; w++) {
         if (g->buy_off[w] == g->buy_off[w + 1] || (a->hub[w] & 15))
             continue;
@@ -699,12 +784,14 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
         ws->beneficiary = GL_NODE_NONE;
         c.ws = ws;
         ws->signals = c.scratch;
-        rc = sig_funding(&c, w, funded);
+        rc = sig_funding(&c, w, funded, funded2, upstream);
         rc = rc ? rc : sig_identity(&c, w);
         rc = rc ? rc : sig_deposits(&c, w);
         rc = rc ? rc : sig_lifecycle(&c, w);
         rc = rc ? rc : sig_settlement(&c, w);
         rc = rc ? rc : sig_split(&c, w);
+        rc = rc ? rc : sig_short_life(&c, w, data_end);
+        rc = rc ? rc : sig_shared_deposit(&c, w);
         rc = rc ? rc : sig_context(&c, w, near);
         if (rc) {
             ws->signals = NULL;
@@ -740,6 +827,8 @@ gl_code gl_analysis_score(gl_analysis *a, const gl_graph *g, gl_err *err)
             ws->beneficiary = GL_NODE_NONE;
     }
     free(funded);
+    free(funded2);
+    free(upstream);
     free(near);
     free(c.scc);
     free(c.scc_size);

@@ -181,6 +181,10 @@ static json_t *rule_params(const gl_analysis_params *P, gl_link_rule r)
     case GL_LINK_SOLE_FUNDER:
     case GL_LINK_SWEEP_SINK:
     case GL_LINK_PAYS_FOR:
+    case GL_LINK_SYNCHRONIZED:
+        return json_pack("{s:I,s:I,s:f,s:I}", "sync_window_s", (json_int_t)P->sync_window_s, "sync_min_times",
+                         (json_int_t)P->sync_min_times, "soft_merge", P->soft_merge, "soft_rules_min",
+                         (json_int_t)P->soft_rules_min);
     case GL_LINK_DEPOSIT_FUNDER:
         return json_pack("{s:f,s:I}", "soft_merge", P->soft_merge, "soft_rules_min", (json_int_t)P->soft_rules_min);
     case GL_LINK_SELF_AUTH:

@@ -44,6 +44,8 @@ typedef struct gl_analysis_params {
     double passthrough_share;   /* conduit: third-party money is at least this share of spending ... */
     double passthrough_max;     /* ... and at most this multiple of it */
     uint64_t split_window_s;    /* split order: parts within this window */
+    uint64_t sync_window_s;     /* synchronized: purchases this close in time ... */
+    uint32_t sync_min_times;    /* ... on at least this many occasions */
     uint32_t sponsor_min_wallets; /* sponsor: funds at least this many buying wallets */
     double soft_merge;          /* soft links merge when their summed weight reaches this ... */
     uint32_t soft_rules_min;    /* ... from at least this many different soft rules */
@@ -75,6 +77,7 @@ typedef enum gl_link_rule {
     GL_LINK_PAYS_FOR,           /* pays for compute another address uses */
     GL_LINK_DEPOSIT_FUNDER,     /* funds a deposit another address spends (Golem, Livepeer) */
     GL_LINK_RETURNS_TO_FUNDER,  /* the wallet's purchases pay its funder, or a ring leading back to it */
+    GL_LINK_SYNCHRONIZED,       /* two wallets buying within minutes of each other, again and again */
     GL_LINK_RULE_COUNT
 } gl_link_rule;
 
@@ -143,6 +146,8 @@ typedef enum gl_signal_kind {
     GL_SIG_SPLIT_ORDER,             /* coordination */
     GL_SIG_CONTROLLED_GPU,          /* context */
     GL_SIG_SANCTIONED_EXPOSURE,     /* context */
+    GL_SIG_SHORT_LIFE,              /* lifecycle: bought, then went quiet within days */
+    GL_SIG_SHARED_DEPOSIT,          /* coordination: pays into a deposit address other buying wallets use */
     GL_SIG_COUNT
 } gl_signal_kind;
 
