@@ -60,21 +60,16 @@ static bool pos_tx_hash(gl_store *s, const gl_store_pos *p, uint8_t out[32])
             return true;
         }
     }
-    /* A transfer's own record carries its tx hash. */
-    gl_store_iter *it = gl_store_iter_transfers(s, p->chain_id, p->block, p->block, &err);
-    bool ok = false;
-    while (it && !ok) {
-        gl_store_transfer t;
-        bool end;
-        if (gl_store_next_transfer(it, &t, &end, &err) || end)
-            break;
-        if (t.pos.kind == p->kind && t.pos.index == p->index && t.pos.sub == p->sub) {
-            memcpy(out, t.tx_hash, 32);
-            ok = true;
-        }
+    /* A transfer's own record carries its tx hash: one point read at its
+     * position (its key), where a scan of the block's transfers took
+     * ~35% of analyze at 100k transfers. */
+    gl_store_transfer t;
+    bool found = false;
+    if (gl_store_get_transfer(s, p, &t, &found, &err) == GL_OK && found) {
+        memcpy(out, t.tx_hash, 32);
+        return true;
     }
-    gl_store_iter_free(it);
-    return ok;
+    return false;
 }
 
 json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_evidence *ev)
