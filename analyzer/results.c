@@ -72,7 +72,111 @@ static bool pos_tx_hash(gl_store *s, const gl_store_pos *p, uint8_t out[32])
     return false;
 }
 
-json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_evidence *ev)
+/* --------------------------------------------------------- tx hash map
+ * Every evidence position of a run resolved once, in key order: random
+ * point reads for them (twice for a link shown in both its entities) were
+ * ~17% of analyze at 1M transfers; in key order consecutive reads share
+ * their table blocks.  pos_tx_hash decides each hash, as before. */
+
+typedef struct txent {
+    gl_gpos pos;
+    bool ok;
+    uint8_t hash[32];
+} txent;
+
+struct gl_results_txmap {
+    txent *v;
+    size_t n, cap;
+};
+
+/* Store key order: chain ids are sorted, so chain index order is theirs. */
+static int gpos_key_cmp(const gl_gpos *a, const gl_gpos *b)
+{
+    if (a->chain != b->chain)
+        return a->chain < b->chain ? -1 : 1;
+    if (a->block != b->block)
+        return a->block < b->block ? -1 : 1;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (a->index != b->index)
+        return a->index < b->index ? -1 : 1;
+    if (a->sub != b->sub)
+        return a->sub < b->sub ? -1 : 1;
+    return 0;
+}
+
+static int txent_cmp(const void *x, const void *y) { return gpos_key_cmp(&((const txent *)x)->pos, &((const txent *)y)->pos); }
+
+static bool txmap_add(gl_results_txmap *m, const gl_evidence *ev, uint32_t n)
+{
+    for (uint32_t i = 0; i < n && i < GL_EVIDENCE_MAX; i++) {
+        if (m->n == m->cap) {
+            size_t cap = m->cap ? m->cap * 2 : 1024;
+            txent *t = realloc(m->v, cap * sizeof *t);
+            if (!t)
+                return false;
+            m->v = t;
+            m->cap = cap;
+        }
+        txent *e = &m->v[m->n++];
+        memset(e, 0, sizeof *e);
+        e->pos = ev[i].pos;
+    }
+    return true;
+}
+
+gl_results_txmap *gl_results_txmap_new(gl_store *s, const gl_graph *g, const gl_analysis *a, gl_err *err)
+{
+    gl_results_txmap *m = calloc(1, sizeof *m);
+    bool ok = m != NULL;
+    for (size_t i = 0; ok && i < a->n_links; i++)
+        ok = txmap_add(m, a->links[i].ev, a->links[i].n_evidence);
+    for (size_t i = 0; ok && i < a->n_scores; i++)
+        for (uint32_t k = 0; ok && k < a->scores[i].n_signals; k++)
+            ok = txmap_add(m, a->scores[i].signals[k].ev, a->scores[i].signals[k].n_evidence);
+    if (!ok) {
+        gl_results_txmap_free(m);
+        gl_err_set(err, GL_ENOMEM, "out of memory resolving evidence");
+        return NULL;
+    }
+    qsort(m->v, m->n, sizeof *m->v, txent_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (!u || gpos_key_cmp(&m->v[u - 1].pos, &m->v[i].pos))
+            m->v[u++] = m->v[i];
+    m->n = u;
+    for (size_t i = 0; i < m->n; i++) {
+        gl_store_pos p = gl_graph_pos(g, &m->v[i].pos);
+        m->v[i].ok = pos_tx_hash(s, &p, m->v[i].hash);
+    }
+    return m;
+}
+
+void gl_results_txmap_free(gl_results_txmap *m)
+{
+    if (!m)
+        return;
+    free(m->v);
+    free(m);
+}
+
+static const txent *txmap_find(const gl_results_txmap *m, const gl_gpos *pos)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = gpos_key_cmp(&m->v[mid].pos, pos);
+        if (!c)
+            return &m->v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static json_t *evidence_json_m(gl_store *s, const gl_results_txmap *m, const gl_graph *g, const gl_evidence *ev)
 {
     gl_store_pos p = gl_graph_pos(g, &ev->pos);
     json_t *o = json_pack("{s:I,s:I,s:s}", "chain_id", (json_int_t)p.chain_id, "block", (json_int_t)p.block,
@@ -81,7 +185,11 @@ json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_eviden
         return NULL;
     uint8_t h[32];
     char hex[67];
-    if (s && pos_tx_hash(s, &p, h))
+    const txent *te = m ? txmap_find(m, &ev->pos) : NULL;
+    bool found = te ? te->ok : s && pos_tx_hash(s, &p, h);
+    if (te && te->ok)
+        memcpy(h, te->hash, 32);
+    if (found)
         json_object_set_new(o, "tx_hash", json_string(hash_hex(h, hex)));
     else
         json_object_set_new(o, "tx_hash", json_null());
@@ -97,11 +205,17 @@ json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_eviden
     return o;
 }
 
-static json_t *evidence_list(gl_store *s, const gl_graph *g, const gl_evidence *ev, uint32_t n)
+json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_evidence *ev)
+{
+    return evidence_json_m(s, NULL, g, ev);
+}
+
+static json_t *evidence_list(gl_store *s, const gl_results_txmap *m, const gl_graph *g, const gl_evidence *ev,
+                             uint32_t n)
 {
     json_t *arr = json_array();
     for (uint32_t i = 0; arr && i < n && i < GL_EVIDENCE_MAX; i++)
-        json_array_append_new(arr, gl_results_evidence_json(s, g, &ev[i]));
+        json_array_append_new(arr, evidence_json_m(s, m, g, &ev[i]));
     return arr;
 }
 
@@ -134,20 +248,26 @@ static json_t *rule_params(const gl_analysis_params *P, gl_link_rule r)
     return json_object();
 }
 
-json_t *gl_results_link_json(gl_store *s, const gl_graph *g, const gl_analysis *a, const gl_link *l)
+static json_t *link_json_m(gl_store *s, const gl_results_txmap *m, const gl_graph *g, const gl_analysis *a,
+                           const gl_link *l)
 {
     json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:f,s:b,s:o,s:I,s:o}", "rule", gl_link_rule_name((gl_link_rule)l->rule),
                           "strength", gl_link_rule_hard((gl_link_rule)l->rule) ? "hard" : "soft", "a",
                           addr_json(g, l->a), "b", addr_json(g, l->b), "confidence", (double)l->confidence,
                           "merged", l->merged, "parameters", rule_params(&a->params, (gl_link_rule)l->rule),
                           "evidence_count", (json_int_t)l->n_evidence, "evidence",
-                          evidence_list(s, g, l->ev, l->n_evidence));
+                          evidence_list(s, m, g, l->ev, l->n_evidence));
     return o;
 }
 
-json_t *gl_results_entity_json(gl_store *s, const gl_graph *g, const gl_analysis *a, uint32_t e,
-                               const uint32_t *members, size_t n_members, const size_t *links,
-                               size_t n_links)
+json_t *gl_results_link_json(gl_store *s, const gl_graph *g, const gl_analysis *a, const gl_link *l)
+{
+    return link_json_m(s, NULL, g, a, l);
+}
+
+json_t *gl_results_entity_json_m(gl_store *s, const gl_results_txmap *m, const gl_graph *g,
+                                 const gl_analysis *a, uint32_t e, const uint32_t *members, size_t n_members,
+                                 const size_t *links, size_t n_links)
 {
     json_t *addrs = json_array(), *lk = json_array();
     const char *label = NULL;
@@ -161,13 +281,14 @@ json_t *gl_results_entity_json(gl_store *s, const gl_graph *g, const gl_analysis
         }
     }
     for (size_t i = 0; i < n_links; i++)
-        json_array_append_new(lk, gl_results_link_json(s, g, a, &a->links[links[i]]));
+        json_array_append_new(lk, link_json_m(s, m, g, a, &a->links[links[i]]));
     return json_pack("{s:I,s:s,s:s?,s:s?,s:I,s:o,s:o}", "id", (json_int_t)e, "kind",
                      gl_entity_kind_name((gl_entity_kind)a->entity_kind[e]), "label", label,
                      "label_category", category, "size", (json_int_t)n_members, "addresses", addrs, "links", lk);
 }
 
-json_t *gl_results_score_json(gl_store *s, const gl_graph *g, const gl_analysis *a, const gl_wallet_score *w)
+json_t *gl_results_score_json_m(gl_store *s, const gl_results_txmap *m, const gl_graph *g, const gl_analysis *a,
+                                const gl_wallet_score *w)
 {
     json_t *sigs = json_array(), *fams = json_array();
     for (int f = 0; f < GL_FAM_COUNT; f++)
@@ -180,7 +301,7 @@ json_t *gl_results_score_json(gl_store *s, const gl_graph *g, const gl_analysis 
                               (double)sg->value, "measure", sg->measure, "other", addr_json(g, sg->other),
                               "other_entity", sg->other == GL_NODE_NONE ? json_null() : json_integer(a->entity[sg->other]),
                               "evidence_count", (json_int_t)sg->n_evidence, "evidence",
-                              evidence_list(s, g, sg->ev, sg->n_evidence));
+                              evidence_list(s, m, g, sg->ev, sg->n_evidence));
         json_array_append_new(sigs, o);
     }
     return json_pack("{s:o,s:I,s:s,s:f,s:b,s:s,s:o,s:o,s:o,s:o}", "address", addr_json(g, w->node), "entity",
@@ -191,6 +312,18 @@ json_t *gl_results_score_json(gl_store *s, const gl_graph *g, const gl_analysis 
                      "beneficiary_entity",
                      w->beneficiary == GL_NODE_NONE ? json_null() : json_integer(a->entity[w->beneficiary]),
                      "families", fams, "signals", sigs);
+}
+
+json_t *gl_results_entity_json(gl_store *s, const gl_graph *g, const gl_analysis *a, uint32_t e,
+                               const uint32_t *members, size_t n_members, const size_t *links,
+                               size_t n_links)
+{
+    return gl_results_entity_json_m(s, NULL, g, a, e, members, n_members, links, n_links);
+}
+
+json_t *gl_results_score_json(gl_store *s, const gl_graph *g, const gl_analysis *a, const gl_wallet_score *w)
+{
+    return gl_results_score_json_m(s, NULL, g, a, w);
 }
 
 /* ----------------------------------------------------------------- grouping */

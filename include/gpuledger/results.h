@@ -39,6 +39,20 @@ json_t *gl_results_entity_json(gl_store *s, const gl_graph *g, const gl_analysis
 json_t *gl_results_score_json(gl_store *s, const gl_graph *g, const gl_analysis *a,
                               const gl_wallet_score *w);
 
+/* The tx hashes of every evidence position of an analysis, resolved once
+ * from the store in key order (gl_results_write builds one): the _m
+ * variants take it and read nothing from the store for a position it
+ * holds; the plain ones read each position as they go.  Same records
+ * either way.  NULL with GL_ENOMEM. */
+typedef struct gl_results_txmap gl_results_txmap;
+gl_results_txmap *gl_results_txmap_new(gl_store *s, const gl_graph *g, const gl_analysis *a, gl_err *err);
+void gl_results_txmap_free(gl_results_txmap *m);
+json_t *gl_results_entity_json_m(gl_store *s, const gl_results_txmap *m, const gl_graph *g,
+                                 const gl_analysis *a, uint32_t e, const uint32_t *members, size_t n_members,
+                                 const size_t *links, size_t n_links);
+json_t *gl_results_score_json_m(gl_store *s, const gl_results_txmap *m, const gl_graph *g, const gl_analysis *a,
+                                const gl_wallet_score *w);
+
 /* What an analysis was computed from: record counts of the families it
  * reads and every cursor (chain, name, block).  Two stamps are equal when
  * nothing was indexed, expanded, imported or labelled in between. */
