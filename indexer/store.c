@@ -3044,6 +3044,27 @@ gl_code gl_store_next_analysis(gl_store_iter *it, const uint8_t **key, size_t *k
 
 /* ------------------------------------------------------- stats and checks */
 
+gl_code gl_store_count(gl_store *s, gl_store_family cf, uint64_t *n, gl_err *err)
+{
+    *n = 0;
+    if ((int)cf < 0 || (int)cf >= GL_STORE_CF_COUNT)
+        return gl_err_set(err, GL_EINVAL, "no family %d", (int)cf);
+    if (!s->cf[cf])
+        return GL_OK; /* analysis, in a schema 2 store opened read-only */
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_fill_cache(ro, 0);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[cf]);
+    for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it))
+        (*n)++;
+    char *e = NULL;
+    rocksdb_iter_get_error(it, &e);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    if (e)
+        return db_fail(err, s->dir, e, family_names[cf]);
+    return GL_OK;
+}
+
 gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out, gl_err *err)
 {
     memset(out, 0, sizeof *out);

@@ -712,6 +712,12 @@ typedef struct gl_store_stats {
  * when a scan fails. */
 gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out /* OUT */, gl_err *err);
 
+/* The number of records of one family, as gl_store_stats_get counts them
+ * (a scan of its keys), without scanning the others: the analyzer's stamp
+ * needs five families, and the appearances alone hold several keys per
+ * transfer.  GL_EINVAL for a bad family, GL_EDB when the scan fails. */
+gl_code gl_store_count(gl_store *s, gl_store_family cf, uint64_t *n /* OUT */, gl_err *err);
+
 /* Read every record of every family with checksums verified and decode it,
  * and check that every appearance is implied by a record at its position
  * and every record's appearances are there.  GL_EDB naming the first
