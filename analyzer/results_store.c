@@ -4,9 +4,14 @@
  * "m/"+addr member -> u32be entity id, "f/"+addr wallet score record.  A run
  * clears the family and writes everything in one batch (evidence as
  * positions only: tx hashes are resolved when records are read back), so a reader sees
- * the old analysis or the new one, never a mix.  The stamp (record counts of
- * the families the analysis read, and every cursor) tells whether more was
- * indexed, expanded, imported or labelled since.
+ * the old analysis or the new one, never a mix; the family is then flushed
+ * (else every open would replay the batch from the write-ahead log), and
+ * the stamp "s" goes last in a batch of its own: it records what was read
+ * (record counts, cursors, definition hashes) and the store's sequence
+ * number as of its own write.  Anything written after it (indexing,
+ * expanding, importing, labelling) moves the sequence on: the analysis is
+ * stale.  A kill before the stamp leaves an analysis without one, which
+ * readers treat as none.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +19,8 @@
 
 #include "gpuledger/results.h"
 
-json_t *gl_results_stamp(gl_store *s, gl_err *err)
+json_t *gl_results_stamp(gl_store *s, const gl_graph *g, gl_err *err)
 {
-    /* the five families the stamp names, counted as gl_store_stats_get
-     * counts them, without its scan of every other family (the appearances
-     * hold several keys per transfer: ~13% of analyze at 1M transfers) */
-    static const gl_store_family fams[] = {GL_STORE_CF_EVENTS, GL_STORE_CF_TRANSFERS, GL_STORE_CF_TXS,
-                                           GL_STORE_CF_BLOCKS, GL_STORE_CF_LABELS};
-    struct {
-        uint64_t records[GL_STORE_CF_COUNT];
-    } st = {{0}};
-    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++)
-        if (gl_store_count(s, fams[i], &st.records[fams[i]], err))
-            return NULL;
     json_t *cur = json_array();
     gl_store_iter *it = gl_store_iter_cursors(s, err);
     if (!it || !cur) {
@@ -76,10 +70,10 @@ json_t *gl_results_stamp(gl_store *s, gl_err *err)
     }
     free(ids);
     free(names);
-    return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:o}", "definitions", defs, "events", (json_int_t)st.records[GL_STORE_CF_EVENTS],
-                     "transfers", (json_int_t)st.records[GL_STORE_CF_TRANSFERS], "txs",
-                     (json_int_t)st.records[GL_STORE_CF_TXS], "blocks", (json_int_t)st.records[GL_STORE_CF_BLOCKS],
-                     "labels", (json_int_t)st.records[GL_STORE_CF_LABELS], "cursors", cur);
+    /* The records the analysis read, counted as the graph read them. */
+    return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:o}", "definitions", defs, "events", (json_int_t)g->n_store_events,
+                     "transfers", (json_int_t)g->n_store_transfers, "txs", (json_int_t)g->n_store_txs, "blocks",
+                     (json_int_t)g->n_store_blocks, "labels", (json_int_t)g->n_store_labels, "cursors", cur);
 }
 
 static gl_code put_json(gl_store_batch *b, const void *k, size_t kl, json_t *j, gl_err *err)
@@ -105,7 +99,7 @@ static void be32(uint8_t *p, uint32_t v)
 
 gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, gl_err *err)
 {
-    json_t *stamp = gl_results_stamp(s, err);
+    json_t *stamp = gl_results_stamp(s, g, err);
     if (!stamp)
         return err && err->code ? err->code : GL_ENOMEM;
     gl_results_groups gr;
@@ -119,7 +113,6 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
     json_t *st = json_pack("{s:o,s:I,s:I,s:I,s:I}", "computed_from", stamp, "addresses", (json_int_t)a->n_nodes,
                            "entities", (json_int_t)a->n_entities, "links", (json_int_t)a->n_links, "scored",
                            (json_int_t)a->n_scores);
-    rc = rc ? (json_decref(st), rc) : put_json(b, "s", 1, st, err);
     rc = rc ? rc : put_json(b, "p", 1, gl_analysis_params_json(&a->params), err);
     for (uint32_t e = 0; !rc && e < a->n_entities; e++) {
         uint8_t k[6] = {'e', '/'};
@@ -151,6 +144,19 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         be32(k + 18, pos.index);
         rc = gl_store_batch_put_analysis(b, k, 22, &a->purchase_marks[i], 1, err);
     }
+    rc = rc ? rc : gl_store_batch_commit(b, err);
+    rc = rc ? rc : gl_store_flush_analysis(s, err);
+    gl_store_batch_free(b);
+    /* The stamp, alone: a batch of one put moves the sequence on by one. */
+    b = rc ? NULL : gl_store_batch_new(s, err);
+    if (!rc && !b)
+        rc = GL_EDB;
+    if (!rc && st)
+        json_object_set_new(st, "sequence", json_integer((json_int_t)(gl_store_latest_sequence(s) + 1)));
+    rc = rc ? rc : put_json(b, "s", 1, st, err);
+    if (rc && st && !b)
+        json_decref(st);
+    st = NULL;
     rc = rc ? rc : gl_store_batch_commit(b, err);
     gl_store_batch_free(b);
     gl_results_groups_release(&gr);
@@ -189,13 +195,8 @@ gl_code gl_results_status(gl_store *s, bool *found, bool *stale, json_t **stamp,
     if (!st)
         return GL_OK;
     *found = true;
-    json_t *now = gl_results_stamp(s, err);
-    if (!now) {
-        json_decref(st);
-        return err && err->code ? err->code : GL_ENOMEM;
-    }
-    *stale = !json_equal(now, json_object_get(st, "computed_from"));
-    json_decref(now);
+    json_t *seq = json_object_get(st, "sequence");
+    *stale = !json_is_integer(seq) || (uint64_t)json_integer_value(seq) != gl_store_latest_sequence(s);
     if (stamp)
         *stamp = st;
     else

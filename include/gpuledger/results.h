@@ -46,10 +46,11 @@ json_t *gl_results_entity_json(gl_store *s, const gl_graph *g, const gl_analysis
 json_t *gl_results_score_json(gl_store *s, const gl_graph *g, const gl_analysis *a,
                               const gl_wallet_score *w);
 
-/* What an analysis was computed from: record counts of the families it
- * reads and every cursor (chain, name, block).  Two stamps are equal when
- * nothing was indexed, expanded, imported or labelled in between. */
-json_t *gl_results_stamp(gl_store *s, gl_err *err);
+/* What an analysis was computed from: the record counts the graph read,
+ * every cursor (chain, name, block) and each platform's definition hash.
+ * gl_results_write adds the store's sequence number as of the stamp's own
+ * write, which gl_results_status compares with the store's latest. */
+json_t *gl_results_stamp(gl_store *s, const gl_graph *g, gl_err *err);
 
 /* Replace the store's analysis with this one (one batch). */
 gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, gl_err *err);

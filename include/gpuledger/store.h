@@ -637,6 +637,16 @@ gl_code gl_store_get_event(gl_store *s, uint64_t chain_id, uint64_t block, uint3
                            gl_store_event *out /* OUT */, bool *found /* OUT */, gl_err *err);
 gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
                             gl_store_cursor *out /* OUT */, bool *found /* OUT */, gl_err *err);
+/* Write the analysis family's memtable to table files now (waiting): an
+ * analysis is one large batch, and left in the memtable every later open
+ * would replay it from the write-ahead log.  GL_EDB when RocksDB fails. */
+gl_code gl_store_flush_analysis(gl_store *s, gl_err *err);
+
+/* RocksDB's latest sequence number: every committed put or delete (and
+ * every ingested file) moves it on, so an analysis can tell whether
+ * anything was written after it.  Cannot fail. */
+uint64_t gl_store_latest_sequence(gl_store *s);
+
 /* The analysis record at `key` (1..255 bytes): *val a malloc'd copy the
  * caller frees and *vlen its length, or *val NULL (and *vlen 0) when absent,
  * also in a store without the family.  GL_EINVAL for a bad key, GL_EDB when
