@@ -2,9 +2,9 @@
  *
  * Keys (docs/STORE.md): "s" stamp, "p" parameters, "e/"+u32be entity record,
  * "m/"+addr member -> u32be entity id, "f/"+addr wallet score record.  A run
- * clears the family and writes everything in one batch (evidence as
- * positions only: tx hashes are resolved when records are read back), so a reader sees
- * the old analysis or the new one, never a mix; the family is then flushed
+ * clears the family and writes the records in batches of 100,000 puts
+ * (evidence as positions only: tx hashes are resolved when records are
+ * read back); the family is then flushed
  * (else every open would replay the batch from the write-ahead log), and
  * the stamp "s" goes last in a batch of its own: it records what was read
  * (record counts, cursors, definition hashes) and the store's sequence
@@ -76,7 +76,41 @@ json_t *gl_results_stamp(gl_store *s, const gl_graph *g, gl_err *err)
                      (json_int_t)g->n_store_blocks, "labels", (json_int_t)g->n_store_labels, "cursors", cur);
 }
 
-static gl_code put_json(gl_store_batch *b, const void *k, size_t kl, json_t *j, gl_err *err)
+/* The records go out in batches of WRITE_BATCH_PUTS puts: one batch for a
+ * million entities held ~1 GB twice over (the batch, then the memtable).
+ * The first batch clears the family, the stamp goes last (see the top), so
+ * a reader never takes a half-written analysis for one. */
+#define WRITE_BATCH_PUTS 100000
+
+typedef struct writer {
+    gl_store *s;
+    gl_store_batch *b;
+    size_t n;
+} writer;
+
+static gl_code wr_put(writer *w, const void *k, size_t kl, const void *v, size_t vl, gl_err *err)
+{
+    if (!w->b && !(w->b = gl_store_batch_new(w->s, err)))
+        return GL_EDB;
+    gl_code rc = gl_store_batch_put_analysis(w->b, k, kl, v, vl, err);
+    if (!rc && ++w->n >= WRITE_BATCH_PUTS) {
+        rc = gl_store_batch_commit(w->b, err);
+        gl_store_batch_free(w->b);
+        w->b = NULL;
+        w->n = 0;
+    }
+    return rc;
+}
+
+static gl_code wr_finish(writer *w, gl_err *err)
+{
+    gl_code rc = w->b ? gl_store_batch_commit(w->b, err) : GL_OK;
+    gl_store_batch_free(w->b);
+    w->b = NULL;
+    return rc;
+}
+
+static gl_code put_json(writer *w, const void *k, size_t kl, json_t *j, gl_err *err)
 {
     if (!j)
         return gl_err_set(err, GL_ENOMEM, "out of memory building a result record");
@@ -84,7 +118,7 @@ static gl_code put_json(gl_store_batch *b, const void *k, size_t kl, json_t *j, 
     json_decref(j);
     if (!txt)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
-    gl_code rc = gl_store_batch_put_analysis(b, k, kl, txt, strlen(txt), err);
+    gl_code rc = wr_put(w, k, kl, txt, strlen(txt), err);
     free(txt);
     return rc;
 }
@@ -107,17 +141,17 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         json_decref(stamp);
         return GL_ENOMEM;
     }
-    gl_store_batch *b = gl_store_batch_new(s, err);
-    gl_code rc = b ? GL_OK : GL_EDB;
-    rc = rc ? rc : gl_store_batch_clear_analysis(b, err);
+    writer w = {.s = s, .b = gl_store_batch_new(s, err)};
+    gl_code rc = w.b ? GL_OK : GL_EDB;
+    rc = rc ? rc : gl_store_batch_clear_analysis(w.b, err);
     json_t *st = json_pack("{s:o,s:I,s:I,s:I,s:I}", "computed_from", stamp, "addresses", (json_int_t)a->n_nodes,
                            "entities", (json_int_t)a->n_entities, "links", (json_int_t)a->n_links, "scored",
                            (json_int_t)a->n_scores);
-    rc = rc ? rc : put_json(b, "p", 1, gl_analysis_params_json(&a->params), err);
+    rc = rc ? rc : put_json(&w, "p", 1, gl_analysis_params_json(&a->params), err);
     for (uint32_t e = 0; !rc && e < a->n_entities; e++) {
         uint8_t k[6] = {'e', '/'};
         be32(k + 2, e);
-        rc = put_json(b, k, 6,
+        rc = put_json(&w, k, 6,
                       gl_results_entity_json(NULL, g, a, e, gr.members + gr.mem_off[e], gr.mem_off[e + 1] - gr.mem_off[e],
                                              gr.links + gr.link_off[e], gr.link_off[e + 1] - gr.link_off[e]),
                       err);
@@ -126,12 +160,12 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         uint8_t k[22] = {'m', '/'}, val[4];
         memcpy(k + 2, g->nodes[v].addr, 20);
         be32(val, a->entity[v]);
-        rc = gl_store_batch_put_analysis(b, k, 22, val, 4, err);
+        rc = wr_put(&w, k, 22, val, 4, err);
     }
     for (size_t i = 0; !rc && i < a->n_scores; i++) {
         uint8_t k[22] = {'f', '/'};
         memcpy(k + 2, g->nodes[a->scores[i].node].addr, 20);
-        rc = put_json(b, k, 22, gl_results_score_json(NULL, g, a, &a->scores[i]), err);
+        rc = put_json(&w, k, 22, gl_results_score_json(NULL, g, a, &a->scores[i]), err);
     }
     for (size_t i = 0; !rc && i < g->n_purchases; i++) {
         const gl_purchase *pu = &g->purchases[i];
@@ -142,23 +176,23 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
             k[10 + j] = (uint8_t)(pos.block >> (56 - 8 * j));
         }
         be32(k + 18, pos.index);
-        rc = gl_store_batch_put_analysis(b, k, 22, &a->purchase_marks[i], 1, err);
+        rc = wr_put(&w, k, 22, &a->purchase_marks[i], 1, err);
     }
-    rc = rc ? rc : gl_store_batch_commit(b, err);
+    if (rc) {
+        gl_store_batch_free(w.b);
+        w.b = NULL;
+    }
+    rc = rc ? rc : wr_finish(&w, err);
     rc = rc ? rc : gl_store_flush_analysis(s, err);
-    gl_store_batch_free(b);
     /* The stamp, alone: a batch of one put moves the sequence on by one. */
-    b = rc ? NULL : gl_store_batch_new(s, err);
-    if (!rc && !b)
-        rc = GL_EDB;
     if (!rc && st)
         json_object_set_new(st, "sequence", json_integer((json_int_t)(gl_store_latest_sequence(s) + 1)));
-    rc = rc ? rc : put_json(b, "s", 1, st, err);
-    if (rc && st && !b)
+    if (rc)
         json_decref(st);
-    st = NULL;
-    rc = rc ? rc : gl_store_batch_commit(b, err);
-    gl_store_batch_free(b);
+    else
+        rc = put_json(&w, "s", 1, st, err);
+    rc = rc ? rc : wr_finish(&w, err);
+    gl_store_batch_free(w.b);
     gl_results_groups_release(&gr);
     return rc;
 }
