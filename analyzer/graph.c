@@ -496,6 +496,10 @@ static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn 
             p->duration_s = e->duration_s;
             p->pos = pos;
             memcpy(p->tx_hash, e->tx_hash, 32);
+            if (e->n_ids) {
+                memcpy(p->lease_id, e->ids[0].value, 32);
+                p->has_lease_id = true;
+            }
             g->nodes[p->actor].flags |= GL_NODE_BUYER;
             g->n_purchases++;
         } else if (map->kind == GL_EVENT_DEPOSIT && e->has_amount && buyer != GL_NODE_NONE) {

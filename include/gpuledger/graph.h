@@ -103,6 +103,8 @@ typedef struct gl_purchase {
     uint64_t duration_s;
     gl_gpos pos;
     uint8_t tx_hash[32];
+    uint8_t lease_id[32]; /* the event's first id (lease, deposit, task), big-endian */
+    bool has_lease_id;    /* (an extension finds its lease's GPU count through it) */
 } gl_purchase;
 
 /* Money locked for later purchases (definition kind deposit): Livepeer's
