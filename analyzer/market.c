@@ -113,6 +113,7 @@ typedef struct lease_key {
     uint8_t id[32];
     uint32_t count;
     int32_t model;
+    size_t idx;
 } lease_key;
 
 static int lease_cmp(const void *a, const void *b)
@@ -180,7 +181,7 @@ gl_code gl_market_load(gl_market **out, gl_store *s, const gl_graph *g, gl_graph
     for (size_t i = 0; i < g->n_purchases; i++) {
         const gl_purchase *p = &g->purchases[i];
         if (p->kind == GL_EVENT_LEASE && p->has_lease_id && p->gpu_count) {
-            leases[nl] = (lease_key){.platform = p->platform, .count = p->gpu_count, .model = p->gpu_model};
+            leases[nl] = (lease_key){.platform = p->platform, .count = p->gpu_count, .model = p->gpu_model, .idx = i};
             memcpy(leases[nl++].id, p->lease_id, 32);
         }
     }
@@ -190,6 +191,8 @@ gl_code gl_market_load(gl_market **out, gl_store *s, const gl_graph *g, gl_graph
         gl_market_buy *b = &m->buys[i];
         b->gpu_count = p->gpu_count;
         b->mhours = p->gpu_mhours;
+        if (p->kind != GL_EVENT_EXTENSION && p->duration_s && p->time && !b->hold_until)
+            b->hold_until = p->time + p->duration_s;
         int32_t model = p->gpu_model;
         if (p->kind == GL_EVENT_EXTENSION && p->has_lease_id && (!p->gpu_count || model < 0)) {
             lease_key k = {.platform = p->platform};
@@ -201,6 +204,9 @@ gl_code gl_market_load(gl_market **out, gl_store *s, const gl_graph *g, gl_graph
                     b->gpu_count = l->count;
                 if (model < 0)
                     model = l->model;
+                gl_market_buy *lb = &m->buys[l->idx];
+                if (lb->hold_until && p->duration_s)
+                    lb->hold_until += p->duration_s;
                 if (!b->mhours && p->duration_s) {
                     unsigned __int128 mh = (unsigned __int128)b->gpu_count * p->duration_s * 1000u / 3600u;
                     b->mhours = mh > UINT64_MAX ? 0 : (uint64_t)mh;

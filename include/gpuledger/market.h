@@ -51,6 +51,8 @@ typedef struct gl_market_buy {
     uint32_t gpu_count;       /* the event's, or its lease's */
     uint64_t mhours;          /* GPU-hours in thousandths, 0: unknown */
     bool from_lease;          /* count (and model) taken from the lease it extends */
+    uint64_t hold_until;      /* a lease: time + its duration + its extensions' (0: unknown);
+                                 0 for an extension (it prolongs its lease instead) */
 } gl_market_buy;
 
 typedef struct gl_market {
@@ -103,20 +105,24 @@ gl_code gl_exposure_run(json_t **out, gl_store *s, const gl_market *m, gl_err *e
 /* Per provider entity: GPUs offered (offer events with a GPU count) against
  * the most GPUs leased at once, price per GPU-hour against the market's
  * distribution for the model, and provider_sweep links of the stored
- * entities.  *out: a JSON array (docs/VOLUME.md). */
-gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_err *err);
+ * entities.  defs/ctx tell which stored events are offers.  *out: a JSON
+ * array (docs/VOLUME.md). */
+gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph_def_fn defs, void *ctx,
+                         gl_err *err);
 
 /* -------------------------------------------------------- concentration */
 
 typedef struct gl_conc_point {
     uint64_t time;         /* a change: a lease starts or ends */
-    uint32_t entity;       /* buyer entity (or wallet node id without analysis) */
+    uint32_t entity;       /* buyer entity, or the wallet's node id when `wallet` */
+    bool wallet;           /* no entity known (no analysis): entity is a graph node id */
     const char *family;    /* model family ("H100"), or the name as written */
     uint64_t gpus;         /* GPUs held from `time` on */
 } gl_conc_point;
 
 /* Concurrent GPUs held per buyer entity over time, by model family: one
- * point at every change.  family_filter NULL: every family.  Leases need a
+ * point at every change.  A lease holds its GPUs from its time to
+ * hold_until (extensions prolong it).  family_filter NULL: every family.  Leases need a
  * GPU count and a duration; the rest are counted in *skipped. */
 gl_code gl_concentration_run(gl_conc_point **out, size_t *n_out, size_t *skipped, const gl_market *m,
                              const char *family_filter, gl_err *err);
