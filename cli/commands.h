@@ -29,5 +29,9 @@ int cmd_explain(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_labels(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_volume(int argc, char **argv);
+int cmd_exposure(int argc, char **argv);
+int cmd_providers(int argc, char **argv);
+int cmd_concentration(int argc, char **argv);
 
 #endif

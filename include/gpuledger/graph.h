@@ -88,6 +88,7 @@ typedef struct gl_purchase {
     uint32_t buyer;       /* buyer role, GL_NODE_NONE when absent */
     uint32_t beneficiary; /* beneficiary role, GL_NODE_NONE when absent */
     uint32_t provider;    /* provider role, GL_NODE_NONE when absent */
+    uint32_t payer;       /* payer role (a transfer's from), GL_NODE_NONE when absent */
     uint32_t tx_from;     /* the tx's (recovered) sender, GL_NODE_NONE when unknown */
     uint32_t contract;    /* emitting contract */
     uint64_t time;
