@@ -244,3 +244,79 @@ done:
     *out = m;
     return GL_OK;
 }
+
+struct gl_market_defs {
+    gl_store *s;
+    gl_platform **loaded;
+    size_t n_loaded;
+    char **missing;
+    size_t n_missing;
+};
+
+gl_market_defs *gl_market_defs_new(gl_store *s)
+{
+    gl_market_defs *d = calloc(1, sizeof *d);
+    if (d)
+        d->s = s;
+    return d;
+}
+
+void gl_market_defs_free(gl_market_defs *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_loaded; i++)
+        gl_platform_free(d->loaded[i]);
+    for (size_t i = 0; i < d->n_missing; i++)
+        free(d->missing[i]);
+    free(d->loaded);
+    free(d->missing);
+    free(d);
+}
+
+const gl_platform *gl_market_def(void *ctx, const char *name)
+{
+    gl_market_defs *d = ctx;
+    for (size_t i = 0; i < d->n_loaded; i++)
+        if (!strcmp(d->loaded[i]->name, name))
+            return d->loaded[i];
+    for (size_t i = 0; i < d->n_missing; i++)
+        if (!strcmp(d->missing[i], name))
+            return NULL;
+    gl_platform *p = NULL;
+    gl_err err = {0};
+    char *txt = NULL;
+    if (gl_store_get_platform_def(d->s, name, &txt, &err) == GL_OK && txt) {
+        json_error_t je;
+        json_t *root = json_loads(txt, 0, &je);
+        char origin[96];
+        snprintf(origin, sizeof origin, "store:%s", name);
+        if (root && gl_platform_load_json(&p, root, origin, &err) != GL_OK)
+            p = NULL;
+        json_decref(root);
+        free(txt);
+    }
+    if (!p && gl_platform_resolve(&p, name, &err) != GL_OK)
+        p = NULL;
+    if (p) {
+        gl_platform **t = realloc(d->loaded, (d->n_loaded + 1) * sizeof *t);
+        if (!t) {
+            gl_platform_free(p);
+            return NULL;
+        }
+        d->loaded = t;
+        d->loaded[d->n_loaded++] = p;
+        return p;
+    }
+    char **t = realloc(d->missing, (d->n_missing + 1) * sizeof *t);
+    char *nm = strdup(name);
+    if (t && nm) {
+        d->missing = t;
+        d->missing[d->n_missing++] = nm;
+    } else {
+        free(nm);
+        if (t)
+            d->missing = t;
+    }
+    return NULL;
+}

@@ -68,6 +68,14 @@ typedef struct gl_market {
     const gl_gpu_models *models;
 } gl_market;
 
+/* Definitions as the store keeps them (meta def/<name>), else the built-in
+ * of that name; loaded once each.  gl_market_def is a gl_graph_def_fn whose
+ * ctx is the gl_market_defs.  new: NULL on out of memory. */
+typedef struct gl_market_defs gl_market_defs;
+gl_market_defs *gl_market_defs_new(gl_store *s);
+const gl_platform *gl_market_def(void *ctx, const char *name);
+void gl_market_defs_free(gl_market_defs *d);
+
 /* Build.  defs/ctx: the definitions by name (as gl_graph_load takes them);
  * models may be NULL (every name unknown).  GL_EDB on a damaged analysis,
  * GL_ENOMEM. */
