@@ -191,7 +191,7 @@ static int hold_cmp(const void *a, const void *b)
 
 typedef struct pp {
     char model[128];
-    char token[32];
+    char token[48];
     uint64_t key;      /* provider */
     double v;          /* price per GPU-hour */
 } pp;

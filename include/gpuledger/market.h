@@ -36,7 +36,7 @@
 #define GL_ENTITY_NONE UINT32_MAX
 
 typedef struct gl_market_token {
-    char symbol[32];    /* "USDC", or "0x..." (the address) when the definition does not say */
+    char symbol[48];    /* "USDC", or "0x..." (the address) when the definition does not say */
     char address[43];   /* "0x..." or "native" */
     int decimals;       /* -1: unknown, amounts stay in raw units */
 } gl_market_token;
