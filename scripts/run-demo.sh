@@ -13,7 +13,8 @@
 #      transfers, entities and flags.
 # Output (default ./demo-out): truth.json, platforms/, store/, events.csv,
 # transfers.csv, entities.json, entities.csv, flags.json, flags.csv,
-# eval.json.  The chain is stopped at the end, whatever happens.
+# eval.json, volume.csv, volume.json, top-flag.gexf (the fund-flow graph
+# around the highest-scored flag, for Gephi).  The chain is stopped at the end, whatever happens.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(realpath -m "${1:-demo-out}")
@@ -65,6 +66,17 @@ echo "== db stats"
 "$bin" flags --db "$out/store" --format json > "$out/flags.json"
 "$bin" flags --db "$out/store" --format csv > "$out/flags.csv"
 "$bin" eval --db "$out/store" --truth "$out/truth.json" --json > "$out/eval.json"
+"$bin" volume --db "$out/store" --by platform,day --format csv > "$out/volume.csv"
+"$bin" volume --db "$out/store" --by platform,day --format json > "$out/volume.json"
+"$bin" trace "$(python3 -c "import json,sys; f=json.load(open(sys.argv[1])); print(max(f, key=lambda x: x['score'])['address'] if f else '')" "$out/flags.json")" \
+    --db "$out/store" --direction both --hops 2 --format gexf --out "$out/top-flag.gexf" 2>/dev/null || true
+
+echo "== volume per platform, gross and net of self-dealing and circular flows (whole tokens)"
+"$bin" volume --db "$out/store" --by platform --format csv 2>/dev/null |
+    python3 -c "
+import csv, sys
+for r in csv.DictReader(sys.stdin):
+    print(f\"  {r['platform']:<24} {r['token']:<5} gross {r['gross']:>28}  net {r['net']:>28}  leases {r['leases']}\")"
 
 echo "== flagged proxy buyers (score, typology, who they buy for)"
 python3 - "$out/flags.json" <<'PY'
@@ -77,4 +89,4 @@ print(f"  {len(flags)} flagged in all; `gpuledger explain ADDR --db store` says 
 PY
 echo "== against the simulator's truth"
 "$bin" eval --db "$out/store" --truth "$out/truth.json"
-echo "== wrote $out/events.csv ($(($(wc -l < "$out/events.csv") - 1)) events), $out/transfers.csv, $out/entities.{json,csv}, $out/flags.{json,csv}, $out/eval.json, $out/truth.json"
+echo "== wrote $out/events.csv ($(($(wc -l < "$out/events.csv") - 1)) events), $out/transfers.csv, $out/entities.{json,csv}, $out/flags.{json,csv}, $out/volume.{csv,json}, $out/top-flag.gexf, $out/eval.json, $out/truth.json"
