@@ -326,8 +326,8 @@ void gl_indexer_direct_plan(gl_direct_plan *plan, const gl_abi_sig *sig, const g
         d->kind = rs->kind;
         if (rs->kind == GL_SRC_NONE)
             continue;
-        if (r >= GL_ROLE_GPU_MODEL)
-            return;
+        if (r >= GL_ROLE_GPU_MODEL || rs->per != GL_UNIT_NONE)
+            return; /* patterns, durations, rates: the JSON path */
         switch (rs->kind) {
         case GL_SRC_FIELD: {
             size_t ti = sig->anonymous ? 0 : 1, di = 0, i;

@@ -1435,6 +1435,29 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
          * it would claim the native coin, so the amount stays unknown too. */
         if (map->roles[GL_ROLE_TOKEN].kind != GL_SRC_NONE && !json_object_get(roles, "token"))
             json_object_del(roles, "amount");
+        /* A rate per block becomes its total (rate x blocks, scaled to the
+         * token's decimals) or, short of a basis, no amount and a finding. */
+        const char *why = NULL;
+        if (map->roles[GL_ROLE_AMOUNT].per != GL_UNIT_NONE) {
+            json_t *rate = json_incref(json_object_get(roles, "amount"));
+            if ((rc = gl_platform_resolve_rate(roles, p, map, &why, err))) {
+                json_decref(rate);
+                goto done;
+            }
+            if (why && rate) {
+                json_t *f = finding_new(ix, "unpriced_rate", g->block);
+                fset_int(f, "log_index", g->log_index);
+                fset_hex(f, "tx_hash", g->tx_hash, 32);
+                fset_str(f, "event", sig->name);
+                if (f)
+                    json_object_set(f, "rate", json_object_get(rate, "rate"));
+                fset_str(f, "reason", why);
+                rc = finding_add(ix, g->block, f, err);
+            }
+            json_decref(rate);
+            if (rc)
+                goto done;
+        }
         if ((rc = gl_indexer_event_fill(&ev, map, roles, NULL, err)))
             goto done;
     }

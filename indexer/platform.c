@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gpuledger/bytes.h"
 #include "gpuledger/keccak.h"
@@ -294,12 +295,40 @@ static void source_release(gl_role_source *s)
     memset(s, 0, sizeof *s);
 }
 
-/* {"field", "unit"} (the duration role) or {"field", "as": "text"}: a plain
- * field, read in a stated way. */
+/* {"field", "per": "block", "scale_decimals": N} (the amount role): a rate
+ * per block in N-decimal fixed point, turned into a total by
+ * gl_platform_resolve_rate once the event's blocks and token are known. */
+static gl_code load_rate(loader *L, const json_t *v, const char *path, gl_role role, const gl_abi_param *prm,
+                         const gl_abi_sig *ev, gl_role_source *s)
+{
+    char *per = NULL;
+    gl_code rc = get_string(L, v, path, "per", true, &per);
+    if (rc)
+        return rc;
+    const json_t *sd = json_object_get(v, "scale_decimals");
+    if (role != GL_ROLE_AMOUNT)
+        rc = bad(L, path, "\"per\" belongs to the amount role only");
+    else if (strcmp(per, "block"))
+        rc = bad(L, path, "unknown \"per\": \"%s\" (only \"block\")", per);
+    else if (!json_is_integer(sd) || json_integer_value(sd) < 0 || json_integer_value(sd) > 77)
+        rc = bad(L, path, "a rate needs \"scale_decimals\", an integer in 0..77");
+    else if (prm->type->kind != GL_ABI_UINT)
+        rc = bad(L, path, "field \"%s\" of %s is not an unsigned integer", s->field, ev->name);
+    free(per);
+    if (!rc) {
+        s->per = GL_UNIT_BLOCKS;
+        s->scale_decimals = (unsigned)json_integer_value(sd);
+    }
+    return rc;
+}
+
+/* {"field", "unit"} (the duration role), {"field", "as": "text"} or
+ * {"field", "per", "scale_decimals"} (the amount role): a plain field, read
+ * in a stated way. */
 static gl_code load_typed_field(loader *L, const gl_platform *p, const json_t *v, const char *path, gl_role role,
                                 const gl_abi_sig *ev, gl_role_source *s)
 {
-    static const char *const keys[] = {"field", "unit", "as", NULL};
+    static const char *const keys[] = {"field", "unit", "as", "per", "scale_decimals", NULL};
     gl_code rc = check_keys(L, v, path, keys);
     char *unit = NULL, *as = NULL;
     if (rc || (rc = get_string(L, v, path, "field", true, &s->field)) ||
@@ -311,8 +340,11 @@ static gl_code load_typed_field(loader *L, const gl_platform *p, const json_t *v
         goto out;
     }
     s->kind = GL_SRC_FIELD;
-    if (unit && as) {
-        rc = bad(L, path, "a source has \"unit\" or \"as\", not both");
+    bool rate = json_object_get(v, "per") || json_object_get(v, "scale_decimals");
+    if ((unit != NULL) + (as != NULL) + rate > 1) {
+        rc = bad(L, path, "a source has one of \"unit\", \"as\" or \"per\"");
+    } else if (rate) {
+        rc = load_rate(L, v, path, role, prm, ev, s);
     } else if (unit) {
         static const char *const units[] = {[GL_UNIT_SECONDS] = "seconds", [GL_UNIT_MINUTES] = "minutes",
                                             [GL_UNIT_HOURS] = "hours", [GL_UNIT_BLOCKS] = "blocks"};
@@ -429,7 +461,8 @@ static gl_code load_source(loader *L, const gl_platform *p, const json_t *v, con
                        s->field);
         return GL_OK;
     }
-    if (json_object_get(v, "unit") || json_object_get(v, "as"))
+    if (json_object_get(v, "unit") || json_object_get(v, "as") || json_object_get(v, "per") ||
+        json_object_get(v, "scale_decimals"))
         return load_typed_field(L, p, v, path, role, ev, s);
     if (role == GL_ROLE_DURATION)
         return bad(L, path, "a duration is {\"field\", \"unit\"}");
@@ -640,6 +673,15 @@ static gl_code load_events(loader *L, gl_platform *p, const json_t *obj)
             gl_code rc = load_source(L, p, v, rp, (gl_role)r, ev, &em->roles[r]);
             if (rc)
                 return rc;
+        }
+        /* A rate needs the event's blocks and its token (for the decimals). */
+        if (em->roles[GL_ROLE_AMOUNT].per == GL_UNIT_BLOCKS) {
+            bool blocks = em->roles[GL_ROLE_DURATION_BLOCKS].kind != GL_SRC_NONE ||
+                          em->roles[GL_ROLE_DURATION].unit == GL_UNIT_BLOCKS;
+            if (!blocks)
+                return bad(L, path, "an amount per block needs a duration_blocks role (or a duration in blocks)");
+            if (em->roles[GL_ROLE_TOKEN].kind == GL_SRC_NONE)
+                return bad(L, path, "an amount per block needs a token role (its decimals scale the rate)");
         }
     }
     return GL_OK;
@@ -902,7 +944,12 @@ gl_code gl_platform_apply_roles(json_t **roles, const gl_event_map *map, const j
         /* Decoded values are never changed after decoding: shared, not
          * copied (a copy per role per event showed in the profile). */
         case GL_SRC_FIELD:
-            val = s->as_text ? text_value(f) : json_incref((json_t *)f);
+            if (s->per != GL_UNIT_NONE)
+                val = json_is_string(f) ? json_pack("{s:O, s:s, s:i}", "rate", f, "per", "block", "scale_decimals",
+                                                    (int)s->scale_decimals)
+                                        : NULL;
+            else
+                val = s->as_text ? text_value(f) : json_incref((json_t *)f);
             break;
         case GL_SRC_FIELD_INDEX:
             val = json_is_array(f) ? json_incref(json_array_get(f, s->arg)) : NULL;
@@ -960,4 +1007,90 @@ oom:
     json_decref(unknown);
     *roles = NULL;
     return gl_err_set(err, GL_ENOMEM, "out of memory applying the roles of %s", map->event);
+}
+
+/* ---------------------------------------------------------------- rates */
+
+/* x *= 10^n, or x /= 10^n rounding down; false on overflow. */
+static bool scale10(gl_u256 *x, unsigned n, bool up)
+{
+    while (n) {
+        unsigned k = n > 19 ? 19 : n;
+        uint64_t f = 1;
+        for (unsigned i = 0; i < k; i++)
+            f *= 10;
+        if (up ? gl_u256_mul_u64(x, x, f, NULL) : gl_u256_div_u64(x, NULL, x, f, NULL))
+            return false;
+        n -= k;
+    }
+    return true;
+}
+
+bool gl_platform_rate_total(gl_u256 *out, const gl_u256 *rate, uint64_t blocks, unsigned scale_decimals,
+                            unsigned token_decimals)
+{
+    gl_u256 x;
+    *out = gl_u256_from_u64(0);
+    if (scale_decimals > 77 || token_decimals > 77 || gl_u256_mul_u64(&x, rate, blocks, NULL))
+        return false;
+    /* multiply first, so that nothing is lost before the one rounding */
+    if (!scale10(&x, token_decimals, true) || !scale10(&x, scale_decimals, false))
+        return false;
+    *out = x;
+    return true;
+}
+
+bool gl_platform_token_decimals(const gl_platform *p, const char *token, unsigned *decimals)
+{
+    const char *key;
+    json_t *t;
+    if (!p->tokens || !token)
+        return false;
+    json_object_foreach(p->tokens, key, t) {
+        if (strcasecmp(key, token))
+            continue;
+        json_int_t d = json_integer_value(json_object_get(t, "decimals"));
+        if (!json_is_integer(json_object_get(t, "decimals")) || d < 0 || d > 77)
+            return false;
+        *decimals = (unsigned)d;
+        return true;
+    }
+    return false;
+}
+
+gl_code gl_platform_resolve_rate(json_t *roles, const gl_platform *p, const gl_event_map *map, const char **why,
+                                 gl_err *err)
+{
+    const char *reason = NULL;
+    json_t *a = json_object_get(roles, "amount");
+    if (why)
+        *why = NULL;
+    if (map->roles[GL_ROLE_AMOUNT].per == GL_UNIT_NONE || !json_is_object(a))
+        return GL_OK;
+    gl_u256 rate, total;
+    uint64_t blocks = 0;
+    unsigned dec = 0;
+    const json_t *b = json_object_get(roles, "duration_blocks");
+    if (!b && map->roles[GL_ROLE_DURATION].unit == GL_UNIT_BLOCKS)
+        b = json_object_get(roles, "duration");
+    gl_u256 bw;
+    if (!json_is_string(json_object_get(a, "rate")) ||
+        gl_u256_parse_dec(&rate, json_string_value(json_object_get(a, "rate")), NULL))
+        reason = "the rate cannot be read";
+    else if (!json_is_string(b) || gl_u256_parse_dec(&bw, json_string_value(b), NULL) || !gl_u256_to_u64(&bw, &blocks))
+        reason = "the number of blocks is unknown";
+    else if (!gl_platform_token_decimals(p, json_string_value(json_object_get(roles, "token")), &dec))
+        reason = "the token's decimals are unknown";
+    else if (!gl_platform_rate_total(&total, &rate, blocks, map->roles[GL_ROLE_AMOUNT].scale_decimals, dec))
+        reason = "the total does not fit in 256 bits";
+    if (reason) {
+        if (why)
+            *why = reason;
+        json_object_del(roles, "amount");
+        return GL_OK;
+    }
+    char d[GL_U256_DEC_MAX];
+    if (json_object_set_new(roles, "amount", json_string(gl_u256_to_dec(&total, d))))
+        return gl_err_set(err, GL_ENOMEM, "out of memory resolving the rate of %s", map->event);
+    return GL_OK;
 }

@@ -34,8 +34,8 @@
 #define G_GDEP_CREATE 220000
 #define G_GDEP_PAY 140000
 #define G_GDEP_CLOSE 160000
-#define G_SPH_ORDER 380000
-#define G_SPH_MATCH 450000
+#define G_SPH_ORDER 600000 /* a compressed spec of ~260 bytes is stored */
+#define G_SPH_MATCH 500000
 #define G_SPH_CLOSE 160000
 #define G_SWAN_ASSIGN 420000
 #define G_SWAN_RELEASE 120000
@@ -53,6 +53,10 @@
 #define G_BZ_RENT 150000
 
 #define SPHERON_SECONDS_PER_BLOCK 2
+/* Spheron prices are rates per block in 18-decimal fixed point whatever the
+ * token's decimals (USDC: 6), so a rate's total in USDC units is
+ * rate * blocks * 10^6 / 10^18 = rate * blocks / 10^12, rounded down. */
+#define SPHERON_RATE_SCALE ((sim_amt)1000000000000ULL)
 #define FLUENCE_EPOCH 3600
 #define AIRDROP_CHUNK 50
 
@@ -386,9 +390,14 @@ static uint32_t plan_purchase(sim_world *w, gl_sim_platform pl, uint32_t payer, 
         p->gpus = pick_gpus(w, 4);
         p->hours = 1 + (uint32_t)gl_sim_rng_below(&w->rng, 24);
         p->provider_wallet = pr->wallets[gl_sim_rng_below(&w->rng, pr->nwallets)];
-        p->amount = (sim_amt)usd * p->gpus * p->hours;
-        p->max_price = (p->amount * rnd(w, 100, 115) / 100 + 9999) / 10000 * 10000;
+    {
+        uint64_t blocks = (uint64_t)p->hours * 3600 / SPHERON_SECONDS_PER_BLOCK;
+        p->rate = (sim_amt)usd * p->gpus * SPHERON_RATE_SCALE / (3600 / SPHERON_SECONDS_PER_BLOCK);
+        p->max_rate = p->rate * rnd(w, 100, 115) / 100;
+        p->amount = p->rate * blocks / SPHERON_RATE_SCALE;
+        p->max_price = p->max_rate * blocks / SPHERON_RATE_SCALE;
         break;
+    }
     case GL_SIM_SWAN:
         p->kind = PK_TASK;
         p->asset = AS_SWAN;
@@ -1505,10 +1514,15 @@ static sim_prep prep_sph_order(sim_world *w, sim_task *t, sim_purchase *p, gl_er
     if (appr && send_approve(w, t, step++, T, AS_USDC, w->contract[CT_SPHERON_ORDER], p->max_price, err))
         return PR_DONE;
     gl_simw_reserve(w, T, AS_USDC, p->max_price);
-    char specs[96];
-    snprintf(specs, sizeof specs, "gpu=%s;count=%u", gl_sim_models[p->model].name, p->gpus);
+    /* the compressed order spec Spheron's SDK writes (utils/spec.ts
+     * compressOrderSpec): GPU -> g, Attributes -> a, Units -> u, unquoted */
+    char specs[320];
+    snprintf(specs, sizeof specs,
+             "{n:sim,pr:{a:[{k:region,v:any}]},s:[{n:svc,r:{i:1,c:{u:%u,a:[]},m:{u:%u,a:[]},"
+             "s:[{n:default,a:[],u:10737418240}],g:{a:[{k:vendor/nvidia/model/%s,v:true}],u:%u},e:[]},c:1}]}",
+             1000u * p->gpus, 1073741824u, gl_sim_models[p->model].name, p->gpus);
     send_call(w, t, step, T, w->contract[CT_SPHERON_ORDER], 0, FN_SPH_CREATE_ORDER,
-              json_pack("[oIosi]", jamt(p->max_price), (json_int_t)o.blocks, jtoken(w, AS_USDC), specs,
+              json_pack("[oIosi]", jamt(p->max_rate), (json_int_t)o.blocks, jtoken(w, AS_USDC), specs,
                         o.fizz ? 0 : 1),
               G_SPH_ORDER, err);
     return PR_DONE;
@@ -1524,7 +1538,7 @@ static sim_prep prep_sph_match(sim_world *w, sim_task *t, gl_err *err)
     if (!funds(w, P, AS_ETH, 0, gl_simw_fee_cap(w, P, G_SPH_MATCH), err))
         return later(w, t, 1200, 3600);
     send_call(w, t, 0, P, w->contract[CT_SPHERON_ORDER], 0, FN_SPH_MATCH_ORDER,
-              json_pack("[IoI]", (json_int_t)o->id, jamt(p->amount), (json_int_t)o->fizz), G_SPH_MATCH, err);
+              json_pack("[IoI]", (json_int_t)o->id, jamt(p->rate), (json_int_t)o->fizz), G_SPH_MATCH, err);
     return PR_DONE;
 }
 
@@ -2218,7 +2232,7 @@ static gl_code eff_sph_order(sim_world *w, const sim_tx *tx, const sim_receipt *
     const sim_log *l = find_log(w, r, orq, EV_ORDER_CREATED, 0);
     gl_code rc = need_log(l, "OrderCreated", err);
     if (!rc)
-        rc = check_amt(l, 2, p->max_price, "OrderCreated maxPrice", err);
+        rc = check_amt(l, 2, p->max_rate, "OrderCreated maxPrice", err);
     if (!rc)
         rc = gl_simw_move(w, p->payer, orq, AS_USDC, p->max_price, err);
     if (rc)
@@ -2239,7 +2253,7 @@ static gl_code eff_sph_match(sim_world *w, const sim_tx *tx, const sim_receipt *
     const sim_log *l = find_log(w, r, cl, EV_SPH_LEASE_CREATED, 0);
     gl_code rc = need_log(l, "LeaseCreated", err);
     if (!rc)
-        rc = check_amt(l, 3, p->amount, "LeaseCreated acceptedPrice", err);
+        rc = check_amt(l, 3, p->rate, "LeaseCreated acceptedPrice", err);
     if (!rc)
         rc = gl_simw_move(w, orq, cl, AS_USDC, p->amount, err);
     if (!rc && p->max_price > p->amount)

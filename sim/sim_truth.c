@@ -367,6 +367,13 @@ static const char *const ev_livepeer[] = {
     "event ReserveClaimed(address indexed reserveHolder, address claimant, uint256 amount)",
     "event Withdrawal(address indexed sender, uint256 deposit, uint256 reserve)",
     NULL};
+/* The patterns of the built-in spheron-base definition
+ * (fixtures/platforms/spheron-base.json): the look-alike writes the
+ * compressed specs Spheron's SDK writes, so the same patterns read them. */
+#define GL_SPHERON_GPU_MODEL_RE "vendor/[A-Za-z0-9_-]+/model/([A-Za-z0-9_.+-]+)"
+#define GL_SPHERON_GPU_COUNT_RE \
+    "[{,]g:\\{a:\\[[^]]*\\],u:([0-9]+)|\"GPU\":\\{\"Attributes\":\\[[^]]*\\],\"Units\":([0-9]+)"
+
 static const char *const ev_glm[] = {
     "event Transfer(address indexed from, address indexed to, uint256 value)",
     "event Approval(address indexed owner, address indexed spender, uint256 value)",
@@ -398,7 +405,10 @@ static const char *const ev_swan[] = {
     "event TaskTerminated(string indexed taskUid, uint256 terminateTimestamp)",
     NULL};
 static const char *const ev_factory[] = {
-    "event DealCreated(address indexed owner, address deal, uint256 createdAtEpoch)",
+    "event DealCreated(address indexed owner, address deal, uint256 createdAtEpoch, address paymentToken, "
+    "uint256 minWorkers, uint256 targetWorkers, uint256 maxWorkersPerProvider, uint256 pricePerWorkerEpoch, "
+    "(bytes4 prefixes, bytes32 hash)[] effectors, (bytes4 prefixes, bytes32 hash) appCID, "
+    "uint8 providersAccessType_, address[] providersAccessList_, uint256 protocolVersion_)",
     NULL};
 static const char *const ev_deal[] = {
     "event Deposited(uint256 amount)",
@@ -567,7 +577,8 @@ gl_code gl_sim_platform_defs(const json_t *truth, json_t **out, gl_err *err)
 
     /* Spheron */
     d = def_base("spheron", cid, "Spheron OrderRequest and ComputeLease look-alikes, deployed by gpuledger simulate; "
-                 "specs are \"gpu=MODEL;count=N\"");
+                 "prices are rates per block in 18-decimal units (amount = rate x the order's blocks, scaled to the "
+                 "token's decimals); specs are compressed as Spheron's SDK writes them");
     c1 = contract_def(contracts, "spheron_order_request", "OrderRequest", ev_order, NULL);
     c2 = contract_def(contracts, "spheron_compute_lease", "ComputeLease", ev_clease, NULL);
     if (!d || !c1 || !c2)
@@ -577,19 +588,20 @@ gl_code gl_sim_platform_defs(const json_t *truth, json_t **out, gl_err *err)
     json_object_set_new(d, "tokens", tokens_map(truth, (const char *const[]){"USDC", NULL}));
     json_object_set_new(d, "block_time_seconds", json_integer(2));
     if (!set_events(d, json_pack(
-        "{s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s},"
-        " s:{s:s, s:s, s:s}, s:{s:s},"
-        " s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:{s:s}, s:s}, s:{s:s, s:{s:s}, s:s}},"
+        "{s:{s:s, s:s, s:{s:s, s:s, s:i}, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s},"
+        " s:{s:s, s:s}, s:{s:s},"
+        " s:{s:s, s:s, s:s, s:{s:s, s:s, s:i}, s:s, s:{s:s, s:{s:s}, s:s}, s:{s:s, s:{s:s}, s:s}},"
         " s:{s:s, s:s, s:s, s:s}}",
-        "OrderCreated", "kind", "deposit", "buyer", "creator", "amount", "maxPrice", "token", "token", "lease_id",
-        "orderId", "gpu_model", "field", "specs", "pattern", "gpu=([^;]+)", "gpu_count", "field", "specs", "pattern",
-        "count=([0-9]+)", "duration_blocks", "numOfBlocks",
-        "OrderMatched", "kind", "other", "provider", "providerAddress", "amount", "acceptedPrice",
+        "OrderCreated", "kind", "deposit", "buyer", "creator", "amount", "field", "maxPrice", "per", "block",
+        "scale_decimals", 18, "token", "token", "lease_id", "orderId", "gpu_model", "field", "specs", "pattern",
+        GL_SPHERON_GPU_MODEL_RE, "gpu_count", "field", "specs", "pattern", GL_SPHERON_GPU_COUNT_RE,
+        "duration_blocks", "numOfBlocks",
+        "OrderMatched", "kind", "other", "provider", "providerAddress",
         "OrderClosed", "kind", "other",
         "LeaseCreated", "kind", "lease", "buyer", "tenantAddress", "provider", "providerAddress", "amount",
-        "acceptedPrice", "lease_id", "leaseId", "token", "join", "OrderCreated", "on", "orderId", "requestId",
-        "field", "token", "duration_blocks", "join", "OrderCreated", "on", "orderId", "requestId", "field",
-        "numOfBlocks",
+        "field", "acceptedPrice", "per", "block", "scale_decimals", 18, "lease_id", "leaseId", "token", "join",
+        "OrderCreated", "on", "orderId", "requestId", "field", "token", "duration_blocks", "join", "OrderCreated",
+        "on", "orderId", "requestId", "field", "numOfBlocks",
         "LeaseClosed", "kind", "settlement", "buyer", "tenantAddress", "provider", "providerAddress", "amount",
         "providerAmount")))
         goto missing;

@@ -68,7 +68,9 @@
  *   log_block_hash_mismatch, log_tx_mismatch, receipts_root_mismatch,
  *   log_not_proven, endpoints_disagree, undecodable_log, unstorable_event,
  *   unresolved_join
- *   (with the amount that was dropped with an unresolved token), reorg (the
+ *   (with the amount that was dropped with an unresolved token),
+ *   unpriced_rate (an amount per block left unknown: its blocks or its
+ *   token's decimals unknown; with the rate), reorg (the
  *   rollback itself, put at the block below the rolled-back range).
  *
  * Records written per stored event: the event (roles from

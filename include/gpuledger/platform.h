@@ -20,6 +20,7 @@
 
 #include "gpuledger/abi.h"
 #include "gpuledger/err.h"
+#include "gpuledger/u256.h"
 
 #define GL_PLATFORM_FORMAT "gpuledger-platform/1"
 #define GL_BLOCK_OPEN UINT64_MAX /* to_block of an open-ended ABI range */
@@ -88,6 +89,9 @@ typedef struct gl_role_source {
     char *join_on;        /* JOIN: ... that must equal this event's field */
     bool as_text;         /* FIELD from {"field", "as": "text"}: bytesN/bytes read as right-padded ASCII */
     gl_duration_unit unit; /* FIELD from {"field", "unit"} (the duration role) */
+    gl_duration_unit per; /* FIELD from {"field", "per": "block", "scale_decimals"} (the amount role):
+                             a rate per block, GL_UNIT_BLOCKS; GL_UNIT_NONE for a plain amount */
+    unsigned scale_decimals; /* ... the rate's fixed-point decimals (Spheron: 18) */
 } gl_role_source;
 
 typedef struct gl_event_map {
@@ -200,5 +204,28 @@ uint64_t gl_platform_unit_ms(gl_duration_unit unit, uint64_t block_time_ms);
  * the role out and lists it under "unknown". Fails only on GL_ENOMEM. */
 gl_code gl_platform_apply_roles(json_t **roles, const gl_event_map *map, const json_t *fields,
                                 const gl_log_context *ctx, gl_err *err);
+
+/* A rate amount's total (see docs/PLATFORMS.md, "rate amounts"):
+ *   rate x blocks x 10^token_decimals / 10^scale_decimals, rounded down,
+ * in the token's base units.  False when the result (or rate x blocks, or
+ * that times 10^token_decimals) does not fit in 256 bits, or a count of
+ * decimals exceeds 77; *out is then zero.  Cannot fail otherwise. */
+bool gl_platform_rate_total(gl_u256 *out, const gl_u256 *rate, uint64_t blocks, unsigned scale_decimals,
+                            unsigned token_decimals);
+
+/* The decimals the definition's `tokens` gives for `token` ("native" or a
+ * 0x address, any case); false when the token is not listed. */
+bool gl_platform_token_decimals(const gl_platform *p, const char *token, unsigned *decimals);
+
+/* Replace a rate amount in `roles` (the {"rate", "per", "scale_decimals"}
+ * object gl_platform_apply_roles gives for an amount mapped with "per") by
+ * its total, once joins are resolved: the blocks are the event's
+ * duration_blocks role (or a "duration" in blocks) and the decimals those
+ * of its token role in the definition's `tokens`.  When one of them is
+ * unknown, or the total overflows, the amount is removed and *why (if not
+ * NULL) names the reason; otherwise *why is NULL.  Roles without a rate
+ * amount are left alone.  Fails only on GL_ENOMEM. */
+gl_code gl_platform_resolve_rate(json_t *roles, const gl_platform *p, const gl_event_map *map, const char **why,
+                                 gl_err *err);
 
 #endif

@@ -374,7 +374,10 @@ typedef struct sim_purchase {
     uint32_t group;     /* split order group, or SIM_NONE */
     uint32_t aux;       /* per platform: Livepeer sender, Golem deposit index, Spheron order index, ... */
     sim_amt amount;
-    sim_amt max_price;  /* Spheron: the order's maxPrice */
+    sim_amt max_price;  /* Spheron: the total the order escrows (its maxPrice over its blocks);
+                           Fluence: the price per epoch */
+    sim_amt rate, max_rate; /* Spheron: acceptedPrice and maxPrice, rates per block in 18-decimal
+                               fixed point (amount and max_price are their totals in USDC) */
     /* chain position, once paid */
     uint64_t block, time, log_index;
     uint64_t chain_id_of; /* on-chain id (lease id, order id, ...) */

@@ -55,7 +55,10 @@
 #define T_TASK_CREATED "0x1455e6e35b1b89916dd3024a995f41593b0b27f0e7cb61b253a69ba2c2d37951"
 #define T_TASK_COMPLETED "0x2ea2764b7d80d0107c1d2c0210ead4a6fdee0f86235483a041d9faffbf875880"
 #define T_REWARD_RELEASED "0x6504a330caacb9bebf5a13c7a7356d83a2ff093b07185671301738c1761475d2"
-#define T_DEAL_CREATED "0x5d7193b85584b797ec2ad4b4652dbe3503bda615592828b3109879d19d9178d6"
+/* DealCreated with Fluence's 13 parameters: keccak of
+ * DealCreated(address,address,uint256,address,uint256,uint256,uint256,uint256,(bytes4,bytes32)[],(bytes4,bytes32),uint8,address[],uint256)
+ * by js-sha3 (also ../shared/sources/platform-definitions-check.md) */
+#define T_DEAL_CREATED "0xb713fb1962af63e77449fd5d1fdf718c9ec7582040f62658c15d12f28310352f"
 #define T_DEPOSITED "0x2a89b2e3d580398d6dc2db5e0f336b52602bbaa51afa9bb5cdf59239cf0d2bea"
 #define T_PROVIDER_PAID "0xb72ef6a0e5a62f73e52dd5fa571d9f28d0d3c7895c4e1b60e5a8d01e879957ac"
 
@@ -708,16 +711,21 @@ static void test_spheron_order_and_lease(void **state)
     json_decref(transact(e, e->acct[0], orders, "setComputeLease(address)", json_pack("[s]", leases), NULL));
     json_decref(transact(e, tenant, usdc, "approve(address,uint256)", json_pack("[si]", orders, 50000000), NULL));
 
-    const char *specs = "gpu=A100-40GB;count=2";
+    /* Prices are rates per block in 18-decimal units (Spheron's SDK:
+     * totalCost = maxPrice / 10^18 x numOfBlocks): a max of 1.5e16 per block
+     * over 1800 blocks escrows 1.5e16 x 1800 x 10^6 / 10^18 = 27000000 USDC
+     * units; 1e16 accepted costs 18000000.  Specs compressed, as the SDK. */
+    const char *specs = "{n:a,s:[{n:w,r:{g:{a:[{k:vendor/nvidia/model/a100,v:true}],u:2}},c:1}]}";
     json_t *r = transact(e, tenant, orders, "createOrder(uint256,uint64,address,string,uint8)",
-                         json_pack("[iissi]", 30000000, 1800, usdc, specs, 1), NULL);
+                         json_pack("[IIssi]", (json_int_t)15000000000000000LL, (json_int_t)1800, usdc, specs, 1), NULL);
+    assert_int_equal(balance_of(e, usdc, tenant), 50000000 - 27000000);
     const json_t *lg = log_at(r, log_count(r) - 1);
     expect_log(lg, orders, 1, T_ORDER_CREATED); /* nothing indexed */
-    char a[43], s[64];
+    char a[43], s[128];
     assert_int_equal(data_u64(lg, 0), 1);        /* orderId */
     data_addr(lg, 1, a);
     assert_string_equal(a, tenant);              /* creator */
-    assert_int_equal(data_u64(lg, 2), 30000000); /* maxPrice */
+    assert_int_equal(data_u64(lg, 2), 15000000000000000ULL); /* maxPrice, per block */
     assert_int_equal(data_u64(lg, 3), 1800);     /* numOfBlocks */
     data_addr(lg, 4, a);
     assert_string_equal(a, usdc);                /* token */
@@ -727,8 +735,8 @@ static void test_spheron_order_and_lease(void **state)
     assert_int_equal(data_u64(lg, 7), 1);        /* mode: PROVIDER */
     json_decref(r);
 
-    r = transact(e, provider, orders, "matchOrder(uint64,uint256,uint256)", json_pack("[iii]", 1, 24000000, 0),
-                 NULL);
+    r = transact(e, provider, orders, "matchOrder(uint64,uint256,uint256)",
+                 json_pack("[iIi]", 1, (json_int_t)10000000000000000LL, 0), NULL);
     /* Transfer to the lease contract, refund to the tenant, LeaseCreated, OrderMatched */
     assert_int_equal(log_count(r), 4);
     lg = log_at(r, 2);
@@ -736,7 +744,7 @@ static void test_spheron_order_and_lease(void **state)
     assert_int_equal(data_u64(lg, 0), 1);        /* leaseId */
     assert_int_equal(data_u64(lg, 1), 0);        /* fizzId */
     assert_int_equal(data_u64(lg, 2), 1);        /* requestId */
-    assert_int_equal(data_u64(lg, 3), 24000000); /* acceptedPrice */
+    assert_int_equal(data_u64(lg, 3), 10000000000000000ULL); /* acceptedPrice, per block */
     data_addr(lg, 4, a);
     assert_string_equal(a, provider);
     data_addr(lg, 5, a);
@@ -746,8 +754,8 @@ static void test_spheron_order_and_lease(void **state)
     assert_int_equal(data_u64(lg, 9), 0);                     /* state ACTIVE */
     expect_log(log_at(r, 3), orders, 1, T_ORDER_MATCHED);
     json_decref(r);
-    assert_int_equal(balance_of(e, usdc, tenant), 50000000 - 24000000);
-    assert_int_equal(balance_of(e, usdc, leases), 24000000);
+    assert_int_equal(balance_of(e, usdc, tenant), 50000000 - 18000000);
+    assert_int_equal(balance_of(e, usdc, leases), 18000000);
     (void)t;
 }
 
@@ -811,7 +819,7 @@ static void test_fluence_deal_per_contract(void **state)
     memcpy(impl_arg, impl, sizeof impl_arg);
     deploy(e, e->acct[0], "FluenceDealFactory", "(address,uint256)", json_pack("[si]", impl_arg, 3600), factory);
 
-    char deals[2][43];
+    char deals[2][43], a[43];
     for (int i = 0; i < 2; i++) {
         json_t *r = transact(e, owner, factory, "deployDeal(address,address,uint256)",
                              json_pack("[ssi]", usdc, provider, 1000000), NULL);
@@ -821,6 +829,11 @@ static void test_fluence_deal_per_contract(void **state)
         assert_string_equal(topic(lg, 1), addr_topic(owner, t));
         data_addr(lg, 0, deals[i]);
         assert_int_equal(data_u64(lg, 1), 1); /* createdAtEpoch */
+        data_addr(lg, 2, a);
+        assert_string_equal(a, usdc);               /* paymentToken */
+        assert_int_equal(data_u64(lg, 3), 1);       /* minWorkers */
+        assert_int_equal(data_u64(lg, 6), 1000000); /* pricePerWorkerEpoch */
+        assert_int_equal(data_u64(lg, 12), 1);      /* protocolVersion_ (after the heads of the dynamic parts) */
         json_decref(r);
     }
     assert_string_not_equal(deals[0], deals[1]); /* one contract per deal */

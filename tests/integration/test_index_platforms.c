@@ -1,6 +1,8 @@
 /* test_index_platforms.c - the role sources that need more than one log:
- * joins (Spheron: a lease's token from its order), factories (Fluence: one
- * contract per deal, found through DealCreated), indexed strings and
+ * joins (Spheron: a lease's token and blocks from its order, its amount a
+ * rate per block; Fluence: a deposit's buyer and token from its deal's
+ * DealCreated), factories (Fluence: one contract per deal, found through
+ * the 13-parameter DealCreated), indexed strings and
  * address arrays (Swan: taskUid hash, cpList), shifted ids and token
  * transfers (Golem: funder = id >> 96, GLM Transfer as a transfer record).
  *
@@ -84,19 +86,46 @@ static void test_spheron_join_across_restart(void **state)
         tl_transact_void(&N, N.acct[t], usdc, "approve(address,uint256)", json_pack("[s,s]", orders, MAXU), NULL);
     }
     /* Orders 1 and 2, then (after a restart) their leases. */
+    /* Prices are rates per block in 18-decimal units, as on Spheron; the
+     * totals in USDC (6 decimals) are rate x blocks x 10^6 / 10^18:
+     * order 1: 5e16 x 100 -> 5000000 escrowed, accepted 4e16 x 100 -> 4000000;
+     * order 2: 1.4e17 x 50 -> 7000000 escrowed, accepted 1.3e17 x 50 -> 6500000.
+     * Specs in the compressed form Spheron's SDK writes. */
     tl_transact_void(&N, N.acct[3], orders, "createOrder(uint256,uint64,address,string,uint8)",
-                     json_pack("[s,i,s,s,i]", "5000000", 100, usdc, "gpu=A100-40GB;count=2", 1), NULL);
+                     json_pack("[s,i,s,s,i]", "50000000000000000", 100, usdc,
+                               "{n:a,s:[{n:w,r:{i:1,c:{u:1000,a:[]},g:{a:[{k:vendor/nvidia/model/A100-40GB,v:true}],"
+                               "u:2},e:[]},c:1}]}",
+                               1),
+                     NULL);
     uint64_t order1_block = tl_head(&N);
     tl_transact_void(&N, N.acct[4], orders, "createOrder(uint256,uint64,address,string,uint8)",
-                     json_pack("[s,i,s,s,i]", "7000000", 50, usdc, "gpu=H100-SXM5-80GB;count=8", 1), NULL);
+                     json_pack("[s,i,s,s,i]", "140000000000000000", 50, usdc,
+                               "{n:b,s:[{n:w,r:{i:1,c:{u:1000,a:[]},g:{a:[{k:vendor/nvidia/model/H100-SXM5-80GB,"
+                               "v:true},{k:req_vram,v:80Gi}],u:8},e:[]},c:1}]}",
+                               1),
+                     NULL);
     uint64_t mid = tl_head(&N);
-    tl_transact_void(&N, N.acct[1], orders, "matchOrder(uint64,uint256,uint256)", json_pack("[i,s,i]", 1, "4000000", 0),
-                     NULL);
-    tl_transact_void(&N, N.acct[2], orders, "matchOrder(uint64,uint256,uint256)", json_pack("[i,s,i]", 2, "6500000", 0),
-                     NULL);
+    tl_transact_void(&N, N.acct[1], orders, "matchOrder(uint64,uint256,uint256)",
+                     json_pack("[i,s,i]", 1, "40000000000000000", 0), NULL);
+    tl_transact_void(&N, N.acct[2], orders, "matchOrder(uint64,uint256,uint256)",
+                     json_pack("[i,s,i]", 2, "130000000000000000", 0), NULL);
+    /* the escrow moved the totals: 5000000 + 7000000 in, refunds 1000000 and 500000 out */
+    gl_buf call = GL_BUF_INIT;
+    tl_encode_call(&call, "balanceOf(address)", json_pack("[s]", leases));
+    char *hex = malloc(2 * call.len + 3);
+    assert_non_null(hex);
+    gl_hex_encode(call.data, call.len, true, hex);
+    json_t *bal = tl_rpc(&N, "eth_call", json_pack("[{s:s, s:s}, s]", "to", usdc, "data", hex, "latest"));
+    free(hex);
+    gl_buf_release(&call);
+    /* 10500000 = 0xa037a0 */
+    assert_string_equal(json_string_value(bal),
+                        "0x0000000000000000000000000000000000000000000000000000000000a037a0");
+    json_decref(bal);
 
     gl_platform *p = tl_platform(
         "{\"format\":\"gpuledger-platform/1\",\"name\":\"spheron-test\",\"platform\":\"spheron\",\"chain_id\":31337,"
+        "\"block_time_seconds\":2,\"tokens\":{\"%s\":{\"symbol\":\"USDC\",\"decimals\":6}},"
         "\"contracts\":["
         "{\"name\":\"OrderRequest\",\"address\":\"%s\",\"start_block\":%" PRIu64 ",\"abis\":[{\"from_block\":%" PRIu64
         ",\"to_block\":null,\"events\":[\"event OrderCreated(uint64 orderId, address creator, uint256 maxPrice, uint64 "
@@ -106,13 +135,17 @@ static void test_spheron_join_across_restart(void **state)
         "uint256 acceptedPrice, address providerAddress, address tenantAddress, uint32 startBlock, uint32 startTime, "
         "uint32 endTime, uint8 state)\"]}]}],"
         "\"events\":{"
-        "\"OrderCreated\":{\"kind\":\"offer\",\"buyer\":\"creator\",\"amount\":\"maxPrice\",\"token\":\"token\","
-        "\"lease_id\":\"orderId\",\"gpu_model\":{\"field\":\"specs\",\"pattern\":\"gpu=([^;]+)\"},"
-        "\"gpu_count\":{\"field\":\"specs\",\"pattern\":\"count=([0-9]+)\"}},"
+        "\"OrderCreated\":{\"kind\":\"offer\",\"buyer\":\"creator\","
+        "\"amount\":{\"field\":\"maxPrice\",\"per\":\"block\",\"scale_decimals\":18},\"token\":\"token\","
+        "\"duration_blocks\":\"numOfBlocks\",\"lease_id\":\"orderId\","
+        "\"gpu_model\":{\"field\":\"specs\",\"pattern\":\"vendor/[A-Za-z0-9_-]+/model/([A-Za-z0-9_.+-]+)\"},"
+        "\"gpu_count\":{\"field\":\"specs\",\"pattern\":\"[{,]g:\\\\{a:\\\\[[^]]*\\\\],u:([0-9]+)\"}},"
         "\"LeaseCreated\":{\"kind\":\"lease\",\"buyer\":\"tenantAddress\",\"provider\":\"providerAddress\","
-        "\"amount\":\"acceptedPrice\",\"lease_id\":\"leaseId\","
-        "\"token\":{\"join\":\"OrderCreated\",\"on\":{\"orderId\":\"requestId\"},\"field\":\"token\"}}}}",
-        orders, start, start, leases, start, start);
+        "\"amount\":{\"field\":\"acceptedPrice\",\"per\":\"block\",\"scale_decimals\":18},\"lease_id\":\"leaseId\","
+        "\"token\":{\"join\":\"OrderCreated\",\"on\":{\"orderId\":\"requestId\"},\"field\":\"token\"},"
+        "\"duration_blocks\":{\"join\":\"OrderCreated\",\"on\":{\"orderId\":\"requestId\"},"
+        "\"field\":\"numOfBlocks\"}}}}",
+        usdc, orders, start, start, leases, start, start);
 
     char dir[300];
     snprintf(dir, sizeof dir, "%s/spheron", TMP);
@@ -141,7 +174,8 @@ static void test_spheron_join_across_restart(void **state)
         const gl_store_event *l = find_event(evs, n, "LeaseCreated", (size_t)k);
         assert_true(tl_has_role(l, GL_STORE_ROLE_BUYER, N.acct[3 + k]));
         assert_true(tl_has_role(l, GL_STORE_ROLE_PROVIDER, N.acct[1 + k]));
-        assert_int_equal(tl_u64(&l->amount), k ? 6500000 : 4000000);
+        assert_int_equal(tl_u64(&l->amount), k ? 6500000 : 4000000); /* rate x the order's blocks */
+        assert_int_equal(l->duration_s, k ? 100 : 200);                /* the order's blocks x 2 s */
         assert_true(l->has_token); /* joined from the stored order */
         assert_memory_equal(l->token, u, 20);
         uint8_t w[32];
@@ -151,13 +185,14 @@ static void test_spheron_join_across_restart(void **state)
     free(evs);
     gl_store_close(s);
 
-    /* Without order 1 in the store the join is a finding, and the lease
-     * keeps no token and no amount (never guessed as the native coin). */
+    /* Without order 1 in the store the joins (token, blocks) are findings,
+     * and the lease keeps no token and no amount (never guessed as the
+     * native coin, nor a rate taken for a total). */
     char dir2[300];
     snprintf(dir2, sizeof dir2, "%s/spheron-late", TMP);
     tl_run_opts late = {.verify = GL_INDEXER_VERIFY_HEADERS, .has_from = true, .from = order1_block + 1};
     st = tl_index(url(), dir2, p, &late);
-    assert_int_equal(st.findings, 1);
+    assert_int_equal(st.findings, 2);
     s = tl_store_open(dir2, false);
     n = tl_events(s, GL_ANVIL_DEFAULT_CHAIN_ID, &evs);
     assert_int_equal(n, 3);
@@ -167,12 +202,18 @@ static void test_spheron_join_across_restart(void **state)
     const gl_store_event *l2 = find_event(evs, n, "LeaseCreated", 1);
     assert_true(l2->has_token);
     json_t *f = tl_findings(s, GL_ANVIL_DEFAULT_CHAIN_ID);
-    assert_int_equal(json_array_size(f), 1);
-    const json_t *x = json_array_get(f, 0);
-    assert_string_equal(json_string_value(json_object_get(x, "kind")), "unresolved_join");
-    assert_string_equal(json_string_value(json_object_get(x, "role")), "token");
-    assert_string_equal(json_string_value(json_object_get(x, "value")), "1");
-    assert_string_equal(json_string_value(json_object_get(x, "amount")), "4000000");
+    assert_int_equal(json_array_size(f), 2);
+    const json_t *x = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *y = json_array_get(f, i);
+        assert_string_equal(json_string_value(json_object_get(y, "kind")), "unresolved_join");
+        assert_string_equal(json_string_value(json_object_get(y, "value")), "1");
+        if (!strcmp(json_string_value(json_object_get(y, "role")), "token"))
+            x = y;
+    }
+    assert_non_null(x);
+    /* the dropped amount is kept as what it was: a rate, not a total */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(x, "amount"), "rate")), "40000000000000000");
     json_decref(f);
     free(evs);
     gl_store_close(s);
@@ -213,14 +254,18 @@ static void test_fluence_factory_across_restart(void **state)
         "{\"format\":\"gpuledger-platform/1\",\"name\":\"fluence-test\",\"platform\":\"fluence\",\"chain_id\":31337,"
         "\"contracts\":[{\"name\":\"DealFactory\",\"address\":\"%s\",\"start_block\":%" PRIu64 ",\"abis\":[{"
         "\"from_block\":%" PRIu64 ",\"to_block\":null,\"events\":[\"event DealCreated(address indexed owner, address "
-        "deal, uint256 createdAtEpoch)\"]}]}],"
+        "deal, uint256 createdAtEpoch, address paymentToken, uint256 minWorkers, uint256 targetWorkers, uint256 "
+        "maxWorkersPerProvider, uint256 pricePerWorkerEpoch, (bytes4 prefixes, bytes32 hash)[] effectors, (bytes4 "
+        "prefixes, bytes32 hash) appCID, uint8 providersAccessType_, address[] providersAccessList_, uint256 "
+        "protocolVersion_)\"]}]}],"
         "\"factories\":[{\"name\":\"Deal\",\"factory\":\"DealFactory\",\"event\":\"DealCreated\",\"address_field\":"
         "\"deal\",\"abis\":[{\"from_block\":0,\"to_block\":null,\"events\":[\"event Deposited(uint256 amount)\","
         "\"event ProviderPaid(address indexed provider, uint256 amount)\"]}]}],"
         "\"events\":{\"DealCreated\":{\"kind\":\"registration\",\"buyer\":\"owner\"},"
-        "\"Deposited\":{\"kind\":\"payment\",\"buyer\":\"tx.from\",\"amount\":\"amount\",\"token\":\"%s\","
-        "\"lease_id\":\"log.address\"}}}",
-        factory, start, start, usdc);
+        "\"Deposited\":{\"kind\":\"payment\",\"amount\":\"amount\",\"lease_id\":\"log.address\","
+        "\"buyer\":{\"join\":\"DealCreated\",\"on\":{\"deal\":\"log.address\"},\"field\":\"owner\"},"
+        "\"token\":{\"join\":\"DealCreated\",\"on\":{\"deal\":\"log.address\"},\"field\":\"paymentToken\"}}}}",
+        factory, start, start);
     char dir[300], one[300];
     snprintf(dir, sizeof dir, "%s/fluence", TMP);
     snprintf(one, sizeof one, "%s/fluence-one", TMP);

@@ -327,14 +327,18 @@ static json_t *chain_volume(chain_view *cv, const json_t *truth, json_t **leases
     }
     json_decref(logs);
 
-    /* Spheron: accepted prices, in the token of the order they match */
+    /* Spheron: accepted prices are rates per block in 18-decimal units (as
+     * Spheron's SDK reads them: totalCost = price / 10^18 x numOfBlocks), so
+     * a lease pays acceptedPrice x the order's numOfBlocks x 10^6 / 10^18
+     * USDC units (6 decimals), in the token of the order it matches */
     logs = get_logs(cv, json_pack("[ss]", truth_addr(truth, "spheron_order_request"),
                                   truth_addr(truth, "spheron_compute_lease")), first, last);
-    json_t *order_token = json_object();
+    json_t *order_token = json_object(), *order_blocks = json_object();
     json_array_foreach(logs, i, log) {
         json_t *ev = decode(cv, "SpheronOrderRequest", "OrderCreated", log);
         if (ev) {
             json_object_set_new(order_token, sget(ev, "orderId"), json_string(sget(ev, "token")));
+            json_object_set_new(order_blocks, sget(ev, "orderId"), json_string(sget(ev, "numOfBlocks")));
             json_decref(ev);
             continue;
         }
@@ -342,12 +346,22 @@ static json_t *chain_volume(chain_view *cv, const json_t *truth, json_t **leases
         if (!ev)
             continue;
         const char *tok = json_string_value(json_object_get(order_token, sget(ev, "requestId")));
+        const char *nb = json_string_value(json_object_get(order_blocks, sget(ev, "requestId")));
         assert_non_null(tok);
+        assert_non_null(nb);
+        assert_string_equal(token_symbol(truth, tok), "USDC");
+        gl_u256 total;
+        uint64_t rem;
+        char totdec[GL_U256_DEC_MAX];
+        assert_int_equal(gl_u256_parse_dec(&total, sget(ev, "acceptedPrice"), NULL), GL_OK);
+        assert_int_equal(gl_u256_mul_u64(&total, &total, strtoull(nb, NULL, 10), NULL), GL_OK);
+        assert_int_equal(gl_u256_div_u64(&total, &rem, &total, 1000000000000ULL, NULL), GL_OK); /* x 10^6 / 10^18 */
         day_of(block_time(cv, hex_u64(json_object_get(log, "blockNumber"))), day);
-        sum_add(sums, "spheron", day, token_symbol(truth, tok), sget(ev, "acceptedPrice"));
+        sum_add(sums, "spheron", day, "USDC", gl_u256_to_dec(&total, totdec));
         json_decref(ev);
     }
     json_decref(order_token);
+    json_decref(order_blocks);
     json_decref(logs);
 
     /* Swan: task rewards */

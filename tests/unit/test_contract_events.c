@@ -173,9 +173,17 @@ static const ev_expect EVENTS[] = {
     {"SwanCpAccount", "BeneficiaryChanged(address previousBeneficiary, address newBeneficiary)",
      "0x768099735d1c322a05a5b9d7b76d99682a1833d3f7055e5ede25e0f2eeaa8c6d"},
 
-    /* Fluence (DESIGN.md; Fluence's IDealFactory: IDeal is an address) [sha3] */
-    {"FluenceDealFactory", "DealCreated(address indexed owner, address deal, uint256 createdAtEpoch)",
-     "0x5d7193b85584b797ec2ad4b4652dbe3503bda615592828b3109879d19d9178d6"},
+    /* Fluence: fluencelabs/deal IDealFactory.sol, all 13 parameters (IDeal and
+     * IERC20 are addresses, CIDV1 is (bytes4 prefixes, bytes32 hash),
+     * IConfig.AccessType a uint8); the topic0 js-sha3 gives for the canonical
+     * signature Fluence's own subgraph.yaml declares, the same value
+     * ../shared/sources/platform-definitions-check.md reports [sha3] */
+    {"FluenceDealFactory",
+     "DealCreated(address indexed owner, address deal, uint256 createdAtEpoch, address paymentToken, "
+     "uint256 minWorkers, uint256 targetWorkers, uint256 maxWorkersPerProvider, uint256 pricePerWorkerEpoch, "
+     "(bytes4,bytes32)[] effectors, (bytes4,bytes32) appCID, uint8 providersAccessType_, "
+     "address[] providersAccessList_, uint256 protocolVersion_)",
+     "0xb713fb1962af63e77449fd5d1fdf718c9ec7582040f62658c15d12f28310352f"},
     {"FluenceDeal", "Deposited(uint256 amount)",
      "0x2a89b2e3d580398d6dc2db5e0f336b52602bbaa51afa9bb5cdf59239cf0d2bea"},
     {"FluenceDeal", "Withdrawn(uint256 amount)",
@@ -254,6 +262,7 @@ static const fn_expect FUNCTIONS[] = {
     {"SpheronOrderRequest", "createOrder(uint256,uint64,address,string,uint8)", "nonpayable", NULL},
     {"SpheronOrderRequest", "matchOrder(uint64,uint256,uint256)", "nonpayable", NULL},
     {"SpheronOrderRequest", "cancelOrder(uint64)", "nonpayable", NULL},
+    {"SpheronOrderRequest", "totalOf(uint256,uint64,address)", "view", NULL},
     {"SpheronComputeLease", "closeLease(uint256)", "nonpayable", NULL},
     {"SwanTaskManager", "assignTask(string,address[],address,uint256,uint256)", "nonpayable", NULL},
     {"SwanTaskManager", "releaseReward(string)", "nonpayable", NULL},
@@ -352,9 +361,11 @@ static void parse_decl(const char *decl, event_shape *out)
     copy_str(out->name, sizeof out->name, decl, (size_t)(lp - decl));
     const char *s = lp + 1;
     while (s < rp) {
-        const char *end = memchr(s, ',', (size_t)(rp - s));
-        if (!end)
-            end = rp;
+        /* the next comma outside parentheses: tuple types such as
+         * "(bytes4,bytes32)[]" are written canonically, without spaces */
+        const char *end = s;
+        for (int depth = 0; end < rp && (depth || *end != ','); end++)
+            depth += (*end == '(') - (*end == ')');
         assert_true(out->n < NELEM(out->p));
         param *p = &out->p[out->n++];
         char words[3][128];
