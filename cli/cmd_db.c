@@ -12,6 +12,7 @@
  * Exit status: 0 printed, 2 bad usage or a store that cannot be read.
  */
 #include <dirent.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "gpuledger/export.h"
 #include "gpuledger/platform.h"
@@ -33,6 +35,9 @@ static void usage(FILE *out)
                  "findings.  The store is opened read-only.\n\n"
                  "  --db DIR  the store\n"
                  "  --json    one JSON object instead of a table\n\n"
+                 "Examples:\n"
+                 "  gpuledger db stats --db store/\n"
+                 "  gpuledger db stats --db store/ --json | jq .cursors\n\n"
                  "Exit status: 0 printed, 2 bad usage or unreadable store.\n");
 }
 
@@ -331,19 +336,25 @@ static int db_stats(int argc, char **argv)
 {
     const char *db = NULL;
     bool as_json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'}, {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'j')
             as_json = true;
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+        else if (c == 'h') {
             usage(stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc)
-            db = argv[++i];
-        else {
-            fprintf(stderr, "gpuledger db stats: unknown option or missing value '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+        } else
+            return cli_opt_error("db stats", c, argv);
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gpuledger db stats: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
     }
     if (!db) {
         fprintf(stderr, "gpuledger db stats: --db DIR is required\n");
