@@ -76,6 +76,10 @@ char *cli_progress_line(char *buf, size_t cap, const char *phase, uint64_t done,
     char r[48], eta[24];
     cli_progress_rate_text(r, sizeof r, rate, unit);
     put(buf, cap, &len, "%s", phase ? phase : "");
+    if (!total && !done) { /* nothing counted: how long it has run */
+        put(buf, cap, &len, " %s", cli_progress_eta_text(eta, sizeof eta, elapsed > 0 ? elapsed : 0));
+        return buf;
+    }
     if (!total) {
         put(buf, cap, &len, " %llu%s%s  %s  %s", (unsigned long long)done, sp, u, r,
             cli_progress_eta_text(eta, sizeof eta, elapsed > 0 ? elapsed : 0));

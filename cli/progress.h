@@ -58,7 +58,7 @@ char *cli_progress_eta_text(char *buf, size_t cap, double seconds);
  *   "PHASE [####....] 48%  1234/2560 UNIT  310 UNIT/s  ETA 4s"   (bar_width > 0)
  *   "PHASE 48%  1234/2560 UNIT  310 UNIT/s  ETA 4s"              (bar_width 0)
  * With total 0 (unknown): "PHASE 1234 UNIT  310 UNIT/s  12s" (elapsed, no
- * bar, no percentage, no ETA).  Rate and ETA are done/elapsed and
+ * bar, no percentage, no ETA); with nothing counted either, "PHASE 12s".  Rate and ETA are done/elapsed and
  * (total-done)/rate; with elapsed <= 0 or done 0 they read "-" and "?".
  * done > total is shown as given, the percentage capped at 100. */
 char *cli_progress_line(char *buf, size_t cap, const char *phase, uint64_t done, uint64_t total,

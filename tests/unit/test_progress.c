@@ -87,6 +87,8 @@ static void test_line(void **state)
     /* unknown total: count, rate and elapsed time (150 s = 2m30s) */
     assert_string_equal(cli_progress_line(b, sizeof b, "load", 300, 0, "addresses", 150, 10),
                         "load 300 addresses  2.0 addresses/s  2m30s");
+    /* nothing counted at all (a phase without a counter): the time it has run */
+    assert_string_equal(cli_progress_line(b, sizeof b, "load 1/3", 0, 0, NULL, 150, 10), "load 1/3 2m30s");
     /* no unit */
     assert_string_equal(cli_progress_line(b, sizeof b, "write", 3, 4, NULL, 1, 0), "write 75%  3/4  3.0/s  ETA 0s");
     /* truncated, terminated */
