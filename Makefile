@@ -9,7 +9,7 @@
 #   make bench      benchmarks, figures printed (see bench/RESULTS.md)
 #   make fuzz       libFuzzer on the eth_getLogs reader and the JSON scanner (FUZZ_SECONDS=60 each)
 #   make artifacts  recompile the Solidity test contracts (artifacts-check: compare only)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   the binary and its man page (docs/gpuledger.1)
 #
 # Each flavour builds into its own directory with dependency files, so a
 # release and a sanitizer build never mix objects.
@@ -20,6 +20,11 @@ VECTORS  ?= ../shared/vectors
 BUILD    := build/$(FLAVOR)
 PKGS     := libsecp256k1 libcurl jansson yajl rocksdb nettle yaml-0.1 libxml-2.0
 TESTPKGS := cmocka
+# The Debian package behind each pkg-config name (scripts/setup.sh installs them),
+# for the message `make` gives when one is missing.
+PKG_DEBS := libsecp256k1:libsecp256k1-dev libcurl:libcurl4-openssl-dev jansson:libjansson-dev \
+            yajl:libyajl-dev rocksdb:librocksdb-dev nettle:nettle-dev yaml-0.1:libyaml-dev \
+            libxml-2.0:libxml2-dev cmocka:libcmocka-dev
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -64,12 +69,38 @@ CONF     := $(BUILD)/tests/conformance/conformance
 BENCHES  := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: run all test test-run asan tsan fuzz conformance conformance-run bench install clean setup tests-build artifacts artifacts-check
+.PHONY: run all test test-run asan tsan fuzz conformance conformance-run bench install clean setup tests-build artifacts artifacts-check pkgcheck pkgcheck-test
 all: $(BIN)
 
-$(BUILD)/obj/%.o: %.c
+# Before anything is compiled: every library of PKGS (and cmocka for the
+# tests) must be known to pkg-config, else make stops naming what is missing,
+# its Debian package and the command that installs it (instead of a compiler
+# error about a header).  Order-only prerequisites: checked once per make run.
+define pkg_check
+	@command -v pkg-config >/dev/null 2>&1 || { \
+	    echo "missing: pkg-config (Debian: pkg-config). Run: bash scripts/setup.sh (or make test / make run, which install it)" >&2; exit 1; }
+	@missing=; for pd in $(PKG_DEBS); do p=$${pd%%:*}; d=$${pd#*:}; \
+	    case " $(1) " in *" $$p "*) ;; *) continue ;; esac; \
+	    pkg-config --exists "$$p" || missing="$${missing:+$$missing, }$$p (Debian: $$d)"; \
+	done; \
+	for p in $(1); do case " $(PKG_DEBS) " in *" $$p:"*) ;; *) pkg-config --exists "$$p" || missing="$${missing:+$$missing, }$$p";; esac; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "missing: $$missing. Run: bash scripts/setup.sh (or make test / make run, which install it)" >&2; exit 1; fi
+endef
+
+pkgcheck:
+	$(call pkg_check,$(PKGS))
+
+pkgcheck-test:
+	$(call pkg_check,$(TESTPKGS))
+
+$(BUILD)/obj/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(if $(filter tests/%,$<),$(TEST_CFLAGS)) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c | pkgcheck pkgcheck-test
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
 # Built-in platform definitions are compiled in (scripts/embed-platforms.sh).
 $(GEN_SRC): $(PLATFORM_JSON) scripts/embed-platforms.sh
@@ -99,6 +130,11 @@ $(BIN): $(CLI_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $< $(SUP_OBJ) $(LIB) $(TEST_LIBS) $(LDLIBS_ALL)
+
+# The progress text lives in the CLI (cli/progress.c), not in the library.
+$(BUILD)/tests/unit/test_progress: $(BUILD)/obj/tests/unit/test_progress.o $(BUILD)/obj/cli/progress.o $(SUP_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $< $(BUILD)/obj/cli/progress.o $(SUP_OBJ) $(LIB) $(TEST_LIBS) $(LDLIBS_ALL)
 
 $(CONF): $(CONF_SRC:%.c=$(BUILD)/obj/%.o) $(SUP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -166,8 +202,9 @@ fuzz:
 	build/fuzz/fuzz_json_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
 
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/gpuledger
+	install -m 0644 docs/gpuledger.1 $(DESTDIR)$(PREFIX)/share/man/man1/gpuledger.1
 
 clean:
 	rm -rf build

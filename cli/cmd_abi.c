@@ -28,6 +28,7 @@
  * with status 2 and one line on stderr.
  */
 #include <ctype.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "gpuledger/abi.h"
 #include "gpuledger/bytes.h"
 
+#include "cli.h"
 #include "commands.h"
 
 static void abi_usage(FILE *out)
@@ -51,7 +53,12 @@ static void abi_usage(FILE *out)
             "options: --allow-trailing (decode: accept bytes after the encoding), --compact\n"
             "SIG: \"Transfer(address,address,uint256)\" or\n"
             "     \"event Transfer(address indexed from, address indexed to, uint256 value)\"\n"
-            "HEX: 0x-prefixed hex, or '-' to read it from stdin\n");
+            "HEX: 0x-prefixed hex, or '-' to read it from stdin\n\n"
+            "Examples:\n"
+            "  gpuledger abi topic 'Transfer(address,address,uint256)'\n"
+            "  gpuledger abi encode 'transfer(address,uint256)' 0x5c69bee701ef814a2b6a3edd4b1652cb9cc5aa6f 1000\n"
+            "  gpuledger abi decode --params '(uint256,string)' 0x...\n\n"
+            "Exit status: 0 done, 2 bad input (one line on stderr says why).\n");
 }
 
 static int fail(const char *what, const gl_err *err)
@@ -148,6 +155,10 @@ static int abi_sigcmd(const char *cmd, int argc, char **argv)
     gl_abi_sig sig;
     gl_err err;
     char hex[67];
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        abi_usage(stdout);
+        return 0;
+    }
     if (argc != 2) {
         abi_usage(stderr);
         return 2;
@@ -170,23 +181,6 @@ typedef struct decode_args {
     const char *sig, *params, *function, *topics, *data, *hex;
     bool allow_trailing, compact;
 } decode_args;
-
-/* "--name VALUE" or "--name=VALUE" at argv[*i]. */
-static bool take_opt(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n))
-        return false;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return true;
-    }
-    if (argv[*i][n] == '\0' && *i + 1 < argc) {
-        *val = argv[++*i];
-        return true;
-    }
-    return false;
-}
 
 static int parse_topics(const char *list, uint8_t (**topics)[32], size_t *n)
 {
@@ -228,24 +222,27 @@ static int parse_topics(const char *list, uint8_t (**topics)[32], size_t *n)
 static int abi_decode(int argc, char **argv)
 {
     decode_args a = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (take_opt(argc, argv, &i, "--params", &v))
-            a.params = v;
-        else if (take_opt(argc, argv, &i, "--function", &v))
-            a.function = v;
-        else if (take_opt(argc, argv, &i, "--topics", &v))
-            a.topics = v;
-        else if (take_opt(argc, argv, &i, "--data", &v))
-            a.data = v;
-        else if (!strcmp(argv[i], "--allow-trailing"))
-            a.allow_trailing = true;
-        else if (!strcmp(argv[i], "--compact"))
-            a.compact = true;
-        else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            fprintf(stderr, "gpuledger abi decode: unknown option '%s'\n", argv[i]);
-            return 2;
-        } else if (!a.sig && !a.params && !a.function)
+    static const struct option opts[] = {
+        {"params", required_argument, 0, 'p'}, {"function", required_argument, 0, 'f'},
+        {"topics", required_argument, 0, 't'}, {"data", required_argument, 0, 'd'},
+        {"allow-trailing", no_argument, 0, 'a'}, {"compact", no_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': a.params = optarg; break;
+        case 'f': a.function = optarg; break;
+        case 't': a.topics = optarg; break;
+        case 'd': a.data = optarg; break;
+        case 'a': a.allow_trailing = true; break;
+        case 'c': a.compact = true; break;
+        case 'h': abi_usage(stdout); return 0;
+        default: return cli_opt_error("abi decode", c, argv);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (!a.sig && !a.params && !a.function)
             a.sig = argv[i];
         else if (!a.hex)
             a.hex = argv[i];
@@ -343,21 +340,41 @@ static int abi_encode(int argc, char **argv)
     const char *params = NULL, *sigtext = NULL;
     bool use_json = false;
     int first = argc;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (take_opt(argc, argv, &i, "--params", &v)) {
-            params = v;
-        } else if (!strcmp(argv[i], "--json")) {
-            use_json = true;
-        } else if (!strcmp(argv[i], "--")) {
+    static const struct option opts[] = {
+        {"params", required_argument, 0, 'p'}, {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    /* Options (--name) come before the first ARG: an ARG such as -5 is a
+     * value, so getopt_long only sees the words that start with "--", in
+     * order ('+': no permuting), and the first other word after SIG starts
+     * the ARGs ("--" ends the options explicitly). */
+    cli_opt_reset();
+    for (;;) {
+        int i = optind ? optind : 1;
+        if (i >= argc)
+            break;
+        if (!strcmp(argv[i], "--")) {
             first = i + 1;
             break;
-        } else if (!params && !sigtext) {
-            sigtext = argv[i];
-        } else {
+        }
+        if (!strncmp(argv[i], "--", 2)) {
+            int c = getopt_long(argc, argv, "+:", opts, NULL);
+            if (c == 'p')
+                params = optarg;
+            else if (c == 'j')
+                use_json = true;
+            else if (c == 'h') {
+                abi_usage(stdout);
+                return 0;
+            } else
+                return cli_opt_error("abi encode", c, argv);
+            continue;
+        }
+        if (params || sigtext) {
             first = i;
             break;
         }
+        sigtext = argv[i];
+        optind = i + 1;
     }
     if ((params != NULL) == (sigtext != NULL)) {
         abi_usage(stderr);

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "commands.h"
+#include "progress.h"
 #include "gpuledger/analysis.h"
 #include "gpuledger/graph.h"
 #include "gpuledger/platform.h"
@@ -34,7 +36,9 @@ static void usage(FILE *out)
             "  --hub-degree N    more distinct counterparties than N makes a service (default 25)\n"
             "  --min-score X     flag threshold (default 0.7)\n"
             "  --json            the summary as JSON\n"
-            "  --quiet           no progress on stderr\n\n"
+            "  -q, --quiet       no progress on stderr\n\n"
+            "Progress: phases load, analyze, write; a live line on a terminal (NO_COLOR: no colour),\n"
+            "plain lines otherwise.\n\n"
             "Examples:\n"
             "  gpuledger analyze --db store/\n"
             "  gpuledger flags --db store/ --format csv\n\n"
@@ -133,8 +137,8 @@ int cmd_analyze(int argc, char **argv)
     gl_analysis_params_default(&P);
     gl_err err = {0};
     int c, status = 2;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'p': {
@@ -159,7 +163,7 @@ int cmd_analyze(int argc, char **argv)
         case 'j': as_json = true; break;
         case 'q': quiet = true; break;
         case 'h': usage(stdout); defs_release(&d); return 0;
-        default: usage(stderr); defs_release(&d); return 2;
+        default: defs_release(&d); return cli_opt_error("analyze", c, argv);
         }
     }
     if (!db || optind != argc) {
@@ -175,21 +179,29 @@ int cmd_analyze(int argc, char **argv)
         return 2;
     }
     d.s = s;
+    cli_progress prog;
+    cli_progress_init(&prog, "analyze", stderr, quiet);
     double t0 = now_s();
-    if (!quiet)
-        fprintf(stderr, "gpuledger analyze: reading %s\n", db);
+    cli_progress_note(&prog, "reading %s", db);
+    cli_progress_phase(&prog, "load 1/3", 0, NULL);
     gl_graph *g = gl_graph_load(s, def_for, &d, &err);
     gl_analysis *a = NULL;
     double t1 = now_s(), t2 = t1;
     if (g) {
-        if (!quiet)
-            fprintf(stderr, "gpuledger analyze: %u addresses, %zu transfers, %zu purchases read in %.2f s\n",
-                    g->n_nodes, g->n_edges, g->n_purchases, t1 - t0);
+        cli_progress_end(&prog);
+        cli_progress_note(&prog, "%u addresses, %zu transfers, %zu purchases read in %.2f s", g->n_nodes, g->n_edges,
+                          g->n_purchases, t1 - t0);
+        cli_progress_phase(&prog, "analyze 2/3", 0, NULL);
         a = gl_analysis_run(g, &P, &err);
         t2 = now_s();
+        if (a) {
+            cli_progress_end(&prog);
+            cli_progress_phase(&prog, "write 3/3", 0, NULL);
+        }
     }
     if (a && gl_results_write(s, g, a, &err) == GL_OK) {
         double t3 = now_s();
+        cli_progress_end(&prog);
         size_t flagged = 0;
         for (size_t i = 0; i < a->n_scores; i++)
             flagged += a->scores[i].flagged;
@@ -231,8 +243,10 @@ int cmd_analyze(int argc, char **argv)
         }
         json_decref(sum);
         status = 0;
-    } else
+    } else {
+        cli_progress_clear(&prog);
         fprintf(stderr, "gpuledger analyze: %s\n", err.msg);
+    }
     gl_analysis_free(a);
     gl_graph_free(g);
     gl_store_close(s);

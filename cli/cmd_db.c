@@ -23,6 +23,7 @@
  * recovered or nothing to recover, 2 bad usage or not recovered.
  */
 #include <dirent.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "gpuledger/export.h"
 #include "gpuledger/platform.h"
@@ -55,7 +57,13 @@ static void usage(FILE *out)
                  "exports say so until 'gpuledger index' fetches it again).  Exit status: 0\n"
                  "recovered or nothing to recover, 2 bad usage or not recovered.\n\n"
                  "  --db DIR  the store\n"
-                 "  --json    (stats) one JSON object instead of a table\n");
+                 "  --json    (stats) one JSON object instead of a table\n\n"
+                 "Examples:\n"
+                 "  gpuledger db stats --db store/\n"
+                 "  gpuledger db check --db store/\n"
+                 "  gpuledger db stats --db store/ --json | jq .cursors\n\n"
+                 "Exit status: 0 printed or healthy, 1 (check) damaged or incomplete, 2 bad usage or\n"
+                 "unreadable store.\n");
 }
 
 /* A u64 as JSON: an integer when jansson can hold it, else a decimal string. */
@@ -384,19 +392,25 @@ static int db_stats(int argc, char **argv)
 {
     const char *db = NULL;
     bool as_json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'}, {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'j')
             as_json = true;
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+        else if (c == 'h') {
             usage(stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc)
-            db = argv[++i];
-        else {
-            fprintf(stderr, "gpuledger db stats: unknown option or missing value '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+        } else
+            return cli_opt_error("db stats", c, argv);
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gpuledger db stats: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
     }
     if (!db) {
         fprintf(stderr, "gpuledger db stats: --db DIR is required\n");

@@ -3,8 +3,9 @@
  * and native transfers within a window of blocks, and their counterparties'
  * up to K hops, hubs left unexpanded.
  *
- * The endpoint comes from --rpc (repeatable: a failover pool) or, when no
- * --rpc is given, from $ETH_RPC_URL.  URLs are printed redacted only.
+ * The endpoint comes from --rpc (repeatable: a failover pool), else from
+ * $ETH_RPC_URL, else from the config file's endpoints for the store's chain
+ * (--chain when it holds several; config.h).  URLs are printed redacted only.
  * Progress goes to stderr; the summary (a table, or JSON with --json) to
  * stdout.  Per-address decisions (expanded, or why not) are in the state
  * file the summary names, inside the store directory.
@@ -13,6 +14,7 @@
  * to continue).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,9 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "commands.h"
+#include "gpuledger/config.h"
 #include "gpuledger/endpoint.h"
 #include "gpuledger/store.h"
 #include "gpuledger/trail.h"
@@ -30,7 +34,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: gpuledger expand --db DIR [--rpc URL]... [--depth K] [--window BLOCKS]\n"
+            "usage: gpuledger expand --db DIR [--rpc URL]... [--chain ID] [--depth K] [--window BLOCKS]\n"
             "                        [--hub-degree N] [--max-scan-blocks N] [--native auto|trace|scan|none]\n"
             "                        [--batch N] [--confirmations N] [--seed-roles LIST]\n"
             "                        [--hub-categories LIST] [--json] [--quiet]\n\n"
@@ -42,7 +46,9 @@ static void usage(FILE *out)
             "what is missing.\n\n"
             "  --db DIR              the store (read-write)\n"
             "  --rpc URL             JSON-RPC endpoint of the events' chain (repeat for failover);\n"
-            "                        default $ETH_RPC_URL\n"
+            "                        default $ETH_RPC_URL, else the config file's rpc.\"CHAIN\"\n"
+            "  --chain ID            the chain whose config-file endpoints to use (default: the one\n"
+            "                        chain the store's platforms are bound to)\n"
             "  --depth K             hops from the event wallets (default %u, at most %u)\n"
             "  --window BLOCKS       blocks before the first and after the last activity (default %u)\n"
             "  --hub-degree N        more distinct counterparties than N makes a hub (default %u)\n"
@@ -53,7 +59,10 @@ static void usage(FILE *out)
             "  --seed-roles LIST     event roles that seed the trail (default %s)\n"
             "  --hub-categories LIST label categories that make hubs (default %s)\n"
             "  --json                the summary as JSON\n"
-            "  --quiet               no progress on stderr\n\n"
+            "  -q, --quiet           no progress on stderr\n\n"
+            "Examples:\n"
+            "  gpuledger expand --db store/ --rpc \"$URL\" --depth 2\n"
+            "  gpuledger expand --db store/ --native none --json > trail.json\n\n"
             "Exit status: 0 done, 2 bad usage or a store/endpoint failure (run again to continue).\n",
             GL_TRAIL_DEPTH_DEFAULT, GL_TRAIL_DEPTH_MAX, GL_TRAIL_WINDOW_DEFAULT, GL_TRAIL_HUB_DEGREE_DEFAULT,
             GL_TRAIL_MAX_SCAN_BLOCKS_DEFAULT, GL_TRAIL_ADDR_BATCH_DEFAULT, GL_TRAIL_CONFIRMATIONS_DEFAULT,
@@ -144,44 +153,92 @@ static void report_text(const gl_trail_report *r)
     printf("per-address decisions: %s\n", r->state_path);
 }
 
+/* The chain whose endpoints the config file gives: --chain, else the one
+ * chain the store's platforms are bound to.  Not needed (0) when --rpc or
+ * ETH_RPC_URL gives the endpoints: their chain is the one expanded.
+ * 0 ok, 2 printed. */
+static int store_chain(gl_store *s, size_t nurls, uint64_t *chain)
+{
+    const char *env = getenv("ETH_RPC_URL");
+    if (*chain || nurls || (env && *env))
+        return 0;
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    gl_err err = {0};
+    if (gl_store_list_bindings(s, &ids, NULL, &n, &err)) {
+        fprintf(stderr, "gpuledger expand: %s\n", err.msg);
+        return 2;
+    }
+    int status = 0;
+    for (size_t i = 0; i < n && !status; i++)
+        if (*chain && ids[i] != *chain)
+            status = 2;
+        else
+            *chain = ids[i];
+    free(ids);
+    if (!*chain || status) {
+        fprintf(stderr, "gpuledger expand: no endpoint: give --rpc URL or set ETH_RPC_URL%s\n",
+                status ? ", or --chain ID to take the config file's (the store holds several chains)"
+                       : " (the store binds no chain to look up in the config file)");
+        return 2;
+    }
+    return 0;
+}
+
 int cmd_expand(int argc, char **argv)
 {
     gl_trail_opts o = {0};
     const char *db = NULL;
     const char *urls[MAX_URLS];
     size_t nurls = 0;
+    uint64_t chain = 0;
     bool as_json = false, quiet = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--json")) {
-            as_json = true;
-            continue;
-        }
-        if (!strcmp(a, "--quiet")) {
-            quiet = true;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "gpuledger expand: '%s' needs a value\n", a);
-            return 2;
-        }
-        i++;
+    enum { O_DEPTH = 256, O_WINDOW, O_HUB_DEGREE, O_MAX_SCAN, O_BATCH, O_CONF, O_NATIVE, O_SEED_ROLES, O_HUB_CATS,
+           O_JSON, O_CHAIN };
+    static const struct option opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {"db", required_argument, 0, 'd'},
+        {"rpc", required_argument, 0, 'r'},
+        {"chain", required_argument, 0, O_CHAIN},
+        {"depth", required_argument, 0, O_DEPTH},
+        {"window", required_argument, 0, O_WINDOW},
+        {"hub-degree", required_argument, 0, O_HUB_DEGREE},
+        {"max-scan-blocks", required_argument, 0, O_MAX_SCAN},
+        {"batch", required_argument, 0, O_BATCH},
+        {"confirmations", required_argument, 0, O_CONF},
+        {"native", required_argument, 0, O_NATIVE},
+        {"seed-roles", required_argument, 0, O_SEED_ROLES},
+        {"hub-categories", required_argument, 0, O_HUB_CATS},
+        {"json", no_argument, 0, O_JSON},
+        {"quiet", no_argument, 0, 'q'},
+        {0, 0, 0, 0},
+    };
+    int c, li = -1;
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":hq", opts, &li)) != -1) {
+        const char *v = optarg;
         uint64_t n = 0;
-        bool num_ok = parse_u64(v, &n);
-        if (!strcmp(a, "--db"))
-            db = v;
-        else if (!strcmp(a, "--rpc")) {
+        bool num_ok = v && parse_u64(v, &n);
+        switch (c) {
+        case 'h': usage(stdout); return 0;
+        case 'q': quiet = true; break;
+        case O_JSON: as_json = true; break;
+        case 'd': db = v; break;
+        case 'r':
             if (nurls == MAX_URLS) {
                 fprintf(stderr, "gpuledger expand: at most %d --rpc\n", MAX_URLS);
                 return 2;
             }
             urls[nurls++] = v;
-        } else if (!strcmp(a, "--native")) {
+            break;
+        case O_CHAIN:
+            if (!num_ok || !n) {
+                fprintf(stderr, "gpuledger expand: bad --chain '%s'\n", v);
+                return 2;
+            }
+            chain = n;
+            break;
+        case O_NATIVE:
             if (!strcmp(v, "auto"))
                 o.native = GL_TRAIL_NATIVE_AUTO;
             else if (!strcmp(v, "trace"))
@@ -194,49 +251,41 @@ int cmd_expand(int argc, char **argv)
                 fprintf(stderr, "gpuledger expand: bad --native '%s' (auto, trace, scan or none)\n", v);
                 return 2;
             }
-        } else if (!strcmp(a, "--seed-roles"))
-            o.seed_roles = v;
-        else if (!strcmp(a, "--hub-categories"))
-            o.hub_categories = v;
-        else if (!strcmp(a, "--depth") || !strcmp(a, "--window") || !strcmp(a, "--hub-degree") ||
-                 !strcmp(a, "--max-scan-blocks") || !strcmp(a, "--batch") || !strcmp(a, "--confirmations")) {
-            bool zero_ok = !strcmp(a, "--confirmations");
-            if (!num_ok || (!n && !zero_ok) || (strcmp(a, "--depth") == 0 && n > GL_TRAIL_DEPTH_MAX) ||
-                (strcmp(a, "--batch") == 0 && n > GL_TRAIL_ADDR_BATCH_MAX)) {
-                fprintf(stderr, "gpuledger expand: bad %s '%s'\n", a, v);
+            break;
+        case O_SEED_ROLES: o.seed_roles = v; break;
+        case O_HUB_CATS: o.hub_categories = v; break;
+        case O_DEPTH: case O_WINDOW: case O_HUB_DEGREE: case O_MAX_SCAN: case O_BATCH: case O_CONF:
+            if (!num_ok || (!n && c != O_CONF) || (c == O_DEPTH && n > GL_TRAIL_DEPTH_MAX) ||
+                (c == O_BATCH && n > GL_TRAIL_ADDR_BATCH_MAX)) {
+                fprintf(stderr, "gpuledger expand: bad --%s '%s'\n", opts[li].name, v);
                 return 2;
             }
-            if (!strcmp(a, "--depth"))
+            if (c == O_DEPTH)
                 o.depth = (unsigned)n;
-            else if (!strcmp(a, "--window"))
+            else if (c == O_WINDOW)
                 o.window = n;
-            else if (!strcmp(a, "--hub-degree"))
+            else if (c == O_HUB_DEGREE)
                 o.hub_degree = n;
-            else if (!strcmp(a, "--max-scan-blocks"))
+            else if (c == O_MAX_SCAN)
                 o.max_scan_blocks = n;
-            else if (!strcmp(a, "--batch"))
+            else if (c == O_BATCH)
                 o.addr_batch = (unsigned)n;
             else {
                 o.confirmations = n;
                 o.confirmations_set = true;
             }
-        } else {
-            fprintf(stderr, "gpuledger expand: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
+            break;
+        default: return cli_opt_error("expand", c, argv);
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gpuledger expand: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
     }
     if (!db) {
         fprintf(stderr, "gpuledger expand: --db DIR is required\n");
         return 2;
-    }
-    if (!nurls) {
-        const char *env = getenv("ETH_RPC_URL");
-        if (!env || !*env) {
-            fprintf(stderr, "gpuledger expand: no endpoint: give --rpc URL or set ETH_RPC_URL\n");
-            return 2;
-        }
-        urls[nurls++] = env;
     }
     gl_err err = {0};
     gl_store *s = gl_store_open(db, NULL, &err);
@@ -244,8 +293,16 @@ int cmd_expand(int argc, char **argv)
         fprintf(stderr, "gpuledger expand: %s\n", err.msg);
         return 2;
     }
-    gl_endpoint_opts eo = {.urls = urls, .nurls = nurls, .log = log_stderr, .log_ctx = quiet ? &quiet : NULL};
+    /* --rpc > ETH_RPC_URL > the config file's endpoints for the store's chain */
+    gl_config_urls eps = {0};
+    if (store_chain(s, nurls, &chain) || cli_endpoints("expand", chain, urls, nurls, quiet, &eps)) {
+        gl_store_close(s);
+        return 2;
+    }
+    gl_endpoint_opts eo = {.urls = (const char *const *)eps.urls, .nurls = eps.n, .log = log_stderr,
+                           .log_ctx = quiet ? &quiet : NULL};
     gl_endpoints *ep = gl_endpoints_new(&eo, &err);
+    gl_config_urls_release(&eps);
     if (!ep) {
         fprintf(stderr, "gpuledger expand: %s\n", err.msg);
         gl_store_close(s);

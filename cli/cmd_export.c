@@ -23,7 +23,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <getopt.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "gpuledger/export.h"
 #include "gpuledger/store.h"
@@ -46,6 +48,9 @@ static void usage(FILE *out)
             "  --from N, --to N block range, inclusive\n"
             "  --no-context     do not look up blocks and transactions (no block_hash, timestamp,\n"
             "                   block_checks); faster\n\n"
+            "Examples:\n"
+            "  gpuledger export events --db store/ --format csv --out events.csv\n"
+            "  gpuledger export transfers --db store/ --chain 42161 --from 200000000 > transfers.jsonl\n\n"
             "Exit status: 0 written, 1 written but the store lacks blocks lost to damage (a warning\n"
             "names them), 2 bad usage, unreadable store or failed write.\n");
 }
@@ -171,49 +176,50 @@ int cmd_export(int argc, char **argv)
     const char *db = NULL, *out = NULL;
     uint64_t chains[MAX_CHAINS];
     size_t nchains = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--no-context")) {
-            o.with_context = false;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "gpuledger export: '%s' needs a value\n", a);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "--db"))
-            db = v;
-        else if (!strcmp(a, "--out"))
-            out = v;
-        else if (!strcmp(a, "--platform"))
-            o.platform = v;
-        else if (!strcmp(a, "--format")) {
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},       {"out", required_argument, 0, 'o'},
+        {"platform", required_argument, 0, 'p'}, {"format", required_argument, 0, 'f'},
+        {"chain", required_argument, 0, 'c'},    {"from", required_argument, 0, 'F'},
+        {"to", required_argument, 0, 'T'},       {"no-context", no_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+    };
+    int c;
+    cli_opt_reset();
+    /* argv[1] is the kind: options are parsed after it */
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+        const char *v = optarg;
+        switch (c) {
+        case 'h': usage(stdout); return 0;
+        case 'n': o.with_context = false; break;
+        case 'd': db = v; break;
+        case 'o': out = v; break;
+        case 'p': o.platform = v; break;
+        case 'f':
             if (gl_export_format_parse(v, &o.format, &err)) {
                 fprintf(stderr, "gpuledger export: %s\n", err.msg);
                 return 2;
             }
-        } else if (!strcmp(a, "--chain")) {
+            break;
+        case 'c':
             if (nchains == MAX_CHAINS || !parse_u64(v, &chains[nchains]) || !chains[nchains]) {
                 fprintf(stderr, "gpuledger export: bad --chain '%s'\n", v);
                 return 2;
             }
             nchains++;
-        } else if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
-            if (!parse_u64(v, !strcmp(a, "--from") ? &o.from_block : &o.to_block)) {
-                fprintf(stderr, "gpuledger export: bad %s '%s': a block number\n", a, v);
+            break;
+        case 'F': case 'T':
+            if (!parse_u64(v, c == 'F' ? &o.from_block : &o.to_block)) {
+                fprintf(stderr, "gpuledger export: bad %s '%s': a block number\n", c == 'F' ? "--from" : "--to", v);
                 return 2;
             }
-        } else {
-            fprintf(stderr, "gpuledger export: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
+            break;
+        default: return cli_opt_error("export", c, argv + 1);
         }
+    }
+    if (optind < argc - 1) {
+        fprintf(stderr, "gpuledger export: unexpected argument '%s'\n", argv[1 + optind]);
+        usage(stderr);
+        return 2;
     }
     if (!db) {
         fprintf(stderr, "gpuledger export: --db DIR is required\n");

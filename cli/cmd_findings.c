@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "gpuledger/bytes.h"
 #include "gpuledger/eval.h"
@@ -197,8 +198,8 @@ static int list_cmd(int argc, char **argv, char which)
     const char *db = NULL;
     printer p = {.f = F_JSON, .first = true, .which = which};
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'f':
@@ -211,6 +212,8 @@ static int list_cmd(int argc, char **argv, char which)
         case 'a': p.all = true; break;
         case 'h':
         default:
+            if (c != 'h')
+                cli_opt_error(name, c, argv);
             fprintf(c == 'h' ? stdout : stderr,
                     which == 'e'
                         ? "usage: gpuledger entities --db DIR [--format json|jsonl|csv]\n\n"
@@ -275,11 +278,13 @@ int cmd_explain(int argc, char **argv)
         {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *db = NULL;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
         else {
+            if (c != 'h')
+                cli_opt_error("explain", c, argv);
             fprintf(c == 'h' ? stdout : stderr,
                     "usage: gpuledger explain ADDR --db DIR\n\n"
                     "Why ADDR is in its entity (link by link) and why it is or is not flagged as a\n"
@@ -399,14 +404,16 @@ int cmd_eval(int argc, char **argv)
     double min_score = 0;
     bool as_json = false;
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 't': truth = optarg; break;
         case 'm': min_score = strtod(optarg, NULL); break;
         case 'j': as_json = true; break;
         default:
+            if (c != 'h')
+                cli_opt_error("eval", c, argv);
             fprintf(c == 'h' ? stdout : stderr,
                     "usage: gpuledger eval --db DIR --truth FILE [--min-score X] [--json]\n\n"
                     "Score the stored analysis against a simulator truth file (docs/TRUTH.md): flags'\n"

@@ -11,12 +11,14 @@
  * conflict with the store, or a store that cannot be opened or written.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "cli.h"
 #include "gpuledger/import_etl.h"
 #include "gpuledger/store.h"
 
@@ -36,7 +38,7 @@ static void usage(FILE *out)
             "                     BigQuery's crypto_ethereum is\n\n"
             "Every file is read and checked completely first: a malformed row stops the import with\n"
             "its file, line and column, and nothing is written.  Importing a file again is a no-op.\n\n"
-            "example:\n"
+            "Example:\n"
             "  ethereumetl export_token_transfers --start-block 19000000 --end-block 19000999 \\\n"
             "      --provider-uri $URL --output token_transfers.csv\n"
             "  gpuledger import --db store/ --format ethereum-etl token_transfers.csv transactions.csv\n"
@@ -68,38 +70,33 @@ int cmd_import(int argc, char **argv)
         fprintf(stderr, "gpuledger import: out of memory\n");
         return 2;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'}, {"format", required_argument, 0, 'f'},
+        {"chain-id", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
             usage(stdout);
             free(files);
             return 0;
-        }
-        if (!strcmp(a, "--db") || !strcmp(a, "--format") || !strcmp(a, "--chain-id")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "gpuledger import: '%s' needs a value\n", a);
+        } else if (c == 'd') {
+            db = optarg;
+        } else if (c == 'f') {
+            format = optarg;
+        } else if (c == 'c') {
+            if (!parse_u64(optarg, &chain) || !chain || chain == UINT64_MAX) {
+                fprintf(stderr, "gpuledger import: bad --chain-id '%s'\n", optarg);
                 free(files);
                 return 2;
             }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--db")) {
-                db = v;
-            } else if (!strcmp(a, "--format")) {
-                format = v;
-            } else if (!parse_u64(v, &chain) || !chain || chain == UINT64_MAX) {
-                fprintf(stderr, "gpuledger import: bad --chain-id '%s'\n", v);
-                free(files);
-                return 2;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "gpuledger import: unknown option '%s'\n", a);
-            usage(stderr);
-            free(files);
-            return 2;
         } else {
-            files[nfiles++] = argv[i];
+            free(files);
+            return cli_opt_error("import", c, argv);
         }
     }
+    for (int i = optind; i < argc; i++)
+        files[nfiles++] = argv[i];
     if (!db || !format || !nfiles) {
         fprintf(stderr, "gpuledger import: %s\n", !db ? "--db DIR is required"
                                                  : !format ? "--format ethereum-etl is required"

@@ -14,7 +14,9 @@
  * unknown platform, a chain id mismatch, a gap after the cursor).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,10 @@
 
 #include <jansson.h>
 
+#include "cli.h"
+#include "progress.h"
 #include "commands.h"
+#include "gpuledger/config.h"
 #include "gpuledger/endpoint.h"
 #include "gpuledger/indexer.h"
 #include "gpuledger/platform.h"
@@ -41,7 +46,8 @@ static void on_signal(int sig)
 typedef struct index_args {
     const char *cmd;
     const char *platform;
-    const char *rpc;
+    const char *rpc[16]; /* --rpc values, each a URL or a comma list */
+    size_t n_rpc;
     const char *db;
     bool quiet, json, quorum, no_prefetch;
     uint64_t ingest_keys;
@@ -53,10 +59,11 @@ static void usage(FILE *out, const char *cmd)
 {
     bool follow = !strcmp(cmd, "follow");
     fprintf(out,
-            "usage: gpuledger %s --platform NAME|FILE --rpc URL[,URL...] --db DIR [options]\n\n"
+            "usage: gpuledger %s --platform NAME|FILE [--rpc URL[,URL...]]... --db DIR [options]\n\n"
             "%s\n\n"
             "  --platform NAME|FILE  a built-in definition (gpuledger platforms) or a .json file\n"
-            "  --rpc URL[,URL...]    JSON-RPC endpoints of the definition's chain (default: $ETH_RPC_URL)\n"
+            "  --rpc URL[,URL...]    JSON-RPC endpoints of the definition's chain (repeatable); default\n"
+            "                        $ETH_RPC_URL, else the config file's rpc.\"CHAIN\" (gpuledger config show)\n"
             "  --db DIR              the store (created when missing)\n"
             "  --from N              first block (default: the definition's start, or the store's cursor)\n"
             "%s"
@@ -85,7 +92,12 @@ static void usage(FILE *out, const char *cmd)
             "                        holding data (a disagreement is a finding, the events disputed)\n"
             "  --accept-redefinition index with a definition that differs from the stored one\n"
             "  --json                print the summary as JSON\n"
-            "  -q, --quiet           no progress lines (findings and errors are still printed)\n\n"
+            "  -q, --quiet           no progress (findings and errors are still printed)\n\n"
+            "Progress: a live bar on a terminal, else a line every %.0f s (NO_COLOR: no colour).\n\n"
+            "Examples:\n"
+            "  gpuledger %s --platform livepeer-arbitrum --rpc \"$URL1,$URL2\" --db store/\n"
+            "  gpuledger %s --platform fixtures/platforms/golem-polygon.json --db store/ --verify full\n"
+            "                        (endpoints from ETH_RPC_URL or the config file)\n\n"
             "Exit status: 0 done, 1 the run failed, 2 bad usage or input.\n",
             cmd,
             follow ? "Index a platform's events, then follow the head, rolling back what reorgs replace,\n"
@@ -95,7 +107,8 @@ static void usage(FILE *out, const char *cmd)
             follow ? "" : "  --to N                last block (default and cap: head - confirmations)\n",
             follow ? "  --poll-ms N           how often the head is polled (default 2000)\n" : "",
             GL_INDEXER_BATCH_LOGS_DEFAULT, GL_INDEXER_REQUEST_LOGS_DEFAULT, GL_INDEXER_BLOCK_CHUNK_DEFAULT,
-            GL_INDEXER_INITIAL_SPAN_DEFAULT, GL_INDEXER_ADDRESSES_PER_REQUEST, GL_STORE_INGEST_KEYS_DEFAULT);
+            GL_INDEXER_INITIAL_SPAN_DEFAULT, GL_INDEXER_ADDRESSES_PER_REQUEST, GL_STORE_INGEST_KEYS_DEFAULT,
+            GL_PROGRESS_INTERVAL_S, cmd, cmd);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -120,133 +133,148 @@ static bool parse_uint(const char *s, unsigned *out)
     return true;
 }
 
-/* 0 ok, 2 usage error (printed). */
+/* 0 ok, 2 usage error (printed), 3 --help (printed). */
 static int parse_args(int argc, char **argv, index_args *a)
 {
     bool follow = !strcmp(a->cmd, "follow");
-    for (int i = 1; i < argc; i++) {
-        const char *k = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true, takes = true;
-        if (!strcmp(k, "-h") || !strcmp(k, "--help")) {
-            usage(stdout, a->cmd);
-            return 3;
-        } else if (!strcmp(k, "--platform"))
-            a->platform = v;
-        else if (!strcmp(k, "--rpc"))
-            a->rpc = v;
-        else if (!strcmp(k, "--db"))
-            a->db = v;
-        else if (!strcmp(k, "--from"))
-            ok = (a->o.has_from = parse_u64(v, &a->o.from));
-        else if (!strcmp(k, "--to") && !follow)
-            ok = (a->o.has_to = parse_u64(v, &a->o.to));
-        else if (!strcmp(k, "--confirmations"))
-            ok = (a->o.has_confirmations = parse_u64(v, &a->o.confirmations));
-        else if (!strcmp(k, "--verify"))
-            ok = v && gl_indexer_verify_parse(v, &a->o.verify, NULL) == GL_OK;
-        else if (!strcmp(k, "--batch-logs"))
-            ok = parse_uint(v, &a->o.batch_logs) && a->o.batch_logs >= 1 &&
-                 a->o.batch_logs <= GL_INDEXER_BATCH_LOGS_MAX;
-        else if (!strcmp(k, "--request-logs"))
-            ok = parse_uint(v, &a->o.request_logs) && a->o.request_logs >= 1;
-        else if (!strcmp(k, "--block-chunk"))
+    enum { O_FROM = 256, O_TO, O_CONF, O_VERIFY, O_BATCH_LOGS, O_REQUEST_LOGS, O_BLOCK_CHUNK, O_INITIAL_SPAN,
+           O_POLL_MS, O_CONCURRENCY, O_ADDR_PER_REQ, O_INGEST_KEYS, O_QUORUM, O_NO_PREFETCH, O_REDEFINE, O_JSON };
+    const struct option opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {"platform", required_argument, 0, 'p'},
+        {"rpc", required_argument, 0, 'r'},
+        {"db", required_argument, 0, 'd'},
+        {"from", required_argument, 0, O_FROM},
+        {follow ? "poll-ms" : "to", required_argument, 0, follow ? O_POLL_MS : O_TO},
+        {"confirmations", required_argument, 0, O_CONF},
+        {"verify", required_argument, 0, O_VERIFY},
+        {"batch-logs", required_argument, 0, O_BATCH_LOGS},
+        {"request-logs", required_argument, 0, O_REQUEST_LOGS},
+        {"block-chunk", required_argument, 0, O_BLOCK_CHUNK},
+        {"initial-span", required_argument, 0, O_INITIAL_SPAN},
+        {"concurrency", required_argument, 0, O_CONCURRENCY},
+        {"addresses-per-request", required_argument, 0, O_ADDR_PER_REQ},
+        {"ingest-keys", required_argument, 0, O_INGEST_KEYS},
+        {"quorum", no_argument, 0, O_QUORUM},
+        {"no-prefetch", no_argument, 0, O_NO_PREFETCH},
+        {"accept-redefinition", no_argument, 0, O_REDEFINE},
+        {"json", no_argument, 0, O_JSON},
+        {"quiet", no_argument, 0, 'q'},
+        {0, 0, 0, 0},
+    };
+    int c, li = -1;
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":hq", opts, &li)) != -1) {
+        const char *v = optarg;
+        bool ok = true;
+        switch (c) {
+        case 'h': usage(stdout, a->cmd); return 3;
+        case 'p': a->platform = v; break;
+        case 'r':
+            if (a->n_rpc < sizeof a->rpc / sizeof a->rpc[0])
+                a->rpc[a->n_rpc++] = v;
+            else
+                ok = false;
+            break;
+        case 'd': a->db = v; break;
+        case 'q': a->quiet = true; break;
+        case O_FROM: ok = (a->o.has_from = parse_u64(v, &a->o.from)); break;
+        case O_TO: ok = (a->o.has_to = parse_u64(v, &a->o.to)); break;
+        case O_CONF: ok = (a->o.has_confirmations = parse_u64(v, &a->o.confirmations)); break;
+        case O_VERIFY: ok = gl_indexer_verify_parse(v, &a->o.verify, NULL) == GL_OK; break;
+        case O_BATCH_LOGS:
+            ok = parse_uint(v, &a->o.batch_logs) && a->o.batch_logs >= 1 && a->o.batch_logs <= GL_INDEXER_BATCH_LOGS_MAX;
+            break;
+        case O_REQUEST_LOGS: ok = parse_uint(v, &a->o.request_logs) && a->o.request_logs >= 1; break;
+        case O_BLOCK_CHUNK:
             ok = parse_uint(v, &a->o.block_chunk) && a->o.block_chunk >= 1 &&
                  a->o.block_chunk <= GL_INDEXER_BLOCK_CHUNK_MAX;
-        else if (!strcmp(k, "--initial-span"))
-            ok = parse_u64(v, &a->o.initial_span) && a->o.initial_span >= 1;
-        else if (!strcmp(k, "--poll-ms") && follow)
-            ok = parse_u64(v, &a->o.poll_ms) && a->o.poll_ms >= 1;
-        else if (!strcmp(k, "--concurrency"))
-            ok = parse_uint(v, &a->concurrency) && a->concurrency >= 1;
-        else if (!strcmp(k, "--addresses-per-request"))
+            break;
+        case O_INITIAL_SPAN: ok = parse_u64(v, &a->o.initial_span) && a->o.initial_span >= 1; break;
+        case O_POLL_MS: ok = parse_u64(v, &a->o.poll_ms) && a->o.poll_ms >= 1; break;
+        case O_CONCURRENCY: ok = parse_uint(v, &a->concurrency) && a->concurrency >= 1; break;
+        case O_ADDR_PER_REQ:
             ok = parse_uint(v, &a->o.addresses_per_request) && a->o.addresses_per_request >= 1;
-        else if (!strcmp(k, "--ingest-keys"))
+            break;
+        case O_INGEST_KEYS:
             ok = parse_u64(v, &a->ingest_keys) && a->ingest_keys >= 1 && a->ingest_keys <= ((uint64_t)1 << 26);
-        else {
-            takes = false;
-            if (!strcmp(k, "--quorum"))
-                a->quorum = a->o.quorum = true;
-            else if (!strcmp(k, "--no-prefetch"))
-                a->no_prefetch = true;
-            else if (!strcmp(k, "--accept-redefinition"))
-                a->o.allow_redefine = true;
-            else if (!strcmp(k, "--json"))
-                a->json = true;
-            else if (!strcmp(k, "-q") || !strcmp(k, "--quiet"))
-                a->quiet = true;
-            else {
-                fprintf(stderr, "gpuledger %s: unknown option '%s'\n", a->cmd, k);
-                usage(stderr, a->cmd);
-                return 2;
-            }
-        }
-        if (takes && !v) {
-            fprintf(stderr, "gpuledger %s: %s needs a value\n", a->cmd, k);
-            return 2;
+            break;
+        case O_QUORUM: a->quorum = a->o.quorum = true; break;
+        case O_NO_PREFETCH: a->no_prefetch = true; break;
+        case O_REDEFINE: a->o.allow_redefine = true; break;
+        case O_JSON: a->json = true; break;
+        default: return cli_opt_error(a->cmd, c, argv);
         }
         if (!ok) {
-            fprintf(stderr, "gpuledger %s: bad value '%s' for %s\n", a->cmd, v, k);
+            if (c == 'r')
+                fprintf(stderr, "gpuledger %s: too many --rpc\n", a->cmd);
+            else
+                fprintf(stderr, "gpuledger %s: bad value '%s' for --%s\n", a->cmd, v, li >= 0 ? opts[li].name : "?");
             return 2;
         }
-        if (takes)
-            i++;
     }
-    if (!a->rpc || !*a->rpc)
-        a->rpc = getenv("ETH_RPC_URL");
-    if (!a->platform || !a->db || !a->rpc || !*a->rpc) {
-        fprintf(stderr, "gpuledger %s: %s is required\n", a->cmd,
-                !a->platform ? "--platform" : !a->db ? "--db" : "--rpc (or ETH_RPC_URL)");
+    if (optind < argc) {
+        fprintf(stderr, "gpuledger %s: unexpected argument '%s'\n", a->cmd, argv[optind]);
+        usage(stderr, a->cmd);
+        return 2;
+    }
+    if (!a->platform || !a->db) {
+        fprintf(stderr, "gpuledger %s: %s is required\n", a->cmd, !a->platform ? "--platform" : "--db");
         usage(stderr, a->cmd);
         return 2;
     }
     return 0;
 }
 
+/* Chatter and progress share stderr; the endpoint pool may log from its
+ * prefetching threads, so both go through one lock. */
 typedef struct log_ctx {
     const char *cmd;
     bool quiet;
+    pthread_mutex_t mu;
+    cli_progress prog;
+    uint64_t first, target; /* the pass the bar shows; target 0: none yet */
 } log_ctx;
 
 static void log_line(void *ctx, int level, const char *msg)
 {
-    const log_ctx *lc = ctx;
+    log_ctx *lc = ctx;
     if (level == 0 && lc->quiet)
         return;
-    fprintf(stderr, "gpuledger %s: %s%s\n", lc->cmd, level == 1 ? "warning: " : level >= 2 ? "error: " : "",
-            msg);
+    pthread_mutex_lock(&lc->mu);
+    if (level == 0) {
+        cli_progress_note(&lc->prog, "%s", msg);
+    } else {
+        cli_progress_clear(&lc->prog);
+        fprintf(stderr, "gpuledger %s: %s%s\n", lc->cmd, level == 1 ? "warning: " : "error: ", msg);
+    }
+    pthread_mutex_unlock(&lc->mu);
+}
+
+/* The indexer's progress hook: a bar over [first, target] (a new one when
+ * follow starts another pass). */
+static void on_progress(void *ctx, uint64_t first, uint64_t cursor, uint64_t target, uint64_t events)
+{
+    log_ctx *lc = ctx;
+    (void)events;
+    if (lc->quiet)
+        return;
+    pthread_mutex_lock(&lc->mu);
+    if (first != lc->first || target != lc->target || !lc->target) {
+        char phase[64];
+        snprintf(phase, sizeof phase, "blocks %" PRIu64 "..%" PRIu64, first, target);
+        cli_progress_phase(&lc->prog, phase, target - first + 1, "blocks");
+        lc->first = first;
+        lc->target = target;
+    }
+    cli_progress_update(&lc->prog, cursor >= first ? cursor - first + 1 : 0, 0);
+    pthread_mutex_unlock(&lc->mu);
 }
 
 static bool should_stop(void *ctx)
 {
     (void)ctx;
     return stop_requested != 0;
-}
-
-/* Split "a,b,c" into a NULL-terminated heap array of heap strings. */
-static char **split_urls(const char *list, size_t *n)
-{
-    *n = 0;
-    size_t cap = 1;
-    for (const char *p = list; *p; p++)
-        cap += *p == ',';
-    char **v = calloc(cap + 1, sizeof *v);
-    if (!v)
-        return NULL;
-    const char *p = list;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        if (len && !(v[(*n)++] = strndup(p, len))) {
-            for (size_t i = 0; i + 1 < *n; i++)
-                free(v[i]);
-            free(v);
-            return NULL;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return v;
 }
 
 static void print_summary(const index_args *a, const gl_platform *p, const gl_indexer_stats *st, bool ok)
@@ -298,24 +326,26 @@ static int run(int argc, char **argv)
     gl_endpoints *e = NULL;
     gl_store *s = NULL;
     gl_indexer *ix = NULL;
-    size_t nurls = 0;
-    char **urls = NULL;
+    gl_config_urls urls = {0};
     int status = 1;
-    log_ctx lc = {a.cmd, a.quiet};
+    log_ctx lc = {.cmd = a.cmd, .quiet = a.quiet};
+    pthread_mutex_init(&lc.mu, NULL);
+    cli_progress_init(&lc.prog, a.cmd, stderr, a.quiet);
 
     if (gl_platform_resolve(&p, a.platform, &err)) {
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
-        return 2;
+        status = 2;
+        goto done;
     }
-    if (!(urls = split_urls(a.rpc, &nurls)) || !nurls) {
-        fprintf(stderr, "gpuledger %s: no endpoint URL in --rpc\n", a.cmd);
+    /* --rpc > ETH_RPC_URL > the config file's endpoints for the definition's chain */
+    if (cli_endpoints(a.cmd, p->chain_id, a.rpc, a.n_rpc, a.quiet, &urls)) {
         status = 2;
         goto done;
     }
     gl_endpoint_opts eo;
     memset(&eo, 0, sizeof eo);
-    eo.urls = (const char *const *)urls;
-    eo.nurls = nurls;
+    eo.urls = (const char *const *)urls.urls;
+    eo.nurls = urls.n;
     eo.max_concurrency = a.concurrency;
     eo.quorum = a.quorum;
     eo.log = log_line;
@@ -345,6 +375,7 @@ static int run(int argc, char **argv)
     a.o.log = log_line;
     a.o.prefetch = !a.no_prefetch;
     a.o.stop = should_stop;
+    a.o.progress = on_progress;
     a.o.ctx = &lc;
     if (!(ix = gl_indexer_new(s, e, p, &a.o, &err))) {
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
@@ -360,6 +391,10 @@ static int run(int argc, char **argv)
     gl_code rc = !strcmp(a.cmd, "follow") ? gl_indexer_follow(ix, &err) : gl_indexer_run(ix, &err);
     gl_indexer_stats stats;
     gl_indexer_stats_get(ix, &stats);
+    pthread_mutex_lock(&lc.mu);
+    if (lc.target)
+        cli_progress_end(&lc.prog);
+    pthread_mutex_unlock(&lc.mu);
     if (rc)
         fprintf(stderr, "gpuledger %s: %s\n", a.cmd, err.msg);
     gl_err werr;
@@ -373,10 +408,9 @@ done:
     gl_indexer_free(ix);
     gl_store_close(s);
     gl_endpoints_free(e);
-    for (size_t i = 0; urls && i < nurls; i++)
-        free(urls[i]);
-    free(urls);
+    gl_config_urls_release(&urls);
     gl_platform_free(p);
+    pthread_mutex_destroy(&lc.mu);
     return status;
 }
 

@@ -8,34 +8,48 @@
  * Prints "0x" + 64 hex digits.  Bad hex (odd length, stray characters) or an
  * unreadable stdin exits with status 2 and a message on stderr.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gpuledger/bytes.h"
 #include "gpuledger/keccak.h"
 
+#include "cli.h"
 #include "commands.h"
 
 static void keccak_usage(FILE *out)
 {
-    fprintf(out, "usage: gpuledger keccak DATA|-\n"
+    fprintf(out, "usage: gpuledger keccak [--] DATA|-\n"
                  "  keccak-256 of DATA: 0x-prefixed hex bytes, otherwise the text itself;\n"
-                 "  '-' hashes the raw bytes of stdin\n");
+                 "  '-' hashes the raw bytes of stdin; put -- before text that starts with '-'\n\n"
+                 "Examples:\n"
+                 "  gpuledger keccak 'Transfer(address,address,uint256)'\n"
+                 "  gpuledger keccak 0x\n"
+                 "  gpuledger keccak - < file.bin\n\n"
+                 "Exit status: 0 printed, 2 bad hex, unreadable stdin or bad usage.\n");
 }
 
 int cmd_keccak(int argc, char **argv)
 {
     uint8_t h[32];
     char hex[67];
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        keccak_usage(stdout);
-        return 0;
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    /* '+': DATA ends the options, whatever follows */
+    while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            keccak_usage(stdout);
+            return 0;
+        }
+        return cli_opt_error("keccak", c, argv);
     }
-    if (argc != 2) {
+    if (optind != argc - 1) {
         keccak_usage(stderr);
         return 2;
     }
-    const char *arg = argv[1];
+    const char *arg = argv[optind];
     if (!strcmp(arg, "-")) {
         gl_keccak k;
         uint8_t chunk[65536];

@@ -13,6 +13,7 @@
  * Exit status: 0 done, 2 bad usage, bad input or a store that cannot be
  * opened or written.
  */
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "gpuledger/labels_import.h"
 #include "gpuledger/store.h"
@@ -42,6 +44,9 @@ static void usage(FILE *out)
             "  --category C   only this category (exchange, bridge, router, mixer, dex,\n"
             "                 contract, sanctioned, provider, platform, scam, other)\n"
             "  --format F     csv (default) or json\n\n"
+            "Examples:\n"
+            "  gpuledger labels import exchanges.csv sdn.xml --db store/\n"
+            "  gpuledger labels list --db store/ --category sanctioned\n\n"
             "Exit status: 0 done, 2 bad usage, bad input or unusable store.\n");
 }
 
@@ -124,42 +129,36 @@ static int do_import(int argc, char **argv)
         return 2;
     }
     int rcode = 2;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},   {"source", required_argument, 0, 's'},
+        {"format", required_argument, 0, 'f'}, {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    /* argv[1] is "import": options and files after it, in any order */
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
             usage(stdout);
             rcode = 0;
             goto out;
-        }
-        if (!strcmp(a, "--json")) {
+        } else if (c == 'j') {
             json = true;
-            continue;
-        }
-        if (a[0] != '-' || !strcmp(a, "-")) {
-            files[nfiles++] = a;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "gpuledger labels: '%s' needs a value\n", a);
-            goto out;
-        }
-        i++;
-        if (!strcmp(a, "--db")) {
-            db = v;
-        } else if (!strcmp(a, "--source")) {
-            o.source = v;
-        } else if (!strcmp(a, "--format")) {
-            if (gl_labels_format_parse(v, &fmt, &err)) {
+        } else if (c == 'd') {
+            db = optarg;
+        } else if (c == 's') {
+            o.source = optarg;
+        } else if (c == 'f') {
+            if (gl_labels_format_parse(optarg, &fmt, &err)) {
                 fprintf(stderr, "gpuledger labels: %s\n", err.msg);
                 goto out;
             }
         } else {
-            fprintf(stderr, "gpuledger labels: unknown option '%s'\n", a);
-            usage(stderr);
+            rcode = cli_opt_error("labels import", c, argv + 1);
             goto out;
         }
     }
+    for (int i = 1 + optind; i < argc; i++)
+        files[nfiles++] = argv[i];
     if (!db || !nfiles) {
         fprintf(stderr, "gpuledger labels import: %s\n", !db ? "--db DIR is required" : "no FILE given");
         usage(stderr);
@@ -214,38 +213,39 @@ static int do_list(int argc, char **argv)
     const char *db = NULL, *category = NULL;
     bool json = false;
     gl_err err = {0};
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'}, {"category", required_argument, 0, 'c'},
+        {"format", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+        const char *v = optarg;
+        if (c == 'h') {
             usage(stdout);
             return 0;
-        }
-        if (!v) {
-            fprintf(stderr, "gpuledger labels: '%s' needs a value\n", a);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "--db")) {
+        } else if (c == 'd') {
             db = v;
-        } else if (!strcmp(a, "--category")) {
-            gl_labels_category c;
-            if (gl_labels_category_parse(v, strlen(v), &c, &err)) {
+        } else if (c == 'c') {
+            gl_labels_category cat;
+            if (gl_labels_category_parse(v, strlen(v), &cat, &err)) {
                 fprintf(stderr, "gpuledger labels list: %s\n", err.msg);
                 return 2;
             }
-            category = gl_labels_category_name(c);
-        } else if (!strcmp(a, "--format")) {
+            category = gl_labels_category_name(cat);
+        } else if (c == 'f') {
             if (strcmp(v, "csv") && strcmp(v, "json")) {
                 fprintf(stderr, "gpuledger labels list: unknown format '%s' (csv, json)\n", v);
                 return 2;
             }
             json = !strcmp(v, "json");
         } else {
-            fprintf(stderr, "gpuledger labels: unknown option '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return cli_opt_error("labels list", c, argv + 1);
         }
+    }
+    if (1 + optind < argc) {
+        fprintf(stderr, "gpuledger labels list: unexpected argument '%s'\n", argv[1 + optind]);
+        usage(stderr);
+        return 2;
     }
     if (!db) {
         fprintf(stderr, "gpuledger labels list: --db DIR is required\n");

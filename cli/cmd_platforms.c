@@ -12,10 +12,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <getopt.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "gpuledger/bytes.h"
 #include "gpuledger/platform.h"
@@ -29,6 +31,10 @@ static void usage(FILE *out)
                  "built-in NAME or a FILE (a path with '/' or ending in .json).  Errors name the\n"
                  "field (docs/PLATFORMS.md describes the format).\n\n"
                  "  --json  JSON instead of text (show: with the definition as given)\n\n"
+                 "Examples:\n"
+                 "  gpuledger platforms\n"
+                 "  gpuledger platforms show livepeer-arbitrum --json\n"
+                 "  gpuledger platforms show my-market.json\n\n"
                  "Exit status: 0 printed, 2 bad usage or an invalid definition.\n");
 }
 
@@ -293,13 +299,21 @@ int cmd_platforms(int argc, char **argv)
 {
     bool as_json = false;
     const char *sub = NULL, *arg = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'j')
             as_json = true;
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+        else if (c == 'h') {
             usage(stdout);
             return 0;
-        } else if (!sub)
+        } else
+            return cli_opt_error("platforms", c, argv);
+    }
+    for (int i = optind; i < argc; i++) {
+        if (!sub)
             sub = argv[i];
         else if (!arg)
             arg = argv[i];

@@ -13,6 +13,7 @@
  * mismatch), 2 bad usage or a bad scenario.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "gpuledger/bytes.h"
 #include "gpuledger/sim.h"
 
+#include "cli.h"
 #include "commands.h"
 
 static void sim_usage(FILE *out)
@@ -34,7 +36,14 @@ static void sim_usage(FILE *out)
             "  --contracts DIR      compiled markets (default: fixtures/contracts/build under\n"
             "                       $GPULEDGER_ROOT, ../../ from the binary, or .)\n"
             "  --sim-contracts DIR  the bridge and hub (default: fixtures/sim/build, found the same way)\n"
-            "  --funder-key HEX     pays for everything (default: anvil's dev account 0)\n");
+            "  --funder-key HEX     pays for everything (default: anvil's dev account 0)\n"
+            "  -q, --quiet          no progress on stderr\n\n"
+            "Example:\n"
+            "  anvil --port 8545 --timestamp 1700000000 &\n"
+            "  gpuledger simulate --rpc http://127.0.0.1:8545 --scenario fixtures/scenarios/small.json \\\n"
+            "      --seed 1 --truth truth.json --platforms-out platforms/\n\n"
+            "Exit status: 0 done, 1 the run failed (node error, reverted transaction, model mismatch),\n"
+            "2 bad usage or a bad scenario.\n");
 }
 
 static void on_progress(void *ctx, const char *line)
@@ -61,41 +70,35 @@ int cmd_simulate(int argc, char **argv)
     const char *rpc = NULL, *scen = NULL, *seed_s = NULL, *truth_path = NULL, *plat_dir = NULL;
     const char *contracts = NULL, *sim_contracts = NULL, *key_hex = gl_sim_anvil_key0;
     bool quiet = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            sim_usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--quiet")) {
-            quiet = true;
-            continue;
-        } else if (!strcmp(a, "--rpc")) {
-            dst = &rpc;
-        } else if (!strcmp(a, "--scenario")) {
-            dst = &scen;
-        } else if (!strcmp(a, "--seed")) {
-            dst = &seed_s;
-        } else if (!strcmp(a, "--truth")) {
-            dst = &truth_path;
-        } else if (!strcmp(a, "--platforms-out")) {
-            dst = &plat_dir;
-        } else if (!strcmp(a, "--contracts")) {
-            dst = &contracts;
-        } else if (!strcmp(a, "--sim-contracts")) {
-            dst = &sim_contracts;
-        } else if (!strcmp(a, "--funder-key")) {
-            dst = &key_hex;
-        } else {
-            fprintf(stderr, "gpuledger simulate: unknown option '%s'\n", a);
-            sim_usage(stderr);
-            return 2;
+    static const struct option lopts[] = {
+        {"rpc", required_argument, 0, 'r'},           {"scenario", required_argument, 0, 's'},
+        {"seed", required_argument, 0, 'S'},          {"truth", required_argument, 0, 't'},
+        {"platforms-out", required_argument, 0, 'P'}, {"contracts", required_argument, 0, 'c'},
+        {"sim-contracts", required_argument, 0, 'C'}, {"funder-key", required_argument, 0, 'k'},
+        {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc, argv, ":hq", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': sim_usage(stdout); return 0;
+        case 'q': quiet = true; break;
+        case 'r': rpc = optarg; break;
+        case 's': scen = optarg; break;
+        case 'S': seed_s = optarg; break;
+        case 't': truth_path = optarg; break;
+        case 'P': plat_dir = optarg; break;
+        case 'c': contracts = optarg; break;
+        case 'C': sim_contracts = optarg; break;
+        case 'k': key_hex = optarg; break;
+        default: return cli_opt_error("simulate", c, argv);
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "gpuledger simulate: '%s' needs a value\n", a);
-            return 2;
-        }
-        *dst = argv[++i];
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gpuledger simulate: unexpected argument '%s'\n", argv[optind]);
+        sim_usage(stderr);
+        return 2;
     }
     if (!rpc || !scen || !seed_s || !truth_path) {
         fprintf(stderr, "gpuledger simulate: --rpc, --scenario, --seed and --truth are required\n");

@@ -14,6 +14,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,20 @@
 #include "gpuledger/secp.h"
 #include "gpuledger/tx.h"
 
+#include "cli.h"
 #include "commands.h"
 
 static void tx_usage(FILE *out)
 {
     fprintf(out, "usage: gpuledger tx decode [--allow-high-s] HEX|@FILE|-\n"
                  "  decode a signed transaction (legacy, EIP-2930, EIP-1559, EIP-4844, EIP-7702)\n"
-                 "  and print it as JSON with its hash and recovered sender\n");
+                 "  and print it as JSON with its hash and recovered sender\n\n"
+                 "  --allow-high-s  accept s > n/2 on a legacy transaction (Frontier, before Homestead)\n\n"
+                 "Examples:\n"
+                 "  gpuledger tx decode 0x02f8...\n"
+                 "  gpuledger tx decode @signed.hex\n"
+                 "  cast mktx ... | gpuledger tx decode -\n\n"
+                 "Exit status: 0 decoded, 2 not a valid signed transaction (the reason on stderr).\n");
 }
 
 /* Read all of `f` into a NUL-terminated heap string; NULL on error. */
@@ -152,22 +160,22 @@ int cmd_tx(int argc, char **argv)
         return 2;
     }
     unsigned flags = 0;
-    int i = 2;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
-        if (!strcmp(argv[i], "--allow-high-s"))
+    static const struct option opts[] = {
+        {"allow-high-s", no_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+        if (c == 's')
             flags |= GL_TX_ALLOW_HIGH_S;
-        else if (!strcmp(argv[i], "--")) {
-            i++;
-            break;
-        } else {
-            fprintf(stderr, "gpuledger tx: unknown option '%s'\n", argv[i]);
-            tx_usage(stderr);
-            return 2;
-        }
+        else if (c == 'h') {
+            tx_usage(stdout);
+            return 0;
+        } else
+            return cli_opt_error("tx decode", c, argv + 1);
     }
-    if (i != argc - 1) {
+    if (1 + optind != argc - 1) {
         tx_usage(stderr);
         return 2;
     }
-    return tx_decode(argv[i], flags);
+    return tx_decode(argv[1 + optind], flags);
 }

@@ -9,11 +9,13 @@
  * Exit status: 0 every check that could run matched, 1 something differs,
  * 2 the input cannot be read or is not a block (the reason on stderr).
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "gpuledger/block.h"
 #include "gpuledger/secp.h"
@@ -26,6 +28,9 @@ static void usage(FILE *out)
                  "and print a JSON report with one entry per check.\n\n"
                  "  --allow-gaps  accept fork fields without the ones before them (anvil writes\n"
                  "                blobGasUsed/excessBlobGas into pre-Cancun blocks) and hash them as given\n\n"
+                 "Examples:\n"
+                 "  gpuledger verify block block.json\n"
+                 "  cast rpc eth_getBlockByNumber latest true | gpuledger verify block -\n\n"
                  "Exit status: 0 all match, 1 something differs, 2 unreadable input.\n");
 }
 
@@ -97,19 +102,20 @@ int cmd_verify(int argc, char **argv)
         return 2;
     }
     unsigned flags = 0;
-    int i = 2;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        if (!strcmp(argv[i], "--allow-gaps")) {
+    static const struct option opts[] = {
+        {"allow-gaps", no_argument, 0, 'g'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    cli_opt_reset();
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", opts, NULL)) != -1) {
+        if (c == 'g')
             flags |= GL_BLOCK_FORK_GAPS;
-        } else if (!strcmp(argv[i], "--")) {
-            i++;
-            break;
-        } else {
-            fprintf(stderr, "gpuledger verify: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
+        else if (c == 'h') {
+            usage(stdout);
+            return 0;
+        } else
+            return cli_opt_error("verify block", c, argv + 1);
     }
+    int i = 1 + optind;
     if (i != argc - 1) {
         fprintf(stderr, "gpuledger verify: %s\n", i == argc ? "no FILE given" : "only one FILE at a time");
         usage(stderr);

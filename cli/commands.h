@@ -7,6 +7,11 @@
  *   3. add one line to the table in cli/main.c.
  * Commands print data to stdout, diagnostics to stderr, and return the
  * process exit status (0 ok, 1 checked-and-failed, 2 bad input/usage).
+ * Options are parsed with getopt_long (cli/cli.h); `--help` prints to
+ * stdout, exits 0 and shows "Example" lines and an "Exit status:" line
+ * (tests/integration/test_cli_help.c runs it for every command of the
+ * table), and the command gets a section in docs/gpuledger.1 (the same
+ * test fails when the man page does not name it).
  */
 #ifndef GPULEDGER_CLI_COMMANDS_H
 #define GPULEDGER_CLI_COMMANDS_H
@@ -36,5 +41,6 @@ int cmd_volume(int argc, char **argv);
 int cmd_exposure(int argc, char **argv);
 int cmd_providers(int argc, char **argv);
 int cmd_concentration(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

@@ -39,13 +39,31 @@ static const struct command commands[] = {
     {"concentration", cmd_concentration, "concurrent GPUs per entity over time (CSV): concentration --db DIR [--class H100]"},
     {"simulate", cmd_simulate, "play a scenario on a node, write the truth: simulate --rpc URL --scenario F --seed N --truth OUT"},
     {"labels", cmd_labels, "address labels (CSV, TagPack, OFAC SDN): labels import FILE... --db DIR | labels list --db DIR"},
+    {"config", cmd_config, "the configuration file, URLs redacted: config show [--chain ID] [--json] | config path"},
 };
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: gpuledger <command> [args]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "usage: gpuledger <command> [options] [args]\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'gpuledger help COMMAND' or 'gpuledger COMMAND --help' shows a command's options and\n"
+                 "examples; man gpuledger (docs/gpuledger.1) documents them all, with the config file\n"
+                 "and the environment (ETH_RPC_URL, GPULEDGER_CONFIG, XDG_CONFIG_HOME, NO_COLOR).\n\n"
+                 "Example:\n"
+                 "  gpuledger index --platform livepeer-arbitrum --rpc \"$URL\" --db store/\n\n"
+                 "Exit status: 0 ok, 1 a check or a run failed, 2 bad usage or input (each command's\n"
+                 "--help says which apply).\n");
+}
+
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(name, commands[i].name))
+            return &commands[i];
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -55,12 +73,23 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-        usage(stdout);
-        return 0;
+        if (argc == 2 || strcmp(argv[1], "help")) {
+            usage(stdout);
+            return 0;
+        }
+        /* help CMD: CMD's own --help */
+        const struct command *c = find(argv[2]);
+        if (!c || argc > 3) {
+            fprintf(stderr, "gpuledger help: '%s' is not a command\n", c ? argv[3] : argv[2]);
+            usage(stderr);
+            return 2;
+        }
+        char *hargv[] = {(char *)c->name, "--help", NULL};
+        return c->fn(2, hargv);
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+    const struct command *c = find(argv[1]);
+    if (c)
+        return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "gpuledger: '%s' is not a command\n", argv[1]);
     usage(stderr);
     return 2;

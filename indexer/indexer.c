@@ -2507,7 +2507,10 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
         }
         if ((rc = do_range(ix, lo, hi, &logs, err)) || ix->signal != IX_NONE)
             break;
-        ixlog(ix, 0, "indexed to block %" PRIu64 " (%" PRIu64 " events so far)", ix->cur.block, ix->st.events);
+        if (ix->o.progress)
+            ix->o.progress(ix->o.ctx, from, ix->cur.block, to, ix->st.events);
+        else
+            ixlog(ix, 0, "indexed to block %" PRIu64 " (%" PRIu64 " events so far)", ix->cur.block, ix->st.events);
         if (want_stop(ix)) {
             ix->signal = IX_STOP;
             break;

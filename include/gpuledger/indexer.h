@@ -239,6 +239,11 @@ typedef struct gl_indexer_opts {
     bool prefetch;
     bool (*stop)(void *ctx);
     bool (*on_head)(void *ctx, uint64_t cursor, uint64_t head);
+    /* progress: after each range is stored, on the indexer's thread: the
+     * pass covers blocks [first, target] and is done up to `cursor`, with
+     * `events` stored so far.  When set, it replaces the level-0 log line
+     * "indexed to block N (M events so far)". */
+    void (*progress)(void *ctx, uint64_t first, uint64_t cursor, uint64_t target, uint64_t events);
     void *ctx;
 } gl_indexer_opts;
 
