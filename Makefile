@@ -181,8 +181,9 @@ artifacts-check:
 	bash scripts/compile-sim-contracts.sh --check
 
 # The main job on the embedded default (scripts/run-demo.sh); OUT=dir to choose where.
+# Against a real chain: make run RPC=URL PLATFORM=NAME [FROM=N TO=N] (README).
 run:
-	bash scripts/run-demo.sh $(OUT)
+	RPC="$(RPC)" PLATFORM="$(PLATFORM)" FROM="$(FROM)" TO="$(TO)" bash scripts/run-demo.sh $(OUT)
 
 bench: setup
 	$(MAKE) $(BIN) $(BENCHES)
