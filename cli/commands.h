@@ -32,5 +32,6 @@ int cmd_import(int argc, char **argv);
 int cmd_wallet(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_path(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -34,6 +34,7 @@ static const struct command commands[] = {
     {"path", cmd_path, "fund-flow paths between two wallets: path A B --db DIR [--max-hops K]"},
     {"eval", cmd_eval, "score the analysis against a simulator truth: eval --db DIR --truth FILE [--json]"},
     {"simulate", cmd_simulate, "play a scenario on a node, write the truth: simulate --rpc URL --scenario F --seed N --truth OUT"},
+    {"report", cmd_report, "one static HTML page of figures, flags, fund flows, findings: report --db DIR --out DIR"},
     {"labels", cmd_labels, "address labels (CSV, TagPack, OFAC SDN): labels import FILE... --db DIR | labels list --db DIR"},
 };
 
