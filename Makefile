@@ -53,7 +53,8 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 
 PLATFORM_JSON := $(sort $(wildcard fixtures/platforms/*.json))
 GEN_SRC  := $(BUILD)/gen/platforms.c
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/platforms.o
+GPUS_SRC := $(BUILD)/gen/gpus.c
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/platforms.o $(BUILD)/obj/gen/gpus.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SUP_OBJ  := $(SUP_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libgpuledger.a
@@ -76,6 +77,15 @@ $(GEN_SRC): $(PLATFORM_JSON) scripts/embed-platforms.sh
 	bash scripts/embed-platforms.sh $@ $(PLATFORM_JSON)
 
 $(BUILD)/obj/gen/platforms.o: $(GEN_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The GPU name table (fixtures/gpus.json) is compiled in too (docs/VOLUME.md).
+$(GPUS_SRC): fixtures/gpus.json scripts/embed-data.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed-data.sh $@ gl_gpu_models_builtin_text fixtures/gpus.json
+
+$(BUILD)/obj/gen/gpus.o: $(GPUS_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 

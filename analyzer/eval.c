@@ -11,7 +11,10 @@
 #include <string.h>
 
 #include "gpuledger/eval.h"
+#include "gpuledger/gpu_models.h"
+#include "gpuledger/market.h"
 #include "gpuledger/results.h"
+#include "gpuledger/volume.h"
 
 typedef struct item {
     char addr[43];
@@ -350,6 +353,135 @@ static gl_code mark_figures(gl_store *s, json_t *truth, json_t *out, gl_err *err
     return rc;
 }
 
+static json_t *raw_json(const gl_u256 *a)
+{
+    char d[GL_U256_DEC_MAX];
+    return json_string(gl_u256_to_dec(a, d));
+}
+
+static double rel_err(const char *ours, const char *truth)
+{
+    long double o = ours ? strtold(ours, NULL) : 0, t = truth ? strtold(truth, NULL) : 0;
+    if (t == 0)
+        return o == 0 ? 0.0 : 1.0;
+    long double e = (o - t) / t;
+    return (double)(e < 0 ? -e : e);
+}
+
+/* Platforms whose chain records the model, the GPU count and the duration
+ * (docs/TRUTH.md): the only GPU-hours the truth and the chain share. */
+static bool hours_on_chain(const char *platform)
+{
+    return !strcmp(platform, "gpumarket") || !strcmp(platform, "bazaar");
+}
+
+/* Volume per platform, day and token against the truth's `volume` section
+ * (gross exact, net relative error), and GPU-hours by canonical model on the
+ * platforms that record hours on chain against the truth's payments. */
+static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *err)
+{
+    gl_market_defs *d = gl_market_defs_new(s);
+    gl_gpu_models *models = NULL;
+    gl_graph *g = NULL;
+    gl_market *m = NULL;
+    gl_volume *v = NULL, *vm = NULL;
+    gl_code rc = d ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
+    rc = rc ? rc : gl_gpu_models_builtin(&models, err);
+    if (!rc && !(g = gl_graph_load(s, gl_market_def, d, err)))
+        rc = err->code ? err->code : GL_EDB;
+    rc = rc ? rc : gl_market_load(&m, s, g, gl_market_def, d, models, err);
+    rc = rc ? rc : gl_volume_compute(&v, m, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, NULL, err);
+    rc = rc ? rc : gl_volume_compute(&vm, m, GL_VOL_BY_PLATFORM | GL_VOL_BY_MODEL, NULL, err);
+    if (!rc) {
+        json_t *ours = json_object(), *per = json_object();
+        for (size_t i = 0; i < v->n_rows; i++) {
+            const gl_volume_row *r = &v->rows[i];
+            char k[256];
+            snprintf(k, sizeof k, "%s/%s/%s", r->market, r->period, r->token.symbol);
+            json_object_set_new(ours, k, json_pack("{s:o,s:o}", "gross", raw_json(&r->gross), "net", raw_json(&r->net)));
+        }
+        const char *plat, *day, *tok;
+        json_t *days, *rec, *amt;
+        size_t cells = 0, exact = 0;
+        double worst_net = 0;
+        json_object_foreach(json_object_get(truth, "volume"), plat, days) {
+            double pg_o = 0, pg_t = 0, pn_o = 0, pn_t = 0, pw = 0;
+            size_t pc = 0, pe = 0;
+            json_object_foreach(days, day, rec) json_object_foreach(json_object_get(rec, "gross"), tok, amt) {
+                char k[256];
+                snprintf(k, sizeof k, "%s/%s/%s", plat, day, tok);
+                json_t *o = json_object_get(ours, k);
+                const char *og = json_string_value(json_object_get(o, "gross"));
+                const char *on = json_string_value(json_object_get(o, "net"));
+                const char *tn = json_string_value(json_object_get(json_object_get(rec, "net"), tok));
+                pc++;
+                pe += og && !strcmp(og, json_string_value(amt));
+                double en = rel_err(on, tn);
+                pw = en > pw ? en : pw;
+                /* summed across tokens in float only for the overall error, never for the exact check */
+                pg_o += og ? strtod(og, NULL) : 0;
+                pg_t += strtod(json_string_value(amt), NULL);
+                pn_o += on ? strtod(on, NULL) : 0;
+                pn_t += tn ? strtod(tn, NULL) : 0;
+            }
+            cells += pc;
+            exact += pe;
+            worst_net = pw > worst_net ? pw : worst_net;
+            json_object_set_new(per, plat, json_pack("{s:I,s:I,s:f,s:f,s:f}", "cells", (json_int_t)pc, "gross_exact",
+                                                     (json_int_t)pe, "gross_error", pg_t ? (pg_o - pg_t) / pg_t : 0.0,
+                                                     "net_error", pn_t ? (pn_o - pn_t) / pn_t : 0.0,
+                                                     "worst_net_error", pw));
+        }
+        /* GPU-hours by model */
+        json_t *truth_h = json_object(), *ours_h = json_object(), *hours = json_object();
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(truth, "payments"), i, p) {
+            const char *pl = json_string_value(json_object_get(p, "platform"));
+            const char *mo = json_string_value(json_object_get(p, "gpu_model"));
+            if (!pl || !mo || !hours_on_chain(pl))
+                continue;
+            const gl_gpu_model *gm = gl_gpu_models_lookup(models, mo);
+            const char *key = gm ? gm->canonical : mo;
+            double h = json_number_value(json_object_get(p, "gpu_hours"));
+            json_object_set_new(truth_h, key, json_real(json_real_value(json_object_get(truth_h, key)) + h));
+        }
+        for (size_t r = 0; r < vm->n_rows; r++) {
+            const gl_volume_row *row = &vm->rows[r];
+            if (!hours_on_chain(row->market))
+                continue;
+            json_t *cur = json_object_get(ours_h, row->model);
+            json_object_set_new(ours_h, row->model,
+                                json_real(json_real_value(cur) + (double)row->gpu_mhours / 1000.0));
+        }
+        double worst_h = 0;
+        const char *mk;
+        json_t *th;
+        json_object_foreach(truth_h, mk, th) {
+            double t = json_real_value(th), o = json_real_value(json_object_get(ours_h, mk));
+            double e = t ? (o - t) / t : 0;
+            worst_h = (e < 0 ? -e : e) > worst_h ? (e < 0 ? -e : e) : worst_h;
+            json_object_set_new(hours, mk, json_pack("{s:f,s:f,s:f}", "truth", t, "measured", o, "error", e));
+        }
+        json_object_set_new(out, "volume",
+                            json_pack("{s:I,s:I,s:f,s:o,s:o,s:f,s:s}", "cells", (json_int_t)cells, "gross_exact",
+                                      (json_int_t)exact, "worst_net_error", worst_net, "per_platform", per,
+                                      "gpu_hours_by_model", hours, "worst_gpu_hours_error", worst_h,
+                                      "gpu_hours_platforms", "gpumarket, bazaar (the others do not record the GPU "
+                                      "count and duration on chain)"));
+        json_decref(ours);
+        json_decref(truth_h);
+        json_decref(ours_h);
+    }
+    gl_volume_free(v);
+    gl_volume_free(vm);
+    gl_market_free(m);
+    gl_graph_free(g);
+    gl_gpu_models_free(models);
+    gl_market_defs_free(d);
+    return rc;
+}
+
 gl_code gl_eval_run(gl_store *s, const char *truth_path, double min_score, json_t **out, gl_err *err)
 {
     *out = NULL;
@@ -377,6 +509,7 @@ gl_code gl_eval_run(gl_store *s, const char *truth_path, double min_score, json_
     rc = rc ? rc : gl_results_each(s, 'f', collect_wallet, &c, err);
     rc = rc ? rc : entity_figures(&c, s, o);
     rc = rc ? rc : mark_figures(s, truth, o, err);
+    rc = rc ? rc : volume_figures(s, truth, o, err);
     if (!rc) {
         flag_figures(&c, min_score, o);
         json_object_set_new(o, "truth", json_string(truth_path));

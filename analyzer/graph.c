@@ -475,6 +475,7 @@ static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn 
             p->buyer = buyer;
             p->beneficiary = benef;
             p->provider = provider;
+            p->payer = payer;
             p->tx_from = tx_from;
             p->contract = contract;
             p->time = t;
@@ -496,6 +497,10 @@ static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn 
             p->duration_s = e->duration_s;
             p->pos = pos;
             memcpy(p->tx_hash, e->tx_hash, 32);
+            if (e->n_ids) {
+                memcpy(p->lease_id, e->ids[0].value, 32);
+                p->has_lease_id = true;
+            }
             g->nodes[p->actor].flags |= GL_NODE_BUYER;
             g->n_purchases++;
         } else if (map->kind == GL_EVENT_DEPOSIT && e->has_amount && buyer != GL_NODE_NONE) {
@@ -712,8 +717,12 @@ gl_code gl_graph_index(gl_graph *g, gl_err *err)
 
 /* A payout's token leg (a LockPayment's GLM Transfer) is the same money as
  * the payment event of its tx: keep the event, which names the funder.
- * Called before sorting, when purchases are in store order, so the events
- * of one tx sit in one block's run. */
+ * And a transfer is no purchase when its `from` is the zero address (a
+ * mint) or a contract that emits the platform's own events (LockPayment
+ * returning a deposit or paying its fee: that contract says what it pays
+ * for in its events, and its purchases are those).  Called before sorting,
+ * when purchases are in store order, so the events of one tx sit in one
+ * block's run. */
 static gl_code drop_transfer_twins(gl_graph *g, gl_err *err)
 {
     bool *twin = calloc(g->n_purchases + 1, sizeof *twin);
@@ -726,6 +735,12 @@ static gl_code drop_transfer_twins(gl_graph *g, gl_err *err)
             run = i;
         if (p->kind != GL_EVENT_TRANSFER)
             continue;
+        if (p->payer != GL_NODE_NONE &&
+            (g->nodes[p->payer].flags & GL_NODE_ZERO ||
+             (g->nodes[p->payer].flags & GL_NODE_PLATFORM))) {
+            twin[i] = true;
+            continue;
+        }
         for (size_t j = run; j < g->n_purchases && !twin[i]; j++) {
             const gl_purchase *q = &g->purchases[j];
             if (q->pos.chain != p->pos.chain || q->pos.block != p->pos.block)

@@ -470,6 +470,13 @@ int cmd_eval(int argc, char **argv)
                    (long long)json_integer_value(json_object_get(x, "marked_wrong")),
                    json_real_value(json_object_get(x, "precision")), json_real_value(json_object_get(x, "recall")));
         }
+        json_t *vo = json_object_get(out, "volume");
+        printf("volume:   gross exact in %lld of %lld platform/day/token cells; worst net error %.4f; "
+               "worst GPU-hours error by model %.4f\n",
+               (long long)json_integer_value(json_object_get(vo, "gross_exact")),
+               (long long)json_integer_value(json_object_get(vo, "cells")),
+               json_real_value(json_object_get(vo, "worst_net_error")),
+               json_real_value(json_object_get(vo, "worst_gpu_hours_error")));
     }
     json_decref(out);
     return 0;

@@ -33,6 +33,10 @@ static const struct command commands[] = {
     {"trace", cmd_trace, "the fund-flow graph around a wallet: trace ADDR --db DIR --direction in|out|both --hops K"},
     {"path", cmd_path, "fund-flow paths between two wallets: path A B --db DIR [--max-hops K]"},
     {"eval", cmd_eval, "score the analysis against a simulator truth: eval --db DIR --truth FILE [--json]"},
+    {"volume", cmd_volume, "purchase volume gross/net by platform, period, model: volume --db DIR [--by ...] [--prices F]"},
+    {"exposure", cmd_exposure, "GPU-hours and spend on export-controlled GPUs by entity: exposure --db DIR"},
+    {"providers", cmd_providers, "providers' listed capacity, prices and sweeps against the chain: providers --db DIR"},
+    {"concentration", cmd_concentration, "concurrent GPUs per entity over time (CSV): concentration --db DIR [--class H100]"},
     {"simulate", cmd_simulate, "play a scenario on a node, write the truth: simulate --rpc URL --scenario F --seed N --truth OUT"},
     {"report", cmd_report, "one static HTML page of figures, flags, fund flows, findings: report --db DIR --out DIR"},
     {"labels", cmd_labels, "address labels (CSV, TagPack, OFAC SDN): labels import FILE... --db DIR | labels list --db DIR"},
@@ -42,7 +46,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: gpuledger <command> [args]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

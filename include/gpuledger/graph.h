@@ -86,6 +86,7 @@ typedef struct gl_purchase {
     uint32_t buyer;       /* buyer role, GL_NODE_NONE when absent */
     uint32_t beneficiary; /* beneficiary role, GL_NODE_NONE when absent */
     uint32_t provider;    /* provider role, GL_NODE_NONE when absent */
+    uint32_t payer;       /* payer role (a transfer's from), GL_NODE_NONE when absent */
     uint32_t tx_from;     /* the tx's (recovered) sender, GL_NODE_NONE when unknown */
     uint32_t contract;    /* emitting contract */
     uint64_t time;
@@ -101,6 +102,8 @@ typedef struct gl_purchase {
     uint64_t duration_s;
     gl_gpos pos;
     uint8_t tx_hash[32];
+    uint8_t lease_id[32]; /* the event's first id (lease, deposit, task), big-endian */
+    bool has_lease_id;    /* (an extension finds its lease's GPU count through it) */
 } gl_purchase;
 
 /* Money locked for later purchases (definition kind deposit): Livepeer's

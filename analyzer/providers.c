@@ -1,0 +1,375 @@
+/* providers.c - each provider entity's claims against the chain (market.h):
+ *   capacity   GPUs listed (offer events with a GPU count; an offer's count
+ *              is the largest it was listed with, offers keyed by platform
+ *              and id) against the most GPUs its leases held at once;
+ *              more leased than listed is capacity sold twice (reselling)
+ *              or hardware that is not there;
+ *   price      its median price per GPU-hour for a model against the whole
+ *              market's median for that model in that token; a ratio under
+ *              GL_PROVIDER_PRICE_LOW names the model whose market median is
+ *              closest (an H100 priced like an A100: a relabelled card);
+ *   sweeps     provider_sweep links of its stored entity (payouts swept to
+ *              one collector).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuledger/market.h"
+#include "gpuledger/platform.h"
+#include "gpuledger/results.h"
+
+#define GL_PROVIDER_PRICE_LOW 0.6 /* median under 60% of the model's market median */
+
+typedef struct prov {
+    uint64_t key;          /* entity, or 1<<32 | node */
+    uint64_t listed;
+    size_t offers;
+    uint64_t max_held, max_at;
+    size_t leases;
+} prov;
+
+typedef struct offer {
+    uint16_t platform;
+    uint8_t id[32];
+    uint64_t key;
+    uint32_t count;
+} offer;
+
+typedef struct ctx_t {
+    gl_store *s;
+    const gl_market *m;
+    prov *pv;
+    size_t n, cap;
+    offer *of;
+    size_t nof, capof;
+    json_t *sweeps;        /* entity id text -> [links] */
+    gl_err *err;
+} ctx_t;
+
+static prov *prov_get(ctx_t *c, uint64_t key)
+{
+    for (size_t i = 0; i < c->n; i++) /* providers are few (tens to thousands) */
+        if (c->pv[i].key == key)
+            return &c->pv[i];
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 64;
+        prov *t = realloc(c->pv, nc * sizeof *t);
+        if (!t)
+            return NULL;
+        c->pv = t;
+        c->cap = nc;
+    }
+    memset(&c->pv[c->n], 0, sizeof *c->pv);
+    c->pv[c->n].key = key;
+    return &c->pv[c->n++];
+}
+
+static gl_code key_of_addr(ctx_t *c, const uint8_t addr[20], uint64_t *key)
+{
+    uint32_t node = gl_graph_find(c->m->g, addr);
+    if (c->m->analysed) {
+        bool found;
+        uint32_t e;
+        if (gl_results_entity_of(c->s, addr, &e, &found, c->err))
+            return GL_EDB;
+        if (found) {
+            *key = e;
+            return GL_OK;
+        }
+    }
+    *key = (1ull << 32) | node;
+    return GL_OK;
+}
+
+static gl_code load_offers(ctx_t *c, gl_graph_def_fn defs, void *dctx)
+{
+    const gl_graph *g = c->m->g;
+    gl_store_event *e = malloc(sizeof *e);
+    if (!e)
+        return gl_err_set(c->err, GL_ENOMEM, "out of memory");
+    gl_code rc = GL_OK;
+    for (size_t ci = 0; ci < g->n_chains && !rc; ci++) {
+        gl_store_iter *it = gl_store_iter_events(c->s, g->chain_ids[ci], 0, UINT64_MAX - 1, c->err);
+        if (!it) {
+            rc = GL_EDB;
+            break;
+        }
+        for (;;) {
+            bool end;
+            if ((rc = gl_store_next_event(it, e, &end, c->err)) || end)
+                break;
+            if (!e->gpu_count)
+                continue;
+            const gl_platform *def = defs ? defs(dctx, e->platform) : NULL;
+            const gl_event_map *map = def ? gl_platform_event_map(def, e->name) : NULL;
+            if (!map || map->kind != GL_EVENT_OFFER)
+                continue;
+            const uint8_t *prov_addr = NULL;
+            for (size_t i = 0; i < e->n_roles; i++)
+                if (e->roles[i].role == GL_STORE_ROLE_PROVIDER)
+                    prov_addr = e->roles[i].addr;
+            if (!prov_addr)
+                continue;
+            uint16_t plat = UINT16_MAX;
+            for (size_t i = 0; i < g->n_platforms; i++)
+                if (!strcmp(g->platforms[i], e->platform))
+                    plat = (uint16_t)i;
+            offer o = {.platform = plat, .count = e->gpu_count};
+            if (e->n_ids)
+                memcpy(o.id, e->ids[0].value, 32);
+            else { /* no id: the position identifies it */
+                memcpy(o.id, &e->block, 8);
+                memcpy(o.id + 8, &e->log_index, 4);
+            }
+            if ((rc = key_of_addr(c, prov_addr, &o.key)))
+                break;
+            size_t k = 0;
+            for (; k < c->nof; k++)
+                if (c->of[k].platform == o.platform && !memcmp(c->of[k].id, o.id, 32))
+                    break;
+            if (k < c->nof) {
+                if (o.count > c->of[k].count)
+                    c->of[k].count = o.count;
+                continue;
+            }
+            if (c->nof == c->capof) {
+                size_t nc = c->capof ? c->capof * 2 : 64;
+                offer *t = realloc(c->of, nc * sizeof *t);
+                if (!t) {
+                    rc = gl_err_set(c->err, GL_ENOMEM, "out of memory");
+                    break;
+                }
+                c->of = t;
+                c->capof = nc;
+            }
+            c->of[c->nof++] = o;
+        }
+        gl_store_iter_free(it);
+    }
+    free(e);
+    return rc;
+}
+
+static int collect_sweeps(void *vc, json_t *rec)
+{
+    ctx_t *c = vc;
+    json_t *links = json_object_get(rec, "links"), *out = NULL;
+    for (size_t i = 0; i < json_array_size(links); i++) {
+        json_t *l = json_array_get(links, i);
+        const char *rule = json_string_value(json_object_get(l, "rule"));
+        if (!rule || strcmp(rule, "provider_sweep"))
+            continue;
+        if (!out)
+            out = json_array();
+        json_array_append_new(out, json_pack("{s:O,s:O,s:O}", "a", json_object_get(l, "a"), "b",
+                                             json_object_get(l, "b"), "evidence_count",
+                                             json_object_get(l, "evidence_count")));
+    }
+    if (out) {
+        char k[24];
+        snprintf(k, sizeof k, "%lld", (long long)json_integer_value(json_object_get(rec, "id")));
+        json_object_set_new(c->sweeps, k, out);
+    }
+    return 0;
+}
+
+typedef struct hold {
+    uint64_t key, time;
+    int64_t delta;
+} hold;
+
+static int hold_cmp(const void *a, const void *b)
+{
+    const hold *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return (x->delta > y->delta) - (x->delta < y->delta);
+}
+
+typedef struct pp {
+    char model[128];
+    char token[48];
+    uint64_t key;      /* provider */
+    double v;          /* price per GPU-hour */
+} pp;
+
+static int pp_cmp_model(const void *a, const void *b)
+{
+    const pp *x = a, *y = b;
+    int c = strcmp(x->token, y->token);
+    c = c ? c : strcmp(x->model, y->model);
+    return c ? c : (x->v < y->v ? -1 : x->v > y->v);
+}
+
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, dcmp);
+    return v[(n + 1) / 2 - 1]; /* nearest rank, as volume */
+}
+
+gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph_def_fn defs, void *dctx,
+                         gl_err *err)
+{
+    *out = NULL;
+    const gl_graph *g = m->g;
+    ctx_t c = {.s = s, .m = m, .sweeps = json_object(), .err = err};
+    hold *h = malloc((2 * g->n_purchases + 1) * sizeof *h);
+    pp *ps = malloc((g->n_purchases + 1) * sizeof *ps);
+    double *tmp = malloc((g->n_purchases + 1) * sizeof *tmp);
+    json_t *res = json_array();
+    gl_code rc = GL_OK;
+    if (!h || !ps || !tmp || !c.sweeps || !res) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = load_offers(&c, defs, dctx)))
+        goto done;
+    if (m->analysed && (rc = gl_results_each(s, 'e', collect_sweeps, &c, err)))
+        goto done;
+    size_t nh = 0, np = 0;
+    for (size_t i = 0; i < g->n_purchases; i++) {
+        const gl_purchase *p = &g->purchases[i];
+        const gl_market_buy *b = &m->buys[i];
+        if (p->provider == GL_NODE_NONE)
+            continue;
+        uint64_t key = b->provider_entity != GL_ENTITY_NONE ? b->provider_entity : (1ull << 32) | p->provider;
+        prov *pv = prov_get(&c, key);
+        if (!pv) {
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+            goto done;
+        }
+        pv->leases++;
+        if (b->hold_until && b->gpu_count) {
+            h[nh++] = (hold){key, p->time, (int64_t)b->gpu_count};
+            h[nh++] = (hold){key, b->hold_until, -(int64_t)b->gpu_count};
+        }
+        const gl_market_token *t = gl_market_token_of(m, p);
+        if (b->mhours && (b->model || b->model_name)) {
+            pp *q = &ps[np++];
+            snprintf(q->model, sizeof q->model, "%s", b->model ? b->model->canonical : b->model_name);
+            snprintf(q->token, sizeof q->token, "%s", t->symbol);
+            q->key = key;
+            q->v = (double)(gl_market_amount_value(&p->amount, t->decimals) * 1000.0L / (long double)b->mhours);
+        }
+    }
+    for (size_t i = 0; i < c.nof; i++) {
+        prov *pv = prov_get(&c, c.of[i].key);
+        if (!pv) {
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+            goto done;
+        }
+        pv->listed += c.of[i].count;
+        pv->offers++;
+    }
+    qsort(h, nh, sizeof *h, hold_cmp);
+    for (size_t i = 0; i < nh;) {
+        int64_t held = 0;
+        size_t j = i;
+        prov *pv = prov_get(&c, h[i].key);
+        while (j < nh && h[j].key == h[i].key) {
+            size_t k = j;
+            while (k < nh && h[k].key == h[j].key && h[k].time == h[j].time)
+                held += h[k++].delta;
+            if (pv && held > 0 && (uint64_t)held > pv->max_held) {
+                pv->max_held = (uint64_t)held;
+                pv->max_at = h[j].time;
+            }
+            j = k;
+        }
+        i = j;
+    }
+    /* market medians per (token, model) */
+    qsort(ps, np, sizeof *ps, pp_cmp_model);
+    json_t *market = json_object(); /* "token\x1fmodel" -> median */
+    for (size_t i = 0; i < np;) {
+        size_t j = i;
+        while (j < np && !strcmp(ps[j].token, ps[i].token) && !strcmp(ps[j].model, ps[i].model))
+            j++;
+        for (size_t k = i; k < j; k++)
+            tmp[k - i] = ps[k].v;
+        char key[200];
+        snprintf(key, sizeof key, "%s\x1f%s", ps[i].token, ps[i].model);
+        json_object_set_new(market, key, json_real(median(tmp, j - i)));
+        i = j;
+    }
+    for (size_t x = 0; x < c.n; x++) {
+        prov *pv = &c.pv[x];
+        bool wallet = pv->key >> 32;
+        char a[43], k[24];
+        json_t *models = json_array();
+        bool relabel = false;
+        /* this provider's prices per (token, model) */
+        for (size_t i = 0; i < np;) {
+            size_t j = i;
+            while (j < np && !strcmp(ps[j].token, ps[i].token) && !strcmp(ps[j].model, ps[i].model))
+                j++;
+            size_t nm = 0;
+            for (size_t q = i; q < j; q++)
+                if (ps[q].key == pv->key)
+                    tmp[nm++] = ps[q].v;
+            if (nm) {
+                double med = median(tmp, nm);
+                char key[200];
+                snprintf(key, sizeof key, "%s\x1f%s", ps[i].token, ps[i].model);
+                double mk = json_real_value(json_object_get(market, key));
+                double ratio = mk > 0 ? med / mk : 0;
+                const char *like = NULL;
+                if (mk > 0 && ratio < GL_PROVIDER_PRICE_LOW) {
+                    double best = INFINITY;
+                    const char *mkey;
+                    json_t *mv;
+                    size_t tl = strlen(ps[i].token);
+                    json_object_foreach(market, mkey, mv) {
+                        if (strncmp(mkey, ps[i].token, tl) || mkey[tl] != '\x1f' || !strcmp(mkey + tl + 1, ps[i].model))
+                            continue;
+                        double d = fabs(json_real_value(mv) - med);
+                        if (d < best) {
+                            best = d;
+                            like = mkey + tl + 1;
+                        }
+                    }
+                    relabel = true;
+                }
+                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:s?}", "model", ps[i].model, "token",
+                                                        ps[i].token, "leases", (json_int_t)nm,
+                                                        "median_price_per_gpu_hour", med, "market_median", mk,
+                                                        "ratio", ratio, "priced_like", like));
+            }
+            i = j;
+        }
+        snprintf(k, sizeof k, "%llu", (unsigned long long)(uint32_t)pv->key);
+        json_t *sw = wallet ? NULL : json_object_get(c.sweeps, k);
+        json_t *rec = json_pack("{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:b,s:b,s:o,s:o}", "entity",
+                                wallet ? json_null() : json_integer((json_int_t)(uint32_t)pv->key), "wallet",
+                                wallet ? json_string(gl_addr_hex(g->nodes[(uint32_t)pv->key].addr, a)) : json_null(),
+                                "leases", (json_int_t)pv->leases, "offers", (json_int_t)pv->offers, "gpus_listed",
+                                (json_int_t)pv->listed, "max_gpus_leased_at_once", (json_int_t)pv->max_held,
+                                "max_at", (json_int_t)pv->max_at, "oversold", pv->max_held > pv->listed && pv->offers,
+                                "priced_below_model", relabel, "prices", models, "sweep_links",
+                                sw ? json_incref(sw) : json_array());
+        json_array_append_new(res, rec);
+    }
+    json_decref(market);
+done:
+    free(h);
+    free(ps);
+    free(tmp);
+    free(c.pv);
+    free(c.of);
+    json_decref(c.sweeps);
+    if (rc) {
+        json_decref(res);
+        return rc;
+    }
+    *out = res;
+    return GL_OK;
+}

@@ -1,0 +1,177 @@
+/* test_volume_sim.c - `gpuledger volume` held to the simulator's truth.
+ *
+ * Oracle: the truth file `gpuledger simulate` writes (docs/TRUTH.md: the
+ * `volume` section per platform, day and token; every payment with its
+ * model and GPU-hours), never volume's own output.  scripts/sim-eval.sh
+ * plays fixtures/scenarios/eval.json with seed 11 on a fresh anvil, indexes,
+ * expands and analyzes; then `gpuledger volume --by platform,day --format
+ * json` must give every platform/day/token gross exactly (amounts compared
+ * as integers of the smallest unit, the decimal point removed), net within
+ * 2%, and `--by platform,model` GPU-hours within 2% per model.  GPU-hours
+ * are compared only where the chain records model, count and duration
+ * (gpumarket, bazaar); the other platforms' hours are the simulator's own
+ * (docs/TRUTH.md) and volume reports them as unknown.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "../support/testutil.h"
+#include "gpuledger/gpu_models.h"
+
+static char out_dir[512], root[4096];
+
+static void run(const char *cmd)
+{
+    int st = system(cmd);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("failed: %s", cmd);
+}
+
+static json_t *volume_json(const char *by)
+{
+    char cmd[8192], path[700];
+    snprintf(path, sizeof path, "%s/volume-%s.json", out_dir, strchr(by, 'm') ? "model" : "day");
+    snprintf(cmd, sizeof cmd, "'%s/build/%s/gpuledger' volume --db '%s/store' --by %s --format json > '%s' 2>/dev/null",
+             root, getenv("GPULEDGER_FLAVOR") ? getenv("GPULEDGER_FLAVOR") : "release", out_dir, by, path);
+    if (getenv("GPULEDGER_BIN"))
+        snprintf(cmd, sizeof cmd, "'%s' volume --db '%s/store' --by %s --format json > '%s' 2>/dev/null",
+                 getenv("GPULEDGER_BIN"), out_dir, by, path);
+    run(cmd);
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    assert_non_null(j);
+    return j;
+}
+
+/* "241.689600" -> "241689600" (leading zeros dropped; "0" for zero). */
+static void raw_units(const char *s, char *out, size_t cap)
+{
+    size_t w = 0;
+    for (; *s && w + 1 < cap; s++)
+        if (*s != '.' && !(w == 0 && *s == '0'))
+            out[w++] = *s;
+    if (!w)
+        out[w++] = '0';
+    out[w] = 0;
+}
+
+static void test_volume_against_truth(void **state)
+{
+    (void)state;
+    assert_non_null(gl_test_root(root, sizeof root));
+    snprintf(out_dir, sizeof out_dir, "/tmp/gpuledger-test-volume-%d", (int)getpid());
+    char cmd[12288], path[600];
+    snprintf(cmd, sizeof cmd, "bash '%s/scripts/sim-eval.sh' '%s/fixtures/scenarios/eval.json' 11 '%s' > '%s.log' 2>&1",
+             root, root, out_dir, out_dir);
+    run(cmd);
+    snprintf(path, sizeof path, "%s/truth.json", out_dir);
+    json_error_t je;
+    json_t *truth = json_load_file(path, 0, &je);
+    assert_non_null(truth);
+
+    json_t *v = volume_json("platform,day");
+    json_t *rows = json_object_get(v, "rows");
+    assert_true(json_array_size(rows) > 0);
+    size_t cells = 0, exact = 0;
+    double worst_net = 0;
+    const char *plat, *day, *tok;
+    json_t *days, *rec, *amt;
+    json_object_foreach(json_object_get(truth, "volume"), plat, days) json_object_foreach(days, day, rec)
+        json_object_foreach(json_object_get(rec, "gross"), tok, amt) {
+        cells++;
+        json_t *row = NULL;
+        for (size_t i = 0; i < json_array_size(rows) && !row; i++) {
+            json_t *r = json_array_get(rows, i);
+            if (!strcmp(json_string_value(json_object_get(r, "market")), plat) &&
+                !strcmp(json_string_value(json_object_get(r, "period")), day) &&
+                !strcmp(json_string_value(json_object_get(r, "token")), tok))
+                row = r;
+        }
+        if (!row) {
+            fprintf(stderr, "missing row %s %s %s\n", plat, day, tok);
+            continue;
+        }
+        char g[100], n[100];
+        raw_units(json_string_value(json_object_get(row, "gross")), g, sizeof g);
+        raw_units(json_string_value(json_object_get(row, "net")), n, sizeof n);
+        if (!strcmp(g, json_string_value(amt)))
+            exact++;
+        else
+            fprintf(stderr, "gross %s %s %s: truth %s, volume %s\n", plat, day, tok, json_string_value(amt), g);
+        double tn = strtod(json_string_value(json_object_get(json_object_get(rec, "net"), tok)), NULL);
+        double e = tn ? (strtod(n, NULL) - tn) / tn : strtod(n, NULL) != 0;
+        e = e < 0 ? -e : e;
+        worst_net = e > worst_net ? e : worst_net;
+    }
+    /* every row of ours is a cell of the truth's too (no invented volume) */
+    size_t nonzero_rows = 0;
+    for (size_t i = 0; i < json_array_size(rows); i++)
+        nonzero_rows += strcmp(json_string_value(json_object_get(json_array_get(rows, i), "gross")), "0") != 0;
+    fprintf(stderr, "volume seed 11: gross exact in %zu of %zu cells (%zu rows), worst net error %.4f\n", exact, cells,
+            nonzero_rows, worst_net);
+    assert_true(cells > 0);
+    assert_int_equal(exact, cells);
+    assert_int_equal(json_array_size(rows), cells);
+    assert_true(worst_net <= 0.02);
+
+    /* GPU-hours by canonical model, on the platforms that record them */
+    gl_gpu_models *models = NULL;
+    assert_int_equal(gl_gpu_models_builtin(&models, NULL), GL_OK);
+    json_t *want = json_object();
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(truth, "payments"), i, p) {
+        const char *pl = json_string_value(json_object_get(p, "platform"));
+        const char *mo = json_string_value(json_object_get(p, "gpu_model"));
+        if (!pl || !mo || (strcmp(pl, "gpumarket") && strcmp(pl, "bazaar")))
+            continue;
+        const gl_gpu_model *gm = gl_gpu_models_lookup(models, mo);
+        const char *key = gm ? gm->canonical : mo;
+        json_object_set_new(want, key, json_real(json_real_value(json_object_get(want, key)) +
+                                                 json_number_value(json_object_get(p, "gpu_hours"))));
+    }
+    json_t *vm = volume_json("platform,model");
+    json_t *mrows = json_object_get(vm, "rows");
+    const char *mk;
+    json_t *th;
+    size_t models_checked = 0;
+    json_object_foreach(want, mk, th) {
+        double got = 0;
+        for (size_t r = 0; r < json_array_size(mrows); r++) {
+            json_t *row = json_array_get(mrows, r);
+            const char *mkt = json_string_value(json_object_get(row, "market"));
+            if ((!strcmp(mkt, "gpumarket") || !strcmp(mkt, "bazaar")) &&
+                !strcmp(json_string_value(json_object_get(row, "model")), mk))
+                got += strtod(json_string_value(json_object_get(row, "gpu_hours")), NULL);
+        }
+        double t = json_real_value(th), e = t ? (got - t) / t : 0;
+        fprintf(stderr, "  %-16s GPU-hours truth %.3f volume %.3f\n", mk, t, got);
+        assert_true(e <= 0.02 && e >= -0.02);
+        models_checked++;
+    }
+    assert_true(models_checked >= 5);
+    gl_gpu_models_free(models);
+    json_decref(want);
+    json_decref(vm);
+    json_decref(v);
+    json_decref(truth);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.log'", out_dir, out_dir);
+    if (system(cmd) == -1)
+        fprintf(stderr, "could not remove %s\n", out_dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_volume_against_truth)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,426 @@
+/* test_volume.c - volume, prices and the GPU table on hand-built stores.
+ *
+ * Oracle: every figure below is computed by hand from the events written
+ * (amounts, minutes, counts) and the rules of docs/VOLUME.md, never from
+ * volume's own earlier output.  The store is made with the store API
+ * (events, blocks, a definition per platform), analysed with
+ * gl_analysis_run + gl_results_write so that the marks come from the
+ * analyzer, then measured.
+ *
+ * The market "mkt" (USDT, 6 decimals, bytes32 model read as text, minutes):
+ *   day 1 (2024-03-04)
+ *     b10 lease  B  -> P4  12.5 USDT  2 x H100-80GB-SXM  90 min  = 3.000 GPU-h
+ *     b11 lease  S  -> S    4.0       1 x H100-80GB-SXM  60 min  = 1.000  self-dealing
+ *     b12 lease  P1 -> P2   1.0       1 x RTX4090        60 min  = 1.000  ring
+ *     b13 lease  P2 -> P3   2.0       1 x RTX4090        60 min  = 1.000  ring
+ *     b14 lease  P3 -> P1   3.0       1 x RTX4090        60 min  = 1.000  ring
+ *     b15 extend B  -> P4   2.5       lease of b10, 30 min, no count: 2 x 0.5 = 1.000
+ *   day 2 (2024-03-05)
+ *     b20 lease  B  -> P4   7.0       4 x H100-80GB-SXM  30 min  = 2.000
+ * The market "raw" (no tokens map, no duration in its definition):
+ *   day 2: b21 lease B2 -> P5 amount 5 of token 0x33..33, 1 GPU: GPU-hours unknown.
+ * Prices: USDT 1.0 on 2024-03-04 only.
+ */
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gpuledger/analysis.h"
+#include "gpuledger/gpu_models.h"
+#include "gpuledger/market.h"
+#include "gpuledger/platform.h"
+#include "gpuledger/prices.h"
+#include "gpuledger/results.h"
+#include "gpuledger/store.h"
+#include "gpuledger/volume.h"
+
+#define DAY1 1709510400ull /* 2024-03-04T00:00:00Z */
+#define DAY2 1709596800ull
+
+static const char *DEF_MKT =
+    "{\"format\":\"gpuledger-platform/1\",\"name\":\"mkt\",\"platform\":\"mkt\",\"chain_id\":1,"
+    "\"tokens\":{\"0x2222222222222222222222222222222222222222\":{\"symbol\":\"USDT\",\"decimals\":6}},"
+    "\"contracts\":[{\"name\":\"M\",\"address\":\"0x1111111111111111111111111111111111111111\",\"start_block\":1,"
+    "\"abis\":[{\"from_block\":1,\"to_block\":null,\"events\":["
+    "\"event Rented(bytes32 id, address payer, address host, uint256 cost, bytes32 gpu, uint32 units, uint32 mins)\","
+    "\"event Extended(bytes32 id, address payer, address host, uint256 cost, uint32 mins)\"]}]}],"
+    "\"events\":{\"Rented\":{\"kind\":\"lease\",\"buyer\":\"payer\",\"provider\":\"host\",\"amount\":\"cost\","
+    "\"token\":\"0x2222222222222222222222222222222222222222\",\"lease_id\":\"id\","
+    "\"gpu_model\":{\"field\":\"gpu\",\"as\":\"text\"},\"gpu_count\":\"units\","
+    "\"duration\":{\"field\":\"mins\",\"unit\":\"minutes\"}},"
+    "\"Extended\":{\"kind\":\"extension\",\"payer\":\"payer\",\"provider\":\"host\",\"amount\":\"cost\","
+    "\"token\":\"0x2222222222222222222222222222222222222222\",\"lease_id\":\"id\","
+    "\"duration\":{\"field\":\"mins\",\"unit\":\"minutes\"}}}}";
+
+static const char *DEF_RAW =
+    "{\"format\":\"gpuledger-platform/1\",\"name\":\"raw\",\"platform\":\"raw\",\"chain_id\":1,"
+    "\"contracts\":[{\"name\":\"R\",\"address\":\"0x4444444444444444444444444444444444444444\",\"start_block\":1,"
+    "\"abis\":[{\"from_block\":1,\"to_block\":null,\"events\":["
+    "\"event Bought(address buyer, address seller, uint256 price, address token, uint32 gpus)\"]}]}],"
+    "\"events\":{\"Bought\":{\"kind\":\"lease\",\"buyer\":\"buyer\",\"provider\":\"seller\",\"amount\":\"price\","
+    "\"token\":\"token\",\"gpu_count\":\"gpus\"}}}";
+
+/* ------------------------------------------------------------- helpers */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void addr(uint8_t a[20], uint8_t b) { memset(a, b, 20); }
+
+typedef struct world {
+    char dir[256];
+    gl_store *s;
+    gl_platform *mkt, *raw;
+} world;
+
+static const gl_platform *defs_fn(void *ctx, const char *name)
+{
+    world *w = ctx;
+    return !strcmp(name, "mkt") ? w->mkt : !strcmp(name, "raw") ? w->raw : NULL;
+}
+
+static void put_lease(gl_store_batch *b, const char *plat, const char *name, uint64_t block, uint8_t buyer,
+                      uint8_t provider, uint64_t amount, uint8_t token, const char *model, uint32_t count,
+                      uint64_t minutes, uint8_t lease_id, bool payer_role)
+{
+    gl_store_event e;
+    memset(&e, 0, sizeof e);
+    e.chain_id = 1;
+    e.block = block;
+    e.log_index = 0;
+    strcpy(e.platform, plat);
+    strcpy(e.name, name);
+    addr(e.contract, !strcmp(plat, "mkt") ? 0x11 : 0x44);
+    memset(e.tx_hash, (int)block, 32);
+    e.has_tx_from = true;
+    addr(e.tx_from, buyer);
+    e.n_roles = 2;
+    e.roles[0].role = payer_role ? GL_STORE_ROLE_PAYER : GL_STORE_ROLE_BUYER;
+    addr(e.roles[0].addr, buyer);
+    e.roles[1].role = GL_STORE_ROLE_PROVIDER;
+    addr(e.roles[1].addr, provider);
+    e.has_amount = true;
+    e.amount = gl_u256_from_u64(amount);
+    e.has_token = true;
+    addr(e.token, token);
+    if (lease_id) {
+        e.n_ids = 1;
+        strcpy(e.ids[0].name, "id");
+        e.ids[0].value[31] = lease_id;
+    }
+    if (model)
+        snprintf(e.gpu_model, sizeof e.gpu_model, "%s", model);
+    e.gpu_count = count;
+    e.duration_s = minutes * 60;
+    /* the indexer's rule (docs/PLATFORMS.md): count x duration, thousandths, rounded down */
+    if (count && minutes)
+        e.gpu_mhours = (uint64_t)count * minutes * 60 * 1000 / 3600;
+    assert_int_equal(gl_store_batch_put_event(b, &e, NULL), GL_OK);
+    gl_store_block blk = {.chain_id = 1, .number = block,
+                          .timestamp = (block < 20 ? DAY1 : DAY2) + 3600 + block * 12};
+    memset(blk.hash, (int)block, 32);
+    assert_int_equal(gl_store_batch_put_block(b, &blk, NULL), GL_OK);
+}
+
+static void world_make(world *w)
+{
+    snprintf(w->dir, sizeof w->dir, "%s/gl_volume_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(w->dir));
+    gl_err err = {0};
+    gl_store_open_opts oo = {.create = true};
+    w->s = gl_store_open(w->dir, &oo, &err);
+    assert_non_null(w->s);
+    json_error_t je;
+    json_t *j = json_loads(DEF_MKT, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(gl_platform_load_json(&w->mkt, j, "test:mkt", &err), GL_OK);
+    json_decref(j);
+    j = json_loads(DEF_RAW, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(gl_platform_load_json(&w->raw, j, "test:raw", &err), GL_OK);
+    json_decref(j);
+
+    /* the bytes32 model as the chain holds it, read as text by the platform rule */
+    char model[64];
+    assert_true(gl_platform_bytes_text("0x48313030" "2d383047422d53584d" "0000000000000000000000000000000000000000000000",
+                                       model, sizeof model));
+    assert_string_equal(model, "H100-80GB-SXM");
+
+    gl_store_batch *b = gl_store_batch_new(w->s, &err);
+    assert_non_null(b);
+    assert_int_equal(gl_store_batch_set_platform_hash(b, "mkt", 1, w->mkt->digest, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "mkt", 1, w->mkt->canonical, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_platform_hash(b, "raw", 1, w->raw->digest, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "raw", 1, w->raw->canonical, &err), GL_OK);
+    /* B 0xb0, S 0x5e, P1..P4 0xa1..0xa4, B2 0xb2, P5 0xa5; USDT 0x22, raw token 0x33 */
+    put_lease(b, "mkt", "Rented", 10, 0xb0, 0xa4, 12500000, 0x22, model, 2, 90, 1, false);
+    put_lease(b, "mkt", "Rented", 11, 0x5e, 0x5e, 4000000, 0x22, model, 1, 60, 2, false);
+    put_lease(b, "mkt", "Rented", 12, 0xa1, 0xa2, 1000000, 0x22, "RTX4090", 1, 60, 3, false);
+    put_lease(b, "mkt", "Rented", 13, 0xa2, 0xa3, 2000000, 0x22, "RTX4090", 1, 60, 4, false);
+    put_lease(b, "mkt", "Rented", 14, 0xa3, 0xa1, 3000000, 0x22, "RTX4090", 1, 60, 5, false);
+    put_lease(b, "mkt", "Extended", 15, 0xb0, 0xa4, 2500000, 0x22, NULL, 0, 30, 1, true);
+    put_lease(b, "mkt", "Rented", 20, 0xb0, 0xa4, 7000000, 0x22, model, 4, 30, 6, false);
+    put_lease(b, "raw", "Bought", 21, 0xb2, 0xa5, 5, 0x33, NULL, 1, 0, 0, false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+}
+
+static void world_analyse(world *w)
+{
+    gl_err err = {0};
+    gl_graph *g = gl_graph_load(w->s, defs_fn, w, &err);
+    assert_non_null(g);
+    gl_analysis_params P;
+    gl_analysis_params_default(&P);
+    gl_analysis *a = gl_analysis_run(g, &P, &err);
+    assert_non_null(a);
+    assert_int_equal(gl_results_write(w->s, g, a, &err), GL_OK);
+    gl_analysis_free(a);
+    gl_graph_free(g);
+}
+
+static void world_free(world *w)
+{
+    gl_store_close(w->s);
+    gl_platform_free(w->mkt);
+    gl_platform_free(w->raw);
+    nftw(w->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+typedef struct measured {
+    gl_graph *g;
+    gl_gpu_models *models;
+    gl_market *m;
+    gl_volume *v;
+} measured;
+
+static void measure(measured *x, world *w, unsigned by, const gl_prices *prices)
+{
+    gl_err err = {0};
+    assert_int_equal(gl_gpu_models_builtin(&x->models, &err), GL_OK);
+    x->g = gl_graph_load(w->s, defs_fn, w, &err);
+    assert_non_null(x->g);
+    assert_int_equal(gl_market_load(&x->m, w->s, x->g, defs_fn, w, x->models, &err), GL_OK);
+    assert_int_equal(gl_volume_compute(&x->v, x->m, by, prices, &err), GL_OK);
+}
+
+static void measured_free(measured *x)
+{
+    gl_volume_free(x->v);
+    gl_market_free(x->m);
+    gl_graph_free(x->g);
+    gl_gpu_models_free(x->models);
+}
+
+static const char *col(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static json_t *row_of(measured *x, const char *platform, const char *period)
+{
+    for (size_t i = 0; i < x->v->n_rows; i++)
+        if (!strcmp(x->v->rows[i].platform, platform) && !strcmp(x->v->rows[i].period, period))
+            return gl_volume_row_json(x->m, &x->v->rows[i], true);
+    fail_msg("no row %s %s", platform, period);
+    return NULL;
+}
+
+static bool notes_say(measured *x, const char *a, const char *b)
+{
+    for (size_t i = 0; i < json_array_size(x->v->notes); i++) {
+        const char *n = json_string_value(json_array_get(x->v->notes, i));
+        if (strstr(n, a) && (!b || strstr(n, b)))
+            return true;
+    }
+    return false;
+}
+
+/* --------------------------------------------------------------- tests */
+
+static void test_volume_marks_minutes_prices(void **state)
+{
+    (void)state;
+    world w;
+    world_make(&w);
+    world_analyse(&w);
+    gl_prices *pr;
+    assert_int_equal(gl_prices_new(&pr, NULL), GL_OK);
+    assert_int_equal(gl_prices_load_text(pr, "date,token,usd\n2024-03-04,USDT,1.0\n", "p.csv", NULL, NULL), GL_OK);
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, pr);
+    assert_int_equal(x.v->n_rows, 3);
+
+    json_t *r = row_of(&x, "mkt", "2024-03-04");
+    assert_string_equal(col(r, "token"), "USDT");
+    assert_string_equal(col(r, "gross"), "25.000000");        /* 12.5+4+1+2+3+2.5 */
+    assert_string_equal(col(r, "self_dealing"), "4.000000");  /* S -> S */
+    assert_string_equal(col(r, "circular"), "6.000000");      /* P1 -> P2 -> P3 -> P1 */
+    assert_string_equal(col(r, "net"), "15.000000");
+    assert_int_equal(json_integer_value(json_object_get(r, "leases")), 6);
+    assert_int_equal(json_integer_value(json_object_get(r, "buyer_wallets")), 5);     /* B S P1 P2 P3 */
+    assert_int_equal(json_integer_value(json_object_get(r, "buyer_entities")), 5);
+    assert_int_equal(json_integer_value(json_object_get(r, "provider_entities")), 5); /* P4 S P2 P3 P1 */
+    /* 3 + 1 + 1 + 1 + 1 + the extension's 2 GPUs (from its lease) x 30 min = 8 */
+    assert_string_equal(col(r, "gpu_hours"), "8.000");
+    assert_int_equal(json_integer_value(json_object_get(r, "gpu_hours_unknown")), 0);
+    /* per GPU-hour: 12.5/3, 4, 1, 2, 3, 2.5/1: sorted 1 2 2.5 3 4 4.1667;
+     * nearest rank: p10 rank 1, median rank 3, p90 rank 6 */
+    assert_string_equal(col(r, "price_per_gpu_hour_p10"), "1");
+    assert_string_equal(col(r, "price_per_gpu_hour_median"), "2.5");
+    assert_string_equal(col(r, "price_per_gpu_hour_p90"), "4.166666667");
+    assert_string_equal(col(r, "usd_gross"), "25.00");
+    assert_string_equal(col(r, "usd_net"), "15.00");
+    /* every amount removed is listed with its position */
+    json_t *rm = json_object_get(r, "removed");
+    assert_int_equal(json_array_size(rm), 4);
+    json_t *first = json_array_get(rm, 0);
+    assert_string_equal(col(first, "why"), "self_dealing");
+    assert_int_equal(json_integer_value(json_object_get(first, "block")), 11);
+    assert_int_equal(json_integer_value(json_object_get(first, "chain_id")), 1);
+    assert_int_equal(json_integer_value(json_object_get(first, "log_index")), 0);
+    assert_string_equal(col(first, "tx"), "0x0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+    assert_string_equal(col(first, "amount"), "4.000000");
+    for (int i = 1; i < 4; i++)
+        assert_string_equal(col(json_array_get(rm, (size_t)i), "why"), "circular");
+    json_decref(r);
+
+    r = row_of(&x, "mkt", "2024-03-05");
+    assert_string_equal(col(r, "gross"), "7.000000");
+    assert_string_equal(col(r, "net"), "7.000000");
+    assert_string_equal(col(r, "gpu_hours"), "2.000");   /* 4 x 30 min */
+    assert_string_equal(col(r, "price_per_gpu_hour_median"), "3.5");
+    /* no price on that day: USD empty, counted and said */
+    assert_true(json_is_null(json_object_get(r, "usd_gross")));
+    assert_true(json_is_null(json_object_get(r, "usd_net")));
+    assert_int_equal(json_integer_value(json_object_get(r, "usd_unpriced")), 1);
+    assert_true(notes_say(&x, "no USD price for USDT", "2024-03-05"));
+    json_decref(r);
+
+    /* no tokens map, no duration: raw units, address as token, GPU-hours unknown */
+    r = row_of(&x, "raw", "2024-03-05");
+    assert_string_equal(col(r, "token"), "0x3333333333333333333333333333333333333333");
+    assert_true(json_is_null(json_object_get(r, "decimals")));
+    assert_string_equal(col(r, "gross"), "5");
+    assert_string_equal(col(r, "gpu_hours"), "0.000");
+    assert_int_equal(json_integer_value(json_object_get(r, "gpu_hours_unknown")), 1);
+    assert_true(json_is_null(json_object_get(r, "price_per_gpu_hour_median")));
+    assert_true(notes_say(&x, "raw units", "0x3333"));
+    assert_true(notes_say(&x, "1 of 8 purchases record no GPU count or duration", NULL));
+    json_decref(r);
+    measured_free(&x);
+
+    /* by model: the bytes32 text resolves to the canonical H100 SXM */
+    measure(&x, &w, GL_VOL_BY_MODEL, NULL);
+    bool seen = false;
+    for (size_t i = 0; i < x.v->n_rows; i++)
+        if (!strcmp(x.v->rows[i].model, "H100-SXM-80GB")) {
+            seen = true;
+            assert_int_equal(x.v->rows[i].gpu_mhours, 3000 + 1000 + 1000 + 2000); /* b10 b11 b15 b20 */
+        }
+    assert_true(seen);
+    measured_free(&x);
+    gl_prices_free(pr);
+    world_free(&w);
+}
+
+static void test_volume_without_analysis(void **state)
+{
+    (void)state;
+    world w;
+    world_make(&w);
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM, NULL);
+    json_t *r = row_of(&x, "mkt", "");
+    assert_string_equal(col(r, "gross"), "32.000000");
+    assert_string_equal(col(r, "self_dealing"), "4.000000"); /* buyer address == provider address only */
+    assert_true(json_is_null(json_object_get(r, "circular")));
+    assert_true(json_is_null(json_object_get(r, "buyer_entities")));
+    assert_string_equal(col(r, "net"), "28.000000");
+    assert_true(notes_say(&x, "no analysis in this store", NULL));
+    assert_true(notes_say(&x, "no --prices", NULL));
+    json_decref(r);
+    measured_free(&x);
+    world_free(&w);
+}
+
+static void test_prices_formats(void **state)
+{
+    (void)state;
+    gl_prices *p;
+    gl_err err = {0};
+    double usd;
+    assert_int_equal(gl_prices_new(&p, &err), GL_OK);
+    assert_int_equal(gl_prices_load_text(p,
+                                         "snapped_at,price,market_cap,total_volume\n"
+                                         "2024-03-04 00:00:00 UTC,0.4512,451200000,1000\n"
+                                         "2024-03-05 00:00:00 UTC,,1,1\n",
+                                         "/x/glm-usd-max.csv", NULL, &err),
+                     GL_OK);
+    assert_true(gl_prices_get(p, "2024-03-04", "GLM", NULL, &usd));
+    assert_true(usd == 0.4512);
+    assert_false(gl_prices_get(p, "2024-03-05", "GLM", NULL, &usd)); /* empty price: none */
+    assert_false(gl_prices_get(p, "2024-03-06", "GLM", NULL, &usd)); /* never carried forward */
+    assert_int_equal(gl_prices_load_text(p, "date,token,usd\n2024-03-04,0xAbC0000000000000000000000000000000000001,2\n",
+                                         "b.csv", NULL, &err),
+                     GL_OK);
+    assert_true(gl_prices_get(p, "2024-03-04", "XYZ", "0xabc0000000000000000000000000000000000001", &usd));
+    assert_true(usd == 2.0);
+    assert_int_equal(gl_prices_load_text(p, "date,token,usd\n2024-03-04,GLM,0.5\n", "c.csv", NULL, &err), GL_EINVAL);
+    assert_non_null(strstr(err.msg, "priced twice"));
+    assert_int_equal(gl_prices_load_text(p, "day,price\n1,2\n", "d.csv", NULL, &err), GL_EINVAL);
+    assert_int_equal(gl_prices_load_text(p, "date,token,usd\n2024-3-4,GLM,1\n", "e.csv", NULL, &err), GL_EINVAL);
+    gl_prices_free(p);
+}
+
+static void test_gpu_names(void **state)
+{
+    (void)state;
+    gl_gpu_models *m;
+    assert_int_equal(gl_gpu_models_builtin(&m, NULL), GL_OK);
+    static const char *const h100sxm[] = {"H100-SXM5-80GB", "NVIDIA H100 80GB HBM3", "H100-80GB-SXM", "h100 sxm5"};
+    for (size_t i = 0; i < 4; i++) {
+        const gl_gpu_model *g = gl_gpu_models_lookup(m, h100sxm[i]);
+        assert_non_null(g);
+        assert_string_equal(g->canonical, "H100-SXM-80GB");
+        assert_string_equal(g->family, "H100");
+        assert_int_equal(g->memory_gb, 80);
+        assert_string_equal(g->eccn, "3A090.a");
+        assert_true(g->controlled);
+    }
+    assert_string_equal(gl_gpu_models_lookup(m, "h100")->canonical, "H100-80GB"); /* form factor not guessed */
+    assert_string_equal(gl_gpu_models_lookup(m, "H20-96GB")->eccn, "licence-2025");
+    assert_false(gl_gpu_models_lookup(m, "RTX3090")->controlled);
+    assert_null(gl_gpu_models_lookup(m, "Quantum Potato 9000"));
+    assert_null(gl_gpu_models_lookup(m, ""));
+    gl_gpu_models_free(m);
+    gl_err err = {0};
+    assert_int_equal(gl_gpu_models_load_text(&m,
+                                             "{\"format\":\"gpuledger-gpus/1\",\"classes\":{\"x\":{\"controlled\":true}},"
+                                             "\"models\":[{\"canonical\":\"A\",\"family\":\"A\",\"class\":\"x\",\"aliases\":[\"z\"]},"
+                                             "{\"canonical\":\"B\",\"family\":\"B\",\"class\":\"x\",\"aliases\":[\"Z\"]}]}",
+                                             "t", &err),
+                     GL_EINVAL);
+    assert_non_null(strstr(err.msg, "names both"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_volume_marks_minutes_prices),
+        cmocka_unit_test(test_volume_without_analysis),
+        cmocka_unit_test(test_prices_formats),
+        cmocka_unit_test(test_gpu_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
