@@ -21,10 +21,13 @@
 #include <time.h>
 
 #include "gpuledger/analysis.h"
+#include "gpuledger/gpu_models.h"
 #include "gpuledger/graph.h"
+#include "gpuledger/market.h"
 #include "gpuledger/platform.h"
 #include "gpuledger/results.h"
 #include "gpuledger/trace.h"
+#include "gpuledger/volume.h"
 #include "report_int.h"
 
 /* ================================================================ writer */
@@ -152,41 +155,11 @@ typedef struct report {
     json_t *flags;   /* flagged wallet records, by score descending */
     json_t *params;  /* record "p" */
     json_t *stamp;   /* record "s" */
-    /* definitions for the graph loader */
-    gl_platform **defs;
-    size_t n_defs;
+    /* the market context, as the market commands build it */
+    gl_market_defs *defs;
+    gl_gpu_models *models;
+    gl_market *m;
 } report;
-
-static const gl_platform *def_for(void *ctx, const char *name)
-{
-    report *r = ctx;
-    for (size_t i = 0; i < r->n_defs; i++)
-        if (!strcmp(r->defs[i]->name, name))
-            return r->defs[i];
-    gl_platform *p = NULL;
-    char *txt = NULL;
-    if (gl_store_get_platform_def(r->s, name, &txt, NULL) == GL_OK && txt) {
-        json_t *root = json_loads(txt, 0, NULL);
-        char origin[96];
-        snprintf(origin, sizeof origin, "store:%s", name);
-        if (!root || gl_platform_load_json(&p, root, origin, NULL) != GL_OK)
-            p = NULL;
-        json_decref(root);
-    }
-    free(txt);
-    if (!p && gl_platform_resolve(&p, name, NULL) != GL_OK)
-        p = NULL;
-    if (!p)
-        return NULL;
-    gl_platform **t = realloc(r->defs, (r->n_defs + 1) * sizeof *t);
-    if (!t) {
-        gl_platform_free(p);
-        return NULL;
-    }
-    r->defs = t;
-    r->defs[r->n_defs++] = p;
-    return p;
-}
 
 static const char *js(json_t *o, const char *k)
 {
@@ -260,17 +233,384 @@ static void page_head(report *r)
 
 /* ------------------------------------------------------------- market */
 
+/* "YYYY-MM-DD" as seconds since 1970 (UTC midnight); 0 when not a day. */
+static double day_time(const char *d)
+{
+    struct tm tm = {0};
+    if (!d || sscanf(d, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm);
+}
+
+/* A string set kept in first-seen order. */
+static size_t str_index(json_t *list, const char *v)
+{
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (!strcmp(json_string_value(json_array_get(list, i)), v))
+            return i;
+    json_array_append_new(list, json_string(v));
+    return json_array_size(list) - 1;
+}
+
+static void td_text(gl_rw *w, const char *cls, const char *v)
+{
+    gl_rw_printf(w, "<td class=\"%s\">", cls);
+    gl_rw_esc(w, v);
+    gl_rw_raw(w, "</td>");
+}
+
+/* A decimal text cell that sorts by its value. */
+static void td_amount(gl_rw *w, const char *cls, const char *v)
+{
+    gl_rw_printf(w, "<td class=\"num %s\" data-v=\"", cls);
+    gl_rw_esc(w, v);
+    gl_rw_raw(w, "\">");
+    gl_rw_esc(w, v);
+    gl_rw_raw(w, "</td>");
+}
+
+static void notes(gl_rw *w, json_t *n)
+{
+    for (size_t i = 0; i < json_array_size(n); i++) {
+        gl_rw_raw(w, "<p class=\"muted note\">Note: ");
+        gl_rw_esc(w, json_string_value(json_array_get(n, i)));
+        gl_rw_raw(w, "</p>");
+    }
+}
+
+static gl_code volume_part(report *r)
+{
+    gl_rw *w = &r->w;
+    gl_volume *v = NULL;
+    gl_code rc = gl_volume_compute(&v, r->m, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, NULL, r->err);
+    if (rc)
+        return rc;
+    json_t *rows = json_array(), *tokens = json_array(), *plats = json_array();
+    for (size_t i = 0; i < v->n_rows && rows; i++) {
+        json_t *j = gl_volume_row_json(r->m, &v->rows[i], false);
+        if (!j)
+            break;
+        json_array_append_new(rows, j);
+        str_index(tokens, js(j, "token"));
+        str_index(plats, js(j, "platform"));
+    }
+    if (!rows || !tokens || !plats || json_array_size(rows) != v->n_rows) {
+        json_decref(rows), json_decref(tokens), json_decref(plats), gl_volume_free(v);
+        return gl_err_set(r->err, GL_ENOMEM, "out of memory");
+    }
+    gl_rw_raw(w, "<p>Purchase volume per platform and UTC day, in whole tokens (one chart per token): gross "
+                 "(solid) against net (dashed), net being gross less self-dealing (buyer and provider in one "
+                 "entity) and circular purchases (entities on a cycle of purchases), as "
+                 "<code>gpuledger volume --by platform,day</code> prints them.</p>");
+    notes(w, v->notes);
+    size_t nr = json_array_size(rows), np = json_array_size(plats);
+    double *xs = calloc(nr ? nr : 1, sizeof *xs), *gs = calloc(nr ? nr : 1, sizeof *gs), *ns = calloc(nr ? nr : 1, sizeof *ns);
+    gl_svg_series *se = calloc(2 * (np ? np : 1), sizeof *se);
+    for (size_t t = 0; t < json_array_size(tokens) && xs && gs && ns && se && !rc; t++) {
+        const char *tok = json_string_value(json_array_get(tokens, t));
+        size_t k = 0, ns_ = 0;
+        for (size_t p = 0; p < np; p++) {
+            size_t start = k;
+            for (size_t i = 0; i < nr; i++) {
+                json_t *j = json_array_get(rows, i);
+                if (strcmp(js(j, "token"), tok) || strcmp(js(j, "platform"), json_string_value(json_array_get(plats, p))))
+                    continue;
+                xs[k] = day_time(js(j, "period"));
+                gs[k] = strtod(js(j, "gross"), NULL);
+                ns[k] = strtod(js(j, "net"), NULL);
+                k++;
+            }
+            if (k == start)
+                continue;
+            /* rows come by platform, then period: ascending days */
+            const char *pn = json_string_value(json_array_get(plats, p));
+            se[ns_++] = (gl_svg_series){pn, xs + start, gs + start, k - start, false, false, (unsigned)p};
+            se[ns_++] = (gl_svg_series){"net", xs + start, ns + start, k - start, true, false, (unsigned)p};
+        }
+        /* legend names: "platform gross" / "platform net" */
+        char **names = calloc(ns_ ? ns_ : 1, sizeof *names);
+        for (size_t i = 0; names && i < ns_; i += 2) {
+            const char *pn = se[i].name;
+            size_t l = strlen(pn) + 8;
+            names[i] = malloc(l), names[i + 1] = malloc(l);
+            if (names[i])
+                snprintf(names[i], l, "%s gross", pn), se[i].name = names[i];
+            if (names[i + 1])
+                snprintf(names[i + 1], l, "%s net", pn), se[i + 1].name = names[i + 1];
+        }
+        char title[128], id[48];
+        snprintf(title, sizeof title, "Volume per day in %s, gross and net", tok);
+        snprintf(id, sizeof id, "volume-chart-%zu", t + 1);
+        gl_svg_axes ax = {title, tok, true, id};
+        gl_rw_raw(w, "<h4>");
+        gl_rw_esc(w, tok);
+        gl_rw_raw(w, "</h4>");
+        rc = gl_svg_lines(w->b, &ax, se, ns_, r->err);
+        for (size_t i = 0; names && i < ns_; i++)
+            free(names[i]);
+        free(names);
+    }
+    free(xs), free(gs), free(ns), free(se);
+    gl_rw_printf(w, "<details open><summary>The figures (%zu rows)</summary>"
+                    "<input class=\"filter\" data-for=\"volume-table\" placeholder=\"filter volume rows\">"
+                    "<span class=\"count\" data-for=\"volume-table\"></span>"
+                    "<table class=\"sortable\" id=\"volume-table\"><thead><tr><th data-key=\"platform\">platform</th>"
+                    "<th data-key=\"day\">day</th><th data-key=\"token\">token</th><th data-key=\"leases\" "
+                    "data-type=\"num\">purchases</th><th data-key=\"gross\" data-type=\"num\">gross</th>"
+                    "<th data-key=\"self_dealing\" data-type=\"num\">self-dealing</th><th data-key=\"circular\" "
+                    "data-type=\"num\">circular</th><th data-key=\"net\" data-type=\"num\">net</th>"
+                    "<th data-key=\"gpu_hours\" data-type=\"num\">GPU-hours</th></tr></thead><tbody>",
+                 nr);
+    for (size_t i = 0; i < nr; i++) {
+        json_t *j = json_array_get(rows, i);
+        gl_rw_raw(w, "<tr>");
+        td_text(w, "c-platform", js(j, "platform"));
+        td_text(w, "c-period", js(j, "period"));
+        td_text(w, "c-token", js(j, "token"));
+        gl_rw_printf(w, "<td class=\"num c-leases\">%lld</td>", (long long)json_integer_value(json_object_get(j, "leases")));
+        td_amount(w, "c-gross", js(j, "gross"));
+        td_amount(w, "c-self", js(j, "self_dealing"));
+        td_amount(w, "c-circular", js(j, "circular"));
+        td_amount(w, "c-net", js(j, "net"));
+        td_amount(w, "c-gpuh", js(j, "gpu_hours"));
+        gl_rw_raw(w, "</tr>");
+    }
+    gl_rw_raw(w, "</tbody></table></details>");
+    json_decref(rows), json_decref(tokens), json_decref(plats);
+    gl_volume_free(v);
+    return rc;
+}
+
+static gl_code prices_part(report *r)
+{
+    gl_rw *w = &r->w;
+    gl_volume *v = NULL;
+    gl_code rc = gl_volume_compute(&v, r->m, GL_VOL_BY_MODEL, NULL, r->err);
+    if (rc)
+        return rc;
+    gl_svg_range *rg = calloc(v->n_rows ? v->n_rows : 1, sizeof *rg);
+    char (*labels)[200] = calloc(v->n_rows ? v->n_rows : 1, sizeof *labels);
+    json_t *rows = json_array();
+    if (!rg || !labels || !rows) {
+        free(rg), free(labels), json_decref(rows), gl_volume_free(v);
+        return gl_err_set(r->err, GL_ENOMEM, "out of memory");
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_rows; i++) {
+        const gl_volume_row *x = &v->rows[i];
+        if (!x->n_priced_hours)
+            continue;
+        json_t *j = gl_volume_row_json(r->m, x, false);
+        if (!j)
+            continue;
+        json_array_append_new(rows, j);
+        snprintf(labels[n], sizeof labels[n], "%s (%s)", x->model, x->token.symbol);
+        rg[n] = (gl_svg_range){labels[n], x->pph_p10, x->pph_p50, x->pph_p90, x->n_priced_hours};
+        n++;
+    }
+    gl_rw_raw(w, "<p>Price per GPU-hour paid, by GPU model and token (whole tokens per GPU-hour): the bar runs "
+                 "from the 10th to the 90th percentile, the dot is the median, over the purchases that record "
+                 "their GPU-hours on chain (<code>gpuledger volume --by model</code>).</p>");
+    if (!n) {
+        gl_rw_raw(w, "<p class=\"na\" id=\"prices-na\">No purchase records its GPU-hours on chain: no price per "
+                     "GPU-hour can be given.</p>");
+    } else {
+        gl_svg_axes ax = {"Price per GPU-hour by model", "whole tokens per GPU-hour", false, "prices-chart"};
+        rc = gl_svg_ranges(w->b, &ax, rg, n, r->err);
+        gl_rw_raw(w, "<table class=\"sortable\" id=\"prices-table\"><thead><tr><th data-key=\"model\">model</th>"
+                     "<th data-key=\"token\">token</th><th data-key=\"leases\" data-type=\"num\">purchases</th>"
+                     "<th data-key=\"gpu_hours\" data-type=\"num\">GPU-hours</th><th data-key=\"p10\" data-type=\"num\">"
+                     "p10</th><th data-key=\"median\" data-type=\"num\">median</th><th data-key=\"p90\" "
+                     "data-type=\"num\">p90</th></tr></thead><tbody>");
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+            json_t *j = json_array_get(rows, i);
+            gl_rw_raw(w, "<tr>");
+            td_text(w, "c-model", js(j, "model"));
+            td_text(w, "c-token", js(j, "token"));
+            gl_rw_printf(w, "<td class=\"num c-leases\">%lld</td>", (long long)json_integer_value(json_object_get(j, "leases")));
+            td_amount(w, "c-gpuh", js(j, "gpu_hours"));
+            static const char *const pk[] = {"price_per_gpu_hour_p10", "price_per_gpu_hour_median", "price_per_gpu_hour_p90"};
+            static const char *const pc[] = {"c-p10", "c-p50", "c-p90"};
+            for (int q = 0; q < 3; q++) {
+                double d = json_number_value(json_object_get(j, pk[q]));
+                gl_rw_printf(w, "<td class=\"num %s\" data-v=\"%.17g\">%.6g</td>", pc[q], d, d);
+            }
+            gl_rw_raw(w, "</tr>");
+        }
+        gl_rw_raw(w, "</tbody></table>");
+    }
+    notes(w, v->notes);
+    free(rg), free(labels), json_decref(rows);
+    gl_volume_free(v);
+    return rc;
+}
+
+typedef struct conc_series {
+    uint32_t entity;
+    bool wallet;
+    const char *family;
+    uint64_t max, max_at;
+    size_t first, n; /* its points: pts[first .. first+n) once sorted */
+} conc_series;
+
+typedef struct conc_pt {
+    gl_conc_point p;
+    size_t i;
+} conc_pt;
+
+static int cmp_conc_pt(const void *a, const void *b)
+{
+    const gl_conc_point *x = &((const conc_pt *)a)->p, *y = &((const conc_pt *)b)->p;
+    size_t ia = ((const conc_pt *)a)->i, ib = ((const conc_pt *)b)->i;
+    if (x->wallet != y->wallet)
+        return x->wallet ? 1 : -1;
+    if (x->entity != y->entity)
+        return x->entity < y->entity ? -1 : 1;
+    int c = strcmp(x->family, y->family);
+    if (c)
+        return c;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return ia < ib ? -1 : ia > ib;
+}
+
+static int cmp_conc_series(const void *a, const void *b)
+{
+    const conc_series *x = a, *y = b;
+    if (x->max != y->max)
+        return x->max > y->max ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+#define CONC_CHART_SERIES 8
+
+static gl_code concentration_part(report *r)
+{
+    gl_rw *w = &r->w;
+    gl_conc_point *pts = NULL;
+    size_t n = 0, skipped = 0;
+    gl_code rc = gl_concentration_run(&pts, &n, &skipped, r->m, NULL, r->err);
+    if (rc)
+        return rc;
+    /* by (entity, family, time); at one time the run's order is kept (the
+     * last change holds): ties are broken by the position in the run */
+    conc_pt *cp = malloc((n ? n : 1) * sizeof *cp);
+    if (!cp) {
+        free(pts);
+        return gl_err_set(r->err, GL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        cp[i] = (conc_pt){pts[i], i};
+    qsort(cp, n, sizeof *cp, cmp_conc_pt);
+    for (size_t i = 0; i < n; i++)
+        pts[i] = cp[i].p;
+    free(cp);
+    conc_series *cs = calloc(n ? n : 1, sizeof *cs);
+    if (!cs) {
+        free(pts);
+        return gl_err_set(r->err, GL_ENOMEM, "out of memory");
+    }
+    size_t ns = 0;
+    uint64_t tmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        tmax = pts[i].time > tmax ? pts[i].time : tmax;
+        if (!ns || cs[ns - 1].entity != pts[i].entity || cs[ns - 1].wallet != pts[i].wallet ||
+            strcmp(cs[ns - 1].family, pts[i].family))
+            cs[ns++] = (conc_series){pts[i].entity, pts[i].wallet, pts[i].family, 0, 0, i, 0};
+        conc_series *c = &cs[ns - 1];
+        c->n++;
+        if (pts[i].gpus > c->max)
+            c->max = pts[i].gpus, c->max_at = pts[i].time;
+    }
+    qsort(cs, ns, sizeof *cs, cmp_conc_series);
+    gl_rw_printf(w, "<p>GPUs held at once per buyer entity over time, by model family (a lease holds its GPUs "
+                    "from its start to its end, extensions included), as <code>gpuledger concentration</code> "
+                    "gives them; the chart shows the %d entities that held the most at their peak.",
+                 CONC_CHART_SERIES);
+    if (skipped)
+        gl_rw_printf(w, " %zu lease(s) record no GPU count or duration on chain and are left out.", skipped);
+    gl_rw_raw(w, "</p>");
+    size_t shown = ns < CONC_CHART_SERIES ? ns : CONC_CHART_SERIES;
+    double *x = calloc(2 * n + 2 * shown + 1, sizeof *x), *y = calloc(2 * n + 2 * shown + 1, sizeof *y);
+    gl_svg_series *se = calloc(shown ? shown : 1, sizeof *se);
+    char (*names)[96] = calloc(shown ? shown : 1, sizeof *names);
+    if (!x || !y || !se || !names)
+        rc = gl_err_set(r->err, GL_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t s = 0; s < shown && !rc; s++) {
+        const conc_series *c = &cs[s];
+        size_t start = k;
+        for (size_t i = c->first; i < c->first + c->n; i++) {
+            /* several changes at one time: the last one holds */
+            if (k > start && x[k - 1] == (double)pts[i].time)
+                k--;
+            x[k] = (double)pts[i].time, y[k] = (double)pts[i].gpus, k++;
+        }
+        if (x[k - 1] < (double)tmax)
+            x[k] = (double)tmax, y[k] = y[k - 1], k++;
+        if (c->wallet) {
+            char h[43];
+            snprintf(names[s], sizeof names[s], "%s %s", gl_addr_hex(r->g->nodes[c->entity].addr, h), c->family);
+        } else {
+            snprintf(names[s], sizeof names[s], "entity %u %s", c->entity, c->family);
+        }
+        se[s] = (gl_svg_series){names[s], x + start, y + start, k - start, false, true, (unsigned)s};
+    }
+    if (!rc && shown) {
+        gl_svg_axes ax = {"GPUs held at once per entity", "GPUs", true, "concentration-chart"};
+        rc = gl_svg_lines(w->b, &ax, se, shown, r->err);
+    } else if (!rc) {
+        gl_rw_raw(w, "<p class=\"na\" id=\"concentration-na\">No lease records a GPU count and a duration: no "
+                     "concentration can be given.</p>");
+    }
+    if (!rc && ns) {
+        gl_rw_raw(w, "<input class=\"filter\" data-for=\"conc-table\" placeholder=\"filter entities\">"
+                     "<span class=\"count\" data-for=\"conc-table\"></span><table class=\"sortable\" id=\"conc-table\">"
+                     "<thead><tr><th data-key=\"entity\">entity</th><th data-key=\"class\">family</th>"
+                     "<th data-key=\"max\" data-type=\"num\">most GPUs at once</th><th data-key=\"at\">first at (UTC)"
+                     "</th><th data-key=\"changes\" data-type=\"num\">changes</th></tr></thead><tbody>");
+        for (size_t s = 0; s < ns; s++) {
+            const conc_series *c = &cs[s];
+            char ent[48], h[43], at[32] = "";
+            if (c->wallet)
+                snprintf(ent, sizeof ent, "%s", gl_addr_hex(r->g->nodes[c->entity].addr, h));
+            else
+                snprintf(ent, sizeof ent, "%u", c->entity);
+            time_t t = (time_t)c->max_at;
+            struct tm tm;
+            if (gmtime_r(&t, &tm))
+                strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &tm);
+            gl_rw_printf(w, "<tr><td class=\"c-entity\">%s</td>", ent);
+            td_text(w, "c-class", c->family);
+            gl_rw_printf(w, "<td class=\"num c-max\">%llu</td><td class=\"c-at\" data-v=\"%llu\">%s</td>"
+                            "<td class=\"num\">%zu</td></tr>",
+                         (unsigned long long)c->max, (unsigned long long)c->max_at, at, c->n);
+        }
+        gl_rw_raw(w, "</tbody></table>");
+    }
+    free(x), free(y), free(se), free(names), free(cs), free(pts);
+    return rc;
+}
+
 static gl_code section_market(report *r)
 {
     gl_rw *w = &r->w;
-    gl_rw_raw(w, "<section id=\"market\"><h2>Market</h2>"
-                 "<h3 id=\"volume\">Volume over time per platform (gross against net)</h3>"
-                 "<p class=\"na\" id=\"volume-na\">volume: not available in this build</p>"
-                 "<h3 id=\"prices\">Price per GPU-hour by model</h3>"
-                 "<p class=\"na\" id=\"prices-na\">prices per GPU-hour: not available in this build</p>"
-                 "<h3 id=\"concentration\">Concentration: GPUs held per entity over time</h3>"
-                 "<p class=\"na\" id=\"concentration-na\">concentration: not available in this build</p></section>");
-    return GL_OK;
+    gl_rw_raw(w, "<section id=\"market\"><h2>Market</h2><h3 id=\"volume\">Volume over time per platform (gross "
+                 "against net)</h3>");
+    gl_code rc = volume_part(r);
+    if (!rc) {
+        gl_rw_raw(w, "<h3 id=\"prices\">Price per GPU-hour by model</h3>");
+        rc = prices_part(r);
+    }
+    if (!rc) {
+        gl_rw_raw(w, "<h3 id=\"concentration\">Concentration: GPUs held per entity over time</h3>");
+        rc = concentration_part(r);
+    }
+    gl_rw_raw(w, "</section>");
+    r->st.volume = !rc;
+    return rc;
 }
 
 /* ---------------------------------------------------------- entities */
@@ -278,76 +618,94 @@ static gl_code section_market(report *r)
 typedef struct ent_count {
     uint32_t entity;
     size_t purchases;
-    size_t wallets;
+    gl_u256 *spend;      /* per token of the page's token list */
+    long double main;    /* spend in the main token (the ranking) */
 } ent_count;
 
 static int cmp_ent(const void *a, const void *b)
 {
     const ent_count *x = a, *y = b;
+    if (x->main != y->main)
+        return x->main > y->main ? -1 : 1;
     if (x->purchases != y->purchases)
         return x->purchases > y->purchases ? -1 : 1;
     return x->entity < y->entity ? -1 : x->entity > y->entity;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 static gl_code section_entities(report *r)
 {
     gl_rw *w = &r->w;
     const gl_graph *g = r->g;
-    /* (entity, wallet) per buying wallet, then counted per entity */
-    size_t nb = 0;
-    for (uint32_t v = 0; v < g->n_nodes; v++)
-        nb += g->buy_off[v + 1] > g->buy_off[v];
-    ent_count *ec = calloc(nb ? nb : 1, sizeof *ec);
-    if (!ec)
-        return gl_err_set(r->err, GL_ENOMEM, "out of memory counting purchases per entity");
-    size_t k = 0;
-    for (uint32_t v = 0; v < g->n_nodes; v++) {
-        size_t n = g->buy_off[v + 1] - g->buy_off[v];
-        if (!n)
+    const gl_market *m = r->m;
+    /* the tokens paid in (by address), and how many purchases each */
+    size_t nt = 0;
+    const gl_market_token **tok = calloc(g->n_purchases + 1, sizeof *tok);
+    size_t *tok_n = calloc(g->n_purchases + 1, sizeof *tok_n), *tok_of = calloc(g->n_purchases + 1, sizeof *tok_of);
+    uint32_t max_e = 0;
+    bool any = false;
+    for (size_t i = 0; tok && tok_n && tok_of && i < g->n_purchases; i++) {
+        const gl_market_token *t = gl_market_token_of(m, &g->purchases[i]);
+        size_t k = 0;
+        while (k < nt && strcmp(tok[k]->address, t->address))
+            k++;
+        if (k == nt)
+            tok[nt++] = t;
+        tok_n[k]++;
+        tok_of[i] = k;
+        if (m->buys[i].buyer_entity != GL_ENTITY_NONE) {
+            max_e = m->buys[i].buyer_entity > max_e ? m->buys[i].buyer_entity : max_e;
+            any = true;
+        }
+    }
+    size_t ne = any ? (size_t)max_e + 1 : 0;
+    ent_count *ec = calloc(ne ? ne : 1, sizeof *ec);
+    gl_u256 *sp = calloc((ne ? ne : 1) * (nt ? nt : 1), sizeof *sp);
+    if (!tok || !tok_n || !tok_of || !ec || !sp) {
+        free(tok), free(tok_n), free(tok_of), free(ec), free(sp);
+        return gl_err_set(r->err, GL_ENOMEM, "out of memory counting spend per entity");
+    }
+    size_t main_tok = 0;
+    for (size_t k = 1; k < nt; k++)
+        main_tok = tok_n[k] > tok_n[main_tok] ? k : main_tok;
+    for (size_t e = 0; e < ne; e++)
+        ec[e] = (ent_count){(uint32_t)e, 0, sp + e * (nt ? nt : 1), 0};
+    gl_code rc = GL_OK;
+    for (size_t i = 0; i < g->n_purchases && !rc; i++) {
+        uint32_t e = m->buys[i].buyer_entity;
+        if (e == GL_ENTITY_NONE)
             continue;
-        uint32_t e;
-        bool found;
-        if (gl_results_entity_of(r->s, g->nodes[v].addr, &e, &found, r->err)) {
-            free(ec);
-            return GL_EDB;
-        }
-        if (found)
-            ec[k++] = (ent_count){e, n, 1};
+        ec[e].purchases++;
+        rc = gl_u256_add(&ec[e].spend[tok_of[i]], &ec[e].spend[tok_of[i]], &g->purchases[i].amount, r->err);
     }
-    qsort(ec, k, sizeof *ec, cmp_u32); /* entity is the first member */
-    size_t m = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (m && ec[m - 1].entity == ec[i].entity) {
-            ec[m - 1].purchases += ec[i].purchases;
-            ec[m - 1].wallets++;
-        } else {
-            ec[m++] = ec[i];
+    size_t m_ = 0;
+    for (size_t e = 0; e < ne; e++)
+        if (ec[e].purchases) {
+            ec[e].main = nt ? gl_market_amount_value(&ec[e].spend[main_tok], tok[main_tok]->decimals) : 0;
+            ec[m_++] = ec[e];
         }
-    }
-    qsort(ec, m, sizeof *ec, cmp_ent);
+    qsort(ec, m_, sizeof *ec, cmp_ent);
     size_t top = r->o->top_entities ? r->o->top_entities : GL_REPORT_TOP_ENTITIES_DEFAULT;
-    if (top > m)
-        top = m;
-    /* flagged wallets per entity, and as beneficiaries */
-    gl_rw_printf(w, "<section id=\"entities\"><h2>Top entities by purchases</h2><p>The %zu buying entities with "
-                    "the most purchases (of %zu that bought; an entity is the addresses the analysis believes are "
-                    "one actor). Spend by token comes with the market figures.</p>",
-                 top, m);
+    if (top > m_)
+        top = m_;
+    gl_rw_printf(w, "<section id=\"entities\"><h2>Top entities by spend</h2><p>The %zu buying entities (of %zu "
+                    "that bought) that spent the most in %s, the token most purchases were paid in; gross spend "
+                    "per token in whole tokens, self-dealing and circular purchases included. An entity is the "
+                    "addresses the analysis believes are one actor. Click a token's header to rank by it.</p>",
+                 top, m_, nt ? tok[main_tok]->symbol : "any token");
     gl_rw_raw(w, "<input class=\"filter\" data-for=\"entities-table\" placeholder=\"filter entities\">"
                  "<span class=\"count\" data-for=\"entities-table\"></span>"
                  "<table class=\"sortable\" id=\"entities-table\"><thead><tr><th data-key=\"rank\" data-type=\"num\">#</th>"
                  "<th data-key=\"entity\" data-type=\"num\">entity</th><th data-key=\"kind\">kind</th>"
                  "<th data-key=\"label\">label</th><th data-key=\"size\" data-type=\"num\">addresses</th>"
-                 "<th data-key=\"wallets\" data-type=\"num\">buying wallets</th>"
-                 "<th data-key=\"purchases\" data-type=\"num\">purchases</th>"
-                 "<th data-key=\"flagged\" data-type=\"num\">flagged wallets</th></tr></thead><tbody>");
-    gl_code rc = GL_OK;
+                 "<th data-key=\"purchases\" data-type=\"num\">purchases</th>");
+    for (size_t k = 0; k < nt; k++) {
+        gl_rw_raw(w, "<th data-type=\"num\" data-key=\"");
+        gl_rw_esc(w, tok[k]->symbol);
+        gl_rw_raw(w, "\">");
+        gl_rw_esc(w, tok[k]->symbol);
+        gl_rw_raw(w, "</th>");
+    }
+    gl_rw_raw(w, "<th data-key=\"flagged\" data-type=\"num\">flagged wallets</th></tr></thead><tbody>");
     for (size_t i = 0; i < top && !rc; i++) {
         json_t *e = NULL;
         if ((rc = gl_results_get_entity(r->s, ec[i].entity, &e, r->err)))
@@ -360,14 +718,22 @@ static gl_code section_entities(report *r)
         gl_rw_esc(w, js(e, "kind"));
         gl_rw_raw(w, "</td><td class=\"c-label\">");
         gl_rw_esc(w, js(e, "label"));
-        gl_rw_printf(w, "</td><td class=\"num c-size\">%lld</td><td class=\"num c-wallets\">%zu</td>"
-                        "<td class=\"num c-purchases\">%zu</td><td class=\"num c-flagged\">%zu</td></tr>",
-                     (long long)json_integer_value(json_object_get(e, "size")), ec[i].wallets, ec[i].purchases, nflag);
+        gl_rw_printf(w, "</td><td class=\"num c-size\">%lld</td><td class=\"num c-purchases\">%zu</td>",
+                     (long long)json_integer_value(json_object_get(e, "size")), ec[i].purchases);
+        for (size_t k = 0; k < nt; k++) {
+            char txt[GL_U256_DEC_MAX + 4];
+            if (gl_u256_is_zero(&ec[i].spend[k]))
+                snprintf(txt, sizeof txt, "0");
+            else
+                gl_market_amount_text(&ec[i].spend[k], tok[k]->decimals, txt);
+            td_amount(w, "c-spend", txt);
+        }
+        gl_rw_printf(w, "<td class=\"num c-flagged\">%zu</td></tr>", nflag);
         json_decref(e);
         r->st.entities++;
     }
     gl_rw_raw(w, "</tbody></table></section>");
-    free(ec);
+    free(tok), free(tok_n), free(tok_of), free(ec), free(sp);
     return rc;
 }
 
@@ -823,10 +1189,18 @@ gl_code gl_report_build(gl_store *s, const gl_report_opts *o, gl_buf *out, gl_re
     r.st.stale = stale;
     if ((rc = read_record(&r, 'p', &r.params)) || (rc = read_record(&r, 's', &r.stamp)) || (rc = load_flags(&r)))
         goto out;
-    if (!(r.g = gl_graph_load(s, def_for, &r, err))) {
+    if (!(r.defs = gl_market_defs_new(s))) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = gl_gpu_models_builtin(&r.models, err)))
+        goto out;
+    if (!(r.g = gl_graph_load(s, gl_market_def, r.defs, err))) {
         rc = err && err->code ? err->code : GL_ENOMEM;
         goto out;
     }
+    if ((rc = gl_market_load(&r.m, s, r.g, gl_market_def, r.defs, r.models, err)))
+        goto out;
     page_head(&r);
     if ((rc = section_market(&r)) || (rc = section_entities(&r)))
         goto out;
@@ -845,9 +1219,9 @@ out:
     json_decref(r.flags);
     json_decref(r.params);
     json_decref(r.stamp);
+    gl_market_free(r.m);
     gl_graph_free(r.g);
-    for (size_t i = 0; i < r.n_defs; i++)
-        gl_platform_free(r.defs[i]);
-    free(r.defs);
+    gl_gpu_models_free(r.models);
+    gl_market_defs_free(r.defs);
     return rc;
 }

@@ -47,14 +47,14 @@ static void fmt_num(char *out, size_t cap, double v)
         snprintf(out, cap, "%.4g", v);
 }
 
-static void fmt_day(char *out, size_t cap, double t)
+static void fmt_day(char *out, size_t cap, double t, bool hours)
 {
     time_t tt = (time_t)t;
     struct tm tm;
     if (!gmtime_r(&tt, &tm))
         snprintf(out, cap, "?");
     else
-        strftime(out, cap, "%Y-%m-%d", &tm);
+        strftime(out, cap, hours ? "%m-%d %H:%M" : "%Y-%m-%d", &tm);
 }
 
 static void svg_open(gl_rw *w, const gl_svg_axes *ax, int width, int height)
@@ -80,7 +80,7 @@ static void svg_open(gl_rw *w, const gl_svg_axes *ax, int width, int height)
 /* --------------------------------------------------------- line charts */
 
 #define LC_W 920
-#define LC_H 320
+#define LC_H 250
 #define LC_L 70
 #define LC_R 230
 #define LC_T 16
@@ -123,7 +123,7 @@ gl_code gl_svg_lines(gl_buf *out, const gl_svg_axes *ax, const gl_svg_series *se
         double v = x0 + (x1 - x0) * i / 4;
         char t[32];
         if (ax && ax->x_is_time)
-            fmt_day(t, sizeof t, v);
+            fmt_day(t, sizeof t, v, x1 - x0 < 4 * 86400.0);
         else
             fmt_num(t, sizeof t, v);
         gl_rw_printf(&w, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>", X(v), LC_H - LC_B + 18, t);
