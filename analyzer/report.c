@@ -433,10 +433,8 @@ static gl_code prices_part(report *r)
             td_amount(w, "c-gpuh", js(j, "gpu_hours"));
             static const char *const pk[] = {"price_per_gpu_hour_p10", "price_per_gpu_hour_median", "price_per_gpu_hour_p90"};
             static const char *const pc[] = {"c-p10", "c-p50", "c-p90"};
-            for (int q = 0; q < 3; q++) {
-                double d = json_number_value(json_object_get(j, pk[q]));
-                gl_rw_printf(w, "<td class=\"num %s\" data-v=\"%.17g\">%.6g</td>", pc[q], d, d);
-            }
+            for (int q = 0; q < 3; q++)
+                td_amount(w, pc[q], js(j, pk[q]));
             gl_rw_raw(w, "</tr>");
         }
         gl_rw_raw(w, "</tbody></table>");

@@ -13,7 +13,7 @@
 #      transfers, entities and flags.
 # Output (default ./demo-out): truth.json, platforms/, store/, events.csv,
 # transfers.csv, entities.json, entities.csv, flags.json, flags.csv,
-# eval.json.  The chain is stopped at the end, whatever happens.
+# eval.json, report.html (gpuledger report).  The chain is stopped at the end, whatever happens.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(realpath -m "${1:-demo-out}")
@@ -77,4 +77,7 @@ print(f"  {len(flags)} flagged in all; `gpuledger explain ADDR --db store` says 
 PY
 echo "== against the simulator's truth"
 "$bin" eval --db "$out/store" --truth "$out/truth.json"
+echo "== report"
+"$bin" report --db "$out/store" --out "$out" > /dev/null
 echo "== wrote $out/events.csv ($(($(wc -l < "$out/events.csv") - 1)) events), $out/transfers.csv, $out/entities.{json,csv}, $out/flags.{json,csv}, $out/eval.json, $out/truth.json"
+echo "== report: $out/report.html"
