@@ -349,7 +349,7 @@ gl_code gl_svg_flow(gl_buf *out, const gl_flow *f, const char *id, gl_err *err)
     }
     gl_rw_printf(&w, " data-nodes=\"%zu\" data-edges=\"%zu\"><defs><marker id=\"arr-", n, f->n_edges);
     gl_rw_esc(&w, id ? id : "x");
-    gl_rw_raw(&w, "\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
+    gl_rw_raw(&w, "\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" "
                   "orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" fill=\"#888\"/></marker></defs>");
     /* edges first, under the nodes */
     for (size_t e = 0; e < f->n_edges; e++) {
