@@ -37,6 +37,7 @@ int cmd_import(int argc, char **argv);
 int cmd_wallet(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_path(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
 int cmd_exposure(int argc, char **argv);
 int cmd_providers(int argc, char **argv);

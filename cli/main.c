@@ -38,6 +38,7 @@ static const struct command commands[] = {
     {"providers", cmd_providers, "providers' listed capacity, prices and sweeps against the chain: providers --db DIR"},
     {"concentration", cmd_concentration, "concurrent GPUs per entity over time (CSV): concentration --db DIR [--class H100]"},
     {"simulate", cmd_simulate, "play a scenario on a node, write the truth: simulate --rpc URL --scenario F --seed N --truth OUT"},
+    {"report", cmd_report, "one static HTML page of figures, flags, fund flows, findings: report --db DIR --out DIR"},
     {"labels", cmd_labels, "address labels (CSV, TagPack, OFAC SDN): labels import FILE... --db DIR | labels list --db DIR"},
     {"config", cmd_config, "the configuration file, URLs redacted: config show [--chain ID] [--json] | config path"},
 };

@@ -22,7 +22,9 @@
 #
 # Output (default ./demo-out): store/, events.csv, transfers.csv,
 # entities.{json,csv}, flags.{json,csv}, volume.{csv,json}, top-flag.gexf
-# (the fund-flow graph around the highest-scored flag, for Gephi), and on
+# (the fund-flow graph around the highest-scored flag, for Gephi),
+# report.html (gpuledger report; EXPLORER=CHAIN_ID=BASE_URL links its
+# evidence to a block explorer), and on
 # the local chain truth.json, platforms/, eval.json.  A local chain is
 # stopped at the end, whatever happens.
 set -euo pipefail
@@ -115,4 +117,6 @@ if [ -f "$out/truth.json" ]; then
     echo "== against the simulator's truth"
     "$bin" eval --db "$out/store" --truth "$out/truth.json"
 fi
+"$bin" report --db "$out/store" --out "$out" ${EXPLORER:+--explorer "$EXPLORER"} > /dev/null
 echo "== wrote $out: events.csv ($(($(wc -l < "$out/events.csv") - 1)) events), transfers.csv, entities.{json,csv}, flags.{json,csv}, volume.{csv,json}, top-flag.gexf$( [ -f "$out/truth.json" ] && echo ', eval.json, truth.json')"
+echo "== report: $out/report.html (one self-contained page: open it in any browser)"

@@ -1,0 +1,25 @@
+/* report_int.h - what report.c and report_svg.c share: a page writer with a
+ * sticky out-of-memory flag, so that building the page reads as a sequence
+ * of appends and the failure is checked once at the end.  Internal. */
+#ifndef GPULEDGER_REPORT_INT_H
+#define GPULEDGER_REPORT_INT_H
+
+#include <stdbool.h>
+
+#include "gpuledger/report.h"
+
+typedef struct gl_rw {
+    gl_buf *b;
+    bool oom; /* an append failed: the page is incomplete */
+} gl_rw;
+
+/* Append formatted text (never escaped: for our own markup and numbers). */
+void gl_rw_printf(gl_rw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append raw text. */
+void gl_rw_raw(gl_rw *w, const char *s);
+/* Append text HTML-escaped (NULL: nothing). */
+void gl_rw_esc(gl_rw *w, const char *s);
+/* Append at most `max` characters of s escaped, with "…" when cut. */
+void gl_rw_esc_cut(gl_rw *w, const char *s, size_t max);
+
+#endif
