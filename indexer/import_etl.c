@@ -743,7 +743,7 @@ static gl_code parse_rows(gl_import_etl *im, csv *c, uint32_t file, gl_err *err)
             if (!strcmp(h[i], h[j]))
                 rc = gl_err_set(err, GL_EINVAL, "%s:%lu: column '%s' appears twice in the header", c->name,
                                 c->rec_line, h[i]);
-    gl_import_etl_kind k;
+    gl_import_etl_kind k = GL_IMPORT_ETL_TOKEN_TRANSFERS; /* set by detect; -O1 cannot see it */
     if (!rc && !detect(h, nh, &k))
         rc = gl_err_set(err, GL_EINVAL,
                         "%s:%lu: not an ethereum-etl export this reads: the header names no token_transfers, "
