@@ -814,7 +814,7 @@ static bool try_call_rule(gl_fproxy *p, plan *pl, size_t i, const char *path, ru
         const json_t *flt = json_array_get(json_object_get(pl->req, "params"), 0);
         const json_t *t0 = json_array_get(json_object_get(flt, "topics"), 0);
         bool shape = rs->r.variant == 0   ? pl->has_range && pl->from == pl->to
-                     : rs->r.variant == 1 ? json_array_size(json_object_get(flt, "address")) > 1
+                     : rs->r.variant == 1 ? json_array_size(json_object_get(flt, "address")) > (rs->r.cap ? rs->r.cap : 1)
                                           : json_array_size(t0) > 1;
         if (!shape)
             return false;

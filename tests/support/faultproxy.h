@@ -95,8 +95,9 @@ typedef enum gl_fault {
     /* eth_getLogs refused as too large whatever its logs (a busy block, or a
        provider refusing under load), in Infura's words without a suggested
        range: -32005 "query returned more than 10000 results".  variant 0:
-       every filter over a single block; 1: every filter naming more than one
-       address; 2: every filter with more than one topic0. */
+       every filter over a single block; 1: every filter naming more than
+       `cap` addresses (default 1); 2: every filter with more than one
+       topic0. */
     GL_FAULT_LOGS_REFUSE,
     GL_FAULT__COUNT
 } gl_fault;
