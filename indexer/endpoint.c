@@ -1762,6 +1762,8 @@ void gl_endpoints_stats(const gl_endpoints *e, gl_endpoint_stats *out)
 
 size_t gl_endpoints_count(const gl_endpoints *e) { return e ? e->neps : 0; }
 
+uint64_t gl_endpoints_backoff_ms(gl_endpoints *e, unsigned attempt) { return e ? backoff(e, attempt, 0) : 0; }
+
 const char *gl_endpoints_url_redacted(const gl_endpoints *e, size_t i)
 {
     return e && i < e->neps ? e->eps[i].red : NULL;

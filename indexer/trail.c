@@ -1904,8 +1904,28 @@ static gl_code scan_receipts(trail *t, pendv *cand, json_t **creations, gl_err *
     return rc;
 }
 
+/* Whether tx (the object at x's position of block b, carrying value) was
+ * signed by a scan member, by its sender recovered from the signature (the
+ * endpoint's `from` is only a claim: a false one must not hide a member's
+ * payment).  A tx that cannot be bound to its hash or recovered is not
+ * taken here; commit checks the candidates again and records what lied. */
+static gl_code signed_by_member(trail *t, const fullblk *b, const json_t *tx, const pend *x, bool *mine, gl_err *err)
+{
+    *mine = false;
+    unsigned flags = json_object_get(b->json, "baseFeePerGas") ? 0 : GL_TX_ALLOW_HIGH_S;
+    gl_tx_checked c;
+    gl_code rc = gl_tx_check(t->secp, &c, NULL, tx, t->chain, b->rec.number, x->tx_index, x->t.tx_hash, flags, err);
+    if (rc)
+        return rc;
+    bool recovered = c.verdict == GL_TX_CHECK_SENDER_OK || c.verdict == GL_TX_CHECK_SENDER_MISMATCH;
+    *mine = recovered && c.has_from && member_at(t, c.rec.from, x->t.pos.block) != NULL;
+    return GL_OK;
+}
+
 /* Scan blocks [lo, hi] (at most SCAN_STEP) for value transfers of the scan
- * members and commit them.  The blocks are checked as they come
+ * members and commit them.  A member's transfer is one the member receives
+ * (by the `to` the tx's hash binds) or signed (by the sender recovered,
+ * whatever the endpoint's `from` says).  The blocks are checked as they come
  * (fetch_blocks): a lying one still gives its candidates, which commit
  * then flags (check_tx). */
 static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
@@ -1948,8 +1968,11 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
             memcpy(x.block_hash, sb->hash, 32);
             node *f = member_at(t, x.t.from, x.t.pos.block);
             node *tn = creation ? NULL : member_at(t, x.t.to, x.t.pos.block);
-            if (!f && !tn)
-                continue;
+            if (!f && !tn) {
+                bool mine;
+                if ((rc = signed_by_member(t, &known.v[i], tx, &x, &mine, err)) || !mine)
+                    continue;
+            }
             rc = pend_push(&cand, &x, err);
             if (!rc && cand.n > ncre) {
                 json_t **nc = realloc(creations, cand.cap * sizeof *nc);

@@ -207,6 +207,10 @@ void gl_endpoints_stats(const gl_endpoints *e, gl_endpoint_stats *out);
 /* How many endpoints, and endpoint i's redacted URL (safe to print; owned
  * by e; NULL when i is out of range). */
 size_t gl_endpoints_count(const gl_endpoints *e);
+/* The pool's jittered back-off before the attempt-th retry (0 = the first)
+ * of something the caller retries itself, e.g. a refusal the pool does not
+ * retry.  Advances e's jitter RNG.  0 for a NULL e; cannot fail. */
+uint64_t gl_endpoints_backoff_ms(gl_endpoints *e, unsigned attempt);
 const char *gl_endpoints_url_redacted(const gl_endpoints *e, size_t i);
 
 /* Copy foreign text (an endpoint's message, a body excerpt) into out

@@ -11,7 +11,13 @@
  *        streams (log_reader.h); with opts.prefetch, the next range's
  *        eth_getLogs (and, against an endpoint that refuses nothing, the
  *        one after) is already running on a thread while this one is
- *        processed, and so is the next chunk's block fetch
+ *        processed, and so is the next chunk's block fetch; a single
+ *        block refused as too large (which no plan can cut) is asked
+ *        again GL_INDEXER_RETRIES times, then with its filter cut in
+ *        halves by address and by topic, and when even one address and
+ *        one topic is refused, its logs are read from its receipts
+ *        (eth_getBlockReceipts, proven against the rehashed header's
+ *        receiptsRoot): a run never ends because one block is big
  *     -> factory events announce new contracts: their logs in [creation, hi]
  *        are fetched at once, and the address filter grows
  *     -> for the blocks holding logs, in chunks: eth_getBlockByNumber(n,
@@ -264,6 +270,9 @@ typedef struct gl_indexer_stats {
     uint64_t findings;        /* integrity findings recorded */
     uint64_t batches;         /* commits */
     uint64_t log_requests;    /* eth_getLogs calls */
+    uint64_t refused_blocks;  /* single blocks whose eth_getLogs was refused as too large */
+    uint64_t split_blocks;    /* ... whose logs then came from filters split by address and topic */
+    uint64_t receipt_blocks;  /* ... whose logs then came from their receipts, proven */
     uint64_t rollbacks;       /* reorgs handled */
     uint64_t retries;         /* inconsistent answers fetched again */
     uint64_t outages;         /* follow: passes the endpoints failed (waited out, then resumed) */

@@ -11,8 +11,9 @@
  *   - native-coin transfers: trace_filter (fromAddress, then toAddress) when
  *     the endpoint has it, which also sees internal calls; otherwise a scan
  *     of the window's blocks (eth_getBlockByNumber(n, true)) for
- *     transactions with value to or from a wallet, bounded by a block
- *     budget, with what was not scanned reported.
+ *     transactions with value to or from a wallet (from: the sender
+ *     recovered from the signature, whatever the endpoint's `from` says),
+ *     bounded by a block budget, with what was not scanned reported.
  * Transfers, their appearances (sender, recipient, token) and the headers
  * of their blocks are stored with gl_store batches.  Every block fetched is
  * checked as the indexer checks it: the hash recomputed from the header

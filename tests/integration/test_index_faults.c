@@ -57,8 +57,8 @@ static int teardown(void **state)
 
 /* Index through the proxy, in process, with small batches and requests so
  * that many calls cross it. */
-static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool quorum, const char *dir,
-                                   gl_indexer_verify verify)
+static gl_indexer_stats index_plat(const gl_platform *plat, const char *const *urls, size_t nurls, bool quorum,
+                                   const char *dir, gl_indexer_verify verify)
 {
     gl_endpoint_opts eo;
     memset(&eo, 0, sizeof eo);
@@ -73,7 +73,7 @@ static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool q
     gl_err err;
     gl_endpoints *e = gl_endpoints_new(&eo, &err);
     assert_non_null(e);
-    if (gl_indexer_check_chain(e, P, &err))
+    if (gl_indexer_check_chain(e, plat, &err))
         fail_msg("chain: %s", err.msg);
     gl_store *s = tl_store_open(dir, true);
     gl_indexer_opts o;
@@ -86,7 +86,7 @@ static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool q
     o.quorum = quorum;
     o.log = tl_log_quiet;
     o.prefetch = true; /* as the CLI does: clones of e, through the same proxy */
-    gl_indexer *ix = gl_indexer_new(s, e, P, &o, &err);
+    gl_indexer *ix = gl_indexer_new(s, e, plat, &o, &err);
     assert_non_null(ix);
     if (gl_indexer_run(ix, &err))
         fail_msg("index through the proxy: %s", err.msg);
@@ -96,6 +96,12 @@ static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool q
     gl_store_close(s);
     gl_endpoints_free(e);
     return st;
+}
+
+static gl_indexer_stats index_urls(const char *const *urls, size_t nurls, bool quorum, const char *dir,
+                                   gl_indexer_verify verify)
+{
+    return index_plat(P, urls, nurls, quorum, dir, verify);
 }
 
 static gl_indexer_stats index_via(gl_fproxy *fp, const char *dir, gl_indexer_verify verify)
@@ -723,6 +729,103 @@ static void test_capped_request_count(void **state)
     tl_node_stop(&C);
 }
 
+/* 5. A single block refused as too large (a busy block, or a provider
+ * refusing under load) never ends a run: the indexer asks again, then splits
+ * the filter by address and by topic, and at last reads the block's logs
+ * from its receipts, proven against the header's receiptsRoot.  The market
+ * is indexed with its stablecoin as a second contract (its Transfers mapped),
+ * so that a filter names two addresses and five topics; each case must give
+ * the store a clean index of the node gives, byte for byte, by the path
+ * named:
+ *   a. every range cut to one block (a span cap of 1) and every single-block
+ *      filter refused: every block read from its receipts;
+ *   b. every filter naming more than one address refused (the ranges too, so
+ *      the plan cuts them down to one block): split by address;
+ *   c. every filter with more than one topic0 refused: split by topic;
+ *   d. one single-block filter in two refused (a provider under load): asked
+ *      again, no split, no receipts. */
+static char *two_contract_def(const char *name)
+{
+    char *t = tl_market_def(&M, name, GL_ANVIL_DEFAULT_CHAIN_ID, true);
+    json_error_t je;
+    json_t *d = json_loads(t, 0, &je);
+    free(t);
+    assert_non_null(d);
+    json_t *c = json_pack("{s:s,s:s,s:I,s:[{s:I,s:n,s:[s]}]}", "name", "USDC", "address", M.usdc, "start_block",
+                          (json_int_t)M.start_block, "abis", "from_block", (json_int_t)M.start_block, "to_block",
+                          "events", "event Transfer(address indexed from, address indexed to, uint256 value)");
+    assert_non_null(c);
+    assert_int_equal(json_array_append_new(json_object_get(d, "contracts"), c), 0);
+    json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:s}", "kind", "transfer", "payer", "from", "provider", "to", "amount",
+                           "value", "token", "log.address");
+    assert_int_equal(json_object_set_new(json_object_get(d, "events"), "Transfer", ev), 0);
+    t = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    return t;
+}
+
+static void test_refused_single_blocks(void **state)
+{
+    (void)state;
+    char *def = two_contract_def("gpumarket-two");
+    gl_platform *p2 = tl_platform("%s", def);
+    free(def);
+    char ref[300];
+    snprintf(ref, sizeof ref, "%s/two-ref", TMP);
+    gl_indexer_stats rst = tl_index(gl_anvil_url(N.node), ref, p2, NULL);
+    assert_true(rst.events > M.nex); /* the Transfers came too */
+    static const struct {
+        const char *name;
+        gl_fault_rule rules[2];
+        size_t nrules;
+    } cases[] = {
+        {"one block, always refused",
+         {{.kind = GL_FAULT_RANGE_SPAN, .method = "eth_getLogs", .cap = 1},
+          {.kind = GL_FAULT_LOGS_REFUSE, .variant = 0}},
+         2},
+        {"several addresses refused", {{.kind = GL_FAULT_LOGS_REFUSE, .variant = 1}}, 1},
+        {"several topics refused", {{.kind = GL_FAULT_LOGS_REFUSE, .variant = 2}}, 1},
+        {"one block, refused under load",
+         {{.kind = GL_FAULT_RANGE_SPAN, .method = "eth_getLogs", .cap = 1},
+          {.kind = GL_FAULT_LOGS_REFUSE, .variant = 0, .every_nth = 2}},
+         2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(N.node), 5 + i);
+        assert_non_null(fp);
+        assert_true(gl_fproxy_set_rules(fp, cases[i].rules, cases[i].nrules));
+        const char *urls[] = {gl_fproxy_url(fp)};
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/refused-%zu", TMP, i);
+        gl_indexer_stats st = index_plat(p2, urls, 1, false, dir, GL_INDEXER_VERIFY_HEADERS);
+        unsigned refused = gl_fproxy_injected(fp, GL_FAULT_LOGS_REFUSE);
+        unsigned receipts = gl_fproxy_calls(fp, "eth_getBlockReceipts");
+        fprintf(stderr,
+                "test_index_faults: %s: %u refused, %" PRIu64 " eth_getLogs, %" PRIu64 " block(s) refused, %" PRIu64
+                " split, %" PRIu64 " from receipts (%u eth_getBlockReceipts), %" PRIu64 " events\n",
+                cases[i].name, refused, st.log_requests, st.refused_blocks, st.split_blocks, st.receipt_blocks,
+                receipts, st.events);
+        assert_true(refused > 0);
+        assert_int_equal(st.events, rst.events);
+        assert_int_equal(st.findings, 0);
+        tl_assert_same_store(dir, ref, NULL);
+        assert_true(st.refused_blocks > 0);
+        if (i == 0) {
+            assert_true(st.receipt_blocks > 0);
+            assert_true(receipts >= st.receipt_blocks);
+        } else {
+            assert_int_equal(st.receipt_blocks, 0);
+            assert_int_equal(receipts, 0);
+        }
+        if (i == 1 || i == 2)
+            assert_true(st.split_blocks > 0);
+        if (i == 3)
+            assert_int_equal(st.split_blocks, 0);
+        gl_fproxy_stop(fp);
+    }
+    gl_platform_free(p2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -731,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_endpoint_lying_on_every_header_still_ends),
         cmocka_unit_test(test_quorum_disagreement_is_a_finding),
         cmocka_unit_test(test_capped_request_count),
+        cmocka_unit_test(test_refused_single_blocks),
         /* last: it adds events to the chain the REF store predates */
         cmocka_unit_test(test_logs_without_timestamps),
         cmocka_unit_test(test_follow_outlives_an_outage),

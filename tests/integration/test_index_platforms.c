@@ -19,6 +19,8 @@
 
 #include "gpuledger/keccak.h"
 
+#include "../support/faultproxy.h"
+
 #define MAXU "115792089237316195423570985008687907853269984665640564039457584007913129639935"
 
 static tl_node N;
@@ -423,11 +425,177 @@ static void test_swan_and_golem_sources(void **state)
     gl_platform_free(go);
 }
 
+/* Thousands of factory-created contracts: every deal's address goes into
+ * the eth_getLogs filters, at most --addresses-per-request of them in one.
+ * A node of its own, automine off: 2,000 deployDeal, then an approve and a
+ * deposit for each deal, packed into blocks by evm_mine (gas given, nonces
+ * counted, so nothing is estimated against the pending state).  The node's
+ * own logs are the oracle: every Deposited event it holds is stored, with
+ * its deal, amount and position; a proxy refusing any filter of more than
+ * 64 addresses refuses nothing; and the store equals one indexed with the
+ * default chunk of 500 addresses, byte for byte. */
+#define DEALS 2000
+
+static void send_nonce(tl_node *n, const char *from, const char *to, const char *sig, json_t *args, uint64_t nonce,
+                       uint64_t gas)
+{
+    gl_buf data = GL_BUF_INIT;
+    tl_encode_call(&data, sig, args);
+    char *hex = gl_hex_encode_alloc(data.data, data.len, true);
+    gl_buf_release(&data);
+    char nq[24], gq[24];
+    snprintf(nq, sizeof nq, "0x%" PRIx64, nonce);
+    snprintf(gq, sizeof gq, "0x%" PRIx64, gas);
+    json_t *tx = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "from", from, "to", to, "data", hex, "nonce", nq, "gas", gq,
+                           "maxFeePerGas", "0x174876e800");
+    free(hex);
+    tl_rpc_void(n, "eth_sendTransaction", json_pack("[o]", tx));
+}
+
+/* Mine until the pool is empty; returns the blocks mined. */
+static unsigned mine_all(tl_node *n)
+{
+    unsigned blocks = 0;
+    for (;;) {
+        json_t *st = tl_rpc(n, "txpool_status", NULL);
+        uint64_t pending = tl_qty(json_object_get(st, "pending"));
+        json_decref(st);
+        if (!pending)
+            return blocks;
+        assert_true(blocks < 1000);
+        tl_rpc_void(n, "evm_mine", NULL);
+        blocks++;
+    }
+}
+
+static json_t *node_logs(tl_node *n, const char *address, const char *topic0, uint64_t from)
+{
+    char q[24];
+    snprintf(q, sizeof q, "0x%" PRIx64, from);
+    json_t *flt = json_pack("{s:s,s:s}", "fromBlock", q, "toBlock", "latest");
+    if (address)
+        json_object_set_new(flt, "address", json_string(address));
+    if (topic0)
+        json_object_set_new(flt, "topics", json_pack("[s]", topic0));
+    return tl_rpc(n, "eth_getLogs", json_pack("[o]", flt));
+}
+
+static void test_fluence_thousands_of_deals(void **state)
+{
+    (void)state;
+    tl_node C;
+    if (tl_node_start(&C, 0, NULL))
+        fail_msg("cannot start a node for the deals");
+    const char *owner = C.acct[5];
+    char usdc[43], impl[43], factory[43];
+    tl_deploy(&C, C.acct[0], "MockStablecoin", NULL, NULL, usdc);
+    tl_deploy(&C, C.acct[0], "FluenceDeal", NULL, NULL, impl);
+    tl_deploy(&C, C.acct[0], "FluenceDealFactory", "(address,uint256)", json_pack("[s,i]", impl, 3600), factory);
+    uint64_t start = tl_head(&C);
+    tl_transact_void(&C, C.acct[0], usdc, "mint(address,uint256)", json_pack("[s,s]", owner, "1000000000000000"), NULL);
+
+    tl_rpc_void(&C, "evm_setAutomine", json_pack("[b]", 0));
+    json_t *nj = tl_rpc(&C, "eth_getTransactionCount", json_pack("[s,s]", owner, "latest"));
+    uint64_t nonce = tl_qty(nj);
+    json_decref(nj);
+    /* In waves of 400 transactions: anvil's pool drops what waits too long. */
+    unsigned b1 = 0, b2 = 0;
+    for (int i = 0; i < DEALS; i++) {
+        send_nonce(&C, owner, factory, "deployDeal(address,address,uint256)",
+                   json_pack("[s,s,i]", usdc, C.acct[1 + i % 4], 1000), nonce++, 400000);
+        if (i % 400 == 399)
+            b1 += mine_all(&C);
+    }
+    b1 += mine_all(&C);
+    json_t *created = node_logs(&C, factory, NULL, start);
+    assert_int_equal(json_array_size(created), DEALS);
+    for (size_t i = 0; i < DEALS; i++) {
+        const char *data = json_string_value(json_object_get(json_array_get(created, i), "data"));
+        char deal[43];
+        snprintf(deal, sizeof deal, "0x%.40s", data + 2 + 24);
+        send_nonce(&C, owner, usdc, "approve(address,uint256)", json_pack("[s,s]", deal, MAXU), nonce++, 80000);
+        char amount[24];
+        snprintf(amount, sizeof amount, "%zu", 1000 + i);
+        send_nonce(&C, owner, deal, "deposit(uint256)", json_pack("[s]", amount), nonce++, 150000);
+        if (i % 200 == 199)
+            b2 += mine_all(&C);
+    }
+    json_decref(created);
+    b2 += mine_all(&C);
+    tl_rpc_void(&C, "evm_setAutomine", json_pack("[b]", 1));
+    char topic[67];
+    uint8_t t0[32];
+    gl_keccak256((const uint8_t *)"Deposited(uint256)", 18, t0);
+    gl_hex_encode(t0, 32, true, topic);
+    json_t *deposits = node_logs(&C, NULL, topic, start);
+    fprintf(stderr, "test_index_platforms: %d deals in %u blocks, their deposits in %u blocks: %zu Deposited\n", DEALS,
+            b1, b2, json_array_size(deposits));
+    assert_int_equal(json_array_size(deposits), DEALS); /* every deposit went through */
+
+    gl_platform *p = tl_platform(
+        "{\"format\":\"gpuledger-platform/1\",\"name\":\"fluence-many\",\"platform\":\"fluence\",\"chain_id\":31337,"
+        "\"contracts\":[{\"name\":\"DealFactory\",\"address\":\"%s\",\"start_block\":%" PRIu64 ",\"abis\":[{"
+        "\"from_block\":%" PRIu64 ",\"to_block\":null,\"events\":[\"event DealCreated(address indexed owner, address "
+        "deal, uint256 createdAtEpoch)\"]}]}],"
+        "\"factories\":[{\"name\":\"Deal\",\"factory\":\"DealFactory\",\"event\":\"DealCreated\",\"address_field\":"
+        "\"deal\",\"abis\":[{\"from_block\":0,\"to_block\":null,\"events\":[\"event Deposited(uint256 amount)\"]}]}],"
+        "\"events\":{\"DealCreated\":{\"kind\":\"registration\",\"buyer\":\"owner\"},"
+        "\"Deposited\":{\"kind\":\"payment\",\"buyer\":\"tx.from\",\"amount\":\"amount\",\"token\":\"%s\","
+        "\"lease_id\":\"log.address\"}}}",
+        factory, start, start, usdc);
+    gl_fproxy *fp = gl_fproxy_start(gl_anvil_url(C.node), 3);
+    assert_non_null(fp);
+    gl_fault_rule wide = {.kind = GL_FAULT_LOGS_REFUSE, .variant = 1, .cap = 64};
+    assert_true(gl_fproxy_set_rules(fp, &wide, 1));
+    char dir[300], dflt[300];
+    snprintf(dir, sizeof dir, "%s/deals-64", TMP);
+    snprintf(dflt, sizeof dflt, "%s/deals-500", TMP);
+    tl_run_opts ro = {.verify = GL_INDEXER_VERIFY_HEADERS, .addresses_per_request = 64};
+    gl_indexer_stats st = tl_index(gl_fproxy_url(fp), dir, p, &ro);
+    unsigned calls = gl_fproxy_calls(fp, "eth_getLogs"), refused = gl_fproxy_injected(fp, GL_FAULT_LOGS_REFUSE);
+    gl_fproxy_stop(fp);
+    gl_indexer_stats sd = tl_index(gl_anvil_url(C.node), dflt, p, NULL);
+    fprintf(stderr,
+            "test_index_platforms: %" PRIu64 " events; 64 addresses a filter: %u eth_getLogs (%u refused), 500: %" PRIu64
+            "\n",
+            st.events, calls, refused, sd.log_requests);
+    assert_int_equal(refused, 0);
+    assert_true(calls >= DEALS / 64);
+    assert_true(sd.log_requests < calls);
+    assert_int_equal(st.events, 2 * DEALS);
+    tl_assert_same_store(dir, dflt, NULL);
+
+    /* Every Deposited the node holds, stored at its position, with its deal
+     * and amount. */
+    gl_store *s = tl_store_open(dir, false);
+    gl_store_event *evs;
+    size_t n = tl_events(s, GL_ANVIL_DEFAULT_CHAIN_ID, &evs);
+    assert_int_equal(count_events(evs, n, "Deposited"), DEALS);
+    for (size_t i = 0; i < DEALS; i++) {
+        const json_t *lg = json_array_get(deposits, i);
+        const gl_store_event *e = find_event(evs, n, "Deposited", i);
+        assert_int_equal(e->block, tl_qty(json_object_get(lg, "blockNumber")));
+        assert_int_equal(e->log_index, tl_qty(json_object_get(lg, "logIndex")));
+        uint8_t d[20];
+        tl_addr(json_string_value(json_object_get(lg, "address")), d);
+        assert_memory_equal(e->contract, d, 20);
+        assert_memory_equal(tl_id(e, "lease_id")->value + 12, d, 20);
+        assert_int_equal(tl_u64(&e->amount), tl_qty(json_object_get(lg, "data")));
+        assert_true(tl_has_role(e, GL_STORE_ROLE_BUYER, owner));
+    }
+    free(evs);
+    gl_store_close(s);
+    json_decref(deposits);
+    gl_platform_free(p);
+    tl_node_stop(&C);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spheron_join_across_restart),
         cmocka_unit_test(test_fluence_factory_across_restart),
+        cmocka_unit_test(test_fluence_thousands_of_deals),
         cmocka_unit_test(test_swan_and_golem_sources),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

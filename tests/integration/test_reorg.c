@@ -7,8 +7,18 @@
  * store (the reorged store must hold exactly the same keys and values,
  * apart from the one "reorg" finding that records the rollback), and the
  * leases the test sent on the surviving fork (tl_expect).
+ *
+ * The soak test runs follow through the fault proxy (honest faults at
+ * random, outages, single blocks refused) for GL_SOAK_SECONDS (20) while
+ * another thread makes leases, extensions and reorgs on the node, then
+ * compares what follow stored with a clean index of the final chain.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "index_testlib.h"
+
+#include "../support/faultproxy.h"
 
 typedef struct world {
     tl_node n;
@@ -314,6 +324,223 @@ static void test_cli_follow_until_sigterm(void **state)
     world_stop();
 }
 
+/* ------------------------------------------------------------- the soak */
+
+/* What the chain-making thread and follow share. */
+typedef struct soak_ctx {
+    gl_fproxy *fp;
+    const gl_fault_rule *rules;      /* the usual faults */
+    size_t nrules;
+    unsigned seconds;
+    uint64_t seed;
+    /* written by the chain thread */
+    unsigned txs, reorgs, outages;
+    atomic_bool done;                /* the chain is final */
+    atomic_uint_fast64_t final_head;
+    /* written by follow's hooks */
+    unsigned caught;                 /* on_head calls after done with the final head */
+    struct timespec deadline;
+    char unexpected[200];
+} soak_ctx;
+
+static uint64_t soak_rand(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static void soak_sleep_ms(uint64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The chain thread: for `seconds`, a lease or an extension every 50-250
+ * ms, now and then a snapshot and, a few blocks later, a revert to it
+ * followed by other transactions (a reorg 1 to 4 blocks deep, sometimes to
+ * a shorter chain), and now and then an outage of the proxy (every request
+ * reset or answered 503) for 0.2 to 1.2 s.  Only this thread uses W.n. */
+static void *soak_chain(void *arg)
+{
+    soak_ctx *c = arg;
+    uint64_t rng = c->seed;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += c->seconds;
+    mark snap;
+    bool has_snap = false;
+    unsigned since_snap = 0;
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            break;
+        unsigned r = (unsigned)(soak_rand(&rng) % 20);
+        if (!has_snap && r < 3) {
+            snap = take_snapshot();
+            has_snap = true;
+            since_snap = 0;
+        } else if (has_snap && since_snap >= 1 && (r < 4 || since_snap >= 4)) {
+            revert_to(&snap);
+            has_snap = false;
+            c->reorgs++;
+            unsigned k = 1 + (unsigned)(soak_rand(&rng) % 3);
+            for (unsigned i = 0; i < k; i++, c->txs++)
+                tl_market_lease(&W.n, &W.m, 3 + (int)(soak_rand(&rng) % 7), -1, 1 + (int)(soak_rand(&rng) % 2),
+                                1 + (uint32_t)(soak_rand(&rng) % 4), 1 + (uint32_t)(soak_rand(&rng) % 5), true);
+        } else if (r == 19) {
+            const gl_fault_rule down[] = {
+                {.kind = GL_FAULT_RESET, .every_nth = 2},
+                {.kind = GL_FAULT_HTTP_5XX, .http_status = 503},
+            };
+            assert_true(gl_fproxy_set_rules(c->fp, down, 2));
+            soak_sleep_ms(200 + soak_rand(&rng) % 1000);
+            assert_true(gl_fproxy_set_rules(c->fp, c->rules, c->nrules));
+            c->outages++;
+        } else {
+            if (W.m.nleases && r % 3 == 0)
+                tl_market_extend(&W.n, &W.m, 3 + (int)(soak_rand(&rng) % 7), 1 + soak_rand(&rng) % W.m.nleases,
+                                 1 + (uint32_t)(soak_rand(&rng) % 3), true);
+            else
+                tl_market_lease(&W.n, &W.m, 3 + (int)(soak_rand(&rng) % 7), (int)(soak_rand(&rng) % 11) - 1,
+                                1 + (int)(soak_rand(&rng) % 2), 1 + (uint32_t)(soak_rand(&rng) % 4),
+                                1 + (uint32_t)(soak_rand(&rng) % 5), true);
+            c->txs++;
+            since_snap += has_snap;
+        }
+        soak_sleep_ms(50 + soak_rand(&rng) % 200);
+    }
+    atomic_store(&c->final_head, tl_head(&W.n));
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+/* Follow ends once it has caught up twice with the final head after the
+ * chain was final: the second pass began after the chain stopped moving. */
+static bool soak_on_head(void *ctx, uint64_t cursor, uint64_t head)
+{
+    soak_ctx *c = ctx;
+    if (!atomic_load(&c->done))
+        return true;
+    uint64_t fh = atomic_load(&c->final_head);
+    c->caught = cursor == fh && head == fh ? c->caught + 1 : 0;
+    return c->caught < 2;
+}
+
+static bool soak_stop(void *ctx)
+{
+    soak_ctx *c = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec < c->deadline.tv_sec)
+        return false;
+    if (!c->unexpected[0])
+        snprintf(c->unexpected, sizeof c->unexpected, "follow did not catch up with the final chain in time");
+    return true;
+}
+
+static void test_follow_soak(void **state)
+{
+    (void)state;
+    const char *env = getenv("GL_SOAK_SECONDS"), *senv = getenv("GL_SOAK_SEED");
+    soak_ctx c;
+    memset(&c, 0, sizeof c);
+    c.seconds = env && atoi(env) > 0 ? (unsigned)atoi(env) : 20;
+    c.seed = senv ? strtoull(senv, NULL, 10) : 1;
+    fprintf(stderr, "test_reorg: soak: %u s, seed %" PRIu64 " (GL_SOAK_SECONDS, GL_SOAK_SEED)\n", c.seconds, c.seed);
+    world_start();
+    const gl_fault_rule rules[] = {
+        /* first: a count cap decides on the answer, so rules after it do not fire */
+        {.kind = GL_FAULT_LOGS_REFUSE, .variant = 0, .probability = 0.2},
+        {.kind = GL_FAULT_RANGE_SPAN, .method = "eth_getLogs", .cap = 6},
+        {.kind = GL_FAULT_RANGE_INFURA, .method = "eth_getLogs", .cap = 5},
+        {.kind = GL_FAULT_HTTP_429, .probability = 0.05},
+        {.kind = GL_FAULT_HTTP_5XX, .probability = 0.05},
+        {.kind = GL_FAULT_RESET, .probability = 0.03},
+        {.kind = GL_FAULT_TRUNCATED, .probability = 0.03},
+        {.kind = GL_FAULT_MALFORMED, .probability = 0.03},
+        {.kind = GL_FAULT_BATCH_MISSING_ID, .probability = 0.05},
+        {.kind = GL_FAULT_BATCH_DUP_ID, .probability = 0.05},
+        {.kind = GL_FAULT_BATCH_REORDER, .probability = 0.1},
+        {.kind = GL_FAULT_HEADER_NOT_FOUND, .method = "eth_getBlockByNumber", .probability = 0.2},
+    };
+    c.fp = gl_fproxy_start(gl_anvil_url(W.n.node), c.seed);
+    assert_non_null(c.fp);
+    c.rules = rules;
+    c.nrules = sizeof rules / sizeof rules[0];
+    assert_true(gl_fproxy_set_rules(c.fp, rules, c.nrules));
+
+    const char *urls[] = {gl_fproxy_url(c.fp)};
+    gl_endpoint_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.urls = urls;
+    eo.nurls = 1;
+    eo.seed = c.seed;
+    eo.backoff_base_ms = 2;
+    eo.backoff_cap_ms = 20;
+    eo.max_attempts = 4; /* an outage spends them: follow must wait it out */
+    eo.timeout_ms = 2000;
+    gl_err err;
+    gl_endpoints *e = gl_endpoints_new(&eo, &err);
+    assert_non_null(e);
+    char dir[300], clean[300];
+    snprintf(dir, sizeof dir, "%s/soak", W.tmp);
+    snprintf(clean, sizeof clean, "%s/soak-clean", W.tmp);
+    gl_platform *p = tl_market_platform(&W.m, "gpumarket-test", GL_ANVIL_DEFAULT_CHAIN_ID, true);
+    gl_store *s = tl_store_open(dir, true);
+    gl_indexer_opts o;
+    gl_indexer_opts_init(&o);
+    o.has_confirmations = true;
+    o.confirmations = 0;
+    o.poll_ms = 20;
+    o.batch_logs = 5;
+    o.block_chunk = 3;
+    o.initial_span = 8;
+    o.prefetch = true;
+    o.on_head = soak_on_head;
+    o.stop = soak_stop;
+    o.ctx = &c;
+    o.log = tl_log_quiet;
+    clock_gettime(CLOCK_MONOTONIC, &c.deadline);
+    c.deadline.tv_sec += c.seconds + 90;
+    gl_indexer *ix = gl_indexer_new(s, e, p, &o, &err);
+    assert_non_null(ix);
+    pthread_t chain;
+    assert_int_equal(pthread_create(&chain, NULL, soak_chain, &c), 0);
+    gl_code rc = gl_indexer_follow(ix, &err);
+    pthread_join(chain, NULL);
+    gl_indexer_stats st;
+    gl_indexer_stats_get(ix, &st);
+    gl_indexer_free(ix);
+    gl_store_close(s);
+    gl_endpoints_free(e);
+    fprintf(stderr,
+            "test_reorg: soak: %u txs, %u reorgs, %u outages made; %u requests, %u faults injected; follow: %" PRIu64
+            " rollbacks, %" PRIu64 " outages waited out, %" PRIu64 " retries, %" PRIu64
+            " single blocks refused, %" PRIu64 " events, cursor %" PRIu64 "\n",
+            c.txs, c.reorgs, c.outages, gl_fproxy_requests(c.fp), gl_fproxy_injected(c.fp, GL_FAULT_NONE),
+            st.rollbacks, st.outages, st.retries, st.refused_blocks, st.events, st.cursor);
+    unsigned injected = gl_fproxy_injected(c.fp, GL_FAULT_NONE);
+    gl_fproxy_stop(c.fp);
+    if (rc)
+        fail_msg("follow ended with an error: %s", err.msg);
+    if (c.unexpected[0])
+        fail_msg("%s", c.unexpected);
+    assert_int_equal(st.cursor, atomic_load(&c.final_head));
+    assert_true(c.txs > 0);
+    if (c.outages)
+        assert_true(st.outages > 0);
+    assert_true(injected > 0);
+
+    check_events(dir);
+    tl_index(gl_anvil_url(W.n.node), clean, p, NULL);
+    tl_assert_same_store(dir, clean, skip_reorg_finding);
+    gl_platform_free(p);
+    world_stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_reorg_to_a_shorter_chain_while_stopped),
         cmocka_unit_test(test_reorg_of_empty_blocks),
         cmocka_unit_test(test_cli_follow_until_sigterm),
+        cmocka_unit_test(test_follow_soak),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

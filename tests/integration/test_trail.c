@@ -1191,6 +1191,58 @@ static void test_lying_from(void **state)
     check_cs_unreached(e, dir);
 }
 
+/* A block scan selects its candidates by the sender recovered from each
+ * value-carrying transaction's signature, not by the endpoint's `from`:
+ * an endpoint that gives every block's transaction a false `from` cannot
+ * hide a wallet's native payment.  Seeds A and P, one hop, the scan, the
+ * proxy lying on every eth_getBlockByNumber: A -> B (where neither the
+ * false sender nor B is in the trail) and A's lease payment to the market
+ * are found all the same, each stored flagged mismatch with its tx (the
+ * true sender, A) and a sender_mismatch finding (claimed: the lie,
+ * computed: A), and lead nowhere (B is not reached). */
+static void test_scan_recovers_senders(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_SCAN);
+    gl_fault_rule rule = {.kind = GL_FAULT_LYING_FROM, .method = "eth_getBlockByNumber"};
+    gl_trail_report rep;
+    gl_fproxy_lie lies[256];
+    size_t nl = expand_lied(e, s, &o, &rule, &rep, lies, 256);
+    assert_true(nl < 256);
+    assert_string_equal(rep.native_method, "block scan");
+    static const char *const hidden[] = {"A -> B", "A -> market (lease)"};
+    for (size_t k = 0; k < 2; k++) {
+        const want *w = want_named(e, hidden[k]);
+        gl_store_transfer t;
+        if (!find_transfer(s, &w->pos, &t))
+            fail_msg("%s: not found by the scan behind a false from", hidden[k]);
+        assert_memory_equal(t.to, w->to, 20);
+        assert_int_equal(t.flags, GL_STORE_TX_SENDER_MISMATCH);
+        check_tx(e, s, &t, GL_STORE_TX_SENDER_MISMATCH); /* stored, the true sender */
+        char h[67];
+        gl_hex_encode(t.tx_hash, 32, true, h);
+        const gl_fproxy_lie *lie = NULL;
+        for (size_t i = 0; i < nl && !lie; i++)
+            if (!strcasecmp(lies[i].subject, h))
+                lie = &lies[i];
+        assert_non_null(lie);
+        json_t *from = json_string(e->acct[A]);
+        check_lie_finding(s, w->pos.block, h, lie->told, from);
+        json_decref(from);
+    }
+    /* B met only through a lying tx: never reached */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/trail-%" PRIu64 ".json", dir, (uint64_t)CHAIN);
+    json_t *st = json_load_file(path, 0, NULL);
+    assert_non_null(st);
+    assert_null(json_object_get(json_object_get(st, "addresses"), e->acct[B]));
+    json_decref(st);
+    gl_store_close(s);
+}
+
 /* An endpoint whose blocks name a false hash, or a false header field
  * under their true hash (the proxy's WRONG_HASH on eth_getBlockByNumber,
  * every answer: the whole blocks of the transfers, and the headers of
@@ -1681,6 +1733,7 @@ int main(void)
         cmocka_unit_test(test_no_trace_filter_and_range_caps),
         cmocka_unit_test(test_resume_after_failure),
         cmocka_unit_test(test_lying_from),
+        cmocka_unit_test(test_scan_recovers_senders),
         cmocka_unit_test(test_false_header),
         cmocka_unit_test(test_false_body),
         cmocka_unit_test(test_false_parent_hash),

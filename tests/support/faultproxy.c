@@ -118,6 +118,7 @@ static const char *const FAULT_NAMES[GL_FAULT__COUNT] = {
     [GL_FAULT_WRONG_HASH] = "wrong-hash",
     [GL_FAULT_NO_TIMESTAMP] = "no-timestamp",
     [GL_FAULT_WRONG_TX_FIELD] = "wrong-tx-field",
+    [GL_FAULT_LOGS_REFUSE] = "logs-refuse",
 };
 
 const char *gl_fault_name(gl_fault kind)
@@ -155,6 +156,7 @@ static bool is_whole_kind(gl_fault k)
     case GL_FAULT_WRONG_HASH:
     case GL_FAULT_NO_TIMESTAMP:
     case GL_FAULT_WRONG_TX_FIELD:
+    case GL_FAULT_LOGS_REFUSE:
     case GL_FAULT__COUNT:
         return false;
     }
@@ -198,7 +200,7 @@ static bool applies(const rule_state *rs, const char *method)
         return method && str_in(method, LIE_METHODS);
     if (k == GL_FAULT_WRONG_HASH || k == GL_FAULT_WRONG_TX_FIELD)
         return method && str_in(method, BLOCK_METHODS);
-    if (k == GL_FAULT_NO_TIMESTAMP)
+    if (k == GL_FAULT_NO_TIMESTAMP || k == GL_FAULT_LOGS_REFUSE)
         return method && !strcmp(method, "eth_getLogs");
     return true;
 }
@@ -808,6 +810,18 @@ static bool try_call_rule(gl_fproxy *p, plan *pl, size_t i, const char *path, ru
         }
         return true;
     }
+    if (k == GL_FAULT_LOGS_REFUSE) {
+        const json_t *flt = json_array_get(json_object_get(pl->req, "params"), 0);
+        const json_t *t0 = json_array_get(json_object_get(flt, "topics"), 0);
+        bool shape = rs->r.variant == 0   ? pl->has_range && pl->from == pl->to
+                     : rs->r.variant == 1 ? json_array_size(json_object_get(flt, "address")) > (rs->r.cap ? rs->r.cap : 1)
+                                          : json_array_size(t0) > 1;
+        if (!shape)
+            return false;
+        commit(p, rs);
+        pl->answer = error_answer(id, -32005, "query returned more than 10000 results");
+        return true;
+    }
     /* count caps and mutations: decided on the upstream answer */
     if (is_count_kind(k) && !pl->has_range)
         return false;
@@ -1079,6 +1093,7 @@ static after_t handle(gl_fproxy *p, up *u, const char *head, const char *body, s
     case GL_FAULT_WRONG_HASH:
     case GL_FAULT_NO_TIMESTAMP:
     case GL_FAULT_WRONG_TX_FIELD:
+    case GL_FAULT_LOGS_REFUSE:
     case GL_FAULT__COUNT:
         break;
     }

@@ -14,7 +14,9 @@
  *   one call          eth_getLogs range caps in five real providers'
  *                     words (the suggested range computed from the real
  *                     logs), "header not found" on the first request for
- *                     a block, a wrong chain id, any JSON-RPC error;
+ *                     a block, a wrong chain id, any JSON-RPC error, a
+ *                     filter refused by its shape (one block, several
+ *                     addresses or topics) whatever it holds;
  *   one answer        a lying `from`, a wrong block hash or header field, a
  *                     changed field of a block's transaction (the proxy
  *                     keeps a record of each lie it told).
@@ -90,6 +92,13 @@ typedef enum gl_fault {
                                    (default "value") of transaction `index` (default 0) gets its
                                    last hex digit flipped (value, input, nonce, to, ...: a signed
                                    field, so the block's transactionsRoot no longer matches) */
+    /* eth_getLogs refused as too large whatever its logs (a busy block, or a
+       provider refusing under load), in Infura's words without a suggested
+       range: -32005 "query returned more than 10000 results".  variant 0:
+       every filter over a single block; 1: every filter naming more than
+       `cap` addresses (default 1); 2: every filter with more than one
+       topic0. */
+    GL_FAULT_LOGS_REFUSE,
     GL_FAULT__COUNT
 } gl_fault;
 
