@@ -29,7 +29,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- Debian
 DEB_PKGS=(build-essential pkg-config libsecp256k1-dev libcurl4-openssl-dev libjansson-dev libyajl-dev
-          librocksdb-dev libcmocka-dev nettle-dev libyaml-dev libxml2-dev python3 graphviz)
+          librocksdb-dev libcmocka-dev nettle-dev libyaml-dev libxml2-dev python3 graphviz
+          clang libclang-rt-14-dev)
 
 deb_installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
