@@ -166,11 +166,11 @@ $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
 fuzz-build: $(FUZZ_BINS)
 
 fuzz:
-	nice $(MAKE) FLAVOR=fuzz fuzz-build
+	nice $(MAKE) -j$(shell nproc) FLAVOR=fuzz fuzz-build
 	bash tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-smoke:
-	nice $(MAKE) FLAVOR=fuzz fuzz-build
+	nice $(MAKE) -j$(shell nproc) FLAVOR=fuzz fuzz-build
 	bash tests/fuzz/run.sh build/fuzz 3 $(FUZZ_TARGETS)
 
 install: $(BIN)
