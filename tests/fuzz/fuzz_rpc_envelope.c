@@ -221,12 +221,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const json_t *only = NULL;
             size_t hits = 0, k;
             json_t *a;
-            if (json_is_array(doc))
-                json_array_foreach(doc, k, a) if (json_is_object(a) && id_is(json_object_get(a, "id"), 1 + i))
-                {
-                    hits++;
-                    only = a;
+            if (json_is_array(doc)) {
+                json_array_foreach(doc, k, a) {
+                    if (json_is_object(a) && id_is(json_object_get(a, "id"), 1 + i)) {
+                        hits++;
+                        only = a;
+                    }
                 }
+            }
             bool want = status == 200 && hits == 1 && no_error(only) && json_object_get(only, "result");
             CHECK((outs[i].code == GL_OK) == want);
             CHECK(!want || json_equal(results[i], json_object_get(only, "result")));
