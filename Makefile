@@ -7,7 +7,8 @@
 #   make tsan       the threaded indexer tests under ThreadSanitizer
 #   make conformance VECTORS=../shared/vectors   public vectors and recorded mainnet data
 #   make bench      benchmarks, figures printed (see bench/RESULTS.md)
-#   make fuzz       libFuzzer on the eth_getLogs reader and the JSON scanner (FUZZ_SECONDS=60 each)
+#   make fuzz       libFuzzer on every parser of outside bytes (tests/fuzz, FUZZ_SECONDS=60 each)
+#   make fuzz-smoke a few seconds of each target plus a replay of its corpus (CI)
 #   make artifacts  recompile the Solidity test contracts (artifacts-check: compare only)
 #   make install PREFIX=/usr/local   the binary and its man page (docs/gpuledger.1)
 #
@@ -40,6 +41,12 @@ ifeq ($(FLAVOR),asan)
 else ifeq ($(FLAVOR),tsan)
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
   LDSAN := -fsanitize=thread
+else ifeq ($(FLAVOR),fuzz)
+  # libFuzzer: the library instrumented for coverage (fuzzer-no-link) and
+  # sanitizers; only the fuzz targets link the fuzzer's main.
+  CC := clang
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+  LDSAN := -fsanitize=address,undefined
 else ifeq ($(FLAVOR),debug)
   OPT := -O0 -g
 else
@@ -69,7 +76,7 @@ CONF     := $(BUILD)/tests/conformance/conformance
 BENCHES  := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
 
 .SECONDARY:
-.PHONY: run all test test-run asan tsan fuzz conformance conformance-run bench install clean setup tests-build artifacts artifacts-check pkgcheck pkgcheck-test
+.PHONY: run all test test-run asan tsan fuzz fuzz-build fuzz-smoke conformance conformance-run bench install clean setup tests-build artifacts artifacts-check pkgcheck pkgcheck-test
 all: $(BIN)
 
 # Before anything is compiled: every library of PKGS (and cmocka for the
@@ -189,18 +196,29 @@ bench: setup
 	$(MAKE) $(BIN) $(BENCHES)
 	bash bench/run.sh $(BUILD)
 
-# libFuzzer on the streaming log reader (clang; not part of CI).
+# libFuzzer (clang): one target per parser of outside bytes, tests/fuzz/fuzz_NAME.c,
+# seeded from tests/fuzz/corpus/NAME/ (docs/FUZZ.md).  The library is built
+# in build/fuzz (FLAVOR=fuzz); each target links it with the fuzzer's main.
+# `make fuzz` runs each for FUZZ_SECONDS; `make fuzz-smoke` runs each for 3 s
+# after replaying its corpus (what CI runs).  FUZZ_TARGETS=name... picks some.
 FUZZ_SECONDS ?= 60
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst %.c,$(BUILD)/%,$(FUZZ_SRC))
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+
+$(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+fuzz-build: $(FUZZ_BINS)
+
 fuzz:
-	mkdir -p build/fuzz/corpus
-	cp tests/fuzz/corpus/* build/fuzz/corpus/
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(shell pkg-config --cflags yajl jansson) \
-		tests/fuzz/fuzz_log_reader.c indexer/log_reader.c core/json_scan.c core/bytes.c core/err.c \
-		-o build/fuzz/fuzz_log_reader $(shell pkg-config --libs yajl jansson)
-	build/fuzz/fuzz_log_reader -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(shell pkg-config --cflags yajl) \
-		tests/fuzz/fuzz_json_scan.c core/json_scan.c -o build/fuzz/fuzz_json_scan $(shell pkg-config --libs yajl)
-	build/fuzz/fuzz_json_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
+	nice $(MAKE) -j$(shell nproc) FLAVOR=fuzz fuzz-build
+	bash tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	nice $(MAKE) -j$(shell nproc) FLAVOR=fuzz fuzz-build
+	bash tests/fuzz/run.sh build/fuzz 3 $(FUZZ_TARGETS)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

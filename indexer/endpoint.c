@@ -971,17 +971,12 @@ static bool stream_answer(const gl_endpoints *e, const conn *k, long status, con
     return false;
 }
 
-static void finish(gl_endpoints *e, run *r, conn *k, CURLcode rc)
+/* The answer k->body with HTTP `status` (transfer result rc) has arrived
+ * for k's calls: read it and settle each call.  Split from finish() so
+ * that gl_endpoints_read_answer (tests, fuzzing) reads an answer exactly
+ * as the loop does, without a transfer. */
+static void read_reply(gl_endpoints *e, run *r, conn *k, CURLcode rc, long status, uint64_t now)
 {
-    curl_multi_remove_handle(e->multi, k->h);
-    k->busy = false;
-    free(k->req);
-    k->req = NULL;
-    uint64_t now = now_ms();
-    long status = 0;
-    if (curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
-        status = 0;
-
     outcome *outs = calloc(k->n, sizeof *outs);
     if (!outs) {
         for (size_t i = 0; i < k->n; i++) {
@@ -1093,6 +1088,19 @@ static void finish(gl_endpoints *e, run *r, conn *k, CURLcode rc)
     for (size_t i = 0; i < (whole ? 1 : k->n); i++)
         json_decref(outs[i].result);
     free(outs);
+}
+
+static void finish(gl_endpoints *e, run *r, conn *k, CURLcode rc)
+{
+    curl_multi_remove_handle(e->multi, k->h);
+    k->busy = false;
+    free(k->req);
+    k->req = NULL;
+    uint64_t now = now_ms();
+    long status = 0;
+    if (curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+        status = 0;
+    read_reply(e, r, k, rc, status, now);
 }
 
 static unsigned busy_count(const gl_endpoints *e)
@@ -1780,4 +1788,51 @@ size_t gl_endpoints_scrub(const gl_endpoints *e, const char *text, char *out, si
         return scrub_n(&none, text, strlen(text), cap - 1, out, cap);
     }
     return scrub_n(e, text, strlen(text), cap - 1, out, cap);
+}
+
+gl_code gl_endpoints_read_answer(gl_endpoints *e, long status, const void *body, size_t len, size_t n,
+                                 uint64_t first_id, const gl_result_reader *rd, json_t **results,
+                                 gl_call_outcome *outcomes, gl_err *err)
+{
+    if (!e || n == 0 || n > e->max_batch || !results || !outcomes || (rd && n != 1) || (len && !body))
+        return gl_err_set(err, GL_EINVAL, "gl_endpoints_read_answer needs a pool, 1..max_batch calls "
+                          "(one with a reader), results and outcomes");
+    call *c = calloc(n, sizeof *c);
+    size_t *idx = calloc(n, sizeof *idx);
+    conn k;
+    memset(&k, 0, sizeof k);
+    gl_buf_init(&k.body);
+    if (!c || !idx || gl_buf_append(&k.body, body, len, err)) {
+        free(c);
+        free(idx);
+        gl_buf_release(&k.body);
+        return gl_err_set(err, GL_ENOMEM, "out of memory reading an answer");
+    }
+    k.idx = idx;
+    k.n = n;
+    k.base_id = first_id;
+    k.max_body = e->max_response;
+    for (size_t i = 0; i < n; i++) {
+        call_init(&c[i], "answer", NULL, -1);
+        c[i].rd = rd;
+        c[i].state = CALL_INFLIGHT;
+        idx[i] = i;
+    }
+    run r = {c, n, n, n};
+    read_reply(e, &r, &k, CURLE_OK, status, now_ms());
+    for (size_t i = 0; i < n; i++) {
+        results[i] = c[i].result;
+        outcomes[i].info = c[i].info;
+        outcomes[i].err = c[i].err;
+        if (c[i].state == CALL_DONE)
+            outcomes[i].code = c[i].code;
+        else if (c[i].err.code)
+            outcomes[i].code = c[i].err.code; /* would be retried */
+        else /* requeued: the batch was refused as a whole */
+            outcomes[i].code = gl_err_set(&outcomes[i].err, GL_ERPC, "the batch was refused as a whole");
+    }
+    free(c);
+    free(idx);
+    gl_buf_release(&k.body);
+    return GL_OK;
 }

@@ -1083,9 +1083,14 @@ static gl_code add_transfer(gl_import_etl *im, const gl_store_transfer *t, src a
 static gl_code resolve_traces(gl_import_etl *im, gl_err *err)
 {
     vec *v = &im->traces;
-    const uint32_t *arena = im->addrs.v;
+    /* Traces that all have an empty trace_address (top-level calls only)
+     * never grow the arena: im->addrs.v stays NULL, and NULL + 0 is
+     * undefined behaviour (fuzz_import_etl, tests/fuzz/corpus/import_etl/
+     * traces_empty_addresses).  Such traces read no element of it. */
+    static const uint32_t no_addrs[1];
+    const uint32_t *arena = im->addrs.v ? (const uint32_t *)im->addrs.v : no_addrs;
     if (v->n)
-        qsort_r(v->v, v->n, v->esz, cmp_trace, im->addrs.v);
+        qsort_r(v->v, v->n, v->esz, cmp_trace, (void *)arena);
     size_t out = 0;
     for (size_t i = 0; i < v->n; i++) {
         imp_trace *c = VEC_AT(*v, imp_trace, i);

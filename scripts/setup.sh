@@ -31,7 +31,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------- Debian
 DEB_PKGS=(build-essential pkg-config libsecp256k1-dev libcurl4-openssl-dev libjansson-dev libyajl-dev
           librocksdb-dev libcmocka-dev nettle-dev libyaml-dev libxml2-dev python3 graphviz
-          chromium)  # chromium: tests only (test_report renders the report headless)
+          chromium clang libclang-rt-14-dev)  # chromium: tests only (test_report renders the report headless); clang: make fuzz
 
 deb_installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]

@@ -219,4 +219,18 @@ const char *gl_endpoints_url_redacted(const gl_endpoints *e, size_t i);
  * marks a cut.  Returns the length written.  Cannot fail. */
 size_t gl_endpoints_scrub(const gl_endpoints *e, const char *text, char *out, size_t cap);
 
+/* For tests and fuzzing: read `body` (len bytes) as endpoint 0's answer,
+ * with HTTP `status`, to n calls (1..max_batch; sent as a batch when n > 1)
+ * numbered first_id .. first_id + n - 1, exactly as a call's answer is read
+ * (the same envelope checks, classification and endpoint bookkeeping), but
+ * without a transfer.  rd (n == 1 only, may be NULL) reads the result as it
+ * streams, as gl_endpoints_call_stream's does.  results[i] gets call i's
+ * result (the caller's reference) or NULL; outcomes[i] how it ended: the
+ * call's code (GL_OK, or the failure it would be retried or failed with;
+ * GL_ERPC "refused as a whole" for calls of a batch the endpoint refused).
+ * GL_EINVAL for bad arguments, GL_ENOMEM; GL_OK otherwise. */
+gl_code gl_endpoints_read_answer(gl_endpoints *e, long status, const void *body, size_t len, size_t n,
+                                 uint64_t first_id, const gl_result_reader *rd, json_t **results,
+                                 gl_call_outcome *outcomes, gl_err *err);
+
 #endif
