@@ -1280,6 +1280,85 @@ static void test_honest_provider_ring_with_exchange_gas(void **state)
     fx_free(f);
 }
 
+/* ----------------------------------------------------- adversarial store */
+
+/* A store built to hurt (issue 13): a hub paying 1,000 wallets 20 times
+ * each (20,000 edges from one node), self-transfers, zero and 2^256-1
+ * amounts, a three-wallet cycle going round 50 times, and one wallet in
+ * every role of one purchase (buyer, beneficiary, provider and payer of its
+ * own lease, holder and payer of its own deposit).  Oracle: the rules as
+ * documented, worked by hand: the hub is a service and joins nobody; the
+ * 2^256-1 transfer is kept, saturated; the wallet in every role buys from
+ * itself, which is self-dealing and never a proxy signal; nothing is
+ * flagged; results write and read back. */
+static void test_adversarial_store(void **state)
+{
+    (void)state;
+    fx *f = fx_new();
+    enum { HUB = 1, FIRST = 2, N = 1000, SELF = 1005, A = 1010, B = 1011, C = 1012, ALL = 1020, M = 1021, T = 1022 };
+    uint32_t idx = 0;
+    for (unsigned r = 0; r < 20; r++)
+        for (unsigned w = 0; w < N; w++)
+            native(f, 10 + r, idx++, HUB, FIRST + w, 1000 + w);
+    for (unsigned i = 0; i < 30; i++)
+        native(f, 40 + i, i, SELF, SELF, i); /* to itself, zero included */
+    erc20(f, 80, 0, 0, T, A, B, 0, A, T);
+    /* 2^256 - 1 */
+    put_tx(f, 81, 0, B, T, 0);
+    gl_store_transfer big = {.pos = {.chain_id = CHAIN, .block = 81, .kind = GL_STORE_POS_LOG, .index = 0},
+                             .asset = GL_STORE_ASSET_ERC20, .flags = GL_STORE_TX_SENDER_OK};
+    memset(&big.amount, 0xff, sizeof big.amount);
+    memcpy(big.token, ad(T), 20);
+    memcpy(big.from, ad(B), 20);
+    memcpy(big.to, ad(C), 20);
+    tx_hash(big.tx_hash, 81, 0);
+    gl_err err = {0};
+    ok(gl_store_batch_put_transfer(f->b, &big, &err), &err);
+    for (unsigned r = 0; r < 50; r++) {
+        native(f, 100 + r, 0, A, B, 5);
+        native(f, 100 + r, 1, B, C, 5);
+        native(f, 100 + r, 2, C, A, 5);
+    }
+    /* one wallet in every role */
+    gl_store_event *e = ev_begin(200, 0, 0, "t-net", "LeaseOpened", M, ALL);
+    ev_role(e, GL_STORE_ROLE_BUYER, ALL);
+    ev_role(e, GL_STORE_ROLE_BENEFICIARY, ALL);
+    ev_role(e, GL_STORE_ROLE_PROVIDER, ALL);
+    ev_role(e, GL_STORE_ROLE_PAYER, ALL);
+    ev_amount(e, 7, 0);
+    snprintf(e->gpu_model, sizeof e->gpu_model, "H100-SXM5-80GB");
+    ev_put(f, e);
+    deposit_funded(f, 201, 0, 0, M, ALL, ALL, 9);
+    native(f, 199, 5, ALL, ALL, 1);
+    run(f);
+    uint32_t hub = gl_graph_find(f->g, ad(HUB));
+    assert_true(hub != GL_NODE_NONE);
+    assert_true(f->a->hub[hub] & 1);
+    /* the hub's entity is the hub alone */
+    size_t with_hub = 0;
+    for (uint32_t v = 0; v < f->g->n_nodes; v++)
+        with_hub += f->a->entity[v] == f->a->entity[hub];
+    assert_int_equal(with_hub, 1);
+    /* the 2^256-1 transfer is there, saturated */
+    bool saw_big = false;
+    for (size_t i = 0; i < f->g->n_edges; i++)
+        saw_big |= (f->g->edges[i].flags & GL_EDGE_SATURATED) != 0;
+    assert_true(saw_big);
+    assert_int_equal(n_flagged(f), 0);
+    const gl_wallet_score *w = score_of(f, ALL);
+    assert_non_null(w);
+    assert_false(w->flagged);
+    for (uint32_t i = 0; i < w->n_signals; i++)
+        assert_int_equal(gl_signal_family((gl_signal_kind)w->signals[i].kind), GL_FAM_CONTEXT);
+    ok(gl_results_write(f->s, f->g, f->a, &err), &err);
+    json_t *rec = NULL;
+    ok(gl_results_get_wallet(f->s, ad(ALL), &rec, &err), &err);
+    assert_non_null(rec);
+    assert_true(json_is_false(json_object_get(rec, "flagged")));
+    json_decref(rec);
+    fx_free(f);
+}
+
 /* ----------------------------------------------------------- empty arrays */
 
 /* A store of transfers only (no purchase) and one of events only (no
@@ -1593,6 +1672,7 @@ int main(void)
         cmocka_unit_test(test_honest_provider_ring),
         cmocka_unit_test(test_honest_provider_ring_with_exchange_gas),
         cmocka_unit_test(test_graph_empty_arrays),
+        cmocka_unit_test(test_adversarial_store),
         cmocka_unit_test(test_controlled_gpu_context),
         cmocka_unit_test(test_results_round_trip),
         cmocka_unit_test(test_eval),
