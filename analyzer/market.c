@@ -247,11 +247,31 @@ done:
 
 struct gl_market_defs {
     gl_store *s;
+    gl_platform **given;   /* gl_market_defs_add: used when the store has none of that name */
+    size_t n_given;
     gl_platform **loaded;
     size_t n_loaded;
     char **missing;
     size_t n_missing;
 };
+
+gl_code gl_market_defs_add(gl_market_defs *d, gl_platform *p, gl_err *err)
+{
+    gl_platform **t = realloc(d->given, (d->n_given + 1) * sizeof *t);
+    if (!t) {
+        gl_platform_free(p);
+        return gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    d->given = t;
+    d->given[d->n_given++] = p;
+    return GL_OK;
+}
+
+const char *const *gl_market_defs_missing(const gl_market_defs *d, size_t *n)
+{
+    *n = d->n_missing;
+    return (const char *const *)d->missing;
+}
 
 gl_market_defs *gl_market_defs_new(gl_store *s)
 {
@@ -267,9 +287,12 @@ void gl_market_defs_free(gl_market_defs *d)
         return;
     for (size_t i = 0; i < d->n_loaded; i++)
         gl_platform_free(d->loaded[i]);
+    for (size_t i = 0; i < d->n_given; i++)
+        gl_platform_free(d->given[i]);
     for (size_t i = 0; i < d->n_missing; i++)
         free(d->missing[i]);
     free(d->loaded);
+    free(d->given);
     free(d->missing);
     free(d);
 }
@@ -296,6 +319,9 @@ const gl_platform *gl_market_def(void *ctx, const char *name)
         json_decref(root);
         free(txt);
     }
+    for (size_t i = 0; !p && i < d->n_given; i++)
+        if (!strcmp(d->given[i]->name, name))
+            return d->given[i];
     if (!p && gl_platform_resolve(&p, name, &err) != GL_OK)
         p = NULL;
     if (p) {

@@ -19,6 +19,7 @@
 #include "progress.h"
 #include "gpuledger/analysis.h"
 #include "gpuledger/graph.h"
+#include "gpuledger/market.h"
 #include "gpuledger/platform.h"
 #include "gpuledger/results.h"
 #include "gpuledger/store.h"
@@ -45,76 +46,6 @@ static void usage(FILE *out)
             "Exit status: 0 analysed, 2 bad usage or a store failure.\n");
 }
 
-typedef struct defs {
-    gl_store *s;
-    gl_platform **files;
-    size_t n_files;
-    gl_platform **loaded; /* from the store or built-in, owned */
-    size_t n_loaded;
-    char **missing;
-    size_t n_missing;
-} defs;
-
-static const gl_platform *def_for(void *ctx, const char *name)
-{
-    defs *d = ctx;
-    for (size_t i = 0; i < d->n_loaded; i++)
-        if (!strcmp(d->loaded[i]->name, name))
-            return d->loaded[i];
-    for (size_t i = 0; i < d->n_missing; i++)
-        if (!strcmp(d->missing[i], name))
-            return NULL;
-    gl_platform *p = NULL;
-    gl_err err = {0};
-    char *txt = NULL;
-    if (gl_store_get_platform_def(d->s, name, &txt, &err) == GL_OK && txt) {
-        json_error_t je;
-        json_t *root = json_loads(txt, 0, &je);
-        char origin[96];
-        snprintf(origin, sizeof origin, "store:%s", name);
-        if (root && gl_platform_load_json(&p, root, origin, &err) != GL_OK)
-            p = NULL;
-        json_decref(root);
-        free(txt);
-    }
-    for (size_t i = 0; !p && i < d->n_files; i++)
-        if (!strcmp(d->files[i]->name, name)) {
-            const gl_platform *f = d->files[i];
-            return f;
-        }
-    if (!p && gl_platform_resolve(&p, name, &err) != GL_OK)
-        p = NULL;
-    if (p) {
-        gl_platform **t = realloc(d->loaded, (d->n_loaded + 1) * sizeof *t);
-        if (!t) {
-            gl_platform_free(p);
-            return NULL;
-        }
-        d->loaded = t;
-        d->loaded[d->n_loaded++] = p;
-        return p;
-    }
-    char **t = realloc(d->missing, (d->n_missing + 1) * sizeof *t);
-    if (t) {
-        d->missing = t;
-        d->missing[d->n_missing++] = strdup(name);
-    }
-    return NULL;
-}
-
-static void defs_release(defs *d)
-{
-    for (size_t i = 0; i < d->n_files; i++)
-        gl_platform_free(d->files[i]);
-    for (size_t i = 0; i < d->n_loaded; i++)
-        gl_platform_free(d->loaded[i]);
-    for (size_t i = 0; i < d->n_missing; i++)
-        free(d->missing[i]);
-    free(d->files);
-    free(d->loaded);
-    free(d->missing);
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -132,7 +63,8 @@ int cmd_analyze(int argc, char **argv)
     };
     const char *db = NULL;
     bool as_json = false, quiet = false;
-    defs d = {0};
+    const char *files[64];
+    size_t n_files = 0;
     gl_analysis_params P;
     gl_analysis_params_default(&P);
     gl_err err = {0};
@@ -141,50 +73,55 @@ int cmd_analyze(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
-        case 'p': {
-            gl_platform *p;
-            if (gl_platform_load_file(&p, optarg, &err)) {
-                fprintf(stderr, "gpuledger analyze: %s\n", err.msg);
-                defs_release(&d);
+        case 'p':
+            if (n_files == sizeof files / sizeof *files) {
+                fprintf(stderr, "gpuledger analyze: more than %zu --platform files\n", sizeof files / sizeof *files);
                 return 2;
             }
-            gl_platform **t = realloc(d.files, (d.n_files + 1) * sizeof *t);
-            if (!t) {
-                gl_platform_free(p);
-                defs_release(&d);
-                return 2;
-            }
-            d.files = t;
-            d.files[d.n_files++] = p;
+            files[n_files++] = optarg;
             break;
-        }
         case 'H': P.hub_degree = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'm': P.flag_min_score = strtod(optarg, NULL); break;
         case 'j': as_json = true; break;
         case 'q': quiet = true; break;
-        case 'h': usage(stdout); defs_release(&d); return 0;
-        default: defs_release(&d); return cli_opt_error("analyze", c, argv);
+        case 'h': usage(stdout); return 0;
+        default: return cli_opt_error("analyze", c, argv);
         }
     }
     if (!db || optind != argc) {
         usage(stderr);
-        defs_release(&d);
         return 2;
     }
     gl_store_open_opts oo = {0};
     gl_store *s = gl_store_open(db, &oo, &err);
     if (!s) {
         fprintf(stderr, "gpuledger analyze: %s\n", err.msg);
-        defs_release(&d);
         return 2;
     }
-    d.s = s;
+    /* Definitions: the store's, else these files, else the built-ins. */
+    gl_market_defs *d = gl_market_defs_new(s);
+    if (!d)
+        gl_err_set(&err, GL_ENOMEM, "out of memory");
+    for (size_t i = 0; d && i < n_files; i++) {
+        gl_platform *p;
+        if (gl_platform_load_file(&p, files[i], &err) || gl_market_defs_add(d, p, &err)) {
+            gl_market_defs_free(d);
+            d = NULL;
+        }
+    }
+    if (!d) {
+        fprintf(stderr, "gpuledger analyze: %s\n", err.msg);
+        gl_store_close(s);
+        return 2;
+    }
     cli_progress prog;
     cli_progress_init(&prog, "analyze", stderr, quiet);
     double t0 = now_s();
     cli_progress_note(&prog, "reading %s", db);
     cli_progress_phase(&prog, "load 1/3", 0, NULL);
-    gl_graph *g = gl_graph_load(s, def_for, &d, &err);
+    gl_graph *g = gl_graph_load(s, gl_market_def, d, &err);
+    size_t n_missing;
+    const char *const *missing_names = gl_market_defs_missing(d, &n_missing);
     gl_analysis *a = NULL;
     double t1 = now_s(), t2 = t1;
     if (g) {
@@ -209,8 +146,8 @@ int cmd_analyze(int argc, char **argv)
         for (size_t i = 0; i < a->n_links; i++)
             merged += a->links[i].merged;
         json_t *missing = json_array();
-        for (size_t i = 0; i < d.n_missing; i++)
-            json_array_append_new(missing, json_string(d.missing[i]));
+        for (size_t i = 0; i < n_missing; i++)
+            json_array_append_new(missing, json_string(missing_names[i]));
         json_t *sum = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f}", "store", db,
                                 "addresses", (json_int_t)g->n_nodes, "transfers", (json_int_t)g->n_edges,
                                 "purchases", (json_int_t)g->n_purchases, "deposits", (json_int_t)g->n_deposits,
@@ -231,8 +168,8 @@ int cmd_analyze(int argc, char **argv)
             if (g->n_unknown_kind)
                 printf("note: %llu events of platforms without a definition were not used:",
                        (unsigned long long)g->n_unknown_kind);
-            for (size_t i = 0; i < d.n_missing; i++)
-                printf(" %s", d.missing[i]);
+            for (size_t i = 0; i < n_missing; i++)
+                printf(" %s", missing_names[i]);
             if (g->n_unknown_kind)
                 printf(" (give --platform FILE)\n");
             if (g->n_untimed_edges)
@@ -250,6 +187,6 @@ int cmd_analyze(int argc, char **argv)
     gl_analysis_free(a);
     gl_graph_free(g);
     gl_store_close(s);
-    defs_release(&d);
+    gl_market_defs_free(d);
     return status;
 }

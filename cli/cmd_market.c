@@ -21,70 +21,10 @@
 #include "gpuledger/prices.h"
 #include "gpuledger/volume.h"
 
-typedef struct defs {
-    gl_store *s;
-    gl_platform **loaded;
-    size_t n_loaded;
-    char **missing;
-    size_t n_missing;
-} defs;
-
-static const gl_platform *def_for(void *ctx, const char *name)
-{
-    defs *d = ctx;
-    for (size_t i = 0; i < d->n_loaded; i++)
-        if (!strcmp(d->loaded[i]->name, name))
-            return d->loaded[i];
-    for (size_t i = 0; i < d->n_missing; i++)
-        if (!strcmp(d->missing[i], name))
-            return NULL;
-    gl_platform *p = NULL;
-    gl_err err = {0};
-    char *txt = NULL;
-    if (gl_store_get_platform_def(d->s, name, &txt, &err) == GL_OK && txt) {
-        json_error_t je;
-        json_t *root = json_loads(txt, 0, &je);
-        char origin[96];
-        snprintf(origin, sizeof origin, "store:%s", name);
-        if (root && gl_platform_load_json(&p, root, origin, &err) != GL_OK)
-            p = NULL;
-        json_decref(root);
-        free(txt);
-    }
-    if (!p && gl_platform_resolve(&p, name, &err) != GL_OK)
-        p = NULL;
-    if (p) {
-        gl_platform **t = realloc(d->loaded, (d->n_loaded + 1) * sizeof *t);
-        if (!t) {
-            gl_platform_free(p);
-            return NULL;
-        }
-        d->loaded = t;
-        d->loaded[d->n_loaded++] = p;
-        return p;
-    }
-    char **t = realloc(d->missing, (d->n_missing + 1) * sizeof *t);
-    if (t) {
-        d->missing = t;
-        d->missing[d->n_missing++] = strdup(name);
-    }
-    return NULL;
-}
-
-static void defs_release(defs *d)
-{
-    for (size_t i = 0; i < d->n_loaded; i++)
-        gl_platform_free(d->loaded[i]);
-    for (size_t i = 0; i < d->n_missing; i++)
-        free(d->missing[i]);
-    free(d->loaded);
-    free(d->missing);
-}
-
 /* Everything a market command reads. */
 typedef struct session {
     gl_store *s;
-    defs d;
+    gl_market_defs *d;
     gl_graph *g;
     gl_gpu_models *models;
     gl_market *m;
@@ -97,7 +37,7 @@ static void session_close(session *x)
     gl_gpu_models_free(x->models);
     if (x->s)
         gl_store_close(x->s);
-    defs_release(&x->d);
+    gl_market_defs_free(x->d);
 }
 
 static int session_open(session *x, const char *cmd, const char *db, const char *gpus)
@@ -107,16 +47,21 @@ static int session_open(session *x, const char *cmd, const char *db, const char 
     gl_store_open_opts oo = {.read_only = true};
     if (!(x->s = gl_store_open(db, &oo, &err)))
         goto fail;
-    x->d.s = x->s;
+    if (!(x->d = gl_market_defs_new(x->s))) {
+        gl_err_set(&err, GL_ENOMEM, "out of memory");
+        goto fail;
+    }
     if ((gpus ? gl_gpu_models_load_file(&x->models, gpus, &err) : gl_gpu_models_builtin(&x->models, &err)))
         goto fail;
-    if (!(x->g = gl_graph_load(x->s, def_for, &x->d, &err)))
+    if (!(x->g = gl_graph_load(x->s, gl_market_def, x->d, &err)))
         goto fail;
-    if (gl_market_load(&x->m, x->s, x->g, def_for, &x->d, x->models, &err))
+    if (gl_market_load(&x->m, x->s, x->g, gl_market_def, x->d, x->models, &err))
         goto fail;
-    for (size_t i = 0; i < x->d.n_missing; i++)
+    size_t nmiss;
+    const char *const *miss = gl_market_defs_missing(x->d, &nmiss);
+    for (size_t i = 0; i < nmiss; i++)
         fprintf(stderr, "gpuledger %s: note: platform '%s' has no definition (stored or built-in): its events are "
-                        "not counted\n", cmd, x->d.missing[i]);
+                        "not counted\n", cmd, miss[i]);
     return 0;
 fail:
     fprintf(stderr, "gpuledger %s: %s\n", cmd, err.msg);
@@ -406,7 +351,7 @@ int cmd_providers(int argc, char **argv)
     json_t *out = NULL;
     gl_err err = {0};
     int status = 0;
-    if (gl_providers_run(&out, x.s, x.m, def_for, &x.d, &err)) {
+    if (gl_providers_run(&out, x.s, x.m, gl_market_def, x.d, &err)) {
         fprintf(stderr, "gpuledger providers: %s\n", err.msg);
         status = 2;
     } else {

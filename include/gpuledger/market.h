@@ -68,12 +68,17 @@ typedef struct gl_market {
     const gl_gpu_models *models;
 } gl_market;
 
-/* Definitions as the store keeps them (meta def/<name>), else the built-in
- * of that name; loaded once each.  gl_market_def is a gl_graph_def_fn whose
- * ctx is the gl_market_defs.  new: NULL on out of memory. */
+/* Definitions as the store keeps them (meta def/<name>), else one given
+ * with gl_market_defs_add (a --platform FILE), else the built-in of that
+ * name; loaded once each.  gl_market_def is a gl_graph_def_fn whose ctx is
+ * the gl_market_defs.  new: NULL on out of memory. */
 typedef struct gl_market_defs gl_market_defs;
 gl_market_defs *gl_market_defs_new(gl_store *s);
+/* Take p (the defs own it from now on, also on failure): GL_ENOMEM. */
+gl_code gl_market_defs_add(gl_market_defs *d, gl_platform *p, gl_err *err);
 const gl_platform *gl_market_def(void *ctx, const char *name);
+/* The platform names asked for that had no definition anywhere. */
+const char *const *gl_market_defs_missing(const gl_market_defs *d, size_t *n /* OUT */);
 void gl_market_defs_free(gl_market_defs *d);
 
 /* Build.  defs/ctx: the definitions by name (as gl_graph_load takes them);
