@@ -248,8 +248,9 @@ static const char *const ev_canon[EV_N] = {
     [EV_ORDER_CREATED] = "OrderCreated(uint64,address,uint256,uint64,address,string,uint16,uint8)",
     [EV_SPH_LEASE_CREATED] = "LeaseCreated(uint256,uint256,uint64,uint256,address,address,uint32,uint32,uint32,uint8)",
     [EV_TASK_CREATED] = "TaskCreated(string,address[],address,uint256,uint256)",
-    [EV_DEAL_CREATED] = "DealCreated(address,address,uint256,address,uint256,uint256,uint256,uint256,"
-                        "(bytes4,bytes32)[],(bytes4,bytes32),uint8,address[],uint256)",
+    /* one signature split over two lines (parenthesised: clang would take it for a missing comma) */
+    [EV_DEAL_CREATED] = ("DealCreated(address,address,uint256,address,uint256,uint256,uint256,uint256,"
+                         "(bytes4,bytes32)[],(bytes4,bytes32),uint8,address[],uint256)"),
     [EV_DEPOSITED] = "Deposited(uint256)",
     [EV_PROVIDER_PAID] = "ProviderPaid(address,uint256)",
     [EV_CAPACITY_LISTED] = "CapacityListed(bytes32,address,bytes32,uint16,uint256)",
