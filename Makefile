@@ -49,6 +49,9 @@ else ifeq ($(FLAVOR),fuzz)
   LDSAN := -fsanitize=address,undefined
 else ifeq ($(FLAVOR),debug)
   OPT := -O0 -g
+else ifeq ($(FLAVOR),prof)
+  # release code with frame pointers, for perf record -g (bench/RESULTS.md)
+  OPT := -O2 -g -fno-omit-frame-pointer
 else
   OPT := -O2 -g
 endif

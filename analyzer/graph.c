@@ -41,7 +41,7 @@ static uint64_t addr_hash(const uint8_t a[20])
 typedef struct loader {
     gl_graph *g;
     intern tab;
-    size_t cap_nodes, cap_edges, cap_purch, cap_dep, cap_txs;
+    size_t cap_nodes, cap_edges, cap_purch, cap_dep;
     /* blocks: (chain index, number) -> timestamp, sorted */
     struct blk { uint64_t number; uint64_t time; uint16_t chain; } *blocks;
     size_t n_blocks, cap_blocks;
@@ -185,23 +185,6 @@ char *gl_addr_hex(const uint8_t addr[20], char out[43])
     return out;
 }
 
-const gl_txrec *gl_graph_edge_tx(const gl_graph *g, const gl_edge *e)
-{
-    size_t lo = 0, hi = g->n_txs;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const gl_txrec *t = &g->txs[mid];
-        if (t->chain < e->pos.chain || (t->chain == e->pos.chain && t->block < e->pos.block))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < g->n_txs && g->txs[i].chain == e->pos.chain && g->txs[i].block == e->pos.block; i++)
-        if (g->txs[i].hash8 == e->tx8)
-            return &g->txs[i];
-    return NULL;
-}
-
 gl_store_pos gl_graph_pos(const gl_graph *g, const gl_gpos *p)
 {
     gl_store_pos s = {.chain_id = p->chain < g->n_chains ? g->chain_ids[p->chain] : 0,
@@ -304,35 +287,6 @@ static gl_code load_blocks(gl_store *s, loader *L, uint16_t ci)
             break;
         L->blocks[L->n_blocks++] = (struct blk){b.number, b.timestamp, ci};
         L->g->n_store_blocks++;
-    }
-    gl_store_iter_free(it);
-    return rc;
-}
-
-static gl_code load_txs(gl_store *s, loader *L, uint16_t ci)
-{
-    gl_graph *g = L->g;
-    gl_store_iter *it = gl_store_iter_txs(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err);
-    if (!it)
-        return GL_EDB;
-    gl_code rc;
-    for (;;) {
-        gl_store_tx t;
-        bool end;
-        if ((rc = gl_store_next_tx(it, &t, &end, L->err)) || end)
-            break;
-        g->n_store_txs++;
-        if ((rc = grow((void **)&g->txs, &L->cap_txs, g->n_txs + 1, sizeof *g->txs, L->err)))
-            break;
-        gl_txrec *r = &g->txs[g->n_txs];
-        r->block = t.block;
-        r->index = t.index;
-        r->chain = ci;
-        r->to = GL_NODE_NONE;
-        memcpy(&r->hash8, t.hash, 8);
-        if ((rc = node_of(L, t.from, &r->from)) || (t.has_to && (rc = node_of(L, t.to, &r->to))))
-            break;
-        g->n_txs++;
     }
     gl_store_iter_free(it);
     return rc;
@@ -513,22 +467,8 @@ static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn 
             }
             g->nodes[p->actor].flags |= GL_NODE_BUYER;
             g->n_purchases++;
-        } else if (map->kind == GL_EVENT_DEPOSIT && e->has_amount && buyer != GL_NODE_NONE) {
-            if ((rc = grow((void **)&g->deposits, &L->cap_dep, g->n_deposits + 1, sizeof *g->deposits, L->err)))
-                break;
-            gl_deposit *d = &g->deposits[g->n_deposits++];
-            memset(d, 0, sizeof *d);
-            d->holder = buyer;
-            d->payer = payer;
-            d->tx_from = tx_from;
-            d->time = t;
-            d->amount = e->amount;
-            d->token = token;
-            d->platform = plat;
-            d->event = evn;
-            d->pos = pos;
-            memcpy(d->tx_hash, e->tx_hash, 32);
-        } else if (map->kind == GL_EVENT_DEPOSIT && buyer != GL_NODE_NONE && payer != GL_NODE_NONE) {
+        } else if (map->kind == GL_EVENT_DEPOSIT && buyer != GL_NODE_NONE &&
+                   (e->has_amount || payer != GL_NODE_NONE)) {
             /* Golem's DepositCreated carries no amount: the funder and the
              * spender are what matters (amount zero). */
             if ((rc = grow((void **)&g->deposits, &L->cap_dep, g->n_deposits + 1, sizeof *g->deposits, L->err)))
@@ -539,6 +479,8 @@ static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn 
             d->payer = payer;
             d->tx_from = tx_from;
             d->time = t;
+            if (e->has_amount)
+                d->amount = e->amount;
             d->token = token;
             d->platform = plat;
             d->event = evn;
@@ -551,14 +493,100 @@ static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn 
     return rc;
 }
 
+/* The txs of one block, read beside the transfers: both families are in
+ * block order, so a second iterator walks the txs in step and no tx is
+ * held longer than its block.  Holding every tx (10M of them at 10M
+ * transfers) and interning both ends of each cost a third of the load and
+ * 320 MB; what the rules need of a transfer's tx is answered here, once. */
+typedef struct tx_cursor {
+    gl_store_iter *it;
+    gl_store_tx next;   /* the lookahead record */
+    bool have_next;     /* false at the end */
+    struct txb { uint64_t h8; uint8_t from[20], to[20]; bool has_to; } *v;
+    size_t n, cap;
+    uint64_t block;     /* the block held in v (valid when held) */
+    bool held;
+} tx_cursor;
+
+static gl_code tx_advance(tx_cursor *c, loader *L)
+{
+    bool end;
+    gl_code rc = gl_store_next_tx(c->it, &c->next, &end, L->err);
+    c->have_next = !rc && !end;
+    if (c->have_next)
+        L->g->n_store_txs++;
+    return rc;
+}
+
+/* Make c hold the txs of block b (blocks only increase). */
+static gl_code tx_block(tx_cursor *c, loader *L, uint64_t b)
+{
+    if (c->held && c->block == b)
+        return GL_OK;
+    c->n = 0;
+    c->block = b;
+    c->held = true;
+    gl_code rc = GL_OK;
+    while (!rc && c->have_next && c->next.block < b)
+        rc = tx_advance(c, L);
+    while (!rc && c->have_next && c->next.block == b) {
+        if ((rc = grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, L->err)))
+            break;
+        struct txb *t = &c->v[c->n++];
+        memcpy(&t->h8, c->next.hash, 8);
+        memcpy(t->from, c->next.from, 20);
+        memcpy(t->to, c->next.to, 20);
+        t->has_to = c->next.has_to;
+        rc = tx_advance(c, L);
+    }
+    return rc;
+}
+
+/* What a transfer's carrying tx says of it (GL_EDGE_TX_*), and the tx's
+ * sender when it is not the transfer's source (an approved spender, a
+ * relayer, whoever called the contract that moved the money: a node, so
+ * it can be linked and looked up).  tx_hash selects the tx among its
+ * block's. */
+static gl_code edge_tx(tx_cursor *c, loader *L, gl_edge *e, const gl_store_transfer *t)
+{
+    e->tx_from = GL_NODE_NONE;
+    gl_code rc = tx_block(c, L, t->pos.block);
+    if (rc)
+        return rc;
+    uint64_t h8;
+    memcpy(&h8, t->tx_hash, 8);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct txb *x = &c->v[i];
+        if (x->h8 != h8)
+            continue;
+        bool by_src = !memcmp(x->from, t->from, 20);
+        bool to_token = x->has_to && !memcmp(x->to, L->g->tokens[e->token], 20);
+        e->flags |= GL_EDGE_TX_KNOWN | (by_src ? GL_EDGE_TX_BY_SRC : 0) | (to_token ? GL_EDGE_TX_TO_TOKEN : 0);
+        if (!by_src)
+            rc = node_of(L, x->from, &e->tx_from);
+        break;
+    }
+    return rc;
+}
+
 static gl_code load_transfers(gl_store *s, loader *L, uint16_t ci)
 {
     gl_graph *g = L->g;
-    gl_store_iter *it = gl_store_iter_transfers(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err);
-    if (!it)
+    tx_cursor c = {.it = gl_store_iter_txs(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err)};
+    if (!c.it)
         return GL_EDB;
-    gl_code rc;
-    for (;;) {
+    gl_store_iter *it = gl_store_iter_transfers(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err);
+    if (!it) {
+        gl_store_iter_free(c.it);
+        return GL_EDB;
+    }
+    gl_code rc = tx_advance(&c, L);
+    /* The last token seen, with its index and node: a run of one token's
+     * transfers then costs no lookup. */
+    uint8_t last_token[20];
+    uint16_t last_ti = 0;
+    uint32_t last_tn = GL_NODE_NONE;
+    while (!rc) {
         gl_store_transfer t;
         bool end;
         if ((rc = gl_store_next_transfer(it, &t, &end, L->err)) || end)
@@ -577,16 +605,20 @@ static gl_code load_transfers(gl_store *s, loader *L, uint16_t ci)
         if ((rc = node_of(L, t.from, &e->src)) || (rc = node_of(L, t.to, &e->dst)))
             break;
         if (t.asset != GL_STORE_ASSET_NATIVE) {
-            uint32_t tn;
-            if ((rc = token_index(L, t.token, &e->token)) || (rc = node_of(L, t.token, &tn)))
-                break;
-            g->nodes[tn].flags |= GL_NODE_TOKEN;
+            if (last_tn == GL_NODE_NONE || memcmp(last_token, t.token, 20)) {
+                if ((rc = token_index(L, t.token, &last_ti)) || (rc = node_of(L, t.token, &last_tn)))
+                    break;
+                memcpy(last_token, t.token, 20);
+                g->nodes[last_tn].flags |= GL_NODE_TOKEN;
+            }
+            e->token = last_ti;
         }
         bool sat;
         e->amount = gl_amt_from_u256(&t.amount, &sat);
         e->flags = (uint16_t)((sat ? GL_EDGE_SATURATED : 0) |
                               ((t.flags & GL_STORE_TX_SENDER_OK) ? 0 : GL_EDGE_UNVERIFIED));
-        memcpy(&e->tx8, t.tx_hash, 8);
+        if ((rc = edge_tx(&c, L, e, &t)))
+            break;
         e->time = block_time(L, ci, t.pos.block);
         if (!e->time)
             g->n_untimed_edges++;
@@ -596,7 +628,12 @@ static gl_code load_transfers(gl_store *s, loader *L, uint16_t ci)
         touch(g, e->dst, e->time);
         g->n_edges++;
     }
+    /* The rest of the txs, counted for the stamp. */
+    while (!rc && c.have_next)
+        rc = tx_advance(&c, L);
     gl_store_iter_free(it);
+    gl_store_iter_free(c.it);
+    free(c.v);
     return rc;
 }
 
@@ -798,8 +835,7 @@ gl_graph *gl_graph_load(gl_store *s, gl_graph_def_fn defs, void *ctx, gl_err *er
         rc = load_blocks(s, &L, c);
     rc = rc ? rc : load_labels(s, &L);
     for (uint16_t c = 0; !rc && c < g->n_chains; c++) {
-        rc = load_txs(s, &L, c);
-        rc = rc ? rc : load_events(s, &L, c, defs, ctx);
+        rc = load_events(s, &L, c, defs, ctx);
         rc = rc ? rc : load_transfers(s, &L, c);
     }
     if (!rc) {
@@ -838,7 +874,6 @@ void gl_graph_free(gl_graph *g)
     free(g->deposits);
     free(g->dep_off);
     free(g->dep_idx);
-    free(g->txs);
     free(g->chain_ids);
     free(g->tokens);
     free_strs(g->platforms, g->n_platforms);

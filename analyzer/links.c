@@ -97,10 +97,9 @@ static void mark_contracts(uint8_t *contractish, const gl_graph *g)
         }
         if (e->pos.kind != GL_STORE_POS_LOG)
             continue;
-        const gl_txrec *t = gl_graph_edge_tx(g, e);
-        if (!t || t->from == e->src)
+        if (!(e->flags & GL_EDGE_TX_KNOWN) || (e->flags & GL_EDGE_TX_BY_SRC))
             continue;
-        if (t->to != GL_NODE_NONE && !memcmp(g->nodes[t->to].addr, g->tokens[e->token], 20))
+        if (e->flags & GL_EDGE_TX_TO_TOKEN)
             continue; /* a transferFrom sent straight to the token: self-authorization */
         contractish[e->src] = 1;
     }
@@ -109,14 +108,14 @@ static void mark_contracts(uint8_t *contractish, const gl_graph *g)
 /* A plain transfer: sent by its source itself, straight to the token (or a
  * native value transfer of the source's own tx), not money a contract moved
  * inside a purchase or a swap.  Unknown (carrying tx not stored): false. */
-static bool plain_transfer(const gl_graph *g, const gl_edge *e)
+static bool plain_transfer(const gl_edge *e)
 {
     if (e->pos.kind == GL_STORE_POS_TX)
         return true;
     if (e->pos.kind != GL_STORE_POS_LOG)
         return false;
-    const gl_txrec *t = gl_graph_edge_tx(g, e);
-    return t && t->from == e->src && t->to != GL_NODE_NONE && !memcmp(g->nodes[t->to].addr, g->tokens[e->token], 20);
+    const uint16_t all = GL_EDGE_TX_KNOWN | GL_EDGE_TX_BY_SRC | GL_EDGE_TX_TO_TOKEN;
+    return (e->flags & all) == all;
 }
 
 /* Does deposit address d forward what it receives to one wallet?  Returns
@@ -139,7 +138,7 @@ static uint32_t sweep_target(const gl_graph *g, const gl_analysis_params *p, uin
     uint64_t prev[2] = {0, 0}; /* last sweep time: native, tokens (one token per address in practice) */
     for (size_t k = o0; k < o1; k++) {
         const gl_edge *o = &g->edges[g->out_idx[k]];
-        if (o->dst != x || !o->time || !plain_transfer(g, o))
+        if (o->dst != x || !o->time || !plain_transfer(o))
             return GL_NODE_NONE;
         /* what came in since the last sweep: from others within the sweep
          * window (the deposits), and from anyone (x's gas top-ups too: a
@@ -264,14 +263,13 @@ static gl_code rule_self_auth(gl_analysis *a, const gl_graph *g, gl_err *err)
         const gl_edge *e = &g->edges[i];
         if (e->pos.kind != GL_STORE_POS_LOG || e->token == 0)
             continue;
-        const gl_txrec *t = gl_graph_edge_tx(g, e);
-        if (!t || t->from == e->src || t->to == GL_NODE_NONE ||
-            memcmp(g->nodes[t->to].addr, g->tokens[e->token], 20))
+        /* Someone else's tx, sent straight to the token: a transferFrom. */
+        if (e->tx_from == GL_NODE_NONE || !(e->flags & GL_EDGE_TX_TO_TOKEN))
             continue;
-        if (IS_HUB(a, t->from) || IS_HUB(a, e->src))
+        if (IS_HUB(a, e->tx_from) || IS_HUB(a, e->src))
             continue;
         gl_evidence ev = ev_edge(e);
-        rc = gl_analysis_add_link(a, e->src, t->from, GL_LINK_SELF_AUTH, 0.9f, &ev, err);
+        rc = gl_analysis_add_link(a, e->src, e->tx_from, GL_LINK_SELF_AUTH, 0.9f, &ev, err);
     }
     return rc;
 }
@@ -318,7 +316,7 @@ static gl_code rule_provider_sweep(gl_analysis *a, const gl_graph *g, gl_err *er
         if (!(g->nodes[e->src].flags & GL_NODE_PROVIDER) || IS_HUB(a, e->src) || IS_HUB(a, e->dst) ||
             (a->hub[e->dst] & 12) || (g->nodes[e->dst].flags & (GL_NODE_PROVIDER | GL_NODE_BUYER)))
             continue;
-        if (!plain_transfer(g, e))
+        if (!plain_transfer(e))
             continue;
         if (first[e->dst] == GL_NODE_NONE) {
             first[e->dst] = e->src;
@@ -367,7 +365,7 @@ static gl_code rule_airdrop(gl_analysis *a, const gl_graph *g, gl_err *err)
             for (size_t m = g->out_off[r]; m < g->out_off[r + 1] && !rc; m++) {
                 const gl_edge *f = &g->edges[g->out_idx[m]];
                 if (f->token != e->token || f->time < e->time || IS_HUB(a, f->dst) || (a->hub[f->dst] & 12) ||
-                    (g->nodes[f->dst].flags & (GL_NODE_PROVIDER | GL_NODE_PLATFORM)) || !plain_transfer(g, f))
+                    (g->nodes[f->dst].flags & (GL_NODE_PROVIDER | GL_NODE_PLATFORM)) || !plain_transfer(f))
                     continue;
                 gl_evidence ev = ev_edge(f);
                 if (agg[f->dst] == GL_NODE_NONE)

@@ -71,21 +71,7 @@ static bool pos_tx_hash(gl_store *s, const gl_store_pos *p, bool transfer, uint8
             return true;
         }
     }
-    /* A transfer's own record carries its tx hash. */
-    gl_store_iter *it = gl_store_iter_transfers(s, p->chain_id, p->block, p->block, &err);
-    bool ok = false;
-    while (it && !ok) {
-        gl_store_transfer t;
-        bool end;
-        if (gl_store_next_transfer(it, &t, &end, &err) || end)
-            break;
-        if (t.pos.kind == p->kind && t.pos.index == p->index && t.pos.sub == p->sub) {
-            memcpy(out, t.tx_hash, 32);
-            ok = true;
-        }
-    }
-    gl_store_iter_free(it);
-    return ok;
+    return false;
 }
 
 /* Resolve one evidence object's position to its tx hash (and, for a

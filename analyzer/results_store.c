@@ -131,6 +131,63 @@ static void be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* Node ids ordered by address (the "m/" and "f/" keys).  qsort_r keeps the
+ * graph beside the comparison without a global. */
+static int addr_cmp(const void *x, const void *y, void *ctx)
+{
+    const gl_graph *g = ctx;
+    return memcmp(g->nodes[*(const uint32_t *)x].addr, g->nodes[*(const uint32_t *)y].addr, 20);
+}
+
+/* Score indices ordered by their wallet's address. */
+typedef struct score_order { const gl_graph *g; const gl_analysis *a; } score_order;
+
+static int score_addr_cmp(const void *x, const void *y, void *ctx)
+{
+    const score_order *o = ctx;
+    return memcmp(o->g->nodes[o->a->scores[*(const uint32_t *)x].node].addr,
+                  o->g->nodes[o->a->scores[*(const uint32_t *)y].node].addr, 20);
+}
+
+static void sort_by_addr(const gl_graph *g, uint32_t *ids, size_t n)
+{
+    if (n > 1)
+        qsort_r(ids, n, sizeof *ids, addr_cmp, (void *)g);
+}
+
+/* "x/" + chain id + block (both u64 be) + log index (u32 be). */
+static void purchase_key(const gl_graph *g, const gl_purchase *pu, uint8_t k[22])
+{
+    gl_store_pos pos = gl_graph_pos(g, &pu->pos);
+    k[0] = 'x';
+    k[1] = '/';
+    for (int j = 0; j < 8; j++) {
+        k[2 + j] = (uint8_t)(pos.chain_id >> (56 - 8 * j));
+        k[10 + j] = (uint8_t)(pos.block >> (56 - 8 * j));
+    }
+    be32(k + 18, pos.index);
+}
+
+static int purchase_key_cmp(const void *x, const void *y, void *ctx)
+{
+    const gl_graph *g = ctx;
+    uint8_t a[22], b[22];
+    purchase_key(g, &g->purchases[*(const uint32_t *)x], a);
+    purchase_key(g, &g->purchases[*(const uint32_t *)y], b);
+    return memcmp(a, b, 22);
+}
+
+/* Purchases come sorted by time: sorting by key only when they are not in
+ * key order already (one chain) costs a pass. */
+static void sort_purchases_by_key(const gl_graph *g, uint32_t *ids, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (purchase_key_cmp(&ids[i - 1], &ids[i], (void *)g) > 0) {
+            qsort_r(ids, n, sizeof *ids, purchase_key_cmp, (void *)g);
+            return;
+        }
+}
+
 gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, gl_err *err)
 {
     json_t *stamp = gl_results_stamp(s, g, err);
@@ -147,37 +204,66 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
     json_t *st = json_pack("{s:o,s:I,s:I,s:I,s:I}", "computed_from", stamp, "addresses", (json_int_t)a->n_nodes,
                            "entities", (json_int_t)a->n_entities, "links", (json_int_t)a->n_links, "scored",
                            (json_int_t)a->n_scores);
-    rc = rc ? rc : put_json(&w, "p", 1, gl_analysis_params_json(&a->params), err);
+    /* Records in key order ("e/" < "f/" < "m/" < "p" < "x/"), each family
+     * sorted, so that they can go to table files as they come. */
     for (uint32_t e = 0; !rc && e < a->n_entities; e++) {
         uint8_t k[6] = {'e', '/'};
         be32(k + 2, e);
-        rc = put_json(&w, k, 6,
-                      gl_results_entity_json(NULL, g, a, e, gr.members + gr.mem_off[e], gr.mem_off[e + 1] - gr.mem_off[e],
-                                             gr.links + gr.link_off[e], gr.link_off[e + 1] - gr.link_off[e]),
-                      err);
+        size_t nm = gr.mem_off[e + 1] - gr.mem_off[e], nl = gr.link_off[e + 1] - gr.link_off[e];
+        const uint32_t *mem = gr.members + gr.mem_off[e];
+        if (nm == 1 && nl == 0 && g->nodes[mem[0]].label < 0) {
+            /* Most entities are one unlabelled wallet without links: the
+             * same record as gl_results_entity_json's, without building it. */
+            char hex[43], txt[160];
+            int n = snprintf(txt, sizeof txt, "{\"id\":%u,\"kind\":\"%s\",\"size\":1,\"addresses\":[\"%s\"],\"links\":[]}",
+                             e, gl_entity_kind_name((gl_entity_kind)a->entity_kind[e]), gl_addr_hex(g->nodes[mem[0]].addr, hex));
+            rc = wr_put(&w, k, 6, txt, (size_t)n, err);
+            continue;
+        }
+        rc = put_json(&w, k, 6, gl_results_entity_json(NULL, g, a, e, mem, nm, gr.links + gr.link_off[e], nl), err);
     }
-    for (uint32_t v = 0; !rc && v < a->n_nodes; v++) {
-        uint8_t k[22] = {'m', '/'}, val[4];
-        memcpy(k + 2, g->nodes[v].addr, 20);
-        be32(val, a->entity[v]);
-        rc = wr_put(&w, k, 22, val, 4, err);
+    uint32_t *order = NULL;
+    size_t n_order = a->n_nodes > a->n_scores ? a->n_nodes : a->n_scores;
+    if (n_order < g->n_purchases)
+        n_order = g->n_purchases;
+    if (!rc && !(order = malloc((n_order + 1) * sizeof *order)))
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory ordering the analysis records");
+    if (!rc) {
+        for (size_t i = 0; i < a->n_scores; i++)
+            order[i] = (uint32_t)i;
+        score_order so = {g, a};
+        if (a->n_scores > 1)
+            qsort_r(order, a->n_scores, sizeof *order, score_addr_cmp, &so);
     }
     for (size_t i = 0; !rc && i < a->n_scores; i++) {
+        const gl_wallet_score *sc = &a->scores[order[i]];
         uint8_t k[22] = {'f', '/'};
-        memcpy(k + 2, g->nodes[a->scores[i].node].addr, 20);
-        rc = put_json(&w, k, 22, gl_results_score_json(NULL, g, a, &a->scores[i]), err);
+        memcpy(k + 2, g->nodes[sc->node].addr, 20);
+        rc = put_json(&w, k, 22, gl_results_score_json(NULL, g, a, sc), err);
+    }
+    if (!rc) {
+        for (uint32_t v = 0; v < a->n_nodes; v++)
+            order[v] = v;
+        sort_by_addr(g, order, a->n_nodes);
+    }
+    for (uint32_t i = 0; !rc && i < a->n_nodes; i++) {
+        uint8_t k[22] = {'m', '/'}, val[4];
+        memcpy(k + 2, g->nodes[order[i]].addr, 20);
+        be32(val, a->entity[order[i]]);
+        rc = wr_put(&w, k, 22, val, 4, err);
+    }
+    rc = rc ? rc : put_json(&w, "p", 1, gl_analysis_params_json(&a->params), err);
+    if (!rc) {
+        for (size_t i = 0; i < g->n_purchases; i++)
+            order[i] = (uint32_t)i;
+        sort_purchases_by_key(g, order, g->n_purchases);
     }
     for (size_t i = 0; !rc && i < g->n_purchases; i++) {
-        const gl_purchase *pu = &g->purchases[i];
-        uint8_t k[22] = {'x', '/'};
-        gl_store_pos pos = gl_graph_pos(g, &pu->pos);
-        for (int j = 0; j < 8; j++) {
-            k[2 + j] = (uint8_t)(pos.chain_id >> (56 - 8 * j));
-            k[10 + j] = (uint8_t)(pos.block >> (56 - 8 * j));
-        }
-        be32(k + 18, pos.index);
-        rc = wr_put(&w, k, 22, &a->purchase_marks[i], 1, err);
+        uint8_t k[22];
+        purchase_key(g, &g->purchases[order[i]], k);
+        rc = wr_put(&w, k, 22, &a->purchase_marks[order[i]], 1, err);
     }
+    free(order);
     if (rc) {
         gl_store_batch_free(w.b);
         w.b = NULL;

@@ -148,12 +148,13 @@ int cmd_analyze(int argc, char **argv)
         json_t *missing = json_array();
         for (size_t i = 0; i < n_missing; i++)
             json_array_append_new(missing, json_string(missing_names[i]));
-        json_t *sum = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f}", "store", db,
+        json_t *sum = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f}", "store", db,
                                 "addresses", (json_int_t)g->n_nodes, "transfers", (json_int_t)g->n_edges,
                                 "purchases", (json_int_t)g->n_purchases, "deposits", (json_int_t)g->n_deposits,
                                 "untimed_transfers", (json_int_t)g->n_untimed_edges, "events_without_definition",
                                 (json_int_t)g->n_unknown_kind, "links", (json_int_t)a->n_links, "links_merged",
-                                (json_int_t)merged, "entities", (json_int_t)a->n_entities, "flagged",
+                                (json_int_t)merged, "entities", (json_int_t)a->n_entities, "service_entities_with_market_wallets",
+                                (json_int_t)a->merges_across_kinds, "flagged",
                                 (json_int_t)flagged, "platforms_without_definition", missing, "load_s", t1 - t0,
                                 "analyze_s", t2 - t1, "write_s", t3 - t2);
         if (as_json) {
@@ -172,6 +173,11 @@ int cmd_analyze(int argc, char **argv)
                 printf(" %s", missing_names[i]);
             if (g->n_unknown_kind)
                 printf(" (give --platform FILE)\n");
+            if (a->merges_across_kinds)
+                printf("note: %u entities hold a service's wallet (exchange, bridge, platform, token) beside a "
+                       "buyer's or a provider's: check them with gpuledger entities (a merge through a service is "
+                       "usually wrong; labels of the service's addresses prevent it)\n",
+                       a->merges_across_kinds);
             if (g->n_untimed_edges)
                 printf("note: %llu transfers have no stored block time; timing rules skip them\n",
                        (unsigned long long)g->n_untimed_edges);

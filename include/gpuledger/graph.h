@@ -72,12 +72,18 @@ typedef struct gl_edge {
     gl_amt amount;    /* saturated at GL_AMT_MAX (flag GL_EDGE_SATURATED) */
     uint16_t token;   /* index into gl_graph.tokens; 0 = the native coin */
     uint16_t flags;   /* GL_EDGE_* */
+    uint32_t tx_from; /* the carrying tx's sender when it is not src (GL_EDGE_TX_KNOWN
+                         without GL_EDGE_TX_BY_SRC), else GL_NODE_NONE */
     gl_gpos pos;
-    uint64_t tx8;     /* first 8 bytes of the carrying tx's hash (finds its gl_txrec) */
 } gl_edge;
 
 #define GL_EDGE_SATURATED 0x01u /* amount did not fit 128 bits */
 #define GL_EDGE_UNVERIFIED 0x02u /* carrying tx's sender not recovered (or mismatched) */
+/* What the carrying tx says (read beside the transfers at load): */
+#define GL_EDGE_TX_KNOWN    0x04u /* the carrying tx is stored */
+#define GL_EDGE_TX_BY_SRC   0x08u /* ... and its sender is the transfer's source */
+#define GL_EDGE_TX_TO_TOKEN 0x10u /* ... and it was sent to the edge's token contract
+                                     (the zero address for the native coin: never) */
 
 /* A marketplace event that buys compute (definition kind lease, extension or
  * payment, or a Golem-style token transfer paid out by a platform contract). */
@@ -121,15 +127,6 @@ typedef struct gl_deposit {
     uint8_t tx_hash[32];
 } gl_deposit;
 
-/* A transaction's ends, for rules that need who sent it (self-authorization). */
-typedef struct gl_txrec {
-    uint64_t block;
-    uint32_t index;
-    uint16_t chain;
-    uint32_t from, to;    /* node ids; to = GL_NODE_NONE for a creation */
-    uint64_t hash8;       /* first 8 bytes of its hash */
-} gl_txrec;
-
 typedef struct gl_graph {
     gl_node *nodes;
     uint32_t n_nodes;
@@ -150,9 +147,6 @@ typedef struct gl_graph {
     size_t n_deposits;
     size_t *dep_off;         /* deposits held by v: dep_idx[dep_off[v] .. dep_off[v+1]) */
     uint32_t *dep_idx;
-
-    gl_txrec *txs;           /* sorted by (chain, block, index) */
-    size_t n_txs;
 
     uint64_t *chain_ids;     size_t n_chains;
     uint8_t (*tokens)[20];   size_t n_tokens;  /* tokens[0] is the native coin (zero) */
@@ -185,9 +179,6 @@ uint32_t gl_graph_find(const gl_graph *g, const uint8_t addr[20]);
 /* Add an edge list built elsewhere (benchmarks, tests): builds the CSR.  The
  * graph takes the arrays (malloc'd).  Nodes must be set already. */
 gl_code gl_graph_index(gl_graph *g, gl_err *err);
-
-/* The stored tx that carries edge e, NULL when the store has none. */
-const gl_txrec *gl_graph_edge_tx(const gl_graph *g, const gl_edge *e);
 
 /* A position as the store's (chain id restored). */
 gl_store_pos gl_graph_pos(const gl_graph *g, const gl_gpos *p);
