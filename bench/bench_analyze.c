@@ -934,6 +934,53 @@ static void run_size(const char *bin, const char *tmp, uint64_t n, uint64_t seed
            n, runs, fig->wall, fig->load, fig->analyze, fig->write, fig->cpu, fig->rss_mb);
     fflush(stdout);
 
+    /* The market measures over the analysed store (issue 11): volume by
+     * platform and day, and concentration of controlled GPUs, timed like
+     * analyze.  The volume's leases must add up to the generator's. */
+    {
+        const char *cmds[][8] = {
+            {"gpuledger", "volume", "--db", dir, "--by", "platform,day", "--format", "json"},
+            {"gpuledger", "concentration", "--db", dir, "--format", "csv", NULL, NULL},
+        };
+        for (size_t c = 0; c < 2; c++) {
+            char *argv[9];
+            for (size_t i = 0; i < 8; i++)
+                argv[i] = (char *)cmds[c][i];
+            argv[8] = NULL;
+            char mo[600], me[600];
+            snprintf(mo, sizeof mo, "%s/%s-%" PRIu64 ".out", tmp, cmds[c][1], n);
+            snprintf(me, sizeof me, "%s/%s-%" PRIu64 ".err", tmp, cmds[c][1], n);
+            double w, cpu_s;
+            long kb;
+            int st = spawn_measure(bin, argv, mo, me, &w, &kb, &cpu_s);
+            if (st) {
+                fprintf(stderr, "bench_analyze: %s exited %d; stderr in %s\n", cmds[c][1], st, me);
+                exit(1);
+            }
+            struct stat sb;
+            long long bytes = stat(mo, &sb) ? -1 : (long long)sb.st_size;
+            printf("%s at %" PRIu64 " transfers: %.2f s wall, %.2f s CPU, peak RSS %.0f MB, %lld bytes out",
+                   cmds[c][1], n, w, cpu_s, (double)kb / 1024.0, bytes);
+            if (c == 0) {
+                json_t *j = load_json_tail(mo);
+                json_t *rows = j ? json_object_get(j, "rows") : NULL;
+                uint64_t leases = 0;
+                size_t i;
+                json_t *r;
+                json_array_foreach(rows, i, r) leases += (uint64_t)json_integer_value(json_object_get(r, "leases"));
+                printf(", %zu rows, %" PRIu64 " leases", json_array_size(rows), leases);
+                json_decref(j);
+                if (leases != go.leases) {
+                    fprintf(stderr, "\nbench_analyze: volume counts %" PRIu64 " leases, the generator wrote %" PRIu64
+                            "\n", leases, go.leases);
+                    exit(1);
+                }
+            }
+            printf("\n");
+            fflush(stdout);
+        }
+    }
+
     /* components: C */
     cc_arg ca = {dir, edges};
     cc_out co;
