@@ -1,0 +1,537 @@
+/* indexer_range.c - processing a planned range: the batch (begin, discard,
+ * commit with the cursor), the fetch of the blocks holding logs (and its
+ * prefetch on a thread), chunks of blocks, and the range's commit.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gpuledger/abi.h"
+#include "gpuledger/block.h"
+#include "gpuledger/indexer.h"
+#include "gpuledger/log_reader.h"
+#include "gpuledger/range_plan.h"
+#include "gpuledger/secp.h"
+#include "gpuledger/trie.h"
+#include "gpuledger/tx.h"
+#include "gpuledger/tx_check.h"
+#include "indexer_int.h"
+
+/* ------------------------------------------------------------ the batch */
+
+gl_code batch_ensure(gl_indexer *ix, gl_err *err)
+{
+    if (!ix->b && !(ix->b = gl_store_batch_new(ix->s, err)))
+        return err ? err->code : GL_ENOMEM;
+    return GL_OK;
+}
+
+void prev_from_cursor(gl_indexer *ix)
+{
+    ix->has_prev = ix->has_cursor && memcmp(ix->cur.hash, zero32, 32) != 0;
+    if (ix->has_prev) {
+        ix->prev_num = ix->cur.block;
+        memcpy(ix->prev_hash, ix->cur.hash, 32);
+    }
+}
+
+/* Drop the batch being built and what was learned with it. */
+static gl_code batch_discard(gl_indexer *ix, gl_err *err)
+{
+    gl_store_batch_free(ix->b);
+    ix->b = NULL;
+    memset(&ix->bc, 0, sizeof ix->bc);
+    prev_from_cursor(ix);
+    return tables_rebuild(ix, err);
+}
+
+/* Commit the batch with the cursor at (block, hash). */
+static gl_code batch_commit(gl_indexer *ix, uint64_t block, const uint8_t hash[32], gl_err *err)
+{
+    gl_code rc;
+    if ((rc = batch_ensure(ix, err)) || (rc = findings_flush(ix, block, err)))
+        return rc;
+    /* The definition with its hash, in one batch: the analyzer reads each
+     * event's kind from it, and checks it against the hash. */
+    if (ix->defhash_pending &&
+        ((rc = gl_store_batch_set_platform_hash(ix->b, ix->p->name, ix->chain, ix->p->digest, err)) ||
+         (rc = gl_store_batch_set_platform_def(ix->b, ix->p->name, ix->chain, ix->p->canonical, err))))
+        return rc;
+    uint64_t appearances = gl_store_batch_appearances(ix->b);
+    if ((rc = gl_store_batch_set_cursor(ix->b, ix->chain, ix->p->name, block, hash, err)) ||
+        (rc = gl_store_batch_commit(ix->b, err)))
+        return rc;
+    ix->defhash_pending = false;
+    ix->has_cursor = true;
+    ix->cur.chain_id = ix->chain;
+    snprintf(ix->cur.name, sizeof ix->cur.name, "%s", ix->p->name);
+    ix->cur.block = block;
+    memcpy(ix->cur.hash, hash, 32);
+    ix->st.events += ix->bc.events;
+    ix->st.txs += ix->bc.txs;
+    ix->st.blocks += ix->bc.blocks;
+    ix->st.transfers += ix->bc.transfers;
+    ix->st.appearances += appearances;
+    ix->st.logs += ix->bc.logs;
+    ix->st.blocks_fetched += ix->bc.fetched;
+    memset(&ix->bc, 0, sizeof ix->bc);
+    ix->st.batches++;
+    ix->st.cursor = block;
+    return GL_OK;
+}
+
+/* ------------------------------------------------------ processing ranges */
+
+static bool need_blocks(const gl_indexer *ix, const gl_log *logs, size_t n)
+{
+    if (ix->o.verify >= GL_INDEXER_VERIFY_SENDERS || ix->uses_tx_roles)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (!logs[i].has_ts)
+            return true;
+    return false;
+}
+
+/* What fetching one chunk's blocks reads and learns, apart from the
+ * indexer, so that the next chunk's can be fetched on a thread while this
+ * one is processed. */
+typedef struct ix_bfetch {
+    gl_endpoints *e;
+    gl_store *s;
+    uint64_t chain;
+    gl_indexer_verify verify;
+    bool full;              /* transactions are needed (verification, or roles reading tx) */
+    bool has_prev;          /* the block before the chunk whose hash will be known */
+    uint64_t prev_num;
+    bool no_block_receipts; /* ask for each tx's receipt (learned: eth_getBlockReceipts failed) */
+    bool switched;          /* out: it failed here (why says how) */
+    gl_err why;
+    uint64_t fetched;       /* out: blocks fetched */
+} ix_bfetch;
+
+static ix_bfetch bfetch_of(const gl_indexer *ix, gl_endpoints *e)
+{
+    ix_bfetch f;
+    memset(&f, 0, sizeof f);
+    f.e = e;
+    f.s = ix->s;
+    f.chain = ix->chain;
+    f.verify = ix->o.verify;
+    /* Without either, a block is fetched only for its time and hash (logs
+     * without blockTimestamp): its header is all that is needed, and a
+     * busy mainnet block's transactions are ~100 times its header. */
+    f.full = ix->o.verify >= GL_INDEXER_VERIFY_SENDERS || ix->uses_tx_roles;
+    f.has_prev = ix->has_prev;
+    f.prev_num = ix->prev_num;
+    f.no_block_receipts = ix->no_block_receipts;
+    return f;
+}
+
+/* Count and log what a fetch learned, once its blocks are taken. */
+static void bfetch_settle(gl_indexer *ix, const ix_bfetch *f)
+{
+    ix->bc.fetched += f->fetched;
+    if (f->switched && !ix->no_block_receipts) {
+        ixlog(ix, 1, "eth_getBlockReceipts failed (%s): asking for each transaction's receipt", f->why.msg);
+        ix->no_block_receipts = true;
+    }
+}
+
+/* Fetch what the blocks of a chunk need, in JSON-RPC batches. */
+static gl_code fetch_blocks(ix_bfetch *f, ix_blk *blks, size_t nb, gl_err *err)
+{
+    size_t cap = 2 * nb, n = 0;
+    const char **methods = calloc(cap, sizeof *methods);
+    json_t **params = calloc(cap, sizeof *params), **results = calloc(cap, sizeof *results);
+    json_t ***dest = calloc(cap, sizeof *dest);
+    gl_code rc = GL_OK;
+    if (!methods || !params || !results || !dest) {
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
+        goto done;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        uint64_t b = blks[i].num;
+        methods[n] = "eth_getBlockByNumber";
+        params[n] = json_pack("[o,b]", qty_json(b), f->full);
+        blks[i].full = f->full;
+        dest[n++] = &blks[i].block;
+        if (f->verify < GL_INDEXER_VERIFY_HEADERS || b == 0 || (i > 0 && blks[i - 1].num == b - 1) ||
+            (f->has_prev && f->prev_num == b - 1))
+            continue;
+        gl_store_block sb;
+        bool found;
+        if ((rc = gl_store_get_block(f->s, f->chain, b - 1, &sb, &found, err)))
+            goto done;
+        if (found)
+            continue;
+        methods[n] = "eth_getBlockByNumber";
+        params[n] = json_pack("[o,b]", qty_json(b - 1), 0);
+        dest[n++] = &blks[i].parent;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!params[i]) {
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
+            goto done;
+        }
+    if ((rc = gl_endpoints_call_many(f->e, n, methods, params, results, err)))
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        *dest[i] = results[i];
+        results[i] = NULL;
+    }
+    f->fetched += nb;
+    for (size_t i = 0; i < nb; i++)
+        if (!json_is_object(blks[i].block)) {
+            rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 " holds logs but the endpoint does not have it",
+                            blks[i].num);
+            goto done;
+        }
+    if (f->verify < GL_INDEXER_VERIFY_FULL)
+        goto done;
+    /* Receipts: one call per block, or per transaction where the endpoint
+     * lacks eth_getBlockReceipts. */
+    if (!f->no_block_receipts) {
+        for (size_t i = 0; i < nb; i++) {
+            json_decref(params[i]);
+            methods[i] = "eth_getBlockReceipts";
+            params[i] = json_pack("[o]", qty_json(blks[i].num));
+            if (!params[i]) {
+                rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
+                goto done;
+            }
+        }
+        for (size_t i = nb; i < n; i++) {
+            json_decref(params[i]);
+            params[i] = NULL;
+        }
+        n = nb;
+        gl_err e2;
+        if (gl_endpoints_call_many(f->e, nb, methods, params, results, &e2) == GL_OK) {
+            for (size_t i = 0; i < nb; i++) {
+                blks[i].receipts = results[i];
+                results[i] = NULL;
+            }
+            goto done;
+        }
+        f->switched = f->no_block_receipts = true;
+        f->why = e2;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        const json_t *txs = json_object_get(blks[i].block, "transactions");
+        size_t ntx = json_array_size(txs);
+        const char **m2 = calloc(ntx ? ntx : 1, sizeof *m2);
+        json_t **p2 = calloc(ntx ? ntx : 1, sizeof *p2);
+        json_t *arr = json_array();
+        if (!m2 || !p2 || !arr) {
+            free(m2);
+            free(p2);
+            json_decref(arr);
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
+            goto done;
+        }
+        for (size_t k = 0; k < ntx; k++) {
+            m2[k] = "eth_getTransactionReceipt";
+            p2[k] = json_pack("[O]", json_object_get(json_array_get(txs, k), "hash"));
+        }
+        json_t **r2 = calloc(ntx ? ntx : 1, sizeof *r2);
+        rc = r2 ? gl_endpoints_call_many(f->e, ntx, m2, p2, r2, err) : nomem(err);
+        for (size_t k = 0; !rc && k < ntx; k++)
+            json_array_append_new(arr, r2[k]);
+        for (size_t k = 0; k < ntx; k++)
+            json_decref(p2[k]);
+        free(m2);
+        free(p2);
+        free(r2);
+        if (rc) {
+            json_decref(arr);
+            goto done;
+        }
+        blks[i].receipts = arr;
+    }
+done:
+    for (size_t i = 0; params && i < cap; i++)
+        json_decref(params[i]);
+    for (size_t i = 0; results && i < cap; i++)
+        json_decref(results[i]);
+    free(methods);
+    free(params);
+    free(results);
+    free(dest);
+    return rc;
+}
+
+static void blks_free(ix_blk *blks, size_t nb)
+{
+    for (size_t i = 0; i < nb; i++) {
+        json_decref(blks[i].block);
+        json_decref(blks[i].parent);
+        json_decref(blks[i].receipts);
+    }
+    free(blks);
+}
+
+/* The blocks of logs[0..n) (sorted), each pointing at its logs; NULL when
+ * out of memory. */
+static ix_blk *chunk_layout(gl_log *logs, size_t n, size_t *nb_out)
+{
+    size_t nb = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || logs[i].block != logs[i - 1].block)
+            nb++;
+    ix_blk *blks = calloc(nb ? nb : 1, sizeof *blks);
+    if (!blks)
+        return NULL;
+    for (size_t i = 0, k = 0; i < n; k++) {
+        size_t j = i;
+        while (j < n && logs[j].block == logs[i].block)
+            j++;
+        blks[k].num = logs[i].block;
+        blks[k].logs = &logs[i];
+        blks[k].nlogs = j - i;
+        i = j;
+    }
+    *nb_out = nb;
+    return blks;
+}
+
+/* The blocks of the next chunk, fetched on a thread with the block pool. */
+typedef struct ix_bprefetch {
+    pthread_t thread;
+    bool running;
+    size_t first, end;      /* the chunk: logs[first..end) of the range */
+    ix_blk *blks;
+    size_t nb;
+    ix_bfetch f;
+    gl_code rc;
+    gl_err err;
+} ix_bprefetch;
+
+static void *bprefetch_main(void *arg)
+{
+    ix_bprefetch *p = arg;
+    p->rc = fetch_blocks(&p->f, p->blks, p->nb, &p->err);
+    return NULL;
+}
+
+/* Start fetching the blocks of logs[first..end), as the chunk before it
+ * (whose last block is `prev`) will leave things once processed. */
+static void bprefetch_start(gl_indexer *ix, ix_bprefetch *p, gl_log *logs, size_t first, size_t end, uint64_t prev)
+{
+    if (!ix->pf_blocks || p->running || !need_blocks(ix, &logs[first], end - first))
+        return;
+    if (!(p->blks = chunk_layout(&logs[first], end - first, &p->nb)))
+        return;
+    p->first = first;
+    p->end = end;
+    p->f = bfetch_of(ix, ix->pf_blocks);
+    p->f.has_prev = true;
+    p->f.prev_num = prev;
+    p->rc = GL_OK;
+    gl_err_clear(&p->err);
+    if (pthread_create(&p->thread, NULL, bprefetch_main, p)) {
+        blks_free(p->blks, p->nb);
+        p->blks = NULL;
+        return;
+    }
+    p->running = true;
+}
+
+/* Wait for the prefetch; its blocks (and outcome) when it fetched
+ * logs[first..end), else NULL (its work dropped). */
+static ix_blk *bprefetch_take(gl_indexer *ix, ix_bprefetch *p, size_t first, size_t end, size_t *nb, gl_code *rc,
+                              gl_err *err)
+{
+    if (!p->running)
+        return NULL;
+    pthread_join(p->thread, NULL);
+    p->running = false;
+    ix_blk *blks = p->blks;
+    p->blks = NULL;
+    if (p->first != first || p->end != end) {
+        blks_free(blks, p->nb);
+        return NULL;
+    }
+    bfetch_settle(ix, &p->f);
+    *nb = p->nb;
+    *rc = p->rc;
+    if (p->rc && err)
+        *err = p->err;
+    return blks;
+}
+
+/* Check and store one chunk's blocks; `fetched` says whether their fetch
+ * already ran (on the prefetch thread), with outcome frc. */
+static gl_code process_chunk(gl_indexer *ix, gl_log *logs, size_t n, ix_blk *blks, size_t nb, bool fetched,
+                             gl_code frc, bool strict, gl_err *err)
+{
+    gl_code rc = batch_ensure(ix, err);
+    if (!rc && need_blocks(ix, logs, n)) {
+        if (!fetched) {
+            ix_bfetch f = bfetch_of(ix, ix->e);
+            frc = fetch_blocks(&f, blks, nb, err);
+            bfetch_settle(ix, &f);
+        }
+        rc = frc;
+        if (rc == GL_ERPC && strict) { /* e.g. a block the endpoint lost in a reorg */
+            ixlog(ix, 1, "%s: fetching the range again", err ? err->msg : "bad answer");
+            ix->signal = IX_RETRY;
+            rc = GL_OK;
+        }
+    }
+    for (size_t k = 0; !rc && ix->signal != IX_REORG && k < nb; k++)
+        rc = block_process(ix, &blks[k], strict, ix->signal == IX_NONE, err);
+    return rc;
+}
+
+/* The hash of block n as the endpoint has it (recomputed from the header
+ * from HEADERS up).  *exists false when the endpoint has no such block. */
+gl_code endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *exists, gl_err *err)
+{
+    json_t *res = NULL;
+    *exists = false;
+    gl_code rc = gl_endpoints_call(ix->e, "eth_getBlockByNumber", json_pack("[o,b]", qty_json(n), 0), &res, NULL, err);
+    if (rc)
+        return rc;
+    if (json_is_null(res)) {
+        json_decref(res);
+        return GL_OK;
+    }
+    rc = GL_OK;
+    if (ix->o.verify >= GL_INDEXER_VERIFY_HEADERS) {
+        gl_err e2;
+        rc = gl_block_json_hash(res, n, out, &e2);
+        if (rc == GL_ENOMEM)
+            gl_err_set(err, rc, "%s", e2.msg);
+        else if (rc)
+            rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 ": the endpoint's header %s", n, e2.msg);
+    } else if (!get_fixed(json_object_get(res, "hash"), out, 32)) {
+        rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 ": no hash in the endpoint's answer", n);
+    }
+    json_decref(res);
+    *exists = rc == GL_OK;
+    return rc;
+}
+
+/* Store the records of [lo, hi] (logs sorted), committing every batch_logs
+ * logs and at hi. */
+/* Where the chunk starting at logs[i] ends: at most `chunk` blocks and,
+ * past its first block, GL_INDEXER_CHUNK_LOGS logs (and batch_logs): a
+ * chunk's blocks (and with --verify full their receipts) are in memory
+ * twice over, the next chunk's being prefetched, and a dense block's
+ * receipts are as large as its logs. */
+static size_t chunk_end(const gl_logs *logs, size_t i, size_t chunk, size_t per_batch)
+{
+    size_t j = i, nb = 0;
+    if (per_batch > GL_INDEXER_CHUNK_LOGS)
+        per_batch = GL_INDEXER_CHUNK_LOGS;
+    while (j < logs->n && nb < chunk && (nb == 0 || j - i < per_batch)) {
+        uint64_t b = logs->v[j].block;
+        nb++;
+        while (j < logs->n && logs->v[j].block == b)
+            j++;
+    }
+    return j;
+}
+
+static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool strict, gl_err *err)
+{
+    size_t chunk = ix->o.block_chunk ? ix->o.block_chunk : GL_INDEXER_BLOCK_CHUNK_DEFAULT;
+    size_t per_batch = ix->o.batch_logs ? ix->o.batch_logs : GL_INDEXER_BATCH_LOGS_DEFAULT;
+    gl_code rc = GL_OK;
+    ix_bprefetch bp;
+    memset(&bp, 0, sizeof bp);
+    for (size_t i = 0; i < logs->n;) {
+        size_t j = chunk_end(logs, i, chunk, per_batch), nb = 0;
+        gl_code frc = GL_OK;
+        ix_blk *blks = bprefetch_take(ix, &bp, i, j, &nb, &frc, err);
+        bool fetched = blks != NULL;
+        if (!blks && !(blks = chunk_layout(&logs->v[i], j - i, &nb))) {
+            rc = nomem(err);
+            break;
+        }
+        if (j < logs->n)
+            bprefetch_start(ix, &bp, logs->v, j, chunk_end(logs, j, chunk, per_batch), logs->v[j - 1].block);
+        rc = process_chunk(ix, &logs->v[i], j - i, blks, nb, fetched, frc, strict, err);
+        blks_free(blks, nb);
+        if (rc || ix->signal != IX_NONE)
+            break;
+        i = j;
+        if (ix->bc.logs >= per_batch && i < logs->n) {
+            if ((rc = batch_commit(ix, ix->prev_num, ix->prev_hash, err)))
+                break;
+            if (want_stop(ix)) {
+                ix->signal = IX_STOP;
+                break;
+            }
+        }
+    }
+    size_t unused;
+    gl_code urc;
+    blks_free(bprefetch_take(ix, &bp, SIZE_MAX, SIZE_MAX, &unused, &urc, NULL), 0);
+    if (rc || ix->signal != IX_NONE)
+        return rc;
+    uint8_t h[32];
+    if (ix->has_prev && ix->prev_num == hi) {
+        memcpy(h, ix->prev_hash, 32);
+    } else {
+        bool exists;
+        if ((rc = endpoint_hash(ix, hi, h, &exists, err)))
+            return rc;
+        if (!exists) {
+            if (strict) {
+                ix->signal = IX_RETRY;
+                return GL_OK;
+            }
+            return gl_err_set(err, GL_ERPC, "the endpoint has no block %" PRIu64 " any more", hi);
+        }
+    }
+    if ((rc = batch_ensure(ix, err)) || (rc = batch_commit(ix, hi, h, err)))
+        return rc;
+    ix->has_prev = true;
+    ix->prev_num = hi;
+    memcpy(ix->prev_hash, h, 32);
+    return GL_OK;
+}
+
+/* One planned range [lo, hi] whose logs are in hand: discover, process,
+ * and on an inconsistent answer fetch what is not committed again. */
+gl_code do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err *err)
+{
+    for (unsigned attempt = 0;; attempt++) {
+        bool strict = attempt < GL_INDEXER_RETRIES;
+        gl_code rc;
+        if (attempt > 0) {
+            if (ix->has_cursor && ix->cur.block >= lo)
+                lo = ix->cur.block + 1;
+            if (lo > hi)
+                return GL_OK;
+            gl_logs_clear(logs);
+            if ((rc = get_logs_planned(ix, lo, hi, NULL, 0, logs, err)))
+                return rc;
+        }
+        if ((rc = discover(ix, hi, logs, err)) || (rc = process_range(ix, hi, logs, strict, err))) {
+            gl_err keep;
+            if (err)
+                keep = *err;
+            batch_discard(ix, NULL);
+            if (err)
+                *err = keep;
+            return rc;
+        }
+        if (ix->signal == IX_RETRY) {
+            ix->st.retries++;
+            ixlog(ix, 1, "inconsistent answers for blocks %" PRIu64 "..%" PRIu64 ": fetching them again", lo, hi);
+            ix->signal = IX_NONE;
+            if ((rc = batch_discard(ix, err)))
+                return rc;
+            continue;
+        }
+        if (ix->signal == IX_REORG)
+            return batch_discard(ix, err);
+        return GL_OK;
+    }
+}
