@@ -1,12 +1,12 @@
 /* results_store.c - the analysis in the store's `analysis` family.
  *
  * Keys (docs/STORE.md): "s" stamp, "p" parameters, "e/"+u32be entity record,
- * "m/"+addr member -> u32be entity id, "f/"+addr wallet score record.  A run
- * clears the family and writes the records in batches of 100,000 puts
- * (evidence as positions only: tx hashes are resolved when records are
- * read back); the family is then flushed
- * (else every open would replay the batch from the write-ahead log), and
- * the stamp "s" goes last in a batch of its own: it records what was read
+ * "m/"+addr member -> u32be entity id, "f/"+addr wallet score record,
+ * "x/"+position purchase marks.  A run writes every record but the stamp in
+ * key order into table files that replace the family in one step
+ * (gl_store_analysis_writer; evidence as positions only: tx hashes are
+ * resolved when records are read back), then the stamp "s" goes last in a
+ * batch of its own: it records what was read
  * (record counts, cursors, definition hashes) and the store's sequence
  * number as of its own write.  Anything written after it (indexing,
  * expanding, importing, labelling) moves the sequence on: the analysis is
@@ -76,38 +76,17 @@ json_t *gl_results_stamp(gl_store *s, const gl_graph *g, gl_err *err)
                      (json_int_t)g->n_store_blocks, "labels", (json_int_t)g->n_store_labels, "cursors", cur);
 }
 
-/* The records go out in batches of WRITE_BATCH_PUTS puts: one batch for a
- * million entities held ~1 GB twice over (the batch, then the memtable).
- * The first batch clears the family, the stamp goes last (see the top), so
- * a reader never takes a half-written analysis for one. */
-#define WRITE_BATCH_PUTS 100000
-
+/* The records go straight into table files, in key order
+ * (gl_store_analysis_writer): through batches, the write-ahead log, the
+ * memtable, its flush and the compactions after it, writing a 10M-transfer
+ * analysis cost more than reading the store. */
 typedef struct writer {
-    gl_store *s;
-    gl_store_batch *b;
-    size_t n;
+    gl_store_analysis_writer *aw;
 } writer;
 
 static gl_code wr_put(writer *w, const void *k, size_t kl, const void *v, size_t vl, gl_err *err)
 {
-    if (!w->b && !(w->b = gl_store_batch_new(w->s, err)))
-        return GL_EDB;
-    gl_code rc = gl_store_batch_put_analysis(w->b, k, kl, v, vl, err);
-    if (!rc && ++w->n >= WRITE_BATCH_PUTS) {
-        rc = gl_store_batch_commit(w->b, err);
-        gl_store_batch_free(w->b);
-        w->b = NULL;
-        w->n = 0;
-    }
-    return rc;
-}
-
-static gl_code wr_finish(writer *w, gl_err *err)
-{
-    gl_code rc = w->b ? gl_store_batch_commit(w->b, err) : GL_OK;
-    gl_store_batch_free(w->b);
-    w->b = NULL;
-    return rc;
+    return gl_store_analysis_writer_put(w->aw, k, kl, v, vl, err);
 }
 
 static gl_code put_json(writer *w, const void *k, size_t kl, json_t *j, gl_err *err)
@@ -198,9 +177,8 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         json_decref(stamp);
         return GL_ENOMEM;
     }
-    writer w = {.s = s, .b = gl_store_batch_new(s, err)};
-    gl_code rc = w.b ? GL_OK : GL_EDB;
-    rc = rc ? rc : gl_store_batch_clear_analysis(w.b, err);
+    writer w = {.aw = gl_store_analysis_writer_new(s, err)};
+    gl_code rc = w.aw ? GL_OK : GL_EDB;
     json_t *st = json_pack("{s:o,s:I,s:I,s:I,s:I}", "computed_from", stamp, "addresses", (json_int_t)a->n_nodes,
                            "entities", (json_int_t)a->n_entities, "links", (json_int_t)a->n_links, "scored",
                            (json_int_t)a->n_scores);
@@ -264,21 +242,27 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         rc = wr_put(&w, k, 22, &a->purchase_marks[order[i]], 1, err);
     }
     free(order);
-    if (rc) {
-        gl_store_batch_free(w.b);
-        w.b = NULL;
-    }
-    rc = rc ? rc : wr_finish(&w, err);
-    rc = rc ? rc : gl_store_flush_analysis(s, err);
+    rc = rc ? rc : gl_store_analysis_writer_commit(w.aw, err);
+    gl_store_analysis_writer_free(w.aw);
     /* The stamp, alone: a batch of one put moves the sequence on by one. */
     if (!rc && st)
         json_object_set_new(st, "sequence", json_integer((json_int_t)(gl_store_latest_sequence(s) + 1)));
-    if (rc)
+    if (rc || !st) {
         json_decref(st);
-    else
-        rc = put_json(&w, "s", 1, st, err);
-    rc = rc ? rc : wr_finish(&w, err);
-    gl_store_batch_free(w.b);
+        rc = rc ? rc : gl_err_set(err, GL_ENOMEM, "out of memory building the stamp");
+    } else {
+        char *txt = json_dumps(st, JSON_COMPACT);
+        json_decref(st);
+        gl_store_batch *b = txt ? gl_store_batch_new(s, err) : NULL;
+        if (!txt)
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+        else if (!b)
+            rc = GL_EDB;
+        rc = rc ? rc : gl_store_batch_put_analysis(b, "s", 1, txt, strlen(txt), err);
+        rc = rc ? rc : gl_store_batch_commit(b, err);
+        gl_store_batch_free(b);
+        free(txt);
+    }
     gl_results_groups_release(&gr);
     return rc;
 }

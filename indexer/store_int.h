@@ -16,6 +16,7 @@
  *   store_iter.c      iterators over ranges, addresses and prefixes
  *   store_verify.c    counts, stats and gl_store_verify
  *   store_recover.c   a damaged write-ahead log: check, recovery, losses
+ *   store_analysis.c  the analysis family replaced by sorted table files
  *   store_keys.c      the byte layouts of keys and values
  */
 #ifndef GL_INDEXER_STORE_INT_H

@@ -642,6 +642,20 @@ gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
  * would replay it from the write-ahead log.  GL_EDB when RocksDB fails. */
 gl_code gl_store_flush_analysis(gl_store *s, gl_err *err);
 
+/* The analysis family replaced by records written straight to table files
+ * (indexer/store_analysis.c): no write-ahead log, no memtable, no flush.
+ * Puts must come in strictly ascending key order (memcmp, shorter first);
+ * nothing is visible until commit, which clears the family and takes the
+ * files in as one step (a crash before it leaves the old analysis, a crash
+ * inside it none).  Files a crashed writer left are removed by the next
+ * writer.  A failed put or commit leaves the writer failed: free it. */
+typedef struct gl_store_analysis_writer gl_store_analysis_writer;
+gl_store_analysis_writer *gl_store_analysis_writer_new(gl_store *s, gl_err *err);
+gl_code gl_store_analysis_writer_put(gl_store_analysis_writer *w, const void *key, size_t klen, const void *val,
+                                     size_t vlen, gl_err *err);
+gl_code gl_store_analysis_writer_commit(gl_store_analysis_writer *w, gl_err *err);
+void gl_store_analysis_writer_free(gl_store_analysis_writer *w);
+
 /* RocksDB's latest sequence number: every committed put or delete (and
  * every ingested file) moves it on, so an analysis can tell whether
  * anything was written after it.  Cannot fail. */
