@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpuledger/bytes.h"
 #include "gpuledger/eval.h"
 #include "gpuledger/gpu_models.h"
 #include "gpuledger/market.h"
@@ -375,6 +376,115 @@ static bool hours_on_chain(const char *platform)
     return !strcmp(platform, "gpumarket") || !strcmp(platform, "bazaar");
 }
 
+/* The key of a providers record: its entity ("e12"), else its wallet. */
+static void prov_key_of_rec(json_t *rec, char *k, size_t cap)
+{
+    json_t *e = json_object_get(rec, "entity");
+    const char *w = json_string_value(json_object_get(rec, "wallet"));
+    if (json_is_integer(e))
+        snprintf(k, cap, "e%lld", (long long)json_integer_value(e));
+    else
+        snprintf(k, cap, "w%s", w ? w : "");
+}
+
+/* The key of the record an address falls in: its analysed entity, else
+ * the address itself (as providers keys an unanalysed wallet). */
+static gl_code prov_key_of_addr(gl_store *s, const char *addr, char *k, size_t cap, gl_err *err)
+{
+    uint8_t a[20];
+    bool found = false;
+    uint32_t e = 0;
+    if (gl_hex_decode_exact(addr, a, 20, err) || gl_results_entity_of(s, a, &e, &found, err))
+        return err->code ? err->code : GL_EDB;
+    if (found)
+        snprintf(k, cap, "e%u", e);
+    else
+        snprintf(k, cap, "w%s", addr);
+    return GL_OK;
+}
+
+/* Providers' claims against the truth's `provider_frauds` (present only
+ * when the scenario had provider_claims): a relabelled provider is caught
+ * when a record holding one of its wallets has priced_below_model, an
+ * oversold one when it has oversold; a record flagged for a finding without
+ * a wallet of a provider of that typology is a false positive. */
+static gl_code provider_figures(gl_store *s, const gl_market *m, gl_market_defs *d, json_t *truth, json_t *out,
+                                gl_err *err)
+{
+    json_t *frauds = json_object_get(truth, "provider_frauds");
+    if (!json_is_array(frauds))
+        return GL_OK;
+    json_t *recs = NULL;
+    gl_code rc = gl_providers_run(&recs, s, m, gl_market_def, d, err);
+    if (rc)
+        return rc;
+    static const char *const typ[2] = {"relabelled", "oversold"};
+    static const char *const finding[2] = {"priced_below_model", "oversold"};
+    json_t *by_key = json_object(), *owned = json_object(), *missed = json_array(), *fps = json_array();
+    json_int_t truth_n[2] = {0, 0}, caught_n[2] = {0, 0}, flagged = 0, right = 0;
+    size_t i;
+    json_t *r;
+    char k[64];
+    json_array_foreach(recs, i, r) {
+        prov_key_of_rec(r, k, sizeof k);
+        json_object_set(by_key, k, r);
+    }
+    json_t *f;
+    json_array_foreach(frauds, i, f) {
+        const char *ty = json_string_value(json_object_get(f, "typology"));
+        int t = ty && !strcmp(ty, typ[1]) ? 1 : ty && !strcmp(ty, typ[0]) ? 0 : -1;
+        if (t < 0)
+            continue;
+        truth_n[t]++;
+        bool got = false;
+        size_t w;
+        json_t *a;
+        json_array_foreach(json_object_get(f, "wallets"), w, a) {
+            if (!json_is_string(a))
+                continue;
+            if ((rc = prov_key_of_addr(s, json_string_value(a), k, sizeof k, err)))
+                goto done;
+            json_t *own = json_object_get(owned, k);
+            if (!own) {
+                own = json_object();
+                json_object_set_new(owned, k, own);
+            }
+            json_object_set_new(own, typ[t], json_true());
+            got |= json_is_true(json_object_get(json_object_get(by_key, k), finding[t]));
+        }
+        caught_n[t] += got;
+        if (!got)
+            json_array_append(missed, json_object_get(f, "entity"));
+    }
+    json_array_foreach(recs, i, r) {
+        prov_key_of_rec(r, k, sizeof k);
+        for (int t = 0; t < 2; t++) {
+            if (!json_is_true(json_object_get(r, finding[t])))
+                continue;
+            flagged++;
+            if (json_is_true(json_object_get(json_object_get(owned, k), typ[t])))
+                right++;
+            else
+                json_array_append_new(fps, json_pack("{s:s,s:s}", "record", k, "finding", finding[t]));
+        }
+    }
+    json_int_t tn = truth_n[0] + truth_n[1], cn = caught_n[0] + caught_n[1];
+    json_object_set_new(
+        out, "providers",
+        json_pack("{s:I,s:I,s:f,s:I,s:I,s:f,s:{s:{s:I,s:I},s:{s:I,s:I}},s:O,s:O}", "frauds", tn, "caught", cn,
+                  "recall", ratio((double)cn, (double)tn), "flagged", flagged, "flagged_right", right, "precision",
+                  ratio((double)right, (double)flagged), "per_typology", typ[0], "truth", truth_n[0], "caught",
+                  caught_n[0], typ[1], "truth", truth_n[1], "caught", caught_n[1], "missed", missed,
+                  "false_positives", fps));
+done:
+    json_decref(by_key);
+    json_decref(owned);
+    json_decref(missed);
+    json_decref(fps);
+    json_decref(recs);
+    return rc;
+}
+
 /* Volume per platform, day and token against the truth's `volume` section
  * (gross exact, net relative error), and GPU-hours by canonical model on the
  * platforms that record hours on chain against the truth's payments. */
@@ -392,6 +502,7 @@ static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *e
     rc = rc ? rc : gl_market_load(&m, s, g, gl_market_def, d, models, err);
     rc = rc ? rc : gl_volume_compute(&v, m, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, NULL, err);
     rc = rc ? rc : gl_volume_compute(&vm, m, GL_VOL_BY_PLATFORM | GL_VOL_BY_MODEL, NULL, err);
+    rc = rc ? rc : provider_figures(s, m, d, truth, out, err); /* the same market context */
     if (!rc) {
         json_t *ours = json_object(), *per = json_object();
         for (size_t i = 0; i < v->n_rows; i++) {

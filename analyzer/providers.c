@@ -4,10 +4,14 @@
  *              and id) against the most GPUs its leases held at once;
  *              more leased than listed is capacity sold twice (reselling)
  *              or hardware that is not there;
- *   price      its median price per GPU-hour for a model against the whole
- *              market's median for that model in that token; a ratio under
- *              GL_PROVIDER_PRICE_LOW names the model whose market median is
- *              closest (an H100 priced like an A100: a relabelled card);
+ *   price      its median price per GPU-hour for a model against the
+ *              other providers' of that model in that token (the median of
+ *              their medians: one vote per provider, so that a busy seller
+ *              of relabelled cards does not set the model's price); a ratio
+ *              under GL_PROVIDER_PRICE_LOW names the model whose market
+ *              median is closest (an H100 priced like an A100: a relabelled
+ *              card).  With fewer than GL_PROVIDER_MIN_PEERS other providers
+ *              of the model there is no verdict;
  *   sweeps     provider_sweep links of its stored entity (payouts swept to
  *              one collector).
  */
@@ -19,7 +23,8 @@
 #include "gpuledger/platform.h"
 #include "gpuledger/results.h"
 
-#define GL_PROVIDER_PRICE_LOW 0.6 /* median under 60% of the model's market median */
+#define GL_PROVIDER_PRICE_LOW 0.6 /* median under 60% of the other providers' */
+#define GL_PROVIDER_MIN_PEERS 2   /* one other seller is no market to compare with */
 
 typedef struct prov {
     uint64_t key;          /* entity, or 1<<32 | node */
@@ -204,6 +209,19 @@ static int pp_cmp_model(const void *a, const void *b)
     return c ? c : (x->v < y->v ? -1 : x->v > y->v);
 }
 
+/* by token, model, provider, price: each provider's prices of a model together */
+static int pp_cmp_prov(const void *a, const void *b)
+{
+    const pp *x = a, *y = b;
+    int c = strcmp(x->token, y->token);
+    c = c ? c : strcmp(x->model, y->model);
+    if (c)
+        return c;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->v < y->v ? -1 : x->v > y->v;
+}
+
 static int dcmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -225,9 +243,10 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
     hold *h = malloc((2 * g->n_purchases + 1) * sizeof *h);
     pp *ps = malloc((g->n_purchases + 1) * sizeof *ps);
     double *tmp = malloc((g->n_purchases + 1) * sizeof *tmp);
+    pp *ps2 = malloc((g->n_purchases + 1) * sizeof *ps2), *pm = malloc((g->n_purchases + 1) * sizeof *pm);
     json_t *res = json_array();
     gl_code rc = GL_OK;
-    if (!h || !ps || !tmp || !c.sweeps || !res) {
+    if (!h || !ps || !tmp || !ps2 || !pm || !c.sweeps || !res) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto done;
     }
@@ -301,6 +320,20 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
         json_object_set_new(market, key, json_real(median(tmp, j - i)));
         i = j;
     }
+    /* each provider's median per (token, model): pm[k] for the run of
+     * ps2 sorted by token, model, provider */
+    size_t npm = 0;
+    memcpy(ps2, ps, np * sizeof *ps);
+    qsort(ps2, np, sizeof *ps2, pp_cmp_prov);
+    for (size_t i = 0; i < np;) {
+        size_t j = i;
+        while (j < np && ps2[j].key == ps2[i].key && !strcmp(ps2[j].token, ps2[i].token) &&
+               !strcmp(ps2[j].model, ps2[i].model))
+            j++;
+        pm[npm] = ps2[i + (j - i + 1) / 2 - 1]; /* nearest-rank median: the run is sorted by price */
+        npm++;
+        i = j;
+    }
     for (size_t x = 0; x < c.n; x++) {
         prov *pv = &c.pv[x];
         bool wallet = pv->key >> 32;
@@ -321,9 +354,19 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                 char key[200];
                 snprintf(key, sizeof key, "%s\x1f%s", ps[i].token, ps[i].model);
                 double mk = json_real_value(json_object_get(market, key));
-                double ratio = mk > 0 ? med / mk : 0;
+                /* the other providers of this model in this token, one vote each */
+                size_t peers = 0;
+                for (size_t q = 0; q < npm; q++)
+                    if (pm[q].key != pv->key && !strcmp(pm[q].token, ps[i].token) && !strcmp(pm[q].model, ps[i].model))
+                        tmp[peers++] = pm[q].v;
+                double ref = 0;
+                if (peers >= GL_PROVIDER_MIN_PEERS) { /* the upper median: relabelled cards only pull it down */
+                    qsort(tmp, peers, sizeof *tmp, dcmp);
+                    ref = tmp[peers / 2];
+                }
+                double ratio = ref > 0 ? med / ref : 0;
                 const char *like = NULL;
-                if (mk > 0 && ratio < GL_PROVIDER_PRICE_LOW) {
+                if (ref > 0 && ratio < GL_PROVIDER_PRICE_LOW) {
                     double best = INFINITY;
                     const char *mkey;
                     json_t *mv;
@@ -339,10 +382,13 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                     }
                     relabel = true;
                 }
-                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:s?}", "model", ps[i].model, "token",
-                                                        ps[i].token, "leases", (json_int_t)nm,
+                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:s?}", "model", ps[i].model,
+                                                        "token", ps[i].token, "leases", (json_int_t)nm,
                                                         "median_price_per_gpu_hour", med, "market_median", mk,
-                                                        "ratio", ratio, "priced_like", like));
+                                                        "peer_median", ref > 0 ? json_real(ref) : json_null(),
+                                                        "peers", (json_int_t)peers,
+                                                        "ratio", ref > 0 ? json_real(ratio) : json_null(),
+                                                        "priced_like", like));
             }
             i = j;
         }
@@ -363,6 +409,8 @@ done:
     free(h);
     free(ps);
     free(tmp);
+    free(ps2);
+    free(pm);
     free(c.pv);
     free(c.of);
     json_decref(c.sweeps);

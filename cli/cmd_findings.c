@@ -484,6 +484,22 @@ int cmd_eval(int argc, char **argv)
                (long long)json_integer_value(json_object_get(vo, "cells")),
                json_real_value(json_object_get(vo, "worst_net_error")),
                json_real_value(json_object_get(vo, "worst_gpu_hours_error")));
+        json_t *pr = json_object_get(out, "providers"); /* only with the truth's provider_frauds */
+        if (pr) {
+            json_t *pt = json_object_get(pr, "per_typology");
+            printf("providers: %lld of %lld frauds caught (relabelled %lld/%lld, oversold %lld/%lld), recall %.3f; "
+                   "%lld findings, %lld right, precision %.3f\n",
+                   (long long)json_integer_value(json_object_get(pr, "caught")),
+                   (long long)json_integer_value(json_object_get(pr, "frauds")),
+                   (long long)json_integer_value(json_object_get(json_object_get(pt, "relabelled"), "caught")),
+                   (long long)json_integer_value(json_object_get(json_object_get(pt, "relabelled"), "truth")),
+                   (long long)json_integer_value(json_object_get(json_object_get(pt, "oversold"), "caught")),
+                   (long long)json_integer_value(json_object_get(json_object_get(pt, "oversold"), "truth")),
+                   json_real_value(json_object_get(pr, "recall")),
+                   (long long)json_integer_value(json_object_get(pr, "flagged")),
+                   (long long)json_integer_value(json_object_get(pr, "flagged_right")),
+                   json_real_value(json_object_get(pr, "precision")));
+        }
     }
     json_decref(out);
     return 0;

@@ -475,6 +475,77 @@ static gl_code plan_buyer(sim_world *w, uint32_t ent, uint64_t day, gl_err *err)
     return GL_OK;
 }
 
+/* A wallet of a random honest buyer that buys on GpuMarket, or SIM_NONE. */
+static uint32_t pick_gm_buyer(sim_world *w, uint32_t *ent)
+{
+    size_t n = 0;
+    for (size_t e = 0; e < w->ents.n; e++)
+        n += E(w, (uint32_t)e)->plan == PL_BUYER && (E(w, (uint32_t)e)->platforms & (1u << GL_SIM_GPUMARKET));
+    if (!n)
+        return SIM_NONE;
+    size_t k = gl_sim_rng_below(&w->rng, n);
+    for (size_t e = 0; e < w->ents.n; e++) {
+        const sim_entity *en = E(w, (uint32_t)e);
+        if (en->plan != PL_BUYER || !(en->platforms & (1u << GL_SIM_GPUMARKET)) || k--)
+            continue;
+        *ent = (uint32_t)e;
+        return en->wallets[gl_sim_rng_below(&w->rng, en->nwallets)];
+    }
+    return SIM_NONE;
+}
+
+/* Demand steered to a provider by its claim (provider_claims): leases by
+ * honest buyers on its offer.  A relabelled card sells (a cheap "H100"
+ * finds buyers); a busy honest offer is filled to its count within half an
+ * hour, an oversold one to `burst` GPUs, beyond its count (its leases run
+ * 8-24 hours, so they are all held at once). */
+static gl_code plan_claim_demand(sim_world *w, uint32_t pidx, uint32_t ent, uint64_t day, gl_err *err)
+{
+    const sim_provider *pr = &w->provs.v[pidx];
+    sim_claim claim = (sim_claim)pr->claim;
+    if (claim != PC_RELABELLED && claim != PC_BUSY && claim != PC_OVERSOLD)
+        return GL_OK;
+    uint32_t off = pick_offer(w, pidx, SIM_NONE, -1);
+    if (off == SIM_NONE)
+        return GL_OK;
+    if (claim == PC_RELABELLED) {
+        uint64_t n = gl_sim_rng_count(&w->rng, w->sc->provider_claims.relabelled_leases_per_day);
+        for (uint64_t i = 0; i < n; i++) {
+            uint32_t bent, payer = pick_gm_buyer(w, &bent);
+            if (payer == SIM_NONE)
+                return GL_OK;
+            uint32_t pi = plan_purchase(w, GL_SIM_GPUMARKET, payer, bent, TY_NONE, off, err);
+            if (pi == SIM_NONE)
+                return err->code;
+            gl_code rc = buy_at(w, pi, gl_simw_awake_time(w, bent, day), 1, err);
+            if (rc)
+                return rc;
+        }
+        return GL_OK;
+    }
+    uint32_t count = w->offers.v[off].count;
+    uint32_t left = claim == PC_BUSY ? count : w->provs.v[pidx].burst;
+    uint64_t t0 = gl_simw_awake_time(w, ent, day);
+    if (t0 > day_start(w, day) + 86400 - 3600)
+        t0 = day_start(w, day) + 86400 - 3600;
+    while (left) {
+        uint32_t bent, payer = pick_gm_buyer(w, &bent);
+        if (payer == SIM_NONE)
+            return GL_OK;
+        uint32_t pi = plan_purchase(w, GL_SIM_GPUMARKET, payer, bent, TY_NONE, off, err);
+        if (pi == SIM_NONE)
+            return err->code;
+        sim_purchase *p = &w->purch.v[pi];
+        p->gpus = pick_gpus(w, count < left ? count : left);
+        p->hours = claim == PC_BUSY ? (uint32_t)rnd(w, 2, 6) : (uint32_t)rnd(w, 8, 24);
+        left -= p->gpus;
+        gl_code rc = buy_at(w, pi, t0 + rnd(w, 0, 1800), 1, err);
+        if (rc)
+            return rc;
+    }
+    return GL_OK;
+}
+
 static gl_code plan_provider(sim_world *w, uint32_t ent, uint64_t day, gl_err *err)
 {
     uint32_t pidx = E(w, ent)->ext;
@@ -542,7 +613,7 @@ static gl_code plan_provider(sim_world *w, uint32_t ent, uint64_t day, gl_err *e
                 return rc;
         }
     }
-    return GL_OK;
+    return plan_claim_demand(w, pidx, ent, day, err);
 }
 
 /* -- the proxy typologies on the bazaar (bazaar.proxies) --
@@ -1166,6 +1237,51 @@ static sim_prep prep_sweep(sim_world *w, sim_task *t, gl_err *err)
 
 /* -- GpuMarket -- */
 
+/* Whether an offer's leases are held to its count (provider_claims.
+ * respect_capacity); an oversold provider's never are. */
+static bool capacity_checked(sim_world *w, uint32_t offer)
+{
+    return w->sc->provider_claims.respect_capacity &&
+           w->provs.v[w->offers.v[offer].provider].claim != PC_OVERSOLD;
+}
+
+/* GPUs of `offer` free throughout [a, b): its count minus the most its
+ * holds take at once in that window.  A hold ending at t frees its GPUs
+ * for one starting at t, as `gpuledger providers` counts them. */
+static uint32_t capacity_free(sim_world *w, uint32_t offer, uint64_t a, uint64_t b)
+{
+    uint64_t most = 0;
+    for (size_t i = 0; i < w->holds.n; i++) {
+        const sim_hold *h = &w->holds.v[i];
+        uint64_t at = h->start > a ? h->start : a; /* the window's start, or a hold's start within it */
+        if (h->offer != offer || h->start >= b || h->end <= at)
+            continue;
+        uint64_t held = 0;
+        for (size_t k = 0; k < w->holds.n; k++) {
+            const sim_hold *g = &w->holds.v[k];
+            if (g->offer == offer && g->start <= at && g->end > at)
+                held += g->gpus;
+        }
+        most = held > most ? held : most;
+    }
+    uint32_t count = w->offers.v[offer].count;
+    return most >= count ? 0 : count - (uint32_t)most;
+}
+
+static gl_code add_hold(sim_world *w, uint32_t offer, uint64_t start, uint64_t end, uint32_t gpus, gl_err *err)
+{
+    if (w->holds.n == w->holds.cap) {
+        size_t ncap = w->holds.cap ? w->holds.cap * 2 : 256;
+        sim_hold *nv = realloc(w->holds.v, ncap * sizeof *nv);
+        if (!nv)
+            return gl_err_set(err, GL_ENOMEM, "out of memory for capacity holds");
+        w->holds.v = nv;
+        w->holds.cap = ncap;
+    }
+    w->holds.v[w->holds.n++] = (sim_hold){offer, gpus, start, end};
+    return GL_OK;
+}
+
 static sim_prep prep_gm_buy(sim_world *w, sim_task *t, sim_purchase *p, gl_err *err)
 {
     sim_offer *o = &w->offers.v[p->offer];
@@ -1173,6 +1289,19 @@ static sim_prep prep_gm_buy(sim_world *w, sim_task *t, sim_purchase *p, gl_err *
         return later(w, t, 600, 1800);
     if (p->gpus > o->count)
         p->gpus = o->count;
+    bool checked = capacity_checked(w, p->offer);
+    if (checked) {
+        /* an honest provider does not sell GPUs it has already leased: a
+         * plain purchase takes what is free; one whose amount was already
+         * agreed (a proxy paid ahead, a reseller's back-to-back lease)
+         * waits until its GPUs are free */
+        uint32_t free_now = capacity_free(w, p->offer, w->blk_time, w->blk_time + (uint64_t)p->hours * 3600);
+        if (free_now < p->gpus) {
+            if (!free_now || p->typology != TY_NONE || p->resale_of != SIM_NONE)
+                return later(w, t, 900, 2700);
+            p->gpus = free_now;
+        }
+    }
     uint32_t W = p->payer;
     sim_asset as = (sim_asset)o->asset;
     sim_amt amount = (sim_amt)p->gpus * p->hours * o->price; /* at today's price */
@@ -1192,6 +1321,8 @@ static sim_prep prep_gm_buy(sim_world *w, sim_task *t, sim_purchase *p, gl_err *
         return PR_DONE;
     if (as != AS_ETH)
         gl_simw_reserve(w, W, as, amount);
+    if (checked && add_hold(w, p->offer, w->blk_time, w->blk_time + (uint64_t)p->hours * 3600, p->gpus, err))
+        return PR_DONE;
     json_t *args = p->beneficiary_wallet != SIM_NONE
                        ? json_pack("[oIii]", jaddr(w, p->beneficiary_wallet), (json_int_t)o->id, (int)p->gpus, (int)p->hours)
                        : json_pack("[Iii]", (json_int_t)o->id, (int)p->gpus, (int)p->hours);
@@ -1206,6 +1337,12 @@ static sim_prep prep_gm_extend(sim_world *w, sim_task *t, gl_err *err)
     if (l->ended || w->blk_time >= l->start + (uint64_t)l->hours * 3600)
         return PR_DROP;
     uint32_t P = t->b;
+    uint64_t l_end = l->start + (uint64_t)l->hours * 3600;
+    /* an honest provider extends a lease only if its GPUs are not leased
+     * to someone else after it */
+    bool checked = capacity_checked(w, l->offer);
+    if (checked && capacity_free(w, l->offer, l_end, l_end + t->x * 3600) < l->gpus)
+        return PR_DROP;
     sim_asset as = (sim_asset)l->asset;
     sim_amt amount = (sim_amt)l->gpus * t->x * l->price;
     bool appr = as == AS_USDC && needs_approve(w, P, SP_USDC_GPUMARKET, amount);
@@ -1227,6 +1364,8 @@ static sim_prep prep_gm_extend(sim_world *w, sim_task *t, gl_err *err)
         return PR_DONE;
     if (as != AS_ETH)
         gl_simw_reserve(w, P, as, amount);
+    if (checked && add_hold(w, l->offer, l_end, l_end + t->x * 3600, l->gpus, err))
+        return PR_DONE;
     send_call(w, t, step, P, w->contract[CT_GPUMARKET], as == AS_ETH ? amount : 0, FN_EXTEND_LEASE,
               json_pack("[Ii]", (json_int_t)l->id, (int)t->x), G_EXTEND, err);
     return PR_DONE;

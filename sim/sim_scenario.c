@@ -232,6 +232,11 @@ static void defaults(gl_sim_scenario *sc)
     sc->bazaar.lead_min_minutes = 2;
     sc->bazaar.lead_max_minutes = 20;
     sc->bazaar.reimburse_max_minutes = 60;
+    sc->provider_claims.relabelled_leases_per_day = 1;
+    sc->provider_claims.relabelled_usd_min = 0.90; /* the catalogue's A100-40GB range */
+    sc->provider_claims.relabelled_usd_max = 1.40;
+    sc->provider_claims.oversold_min_factor = 1.5;
+    sc->provider_claims.oversold_max_factor = 3;
 }
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
@@ -297,6 +302,22 @@ static const field f_circ[] = {
     {"rings", F_UINT, OFF(circular.rings), MAXA},
     {"size", F_UINT, OFF(circular.size), 100},
     {"rounds_per_day", F_DOUBLE, OFF(circular.rounds_per_day), MAXR},
+};
+static const field f_claims[] = {
+    {"respect_capacity", F_BOOL, OFF(provider_claims.respect_capacity), 0},
+    {"cheap_share", F_SHARE, OFF(provider_claims.cheap_share), 1},
+    {"busy_share", F_SHARE, OFF(provider_claims.busy_share), 1},
+};
+static const field f_relabelled[] = {
+    {"count", F_UINT, OFF(provider_claims.relabelled), MAXA},
+    {"leases_per_day", F_DOUBLE, OFF(provider_claims.relabelled_leases_per_day), MAXR},
+    {"usd_min", F_DOUBLE, OFF(provider_claims.relabelled_usd_min), 1000},
+    {"usd_max", F_DOUBLE, OFF(provider_claims.relabelled_usd_max), 1000},
+};
+static const field f_oversold[] = {
+    {"count", F_UINT, OFF(provider_claims.oversold), MAXA},
+    {"min_factor", F_DOUBLE, OFF(provider_claims.oversold_min_factor), 100},
+    {"max_factor", F_DOUBLE, OFF(provider_claims.oversold_max_factor), 100},
 };
 static const field f_noise[] = {
     {"wallets", F_UINT, OFF(noise.wallets), MAXA},
@@ -392,6 +413,7 @@ static gl_code check_consistency(const pctx *c, const gl_sim_scenario *sc)
         {sc->self_dealing.count, GL_SIM_GPUMARKET, "self_dealing.count"},
         {sc->circular.rings, GL_SIM_GPUMARKET, "circular.rings"},
         {sc->providers.resellers, GL_SIM_GPUMARKET, "providers.resellers"},
+        {sc->provider_claims.any, GL_SIM_GPUMARKET, "provider_claims"},
         {sc->livepeer_third_party.count, GL_SIM_LIVEPEER, "proxies.livepeer_third_party.count"},
         {sc->golem_deposit.count, GL_SIM_GOLEM, "proxies.golem_deposit.count"},
         {sc->bazaar.proxies, GL_SIM_BAZAAR, "bazaar.proxies"},
@@ -432,6 +454,17 @@ static gl_code check_consistency(const pctx *c, const gl_sim_scenario *sc)
     if ((sc->pass_through.count && !sc->pass_through.clients) || (sc->reimbursed.count && !sc->reimbursed.clients) ||
         (sc->lease_for.count && !sc->lease_for.clients))
         return perr(c, "proxies", "a proxy typology with a count needs at least 1 client%s", NULL);
+    if (sc->provider_claims.relabelled_usd_min < 0.01 ||
+        sc->provider_claims.relabelled_usd_min > sc->provider_claims.relabelled_usd_max)
+        return perr(c, "provider_claims.relabelled.usd_min", "must be at least 0.01 and at most usd_max%s", NULL);
+    if (sc->provider_claims.oversold_min_factor > sc->provider_claims.oversold_max_factor)
+        return perr(c, "provider_claims.oversold.min_factor", "must be at most max_factor%s", NULL);
+    if (sc->provider_claims.oversold && sc->provider_claims.oversold_min_factor <= 1)
+        return perr(c, "provider_claims.oversold.min_factor",
+                    "must be above 1 (at most the listed GPUs at once is not overselling)%s", NULL);
+    if ((sc->provider_claims.relabelled || sc->provider_claims.oversold) && !sc->buyers.count)
+        return perr(c, "provider_claims", "relabelled and oversold providers sell to honest buyers: buyers.count is 0%s",
+                    NULL);
     if (sc->providers.resellers > sc->providers.count / 2)
         return perr(c, "providers.resellers", "at most half of the providers can be resellers%s", NULL);
     if (sc->bazaar.min_minutes < 1 || sc->bazaar.min_minutes > sc->bazaar.max_minutes)
@@ -528,6 +561,23 @@ static gl_code parse_root(const pctx *c, gl_sim_scenario *sc, const json_t *root
             rc = apply_object(c, sc, "self_dealing", v, f_self, NF(f_self));
         } else if (!strcmp(key, "circular")) {
             rc = apply_object(c, sc, "circular", v, f_circ, NF(f_circ));
+        } else if (!strcmp(key, "provider_claims")) {
+            /* two sub-objects (relabelled, oversold) beside plain fields */
+            if (!json_is_object(v))
+                return perr(c, "provider_claims", "must be an object%s", NULL);
+            json_t *copy = json_copy(v);
+            if (!copy)
+                return gl_err_set(c->err, GL_ENOMEM, "out of memory");
+            json_t *rl = json_object_get(v, "relabelled"), *ov = json_object_get(v, "oversold");
+            json_object_del(copy, "relabelled");
+            json_object_del(copy, "oversold");
+            rc = apply_object(c, sc, "provider_claims", copy, f_claims, NF(f_claims));
+            json_decref(copy);
+            if (!rc && rl)
+                rc = apply_object(c, sc, "provider_claims.relabelled", rl, f_relabelled, NF(f_relabelled));
+            if (!rc && ov)
+                rc = apply_object(c, sc, "provider_claims.oversold", ov, f_oversold, NF(f_oversold));
+            sc->provider_claims.any = true;
         } else if (!strcmp(key, "noise")) {
             rc = apply_object(c, sc, "noise", v, f_noise, NF(f_noise));
         } else {

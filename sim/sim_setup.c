@@ -408,6 +408,13 @@ static uint16_t pick_count(sim_world *w, unsigned model)
     return t[gl_sim_rng_below(&w->rng, 4)];
 }
 
+/* An offer's price per GPU-hour in its asset: USDC units, or wei at 3000
+ * USD per ETH rounded to the gwei. */
+static sim_amt offer_price(uint8_t asset, uint64_t usd)
+{
+    return asset == AS_ETH ? (sim_amt)usd * 333333333u / 1000000000u * 1000000000u : (sim_amt)usd;
+}
+
 /* One GpuMarket offer for a provider wallet; registered at `when`. */
 static gl_code add_offer(sim_world *w, uint32_t prov, uint32_t wal, unsigned slot, uint32_t upstream, uint64_t when,
                          gl_err *err)
@@ -428,13 +435,8 @@ static gl_code add_offer(sim_world *w, uint32_t prov, uint32_t wal, unsigned slo
         o.model = p->models[slot % p->nmodels];
         o.count = p->counts[slot % p->nmodels];
         uint64_t usd = p->usd[slot % p->nmodels];
-        if (gl_sim_rng_chance(&w->rng, w->sc->providers.native_offer_share)) {
-            o.asset = AS_ETH; /* at 3000 USD per ETH, rounded to the gwei */
-            o.price = (sim_amt)usd * 333333333u / 1000000000u * 1000000000u;
-        } else {
-            o.asset = AS_USDC;
-            o.price = usd;
-        }
+        o.asset = gl_sim_rng_chance(&w->rng, w->sc->providers.native_offer_share) ? AS_ETH : AS_USDC;
+        o.price = offer_price(o.asset, usd);
     }
     PUSH_ITEM(w->offers, o);
     sim_task t;
@@ -670,6 +672,106 @@ static gl_code make_rings(sim_world *w, gl_err *err)
             o->asset = AS_USDC;
             o->price = w->provs.v[idx].usd[0];
         }
+    }
+    return GL_OK;
+}
+
+/* -- provider claims (provider_claims in the scenario) --
+ *
+ * Made after every other actor, so that a scenario without the section
+ * spends no draw on it.  Honest providers vary (cheap H100s, offers filled
+ * to their count) so that the frauds are not the only unusual ones. */
+
+/* Honest GpuMarket providers: some price their H100s at the bottom tenth
+ * of the range, some get one offer filled to its count every day. */
+static void mark_honest_cases(sim_world *w)
+{
+    const double cheap = w->sc->provider_claims.cheap_share, busy = w->sc->provider_claims.busy_share;
+    if (cheap <= 0 && busy <= 0)
+        return;
+    for (size_t i = 0; i < w->provs.n; i++) {
+        sim_provider *p = &w->provs.v[i];
+        if (!(p->platforms & (1u << GL_SIM_GPUMARKET)) || p->resells != SIM_NONE || p->ring_next != SIM_NONE)
+            continue;
+        bool h100 = false;
+        for (unsigned k = 0; k < p->nmodels; k++)
+            h100 |= p->models[k] <= 1; /* H100-SXM5-80GB, H100-PCIe-80GB */
+        if (h100 && cheap > 0 && gl_sim_rng_chance(&w->rng, cheap)) {
+            p->claim = PC_CHEAP;
+            for (unsigned k = 0; k < p->nmodels; k++) {
+                if (p->models[k] > 1)
+                    continue;
+                const sim_model *m = &gl_sim_models[p->models[k]];
+                uint64_t lo = m->usd_lo / 10000, hi = lo + (m->usd_hi - m->usd_lo) / 10000 / 10;
+                p->usd[k] = gl_sim_rng_range(&w->rng, lo, hi) * 10000;
+                for (size_t o = 0; o < w->offers.n; o++)
+                    if (w->offers.v[o].provider == i && w->offers.v[o].model == p->models[k] &&
+                        w->offers.v[o].upstream == SIM_NONE)
+                        w->offers.v[o].price = offer_price(w->offers.v[o].asset, p->usd[k]);
+            }
+        } else if (busy > 0 && gl_sim_rng_chance(&w->rng, busy)) {
+            p->claim = PC_BUSY;
+        }
+    }
+}
+
+/* One single-wallet GpuMarket provider with one USDC offer of `model`. */
+static gl_code claim_provider(sim_world *w, unsigned n, unsigned model, uint16_t count, uint64_t usd,
+                              sim_claim claim, uint32_t *out, gl_err *err)
+{
+    uint32_t ent = gl_simw_entity(w, EK_PROVIDER, pick_tz(w), err, "provider-%03u", n);
+    CHECK_IDX(ent);
+    w->ents.v[ent].exchange = pick_exchange(w);
+    uint32_t idx;
+    gl_code rc = make_provider(w, ent, 1u << GL_SIM_GPUMARKET, SIM_NONE, 1, &idx, err);
+    if (rc)
+        return rc;
+    sim_provider *p = &w->provs.v[idx];
+    p->nmodels = 1;
+    p->models[0] = (uint8_t)model;
+    p->counts[0] = count;
+    p->usd[0] = usd;
+    p->claim = (uint8_t)claim;
+    rc = add_offer(w, idx, p->wallets[0], 0, SIM_NONE, w->setup_time + 3600 + gl_sim_rng_below(&w->rng, 2 * 3600),
+                   err);
+    if (rc)
+        return rc;
+    sim_offer *o = &w->offers.v[w->offers.n - 1];
+    o->asset = AS_USDC; /* one token, so the market's median for the model is the honest ones' */
+    o->price = usd;
+    *out = idx;
+    return GL_OK;
+}
+
+static gl_code make_provider_claims(sim_world *w, gl_err *err)
+{
+    const gl_sim_scenario *sc = w->sc;
+    mark_honest_cases(w);
+    unsigned n = sc->providers.count;
+    for (unsigned i = 0; i < sc->provider_claims.relabelled; i++) {
+        /* an "H100-SXM5-80GB" at an A100's price: the card is not what it says */
+        uint64_t lo = (uint64_t)(sc->provider_claims.relabelled_usd_min * 100 + 0.5),
+                 hi = (uint64_t)(sc->provider_claims.relabelled_usd_max * 100 + 0.5);
+        uint64_t usd = gl_sim_rng_range(&w->rng, lo, hi) * 10000; /* whole cents, as the others */
+        uint32_t idx;
+        gl_code rc = claim_provider(w, ++n, 0, pick_count(w, 0), usd, PC_RELABELLED, &idx, err);
+        if (rc)
+            return rc;
+    }
+    for (unsigned i = 0; i < sc->provider_claims.oversold; i++) {
+        /* a small listing, priced like anyone's, sold several times over */
+        static const uint16_t counts[] = {2, 4, 8};
+        unsigned model = pick_model(w, false);
+        uint16_t count = counts[gl_sim_rng_below(&w->rng, 3)];
+        uint32_t idx;
+        gl_code rc = claim_provider(w, ++n, model, count, usd_price(w, model), PC_OVERSOLD, &idx, err);
+        if (rc)
+            return rc;
+        uint64_t lo = (uint64_t)(sc->provider_claims.oversold_min_factor * 1000),
+                 hi = (uint64_t)(sc->provider_claims.oversold_max_factor * 1000);
+        uint64_t f = gl_sim_rng_range(&w->rng, lo, hi);
+        uint32_t burst = (uint32_t)((count * f + 999) / 1000);
+        w->provs.v[idx].burst = burst > count ? burst : count + 1u;
     }
     return GL_OK;
 }
@@ -926,6 +1028,8 @@ gl_code gl_sims_actors(sim_world *w, uint64_t operator_nonce, gl_err *err)
         rc = make_typologies(w, err);
     if (!rc)
         rc = make_noise(w, err);
+    if (!rc)
+        rc = make_provider_claims(w, err);
     if (rc)
         return rc;
 

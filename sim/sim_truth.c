@@ -241,6 +241,42 @@ static json_t *address_json(sim_world *w, uint32_t i)
     return o;
 }
 
+/* provider_claims: the providers whose claims do not hold (`provider_frauds`)
+ * and the honest ones that sit near a line (`provider_edge_cases`), each
+ * with its wallets and GpuMarket offers as listed. */
+static void claims_json(sim_world *w, json_t *t)
+{
+    static const char *const names[] = {"honest", "cheap", "busy", "relabelled", "oversold"};
+    json_t *frauds = json_array(), *edges = json_array();
+    for (size_t i = 0; i < w->provs.n; i++) {
+        const sim_provider *p = &w->provs.v[i];
+        if (p->claim == PC_HONEST || p->claim > PC_OVERSOLD)
+            continue;
+        json_t *wal = json_array(), *offers = json_array();
+        for (unsigned k = 0; k < p->nwallets; k++)
+            json_array_append_new(wal, gl_simw_addr_json(w, p->wallets[k]));
+        uint64_t listed = 0;
+        for (size_t o = 0; o < w->offers.n; o++) {
+            const sim_offer *of = &w->offers.v[o];
+            if (of->provider != i)
+                continue;
+            listed += of->count;
+            json_array_append_new(offers, json_pack("{s:s, s:i, s:o, s:s}", "gpu_model", gl_sim_models[of->model].name,
+                                                    "gpu_count", (int)of->count, "price_per_gpu_hour",
+                                                    gl_simw_amt_json(of->price), "token",
+                                                    of->asset == AS_ETH ? "ETH" : "USDC"));
+        }
+        json_t *rec = json_pack("{s:s, s:s, s:o, s:o, s:I}", "entity", w->ents.v[p->entity].id,
+                                p->claim >= PC_RELABELLED ? "typology" : "case", names[p->claim], "wallets", wal,
+                                "offers", offers, "gpus_listed", (json_int_t)listed);
+        if (p->claim == PC_OVERSOLD)
+            json_object_set_new(rec, "gpus_leased_at_once", json_integer((json_int_t)p->burst));
+        json_array_append_new(p->claim >= PC_RELABELLED ? frauds : edges, rec);
+    }
+    json_object_set_new(t, "provider_frauds", frauds);
+    json_object_set_new(t, "provider_edge_cases", edges);
+}
+
 gl_code gl_simt_build(sim_world *w, json_t **out, gl_err *err)
 {
     *out = NULL;
@@ -315,7 +351,10 @@ gl_code gl_simt_build(sim_world *w, json_t **out, gl_err *err)
     free(pos_of);
     json_object_set_new(t, "volume", volume_json(pays));
     json_object_set_new(t, "payments", pays);
-    if (json_object_size(t) != 10) {
+    /* only with the section, so that older scenarios keep their truth bytes */
+    if (sc->provider_claims.any)
+        claims_json(w, t);
+    if (json_object_size(t) != (sc->provider_claims.any ? 12u : 10u)) {
         json_decref(t);
         return gl_err_set(err, GL_ENOMEM, "out of memory building the truth");
     }

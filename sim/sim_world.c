@@ -816,6 +816,7 @@ void gl_simw_release(sim_world *w)
         free(w->plat_provs[i].v);
     free(w->offers.v);
     free(w->leases.v);
+    free(w->holds.v);
     free(w->purch.v);
     free(w->gdeps.v);
     free(w->orders.v);

@@ -305,7 +305,26 @@ typedef struct sim_provider {
     uint32_t ring_buyer;   /* circular ring: this member's buying wallet, or SIM_NONE */
     uint32_t ring_next;    /* circular ring: the next member (provider index) */
     uint32_t bz_rate[3];   /* bazaar: its rate per unit-hour of each model, micro-USDT */
+    uint8_t claim;         /* sim_claim: how its claims relate to what it sells */
+    uint32_t burst;        /* PC_OVERSOLD: GPUs leased at once each day, beyond its listing */
 } sim_provider;
+
+/* A provider's claims (provider_claims in the scenario). */
+typedef enum sim_claim {
+    PC_HONEST,
+    PC_CHEAP,      /* honest, its H100s at the bottom of their range */
+    PC_BUSY,       /* honest, one offer filled to its count once a day */
+    PC_RELABELLED, /* lists "H100-SXM5-80GB" at A100-40GB prices */
+    PC_OVERSOLD,   /* leases more GPUs at once than it listed */
+} sim_claim;
+
+/* GPUs an offer holds from `start` until `end` (what `gpuledger
+ * providers` counts: a lease from its block time for its hours and its
+ * extensions' hours; an early end does not free them). */
+typedef struct sim_hold {
+    uint32_t offer, gpus;
+    uint64_t start, end;
+} sim_hold;
 
 /* A ComputeBazaar listing. */
 typedef struct sim_listing {
@@ -514,6 +533,7 @@ SIM_DEFINE_VEC(sim_addr_vec, sim_addr);
 SIM_DEFINE_VEC(sim_entity_vec, sim_entity);
 SIM_DEFINE_VEC(sim_provider_vec, sim_provider);
 SIM_DEFINE_VEC(sim_offer_vec, sim_offer);
+SIM_DEFINE_VEC(sim_hold_vec, sim_hold);
 SIM_DEFINE_VEC(sim_lease_vec, sim_lease);
 SIM_DEFINE_VEC(sim_purchase_vec, sim_purchase);
 SIM_DEFINE_VEC(sim_gdeposit_vec, sim_gdeposit);
@@ -563,6 +583,7 @@ struct sim_world {
     sim_u32_vec plat_provs[GL_SIM_NPLATFORMS]; /* provider indices serving a platform */
     sim_offer_vec offers;
     sim_lease_vec leases;
+    sim_hold_vec holds;      /* provider_claims.respect_capacity: GPUs held per offer */
     sim_purchase_vec purch;
     sim_gdeposit_vec gdeps;
     sim_order_vec orders;

@@ -721,10 +721,25 @@ static void test_broken_scenarios(void **state)
     expect_bad(HEAD ",\"bazaar\":{\"reimburse_max_minutes\":1}}", "bazaar.reimburse_max_minutes: must be at least 2");
     expect_bad(HEAD ",\"bazaar\":{\"proxy\":true}}", "bazaar.proxy: unknown field");
     expect_bad(HEAD ",\"platforms\":{\"bazar\":true}}", "known: gpumarket, livepeer, golem, spheron, swan, fluence, bazaar");
+    /* provider_claims */
+    expect_bad(HEAD ",\"provider_claims\":{\"relabeled\":{}}}", "provider_claims.relabeled: unknown field");
+    expect_bad(HEAD ",\"provider_claims\":{\"oversold\":{\"count\":1,\"factor\":2}}}",
+               "provider_claims.oversold.factor: unknown field");
+    expect_bad(HEAD ",\"provider_claims\":{\"cheap_share\":2}}", "provider_claims.cheap_share: must be between 0 and 1");
+    expect_bad(HEAD ",\"provider_claims\":{\"oversold\":{\"count\":1,\"min_factor\":1}}}",
+               "provider_claims.oversold.min_factor: must be above 1");
+    expect_bad(HEAD ",\"provider_claims\":{\"oversold\":{\"min_factor\":4}}}",
+               "provider_claims.oversold.min_factor: must be at most max_factor");
+    expect_bad(HEAD ",\"provider_claims\":{\"relabelled\":{\"usd_min\":2,\"usd_max\":1}}}",
+               "provider_claims.relabelled.usd_min: must be at least 0.01 and at most usd_max");
+    expect_bad(HEAD ",\"providers\":{\"count\":2},\"provider_claims\":{\"relabelled\":{\"count\":1}}}",
+               "provider_claims: relabelled and oversold providers sell to honest buyers");
+    expect_bad(HEAD ",\"providers\":{\"count\":2},\"platforms\":{\"gpumarket\":false},\"provider_claims\":{}}",
+               "provider_claims: needs platform gpumarket");
 
     /* the shipped scenarios parse, and a layout change keeps the hash */
     static const char *const files[] = {"small.json", "medium.json", "large.json", "bazaar-small.json",
-                                        "eval-bazaar.json"};
+                                        "eval-bazaar.json", "eval-providers.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char c[4200], s[4200], path[4200];
         paths(c, s, path, sizeof path, files[i]);

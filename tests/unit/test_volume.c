@@ -1,4 +1,4 @@
-/* test_volume.c - volume, prices and the GPU table on hand-built stores.
+/* test_volume.c - volume, prices, providers' prices and the GPU table on hand-built stores.
  *
  * Oracle: every figure below is computed by hand from the events written
  * (amounts, minutes, counts) and the rules of docs/VOLUME.md, never from
@@ -135,7 +135,9 @@ static void put_lease(gl_store_batch *b, const char *plat, const char *name, uin
     assert_int_equal(gl_store_batch_put_block(b, &blk, NULL), GL_OK);
 }
 
-static void world_make(world *w)
+/* An empty store with the two definitions and their hashes; the caller
+ * writes its events into the open batch *bp and commits it. */
+static void world_open(world *w, gl_store_batch **bp)
 {
     snprintf(w->dir, sizeof w->dir, "%s/gl_volume_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     assert_non_null(mkdtemp(w->dir));
@@ -152,19 +154,26 @@ static void world_make(world *w)
     assert_non_null(j);
     assert_int_equal(gl_platform_load_json(&w->raw, j, "test:raw", &err), GL_OK);
     json_decref(j);
-
-    /* the bytes32 model as the chain holds it, read as text by the platform rule */
-    char model[64];
-    assert_true(gl_platform_bytes_text("0x48313030" "2d383047422d53584d" "0000000000000000000000000000000000000000000000",
-                                       model, sizeof model));
-    assert_string_equal(model, "H100-80GB-SXM");
-
     gl_store_batch *b = gl_store_batch_new(w->s, &err);
     assert_non_null(b);
     assert_int_equal(gl_store_batch_set_platform_hash(b, "mkt", 1, w->mkt->digest, &err), GL_OK);
     assert_int_equal(gl_store_batch_set_platform_def(b, "mkt", 1, w->mkt->canonical, &err), GL_OK);
     assert_int_equal(gl_store_batch_set_platform_hash(b, "raw", 1, w->raw->digest, &err), GL_OK);
     assert_int_equal(gl_store_batch_set_platform_def(b, "raw", 1, w->raw->canonical, &err), GL_OK);
+    *bp = b;
+}
+
+static void world_make(world *w)
+{
+    gl_err err = {0};
+    gl_store_batch *b;
+    world_open(w, &b);
+    /* the bytes32 model as the chain holds it, read as text by the platform rule */
+    char model[64];
+    assert_true(gl_platform_bytes_text("0x48313030" "2d383047422d53584d" "0000000000000000000000000000000000000000000000",
+                                       model, sizeof model));
+    assert_string_equal(model, "H100-80GB-SXM");
+
     /* B 0xb0, S 0x5e, P1..P4 0xa1..0xa4, B2 0xb2, P5 0xa5; USDT 0x22, raw token 0x33 */
     put_lease(b, "mkt", "Rented", 10, 0xb0, 0xa4, 12500000, 0x22, model, 2, 90, 1, false);
     put_lease(b, "mkt", "Rented", 11, 0x5e, 0x5e, 4000000, 0x22, model, 1, 60, 2, false);
@@ -354,6 +363,74 @@ static void test_volume_without_analysis(void **state)
     world_free(&w);
 }
 
+/* providers' prices (docs/VOLUME.md, providers): one-GPU, one-hour H100
+ * leases, so an amount is a price per GPU-hour.  C1 3.0 USDT, C2 2.6, C3
+ * three leases at 1.2 (a busy relabelled card: the market's median per lease
+ * is 1.2, its own price); RTX4090 sold by D1 at 0.5 and D2 at 0.2.
+ *   C3: peers C1, C2 -> upper median 3.0 -> ratio 0.4 < 0.6, priced like the
+ *       only other model (RTX4090, whose market median is 0.2, nearest rank);
+ *   C1: peers 2.6, 1.2 -> 2.6 -> 1.1538; C2: peers 3.0, 1.2 -> 3.0 -> 0.8667;
+ *   D1, D2: one peer each -> no verdict (ratio null), though 0.2 is 0.4 of 0.5. */
+static void test_providers_peer_prices(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    uint64_t blk = 30;
+    static const struct { uint8_t prov; uint64_t amount; const char *model; } L[] = {
+        {0xc1, 3000000, "H100-80GB-SXM"}, {0xc2, 2600000, "H100-80GB-SXM"}, {0xc3, 1200000, "H100-80GB-SXM"},
+        {0xc3, 1200000, "H100-80GB-SXM"}, {0xc3, 1200000, "H100-80GB-SXM"}, {0xd1, 500000, "RTX4090"},
+        {0xd2, 200000, "RTX4090"},
+    };
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++, blk++)
+        put_lease(b, "mkt", "Rented", blk, 0xb0, L[i].prov, L[i].amount, 0x22, L[i].model, 1, 60, (uint8_t)(i + 1),
+                  false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM, NULL);
+    json_t *out = NULL;
+    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, &err), GL_OK);
+    size_t seen = 0, i;
+    json_t *r;
+    json_array_foreach(out, i, r) {
+        const char *wal = col(r, "wallet");
+        assert_non_null(wal); /* no analysis: one record per wallet */
+        json_t *p = json_array_get(json_object_get(r, "prices"), 0);
+        assert_int_equal(json_array_size(json_object_get(r, "prices")), 1);
+        double ratio = json_real_value(json_object_get(p, "ratio"));
+        bool below = json_is_true(json_object_get(r, "priced_below_model"));
+        if (!strncmp(wal, "0xc3c3", 6)) {
+            assert_true(below);
+            assert_int_equal(json_integer_value(json_object_get(p, "peers")), 2);
+            assert_true(ratio > 0.3999 && ratio < 0.4001);
+            assert_true(json_real_value(json_object_get(p, "market_median")) > 1.1999 &&
+                        json_real_value(json_object_get(p, "market_median")) < 1.2001);
+            assert_non_null(strstr(col(p, "priced_like"), "4090"));
+        } else if (!strncmp(wal, "0xc1c1", 6)) {
+            assert_false(below);
+            assert_true(ratio > 1.1537 && ratio < 1.1539);
+        } else if (!strncmp(wal, "0xc2c2", 6)) {
+            assert_false(below);
+            assert_true(ratio > 0.8666 && ratio < 0.8668);
+        } else if (!strncmp(wal, "0xd1d1", 6) || !strncmp(wal, "0xd2d2", 6)) {
+            assert_false(below);
+            assert_int_equal(json_integer_value(json_object_get(p, "peers")), 1);
+            assert_true(json_is_null(json_object_get(p, "ratio")));
+            assert_true(json_is_null(json_object_get(p, "peer_median")));
+        } else {
+            continue;
+        }
+        seen++;
+    }
+    assert_int_equal(seen, 5);
+    json_decref(out);
+    measured_free(&x);
+    world_free(&w);
+}
+
 static void test_prices_formats(void **state)
 {
     (void)state;
@@ -419,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_volume_marks_minutes_prices),
         cmocka_unit_test(test_volume_without_analysis),
+        cmocka_unit_test(test_providers_peer_prices),
         cmocka_unit_test(test_prices_formats),
         cmocka_unit_test(test_gpu_names),
     };
