@@ -430,7 +430,9 @@ static const char *node_attr_value(const gl_flow_node *n, size_t i, char buf[96]
     case 5:
         if (!n->scored)
             return NULL;
-        snprintf(buf, 96, "%.6g", n->score);
+        /* 17 significant digits: the double itself, as the JSON has it
+         * (a reader must not see a different score in Gephi). */
+        snprintf(buf, 96, "%.17g", n->score);
         return buf;
     case 6: return n->flagged ? "true" : "false";
     case 7: return n->hub ? "true" : "false";

@@ -6,7 +6,7 @@ set -euo pipefail
 build=${1:?usage: bench/run.sh BUILD_DIR}
 echo "gpuledger benchmarks on $(nproc) cores, $(date -u +%F)"
 # bench_analyze times networkx beside the analyzer's components: Debian's
-# python3-networkx, installed here only (tests never need it).  BENCH_NX=0
+# python3-networkx, installed here when missing (scripts/setup.sh installs it for test_trace too).  BENCH_NX=0
 # skips the comparison.
 if [ "${BENCH_NX:-1}" != 0 ] && ! python3 -c 'import networkx' 2>/dev/null; then
     echo "installing Debian's python3-networkx for bench_analyze"

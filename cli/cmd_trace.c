@@ -58,43 +58,65 @@ static bool parse_u32(const char *cmd, const char *opt, const char *v, uint32_t 
     return true;
 }
 
-/* Options shared by trace and path. */
+/* Options shared by trace and path (one table and one parser, so the two
+ * commands cannot drift apart). */
+#define WALK_OPTIONS                                                                                                   \
+    {"db", required_argument, 0, 'd'}, {"since", required_argument, 0, 's'}, {"until", required_argument, 0, 'u'},     \
+        {"min-amount", required_argument, 0, 'm'}, {"format", required_argument, 0, 'f'},                              \
+        {"out", required_argument, 0, 'o'}, {"hub-degree", required_argument, 0, 'H'}, {"help", no_argument, 0, 'h'}
+
 typedef struct walk_opts {
     const char *db, *out;
     gl_trace_filter filter;
     uint32_t hub_degree;
-    bool have_fmt;
+    gl_flow_format fmt;
+    bool text_ok; /* IN: --format text is allowed (path) */
+    bool text;    /* --format text (or text_ok and no --format) */
 } walk_opts;
 
-static bool filter_opt(const char *cmd, int c, const char *arg, walk_opts *w)
+/* One shared option: 1 taken, 0 bad (said on stderr), -1 not a shared one. */
+static int walk_opt(const char *cmd, int c, const char *arg, walk_opts *w)
 {
     gl_err err = {0};
     switch (c) {
+    case 'd': w->db = arg; return 1;
+    case 'o': w->out = arg; return 1;
+    case 'f':
+        if (w->text_ok && !strcmp(arg, "text")) {
+            w->text = true;
+            return 1;
+        }
+        if (gl_flow_format_parse(arg, &w->fmt, &err)) {
+            fprintf(stderr, "gpuledger %s: %s%s\n", cmd, err.msg, w->text_ok ? ", or text" : "");
+            return 0;
+        }
+        w->text = false;
+        return 1;
     case 's':
     case 'u': {
         uint64_t t;
         if (gl_trace_parse_time(arg, &t, &err)) {
             fprintf(stderr, "gpuledger %s: --%s: %s\n", cmd, c == 's' ? "since" : "until", err.msg);
-            return false;
+            return 0;
         }
         if (c == 's')
             w->filter.since = t;
         else
             w->filter.until = t;
-        return true;
+        return 1;
     }
     case 'm': {
         gl_u256 v;
         if (gl_u256_parse_dec(&v, arg, &err)) {
             fprintf(stderr, "gpuledger %s: --min-amount: %s (a whole number of the token's smallest unit)\n", cmd,
                     err.msg);
-            return false;
+            return 0;
         }
         w->filter.min_amount = gl_amt_from_u256(&v, NULL);
-        return true;
+        return 1;
     }
     case 'H': return parse_u32(cmd, "--hub-degree", arg, 1, UINT32_MAX - 1, &w->hub_degree);
-    default: return false;
+    default: return -1;
     }
 }
 
@@ -139,6 +161,44 @@ static int write_out(const char *cmd, const char *path, const gl_buf *b)
         return 2;
     }
     return 0;
+}
+
+static void free_walk(gl_store *s, gl_graph *g, gl_trace_ctx *c)
+{
+    gl_trace_ctx_free(c);
+    gl_graph_free(g);
+    gl_store_close(s);
+}
+
+/* The flow in `fmt`, to --out or stdout: 0, or 2 (said on stderr). */
+static int flow_out(const char *cmd, const gl_flow *f, gl_flow_format fmt, const char *path)
+{
+    gl_err err = {0};
+    gl_buf b = GL_BUF_INIT;
+    int status = 0;
+    if (gl_flow_write(f, fmt, &b, &err)) {
+        fprintf(stderr, "gpuledger %s: %s\n", cmd, err.msg);
+        status = 2;
+    } else {
+        status = write_out(cmd, path, &b);
+    }
+    gl_buf_release(&b);
+    return status;
+}
+
+/* A JSON document (indented, a newline after it), to --out or stdout. */
+static int json_out(const char *cmd, json_t *j, size_t flags, const char *path)
+{
+    char *txt = j ? json_dumps(j, JSON_INDENT(1) | flags) : NULL;
+    if (!txt) {
+        fprintf(stderr, "gpuledger %s: out of memory\n", cmd);
+        return 2;
+    }
+    gl_buf b = GL_BUF_INIT;
+    int status = gl_buf_append(&b, txt, strlen(txt), NULL) || gl_buf_append(&b, "\n", 1, NULL) ? 2 : write_out(cmd, path, &b);
+    gl_buf_release(&b);
+    free(txt);
+    return status;
 }
 
 /* ---------------------------------------------------------------- wallet */
@@ -380,24 +440,24 @@ int cmd_wallet(int argc, char **argv)
 
 int cmd_trace(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'},        {"direction", required_argument, 0, 'D'},
-        {"hops", required_argument, 0, 'k'},      {"since", required_argument, 0, 's'},
-        {"until", required_argument, 0, 'u'},     {"min-amount", required_argument, 0, 'm'},
-        {"format", required_argument, 0, 'f'},    {"out", required_argument, 0, 'o'},
-        {"max-nodes", required_argument, 0, 'n'}, {"hub-degree", required_argument, 0, 'H'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-    walk_opts w = {0};
+    static const struct option opts[] = {WALK_OPTIONS,
+                                         {"direction", required_argument, 0, 'D'},
+                                         {"hops", required_argument, 0, 'k'},
+                                         {"max-nodes", required_argument, 0, 'n'},
+                                         {0, 0, 0, 0}};
+    walk_opts w = {.fmt = GL_FLOW_JSON};
     gl_trace_opts to = {.direction = GL_TRACE_OUT, .hops = 2};
-    gl_flow_format fmt = GL_FLOW_JSON;
     gl_err err = {0};
     uint32_t v;
-    int c;
+    int c, taken;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if ((taken = walk_opt("trace", c, optarg, &w)) >= 0) {
+            if (!taken)
+                return 2;
+            continue;
+        }
         switch (c) {
-        case 'd': w.db = optarg; break;
-        case 'o': w.out = optarg; break;
         case 'D':
             if (!strcmp(optarg, "in"))
                 to.direction = GL_TRACE_IN;
@@ -418,16 +478,6 @@ int cmd_trace(int argc, char **argv)
             if (!parse_u32("trace", "--max-nodes", optarg, 1, 10000000, &v))
                 return 2;
             to.max_nodes = v;
-            break;
-        case 'f':
-            if (gl_flow_format_parse(optarg, &fmt, &err)) {
-                fprintf(stderr, "gpuledger trace: %s\n", err.msg);
-                return 2;
-            }
-            break;
-        case 's': case 'u': case 'm': case 'H':
-            if (!filter_opt("trace", c, optarg, &w))
-                return 2;
             break;
         default:
             fprintf(c == 'h' ? stdout : stderr,
@@ -479,8 +529,7 @@ int cmd_trace(int argc, char **argv)
         status = 1;
     }
     gl_flow *flow = NULL;
-    gl_buf b = GL_BUF_INIT;
-    if (!status && (gl_trace_subgraph(ctx, root, &to, &flow, &err) || gl_flow_write(flow, fmt, &b, &err))) {
+    if (!status && gl_trace_subgraph(ctx, root, &to, &flow, &err)) {
         fprintf(stderr, "gpuledger trace: %s\n", err.msg);
         status = 2;
     }
@@ -488,16 +537,13 @@ int cmd_trace(int argc, char **argv)
         if (flow->truncated)
             fprintf(stderr, "gpuledger trace: stopped at %zu wallets (--max-nodes): the graph is cut short\n",
                     flow->n_nodes);
-        status = write_out("trace", w.out, &b);
+        status = flow_out("trace", flow, w.fmt, w.out);
         if (!status && w.out)
             fprintf(stderr, "gpuledger trace: %zu wallets, %zu edges written to %s\n", flow->n_nodes, flow->n_edges,
                     w.out);
     }
-    gl_buf_release(&b);
     gl_flow_free(flow);
-    gl_trace_ctx_free(ctx);
-    gl_graph_free(g);
-    gl_store_close(s);
+    free_walk(s, g, ctx);
     return status;
 }
 
@@ -540,25 +586,24 @@ static void print_path_text(const gl_flow *f, size_t i)
 
 int cmd_path(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'},        {"max-hops", required_argument, 0, 'k'},
-        {"max-paths", required_argument, 0, 'p'}, {"any-order", no_argument, 0, 'a'},
-        {"since", required_argument, 0, 's'},     {"until", required_argument, 0, 'u'},
-        {"min-amount", required_argument, 0, 'm'}, {"format", required_argument, 0, 'f'},
-        {"out", required_argument, 0, 'o'},       {"hub-degree", required_argument, 0, 'H'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-    walk_opts w = {0};
+    static const struct option opts[] = {WALK_OPTIONS,
+                                         {"max-hops", required_argument, 0, 'k'},
+                                         {"max-paths", required_argument, 0, 'p'},
+                                         {"any-order", no_argument, 0, 'a'},
+                                         {0, 0, 0, 0}};
+    walk_opts w = {.fmt = GL_FLOW_JSON, .text_ok = true, .text = true};
     gl_path_opts po = {.max_hops = 4};
-    bool text = true;
-    gl_flow_format fmt = GL_FLOW_JSON;
     gl_err err = {0};
     uint32_t v;
-    int c;
+    int c, taken;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if ((taken = walk_opt("path", c, optarg, &w)) >= 0) {
+            if (!taken)
+                return 2;
+            continue;
+        }
         switch (c) {
-        case 'd': w.db = optarg; break;
-        case 'o': w.out = optarg; break;
         case 'a': po.any_order = true; break;
         case 'k':
             if (!parse_u32("path", "--max-hops", optarg, 1, GL_TRACE_MAX_HOPS, &po.max_hops))
@@ -568,19 +613,6 @@ int cmd_path(int argc, char **argv)
             if (!parse_u32("path", "--max-paths", optarg, 1, 100000, &v))
                 return 2;
             po.max_paths = v;
-            break;
-        case 'f':
-            if (!strcmp(optarg, "text"))
-                text = true;
-            else if (gl_flow_format_parse(optarg, &fmt, &err)) {
-                fprintf(stderr, "gpuledger path: %s, or text\n", err.msg);
-                return 2;
-            } else
-                text = false;
-            break;
-        case 's': case 'u': case 'm': case 'H':
-            if (!filter_opt("path", c, optarg, &w))
-                return 2;
             break;
         default:
             fprintf(c == 'h' ? stdout : stderr,
@@ -637,26 +669,21 @@ int cmd_path(int argc, char **argv)
             status = 2;
         }
     }
-    gl_buf out = GL_BUF_INIT;
     if (!status && ps.truncated)
         fprintf(stderr, "gpuledger path: the search stopped after %u steps: longer paths may exist\n",
                 GL_TRACE_MAX_STEPS_DEFAULT);
     if (!status && !ps.n_paths) {
         char msg[256];
         snprintf(msg, sizeof msg, "no path from %s to %s within %u hops", argv[optind], argv[optind + 1], po.max_hops);
-        if (!text && fmt == GL_FLOW_JSON) {
+        if (!w.text && w.fmt == GL_FLOW_JSON) {
             json_t *j = json_pack("{s:[],s:s,s:b}", "paths", "message", msg, "truncated", ps.truncated);
-            char *txt = json_dumps(j, JSON_INDENT(1));
-            gl_buf_append(&out, txt, strlen(txt), NULL);
-            gl_buf_append(&out, "\n", 1, NULL);
-            free(txt);
+            json_out("path", j, 0, w.out);
             json_decref(j);
-            write_out("path", w.out, &out);
         } else {
             printf("%s\n", msg);
         }
         status = 1;
-    } else if (!status && text) {
+    } else if (!status && w.text) {
         for (size_t i = 0; i < ps.n_paths && !status; i++) {
             gl_flow *f = NULL;
             if (gl_trace_path_flow(ctx, &ps.paths[i], &f, &err)) {
@@ -667,7 +694,7 @@ int cmd_path(int argc, char **argv)
             }
             gl_flow_free(f);
         }
-    } else if (!status && fmt == GL_FLOW_JSON) {
+    } else if (!status && w.fmt == GL_FLOW_JSON) {
         json_t *arr = json_array();
         for (size_t i = 0; i < ps.n_paths && !status; i++) {
             gl_flow *f = NULL;
@@ -687,28 +714,20 @@ int cmd_path(int argc, char **argv)
                               gl_addr_hex(aa, ha), "to", gl_addr_hex(bb, hb), "max_hops", (json_int_t)po.max_hops,
                               "max_paths", (json_int_t)(po.max_paths ? po.max_paths : GL_TRACE_MAX_PATHS_DEFAULT),
                               "time_respecting", !po.any_order, "truncated", ps.truncated, "paths", arr);
-        char *txt = j ? json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
-        if (txt && !status) {
-            gl_buf_append(&out, txt, strlen(txt), NULL);
-            gl_buf_append(&out, "\n", 1, NULL);
-            status = write_out("path", w.out, &out);
-        }
-        free(txt);
+        if (!status)
+            status = json_out("path", j, JSON_PRESERVE_ORDER, w.out);
         json_decref(j);
     } else if (!status) {
         gl_flow *f = NULL;
-        if (gl_trace_paths_flow(ctx, &ps, &f, &err) || gl_flow_write(f, fmt, &out, &err)) {
+        if (gl_trace_paths_flow(ctx, &ps, &f, &err)) {
             fprintf(stderr, "gpuledger path: %s\n", err.msg);
             status = 2;
         } else {
-            status = write_out("path", w.out, &out);
+            status = flow_out("path", f, w.fmt, w.out);
         }
         gl_flow_free(f);
     }
-    gl_buf_release(&out);
     gl_paths_release(&ps);
-    gl_trace_ctx_free(ctx);
-    gl_graph_free(g);
-    gl_store_close(s);
+    free_walk(s, g, ctx);
     return status;
 }

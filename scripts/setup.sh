@@ -4,7 +4,8 @@
 #   bash scripts/setup.sh
 #
 # 1. Debian packages (compiler, pkg-config, libsecp256k1, libcurl, jansson, yajl, libyaml, libxml2,
-#    RocksDB, cmocka, nettle; graphviz, whose `dot` test_trace renders DOT with; chromium, in which
+#    RocksDB, cmocka, nettle; graphviz, whose `dot` test_trace renders DOT with; python3-networkx, with
+#    which test_trace reads its GEXF and GraphML back; chromium, in which
 #    test_report renders the HTML report headless; Node.js and
 #    npm if there is no npm): checked with dpkg-query; `apt-get update` and `apt-get install` run only when
 #    something is missing.  Needs root (or sudo) only then.
@@ -30,7 +31,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- Debian
 DEB_PKGS=(build-essential pkg-config libsecp256k1-dev libcurl4-openssl-dev libjansson-dev libyajl-dev
-          librocksdb-dev libcmocka-dev nettle-dev libyaml-dev libxml2-dev python3 graphviz
+          librocksdb-dev libcmocka-dev nettle-dev libyaml-dev libxml2-dev python3 graphviz python3-networkx
           chromium clang libclang-rt-14-dev)  # chromium: tests only (test_report renders the report headless); clang: make fuzz
 
 deb_installed() {
