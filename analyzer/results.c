@@ -14,6 +14,8 @@
  *   "f/" + addr(20)      wallet score record (JSON), flagged or not
  * An analyze run replaces the whole family in one batch.
  */
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,37 +186,154 @@ static json_t *rule_params(const gl_analysis_params *P, gl_link_rule r)
     return json_object();
 }
 
-json_t *gl_results_link_json(gl_store *s, const gl_graph *g, const gl_analysis *a, const gl_link *l)
+/* ------------------------------------------------- entity records as text
+ *
+ * An entity record is written as text directly: through jansson objects
+ * (a dozen allocations a link, each evidence an object of its own, then a
+ * dump) the six exchange entities of a 10M-transfer store, 74,000 links
+ * each, and the half million entities with links took 25 s of the write.
+ * The shape is the one documented in docs/STORE.md; test_analyzer reads
+ * the records back through jansson. */
+
+static bool tb_reserve(gl_textbuf *t, size_t more)
 {
-    json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:f,s:b,s:o,s:I,s:o}", "rule", gl_link_rule_name((gl_link_rule)l->rule),
-                          "strength", gl_link_rule_hard((gl_link_rule)l->rule) ? "hard" : "soft", "a",
-                          addr_json(g, l->a), "b", addr_json(g, l->b), "confidence", (double)l->confidence,
-                          "merged", l->merged, "parameters", rule_params(&a->params, (gl_link_rule)l->rule),
-                          "evidence_count", (json_int_t)l->n_evidence, "evidence",
-                          evidence_list(s, g, l->ev, l->n_evidence));
-    return o;
+    if (t->len + more + 1 <= t->cap)
+        return true;
+    size_t nc = t->cap ? t->cap : 256;
+    while (nc < t->len + more + 1)
+        nc *= 2;
+    char *p = realloc(t->p, nc);
+    if (!p)
+        return false;
+    t->p = p;
+    t->cap = nc;
+    return true;
 }
 
-json_t *gl_results_entity_json(gl_store *s, const gl_graph *g, const gl_analysis *a, uint32_t e,
-                               const uint32_t *members, size_t n_members, const size_t *links,
-                               size_t n_links)
+static bool tb_put(gl_textbuf *t, const char *s, size_t n)
 {
-    json_t *addrs = json_array(), *lk = json_array();
-    const char *label = NULL;
-    const char *category = NULL;
-    for (size_t i = 0; i < n_members; i++) {
-        json_array_append_new(addrs, addr_json(g, members[i]));
+    if (!tb_reserve(t, n))
+        return false;
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = 0;
+    return true;
+}
+
+static bool tb_str(gl_textbuf *t, const char *s) { return tb_put(t, s, strlen(s)); }
+
+static bool tb_fmt(gl_textbuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool tb_fmt(gl_textbuf *t, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < sizeof tmp && tb_put(t, tmp, (size_t)n);
+}
+
+/* A JSON string, escaped by jansson (labels are outside text). */
+static bool tb_json_string(gl_textbuf *t, const char *s)
+{
+    json_t *j = json_string(s);
+    char *txt = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    bool ok = txt && tb_str(t, txt);
+    free(txt);
+    return ok;
+}
+
+static bool tb_addr(gl_textbuf *t, const gl_graph *g, uint32_t v)
+{
+    char hex[43];
+    if (v == GL_NODE_NONE)
+        return tb_put(t, "null", 4);
+    return tb_put(t, "\"", 1) && tb_put(t, gl_addr_hex(g->nodes[v].addr, hex), 42) && tb_put(t, "\"", 1);
+}
+
+/* A double as jansson writes a real (%.17g, with ".0" when integral). */
+static bool tb_real(gl_textbuf *t, double v)
+{
+    char tmp[40];
+    int n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return false;
+    if (!strpbrk(tmp, ".eE") && strcmp(tmp, "inf") && strcmp(tmp, "nan") && strcmp(tmp, "-inf"))
+        return tb_put(t, tmp, (size_t)n) && tb_put(t, ".0", 2);
+    return tb_put(t, tmp, (size_t)n);
+}
+
+static bool tb_evidence(gl_textbuf *t, const gl_graph *g, const gl_evidence *ev)
+{
+    gl_store_pos p = gl_graph_pos(g, &ev->pos);
+    bool ok = tb_fmt(t, "{\"chain_id\":%" PRIu64 ",\"block\":%" PRIu64 ",\"record\":\"%s\",", p.chain_id, p.block,
+                     ev->what ? "event" : "transfer");
+    if (p.kind == GL_STORE_POS_LOG)
+        return ok && tb_fmt(t, "\"log_index\":%" PRIu32 ",\"tx_index\":null}", p.index);
+    ok = ok && tb_fmt(t, "\"log_index\":null,\"tx_index\":%" PRIu32, p.index);
+    if (p.kind == GL_STORE_POS_TRACE)
+        ok = ok && tb_fmt(t, ",\"trace\":%" PRIu32, p.sub);
+    return ok && tb_put(t, "}", 1);
+}
+
+bool gl_results_params_texts(const gl_analysis_params *P, char *out[GL_LINK_RULE_COUNT])
+{
+    bool ok = true;
+    for (int r = 0; r < GL_LINK_RULE_COUNT; r++) {
+        json_t *j = rule_params(P, (gl_link_rule)r);
+        out[r] = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        ok &= out[r] != NULL;
+    }
+    return ok;
+}
+
+static bool tb_link(gl_textbuf *t, const gl_graph *g, const gl_link *l, char *const params[GL_LINK_RULE_COUNT])
+{
+    gl_link_rule r = (gl_link_rule)l->rule;
+    bool ok = tb_fmt(t, "{\"rule\":\"%s\",\"strength\":\"%s\",\"a\":", gl_link_rule_name(r),
+                     gl_link_rule_hard(r) ? "hard" : "soft") &&
+              tb_addr(t, g, l->a) && tb_put(t, ",\"b\":", 5) && tb_addr(t, g, l->b) &&
+              tb_put(t, ",\"confidence\":", 14) && tb_real(t, (double)l->confidence) &&
+              tb_fmt(t, ",\"merged\":%s,\"parameters\":", l->merged ? "true" : "false") &&
+              tb_str(t, r < GL_LINK_RULE_COUNT && params[r] ? params[r] : "{}") &&
+              tb_fmt(t, ",\"evidence_count\":%" PRIu32 ",\"evidence\":[", l->n_evidence);
+    for (uint32_t i = 0; ok && i < l->n_evidence && i < GL_EVIDENCE_MAX; i++)
+        ok = (i == 0 || tb_put(t, ",", 1)) && tb_evidence(t, g, &l->ev[i]);
+    return ok && tb_put(t, "]}", 2);
+}
+
+bool gl_results_entity_text(gl_textbuf *t, const gl_graph *g, const gl_analysis *a, uint32_t e,
+                            const uint32_t *members, size_t n_members, const size_t *links, size_t n_links,
+                            char *const params[GL_LINK_RULE_COUNT])
+{
+    t->len = 0;
+    const char *label = NULL, *category = NULL;
+    for (size_t i = 0; i < n_members && !label; i++) {
         const gl_node *nd = &g->nodes[members[i]];
-        if (nd->label >= 0 && !label) {
+        if (nd->label >= 0) {
             label = g->labels[nd->label].label;
             category = g->labels[nd->label].category;
         }
     }
-    for (size_t i = 0; i < n_links; i++)
-        json_array_append_new(lk, gl_results_link_json(s, g, a, &a->links[links[i]]));
-    return json_pack("{s:I,s:s,s:s?,s:s?,s:I,s:o,s:o}", "id", (json_int_t)e, "kind",
-                     gl_entity_kind_name((gl_entity_kind)a->entity_kind[e]), "label", label,
-                     "label_category", category, "size", (json_int_t)n_members, "addresses", addrs, "links", lk);
+    bool ok = tb_fmt(t, "{\"id\":%" PRIu32 ",\"kind\":\"%s\",", e, gl_entity_kind_name((gl_entity_kind)a->entity_kind[e]));
+    if (label)
+        ok = ok && tb_put(t, "\"label\":", 8) && tb_json_string(t, label) && tb_put(t, ",\"label_category\":", 18) &&
+             tb_json_string(t, category) && tb_put(t, ",", 1);
+    ok = ok && tb_fmt(t, "\"size\":%zu,\"addresses\":[", n_members);
+    for (size_t i = 0; ok && i < n_members; i++)
+        ok = (i == 0 || tb_put(t, ",", 1)) && tb_addr(t, g, members[i]);
+    ok = ok && tb_put(t, "],\"links\":[", 11);
+    for (size_t i = 0; ok && i < n_links; i++)
+        ok = (i == 0 || tb_put(t, ",", 1)) && tb_link(t, g, &a->links[links[i]], params);
+    return ok && tb_put(t, "]}", 2);
+}
+
+void gl_textbuf_release(gl_textbuf *t)
+{
+    free(t->p);
+    memset(t, 0, sizeof *t);
 }
 
 json_t *gl_results_score_json(gl_store *s, const gl_graph *g, const gl_analysis *a, const gl_wallet_score *w)

@@ -184,22 +184,22 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
                            (json_int_t)a->n_scores);
     /* Records in key order ("e/" < "f/" < "m/" < "p" < "x/"), each family
      * sorted, so that they can go to table files as they come. */
+    char *params[GL_LINK_RULE_COUNT] = {0};
+    gl_textbuf etxt = {0};
+    if (!rc && !gl_results_params_texts(&a->params, params))
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
     for (uint32_t e = 0; !rc && e < a->n_entities; e++) {
         uint8_t k[6] = {'e', '/'};
         be32(k + 2, e);
-        size_t nm = gr.mem_off[e + 1] - gr.mem_off[e], nl = gr.link_off[e + 1] - gr.link_off[e];
-        const uint32_t *mem = gr.members + gr.mem_off[e];
-        if (nm == 1 && nl == 0 && g->nodes[mem[0]].label < 0) {
-            /* Most entities are one unlabelled wallet without links: the
-             * same record as gl_results_entity_json's, without building it. */
-            char hex[43], txt[160];
-            int n = snprintf(txt, sizeof txt, "{\"id\":%u,\"kind\":\"%s\",\"size\":1,\"addresses\":[\"%s\"],\"links\":[]}",
-                             e, gl_entity_kind_name((gl_entity_kind)a->entity_kind[e]), gl_addr_hex(g->nodes[mem[0]].addr, hex));
-            rc = wr_put(&w, k, 6, txt, (size_t)n, err);
-            continue;
-        }
-        rc = put_json(&w, k, 6, gl_results_entity_json(NULL, g, a, e, mem, nm, gr.links + gr.link_off[e], nl), err);
+        if (!gl_results_entity_text(&etxt, g, a, e, gr.members + gr.mem_off[e], gr.mem_off[e + 1] - gr.mem_off[e],
+                                    gr.links + gr.link_off[e], gr.link_off[e + 1] - gr.link_off[e], params))
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory writing entity %u", e);
+        else
+            rc = wr_put(&w, k, 6, etxt.p, etxt.len, err);
     }
+    gl_textbuf_release(&etxt);
+    for (int r = 0; r < GL_LINK_RULE_COUNT; r++)
+        free(params[r]);
     uint32_t *order = NULL;
     size_t n_order = a->n_nodes > a->n_scores ? a->n_nodes : a->n_scores;
     if (n_order < g->n_purchases)

@@ -39,10 +39,25 @@ void gl_results_groups_release(gl_results_groups *g);
 json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_evidence *ev);
 /* Resolve every evidence object inside j (see above) through the store. */
 void gl_results_hydrate(gl_store *s, json_t *j);
-json_t *gl_results_link_json(gl_store *s, const gl_graph *g, const gl_analysis *a, const gl_link *l);
-json_t *gl_results_entity_json(gl_store *s, const gl_graph *g, const gl_analysis *a, uint32_t e,
-                               const uint32_t *members, size_t n_members, const size_t *links,
-                               size_t n_links);
+/* A growing text (malloc'd p, NUL-terminated at len). */
+typedef struct gl_textbuf {
+    char *p;
+    size_t len, cap;
+} gl_textbuf;
+void gl_textbuf_release(gl_textbuf *t);
+
+/* Each link rule's parameters as compact JSON text (malloc'd; free each):
+ * the same for every link of a run.  False when out of memory. */
+bool gl_results_params_texts(const gl_analysis_params *P, char *out[GL_LINK_RULE_COUNT]);
+
+/* Entity e's record as JSON text into t (replacing what t held): id, kind,
+ * label and label_category when a member is labelled, size, addresses,
+ * and its links (rule, strength, a, b, confidence, merged, parameters,
+ * evidence_count, evidence positions without tx hashes: see
+ * gl_results_evidence_json).  False when out of memory. */
+bool gl_results_entity_text(gl_textbuf *t, const gl_graph *g, const gl_analysis *a, uint32_t e,
+                            const uint32_t *members, size_t n_members, const size_t *links, size_t n_links,
+                            char *const params[GL_LINK_RULE_COUNT]);
 json_t *gl_results_score_json(gl_store *s, const gl_graph *g, const gl_analysis *a,
                               const gl_wallet_score *w);
 

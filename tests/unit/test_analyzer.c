@@ -1465,6 +1465,7 @@ static void test_results_round_trip(void **state)
         native(f, 100 + 300 * k, 0, S, 11 + k, 1 * ETH);
         lease(f, 110 + 300 * k, 0, 0, M, 11 + k, 0, P, 1 * ETH);
     }
+    label(f, P, "host \"quoted\" \\ ok"); /* a label JSON must escape */
     run(f);
     gl_err err = {0};
     ok(gl_results_write(f->s, f->g, f->a, &err), &err);
@@ -1531,6 +1532,51 @@ static void test_results_round_trip(void **state)
     ok(gl_results_get_entity(f->s, ent(f, S), &er, &err), &err);
     assert_non_null(er);
     assert_int_equal(json_integer_value(json_object_get(er, "size")), 4);
+    assert_int_equal(json_integer_value(json_object_get(er, "id")), ent(f, S));
+    assert_string_equal(json_string_value(json_object_get(er, "kind")),
+                        gl_entity_kind_name((gl_entity_kind)f->a->entity_kind[ent(f, S)]));
+    json_t *addrs = json_object_get(er, "addresses");
+    assert_int_equal(json_array_size(addrs), 4);
+    bool has_s = false;
+    for (size_t i = 0; i < 4; i++)
+        has_s |= !strcmp(json_string_value(json_array_get(addrs, i)), hexs(ad(S), 20, hex));
+    assert_true(has_s);
+    /* every link of the entity, each as the analysis holds it */
+    json_t *lks = json_object_get(er, "links");
+    size_t want_links = 0;
+    for (size_t i = 0; i < f->a->n_links; i++)
+        want_links += f->a->entity[f->a->links[i].a] == ent(f, S) || f->a->entity[f->a->links[i].b] == ent(f, S);
+    assert_true(want_links > 0);
+    assert_int_equal(json_array_size(lks), want_links);
+    for (size_t i = 0; i < json_array_size(lks); i++) {
+        json_t *l = json_array_get(lks, i);
+        const char *st = json_string_value(json_object_get(l, "strength"));
+        assert_true(!strcmp(st, "hard") || !strcmp(st, "soft"));
+        assert_non_null(json_string_value(json_object_get(l, "rule")));
+        assert_int_equal(strlen(json_string_value(json_object_get(l, "a"))), 42);
+        assert_int_equal(strlen(json_string_value(json_object_get(l, "b"))), 42);
+        double c = json_real_value(json_object_get(l, "confidence"));
+        assert_true(c > 0 && c <= 1);
+        assert_true(json_is_boolean(json_object_get(l, "merged")));
+        assert_true(json_is_object(json_object_get(l, "parameters")));
+        json_t *evs = json_object_get(l, "evidence");
+        assert_true(json_array_size(evs) >= 1);
+        assert_true((size_t)json_integer_value(json_object_get(l, "evidence_count")) >= json_array_size(evs));
+        for (size_t j = 0; j < json_array_size(evs); j++) {
+            json_t *ev = json_array_get(evs, j);
+            assert_int_equal(json_integer_value(json_object_get(ev, "chain_id")), CHAIN);
+            /* resolved on reading: the tx hash of the position */
+            assert_int_equal(strlen(json_string_value(json_object_get(ev, "tx_hash"))), 66);
+        }
+    }
+    json_decref(er);
+    /* a labelled entity: its label exactly, quotes and backslash included */
+    ok(gl_results_get_entity(f->s, ent(f, P), &er, &err), &err);
+    assert_non_null(er);
+    char want_label[64];
+    snprintf(want_label, sizeof want_label, "host \"quoted\" \\ ok %u", (unsigned)P);
+    assert_string_equal(json_string_value(json_object_get(er, "label")), want_label);
+    assert_string_equal(json_string_value(json_object_get(er, "label_category")), "host \"quoted\" \\ ok");
     json_decref(er);
 
     /* one more transfer: the analysis is stale */
