@@ -146,6 +146,10 @@ void ix_plan_config(const gl_indexer *ix, gl_range_plan_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->initial_span = ix->o.initial_span ? ix->o.initial_span : GL_INDEXER_INITIAL_SPAN_DEFAULT;
     cfg->max_logs = ix->o.request_logs ? ix->o.request_logs : GL_INDEXER_REQUEST_LOGS_DEFAULT;
+    /* --request-logs is also what the answers in memory are sized for
+     * (two or three ranges are in flight at once): an endpoint accepting
+     * more must not make the requests grow with it */
+    cfg->size_logs = cfg->max_logs;
 }
 
 /* eth_getLogs over all of [lo, hi], split as the endpoint requires. */
