@@ -22,7 +22,7 @@
 #include "gpuledger/tx_check.h"
 #include "indexer_int.h"
 
-const uint8_t zero32[32];
+const uint8_t ix_zero32[32];
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -38,13 +38,13 @@ void ixlog(gl_indexer *ix, int level, const char *fmt, ...)
     ix->o.log(ix->o.ctx, level, msg);
 }
 
-bool want_stop(gl_indexer *ix) { return ix->o.stop && ix->o.stop(ix->o.ctx); }
+bool ix_want_stop(gl_indexer *ix) { return ix->o.stop && ix->o.stop(ix->o.ctx); }
 
-gl_code nomem(gl_err *err) { return gl_err_set(err, GL_ENOMEM, "out of memory while indexing"); }
+gl_code ix_nomem(gl_err *err) { return gl_err_set(err, GL_ENOMEM, "out of memory while indexing"); }
 
-char *hex_of(const uint8_t *d, size_t n, char *buf) { return gl_hex_encode(d, n, true, buf); }
+char *ix_hex_of(const uint8_t *d, size_t n, char *buf) { return gl_hex_encode(d, n, true, buf); }
 
-json_t *qty_json(uint64_t v)
+json_t *ix_qty_json(uint64_t v)
 {
     char s[24];
     snprintf(s, sizeof s, "0x%" PRIx64, v);
@@ -52,7 +52,7 @@ json_t *qty_json(uint64_t v)
 }
 
 /* A JSON-RPC quantity: "0x.." hex string, or a JSON integer. */
-bool get_qty(const json_t *v, uint64_t *out)
+bool ix_get_qty(const json_t *v, uint64_t *out)
 {
     if (json_is_integer(v)) {
         if (json_integer_value(v) < 0)
@@ -67,16 +67,16 @@ bool get_qty(const json_t *v, uint64_t *out)
     return gl_u256_to_u64(&x, out);
 }
 
-bool get_fixed(const json_t *v, uint8_t *out, size_t n)
+bool ix_get_fixed(const json_t *v, uint8_t *out, size_t n)
 {
     const char *s = json_string_value(v);
     return s && gl_hex_decode_exact(s, out, n, NULL) == GL_OK;
 }
 
 /* Sleep ms milliseconds in slices, waking early when asked to stop. */
-void nap(gl_indexer *ix, uint64_t ms)
+void ix_nap(gl_indexer *ix, uint64_t ms)
 {
-    while (ms > 0 && !want_stop(ix)) {
+    while (ms > 0 && !ix_want_stop(ix)) {
         uint64_t step = ms < 50 ? ms : 50;
         struct timespec ts = {(time_t)(step / 1000), (long)(step % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -86,7 +86,7 @@ void nap(gl_indexer *ix, uint64_t ms)
 
 /* ------------------------------------------------------------- findings */
 
-json_t *finding_new(gl_indexer *ix, const char *kind, uint64_t block)
+json_t *ix_finding_new(gl_indexer *ix, const char *kind, uint64_t block)
 {
     json_t *f = json_object();
     if (!f)
@@ -104,7 +104,7 @@ void fset_hex(json_t *f, const char *key, const uint8_t *d, size_t n)
 {
     char buf[2 * 32 + 3];
     if (f)
-        json_object_set_new(f, key, json_string(hex_of(d, n, buf)));
+        json_object_set_new(f, key, json_string(ix_hex_of(d, n, buf)));
 }
 
 void fset_str(json_t *f, const char *key, const char *v)
@@ -120,16 +120,16 @@ void fset_int(json_t *f, const char *key, uint64_t v)
 }
 
 /* Queue a finding for the commit that covers its block (steals f). */
-gl_code finding_add(gl_indexer *ix, uint64_t block, json_t *f, gl_err *err)
+gl_code ix_finding_add(gl_indexer *ix, uint64_t block, json_t *f, gl_err *err)
 {
     if (!f)
-        return nomem(err);
+        return ix_nomem(err);
     if (ix->npend == ix->pend_cap) {
         size_t cap = ix->pend_cap ? 2 * ix->pend_cap : 16;
         ix_finding *v = realloc(ix->pend, cap * sizeof *v);
         if (!v) {
             json_decref(f);
-            return nomem(err);
+            return ix_nomem(err);
         }
         ix->pend = v;
         ix->pend_cap = cap;
@@ -142,7 +142,7 @@ gl_code finding_add(gl_indexer *ix, uint64_t block, json_t *f, gl_err *err)
 
 /* Put the queued findings of blocks <= upto into the batch, dropping exact
  * repeats (a lie seen again by a retry is one finding). */
-gl_code findings_flush(gl_indexer *ix, uint64_t upto, gl_err *err)
+gl_code ix_findings_flush(gl_indexer *ix, uint64_t upto, gl_err *err)
 {
     for (size_t i = 0; i < ix->npend; i++) {
         const ix_finding *f = &ix->pend[i];
@@ -222,7 +222,7 @@ gl_indexer *gl_indexer_new(gl_store *s, gl_endpoints *e, const gl_platform *p, c
     }
     gl_indexer *ix = calloc(1, sizeof *ix);
     if (!ix) {
-        nomem(err);
+        ix_nomem(err);
         return NULL;
     }
     ix->s = s;
@@ -242,13 +242,13 @@ gl_indexer *gl_indexer_new(gl_store *s, gl_endpoints *e, const gl_platform *p, c
     for (size_t i = 0; i < p->ncontracts && !rc; i++) {
         if (p->contracts[i].start_block < ix->start_block)
             ix->start_block = p->contracts[i].start_block;
-        rc = addr_add(ix, p->contracts[i].address, SIZE_MAX, p->contracts[i].start_block, NULL, err);
+        rc = ix_addr_add(ix, p->contracts[i].address, SIZE_MAX, p->contracts[i].start_block, NULL, err);
         if (!rc)
-            rc = topics_from(ix, p->contracts[i].abis, p->contracts[i].nabis, i, err);
+            rc = ix_topics_from(ix, p->contracts[i].abis, p->contracts[i].nabis, i, err);
     }
     for (size_t f = 0; f < p->nfactories && !rc; f++)
-        rc = topics_from(ix, p->factories[f].abis, p->factories[f].nabis, SIZE_MAX, err);
-    if (rc || (rc = specs_build(ix, err)) || (rc = cursor_load(ix, err)))
+        rc = ix_topics_from(ix, p->factories[f].abis, p->factories[f].nabis, SIZE_MAX, err);
+    if (rc || (rc = ix_specs_build(ix, err)) || (rc = ix_cursor_load(ix, err)))
         goto fail;
     if (ix->start_block == UINT64_MAX)
         ix->start_block = 0;
@@ -268,7 +268,7 @@ gl_indexer *gl_indexer_new(gl_store *s, gl_endpoints *e, const gl_platform *p, c
         gl_err_set(err, GL_EVERIFY,
                    "the store indexed '%s' with another definition (keccak %s, this one %s): use a new store, "
                    "or accept the change explicitly",
-                   p->name, hex_of(stored, 32, a), hex_of(p->digest, 32, b));
+                   p->name, ix_hex_of(stored, 32, a), ix_hex_of(p->digest, 32, b));
         goto fail;
     }
     ix->defhash_pending = !found || memcmp(stored, p->digest, 32);
@@ -281,7 +281,7 @@ gl_indexer *gl_indexer_new(gl_store *s, gl_endpoints *e, const gl_platform *p, c
         ix->defhash_pending = def == NULL;
         free(def);
     }
-    if ((rc = tables_rebuild(ix, err)))
+    if ((rc = ix_tables_rebuild(ix, err)))
         goto fail;
     return ix;
 fail:

@@ -27,7 +27,7 @@
 
 static json_t *check_finding(ix_check *c, const char *kind)
 {
-    json_t *f = finding_new(c->ix, kind, c->blk->num);
+    json_t *f = ix_finding_new(c->ix, kind, c->blk->num);
     fset_hex(f, "block_hash", c->rec.hash, 32);
     return f;
 }
@@ -38,7 +38,7 @@ static json_t *check_placed(ix_check *c, json_t *f)
 {
     char bh[67];
     if (f && (json_object_set_new(f, "platform", json_string(c->ix->p->name)) ||
-              json_object_set_new(f, "block_hash", json_string(hex_of(c->rec.hash, 32, bh))))) {
+              json_object_set_new(f, "block_hash", json_string(ix_hex_of(c->rec.hash, 32, bh))))) {
         json_decref(f);
         return NULL;
     }
@@ -50,7 +50,7 @@ static json_t *check_placed(ix_check *c, json_t *f)
 static gl_code lie(ix_check *c, json_t *f, gl_err *err)
 {
     c->lied = true;
-    return finding_add(c->ix, c->blk->num, f, err);
+    return ix_finding_add(c->ix, c->blk->num, f, err);
 }
 
 /* Answers that disagree with each other (possibly a reorg in flight): in
@@ -60,9 +60,9 @@ static gl_code mismatch(ix_check *c, json_t *f, gl_err *err)
     c->bad = true;
     if (c->strict) {
         json_decref(f);
-        return f ? GL_OK : nomem(err);
+        return f ? GL_OK : ix_nomem(err);
     }
-    return finding_add(c->ix, c->blk->num, f, err);
+    return ix_finding_add(c->ix, c->blk->num, f, err);
 }
 
 /* Header: hash recomputed (HEADERS and up) or taken as claimed. */
@@ -77,7 +77,7 @@ static gl_code check_header(ix_check *c, gl_err *err)
         c->rec.timestamp = g->ts;
         return GL_OK;
     }
-    c->has_claimed = get_fixed(json_object_get(blk, "hash"), c->claimed, 32);
+    c->has_claimed = ix_get_fixed(json_object_get(blk, "hash"), c->claimed, 32);
     if (gl_block_header_from_json_ex(&c->hdr, blk, GL_BLOCK_FORK_GAPS, &e2))
         return gl_err_set(err, GL_ERPC, "block %" PRIu64 ": the endpoint's header is unreadable: %s", c->blk->num,
                           e2.msg);
@@ -212,7 +212,7 @@ static gl_code check_parent(ix_check *c, gl_err *err)
     return mismatch(c, f, err);
 }
 
-ix_tx *tx_of(ix_check *c, uint32_t index)
+ix_tx *ix_tx_of(ix_check *c, uint32_t index)
 {
     for (size_t i = 0; i < c->ntxs; i++)
         if (c->txs[i].index == index)
@@ -260,7 +260,7 @@ static gl_code check_txs(ix_check *c, gl_err *err)
             break;
         case GL_TX_CHECK_SENDER_MISMATCH:
         case GL_TX_CHECK_UNRECOVERABLE:
-            rc = finding_add(ix, c->blk->num, check_placed(c, f), err);
+            rc = ix_finding_add(ix, c->blk->num, check_placed(c, f), err);
             break;
         case GL_TX_CHECK_UNSUPPORTED:
             /* A transaction type this build cannot rebuild (a chain's own
@@ -302,11 +302,11 @@ static bool receipt_log_same(const json_t *o, const gl_log *g)
 {
     uint8_t a[32];
     const json_t *topics = json_object_get(o, "topics");
-    if (!get_fixed(json_object_get(o, "address"), a, 20) || memcmp(a, g->address, 20) ||
+    if (!ix_get_fixed(json_object_get(o, "address"), a, 20) || memcmp(a, g->address, 20) ||
         json_array_size(topics) != g->ntopics)
         return false;
     for (size_t t = 0; t < g->ntopics; t++)
-        if (!get_fixed(json_array_get(topics, t), a, 32) || memcmp(a, g->topics[t], 32))
+        if (!ix_get_fixed(json_array_get(topics, t), a, 32) || memcmp(a, g->topics[t], 32))
             return false;
     const char *data = json_string_value(json_object_get(o, "data"));
     size_t n = data ? strlen(data) : 0;
@@ -331,7 +331,7 @@ static gl_code check_receipts(ix_check *c, gl_err *err)
     gl_buf *vals = n ? calloc(n, sizeof *vals) : NULL;
     gl_code rc = GL_OK;
     if (n && !vals)
-        return nomem(err);
+        return ix_nomem(err);
     gl_err e2;
     const char *why = NULL;
     if (!json_is_array(rs) || n != ntx)
@@ -339,7 +339,7 @@ static gl_code check_receipts(ix_check *c, gl_err *err)
     for (size_t i = 0; !why && i < n; i++) {
         gl_code r2 = gl_indexer_receipt_encode(&vals[i], json_array_get(rs, i), &e2);
         if (r2 == GL_ENOMEM) {
-            rc = nomem(err);
+            rc = ix_nomem(err);
             goto done;
         }
         if (r2)
@@ -399,7 +399,7 @@ static gl_code refetch_block(gl_indexer *ix, ix_blk *blk, gl_err *err)
 {
     json_t *res = NULL;
     gl_code rc = gl_endpoints_call(ix->e, "eth_getBlockByNumber",
-                                   json_pack("[o,b]", qty_json(blk->num), blk->full), &res, NULL, err);
+                                   json_pack("[o,b]", ix_qty_json(blk->num), blk->full), &res, NULL, err);
     if (rc)
         return rc;
     if (!json_is_object(res)) {
@@ -412,7 +412,7 @@ static gl_code refetch_block(gl_indexer *ix, ix_blk *blk, gl_err *err)
     return GL_OK;
 }
 
-void check_release(ix_check *c)
+void ix_check_release(ix_check *c)
 {
     gl_block_header_release(&c->hdr);
     free(c->txs);
@@ -424,7 +424,7 @@ void check_release(ix_check *c)
 /* Run every check of one block; a block that contradicts itself (a header
  * that does not hash to its claim, a wrong transactions root) is fetched
  * again, up to GL_INDEXER_RETRIES times, its lies kept as findings. */
-gl_code block_check(gl_indexer *ix, ix_blk *blk, bool strict, ix_check *c, gl_err *err)
+gl_code ix_block_check(gl_indexer *ix, ix_blk *blk, bool strict, ix_check *c, gl_err *err)
 {
     for (unsigned attempt = 0;; attempt++) {
         memset(c, 0, sizeof *c);
@@ -437,9 +437,9 @@ gl_code block_check(gl_indexer *ix, ix_blk *blk, bool strict, ix_check *c, gl_er
         c->txs = calloc(blk->nlogs, sizeof *c->txs);
         c->proven = calloc(blk->nlogs, sizeof *c->proven);
         if (!c->txs || !c->proven)
-            return nomem(err);
+            return ix_nomem(err);
         for (size_t i = 0; i < blk->nlogs; i++)
-            if (!tx_of(c, blk->logs[i].tx_index))
+            if (!ix_tx_of(c, blk->logs[i].tx_index))
                 c->txs[c->ntxs++].index = blk->logs[i].tx_index;
         gl_code rc = check_header(c, err);
         if (rc == GL_ERPC && strict) { /* a garbled answer: fetch it again */
@@ -457,14 +457,14 @@ gl_code block_check(gl_indexer *ix, ix_blk *blk, bool strict, ix_check *c, gl_er
             return GL_OK;
         ix->st.retries++;
         ixlog(ix, 1, "block %" PRIu64 " contradicts itself: fetching it again", blk->num);
-        check_release(c);
+        ix_check_release(c);
         if ((rc = refetch_block(ix, blk, err)))
             return rc;
     }
 }
 
 /* The block's hash as two endpoints give it (gl_endpoints_block_hash). */
-gl_code check_quorum(gl_indexer *ix, ix_check *c, bool *disputed, gl_err *err)
+gl_code ix_check_quorum(gl_indexer *ix, ix_check *c, bool *disputed, gl_err *err)
 {
     uint8_t h[32];
     gl_err e2;
@@ -488,5 +488,5 @@ gl_code check_quorum(gl_indexer *ix, ix_check *c, bool *disputed, gl_err *err)
     } else {
         fset_str(f, "reason", e2.msg);
     }
-    return finding_add(ix, c->blk->num, f, err);
+    return ix_finding_add(ix, c->blk->num, f, err);
 }

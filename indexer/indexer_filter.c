@@ -24,16 +24,16 @@
 
 /* ------------------------------------------------------- address filter */
 
-int addr_cmp(const void *a, const void *b) { return memcmp(a, b, 20); }
+int ix_addr_cmp(const void *a, const void *b) { return memcmp(a, b, 20); }
 
-const ix_addr *addr_find(const gl_indexer *ix, const uint8_t a[20])
+const ix_addr *ix_addr_find(const gl_indexer *ix, const uint8_t a[20])
 {
-    return bsearch(a, ix->addrs, ix->naddrs, sizeof *ix->addrs, addr_cmp);
+    return bsearch(a, ix->addrs, ix->naddrs, sizeof *ix->addrs, ix_addr_cmp);
 }
 
 /* Add a followed address (kept sorted); an address already followed keeps
  * its first entry.  *added says whether it was new. */
-gl_code addr_add(gl_indexer *ix, const uint8_t a[20], size_t factory, uint64_t from_block, bool *added,
+gl_code ix_addr_add(gl_indexer *ix, const uint8_t a[20], size_t factory, uint64_t from_block, bool *added,
                  gl_err *err)
 {
     if (added)
@@ -53,7 +53,7 @@ gl_code addr_add(gl_indexer *ix, const uint8_t a[20], size_t factory, uint64_t f
         size_t cap = ix->addrs_cap ? 2 * ix->addrs_cap : 16;
         ix_addr *v = realloc(ix->addrs, cap * sizeof *v);
         if (!v)
-            return nomem(err);
+            return ix_nomem(err);
         ix->addrs = v;
         ix->addrs_cap = cap;
     }
@@ -74,7 +74,7 @@ static gl_code topic_add(gl_indexer *ix, const uint8_t t[32], gl_err *err)
             return GL_OK;
     uint8_t(*v)[32] = realloc(ix->topics, (ix->ntopics + 1) * sizeof *v);
     if (!v)
-        return nomem(err);
+        return ix_nomem(err);
     ix->topics = v;
     memcpy(ix->topics[ix->ntopics++], t, 32);
     return GL_OK;
@@ -88,7 +88,7 @@ static bool is_factory_event(const gl_platform *p, size_t f, const char *name)
 
 /* The topics of the events worth fetching in a list of ABI ranges: mapped
  * events, and (factory_of contracts) the factory event. */
-gl_code topics_from(gl_indexer *ix, const gl_abi_range *r, size_t n, size_t contract, gl_err *err)
+gl_code ix_topics_from(gl_indexer *ix, const gl_abi_range *r, size_t n, size_t contract, gl_err *err)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < r[i].nevents; j++) {
@@ -117,7 +117,7 @@ size_t factory_of_event(const gl_platform *p, const uint8_t a[20], const char *n
 /* ------------------------------------------------------------ join table */
 
 /* The declared type kind of `field` in event `event` anywhere in p. */
-bool field_kind(const gl_platform *p, const char *event, const char *field, gl_abi_kind *out)
+bool ix_field_kind(const gl_platform *p, const char *event, const char *field, gl_abi_kind *out)
 {
     for (size_t c = 0; c < p->ncontracts + p->nfactories; c++) {
         const gl_abi_range *r = c < p->ncontracts ? p->contracts[c].abis : p->factories[c - p->ncontracts].abis;
@@ -137,7 +137,7 @@ bool field_kind(const gl_platform *p, const char *event, const char *field, gl_a
     return false;
 }
 
-gl_code specs_build(gl_indexer *ix, gl_err *err)
+gl_code ix_specs_build(gl_indexer *ix, gl_err *err)
 {
     const gl_platform *p = ix->p;
     for (size_t m = 0; m < p->nevents; m++)
@@ -153,19 +153,19 @@ gl_code specs_build(gl_indexer *ix, gl_err *err)
                 continue;
             ix_join_spec *v = realloc(ix->specs, (ix->nspecs + 1) * sizeof *v);
             if (!v)
-                return nomem(err);
+                return ix_nomem(err);
             ix->specs = v;
             ix_join_spec *sp = &ix->specs[ix->nspecs++];
             sp->event = s->join_event;
             sp->key = s->join_key;
             sp->field = s->field;
-            if (!field_kind(p, s->join_event, s->field, &sp->field_kind))
+            if (!ix_field_kind(p, s->join_event, s->field, &sp->field_kind))
                 sp->field_kind = GL_ABI_UINT;
         }
     return GL_OK;
 }
 
-size_t spec_find(const gl_indexer *ix, const char *event, const char *key, const char *field)
+size_t ix_spec_find(const gl_indexer *ix, const char *event, const char *key, const char *field)
 {
     for (size_t i = 0; i < ix->nspecs; i++)
         if (!strcmp(ix->specs[i].event, event) && !strcmp(ix->specs[i].key, key) &&
@@ -202,7 +202,7 @@ static gl_code jt_put(gl_indexer *ix, uint32_t spec, const uint8_t key[32], cons
         ix->jt = calloc(cap, sizeof *ix->jt);
         if (!ix->jt) {
             ix->jt = old;
-            return nomem(err);
+            return ix_nomem(err);
         }
         ix->jt_cap = cap;
         for (size_t i = 0; i < oldcap; i++)
@@ -220,7 +220,7 @@ static gl_code jt_put(gl_indexer *ix, uint32_t spec, const uint8_t key[32], cons
     return GL_OK;
 }
 
-const ix_join_entry *jt_get(gl_indexer *ix, uint32_t spec, const uint8_t key[32])
+const ix_join_entry *ix_jt_get(gl_indexer *ix, uint32_t spec, const uint8_t key[32])
 {
     if (!ix->jt_cap)
         return NULL;
@@ -228,7 +228,7 @@ const ix_join_entry *jt_get(gl_indexer *ix, uint32_t spec, const uint8_t key[32]
     return e->used ? e : NULL;
 }
 
-const gl_store_id *event_id(const gl_store_event *ev, const char *name)
+const gl_store_id *ix_event_id(const gl_store_event *ev, const char *name)
 {
     for (size_t i = 0; i < ev->n_ids; i++)
         if (!strcmp(ev->ids[i].name, name))
@@ -240,19 +240,19 @@ const gl_store_id *event_id(const gl_store_event *ev, const char *name)
  * its factory created, join keys.  The same code runs for events as they
  * are stored and for events read back at start, so a resumed run knows
  * exactly what an uninterrupted one knew. */
-gl_code learn_event(gl_indexer *ix, const gl_store_event *ev, gl_err *err)
+gl_code ix_learn_event(gl_indexer *ix, const gl_store_event *ev, gl_err *err)
 {
     gl_code rc;
     size_t f = factory_of_event(ix->p, ev->contract, ev->name);
     if (f != SIZE_MAX) {
-        const gl_store_id *id = event_id(ev, ix->p->factories[f].address_field);
-        if (id && (rc = addr_add(ix, id->value + 12, f, ev->block, NULL, err)))
+        const gl_store_id *id = ix_event_id(ev, ix->p->factories[f].address_field);
+        if (id && (rc = ix_addr_add(ix, id->value + 12, f, ev->block, NULL, err)))
             return rc;
     }
     for (size_t i = 0; i < ix->nspecs; i++) {
         if (strcmp(ix->specs[i].event, ev->name))
             continue;
-        const gl_store_id *k = event_id(ev, ix->specs[i].key), *v = event_id(ev, ix->specs[i].field);
+        const gl_store_id *k = ix_event_id(ev, ix->specs[i].key), *v = ix_event_id(ev, ix->specs[i].field);
         if (k && v && (rc = jt_put(ix, (uint32_t)i, k->value, v->value, err)))
             return rc;
     }
@@ -261,7 +261,7 @@ gl_code learn_event(gl_indexer *ix, const gl_store_event *ev, gl_err *err)
 
 /* Forget what was learned past the store and learn it again from the store:
  * at start, after a rollback, after a discarded batch. */
-gl_code tables_rebuild(gl_indexer *ix, gl_err *err)
+gl_code ix_tables_rebuild(gl_indexer *ix, gl_err *err)
 {
     size_t w = 0;
     for (size_t i = 0; i < ix->naddrs; i++)
@@ -286,7 +286,7 @@ gl_code tables_rebuild(gl_indexer *ix, gl_err *err)
             break;
         if (strcmp(ev.platform, ix->p->name))
             continue;
-        if ((rc = learn_event(ix, &ev, err)))
+        if ((rc = ix_learn_event(ix, &ev, err)))
             break;
     }
     gl_store_iter_free(it);

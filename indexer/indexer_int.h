@@ -187,71 +187,71 @@ typedef struct ix_check {
 } ix_check;
 
 /* indexer.c */
-extern const uint8_t zero32[32];
+extern const uint8_t ix_zero32[32];
 void ixlog(gl_indexer *ix, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-bool want_stop(gl_indexer *ix);
-gl_code nomem(gl_err *err);
-char *hex_of(const uint8_t *d, size_t n, char *buf);
-json_t *qty_json(uint64_t v);
-bool get_qty(const json_t *v, uint64_t *out);
-bool get_fixed(const json_t *v, uint8_t *out, size_t n);
-void nap(gl_indexer *ix, uint64_t ms);
-json_t *finding_new(gl_indexer *ix, const char *kind, uint64_t block);
+bool ix_want_stop(gl_indexer *ix);
+gl_code ix_nomem(gl_err *err);
+char *ix_hex_of(const uint8_t *d, size_t n, char *buf);
+json_t *ix_qty_json(uint64_t v);
+bool ix_get_qty(const json_t *v, uint64_t *out);
+bool ix_get_fixed(const json_t *v, uint8_t *out, size_t n);
+void ix_nap(gl_indexer *ix, uint64_t ms);
+json_t *ix_finding_new(gl_indexer *ix, const char *kind, uint64_t block);
 void fset_hex(json_t *f, const char *key, const uint8_t *d, size_t n);
 void fset_str(json_t *f, const char *key, const char *v);
 void fset_int(json_t *f, const char *key, uint64_t v);
-gl_code finding_add(gl_indexer *ix, uint64_t block, json_t *f, gl_err *err);
-gl_code findings_flush(gl_indexer *ix, uint64_t upto, gl_err *err);
+gl_code ix_finding_add(gl_indexer *ix, uint64_t block, json_t *f, gl_err *err);
+gl_code ix_findings_flush(gl_indexer *ix, uint64_t upto, gl_err *err);
 
 /* indexer_filter.c */
-int addr_cmp(const void *a, const void *b);
-const ix_addr *addr_find(const gl_indexer *ix, const uint8_t a[20]);
-gl_code addr_add(gl_indexer *ix, const uint8_t a[20], size_t factory, uint64_t from_block, bool *added,
+int ix_addr_cmp(const void *a, const void *b);
+const ix_addr *ix_addr_find(const gl_indexer *ix, const uint8_t a[20]);
+gl_code ix_addr_add(gl_indexer *ix, const uint8_t a[20], size_t factory, uint64_t from_block, bool *added,
                  gl_err *err);
-gl_code topics_from(gl_indexer *ix, const gl_abi_range *r, size_t n, size_t contract, gl_err *err);
+gl_code ix_topics_from(gl_indexer *ix, const gl_abi_range *r, size_t n, size_t contract, gl_err *err);
 size_t factory_of_event(const gl_platform *p, const uint8_t a[20], const char *name);
-bool field_kind(const gl_platform *p, const char *event, const char *field, gl_abi_kind *out);
-gl_code specs_build(gl_indexer *ix, gl_err *err);
-size_t spec_find(const gl_indexer *ix, const char *event, const char *key, const char *field);
-const ix_join_entry *jt_get(gl_indexer *ix, uint32_t spec, const uint8_t key[32]);
-const gl_store_id *event_id(const gl_store_event *ev, const char *name);
-gl_code learn_event(gl_indexer *ix, const gl_store_event *ev, gl_err *err);
-gl_code tables_rebuild(gl_indexer *ix, gl_err *err);
+bool ix_field_kind(const gl_platform *p, const char *event, const char *field, gl_abi_kind *out);
+gl_code ix_specs_build(gl_indexer *ix, gl_err *err);
+size_t ix_spec_find(const gl_indexer *ix, const char *event, const char *key, const char *field);
+const ix_join_entry *ix_jt_get(gl_indexer *ix, uint32_t spec, const uint8_t key[32]);
+const gl_store_id *ix_event_id(const gl_store_event *ev, const char *name);
+gl_code ix_learn_event(gl_indexer *ix, const gl_store_event *ev, gl_err *err);
+gl_code ix_tables_rebuild(gl_indexer *ix, gl_err *err);
 
 /* indexer_logs.c */
-bool addr_live(const ix_addr *a, uint64_t block);
-size_t per_request(const gl_indexer *ix);
-ix_fetch fetch_of(gl_indexer *ix, const ix_addr *only, size_t nonly);
-void fetch_settle(gl_indexer *ix, ix_fetch *f, uint64_t lo, uint64_t hi);
-bool fetch_topic(const ix_fetch *f, const uint8_t t[32]);
-gl_code get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint64_t hi, gl_logs *out,
+bool ix_addr_live(const ix_addr *a, uint64_t block);
+size_t ix_per_request(const gl_indexer *ix);
+ix_fetch ix_fetch_of(gl_indexer *ix, const ix_addr *only, size_t nonly);
+void ix_fetch_settle(gl_indexer *ix, ix_fetch *f, uint64_t lo, uint64_t hi);
+bool ix_fetch_topic(const ix_fetch *f, const uint8_t t[32]);
+gl_code ix_get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint64_t hi, gl_logs *out,
                        gl_call_info *info, gl_err *err);
-gl_code get_logs(ix_fetch *f, uint64_t lo, uint64_t hi, gl_logs *out, gl_call_info *info, gl_err *err);
-void plan_config(const gl_indexer *ix, gl_range_plan_config *cfg);
-gl_code get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr *only, size_t nonly,
+gl_code ix_get_logs(ix_fetch *f, uint64_t lo, uint64_t hi, gl_logs *out, gl_call_info *info, gl_err *err);
+void ix_plan_config(const gl_indexer *ix, gl_range_plan_config *cfg);
+gl_code ix_get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr *only, size_t nonly,
                          gl_logs *out, gl_err *err);
-gl_code discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err);
+gl_code ix_discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err);
 
 /* indexer_refused.c */
 gl_code logs_refused_block(gl_indexer *ix, ix_fetch *f, uint64_t n, gl_logs *out, gl_err *err);
 
 /* indexer_range.c */
-gl_code batch_ensure(gl_indexer *ix, gl_err *err);
+gl_code ix_batch_ensure(gl_indexer *ix, gl_err *err);
 void prev_from_cursor(gl_indexer *ix);
-gl_code endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *exists, gl_err *err);
-gl_code do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err *err);
+gl_code ix_endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *exists, gl_err *err);
+gl_code ix_do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err *err);
 
 /* indexer_check.c */
-ix_tx *tx_of(ix_check *c, uint32_t index);
-void check_release(ix_check *c);
-gl_code block_check(gl_indexer *ix, ix_blk *blk, bool strict, ix_check *c, gl_err *err);
-gl_code check_quorum(gl_indexer *ix, ix_check *c, bool *disputed, gl_err *err);
+ix_tx *ix_tx_of(ix_check *c, uint32_t index);
+void ix_check_release(ix_check *c);
+gl_code ix_block_check(gl_indexer *ix, ix_blk *blk, bool strict, ix_check *c, gl_err *err);
+gl_code ix_check_quorum(gl_indexer *ix, ix_check *c, bool *disputed, gl_err *err);
 
 /* indexer_records.c */
-gl_code block_process(gl_indexer *ix, ix_blk *blk, bool strict, bool build, gl_err *err);
+gl_code ix_block_process(gl_indexer *ix, ix_blk *blk, bool strict, bool build, gl_err *err);
 
 /* indexer_reorg.c */
-gl_code cursor_load(gl_indexer *ix, gl_err *err);
-gl_code reorg_check(gl_indexer *ix, bool *rolled, gl_err *err);
+gl_code ix_cursor_load(gl_indexer *ix, gl_err *err);
+gl_code ix_reorg_check(gl_indexer *ix, bool *rolled, gl_err *err);
 
 #endif

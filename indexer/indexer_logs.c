@@ -24,22 +24,22 @@
 /* ---------------------------------------------------------- fetching logs */
 
 /* Is address entry `a` followed at `block`? */
-bool addr_live(const ix_addr *a, uint64_t block) { return a->from_block <= block; }
+bool ix_addr_live(const ix_addr *a, uint64_t block) { return a->from_block <= block; }
 
-size_t per_request(const gl_indexer *ix)
+size_t ix_per_request(const gl_indexer *ix)
 {
     return ix->o.addresses_per_request ? ix->o.addresses_per_request : GL_INDEXER_ADDRESSES_PER_REQUEST;
 }
 
-ix_fetch fetch_of(gl_indexer *ix, const ix_addr *only, size_t nonly)
+ix_fetch ix_fetch_of(gl_indexer *ix, const ix_addr *only, size_t nonly)
 {
     ix_fetch f = {ix->e,       only ? only : ix->addrs, only ? nonly : ix->naddrs, (const uint8_t(*)[32])ix->topics,
-                  ix->ntopics, per_request(ix), 0, 0};
+                  ix->ntopics, ix_per_request(ix), 0, 0};
     return f;
 }
 
 /* Count what f did into the indexer's figures and log. */
-void fetch_settle(gl_indexer *ix, ix_fetch *f, uint64_t lo, uint64_t hi)
+void ix_fetch_settle(gl_indexer *ix, ix_fetch *f, uint64_t lo, uint64_t hi)
 {
     ix->st.log_requests += f->requests;
     if (f->dropped)
@@ -48,7 +48,7 @@ void fetch_settle(gl_indexer *ix, ix_fetch *f, uint64_t lo, uint64_t hi)
     f->requests = f->dropped = 0;
 }
 
-bool fetch_topic(const ix_fetch *f, const uint8_t t[32])
+bool ix_fetch_topic(const ix_fetch *f, const uint8_t t[32])
 {
     for (size_t i = 0; i < f->ntopics; i++)
         if (!memcmp(f->topics[i], t, 32))
@@ -60,7 +60,7 @@ bool fetch_topic(const ix_fetch *f, const uint8_t t[32])
  * live by hi.  Logs that were not asked for (other address, topic or range:
  * an endpoint's mistake or lie) are dropped.  On failure out is as it was
  * and info (when not NULL) classifies the failure. */
-gl_code get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint64_t hi, gl_logs *out,
+gl_code ix_get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint64_t hi, gl_logs *out,
                        gl_call_info *info, gl_err *err)
 {
     json_t *flt = json_object(), *addrs = json_array(), *t0 = json_array(), *params = json_array();
@@ -68,7 +68,7 @@ gl_code get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint64_
         goto oom;
     for (size_t i = first; i < first + n; i++) {
         char h[43];
-        if (addr_live(&f->addrs[i], hi) && json_array_append_new(addrs, json_string(hex_of(f->addrs[i].a, 20, h))))
+        if (ix_addr_live(&f->addrs[i], hi) && json_array_append_new(addrs, json_string(ix_hex_of(f->addrs[i].a, 20, h))))
             goto oom;
     }
     if (!json_array_size(addrs) || !f->ntopics) {
@@ -80,10 +80,10 @@ gl_code get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint64_
     }
     for (size_t i = 0; i < f->ntopics; i++) {
         char h[67];
-        if (json_array_append_new(t0, json_string(hex_of(f->topics[i], 32, h))))
+        if (json_array_append_new(t0, json_string(ix_hex_of(f->topics[i], 32, h))))
             goto oom;
     }
-    if (json_object_set_new(flt, "fromBlock", qty_json(lo)) || json_object_set_new(flt, "toBlock", qty_json(hi)) ||
+    if (json_object_set_new(flt, "fromBlock", ix_qty_json(lo)) || json_object_set_new(flt, "toBlock", ix_qty_json(hi)) ||
         json_object_set_new(flt, "address", addrs) || json_object_set_new(flt, "topics", json_pack("[o]", t0)) ||
         json_array_append_new(params, flt)) {
         addrs = t0 = flt = NULL;
@@ -102,9 +102,9 @@ gl_code get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint64_
     size_t w = before;
     for (size_t i = before; i < out->n; i++) {
         gl_log *g = &out->v[i];
-        const ix_addr *a = bsearch(g->address, f->addrs, f->naddrs, sizeof *f->addrs, addr_cmp);
+        const ix_addr *a = bsearch(g->address, f->addrs, f->naddrs, sizeof *f->addrs, ix_addr_cmp);
         bool keep = !g->removed && g->block >= lo && g->block <= hi && a && a >= f->addrs + first &&
-                    a < f->addrs + first + n && addr_live(a, g->block) && g->ntopics && fetch_topic(f, g->topics[0]);
+                    a < f->addrs + first + n && ix_addr_live(a, g->block) && g->ntopics && ix_fetch_topic(f, g->topics[0]);
         if (!keep) {
             f->dropped += !g->removed;
             free(g->data);
@@ -127,12 +127,12 @@ oom:
  * create thousands of contracts; endpoints cap the size of a filter).  Any
  * refusal fails the whole range (a range-cap refusal then splits it for
  * every chunk), with out as it was. */
-gl_code get_logs(ix_fetch *f, uint64_t lo, uint64_t hi, gl_logs *out, gl_call_info *info, gl_err *err)
+gl_code ix_get_logs(ix_fetch *f, uint64_t lo, uint64_t hi, gl_logs *out, gl_call_info *info, gl_err *err)
 {
     size_t before = out->n;
     for (size_t first = 0; first < f->naddrs; first += f->per_request) {
         size_t n = f->naddrs - first < f->per_request ? f->naddrs - first : f->per_request;
-        gl_code rc = get_logs_chunk(f, first, n, lo, hi, out, info, err);
+        gl_code rc = ix_get_logs_chunk(f, first, n, lo, hi, out, info, err);
         if (rc) {
             gl_logs_truncate(out, before);
             return rc;
@@ -141,31 +141,35 @@ gl_code get_logs(ix_fetch *f, uint64_t lo, uint64_t hi, gl_logs *out, gl_call_in
     return GL_OK;
 }
 
-void plan_config(const gl_indexer *ix, gl_range_plan_config *cfg)
+void ix_plan_config(const gl_indexer *ix, gl_range_plan_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->initial_span = ix->o.initial_span ? ix->o.initial_span : GL_INDEXER_INITIAL_SPAN_DEFAULT;
     cfg->max_logs = ix->o.request_logs ? ix->o.request_logs : GL_INDEXER_REQUEST_LOGS_DEFAULT;
+    /* --request-logs is also what the answers in memory are sized for
+     * (two or three ranges are in flight at once): an endpoint accepting
+     * more must not make the requests grow with it */
+    cfg->size_logs = cfg->max_logs;
 }
 
 /* eth_getLogs over all of [lo, hi], split as the endpoint requires. */
-gl_code get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr *only, size_t nonly,
+gl_code ix_get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr *only, size_t nonly,
                          gl_logs *out, gl_err *err)
 {
     gl_range_plan plan;
     gl_range_plan_config cfg;
-    plan_config(ix, &cfg);
+    ix_plan_config(ix, &cfg);
     gl_code rc = gl_range_plan_init(&plan, lo, hi, &cfg, err);
-    ix_fetch f = fetch_of(ix, only, nonly);
+    ix_fetch f = ix_fetch_of(ix, only, nonly);
     uint64_t a, b;
     while (!rc && gl_range_plan_next(&plan, &a, &b)) {
         size_t before = out->n;
         gl_call_info info;
         memset(&info, 0, sizeof info);
-        rc = get_logs(&f, a, b, out, &info, err);
+        rc = ix_get_logs(&f, a, b, out, &info, err);
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE && a == b)
             rc = logs_refused_block(ix, &f, a, out, err);
-        fetch_settle(ix, &f, a, b);
+        ix_fetch_settle(ix, &f, a, b);
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE && a != b) {
             rc = gl_range_plan_on_too_large(&plan, a, b, &info.err, err);
             continue;
@@ -178,7 +182,7 @@ gl_code get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_addr
 
 /* Factory events among `logs` announce contracts: follow them, and fetch
  * their logs from their creation block to hi.  Then sort everything. */
-gl_code discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err)
+gl_code ix_discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err)
 {
     ix_addr *fresh = NULL;
     size_t nfresh = 0;
@@ -186,7 +190,7 @@ gl_code discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err)
     gl_code rc = GL_OK;
     for (size_t i = 0; i < logs->n && ix->p->nfactories; i++) {
         const gl_log *g = &logs->v[i];
-        const ix_addr *a = addr_find(ix, g->address);
+        const ix_addr *a = ix_addr_find(ix, g->address);
         if (!a || a->factory != SIZE_MAX || !g->ntopics)
             continue;
         const gl_abi_sig *sig = gl_platform_find_event(ix->p, g->address, SIZE_MAX, g->block, g->topics[0]);
@@ -202,13 +206,13 @@ gl_code discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err)
         if (!ok)
             continue;
         bool added;
-        if ((rc = addr_add(ix, word + 12, f, g->block, &added, err)))
+        if ((rc = ix_addr_add(ix, word + 12, f, g->block, &added, err)))
             goto done;
         if (!added)
             continue;
         ix_addr *v = realloc(fresh, (nfresh + 1) * sizeof *v);
         if (!v) {
-            rc = nomem(err);
+            rc = ix_nomem(err);
             goto done;
         }
         fresh = v;
@@ -221,8 +225,8 @@ gl_code discover(gl_indexer *ix, uint64_t hi, gl_logs *logs, gl_err *err)
     }
     if (nfresh) {
         ixlog(ix, 0, "%zu new contract(s) created by factories from block %" PRIu64, nfresh, first);
-        qsort(fresh, nfresh, sizeof *fresh, addr_cmp);
-        rc = get_logs_planned(ix, first, hi, fresh, nfresh, logs, err);
+        qsort(fresh, nfresh, sizeof *fresh, ix_addr_cmp);
+        rc = ix_get_logs_planned(ix, first, hi, fresh, nfresh, logs, err);
     }
 done:
     free(fresh);

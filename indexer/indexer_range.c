@@ -23,7 +23,7 @@
 
 /* ------------------------------------------------------------ the batch */
 
-gl_code batch_ensure(gl_indexer *ix, gl_err *err)
+gl_code ix_batch_ensure(gl_indexer *ix, gl_err *err)
 {
     if (!ix->b && !(ix->b = gl_store_batch_new(ix->s, err)))
         return err ? err->code : GL_ENOMEM;
@@ -32,7 +32,7 @@ gl_code batch_ensure(gl_indexer *ix, gl_err *err)
 
 void prev_from_cursor(gl_indexer *ix)
 {
-    ix->has_prev = ix->has_cursor && memcmp(ix->cur.hash, zero32, 32) != 0;
+    ix->has_prev = ix->has_cursor && memcmp(ix->cur.hash, ix_zero32, 32) != 0;
     if (ix->has_prev) {
         ix->prev_num = ix->cur.block;
         memcpy(ix->prev_hash, ix->cur.hash, 32);
@@ -46,14 +46,14 @@ static gl_code batch_discard(gl_indexer *ix, gl_err *err)
     ix->b = NULL;
     memset(&ix->bc, 0, sizeof ix->bc);
     prev_from_cursor(ix);
-    return tables_rebuild(ix, err);
+    return ix_tables_rebuild(ix, err);
 }
 
 /* Commit the batch with the cursor at (block, hash). */
 static gl_code batch_commit(gl_indexer *ix, uint64_t block, const uint8_t hash[32], gl_err *err)
 {
     gl_code rc;
-    if ((rc = batch_ensure(ix, err)) || (rc = findings_flush(ix, block, err)))
+    if ((rc = ix_batch_ensure(ix, err)) || (rc = ix_findings_flush(ix, block, err)))
         return rc;
     /* The definition with its hash, in one batch: the analyzer reads each
      * event's kind from it, and checks it against the hash. */
@@ -156,7 +156,7 @@ static gl_code fetch_blocks(ix_bfetch *f, ix_blk *blks, size_t nb, gl_err *err)
     for (size_t i = 0; i < nb; i++) {
         uint64_t b = blks[i].num;
         methods[n] = "eth_getBlockByNumber";
-        params[n] = json_pack("[o,b]", qty_json(b), f->full);
+        params[n] = json_pack("[o,b]", ix_qty_json(b), f->full);
         blks[i].full = f->full;
         dest[n++] = &blks[i].block;
         if (f->verify < GL_INDEXER_VERIFY_HEADERS || b == 0 || (i > 0 && blks[i - 1].num == b - 1) ||
@@ -169,7 +169,7 @@ static gl_code fetch_blocks(ix_bfetch *f, ix_blk *blks, size_t nb, gl_err *err)
         if (found)
             continue;
         methods[n] = "eth_getBlockByNumber";
-        params[n] = json_pack("[o,b]", qty_json(b - 1), 0);
+        params[n] = json_pack("[o,b]", ix_qty_json(b - 1), 0);
         dest[n++] = &blks[i].parent;
     }
     for (size_t i = 0; i < n; i++)
@@ -198,7 +198,7 @@ static gl_code fetch_blocks(ix_bfetch *f, ix_blk *blks, size_t nb, gl_err *err)
         for (size_t i = 0; i < nb; i++) {
             json_decref(params[i]);
             methods[i] = "eth_getBlockReceipts";
-            params[i] = json_pack("[o]", qty_json(blks[i].num));
+            params[i] = json_pack("[o]", ix_qty_json(blks[i].num));
             if (!params[i]) {
                 rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
                 goto done;
@@ -238,7 +238,7 @@ static gl_code fetch_blocks(ix_bfetch *f, ix_blk *blks, size_t nb, gl_err *err)
             p2[k] = json_pack("[O]", json_object_get(json_array_get(txs, k), "hash"));
         }
         json_t **r2 = calloc(ntx ? ntx : 1, sizeof *r2);
-        rc = r2 ? gl_endpoints_call_many(f->e, ntx, m2, p2, r2, err) : nomem(err);
+        rc = r2 ? gl_endpoints_call_many(f->e, ntx, m2, p2, r2, err) : ix_nomem(err);
         for (size_t k = 0; !rc && k < ntx; k++)
             json_array_append_new(arr, r2[k]);
         for (size_t k = 0; k < ntx; k++)
@@ -368,7 +368,7 @@ static ix_blk *bprefetch_take(gl_indexer *ix, ix_bprefetch *p, size_t first, siz
 static gl_code process_chunk(gl_indexer *ix, gl_log *logs, size_t n, ix_blk *blks, size_t nb, bool fetched,
                              gl_code frc, bool strict, gl_err *err)
 {
-    gl_code rc = batch_ensure(ix, err);
+    gl_code rc = ix_batch_ensure(ix, err);
     if (!rc && need_blocks(ix, logs, n)) {
         if (!fetched) {
             ix_bfetch f = bfetch_of(ix, ix->e);
@@ -383,17 +383,17 @@ static gl_code process_chunk(gl_indexer *ix, gl_log *logs, size_t n, ix_blk *blk
         }
     }
     for (size_t k = 0; !rc && ix->signal != IX_REORG && k < nb; k++)
-        rc = block_process(ix, &blks[k], strict, ix->signal == IX_NONE, err);
+        rc = ix_block_process(ix, &blks[k], strict, ix->signal == IX_NONE, err);
     return rc;
 }
 
 /* The hash of block n as the endpoint has it (recomputed from the header
  * from HEADERS up).  *exists false when the endpoint has no such block. */
-gl_code endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *exists, gl_err *err)
+gl_code ix_endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *exists, gl_err *err)
 {
     json_t *res = NULL;
     *exists = false;
-    gl_code rc = gl_endpoints_call(ix->e, "eth_getBlockByNumber", json_pack("[o,b]", qty_json(n), 0), &res, NULL, err);
+    gl_code rc = gl_endpoints_call(ix->e, "eth_getBlockByNumber", json_pack("[o,b]", ix_qty_json(n), 0), &res, NULL, err);
     if (rc)
         return rc;
     if (json_is_null(res)) {
@@ -408,7 +408,7 @@ gl_code endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *exists,
             gl_err_set(err, rc, "%s", e2.msg);
         else if (rc)
             rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 ": the endpoint's header %s", n, e2.msg);
-    } else if (!get_fixed(json_object_get(res, "hash"), out, 32)) {
+    } else if (!ix_get_fixed(json_object_get(res, "hash"), out, 32)) {
         rc = gl_err_set(err, GL_ERPC, "block %" PRIu64 ": no hash in the endpoint's answer", n);
     }
     json_decref(res);
@@ -450,7 +450,7 @@ static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool st
         ix_blk *blks = bprefetch_take(ix, &bp, i, j, &nb, &frc, err);
         bool fetched = blks != NULL;
         if (!blks && !(blks = chunk_layout(&logs->v[i], j - i, &nb))) {
-            rc = nomem(err);
+            rc = ix_nomem(err);
             break;
         }
         if (j < logs->n)
@@ -463,7 +463,7 @@ static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool st
         if (ix->bc.logs >= per_batch && i < logs->n) {
             if ((rc = batch_commit(ix, ix->prev_num, ix->prev_hash, err)))
                 break;
-            if (want_stop(ix)) {
+            if (ix_want_stop(ix)) {
                 ix->signal = IX_STOP;
                 break;
             }
@@ -479,7 +479,7 @@ static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool st
         memcpy(h, ix->prev_hash, 32);
     } else {
         bool exists;
-        if ((rc = endpoint_hash(ix, hi, h, &exists, err)))
+        if ((rc = ix_endpoint_hash(ix, hi, h, &exists, err)))
             return rc;
         if (!exists) {
             if (strict) {
@@ -489,7 +489,7 @@ static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool st
             return gl_err_set(err, GL_ERPC, "the endpoint has no block %" PRIu64 " any more", hi);
         }
     }
-    if ((rc = batch_ensure(ix, err)) || (rc = batch_commit(ix, hi, h, err)))
+    if ((rc = ix_batch_ensure(ix, err)) || (rc = batch_commit(ix, hi, h, err)))
         return rc;
     ix->has_prev = true;
     ix->prev_num = hi;
@@ -499,7 +499,7 @@ static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool st
 
 /* One planned range [lo, hi] whose logs are in hand: discover, process,
  * and on an inconsistent answer fetch what is not committed again. */
-gl_code do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err *err)
+gl_code ix_do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err *err)
 {
     for (unsigned attempt = 0;; attempt++) {
         bool strict = attempt < GL_INDEXER_RETRIES;
@@ -510,10 +510,10 @@ gl_code do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err
             if (lo > hi)
                 return GL_OK;
             gl_logs_clear(logs);
-            if ((rc = get_logs_planned(ix, lo, hi, NULL, 0, logs, err)))
+            if ((rc = ix_get_logs_planned(ix, lo, hi, NULL, 0, logs, err)))
                 return rc;
         }
-        if ((rc = discover(ix, hi, logs, err)) || (rc = process_range(ix, hi, logs, strict, err))) {
+        if ((rc = ix_discover(ix, hi, logs, err)) || (rc = process_range(ix, hi, logs, strict, err))) {
             gl_err keep;
             if (err)
                 keep = *err;

@@ -40,7 +40,7 @@ static json_t *word_value(const uint8_t w[32], gl_abi_kind kind)
 {
     char buf[67];
     if (kind == GL_ABI_ADDRESS)
-        return json_string(hex_of(w + 12, 20, buf));
+        return json_string(ix_hex_of(w + 12, 20, buf));
     if (kind == GL_ABI_UINT) {
         gl_u256 x;
         char dec[GL_U256_DEC_MAX];
@@ -48,7 +48,7 @@ static json_t *word_value(const uint8_t w[32], gl_abi_kind kind)
             return NULL;
         return json_string(gl_u256_to_dec(&x, dec));
     }
-    return json_string(hex_of(w, 32, buf));
+    return json_string(ix_hex_of(w, 32, buf));
 }
 
 /* Replace each {"join": ...} in roles by the joined value, or drop it with
@@ -65,18 +65,18 @@ static gl_code resolve_joins(gl_indexer *ix, const gl_log *g, const char *event,
         const char *jk = json_string_value(json_object_get(v, "key"));
         const char *jf = json_string_value(json_object_get(v, "field"));
         const json_t *val = json_object_get(v, "value");
-        size_t spec = je && jk && jf ? spec_find(ix, je, jk, jf) : SIZE_MAX;
+        size_t spec = je && jk && jf ? ix_spec_find(ix, je, jk, jf) : SIZE_MAX;
         uint8_t w[32];
         const ix_join_entry *hit = NULL;
         if (spec != SIZE_MAX && gl_indexer_value_word(val, w))
-            hit = jt_get(ix, (uint32_t)spec, w);
+            hit = ix_jt_get(ix, (uint32_t)spec, w);
         json_t *res = hit ? word_value(hit->val, ix->specs[spec].field_kind) : NULL;
         if (res) {
             if (json_object_set_new(roles, key, res))
-                return nomem(err);
+                return ix_nomem(err);
             continue;
         }
-        json_t *f = finding_new(ix, "unresolved_join", g->block);
+        json_t *f = ix_finding_new(ix, "unresolved_join", g->block);
         fset_int(f, "log_index", g->log_index);
         fset_hex(f, "tx_hash", g->tx_hash, 32);
         fset_str(f, "event", event);
@@ -90,7 +90,7 @@ static gl_code resolve_joins(gl_indexer *ix, const gl_log *g, const char *event,
          * is dropped with the token (see build_event), kept here. */
         if (f && !strcmp(key, "token") && json_object_get(roles, "amount"))
             json_object_set(f, "amount", json_object_get(roles, "amount"));
-        gl_code rc = finding_add(ix, g->block, f, err);
+        gl_code rc = ix_finding_add(ix, g->block, f, err);
         if (rc)
             return rc;
         json_object_del(roles, key);
@@ -153,7 +153,7 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
                            gl_err *err)
 {
     const gl_platform *p = ix->p;
-    const ix_addr *a = addr_find(ix, g->address);
+    const ix_addr *a = ix_addr_find(ix, g->address);
     if (!a || !g->ntopics)
         return GL_OK;
     const gl_abi_sig *sig = gl_platform_find_event(p, g->address, a->factory, g->block, g->topics[0]);
@@ -198,15 +198,15 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
         rc = gl_abi_decode_log(&fields, sig, (const uint8_t(*)[32])g->topics, g->ntopics, g->data, g->len, 0,
                                &e2);
         if (rc == GL_ENOMEM)
-            return nomem(err);
+            return ix_nomem(err);
         if (rc) {
-            json_t *f = finding_new(ix, "undecodable_log", g->block);
+            json_t *f = ix_finding_new(ix, "undecodable_log", g->block);
             fset_int(f, "log_index", g->log_index);
             fset_hex(f, "tx_hash", g->tx_hash, 32);
             fset_hex(f, "contract", g->address, 20);
             fset_str(f, "event", sig->name);
             fset_str(f, "reason", e2.msg);
-            return finding_add(ix, g->block, f, err);
+            return ix_finding_add(ix, g->block, f, err);
         }
     }
     if (map && !direct) {
@@ -228,14 +228,14 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
                 goto done;
             }
             if (why && rate) {
-                json_t *f = finding_new(ix, "unpriced_rate", g->block);
+                json_t *f = ix_finding_new(ix, "unpriced_rate", g->block);
                 fset_int(f, "log_index", g->log_index);
                 fset_hex(f, "tx_hash", g->tx_hash, 32);
                 fset_str(f, "event", sig->name);
                 if (f)
                     json_object_set(f, "rate", json_object_get(rate, "rate"));
                 fset_str(f, "reason", why);
-                rc = finding_add(ix, g->block, f, err);
+                rc = ix_finding_add(ix, g->block, f, err);
             }
             json_decref(rate);
             if (rc)
@@ -251,7 +251,7 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
         if (strcmp(ix->specs[i].event, sig->name))
             continue;
         uint8_t kw[32], vw[32];
-        size_t need = (event_id(&ev, ix->specs[i].key) == NULL) + (event_id(&ev, ix->specs[i].field) == NULL);
+        size_t need = (ix_event_id(&ev, ix->specs[i].key) == NULL) + (ix_event_id(&ev, ix->specs[i].field) == NULL);
         /* Both or neither: a key without its value would join to nothing. */
         if (gl_indexer_value_word(json_object_get(fields, ix->specs[i].key), kw) &&
             gl_indexer_value_word(json_object_get(fields, ix->specs[i].field), vw) &&
@@ -265,16 +265,16 @@ static gl_code build_event(gl_indexer *ix, const gl_log *g, const ix_tx *t, bool
             gl_err_set(err, rc, "%s", e2.msg);
             goto done;
         }
-        json_t *f = finding_new(ix, "unstorable_event", g->block);
+        json_t *f = ix_finding_new(ix, "unstorable_event", g->block);
         fset_int(f, "log_index", g->log_index);
         fset_hex(f, "tx_hash", g->tx_hash, 32);
         fset_str(f, "event", sig->name);
         fset_str(f, "reason", e2.msg);
-        rc = finding_add(ix, g->block, f, err);
+        rc = ix_finding_add(ix, g->block, f, err);
         goto done;
     }
     ix->bc.events++;
-    if ((rc = learn_event(ix, &ev, err)))
+    if ((rc = ix_learn_event(ix, &ev, err)))
         goto done;
 
     gl_store_pos pos = {ix->chain, g->block, GL_STORE_POS_LOG, g->log_index, 0};
@@ -343,10 +343,10 @@ static gl_code build_tx(gl_indexer *ix, const ix_tx *t, gl_err *err)
  * the batch.  With !build (an earlier block of the chunk failed) the
  * checks still run, so that every answer received is looked at and its
  * lies recorded. */
-gl_code block_process(gl_indexer *ix, ix_blk *blk, bool strict, bool build, gl_err *err)
+gl_code ix_block_process(gl_indexer *ix, ix_blk *blk, bool strict, bool build, gl_err *err)
 {
     ix_check c;
-    gl_code rc = block_check(ix, blk, strict, &c, err);
+    gl_code rc = ix_block_check(ix, blk, strict, &c, err);
     if (rc || ix->signal == IX_REORG)
         goto done;
     if (c.bad && strict) {
@@ -356,7 +356,7 @@ gl_code block_process(gl_indexer *ix, ix_blk *blk, bool strict, bool build, gl_e
     if (!build)
         goto done;
     bool disputed = false;
-    if (ix->o.quorum && blk->block && (rc = check_quorum(ix, &c, &disputed, err)))
+    if (ix->o.quorum && blk->block && (rc = ix_check_quorum(ix, &c, &disputed, err)))
         goto done;
     if ((rc = gl_store_batch_put_block(ix->b, &c.rec, err)))
         goto done;
@@ -365,7 +365,7 @@ gl_code block_process(gl_indexer *ix, ix_blk *blk, bool strict, bool build, gl_e
         if ((rc = build_tx(ix, &c.txs[i], err)))
             goto done;
     for (size_t i = 0; i < blk->nlogs; i++) {
-        const ix_tx *t = blk->block ? tx_of(&c, blk->logs[i].tx_index) : NULL;
+        const ix_tx *t = blk->block ? ix_tx_of(&c, blk->logs[i].tx_index) : NULL;
         if ((rc = build_event(ix, &blk->logs[i], t, c.proven[i], disputed, err)))
             goto done;
     }
@@ -374,6 +374,6 @@ gl_code block_process(gl_indexer *ix, ix_blk *blk, bool strict, bool build, gl_e
     ix->prev_num = blk->num;
     memcpy(ix->prev_hash, c.rec.hash, 32);
 done:
-    check_release(&c);
+    ix_check_release(&c);
     return rc;
 }

@@ -38,7 +38,7 @@ static gl_code logs_split(ix_fetch *f, size_t first, size_t na, size_t t0, size_
     sub.ntopics = nt;
     gl_call_info info;
     memset(&info, 0, sizeof info);
-    gl_code rc = get_logs_chunk(&sub, first, na, n, n, out, &info, err);
+    gl_code rc = ix_get_logs_chunk(&sub, first, na, n, n, out, &info, err);
     f->requests = sub.requests;
     f->dropped = sub.dropped;
     if (rc != GL_ERPC || info.cls != GL_RPC_ERR_RANGE_TOO_LARGE)
@@ -68,7 +68,7 @@ static gl_code block_receipts(gl_indexer *ix, gl_endpoints *e, uint64_t n, const
         gl_call_info info;
         memset(&info, 0, sizeof info);
         gl_err e2;
-        gl_code rc = gl_endpoints_call(e, "eth_getBlockReceipts", json_pack("[o]", qty_json(n)), out, &info, &e2);
+        gl_code rc = gl_endpoints_call(e, "eth_getBlockReceipts", json_pack("[o]", ix_qty_json(n)), out, &info, &e2);
         if (!rc && json_is_array(*out))
             return GL_OK;
         if (!rc) {
@@ -89,17 +89,17 @@ static gl_code block_receipts(gl_indexer *ix, gl_endpoints *e, uint64_t n, const
     const char **m = calloc(ntx ? ntx : 1, sizeof *m);
     json_t **p = calloc(ntx ? ntx : 1, sizeof *p), **r = calloc(ntx ? ntx : 1, sizeof *r);
     json_t *arr = json_array();
-    gl_code rc = m && p && r && arr ? GL_OK : nomem(err);
+    gl_code rc = m && p && r && arr ? GL_OK : ix_nomem(err);
     for (size_t k = 0; !rc && k < ntx; k++) {
         m[k] = "eth_getTransactionReceipt";
         if (!(p[k] = json_pack("[O]", json_array_get(txs, k))))
-            rc = nomem(err);
+            rc = ix_nomem(err);
     }
     if (!rc)
         rc = gl_endpoints_call_many(e, ntx, m, p, r, err);
     for (size_t k = 0; !rc && k < ntx; k++) {
         if (json_array_append_new(arr, r[k]))
-            rc = nomem(err);
+            rc = ix_nomem(err);
         r[k] = NULL;
     }
     for (size_t k = 0; p && k < ntx; k++) {
@@ -123,12 +123,12 @@ static bool log_from_receipt(gl_log *g, const json_t *o, uint64_t n, uint32_t lo
                              const uint8_t block_hash[32], const uint8_t tx_hash[32], uint64_t ts)
 {
     const json_t *topics = json_object_get(o, "topics");
-    if (!get_fixed(json_object_get(o, "address"), g->address, 20) || !json_is_array(topics) ||
+    if (!ix_get_fixed(json_object_get(o, "address"), g->address, 20) || !json_is_array(topics) ||
         json_array_size(topics) > 4)
         return false;
     g->ntopics = json_array_size(topics);
     for (size_t t = 0; t < g->ntopics; t++)
-        if (!get_fixed(json_array_get(topics, t), g->topics[t], 32))
+        if (!ix_get_fixed(json_array_get(topics, t), g->topics[t], 32))
             return false;
     const char *data = json_string_value(json_object_get(o, "data"));
     gl_buf b = GL_BUF_INIT;
@@ -165,7 +165,7 @@ static gl_code receipt_logs_once(gl_indexer *ix, ix_fetch *f, uint64_t n, gl_log
     gl_buf *vals = NULL;
     size_t nr = 0, before = out->n;
     gl_err e2;
-    gl_code rc = gl_endpoints_call(f->e, "eth_getBlockByNumber", json_pack("[o,b]", qty_json(n), 0), &blk, NULL,
+    gl_code rc = gl_endpoints_call(f->e, "eth_getBlockByNumber", json_pack("[o,b]", ix_qty_json(n), 0), &blk, NULL,
                                    err);
     if (rc)
         return rc;
@@ -190,13 +190,13 @@ static gl_code receipt_logs_once(gl_indexer *ix, ix_fetch *f, uint64_t n, gl_log
         goto done;
     }
     if (nr && !(vals = calloc(nr, sizeof *vals))) {
-        rc = nomem(err);
+        rc = ix_nomem(err);
         goto done;
     }
     for (size_t i = 0; i < nr; i++) {
         gl_code r2 = gl_indexer_receipt_encode(&vals[i], json_array_get(rs, i), &e2);
         if (r2 == GL_ENOMEM) {
-            rc = nomem(err);
+            rc = ix_nomem(err);
             goto done;
         }
         if (r2) {
@@ -209,16 +209,16 @@ static gl_code receipt_logs_once(gl_indexer *ix, ix_fetch *f, uint64_t n, gl_log
         goto done;
     if (memcmp(root, hdr.receipts_root, 32)) {
         char c1[67], c2[67];
-        snprintf(why, cap, "the receipts hash to %s, the header's receiptsRoot is %s", hex_of(root, 32, c1),
-                 hex_of(hdr.receipts_root, 32, c2));
+        snprintf(why, cap, "the receipts hash to %s, the header's receiptsRoot is %s", ix_hex_of(root, 32, c1),
+                 ix_hex_of(hdr.receipts_root, 32, c2));
         goto done;
     }
     uint64_t flat = 0;
     for (size_t i = 0; i < nr && !why[0]; i++) {
         const json_t *r = json_array_get(rs, i), *logs = json_object_get(r, "logs");
         uint8_t th[32], listed[32];
-        if (!get_fixed(json_object_get(r, "transactionHash"), th, 32) ||
-            !get_fixed(json_array_get(txs, i), listed, 32) || memcmp(th, listed, 32)) {
+        if (!ix_get_fixed(json_object_get(r, "transactionHash"), th, 32) ||
+            !ix_get_fixed(json_array_get(txs, i), listed, 32) || memcmp(th, listed, 32)) {
             snprintf(why, cap, "receipt %zu is not the receipt of the header's transaction %zu", i, i);
             break;
         }
@@ -230,15 +230,15 @@ static gl_code receipt_logs_once(gl_indexer *ix, ix_fetch *f, uint64_t n, gl_log
                 snprintf(why, cap, "receipt %zu: log %zu is malformed", i, k);
                 break;
             }
-            const ix_addr *a = bsearch(probe.address, f->addrs, f->naddrs, sizeof *f->addrs, addr_cmp);
-            if (!a || !addr_live(a, n) || !probe.ntopics || !fetch_topic(f, probe.topics[0])) {
+            const ix_addr *a = bsearch(probe.address, f->addrs, f->naddrs, sizeof *f->addrs, ix_addr_cmp);
+            if (!a || !ix_addr_live(a, n) || !probe.ntopics || !ix_fetch_topic(f, probe.topics[0])) {
                 free(probe.data);
                 continue;
             }
             gl_log *g = gl_logs_push(out);
             if (!g) {
                 free(probe.data);
-                rc = nomem(err);
+                rc = ix_nomem(err);
                 goto done;
             }
             *g = probe;
@@ -271,7 +271,7 @@ static gl_code receipt_logs(gl_indexer *ix, ix_fetch *f, uint64_t n, gl_logs *ou
                               "prove its logs: %s",
                               n, why);
         ix->st.retries++;
-        nap(ix, gl_endpoints_backoff_ms(f->e, attempt));
+        ix_nap(ix, gl_endpoints_backoff_ms(f->e, attempt));
     }
 }
 
@@ -287,10 +287,10 @@ gl_code logs_refused_block(gl_indexer *ix, ix_fetch *f, uint64_t n, gl_logs *out
     gl_code rc = GL_OK;
     ix->st.refused_blocks++;
     for (unsigned i = 0; i < GL_INDEXER_RETRIES; i++) {
-        nap(ix, gl_endpoints_backoff_ms(f->e, i));
+        ix_nap(ix, gl_endpoints_backoff_ms(f->e, i));
         gl_call_info info;
         memset(&info, 0, sizeof info);
-        rc = get_logs(f, n, n, out, &info, err);
+        rc = ix_get_logs(f, n, n, out, &info, err);
         if (rc != GL_ERPC || info.cls != GL_RPC_ERR_RANGE_TOO_LARGE)
             return rc;
     }

@@ -23,7 +23,7 @@
 
 /* ------------------------------------------------------------------ reorgs */
 
-gl_code cursor_load(gl_indexer *ix, gl_err *err)
+gl_code ix_cursor_load(gl_indexer *ix, gl_err *err)
 {
     bool found;
     gl_code rc = gl_store_get_cursor(ix->s, ix->chain, ix->p->name, &ix->cur, &found, err);
@@ -44,10 +44,10 @@ static gl_code rollback_to(gl_indexer *ix, uint64_t from, const uint8_t old_hash
     gl_store_batch_free(ix->b);
     ix->b = NULL;
     memset(&ix->bc, 0, sizeof ix->bc);
-    if ((rc = batch_ensure(ix, err)) || (rc = gl_store_batch_rollback(ix->b, ix->chain, from, err)))
+    if ((rc = ix_batch_ensure(ix, err)) || (rc = gl_store_batch_rollback(ix->b, ix->chain, from, err)))
         return rc;
     uint64_t at = from ? from - 1 : 0;
-    json_t *f = finding_new(ix, "reorg", at);
+    json_t *f = ix_finding_new(ix, "reorg", at);
     fset_int(f, "from_block", from);
     fset_int(f, "old_cursor", old);
     fset_hex(f, "old_cursor_hash", old_hash, 32);
@@ -57,7 +57,7 @@ static gl_code rollback_to(gl_indexer *ix, uint64_t from, const uint8_t old_hash
         fset_str(f, "new_cursor_hash", "");
     fset_str(f, "reason", "the endpoint's chain no longer holds the stored blocks from this one on");
     if (!f)
-        return nomem(err);
+        return ix_nomem(err);
     rc = gl_store_batch_put_finding(ix->b, ix->chain, at, f, NULL, err);
     json_decref(f);
     if (rc || (rc = gl_store_batch_commit(ix->b, err)))
@@ -74,9 +74,9 @@ static gl_code rollback_to(gl_indexer *ix, uint64_t from, const uint8_t old_hash
             ix->pend[w++] = ix->pend[i];
     }
     ix->npend = w;
-    if ((rc = cursor_load(ix, err)))
+    if ((rc = ix_cursor_load(ix, err)))
         return rc;
-    return tables_rebuild(ix, err);
+    return ix_tables_rebuild(ix, err);
 }
 
 /* Up to `max` stored blocks of the chain at or below hi, highest first. */
@@ -126,14 +126,14 @@ static gl_code stored_below(gl_indexer *ix, uint64_t hi, gl_store_block *out, si
 
 /* Is the cursor still on the endpoint's chain?  If not, find the highest
  * stored block the endpoint agrees with and roll back everything above. */
-gl_code reorg_check(gl_indexer *ix, bool *rolled, gl_err *err)
+gl_code ix_reorg_check(gl_indexer *ix, bool *rolled, gl_err *err)
 {
     *rolled = false;
-    if (!ix->has_cursor || !memcmp(ix->cur.hash, zero32, 32))
+    if (!ix->has_cursor || !memcmp(ix->cur.hash, ix_zero32, 32))
         return GL_OK;
     uint8_t h[32];
     bool exists;
-    gl_code rc = endpoint_hash(ix, ix->cur.block, h, &exists, err);
+    gl_code rc = ix_endpoint_hash(ix, ix->cur.block, h, &exists, err);
     if (rc)
         return rc;
     if (exists && !memcmp(h, ix->cur.hash, 32))
@@ -159,7 +159,7 @@ gl_code reorg_check(gl_indexer *ix, bool *rolled, gl_err *err)
         json_t *params[W], *results[W];
         for (size_t i = 0; i < n; i++) {
             methods[i] = "eth_getBlockByNumber";
-            params[i] = json_pack("[o,b]", qty_json(sb[i].number), 0);
+            params[i] = json_pack("[o,b]", ix_qty_json(sb[i].number), 0);
             results[i] = NULL;
         }
         rc = gl_endpoints_call_many(ix->e, n, methods, params, results, err);
@@ -174,7 +174,7 @@ gl_code reorg_check(gl_indexer *ix, bool *rolled, gl_err *err)
                 if (ix->o.verify >= GL_INDEXER_VERIFY_HEADERS) {
                     ok = gl_block_json_hash(results[i], sb[i].number, eh, NULL) == GL_OK;
                 } else {
-                    ok = get_fixed(json_object_get(results[i], "hash"), eh, 32);
+                    ok = ix_get_fixed(json_object_get(results[i], "hash"), eh, 32);
                 }
             }
             if (ok && !memcmp(eh, sb[i].hash, 32)) {

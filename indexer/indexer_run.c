@@ -53,7 +53,7 @@ static void *prefetch_main(void *arg)
 {
     ix_prefetch *p = arg;
     memset(&p->info, 0, sizeof p->info);
-    p->rc = get_logs(&p->f, p->lo, p->hi, &p->logs, &p->info, &p->err);
+    p->rc = ix_get_logs(&p->f, p->lo, p->hi, &p->logs, &p->info, &p->err);
     return NULL;
 }
 
@@ -74,7 +74,7 @@ static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, gl_endpoints *e, uint
     memcpy(p->addrs, ix->addrs, ix->naddrs * sizeof *a);
     memcpy(p->topics, ix->topics, ix->ntopics * sizeof *t);
     p->f = (ix_fetch){e,              p->addrs,        ix->naddrs, (const uint8_t(*)[32])p->topics,
-                      ix->ntopics,    per_request(ix), 0,          0};
+                      ix->ntopics,    ix_per_request(ix), 0,          0};
     p->lo = lo;
     p->hi = hi;
     p->naddrs_at_start = ix->naddrs;
@@ -96,7 +96,7 @@ static bool prefetch_take(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t 
         return false;
     pthread_join(p->thread, NULL);
     p->running = false;
-    fetch_settle(ix, &p->f, p->lo, p->hi);
+    ix_fetch_settle(ix, &p->f, p->lo, p->hi);
     if (p->lo == lo && p->naddrs_at_start == ix->naddrs) {
         *hi = p->hi;
         return true;
@@ -142,12 +142,12 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
 {
     gl_range_plan plan;
     gl_range_plan_config cfg;
-    plan_config(ix, &cfg);
+    ix_plan_config(ix, &cfg);
     gl_code rc = gl_range_plan_init(&plan, from, to, &cfg, err);
     gl_logs logs = {NULL, 0, 0};
     ix_prefetch pf[2];
     memset(pf, 0, sizeof pf);
-    ix_fetch f = fetch_of(ix, NULL, 0);
+    ix_fetch f = ix_fetch_of(ix, NULL, 0);
     uint64_t lo, hi;
     while (!rc && gl_range_plan_next(&plan, &lo, &hi)) {
         gl_call_info info;
@@ -174,16 +174,16 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             gl_range_plan_stats_get(&plan, &pst);
             if (!pst.requests && hi < to)
                 prefetch_start(ix, &pf[0], ix->pf_logs[0], hi + 1, hi + 1 + (hi - lo) < to ? hi + 1 + (hi - lo) : to);
-            f = fetch_of(ix, NULL, 0); /* the address list may have moved */
-            rc = get_logs(&f, lo, hi, &logs, &info, err);
-            fetch_settle(ix, &f, lo, hi);
+            f = ix_fetch_of(ix, NULL, 0); /* the address list may have moved */
+            rc = ix_get_logs(&f, lo, hi, &logs, &info, err);
+            ix_fetch_settle(ix, &f, lo, hi);
         }
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE && lo == hi) {
             /* one block: no plan can cut it (logs_refused_block) */
-            f = fetch_of(ix, NULL, 0);
+            f = ix_fetch_of(ix, NULL, 0);
             gl_logs_clear(&logs);
             rc = logs_refused_block(ix, &f, lo, &logs, err);
-            fetch_settle(ix, &f, lo, hi);
+            ix_fetch_settle(ix, &f, lo, hi);
         }
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE && lo != hi) {
             for (int i = 0; i < 2; i++) { /* what ran ahead starts at the wrong block now */
@@ -210,13 +210,13 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             if (next && !free_slot->running && plan_guess(&plan, next->lo, next->hi, logs.n, hi - lo + 1, &glo, &ghi))
                 prefetch_start(ix, free_slot, ix->pf_logs[free_slot - pf], glo, ghi);
         }
-        if ((rc = do_range(ix, lo, hi, &logs, err)) || ix->signal != IX_NONE)
+        if ((rc = ix_do_range(ix, lo, hi, &logs, err)) || ix->signal != IX_NONE)
             break;
         if (ix->o.progress)
             ix->o.progress(ix->o.ctx, from, ix->cur.block, to, ix->st.events);
         else
             ixlog(ix, 0, "indexed to block %" PRIu64 " (%" PRIu64 " events so far)", ix->cur.block, ix->st.events);
-        if (want_stop(ix)) {
+        if (ix_want_stop(ix)) {
             ix->signal = IX_STOP;
             break;
         }
@@ -236,7 +236,7 @@ static gl_code pass(gl_indexer *ix, uint64_t target, gl_err *err)
     for (;;) {
         ix->signal = IX_NONE;
         bool rolled;
-        gl_code rc = reorg_check(ix, &rolled, err);
+        gl_code rc = ix_reorg_check(ix, &rolled, err);
         if (rc)
             return rc;
         if (rolled)
@@ -268,7 +268,7 @@ static gl_code head_target(gl_indexer *ix, uint64_t *head, bool *has_target, uin
     gl_code rc = gl_endpoints_call(ix->e, "eth_blockNumber", NULL, &res, NULL, err);
     if (rc)
         return rc;
-    bool ok = get_qty(res, head);
+    bool ok = ix_get_qty(res, head);
     json_decref(res);
     if (!ok)
         return gl_err_set(err, GL_ERPC, "eth_blockNumber: the answer is not a quantity");
@@ -283,7 +283,7 @@ gl_code gl_indexer_run(gl_indexer *ix, gl_err *err)
     bool has;
     gl_code rc = head_target(ix, &head, &has, &target, err);
     if (rc)
-        return rc == GL_ECANCELED && want_stop(ix) ? GL_OK : rc;
+        return rc == GL_ECANCELED && ix_want_stop(ix) ? GL_OK : rc;
     if (ix->o.has_to) {
         if (has && ix->o.to > target)
             ixlog(ix, 0, "block %" PRIu64 " is not %" PRIu64 " blocks deep yet: indexing to %" PRIu64, ix->o.to,
@@ -296,7 +296,7 @@ gl_code gl_indexer_run(gl_indexer *ix, gl_err *err)
         return GL_OK;
     rc = pass(ix, target, err);
     ix->st.cursor = ix->has_cursor ? ix->cur.block : 0;
-    if (rc == GL_ECANCELED && want_stop(ix))
+    if (rc == GL_ECANCELED && ix_want_stop(ix))
         rc = GL_OK; /* interrupted while waiting for an endpoint: what is committed stays */
     return rc;
 }
@@ -315,7 +315,7 @@ gl_code gl_indexer_follow(gl_indexer *ix, gl_err *err)
     uint64_t poll = ix->o.poll_ms ? ix->o.poll_ms : GL_INDEXER_POLL_MS_DEFAULT;
     uint64_t wait = poll;
     for (;;) {
-        if (want_stop(ix))
+        if (ix_want_stop(ix))
             return GL_OK;
         uint64_t head, target;
         bool has;
@@ -324,7 +324,7 @@ gl_code gl_indexer_follow(gl_indexer *ix, gl_err *err)
         if (!rc && has)
             rc = pass(ix, target, &e2);
         ix->st.cursor = ix->has_cursor ? ix->cur.block : 0;
-        if (rc == GL_ECANCELED && want_stop(ix))
+        if (rc == GL_ECANCELED && ix_want_stop(ix))
             return GL_OK;
         if (rc && !outage(rc)) {
             if (err)
@@ -335,15 +335,15 @@ gl_code gl_indexer_follow(gl_indexer *ix, gl_err *err)
             ix->st.outages++;
             ixlog(ix, 1, "the endpoints failed (%s); trying again in %" PRIu64 " ms, at block %" PRIu64, e2.msg, wait,
                   ix->st.cursor);
-            nap(ix, wait);
+            ix_nap(ix, wait);
             wait = wait * 2 < GL_INDEXER_OUTAGE_WAIT_MAX_MS ? wait * 2 : GL_INDEXER_OUTAGE_WAIT_MAX_MS;
             continue;
         }
         wait = poll;
-        if (ix->signal == IX_STOP || want_stop(ix))
+        if (ix->signal == IX_STOP || ix_want_stop(ix))
             return GL_OK;
         if (ix->o.on_head && !ix->o.on_head(ix->o.ctx, ix->has_cursor ? ix->cur.block : 0, head))
             return GL_OK;
-        nap(ix, poll);
+        ix_nap(ix, poll);
     }
 }

@@ -122,9 +122,13 @@ static gl_code count_attempt(gl_range_plan *p, gl_err *err)
  * named cap, the largest response seen (a lower bound of the cap). */
 static uint64_t target_cap(const gl_range_plan *p)
 {
-    if (p->cap)
-        return p->cap;
-    return p->count_refused ? p->max_ok_logs : 0;
+    uint64_t cap = p->cap ? p->cap : p->count_refused ? p->max_ok_logs : 0;
+    /* the caller's own bound holds even where the endpoint would answer
+     * more: an uncapped node otherwise grows the cap to its largest answer
+     * (50,000 logs, ~200 MB in flight, on 5,000-log blocks) */
+    if (p->size && (!cap || p->size < cap))
+        cap = p->size;
+    return cap;
 }
 
 /* Logs per block expected from the cursor on: the decayed measurement,
@@ -298,6 +302,7 @@ gl_code gl_range_plan_init(gl_range_plan *plan, uint64_t from, uint64_t to,
     }
     plan->ceiling = cfg->max_span;
     plan->cap = cfg->max_logs;
+    plan->size = cfg->size_logs;
     plan->planned_by = PLAN_INITIAL;
     settle_span(plan, cfg->initial_span ? cfg->initial_span : blocks);
     gl_err_clear(&plan->err);

@@ -178,7 +178,7 @@ size_t derive_tx(const gl_store_tx *tx, gl_store_appearance out[DERIVED_MAX])
 /* Grow the array whose pointer is at pp (room for *cap elements of `size`
  * bytes) to hold `need`.  pp is any T **: the pointer is read and written
  * with memcpy, not through a void ** that does not point at one. */
-bool grow(void *pp, size_t *cap, size_t need, size_t size)
+bool st_grow(void *pp, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return true;
@@ -197,7 +197,7 @@ bool grow(void *pp, size_t *cap, size_t need, size_t size)
 
 bool keyv_reserve(keyv *kv, size_t more)
 {
-    return grow(&kv->v, &kv->cap, kv->n + more, GL_STORE_APPEARANCE_KEY_LEN);
+    return st_grow(&kv->v, &kv->cap, kv->n + more, GL_STORE_APPEARANCE_KEY_LEN);
 }
 
 /* Append the keys of `from` to kv, which keyv_reserve made room in. */

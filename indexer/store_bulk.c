@@ -43,7 +43,7 @@
  * next attempt (flight_failed). */
 
 /* Put the span marker `key` holding v[0..n) into wb (n 0: delete it). */
-void spans_encode(gl_store *s, const char *key, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
+void st_spans_encode(gl_store *s, const char *key, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
 {
     uint8_t buf[PENDING_SPANS_MAX * 24];
     for (size_t i = 0; i < n; i++) {
@@ -60,7 +60,7 @@ void spans_encode(gl_store *s, const char *key, const pend_span *v, size_t n, ro
 
 static void pending_encode(gl_store *s, const pend_span *v, size_t n, rocksdb_writebatch_t *wb)
 {
-    spans_encode(s, META_PENDING_KEY, v, n, wb);
+    st_spans_encode(s, META_PENDING_KEY, v, n, wb);
 }
 
 /* Widen v (*n spans, one per chain) to hold chain/block.  False when a
@@ -183,7 +183,7 @@ static void sort_bucket(sort_scratch *sc, uint8_t *p, size_t len, uint8_t *spare
     while (cap < 2 * len && cap < ((size_t)1 << 30))
         cap *= 2;
     size_t ng = 0;
-    if (!grow(&sc->slot, &sc->slot_cap, cap, sizeof *sc->slot) || !grow(&sc->gid, &sc->gid_cap, len, sizeof *sc->gid))
+    if (!st_grow(&sc->slot, &sc->slot_cap, cap, sizeof *sc->slot) || !st_grow(&sc->gid, &sc->gid_cap, len, sizeof *sc->gid))
         goto whole;
     uint32_t *slot = sc->slot, *gid = sc->gid; /* slot: group + 1, 0 = empty */
     memset(slot, 0, cap * sizeof *slot);
@@ -193,7 +193,7 @@ static void sort_bucket(sort_scratch *sc, uint8_t *p, size_t len, uint8_t *spare
         while (slot[h] && memcmp(sc->g[slot[h] - 1].addr, a, A))
             h = (h + 1) & (cap - 1);
         if (!slot[h]) {
-            if (!grow(&sc->g, &sc->g_cap, ng + 1, sizeof *sc->g))
+            if (!st_grow(&sc->g, &sc->g_cap, ng + 1, sizeof *sc->g))
                 goto whole;
             sc->g[ng] = (addr_group){a, 0, 0};
             slot[h] = (uint32_t)++ng;
@@ -204,7 +204,7 @@ static void sort_bucket(sort_scratch *sc, uint8_t *p, size_t len, uint8_t *spare
     addr_group *g = sc->g;
     if (ng > 1) {
         /* the groups in address order give each its run's start */
-        if (!grow(&sc->sorted, &sc->sorted_cap, ng, sizeof *sc->sorted))
+        if (!st_grow(&sc->sorted, &sc->sorted_cap, ng, sizeof *sc->sorted))
             goto whole;
         addr_group *sorted = sc->sorted;
         memcpy(sorted, g, ng * sizeof *g);
@@ -240,7 +240,7 @@ whole:
 static const uint8_t *sort_keys(sort_scratch *sc, uint8_t *v, size_t n)
 {
     enum { L = GL_STORE_APPEARANCE_KEY_LEN, B = 65536 };
-    if (!grow(&sc->tmp, &sc->tmp_cap, n * L, 1) || !grow(&sc->start, &sc->start_cap, B + 1, sizeof *sc->start)) {
+    if (!st_grow(&sc->tmp, &sc->tmp_cap, n * L, 1) || !st_grow(&sc->start, &sc->start_cap, B + 1, sizeof *sc->start)) {
         qsort(v, n, L, key_cmp);
         return v;
     }
@@ -420,7 +420,7 @@ gl_code ingest_locked(gl_store *s, gl_err *err)
 }
 
 /* The spans of the marker `key`, if any (GL_EDB when it is malformed). */
-gl_code spans_read(gl_store *s, const char *key, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err)
+gl_code st_spans_read(gl_store *s, const char *key, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err)
 {
     char *val = NULL;
     size_t vl = 0;
@@ -446,9 +446,9 @@ gl_code spans_read(gl_store *s, const char *key, pend_span out[PENDING_SPANS_MAX
     return rc;
 }
 
-gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err)
+gl_code st_pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err)
 {
-    return spans_read(s, META_PENDING_KEY, out, n, err);
+    return st_spans_read(s, META_PENDING_KEY, out, n, err);
 }
 
 /* ------------------------------------------------- bulk records */
@@ -541,9 +541,9 @@ static gl_code records_file(gl_store *s, recv *rv, gl_store_family cf, gl_err *e
             rocksdb_sstfilewriter_destroy(w);
         if (eo)
             rocksdb_envoptions_destroy(eo);
-        return gl_err_set(err, GL_ENOMEM, "out of memory writing %zu %s", rv->n, family_names[cf]);
+        return gl_err_set(err, GL_ENOMEM, "out of memory writing %zu %s", rv->n, st_family_names[cf]);
     }
-    snprintf(path, plen, "%s/" RECORDS_FILE_PREFIX "%s.sst", s->dir, family_names[cf]);
+    snprintf(path, plen, "%s/" RECORDS_FILE_PREFIX "%s.sst", s->dir, st_family_names[cf]);
     char *e = NULL;
     rocksdb_sstfilewriter_open(w, path, &e);
     for (size_t i = 0; !e && i < rv->n; i++) {
@@ -596,7 +596,7 @@ static gl_code records_write(gl_store_batch *b, gl_err *err)
     rocksdb_writebatch_t *mark = rocksdb_writebatch_create();
     if (!mark)
         return gl_err_set(err, GL_ENOMEM, "out of memory for a batch");
-    spans_encode(s, META_AHEAD_KEY, v, n, mark);
+    st_spans_encode(s, META_AHEAD_KEY, v, n, mark);
     char *e = NULL;
     rocksdb_write(s->db, s->wo, mark, &e);
     rocksdb_writebatch_destroy(mark);
@@ -610,12 +610,12 @@ static gl_code records_write(gl_store_batch *b, gl_err *err)
         return rc; /* the marker stays: the next read-write open rolls back */
     for (int r = 0; r < 2; r++)
         records_to_batch(b, &b->recs[r], fam[r]);
-    spans_encode(s, META_AHEAD_KEY, NULL, 0, b->wb);
+    st_spans_encode(s, META_AHEAD_KEY, NULL, 0, b->wb);
     return GL_OK;
 }
 
 /* Table files a kill left before RocksDB took them in. */
-void unlink_leftovers(const gl_store *s)
+void st_unlink_leftovers(const gl_store *s)
 {
     static const char *const names[] = {INGEST_FILE, RECORDS_FILE_PREFIX "events.sst",
                                         RECORDS_FILE_PREFIX "transfers.sst"};
@@ -631,7 +631,7 @@ void unlink_leftovers(const gl_store *s)
 }
 
 /* Under s->lock: check the batch's bindings, write, update the cache. */
-gl_code commit_locked(gl_store_batch *b, gl_err *err)
+gl_code st_commit_locked(gl_store_batch *b, gl_err *err)
 {
     gl_store *s = b->s;
     for (size_t i = 0; i < b->binds.n; i++) {
@@ -705,7 +705,7 @@ static gl_code spans_get(gl_store *s, const char *key, gl_store_span *out, size_
     pend_span v[PENDING_SPANS_MAX];
     size_t k;
     *n = 0;
-    gl_code rc = spans_read(s, key, v, &k, err);
+    gl_code rc = st_spans_read(s, key, v, &k, err);
     for (size_t i = 0; !rc && i < k && i < max; i++)
         out[(*n)++] = (gl_store_span){v[i].chain_id, v[i].lo, v[i].hi};
     return rc;
@@ -740,7 +740,7 @@ gl_code gl_store_write_gathered(gl_store *s, gl_err *err)
 gl_code gl_store_batch_commit(gl_store_batch *b, gl_err *err)
 {
     pthread_mutex_lock(&b->s->lock);
-    gl_code rc = commit_locked(b, err);
+    gl_code rc = st_commit_locked(b, err);
     pthread_mutex_unlock(&b->s->lock);
     return rc;
 }

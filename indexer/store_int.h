@@ -225,9 +225,9 @@ typedef enum dir_state { DIR_MISSING, DIR_EMPTY, DIR_HALF, DIR_ROCKSDB } dir_sta
 #define DERIVED_MAX (GL_STORE_EVENT_ROLES_MAX + 1)
 
 /* store_open.c */
-extern const char *const family_names[GL_STORE_CF_COUNT];
+extern const char *const st_family_names[GL_STORE_CF_COUNT];
 gl_code db_fail(gl_err *err, const char *dir, char *errptr, const char *what);
-gl_code key_successor(uint8_t *k, size_t n);
+gl_code st_key_successor(uint8_t *k, size_t n);
 bool numbered(const char *s, const char *prefix, const char *suffix);
 gl_code probe_dir(const char *dir, dir_state *out, gl_err *err);
 binding *binding_find(binding_list *l, const char *name);
@@ -243,9 +243,9 @@ gl_store *store_alloc(const char *dir, gl_err *err);
 gl_store *open_mode(const char *dir, const gl_store_open_opts *opts, int wal_mode, gl_err *err);
 
 /* store_read.c */
-gl_code get_raw(gl_store *s, gl_store_family cf, const void *k, size_t kl, char **val,
+gl_code st_get_raw(gl_store *s, gl_store_family cf, const void *k, size_t kl, char **val,
                 size_t *vl, gl_err *err);
-gl_code damaged(gl_store *s, gl_store_family cf, gl_err *err);
+gl_code st_damaged(gl_store *s, gl_store_family cf, gl_err *err);
 
 /* store_batch.c */
 void wb_put(gl_store_batch *b, gl_store_family cf, const void *k, size_t kl, const void *v,
@@ -254,24 +254,24 @@ void wb_del(gl_store_batch *b, gl_store_family cf, const void *k, size_t kl);
 size_t derive_event(const gl_store_event *ev, gl_store_appearance out[DERIVED_MAX]);
 size_t derive_transfer(const gl_store_transfer *t, gl_store_appearance out[DERIVED_MAX]);
 size_t derive_tx(const gl_store_tx *tx, gl_store_appearance out[DERIVED_MAX]);
-bool grow(void *pp, size_t *cap, size_t need, size_t size);
+bool st_grow(void *pp, size_t *cap, size_t need, size_t size);
 bool keyv_reserve(keyv *kv, size_t more);
 void keyv_append(keyv *kv, const keyv *from);
 void write_derived(gl_store_batch *b, const gl_store_appearance *a, size_t n, bool del);
 bool analysis_key_ok(const void *key, size_t klen);
 
 /* store_bulk.c */
-void spans_encode(gl_store *s, const char *key, const pend_span *v, size_t n, rocksdb_writebatch_t *wb);
+void st_spans_encode(gl_store *s, const char *key, const pend_span *v, size_t n, rocksdb_writebatch_t *wb);
 char *ingest_path(const gl_store *s);
 gl_code ingest_locked(gl_store *s, gl_err *err);
-gl_code spans_read(gl_store *s, const char *key, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err);
-gl_code pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err);
-void unlink_leftovers(const gl_store *s);
-gl_code commit_locked(gl_store_batch *b, gl_err *err);
+gl_code st_spans_read(gl_store *s, const char *key, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err);
+gl_code st_pending_read(gl_store *s, pend_span out[PENDING_SPANS_MAX], size_t *n, gl_err *err);
+void st_unlink_leftovers(const gl_store *s);
+gl_code st_commit_locked(gl_store_batch *b, gl_err *err);
 
 /* store_rollback.c */
-gl_code pending_repair(gl_store *s, gl_err *err);
-gl_code ahead_repair(gl_store *s, gl_err *err);
+gl_code st_pending_repair(gl_store *s, gl_err *err);
+gl_code st_ahead_repair(gl_store *s, gl_err *err);
 gl_code record_derived(gl_store_family cf, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl,
                        gl_store_appearance out[DERIVED_MAX], size_t *n, gl_err *err);
 gl_code derive_range(gl_store_batch *b, const uint8_t *lo, size_t lol, const uint8_t *hi, size_t hil,

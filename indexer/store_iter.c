@@ -62,7 +62,7 @@ static gl_store_iter *iter_blocks_range(gl_store *s, iter_kind kind, gl_store_fa
     uint8_t lo[16], hi[16];
     gl_store_key_block(lo, chain_id, from);
     gl_store_key_block(hi, chain_id, to);
-    key_successor(hi, 16); /* chain < UINT64_MAX: cannot overflow */
+    st_key_successor(hi, 16); /* chain < UINT64_MAX: cannot overflow */
     return iter_new(s, kind, cf, lo, 16, hi, 16, err);
 }
 
@@ -103,7 +103,7 @@ static gl_store_iter *iter_address(gl_store *s, iter_kind kind, gl_store_family 
         return iter_new(s, kind, cf, NULL, 0, NULL, 0, err);
     uint8_t hi[20];
     memcpy(hi, addr, 20);
-    bool bounded = key_successor(hi, 20) == GL_OK;
+    bool bounded = st_key_successor(hi, 20) == GL_OK;
     return iter_new(s, kind, cf, addr, 20, hi, bounded ? 20 : 0, err);
 }
 
@@ -166,7 +166,7 @@ static gl_code iter_cur(gl_store_iter *it, iter_kind want, const uint8_t **k, si
     *end = false;
     if (it->kind != want)
         return gl_err_set(err, GL_EINVAL, "this iterator is over '%s', not that record",
-                          family_names[it->cf]);
+                          st_family_names[it->cf]);
     if (!it->it) {
         *end = true;
         return GL_OK;
@@ -175,7 +175,7 @@ static gl_code iter_cur(gl_store_iter *it, iter_kind want, const uint8_t **k, si
         char *e = NULL;
         rocksdb_iter_get_error(it->it, &e);
         if (e)
-            return db_fail(err, it->s->dir, e, family_names[it->cf]);
+            return db_fail(err, it->s->dir, e, st_family_names[it->cf]);
         *end = true;
         return GL_OK;
     }
@@ -188,7 +188,7 @@ static gl_code iter_cur(gl_store_iter *it, iter_kind want, const uint8_t **k, si
 static gl_code iter_done(gl_store_iter *it, gl_code rc, gl_err *err)
 {
     if (rc)
-        return damaged(it->s, it->cf, err);
+        return st_damaged(it->s, it->cf, err);
     rocksdb_iter_next(it->it);
     return GL_OK;
 }
@@ -260,7 +260,7 @@ gl_code gl_store_next_analysis(gl_store_iter *it, const uint8_t **key, size_t *k
         return rc;
     if (kl < 1 || kl > GL_STORE_ANALYSIS_KEY_MAX) {
         gl_err_set(err, GL_EINVAL, "analysis key of %zu bytes", kl);
-        return damaged(it->s, it->cf, err);
+        return st_damaged(it->s, it->cf, err);
     }
     *key = k;
     *klen = kl;

@@ -27,7 +27,7 @@
 #include "gpuledger/store.h"
 #include "store_int.h"
 
-const char *const family_names[GL_STORE_CF_COUNT] = {
+const char *const st_family_names[GL_STORE_CF_COUNT] = {
     "meta",      "blocks",       "txs",        "txhash",  "events",   "transfers",
     "appearances", "cursors",    "findings", "labels",   "analysis",
 };
@@ -36,13 +36,13 @@ const char *gl_store_family_name(gl_store_family cf)
 {
     if ((int)cf < 0 || (int)cf >= GL_STORE_CF_COUNT)
         return NULL;
-    return family_names[cf];
+    return st_family_names[cf];
 }
 
 static int family_index(const char *name)
 {
     for (int i = 0; i < GL_STORE_CF_COUNT; i++)
-        if (strcmp(family_names[i], name) == 0)
+        if (strcmp(st_family_names[i], name) == 0)
             return i;
     return -1;
 }
@@ -94,7 +94,7 @@ static rocksdb_options_t *make_options(bool create, int wal_mode)
     return o;
 }
 
-gl_code key_successor(uint8_t *k, size_t n)
+gl_code st_key_successor(uint8_t *k, size_t n)
 {
     for (size_t i = n; i-- > 0;) {
         if (k[i] != 0xff) {
@@ -457,7 +457,7 @@ static void all_names(const char *names[GL_STORE_CF_COUNT + 1])
 {
     names[0] = "default";
     for (int i = 0; i < GL_STORE_CF_COUNT; i++)
-        names[i + 1] = family_names[i];
+        names[i + 1] = st_family_names[i];
 }
 
 static gl_code create_store(gl_store *s, const char *created_by, gl_err *err)
@@ -544,13 +544,13 @@ static gl_code inspect(gl_store *s, char **listed, size_t nlisted, const gl_stor
         if (!s->cf[i] && !(i == GL_STORE_CF_ANALYSIS && ver < 3))
             return gl_err_set(err, GL_EDB,
                               "store '%s' is damaged: column family '%s' is missing", s->dir,
-                              family_names[i]);
+                              st_family_names[i]);
     if (load_bindings(s, err))
         return GL_EDB;
     /* A bad marker refuses the open before anything is written. */
     pend_span sp[PENDING_SPANS_MAX];
     size_t nsp;
-    if (pending_read(s, sp, &nsp, err) || spans_read(s, META_AHEAD_KEY, sp, &nsp, err))
+    if (st_pending_read(s, sp, &nsp, err) || st_spans_read(s, META_AHEAD_KEY, sp, &nsp, err))
         return GL_EDB;
     for (size_t i = 0; i < o->n_bindings; i++) {
         binding *b = binding_find(&s->bindings, o->bindings[i].platform);
@@ -624,7 +624,7 @@ static gl_code migrate_v2(gl_store *s, gl_err *err)
     if (!s->cf[GL_STORE_CF_ANALYSIS]) {
         char *e = NULL;
         rocksdb_column_family_handle_t *h =
-            rocksdb_create_column_family(s->db, s->opts, family_names[GL_STORE_CF_ANALYSIS], &e);
+            rocksdb_create_column_family(s->db, s->opts, st_family_names[GL_STORE_CF_ANALYSIS], &e);
         if (e)
             return db_fail(err, s->dir, e, "creating the analysis family");
         s->cf[GL_STORE_CF_ANALYSIS] = h;
@@ -704,9 +704,9 @@ static gl_code open_existing(gl_store *s, const gl_store_open_opts *o, gl_err *e
     if (!rc && s->version < 3)
         rc = migrate_v2(s, err);
     if (!rc) {
-        unlink_leftovers(s);
-        rc = ahead_repair(s, err);
-        rc = rc ? rc : pending_repair(s, err);
+        st_unlink_leftovers(s);
+        rc = st_ahead_repair(s, err);
+        rc = rc ? rc : st_pending_repair(s, err);
     }
     return rc;
 }

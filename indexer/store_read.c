@@ -166,22 +166,22 @@ gl_code gl_store_get_created_by(gl_store *s, char *out, size_t cap, gl_err *err)
 /* ------------------------------------------------------------ point reads */
 
 /* Get key from cf: *val NULL when absent (then GL_OK).  Free with free(). */
-gl_code get_raw(gl_store *s, gl_store_family cf, const void *k, size_t kl, char **val,
+gl_code st_get_raw(gl_store *s, gl_store_family cf, const void *k, size_t kl, char **val,
                 size_t *vl, gl_err *err)
 {
     char *e = NULL;
     *val = rocksdb_get_cf(s->db, s->ro, s->cf[cf], (const char *)k, kl, vl, &e);
     if (e)
-        return db_fail(err, s->dir, e, family_names[cf]);
+        return db_fail(err, s->dir, e, st_family_names[cf]);
     return GL_OK;
 }
 
 /* A record that does not decode: prefix the decoder's message. */
-gl_code damaged(gl_store *s, gl_store_family cf, gl_err *err)
+gl_code st_damaged(gl_store *s, gl_store_family cf, gl_err *err)
 {
     if (err) {
         gl_err_prefix(err, "store '%s' is damaged: bad record in '%s': ", s->dir,
-                      family_names[cf]);
+                      st_family_names[cf]);
         err->code = GL_EDB;
     }
     return GL_EDB;
@@ -195,14 +195,14 @@ gl_code gl_store_get_block(gl_store *s, uint64_t chain_id, uint64_t number, gl_s
     size_t vl;
     *found = false;
     gl_store_key_block(k, chain_id, number);
-    if (get_raw(s, GL_STORE_CF_BLOCKS, k, sizeof k, &v, &vl, err))
+    if (st_get_raw(s, GL_STORE_CF_BLOCKS, k, sizeof k, &v, &vl, err))
         return GL_EDB;
     if (!v)
         return GL_OK;
     gl_code rc = gl_store_block_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
     free(v);
     if (rc)
-        return damaged(s, GL_STORE_CF_BLOCKS, err);
+        return st_damaged(s, GL_STORE_CF_BLOCKS, err);
     *found = true;
     return GL_OK;
 }
@@ -215,14 +215,14 @@ gl_code gl_store_get_tx(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t
     size_t vl;
     *found = false;
     gl_store_key_tx(k, chain_id, block, index);
-    if (get_raw(s, GL_STORE_CF_TXS, k, sizeof k, &v, &vl, err))
+    if (st_get_raw(s, GL_STORE_CF_TXS, k, sizeof k, &v, &vl, err))
         return GL_EDB;
     if (!v)
         return GL_OK;
     gl_code rc = gl_store_tx_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
     free(v);
     if (rc)
-        return damaged(s, GL_STORE_CF_TXS, err);
+        return st_damaged(s, GL_STORE_CF_TXS, err);
     *found = true;
     return GL_OK;
 }
@@ -237,7 +237,7 @@ gl_code gl_store_get_tx_by_hash(gl_store *s, uint64_t chain_id,
     *found = false;
     gl_store_be64_put(k, chain_id);
     memcpy(k + 8, hash, 32);
-    if (get_raw(s, GL_STORE_CF_TXHASH, k, sizeof k, &v, &vl, err))
+    if (st_get_raw(s, GL_STORE_CF_TXHASH, k, sizeof k, &v, &vl, err))
         return GL_EDB;
     if (!v)
         return GL_OK;
@@ -271,14 +271,14 @@ gl_code gl_store_get_transfer(gl_store *s, const gl_store_pos *pos, gl_store_tra
         return gl_err_set(err, GL_EINVAL, "bad transfer position (chain %" PRIu64 ", kind %d)", pos->chain_id,
                           (int)pos->kind);
     gl_store_key_pos(k, pos);
-    if (get_raw(s, GL_STORE_CF_TRANSFERS, k, sizeof k, &v, &vl, err))
+    if (st_get_raw(s, GL_STORE_CF_TRANSFERS, k, sizeof k, &v, &vl, err))
         return GL_EDB;
     if (!v)
         return GL_OK;
     gl_code rc = gl_store_transfer_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
     free(v);
     if (rc)
-        return damaged(s, GL_STORE_CF_TRANSFERS, err);
+        return st_damaged(s, GL_STORE_CF_TRANSFERS, err);
     *found = true;
     return GL_OK;
 }
@@ -291,14 +291,14 @@ gl_code gl_store_get_event(gl_store *s, uint64_t chain_id, uint64_t block, uint3
     size_t vl;
     *found = false;
     gl_store_key_event(k, chain_id, block, log_index);
-    if (get_raw(s, GL_STORE_CF_EVENTS, k, sizeof k, &v, &vl, err))
+    if (st_get_raw(s, GL_STORE_CF_EVENTS, k, sizeof k, &v, &vl, err))
         return GL_EDB;
     if (!v)
         return GL_OK;
     gl_code rc = gl_store_event_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
     free(v);
     if (rc)
-        return damaged(s, GL_STORE_CF_EVENTS, err);
+        return st_damaged(s, GL_STORE_CF_EVENTS, err);
     *found = true;
     return GL_OK;
 }
@@ -315,11 +315,11 @@ gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
         gl_buf_release(&k);
         return rc;
     }
-    rc = get_raw(s, GL_STORE_CF_CURSORS, k.data, k.len, &v, &vl, err);
+    rc = st_get_raw(s, GL_STORE_CF_CURSORS, k.data, k.len, &v, &vl, err);
     if (!rc && v) {
         rc = gl_store_cursor_decode(out, k.data, k.len, (uint8_t *)v, vl, err);
         if (rc)
-            rc = damaged(s, GL_STORE_CF_CURSORS, err);
+            rc = st_damaged(s, GL_STORE_CF_CURSORS, err);
         else
             *found = true;
     }
@@ -359,7 +359,7 @@ gl_code gl_store_get_analysis(gl_store *s, const void *key, size_t klen, char **
                           GL_STORE_ANALYSIS_KEY_MAX, key ? klen : (size_t)0);
     if (!s->cf[GL_STORE_CF_ANALYSIS])
         return GL_OK; /* a schema 2 store opened read-only */
-    gl_code rc = get_raw(s, GL_STORE_CF_ANALYSIS, key, klen, val, vlen, err);
+    gl_code rc = st_get_raw(s, GL_STORE_CF_ANALYSIS, key, klen, val, vlen, err);
     if (rc || !*val)
         *vlen = 0;
     return rc;

@@ -28,7 +28,7 @@ static gl_code marker_repair(gl_store *s, const char *key, gl_code (*fix)(gl_sto
 {
     pend_span v[PENDING_SPANS_MAX];
     size_t n;
-    gl_code rc = spans_read(s, key, v, &n, err);
+    gl_code rc = st_spans_read(s, key, v, &n, err);
     if (rc || !n)
         return rc;
     gl_store_batch *b = gl_store_batch_new(s, err);
@@ -38,7 +38,7 @@ static gl_code marker_repair(gl_store *s, const char *key, gl_code (*fix)(gl_sto
     for (size_t i = 0; i < n && !rc; i++)
         rc = fix(b, &v[i], err);
     if (!rc) {
-        spans_encode(s, key, NULL, 0, b->wb);
+        st_spans_encode(s, key, NULL, 0, b->wb);
         rc = gl_store_batch_commit(b, err);
     }
     gl_store_batch_free(b);
@@ -52,13 +52,13 @@ static gl_code derive_span(gl_store_batch *b, const pend_span *sp, gl_err *err)
     uint8_t lo[16], hi[16];
     gl_store_key_block(lo, sp->chain_id, sp->lo);
     gl_store_key_block(hi, sp->chain_id, sp->hi);
-    key_successor(hi, sizeof hi); /* bounds every key at block hi (chains stop below 2^64-1) */
+    st_key_successor(hi, sizeof hi); /* bounds every key at block hi (chains stop below 2^64-1) */
     return derive_range(b, lo, sizeof lo, hi, sizeof hi, false, 100000, err);
 }
 
 /* At a read-write open: derive the appearances a marker says are missing
  * (through ordinary batches) and drop the marker in the last one. */
-gl_code pending_repair(gl_store *s, gl_err *err)
+gl_code st_pending_repair(gl_store *s, gl_err *err)
 {
     return marker_repair(s, META_PENDING_KEY, derive_span, err);
 }
@@ -71,7 +71,7 @@ static gl_code rollback_span(gl_store_batch *b, const pend_span *sp, gl_err *err
 /* At a read-write open: roll each chain a marker names back to its block
  * (records may stand there that no committed batch wrote), in one batch
  * that drops the marker. */
-gl_code ahead_repair(gl_store *s, gl_err *err)
+gl_code st_ahead_repair(gl_store *s, gl_err *err)
 {
     return marker_repair(s, META_AHEAD_KEY, rollback_span, err);
 }
@@ -86,7 +86,7 @@ static gl_code rollback_txhash(gl_store_batch *b, uint64_t chain_id, uint64_t fr
     uint8_t lo[16], hi[8];
     gl_store_key_block(lo, chain_id, from);
     gl_store_be64_put(hi, chain_id);
-    key_successor(hi, 8);
+    st_key_successor(hi, 8);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[GL_STORE_CF_TXS]);
@@ -170,7 +170,7 @@ gl_code derive_range(gl_store_batch *b, const uint8_t *lo, size_t lol, const uin
             gl_store_appearance a[DERIVED_MAX];
             gl_err e2;
             if (record_derived(cf, k, kl, v, vl, a, &n, &e2)) {
-                rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad %s record: %s", s->dir, family_names[cf],
+                rc = gl_err_set(err, GL_EDB, "store '%s' is damaged: a bad %s record: %s", s->dir, st_family_names[cf],
                                 e2.msg);
                 break;
             }
@@ -183,7 +183,7 @@ gl_code derive_range(gl_store_batch *b, const uint8_t *lo, size_t lol, const uin
         rocksdb_iter_destroy(it);
         rocksdb_readoptions_destroy(ro);
         if (e && !rc)
-            rc = db_fail(err, s->dir, e, family_names[cf]);
+            rc = db_fail(err, s->dir, e, st_family_names[cf]);
         free(e);
     }
     return rc;
@@ -196,7 +196,7 @@ static gl_code rollback_appearances(gl_store_batch *b, uint64_t chain_id, uint64
     uint8_t lo[16], hi[8];
     gl_store_key_block(lo, chain_id, from);
     gl_store_be64_put(hi, chain_id);
-    key_successor(hi, 8);
+    st_key_successor(hi, 8);
     return derive_range(b, lo, sizeof lo, hi, sizeof hi, true, 0, err);
 }
 
@@ -217,7 +217,7 @@ static gl_code rollback_cursors(gl_store_batch *b, uint64_t chain_id, uint64_t f
     uint8_t lo[8], hi[8];
     gl_store_be64_put(lo, chain_id);
     memcpy(hi, lo, 8);
-    key_successor(hi, 8);
+    st_key_successor(hi, 8);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, sizeof hi);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[GL_STORE_CF_CURSORS]);
@@ -286,7 +286,7 @@ gl_code gl_store_batch_rollback(gl_store_batch *b, uint64_t chain_id, uint64_t f
     uint8_t lo[16], hi[8];
     gl_store_key_block(lo, chain_id, from_block);
     gl_store_be64_put(hi, chain_id);
-    key_successor(hi, 8);
+    st_key_successor(hi, 8);
     static const gl_store_family ranged[] = {
         GL_STORE_CF_BLOCKS,   GL_STORE_CF_TXS,      GL_STORE_CF_EVENTS,
         GL_STORE_CF_TRANSFERS, GL_STORE_CF_FINDINGS,
@@ -306,7 +306,7 @@ gl_code gl_store_rollback(gl_store *s, uint64_t chain_id, uint64_t from_block, g
         return err ? err->code : GL_ENOMEM;
     pthread_mutex_lock(&s->lock);
     gl_code rc = gl_store_batch_rollback(b, chain_id, from_block, err);
-    rc = rc ? rc : commit_locked(b, err);
+    rc = rc ? rc : st_commit_locked(b, err);
     pthread_mutex_unlock(&s->lock);
     gl_store_batch_free(b);
     return rc;

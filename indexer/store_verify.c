@@ -39,7 +39,7 @@ gl_code gl_store_count(gl_store *s, gl_store_family cf, uint64_t *n, gl_err *err
     rocksdb_iter_destroy(it);
     rocksdb_readoptions_destroy(ro);
     if (e)
-        return db_fail(err, s->dir, e, family_names[cf]);
+        return db_fail(err, s->dir, e, st_family_names[cf]);
     return GL_OK;
 }
 
@@ -69,7 +69,7 @@ gl_code gl_store_stats_get(gl_store *s, gl_store_stats *out, gl_err *err)
         rocksdb_iter_destroy(it);
         rocksdb_readoptions_destroy(ro);
         if (e)
-            return db_fail(err, s->dir, e, family_names[i]);
+            return db_fail(err, s->dir, e, st_family_names[i]);
         uint64_t bytes = 0;
         if (rocksdb_property_int_cf(s->db, s->cf[i], "rocksdb.total-sst-files-size", &bytes) == 0)
             out->sst_bytes[i] = bytes;
@@ -104,7 +104,7 @@ static gl_code appearance_derived(gl_store *s, const gl_store_appearance *a, boo
         }
         char *v;
         size_t vl;
-        if (get_raw(s, cf, k, kl, &v, &vl, err))
+        if (st_get_raw(s, cf, k, kl, &v, &vl, err))
             return GL_EDB;
         if (!v)
             continue;
@@ -130,7 +130,7 @@ static gl_code derived_present(gl_store *s, const gl_store_tx *tx, const gl_stor
             return GL_EINVAL;
         char *v;
         size_t vl;
-        if (get_raw(s, GL_STORE_CF_APPEARANCES, k, sizeof k, &v, &vl, err))
+        if (st_get_raw(s, GL_STORE_CF_APPEARANCES, k, sizeof k, &v, &vl, err))
             return GL_EDB;
         free(v);
         if (!v) {
@@ -228,7 +228,7 @@ gl_code gl_store_verify(gl_store *s, gl_err *err)
 {
     pend_span sp[PENDING_SPANS_MAX];
     size_t nsp;
-    gl_code prc = pending_read(s, sp, &nsp, err);
+    gl_code prc = st_pending_read(s, sp, &nsp, err);
     if (prc)
         return prc;
     if (nsp)
@@ -236,7 +236,7 @@ gl_code gl_store_verify(gl_store *s, gl_err *err)
                           "store '%s' is incomplete: the appearances of chain %" PRIu64 " blocks %" PRIu64 "..%" PRIu64
                           "%s were not written (an interrupted bulk write); opening it read-write derives them",
                           s->dir, sp[0].chain_id, sp[0].lo, sp[0].hi, nsp > 1 ? " and more" : "");
-    if ((prc = spans_read(s, META_AHEAD_KEY, sp, &nsp, err)))
+    if ((prc = st_spans_read(s, META_AHEAD_KEY, sp, &nsp, err)))
         return prc;
     if (nsp)
         return gl_err_set(err, GL_EDB,
@@ -263,7 +263,7 @@ gl_code gl_store_verify(gl_store *s, gl_err *err)
                 char hex[2 * 46 + 3];
                 gl_hex_encode(k, kl < 46 ? kl : 46, true, hex);
                 gl_err_prefix(err, "store '%s' is damaged: '%s' record at key %s: ", s->dir,
-                              family_names[i], hex);
+                              st_family_names[i], hex);
                 rc = err ? (err->code = GL_EDB) : GL_EDB;
                 break;
             }
@@ -273,7 +273,7 @@ gl_code gl_store_verify(gl_store *s, gl_err *err)
         rocksdb_iter_destroy(it);
         rocksdb_readoptions_destroy(ro);
         if (e && !rc)
-            return db_fail(err, s->dir, e, family_names[i]);
+            return db_fail(err, s->dir, e, st_family_names[i]);
         free(e);
         if (rc)
             return rc;

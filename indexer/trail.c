@@ -47,7 +47,7 @@
 #include "gpuledger/u256.h"
 #include "trail_int.h"
 
-void say(trail *t, int level, const char *fmt, ...)
+void tr_say(trail *t, int level, const char *fmt, ...)
 {
     if (!t->o.log)
         return;
@@ -98,7 +98,7 @@ static gl_code classify(trail *t, node *n, bool last, gl_err *err)
     n->skip = -1;
     free(n->note);
     n->note = NULL;
-    if (!memcmp(n->addr, zero20, 20)) {
+    if (!memcmp(n->addr, tr_zero20, 20)) {
         n->skip = GL_TRAIL_SKIP_ZERO;
         return GL_OK;
     }
@@ -256,7 +256,7 @@ static gl_code walk_level(trail *t, unsigned lvl, bool *more, gl_err *err)
         else if (e[i]->has_need)
             e[nx++] = e[i];
     }
-    say(t, 0, "depth %u: %zu addresses, %zu to expand", lvl, cnt, nx);
+    tr_say(t, 0, "depth %u: %zu addresses, %zu to expand", lvl, cnt, nx);
     if (rc || last || !nx) {
         free(e);
         return rc;
@@ -266,21 +266,21 @@ static gl_code walk_level(trail *t, unsigned lvl, bool *more, gl_err *err)
     for (size_t off = 0; off < nx && !rc; off += t->o.addr_batch) {
         size_t k = nx - off < t->o.addr_batch ? nx - off : t->o.addr_batch;
         bool refused = false;
-        rc = run_batch(t, e + off, k, &refused, err);
+        rc = tr_run_batch(t, e + off, k, &refused, err);
         if (!rc && refused) {
             if (t->o.native == GL_TRAIL_NATIVE_TRACE)
                 rc = gl_err_set(err, GL_ENOTSUP, "the endpoint has no trace_filter (%s)", t->rep->native_note);
             else {
                 t->trace_ok = false;
-                say(t, 1, "%s: scanning blocks for native transfers instead", t->rep->native_note);
+                tr_say(t, 1, "%s: scanning blocks for native transfers instead", t->rep->native_note);
             }
         }
     }
     bool scan = t->o.native == GL_TRAIL_NATIVE_SCAN || (t->o.native == GL_TRAIL_NATIVE_AUTO && !t->trace_ok);
     if (!rc && scan)
-        rc = run_scan(t, e, nx, err);
+        rc = tr_run_scan(t, e, nx, err);
     if (!rc)
-        rc = save_state(t, err);
+        rc = tr_save_state(t, err);
     /* counterparties: the next level */
     aset kids = {0};
     qsort(e, nx, sizeof *e, node_cmp);
@@ -292,7 +292,7 @@ static gl_code walk_level(trail *t, unsigned lvl, bool *more, gl_err *err)
         memcpy(addrs[i], e[i]->addr, 20);
     free(e);
     for (size_t i = 0; i < nx && !rc; i++) {
-        node *n = map_find(&t->map, addrs[i]);
+        node *n = tr_map_find(&t->map, addrs[i]);
         rc = take_children(t, n, &kids, err);
         if (rc)
             break;
@@ -304,7 +304,7 @@ static gl_code walk_level(trail *t, unsigned lvl, bool *more, gl_err *err)
         t->lv->expanded++;
         for (size_t j = 0; j < kids.n && !rc; j++) {
             node *c;
-            rc = map_get(&t->map, kids.v[j].addr, &c, err);
+            rc = tr_map_get(&t->map, kids.v[j].addr, &c, err);
             if (rc)
                 break;
             iv lo_w, hi_w;
@@ -326,7 +326,7 @@ static gl_code walk_level(trail *t, unsigned lvl, bool *more, gl_err *err)
     }
     aset_release(&kids);
     free(addrs);
-    say(t, 0, "depth %u: %" PRIu64 " expanded, %" PRIu64 " new counterparties", lvl, t->lv->expanded, t->lv->next);
+    tr_say(t, 0, "depth %u: %" PRIu64 " expanded, %" PRIu64 " new counterparties", lvl, t->lv->expanded, t->lv->next);
     return rc;
 }
 
@@ -344,11 +344,11 @@ static gl_code seed(trail *t, gl_err *err)
         if (rc || end)
             break;
         node *n;
-        rc = map_get(&t->map, ev->contract, &n, err);
+        rc = tr_map_get(&t->map, ev->contract, &n, err);
         if (!rc)
             n->platform = true;
         if (!rc && ev->has_token) {
-            rc = map_get(&t->map, ev->token, &n, err);
+            rc = tr_map_get(&t->map, ev->token, &n, err);
             if (!rc)
                 n->platform = true;
         }
@@ -357,7 +357,7 @@ static gl_code seed(trail *t, gl_err *err)
         for (size_t i = 0; i < ev->n_roles && !rc; i++) {
             if ((unsigned)ev->roles[i].role >= 32 || !(t->seed_mask & (1u << ev->roles[i].role)))
                 continue;
-            rc = map_get(&t->map, ev->roles[i].addr, &n, err);
+            rc = tr_map_get(&t->map, ev->roles[i].addr, &n, err);
             if (rc)
                 break;
             if (n->depth != 0) {
@@ -453,7 +453,7 @@ gl_code gl_trail_expand(gl_store *s, gl_endpoints *ep, const gl_trail_opts *opts
     json_t *head = NULL;
     if (!rc)
         rc = gl_endpoints_call(ep, "eth_blockNumber", NULL, &head, NULL, err);
-    if (!rc && !q_u64(head, &t->head))
+    if (!rc && !tr_q_u64(head, &t->head))
         rc = gl_err_set(err, GL_ERPC, "eth_blockNumber: not a quantity");
     json_decref(head);
     if (!rc) {
@@ -461,8 +461,8 @@ gl_code gl_trail_expand(gl_store *s, gl_endpoints *ep, const gl_trail_opts *opts
         rep->head = t->head;
         t->safe = t->head > t->o.confirmations ? t->head - t->o.confirmations : 0;
         rep->safe_head = t->safe;
-        state_path(t, rep->state_path, sizeof rep->state_path);
-        rc = load_state(t, err);
+        tr_state_path(t, rep->state_path, sizeof rep->state_path);
+        rc = tr_load_state(t, err);
         t->state_ok = !rc;
     }
     if (!rc && t->o.native == GL_TRAIL_NATIVE_SCAN)
@@ -474,7 +474,7 @@ gl_code gl_trail_expand(gl_store *s, gl_endpoints *ep, const gl_trail_opts *opts
         rc = walk_level(t, lvl, &more, err);
     if (t->state_ok) {
         gl_err serr;
-        gl_code src = save_state(t, &serr);
+        gl_code src = tr_save_state(t, &serr);
         if (!rc && src) {
             rc = src;
             if (err)
@@ -487,7 +487,7 @@ gl_code gl_trail_expand(gl_store *s, gl_endpoints *ep, const gl_trail_opts *opts
     case GL_TRAIL_NATIVE_TRACE: rep->native_method = "trace_filter"; break;
     case GL_TRAIL_NATIVE_AUTO: rep->native_method = t->trace_ok ? "trace_filter" : "block scan"; break;
     }
-    map_release(&t->map);
+    tr_map_release(&t->map);
     gl_secp_free(t->secp);
     free(t);
     return rc;

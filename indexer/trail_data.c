@@ -101,7 +101,7 @@ static size_t addr_hash(const uint8_t a[20])
     return (size_t)(h ^ (h >> 29));
 }
 
-void map_release(addrmap *m)
+void tr_map_release(addrmap *m)
 {
     for (size_t i = 0; i < m->n; i++)
         free(m->nodes[i].note);
@@ -110,7 +110,7 @@ void map_release(addrmap *m)
     memset(m, 0, sizeof *m);
 }
 
-node *map_find(const addrmap *m, const uint8_t a[20])
+node *tr_map_find(const addrmap *m, const uint8_t a[20])
 {
     if (!m->cap)
         return NULL;
@@ -144,7 +144,7 @@ static gl_code map_grow(addrmap *m, gl_err *err)
 /* Room for one more element in an array of n used out of *cap, doubling
  * from `first`: the array (moved or not), or NULL when out of memory, with
  * the array and *cap then unchanged. */
-void *grow_one(void *v, size_t n, size_t *cap, size_t elem, size_t first)
+void *tr_grow_one(void *v, size_t n, size_t *cap, size_t elem, size_t first)
 {
     if (n < *cap)
         return v;
@@ -158,16 +158,16 @@ void *grow_one(void *v, size_t n, size_t *cap, size_t elem, size_t first)
 }
 
 /* The node of `a`, made (depth -1, nothing known) when missing. */
-gl_code map_get(addrmap *m, const uint8_t a[20], node **out, gl_err *err)
+gl_code tr_map_get(addrmap *m, const uint8_t a[20], node **out, gl_err *err)
 {
-    node *f = map_find(m, a);
+    node *f = tr_map_find(m, a);
     if (f) {
         *out = f;
         return GL_OK;
     }
     if ((m->n + 1) * 2 > m->cap && map_grow(m, err))
         return GL_ENOMEM;
-    node *nn = grow_one(m->nodes, m->n, &m->ncap, sizeof *nn, 1024);
+    node *nn = tr_grow_one(m->nodes, m->n, &m->ncap, sizeof *nn, 1024);
     if (!nn)
         return gl_err_set(err, GL_ENOMEM, "out of memory for the trail's addresses");
     m->nodes = nn;
@@ -232,7 +232,7 @@ gl_code aset_add(aset *s, const uint8_t a[20], uint64_t b, bool *added, gl_err *
             return GL_OK;
         }
     }
-    aset_ent *nv = grow_one(s->v, s->n, &s->vcap, sizeof *nv, 32);
+    aset_ent *nv = tr_grow_one(s->v, s->n, &s->vcap, sizeof *nv, 32);
     if (!nv)
         return gl_err_set(err, GL_ENOMEM, "out of memory for counterparties");
     s->v = nv;
@@ -247,9 +247,9 @@ gl_code aset_add(aset *s, const uint8_t a[20], uint64_t b, bool *added, gl_err *
 
 /* ------------------------------------------------------------- vectors */
 
-gl_code pend_push(pendv *p, const pend *x, gl_err *err)
+gl_code tr_pend_push(pendv *p, const pend *x, gl_err *err)
 {
-    pend *nv = grow_one(p->v, p->n, &p->cap, sizeof *nv, 64);
+    pend *nv = tr_grow_one(p->v, p->n, &p->cap, sizeof *nv, 64);
     if (!nv)
         return gl_err_set(err, GL_ENOMEM, "out of memory for fetched transfers");
     p->v = nv;
@@ -257,9 +257,9 @@ gl_code pend_push(pendv *p, const pend *x, gl_err *err)
     return GL_OK;
 }
 
-gl_code block_push(blockv *b, const gl_store_block *x, gl_err *err)
+gl_code tr_block_push(blockv *b, const gl_store_block *x, gl_err *err)
 {
-    gl_store_block *nv = grow_one(b->v, b->n, &b->cap, sizeof *nv, 32);
+    gl_store_block *nv = tr_grow_one(b->v, b->n, &b->cap, sizeof *nv, 32);
     if (!nv)
         return gl_err_set(err, GL_ENOMEM, "out of memory for block headers");
     b->v = nv;
@@ -270,7 +270,7 @@ gl_code block_push(blockv *b, const gl_store_block *x, gl_err *err)
 /* Takes the reference to json (released on failure too). */
 gl_code fullv_push(fullv *b, const gl_store_block *rec, json_t *json, gl_err *err)
 {
-    fullblk *nv = grow_one(b->v, b->n, &b->cap, sizeof *nv, 32);
+    fullblk *nv = tr_grow_one(b->v, b->n, &b->cap, sizeof *nv, 32);
     if (!nv) {
         json_decref(json);
         return gl_err_set(err, GL_ENOMEM, "out of memory for blocks");
@@ -283,7 +283,7 @@ gl_code fullv_push(fullv *b, const gl_store_block *rec, json_t *json, gl_err *er
 /* ------------------------------------------------------------ JSON bits */
 
 /* A quantity: "0x.." hex, or a JSON integer (anvil's trace blockNumber). */
-bool q_u64(const json_t *v, uint64_t *out)
+bool tr_q_u64(const json_t *v, uint64_t *out)
 {
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
@@ -299,7 +299,7 @@ bool q_u64(const json_t *v, uint64_t *out)
     return gl_u256_to_u64(&u, out);
 }
 
-bool q_u256(const json_t *v, gl_u256 *out)
+bool tr_q_u256(const json_t *v, gl_u256 *out)
 {
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
@@ -312,17 +312,17 @@ bool q_u256(const json_t *v, gl_u256 *out)
     return s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && !gl_u256_parse_hex(out, s, NULL);
 }
 
-bool j_bytes(const json_t *v, uint8_t *out, size_t n)
+bool tr_j_bytes(const json_t *v, uint8_t *out, size_t n)
 {
     const char *s = json_string_value(v);
     return s && !gl_hex_decode_exact(s, out, n, NULL);
 }
 
 /* A 32-byte topic holding an address: 12 zero bytes, then the address. */
-bool topic_addr(const json_t *v, uint8_t out[20])
+bool tr_topic_addr(const json_t *v, uint8_t out[20])
 {
     uint8_t w[32];
-    if (!j_bytes(v, w, 32))
+    if (!tr_j_bytes(v, w, 32))
         return false;
     for (int i = 0; i < 12; i++)
         if (w[i])
@@ -331,20 +331,20 @@ bool topic_addr(const json_t *v, uint8_t out[20])
     return true;
 }
 
-json_t *hexq(uint64_t v)
+json_t *tr_hexq(uint64_t v)
 {
     char tmp[24];
     snprintf(tmp, sizeof tmp, "0x%" PRIx64, v);
     return json_string(tmp);
 }
 
-json_t *hexaddr(const uint8_t a[20])
+json_t *tr_hexaddr(const uint8_t a[20])
 {
     char tmp[43];
     return json_string(gl_hex_encode(a, 20, true, tmp));
 }
 
-json_t *hextopic(const uint8_t a[20])
+json_t *tr_hextopic(const uint8_t a[20])
 {
     uint8_t w[32] = {0};
     memcpy(w + 12, a, 20);
@@ -352,4 +352,4 @@ json_t *hextopic(const uint8_t a[20])
     return json_string(gl_hex_encode(w, 32, true, tmp));
 }
 
-const uint8_t zero20[20];
+const uint8_t tr_zero20[20];

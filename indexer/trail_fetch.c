@@ -35,9 +35,9 @@ typedef struct batch {
 } batch;
 
 /* The member of `b` that is `a` and whose window holds `block`, or NULL. */
-node *member_at(trail *t, const uint8_t a[20], uint64_t block)
+node *tr_member_at(trail *t, const uint8_t a[20], uint64_t block)
 {
-    node *n = map_find(&t->map, a);
+    node *n = tr_map_find(&t->map, a);
     if (!n || !n->member || !n->has_need || !iv_has(n->need, block))
         return NULL;
     return n;
@@ -55,7 +55,7 @@ static gl_code count_cp(trail *t, batch *bt, node *n, const uint8_t other[20], u
         n->fetch_hub = true;
         n->degree = cs->n;
         char hex[43];
-        say(t, 0, "%s: more than %" PRIu64 " counterparties: a hub, not fetched further",
+        tr_say(t, 0, "%s: more than %" PRIu64 " counterparties: a hub, not fetched further",
             gl_hex_encode(n->addr, 20, true, hex), t->o.hub_degree);
     }
     return rc;
@@ -65,11 +65,11 @@ static gl_code count_cp(trail *t, batch *bt, node *n, const uint8_t other[20], u
  * within its window, and count the counterparties. */
 static gl_code take(trail *t, batch *bt, pendv *pv, const pend *x, gl_err *err)
 {
-    node *f = member_at(t, x->t.from, x->t.pos.block);
-    node *to = member_at(t, x->t.to, x->t.pos.block);
+    node *f = tr_member_at(t, x->t.from, x->t.pos.block);
+    node *to = tr_member_at(t, x->t.to, x->t.pos.block);
     if (!f && !to)
         return GL_OK;
-    gl_code rc = pend_push(pv, x, err);
+    gl_code rc = tr_pend_push(pv, x, err);
     if (!rc && f)
         rc = count_cp(t, bt, f, x->t.to, x->t.pos.block, err);
     if (!rc && to)
@@ -84,12 +84,12 @@ static void filter_hubs(trail *t, pendv *pv)
     size_t k = 0;
     for (size_t i = 0; i < pv->n; i++) {
         const gl_store_transfer *tr = &pv->v[i].t;
-        node *f = member_at(t, tr->from, tr->pos.block);
-        node *to = member_at(t, tr->to, tr->pos.block);
+        node *f = tr_member_at(t, tr->from, tr->pos.block);
+        node *to = tr_member_at(t, tr->to, tr->pos.block);
         bool keep = (f && !f->fetch_hub) || (to && !to->fetch_hub);
         if (!keep) {
             const uint8_t *other = f ? tr->to : tr->from;
-            node *o = map_find(&t->map, other);
+            node *o = tr_map_find(&t->map, other);
             keep = o && o->depth >= 0;
         }
         if (keep)
@@ -109,16 +109,16 @@ static gl_code parse_log(trail *t, const json_t *log, pend *out, bool *ok)
     const json_t *topics = json_object_get(log, "topics");
     uint8_t t0[32];
     size_t nt = json_array_size(topics);
-    if ((nt != 3 && nt != 4) || !j_bytes(json_array_get(topics, 0), t0, 32) || memcmp(t0, t->topic0, 32))
+    if ((nt != 3 && nt != 4) || !tr_j_bytes(json_array_get(topics, 0), t0, 32) || memcmp(t0, t->topic0, 32))
         return GL_OK;
     gl_store_transfer *tr = &out->t;
     uint64_t idx, txi;
-    if (!topic_addr(json_array_get(topics, 1), tr->from) || !topic_addr(json_array_get(topics, 2), tr->to) ||
-        !j_bytes(json_object_get(log, "address"), tr->token, 20) ||
-        !q_u64(json_object_get(log, "blockNumber"), &tr->pos.block) ||
-        !q_u64(json_object_get(log, "logIndex"), &idx) || idx > UINT32_MAX ||
-        !q_u64(json_object_get(log, "transactionIndex"), &txi) || txi > UINT32_MAX ||
-        !j_bytes(json_object_get(log, "transactionHash"), tr->tx_hash, 32))
+    if (!tr_topic_addr(json_array_get(topics, 1), tr->from) || !tr_topic_addr(json_array_get(topics, 2), tr->to) ||
+        !tr_j_bytes(json_object_get(log, "address"), tr->token, 20) ||
+        !tr_q_u64(json_object_get(log, "blockNumber"), &tr->pos.block) ||
+        !tr_q_u64(json_object_get(log, "logIndex"), &idx) || idx > UINT32_MAX ||
+        !tr_q_u64(json_object_get(log, "transactionIndex"), &txi) || txi > UINT32_MAX ||
+        !tr_j_bytes(json_object_get(log, "transactionHash"), tr->tx_hash, 32))
         return GL_OK;
     const char *data = json_string_value(json_object_get(log, "data"));
     gl_buf d = GL_BUF_INIT;
@@ -131,7 +131,7 @@ static gl_code parse_log(trail *t, const json_t *log, pend *out, bool *ok)
         gl_u256_from_be(&tr->amount, d.data, 32, NULL);
     } else if (nt == 4 && d.len == 0) {
         uint8_t id[32];
-        if (!j_bytes(json_array_get(topics, 3), id, 32)) {
+        if (!tr_j_bytes(json_array_get(topics, 3), id, 32)) {
             gl_buf_release(&d);
             return GL_OK;
         }
@@ -147,7 +147,7 @@ static gl_code parse_log(trail *t, const json_t *log, pend *out, bool *ok)
     tr->pos.kind = GL_STORE_POS_LOG;
     tr->pos.index = (uint32_t)idx;
     out->tx_index = (uint32_t)txi;
-    out->has_bh = j_bytes(json_object_get(log, "blockHash"), out->block_hash, 32);
+    out->has_bh = tr_j_bytes(json_object_get(log, "blockHash"), out->block_hash, 32);
     *ok = true;
     return GL_OK;
 }
@@ -161,7 +161,7 @@ static json_t *member_topics(batch *bt, bool as_topics, bool native)
         node *n = bt->m[i];
         if (n->fetch_hub || (native ? !n->new_nat : !n->new_tok))
             continue;
-        json_array_append_new(arr, as_topics ? hextopic(n->addr) : hexaddr(n->addr));
+        json_array_append_new(arr, as_topics ? tr_hextopic(n->addr) : tr_hexaddr(n->addr));
     }
     return arr;
 }
@@ -210,9 +210,9 @@ static gl_code fetch_logs_range(trail *t, batch *bt, iv r, pendv *pv, gl_err *er
         }
         const char *methods[2] = {"eth_getLogs", "eth_getLogs"};
         json_t *params[2];
-        params[0] = json_pack("[{s:o, s:o, s:[s,O]}]", "fromBlock", hexq(lo), "toBlock", hexq(hi), "topics",
+        params[0] = json_pack("[{s:o, s:o, s:[s,O]}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "topics",
                               TRANSFER_TOPIC, addrs);
-        params[1] = json_pack("[{s:o, s:o, s:[s,n,O]}]", "fromBlock", hexq(lo), "toBlock", hexq(hi), "topics",
+        params[1] = json_pack("[{s:o, s:o, s:[s,n,O]}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "topics",
                               TRANSFER_TOPIC, addrs);
         json_decref(addrs);
         json_t *res[2] = {NULL, NULL};
@@ -281,27 +281,27 @@ static gl_code parse_trace(trail *t, const json_t *tr, pend *out, json_t **trace
         return GL_OK;
     if (!strcmp(type, "call")) {
         const char *ct = json_string_value(json_object_get(action, "callType"));
-        if (!ct || strcmp(ct, "call") || !q_u256(json_object_get(action, "value"), &v) ||
-            !j_bytes(json_object_get(action, "from"), x->from, 20) ||
-            !j_bytes(json_object_get(action, "to"), x->to, 20))
+        if (!ct || strcmp(ct, "call") || !tr_q_u256(json_object_get(action, "value"), &v) ||
+            !tr_j_bytes(json_object_get(action, "from"), x->from, 20) ||
+            !tr_j_bytes(json_object_get(action, "to"), x->to, 20))
             return GL_OK;
     } else if (!strcmp(type, "create") || !strcmp(type, "create2")) {
-        if (!q_u256(json_object_get(action, "value"), &v) || !j_bytes(json_object_get(action, "from"), x->from, 20) ||
-            !j_bytes(json_object_get(result, "address"), x->to, 20))
+        if (!tr_q_u256(json_object_get(action, "value"), &v) || !tr_j_bytes(json_object_get(action, "from"), x->from, 20) ||
+            !tr_j_bytes(json_object_get(result, "address"), x->to, 20))
             return GL_OK;
     } else if (!strcmp(type, "suicide") || !strcmp(type, "selfdestruct")) {
-        if (!q_u256(json_object_get(action, "balance"), &v) ||
-            !j_bytes(json_object_get(action, "address"), x->from, 20) ||
-            !j_bytes(json_object_get(action, "refundAddress"), x->to, 20))
+        if (!tr_q_u256(json_object_get(action, "balance"), &v) ||
+            !tr_j_bytes(json_object_get(action, "address"), x->from, 20) ||
+            !tr_j_bytes(json_object_get(action, "refundAddress"), x->to, 20))
             return GL_OK;
     } else {
         return GL_OK;
     }
     uint64_t txpos;
     const json_t *ta = json_object_get(tr, "traceAddress");
-    if (gl_u256_is_zero(&v) || !json_is_array(ta) || !q_u64(json_object_get(tr, "blockNumber"), &x->pos.block) ||
-        !q_u64(json_object_get(tr, "transactionPosition"), &txpos) || txpos > UINT32_MAX ||
-        !j_bytes(json_object_get(tr, "transactionHash"), x->tx_hash, 32))
+    if (gl_u256_is_zero(&v) || !json_is_array(ta) || !tr_q_u64(json_object_get(tr, "blockNumber"), &x->pos.block) ||
+        !tr_q_u64(json_object_get(tr, "transactionPosition"), &txpos) || txpos > UINT32_MAX ||
+        !tr_j_bytes(json_object_get(tr, "transactionHash"), x->tx_hash, 32))
         return GL_OK;
     x->amount = v;
     x->asset = GL_STORE_ASSET_NATIVE;
@@ -309,7 +309,7 @@ static gl_code parse_trace(trail *t, const json_t *tr, pend *out, json_t **trace
     x->pos.index = (uint32_t)txpos;
     out->tx_index = (uint32_t)txpos;
     x->pos.kind = json_array_size(ta) ? GL_STORE_POS_TRACE : GL_STORE_POS_TX;
-    out->has_bh = j_bytes(json_object_get(tr, "blockHash"), out->block_hash, 32);
+    out->has_bh = tr_j_bytes(json_object_get(tr, "blockHash"), out->block_hash, 32);
     *trace_addr = (json_t *)ta;
     *ok = true;
     return GL_OK;
@@ -396,8 +396,8 @@ static gl_code fetch_traces_range(trail *t, batch *bt, iv r, pendv *pv, bool *un
         }
         const char *methods[2] = {"trace_filter", "trace_filter"};
         json_t *params[2];
-        params[0] = json_pack("[{s:o, s:o, s:O}]", "fromBlock", hexq(lo), "toBlock", hexq(hi), "fromAddress", addrs);
-        params[1] = json_pack("[{s:o, s:o, s:O}]", "fromBlock", hexq(lo), "toBlock", hexq(hi), "toAddress", addrs);
+        params[0] = json_pack("[{s:o, s:o, s:O}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "fromAddress", addrs);
+        params[1] = json_pack("[{s:o, s:o, s:O}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "toAddress", addrs);
         json_decref(addrs);
         json_t *res[2] = {NULL, NULL};
         gl_call_outcome oc[2];
@@ -486,7 +486,7 @@ static gl_code batch_ranges(batch *bt, bool native, iv **out, size_t *n, gl_err 
     return GL_OK;
 }
 
-gl_code run_batch(trail *t, node **members, size_t n, bool *trace_refused, gl_err *err)
+gl_code tr_run_batch(trail *t, node **members, size_t n, bool *trace_refused, gl_err *err)
 {
     batch bt = {members, n, calloc(n, sizeof(aset))};
     if (!bt.cps)
@@ -526,7 +526,7 @@ gl_code run_batch(trail *t, node **members, size_t n, bool *trace_refused, gl_er
     }
     if (!rc) {
         filter_hubs(t, &pv);
-        rc = commit(t, &pv, NULL, err);
+        rc = tr_commit(t, &pv, NULL, err);
     }
     for (size_t i = 0; i < n; i++) {
         node *m = members[i];
@@ -548,6 +548,6 @@ gl_code run_batch(trail *t, node **members, size_t n, bool *trace_refused, gl_er
     free(bt.cps);
     free(pv.v);
     if (!rc)
-        rc = save_maybe(t, err);
+        rc = tr_save_maybe(t, err);
     return rc;
 }

@@ -190,7 +190,7 @@ typedef struct trail {
 } trail;
 
 /* trail.c */
-void say(trail *t, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tr_say(trail *t, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* trail_data.c */
 iv iv_hull(iv a, iv b);
@@ -198,41 +198,41 @@ bool iv_around(uint64_t block, uint64_t w, uint64_t safe, iv *out);
 bool iv_has(iv a, uint64_t x);
 size_t iv_todo(bool has_done, iv done, iv need, iv out[2]);
 size_t iv_merge(iv *v, size_t n);
-void map_release(addrmap *m);
-node *map_find(const addrmap *m, const uint8_t a[20]);
-void *grow_one(void *v, size_t n, size_t *cap, size_t elem, size_t first);
-gl_code map_get(addrmap *m, const uint8_t a[20], node **out, gl_err *err);
+void tr_map_release(addrmap *m);
+node *tr_map_find(const addrmap *m, const uint8_t a[20]);
+void *tr_grow_one(void *v, size_t n, size_t *cap, size_t elem, size_t first);
+gl_code tr_map_get(addrmap *m, const uint8_t a[20], node **out, gl_err *err);
 void aset_release(aset *s);
 void aset_clear(aset *s);
 gl_code aset_add(aset *s, const uint8_t a[20], uint64_t b, bool *added, gl_err *err);
-gl_code pend_push(pendv *p, const pend *x, gl_err *err);
-gl_code block_push(blockv *b, const gl_store_block *x, gl_err *err);
+gl_code tr_pend_push(pendv *p, const pend *x, gl_err *err);
+gl_code tr_block_push(blockv *b, const gl_store_block *x, gl_err *err);
 gl_code fullv_push(fullv *b, const gl_store_block *rec, json_t *json, gl_err *err);
-bool q_u64(const json_t *v, uint64_t *out);
-bool q_u256(const json_t *v, gl_u256 *out);
-bool j_bytes(const json_t *v, uint8_t *out, size_t n);
-bool topic_addr(const json_t *v, uint8_t out[20]);
-json_t *hexq(uint64_t v);
-json_t *hexaddr(const uint8_t a[20]);
-json_t *hextopic(const uint8_t a[20]);
-extern const uint8_t zero20[20];
+bool tr_q_u64(const json_t *v, uint64_t *out);
+bool tr_q_u256(const json_t *v, gl_u256 *out);
+bool tr_j_bytes(const json_t *v, uint8_t *out, size_t n);
+bool tr_topic_addr(const json_t *v, uint8_t out[20]);
+json_t *tr_hexq(uint64_t v);
+json_t *tr_hexaddr(const uint8_t a[20]);
+json_t *tr_hextopic(const uint8_t a[20]);
+extern const uint8_t tr_zero20[20];
 
 /* trail_state.c */
-void state_path(const trail *t, char *out, size_t cap);
-gl_code save_state(trail *t, gl_err *err);
-gl_code save_maybe(trail *t, gl_err *err);
-gl_code load_state(trail *t, gl_err *err);
+void tr_state_path(const trail *t, char *out, size_t cap);
+gl_code tr_save_state(trail *t, gl_err *err);
+gl_code tr_save_maybe(trail *t, gl_err *err);
+gl_code tr_load_state(trail *t, gl_err *err);
 
 /* trail_store.c */
-gl_code fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_err *err);
+gl_code tr_fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_err *err);
 void fullv_release(fullv *b);
-gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err);
+gl_code tr_commit(trail *t, pendv *p, const fullv *known, gl_err *err);
 
 /* trail_fetch.c */
-node *member_at(trail *t, const uint8_t a[20], uint64_t block);
-gl_code run_batch(trail *t, node **members, size_t n, bool *trace_refused, gl_err *err);
+node *tr_member_at(trail *t, const uint8_t a[20], uint64_t block);
+gl_code tr_run_batch(trail *t, node **members, size_t n, bool *trace_refused, gl_err *err);
 
 /* trail_scan.c */
-gl_code run_scan(trail *t, node **e, size_t ne, gl_err *err);
+gl_code tr_run_scan(trail *t, node **e, size_t ne, gl_err *err);
 
 #endif

@@ -59,7 +59,7 @@ static gl_code scan_receipts(trail *t, pendv *cand, json_t **creations, gl_err *
             }
             if (status && strcmp(status, "0x1") != 0)
                 continue; /* reverted: no value moved */
-            if (creations[i] && !j_bytes(json_object_get(r, "contractAddress"), cand->v[i].t.to, 20))
+            if (creations[i] && !tr_j_bytes(json_object_get(r, "contractAddress"), cand->v[i].t.to, 20))
                 continue;
             cand->v[k++] = cand->v[i];
         }
@@ -89,7 +89,7 @@ static gl_code signed_by_member(trail *t, const fullblk *b, const json_t *tx, co
     if (rc)
         return rc;
     bool recovered = c.verdict == GL_TX_CHECK_SENDER_OK || c.verdict == GL_TX_CHECK_SENDER_MISMATCH;
-    *mine = recovered && c.has_from && member_at(t, c.rec.from, x->t.pos.block) != NULL;
+    *mine = recovered && c.has_from && tr_member_at(t, c.rec.from, x->t.pos.block) != NULL;
     return GL_OK;
 }
 
@@ -106,7 +106,7 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
     for (size_t i = 0; i < k; i++)
         nums[i] = lo + i;
     fullv known = {0};
-    gl_code rc = fetch_blocks(t, nums, k, &known, err);
+    gl_code rc = tr_fetch_blocks(t, nums, k, &known, err);
     if (rc) {
         fullv_release(&known);
         return gl_err_prefix(err, "block scan %" PRIu64 "..%" PRIu64 ": ", lo, hi);
@@ -127,24 +127,24 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
             uint64_t idx;
             const json_t *to = json_object_get(tx, "to");
             bool creation = !to || json_is_null(to);
-            if (!q_u256(json_object_get(tx, "value"), &x.t.amount) || gl_u256_is_zero(&x.t.amount) ||
-                !j_bytes(json_object_get(tx, "from"), x.t.from, 20) || (!creation && !j_bytes(to, x.t.to, 20)) ||
-                !j_bytes(json_object_get(tx, "hash"), x.t.tx_hash, 32) ||
-                !q_u64(json_object_get(tx, "transactionIndex"), &idx) || idx > UINT32_MAX)
+            if (!tr_q_u256(json_object_get(tx, "value"), &x.t.amount) || gl_u256_is_zero(&x.t.amount) ||
+                !tr_j_bytes(json_object_get(tx, "from"), x.t.from, 20) || (!creation && !tr_j_bytes(to, x.t.to, 20)) ||
+                !tr_j_bytes(json_object_get(tx, "hash"), x.t.tx_hash, 32) ||
+                !tr_q_u64(json_object_get(tx, "transactionIndex"), &idx) || idx > UINT32_MAX)
                 continue;
             x.t.pos = (gl_store_pos){t->chain, sb->number, GL_STORE_POS_TX, (uint32_t)idx, 0};
             x.tx_index = (uint32_t)idx;
             x.t.asset = GL_STORE_ASSET_NATIVE;
             x.has_bh = true;
             memcpy(x.block_hash, sb->hash, 32);
-            node *f = member_at(t, x.t.from, x.t.pos.block);
-            node *tn = creation ? NULL : member_at(t, x.t.to, x.t.pos.block);
+            node *f = tr_member_at(t, x.t.from, x.t.pos.block);
+            node *tn = creation ? NULL : tr_member_at(t, x.t.to, x.t.pos.block);
             if (!f && !tn) {
                 bool mine;
                 if ((rc = signed_by_member(t, &known.v[i], tx, &x, &mine, err)) || !mine)
                     continue;
             }
-            rc = pend_push(&cand, &x, err);
+            rc = tr_pend_push(&cand, &x, err);
             if (!rc && cand.n > ncre) {
                 json_t **nc = realloc(creations, cand.cap * sizeof *nc);
                 if (!nc)
@@ -163,14 +163,14 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
         json_decref(creations[i]);
     free(creations);
     if (!rc)
-        rc = commit(t, &cand, &known, err);
+        rc = tr_commit(t, &cand, &known, err);
     free(cand.v);
     fullv_release(&known);
     t->rep->scanned_blocks += k;
     return rc;
 }
 
-gl_code run_scan(trail *t, node **e, size_t ne, gl_err *err)
+gl_code tr_run_scan(trail *t, node **e, size_t ne, gl_err *err)
 {
     scan_item *items = malloc((2 * ne + 1) * sizeof *items);
     iv *u = malloc((2 * ne + 1) * sizeof *u);

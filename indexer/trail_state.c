@@ -27,7 +27,7 @@
 
 /* ---------------------------------------------------------------- state */
 
-void state_path(const trail *t, char *out, size_t cap)
+void tr_state_path(const trail *t, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/trail-%" PRIu64 ".json", gl_store_dir(t->s), t->chain);
 }
@@ -45,8 +45,8 @@ static bool iv_from_json(const json_t *j, bool *has, iv *v)
     }
     uint64_t lo, hi;
     if (!json_is_array(j) || json_array_size(j) != 2 || !json_is_integer(json_array_get(j, 0)) ||
-        !json_is_integer(json_array_get(j, 1)) || !q_u64(json_array_get(j, 0), &lo) ||
-        !q_u64(json_array_get(j, 1), &hi) || lo > hi)
+        !json_is_integer(json_array_get(j, 1)) || !tr_q_u64(json_array_get(j, 0), &lo) ||
+        !tr_q_u64(json_array_get(j, 1), &hi) || lo > hi)
         return false;
     *has = true;
     v->lo = lo;
@@ -64,7 +64,7 @@ static const char *node_status(const node *n)
 }
 
 /* Write the state file: a temporary file synced, then renamed over it. */
-gl_code save_state(trail *t, gl_err *err)
+gl_code tr_save_state(trail *t, gl_err *err)
 {
     json_t *addrs = json_object();
     json_t *root = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:I}, s:o}", "format", STATE_FORMAT, "chain_id",
@@ -95,7 +95,7 @@ gl_code save_state(trail *t, gl_err *err)
     if (!text)
         return gl_err_set(err, GL_ENOMEM, "out of memory writing the trail state");
     char path[1024], tmp[1100];
-    state_path(t, path, sizeof path);
+    tr_state_path(t, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     gl_code rc = GL_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -133,18 +133,18 @@ gl_code save_state(trail *t, gl_err *err)
     return rc;
 }
 
-gl_code save_maybe(trail *t, gl_err *err)
+gl_code tr_save_maybe(trail *t, gl_err *err)
 {
     if (time(NULL) - t->last_save < SAVE_EVERY_S)
         return GL_OK;
-    return save_state(t, err);
+    return tr_save_state(t, err);
 }
 
 /* Read what earlier runs fetched.  A missing file is a first run. */
-gl_code load_state(trail *t, gl_err *err)
+gl_code tr_load_state(trail *t, gl_err *err)
 {
     char path[1024];
-    state_path(t, path, sizeof path);
+    tr_state_path(t, path, sizeof path);
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
@@ -159,7 +159,7 @@ gl_code load_state(trail *t, gl_err *err)
     const json_t *addrs = json_object_get(root, "addresses");
     const char *format = json_string_value(json_object_get(root, "format"));
     if (!json_is_object(root) || !format || strcmp(format, STATE_FORMAT) ||
-        !q_u64(json_object_get(root, "chain_id"), &chain) || chain != t->chain || !json_is_object(addrs))
+        !tr_q_u64(json_object_get(root, "chain_id"), &chain) || chain != t->chain || !json_is_object(addrs))
         rc = gl_err_set(err, GL_EINVAL,
                         "trail state '%s' is not a %s file for chain %" PRIu64 ": remove it to start over", path,
                         STATE_FORMAT, t->chain);
@@ -177,12 +177,12 @@ gl_code load_state(trail *t, gl_err *err)
         const json_t *deg = json_object_get(v, "degree");
         if (gl_hex_decode_exact(key, a, 20, NULL) || !json_is_object(v) ||
             !iv_from_json(json_object_get(v, "token"), &has_tok, &tok) ||
-            !iv_from_json(json_object_get(v, "native"), &has_nat, &nat) || (deg && !q_u64(deg, &degree))) {
+            !iv_from_json(json_object_get(v, "native"), &has_nat, &nat) || (deg && !tr_q_u64(deg, &degree))) {
             rc = gl_err_set(err, GL_EINVAL, "trail state '%s': bad entry '%.60s': remove the file to start over",
                             path, key);
             break;
         }
-        rc = map_get(&t->map, a, &n, err);
+        rc = tr_map_get(&t->map, a, &n, err);
         if (rc)
             break;
         n->has_tok = has_tok;

@@ -43,10 +43,10 @@ static gl_code block_record(trail *t, const json_t *b, uint64_t want, gl_store_b
 {
     memset(out, 0, sizeof *out);
     out->chain_id = t->chain;
-    if (!json_is_object(b) || !q_u64(json_object_get(b, "number"), &out->number) || out->number != want ||
-        !j_bytes(json_object_get(b, "hash"), out->hash, 32) ||
-        !j_bytes(json_object_get(b, "parentHash"), out->parent_hash, 32) ||
-        !q_u64(json_object_get(b, "timestamp"), &out->timestamp))
+    if (!json_is_object(b) || !tr_q_u64(json_object_get(b, "number"), &out->number) || out->number != want ||
+        !tr_j_bytes(json_object_get(b, "hash"), out->hash, 32) ||
+        !tr_j_bytes(json_object_get(b, "parentHash"), out->parent_hash, 32) ||
+        !tr_q_u64(json_object_get(b, "timestamp"), &out->timestamp))
         return gl_err_set(err, GL_ERPC, "eth_getBlockByNumber(%" PRIu64 "): %s", want,
                           json_is_null(b) ? "the endpoint does not have the block"
                                           : "not a block object (number, hash, parentHash, timestamp)");
@@ -58,7 +58,7 @@ static gl_code block_record(trail *t, const json_t *b, uint64_t want, gl_store_b
  * the log and add it to fv. */
 static gl_code finding_add(trail *t, findv *fv, const gl_store_block *b, json_t *f, gl_err *err)
 {
-    finding *nv = f ? grow_one(fv->v, fv->n, &fv->cap, sizeof *nv, 8) : NULL;
+    finding *nv = f ? tr_grow_one(fv->v, fv->n, &fv->cap, sizeof *nv, 8) : NULL;
     if (nv)
         fv->v = nv;
     char bh[67];
@@ -68,7 +68,7 @@ static gl_code finding_add(trail *t, findv *fv, const gl_store_block *b, json_t 
         return gl_err_set(err, GL_ENOMEM, "out of memory for a finding");
     }
     char *txt = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
-    say(t, 1, "finding at block %" PRIu64 ": %s", b->number, txt ? txt : "(out of memory)");
+    tr_say(t, 1, "finding at block %" PRIu64 ": %s", b->number, txt ? txt : "(out of memory)");
     free(txt);
     fv->v[fv->n++] = (finding){b->number, f};
     return GL_OK;
@@ -114,7 +114,7 @@ static gl_code check_block(trail *t, fullblk *b, findv *fv, gl_err *err)
     gl_block_header_init(&h);
     gl_err e2;
     if (gl_block_header_from_json_ex(&h, b->json, GL_BLOCK_FORK_GAPS, &e2)) {
-        say(t, 1, "block %" PRIu64 ": hash not checked: %s", b->rec.number, e2.msg);
+        tr_say(t, 1, "block %" PRIu64 ": hash not checked: %s", b->rec.number, e2.msg);
         return GL_OK;
     }
     gl_code rc = gl_block_header_hash(&h, b->rec.hash, err);
@@ -143,7 +143,7 @@ static gl_code check_block(trail *t, fullblk *b, findv *fv, gl_err *err)
         gl_block_report_release(&rep);
         if (e2.code == GL_ENOMEM)
             return gl_err_set(err, GL_ENOMEM, "%s", e2.msg);
-        say(t, 1, "block %" PRIu64 ": transactions root not checked: %s", b->rec.number, e2.msg);
+        tr_say(t, 1, "block %" PRIu64 ": transactions root not checked: %s", b->rec.number, e2.msg);
         return GL_OK;
     }
     for (size_t i = 0; i < rep.n && !rc; i++) {
@@ -263,7 +263,7 @@ static gl_code check_parent(trail *t, fullblk *b, const parent_src *ps, const fu
  * and its transactions' hashes) per block whose parent is neither stored
  * nor fetched with it: a scattered block of a commit, the first block of
  * a scan step. */
-gl_code fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_err *err)
+gl_code tr_fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_err *err)
 {
     for (size_t off = 0; off < n; off += SCAN_STEP) {
         size_t k = n - off < SCAN_STEP ? n - off : SCAN_STEP, m = k;
@@ -273,7 +273,7 @@ gl_code fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_er
         gl_code rc = GL_OK;
         for (size_t i = 0; i < k; i++) {
             methods[i] = "eth_getBlockByNumber";
-            params[i] = json_pack("[o,b]", hexq(nums[off + i]), true);
+            params[i] = json_pack("[o,b]", tr_hexq(nums[off + i]), true);
         }
         for (size_t i = 0; i < k && !rc; i++) {
             uint64_t num = nums[off + i];
@@ -294,7 +294,7 @@ gl_code fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_er
                 ps[i].from = PARENT_HEADER;
                 ps[i].call = m;
                 methods[m] = "eth_getBlockByNumber";
-                params[m++] = json_pack("[o,b]", hexq(num - 1), false);
+                params[m++] = json_pack("[o,b]", tr_hexq(num - 1), false);
             }
         }
         for (size_t i = 0; i < m && !rc; i++)
@@ -410,7 +410,7 @@ static gl_code tx_stored(trail *t, pend *x, gl_err *err)
  * question (tx_stored). */
 static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, vtx **out, gl_err *err)
 {
-    vtx *nv = grow_one(ck->tx, ck->ntx, &ck->txcap, sizeof *nv, 16);
+    vtx *nv = tr_grow_one(ck->tx, ck->ntx, &ck->txcap, sizeof *nv, 16);
     if (!nv)
         return gl_err_set(err, GL_ENOMEM, "out of memory checking transactions");
     ck->tx = nv;
@@ -438,7 +438,7 @@ static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, 
     case GL_TX_CHECK_UNRECOVERED: /* never: t->secp is set */
         break;
     case GL_TX_CHECK_UNSUPPORTED:
-        say(t, 1, "block %" PRIu64 " tx %u: sender not checked: %s", b->rec.number, x->tx_index, c.reason);
+        tr_say(t, 1, "block %" PRIu64 " tx %u: sender not checked: %s", b->rec.number, x->tx_index, c.reason);
         break;
     case GL_TX_CHECK_UNRECOVERABLE:
     case GL_TX_CHECK_UNREADABLE:
@@ -496,7 +496,7 @@ static gl_code put_checked(trail *t, gl_store_batch *b, const checked *ck, gl_er
  * the store or with the logs is a reorg under the window: GL_EVERIFY,
  * nothing written.  The findings of the blocks checked (fetched here, or
  * `known`, with or without transfers) are written too. */
-gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
+gl_code tr_commit(trail *t, pendv *p, const fullv *known, gl_err *err)
 {
     if (!p->n) {
         if (!known || !known->f.n)
@@ -556,7 +556,7 @@ gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
             missing[nmissing++] = num;
     }
     if (!rc)
-        rc = fetch_blocks(t, missing, nmissing, &fetched, err);
+        rc = tr_fetch_blocks(t, missing, nmissing, &fetched, err);
     free(missing);
     /* every transfer's block as fetched must be the one stored and the one
      * its log or trace named; then its tx is checked */
@@ -579,7 +579,7 @@ gl_code commit(trail *t, pendv *p, const fullv *known, gl_err *err)
             gl_store_block r = fb->rec;
             if (x->has_bh)
                 memcpy(r.hash, x->block_hash, 32);
-            rc = block_push(&fresh, &r, err);
+            rc = tr_block_push(&fresh, &r, err);
         }
         if (rc || x->tx_done)
             continue;

@@ -88,6 +88,10 @@ typedef struct gl_range_plan_config {
     uint64_t initial_span;  /* blocks in the first request; 0 = all */
     uint64_t max_span;      /* known hard cap on blocks/request; 0 = none */
     uint64_t max_logs;      /* known cap on logs/response; 0 = unknown */
+    uint64_t size_logs;     /* logs a request is sized for at most (the
+                               caller's memory bound): unlike max_logs, an
+                               endpoint answering more never raises it;
+                               0 = no such bound */
     unsigned fill_permille; /* initial target, per mille of the log cap;
                                0 = default, clamped to [500, 1000] */
     unsigned probe_divisor; /* first count refusal: cut by this; 0 = 32,
@@ -118,6 +122,7 @@ typedef struct gl_range_plan {
     bool hint_refused;       /* a hint-based request at cursor was refused */
     uint64_t ceiling;        /* hard span cap, 0 = none */
     uint64_t cap;            /* log cap, 0 = unknown */
+    uint64_t size;           /* the caller's bound on a request's logs, 0 = none */
     bool count_refused;      /* a count/unknown refusal has been seen */
     uint64_t max_ok_logs;    /* largest successful response */
     double dens_logs, dens_blocks; /* decayed sums of successes */

@@ -466,6 +466,25 @@ static void test_span_cap_styles(void **state)
  * refusal or two; over 500 seeded layouts x 2 error styles the planner
  * measured a mean of 54 and a maximum of 89 requests (max 7 refusals in a
  * row), so 100 catches a regression without being tuned to one layout. */
+/* size_logs: an uncapped endpoint answering 10 x more than the caller's
+ * bound (an anvil with 5,000-log blocks) must not make the requests grow
+ * to its answers (issue 13: 50,000-log requests, ~200 MB in flight). */
+static void test_size_bound_not_raised(void **state)
+{
+    (void)state;
+    gl_range_plan plan;
+    gl_range_plan_config cfg = {.initial_span = 10, .max_logs = 10000, .size_logs = 10000};
+    assert_int_equal(gl_range_plan_init(&plan, 1, 1000, &cfg, NULL), GL_OK);
+    uint64_t lo, hi;
+    assert_true(gl_range_plan_next(&plan, &lo, &hi));
+    assert_int_equal(hi - lo + 1, 10);
+    assert_int_equal(gl_range_plan_on_success(&plan, lo, hi, 50000, NULL), GL_OK);
+    for (int i = 0; i < 20 && gl_range_plan_next(&plan, &lo, &hi); i++) {
+        assert_true(hi - lo + 1 <= 2); /* 5,000 logs a block: 10,000 at most */
+        assert_int_equal(gl_range_plan_on_success(&plan, lo, hi, 5000 * (hi - lo + 1), NULL), GL_OK);
+    }
+}
+
 static void test_bursty(void **state)
 {
     (void)state;
@@ -845,7 +864,7 @@ int main(void)
         cmocka_unit_test(test_bench_rounded_down_suggestion),
         cmocka_unit_test(test_indexer_config_sparse_start),
         cmocka_unit_test(test_span_cap_styles),
-        cmocka_unit_test(test_bursty),
+        cmocka_unit_test(test_bursty), cmocka_unit_test(test_size_bound_not_raised),
         cmocka_unit_test(test_single_block_too_large_is_fatal),
         cmocka_unit_test(test_reports_must_continue_the_plan),
         cmocka_unit_test(test_growth_counts_from_the_offer),
