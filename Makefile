@@ -169,11 +169,12 @@ test-run: tests-build
 asan: setup
 	$(MAKE) FLAVOR=asan test-run
 
-# The tests that run the indexer's threads (prefetching, RocksDB's own)
-# under ThreadSanitizer.
-TSAN_TESTS := test_index test_index_faults test_reorg test_index_platforms test_index_sim
+# The tests that run threads (the indexer's prefetching, RocksDB's own, the
+# analyzer's transfer reader) under ThreadSanitizer.
+TSAN_TESTS := integration/test_index integration/test_index_faults integration/test_reorg \
+              integration/test_index_platforms integration/test_index_sim unit/test_analyzer
 tsan: setup
-	$(MAKE) FLAVOR=tsan TESTS="$(foreach t,$(TSAN_TESTS),build/tsan/tests/integration/$(t))" test-run
+	$(MAKE) FLAVOR=tsan TESTS="$(foreach t,$(TSAN_TESTS),build/tsan/tests/$(t))" test-run
 
 conformance: setup
 	$(MAKE) conformance-run

@@ -7,6 +7,7 @@
  * Then edges and purchases are sorted by time and CSR offsets built with
  * counting passes.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -493,6 +494,32 @@ static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn 
     return rc;
 }
 
+/* ------------------------------------------------------------ transfers
+ *
+ * Transfers are read by a thread of their own: it walks the store (the
+ * transfers, and beside them the txs that carry them) and decodes, while
+ * the loading thread interns addresses and builds edges.  At 10M
+ * transfers these two halves cost about the same, and on one thread they
+ * were most of the load.  They meet in a ring of RING chunks of CHUNK
+ * records; the reader stops when the ring is full, so memory stays a few
+ * MB whatever the store's size. */
+
+/* What the loading thread needs of one stored transfer. */
+typedef struct raw_xfer {
+    uint8_t from[20], to[20], token[20];
+    uint8_t tx_from[20];  /* the carrying tx's sender when it is not `from` */
+    gl_amt amount;
+    uint64_t block;
+    uint32_t index, sub;
+    uint16_t flags;       /* GL_EDGE_* */
+    uint8_t kind;         /* gl_store_pos_kind */
+    bool native;
+    bool has_tx_from;
+} raw_xfer;
+
+#define CHUNK 8192
+#define RING 4
+
 /* The txs of one block, read beside the transfers: both families are in
  * block order, so a second iterator walks the txs in step and no tx is
  * held longer than its block.  Holding every tx (10M of them at 10M
@@ -508,19 +535,38 @@ typedef struct tx_cursor {
     bool held;
 } tx_cursor;
 
-static gl_code tx_advance(tx_cursor *c, loader *L)
+typedef struct xfer_reader {
+    gl_store *s;
+    uint64_t chain_id;
+    tx_cursor c;
+    gl_store_iter *it;
+    /* what the reader counted (added to the graph once it is done) */
+    uint64_t n_store_transfers, n_failed, n_store_txs;
+    gl_err err;          /* the reader's own: the loading thread copies it */
+    gl_code rc;
+    /* the ring */
+    pthread_mutex_t mu;
+    pthread_cond_t can_put, can_take;
+    raw_xfer *chunk[RING];
+    size_t count[RING];
+    size_t head, n_full;  /* next chunk to take; chunks filled and not taken */
+    bool done, stop;
+} xfer_reader;
+
+static gl_code tx_advance(xfer_reader *r)
 {
     bool end;
-    gl_code rc = gl_store_next_tx(c->it, &c->next, &end, L->err);
-    c->have_next = !rc && !end;
-    if (c->have_next)
-        L->g->n_store_txs++;
+    gl_code rc = gl_store_next_tx(r->c.it, &r->c.next, &end, &r->err);
+    r->c.have_next = !rc && !end;
+    if (r->c.have_next)
+        r->n_store_txs++;
     return rc;
 }
 
-/* Make c hold the txs of block b (blocks only increase). */
-static gl_code tx_block(tx_cursor *c, loader *L, uint64_t b)
+/* Make the cursor hold the txs of block b (blocks only increase). */
+static gl_code tx_block(xfer_reader *r, uint64_t b)
 {
+    tx_cursor *c = &r->c;
     if (c->held && c->block == b)
         return GL_OK;
     c->n = 0;
@@ -528,16 +574,16 @@ static gl_code tx_block(tx_cursor *c, loader *L, uint64_t b)
     c->held = true;
     gl_code rc = GL_OK;
     while (!rc && c->have_next && c->next.block < b)
-        rc = tx_advance(c, L);
+        rc = tx_advance(r);
     while (!rc && c->have_next && c->next.block == b) {
-        if ((rc = grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, L->err)))
+        if ((rc = grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, &r->err)))
             break;
         struct txb *t = &c->v[c->n++];
         memcpy(&t->h8, c->next.hash, 8);
         memcpy(t->from, c->next.from, 20);
         memcpy(t->to, c->next.to, 20);
         t->has_to = c->next.has_to;
-        rc = tx_advance(c, L);
+        rc = tx_advance(r);
     }
     return rc;
 }
@@ -547,93 +593,212 @@ static gl_code tx_block(tx_cursor *c, loader *L, uint64_t b)
  * relayer, whoever called the contract that moved the money: a node, so
  * it can be linked and looked up).  tx_hash selects the tx among its
  * block's. */
-static gl_code edge_tx(tx_cursor *c, loader *L, gl_edge *e, const gl_store_transfer *t)
+static gl_code edge_tx(xfer_reader *r, raw_xfer *x, const gl_store_transfer *t)
 {
-    e->tx_from = GL_NODE_NONE;
-    gl_code rc = tx_block(c, L, t->pos.block);
+    gl_code rc = tx_block(r, t->pos.block);
     if (rc)
         return rc;
     uint64_t h8;
     memcpy(&h8, t->tx_hash, 8);
-    for (size_t i = 0; i < c->n; i++) {
-        const struct txb *x = &c->v[i];
-        if (x->h8 != h8)
+    for (size_t i = 0; i < r->c.n; i++) {
+        const struct txb *tx = &r->c.v[i];
+        if (tx->h8 != h8)
             continue;
-        bool by_src = !memcmp(x->from, t->from, 20);
-        bool to_token = x->has_to && !memcmp(x->to, L->g->tokens[e->token], 20);
-        e->flags |= GL_EDGE_TX_KNOWN | (by_src ? GL_EDGE_TX_BY_SRC : 0) | (to_token ? GL_EDGE_TX_TO_TOKEN : 0);
-        if (!by_src)
-            rc = node_of(L, x->from, &e->tx_from);
+        bool by_src = !memcmp(tx->from, t->from, 20);
+        bool to_token = tx->has_to && !memcmp(tx->to, x->native ? zero20 : t->token, 20);
+        x->flags |= GL_EDGE_TX_KNOWN | (by_src ? GL_EDGE_TX_BY_SRC : 0) | (to_token ? GL_EDGE_TX_TO_TOKEN : 0);
+        if (!by_src) {
+            memcpy(x->tx_from, tx->from, 20);
+            x->has_tx_from = true;
+        }
         break;
     }
-    return rc;
+    return GL_OK;
+}
+
+/* Hand a full chunk over (waits while the ring is full); false when the
+ * loading thread asked the reader to stop. */
+static bool ring_put(xfer_reader *r, size_t slot_count)
+{
+    pthread_mutex_lock(&r->mu);
+    r->count[(r->head + r->n_full) % RING] = slot_count;
+    r->n_full++;
+    pthread_cond_signal(&r->can_take);
+    while (r->n_full == RING && !r->stop)
+        pthread_cond_wait(&r->can_put, &r->mu);
+    bool go = !r->stop;
+    pthread_mutex_unlock(&r->mu);
+    return go;
+}
+
+static void *reader_main(void *arg)
+{
+    xfer_reader *r = arg;
+    gl_code rc = tx_advance(r);
+    size_t n = 0;
+    raw_xfer *chunk = r->chunk[0]; /* the slot after the full ones: the reader's own */
+    size_t slot = 0;
+    while (!rc) {
+        gl_store_transfer t;
+        bool end;
+        if ((rc = gl_store_next_transfer(r->it, &t, &end, &r->err)) || end)
+            break;
+        r->n_store_transfers++;
+        if (t.flags & GL_STORE_TX_FAILED) {
+            r->n_failed++;
+            continue;
+        }
+        if (t.asset == GL_STORE_ASSET_ERC721 || t.asset == GL_STORE_ASSET_ERC1155)
+            continue; /* NFTs carry no price: not money */
+        raw_xfer *x = &chunk[n];
+        memcpy(x->from, t.from, 20);
+        memcpy(x->to, t.to, 20);
+        memcpy(x->token, t.token, 20);
+        x->native = t.asset == GL_STORE_ASSET_NATIVE;
+        bool sat;
+        x->amount = gl_amt_from_u256(&t.amount, &sat);
+        x->flags = (uint16_t)((sat ? GL_EDGE_SATURATED : 0) |
+                              ((t.flags & GL_STORE_TX_SENDER_OK) ? 0 : GL_EDGE_UNVERIFIED));
+        x->has_tx_from = false;
+        x->block = t.pos.block;
+        x->index = t.pos.index;
+        x->sub = t.pos.sub;
+        x->kind = (uint8_t)t.pos.kind;
+        if ((rc = edge_tx(r, x, &t)))
+            break;
+        if (++n == CHUNK) {
+            if (!ring_put(r, n))
+                break;
+            n = 0;
+            slot = (slot + 1) % RING;
+            chunk = r->chunk[slot];
+        }
+    }
+    /* The rest of the txs, counted for the stamp. */
+    while (!rc && r->c.have_next && !r->stop)
+        rc = tx_advance(r);
+    pthread_mutex_lock(&r->mu);
+    if (n && !rc && !r->stop) {
+        r->count[(r->head + r->n_full) % RING] = n;
+        r->n_full++;
+    }
+    r->rc = rc;
+    r->done = true;
+    pthread_cond_signal(&r->can_take);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* One raw transfer into an edge (the loading thread). */
+static gl_code add_edge(loader *L, uint16_t ci, const raw_xfer *x, uint8_t last_token[20], uint16_t *last_ti,
+                        uint32_t *last_tn)
+{
+    gl_graph *g = L->g;
+    gl_code rc = grow((void **)&g->edges, &L->cap_edges, g->n_edges + 1, sizeof *g->edges, L->err);
+    if (rc)
+        return rc;
+    gl_edge *e = &g->edges[g->n_edges];
+    memset(e, 0, sizeof *e);
+    e->tx_from = GL_NODE_NONE;
+    if ((rc = node_of(L, x->from, &e->src)) || (rc = node_of(L, x->to, &e->dst)))
+        return rc;
+    if (!x->native) {
+        /* The last token seen, with its index and node: a run of one
+         * token's transfers then costs no lookup. */
+        if (*last_tn == GL_NODE_NONE || memcmp(last_token, x->token, 20)) {
+            if ((rc = token_index(L, x->token, last_ti)) || (rc = node_of(L, x->token, last_tn)))
+                return rc;
+            memcpy(last_token, x->token, 20);
+            g->nodes[*last_tn].flags |= GL_NODE_TOKEN;
+        }
+        e->token = *last_ti;
+    }
+    if (x->has_tx_from && (rc = node_of(L, x->tx_from, &e->tx_from)))
+        return rc;
+    e->amount = x->amount;
+    e->flags = x->flags;
+    e->time = block_time(L, ci, x->block);
+    if (!e->time)
+        g->n_untimed_edges++;
+    e->pos = (gl_gpos){.block = x->block, .index = x->index, .sub = x->sub, .chain = ci, .kind = x->kind};
+    touch(g, e->src, e->time);
+    touch(g, e->dst, e->time);
+    g->n_edges++;
+    return GL_OK;
 }
 
 static gl_code load_transfers(gl_store *s, loader *L, uint16_t ci)
 {
     gl_graph *g = L->g;
-    tx_cursor c = {.it = gl_store_iter_txs(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err)};
-    if (!c.it)
-        return GL_EDB;
-    gl_store_iter *it = gl_store_iter_transfers(s, g->chain_ids[ci], 0, UINT64_MAX - 1, L->err);
-    if (!it) {
-        gl_store_iter_free(c.it);
-        return GL_EDB;
+    xfer_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return gl_err_set(L->err, GL_ENOMEM, "out of memory");
+    gl_code rc = GL_OK;
+    for (int i = 0; i < RING && !rc; i++)
+        if (!(r->chunk[i] = malloc(CHUNK * sizeof **r->chunk)))
+            rc = gl_err_set(L->err, GL_ENOMEM, "out of memory");
+    r->s = s;
+    r->chain_id = g->chain_ids[ci];
+    if (!rc && !(r->c.it = gl_store_iter_txs(s, r->chain_id, 0, UINT64_MAX - 1, L->err)))
+        rc = GL_EDB;
+    if (!rc && !(r->it = gl_store_iter_transfers(s, r->chain_id, 0, UINT64_MAX - 1, L->err)))
+        rc = GL_EDB;
+    pthread_t th;
+    bool started = false;
+    if (!rc) {
+        pthread_mutex_init(&r->mu, NULL);
+        pthread_cond_init(&r->can_put, NULL);
+        pthread_cond_init(&r->can_take, NULL);
+        if (pthread_create(&th, NULL, reader_main, r))
+            rc = gl_err_set(L->err, GL_ENOMEM, "cannot start the transfer reader thread");
+        else
+            started = true;
     }
-    gl_code rc = tx_advance(&c, L);
-    /* The last token seen, with its index and node: a run of one token's
-     * transfers then costs no lookup. */
     uint8_t last_token[20];
     uint16_t last_ti = 0;
     uint32_t last_tn = GL_NODE_NONE;
-    while (!rc) {
-        gl_store_transfer t;
-        bool end;
-        if ((rc = gl_store_next_transfer(it, &t, &end, L->err)) || end)
+    while (started && !rc) {
+        pthread_mutex_lock(&r->mu);
+        while (!r->n_full && !r->done)
+            pthread_cond_wait(&r->can_take, &r->mu);
+        if (!r->n_full) { /* done, everything taken */
+            pthread_mutex_unlock(&r->mu);
             break;
-        g->n_store_transfers++;
-        if (t.flags & GL_STORE_TX_FAILED) {
-            g->n_failed_edges++;
-            continue;
         }
-        if (t.asset == GL_STORE_ASSET_ERC721 || t.asset == GL_STORE_ASSET_ERC1155)
-            continue; /* NFTs carry no price: not money */
-        if ((rc = grow((void **)&g->edges, &L->cap_edges, g->n_edges + 1, sizeof *g->edges, L->err)))
-            break;
-        gl_edge *e = &g->edges[g->n_edges];
-        memset(e, 0, sizeof *e);
-        if ((rc = node_of(L, t.from, &e->src)) || (rc = node_of(L, t.to, &e->dst)))
-            break;
-        if (t.asset != GL_STORE_ASSET_NATIVE) {
-            if (last_tn == GL_NODE_NONE || memcmp(last_token, t.token, 20)) {
-                if ((rc = token_index(L, t.token, &last_ti)) || (rc = node_of(L, t.token, &last_tn)))
-                    break;
-                memcpy(last_token, t.token, 20);
-                g->nodes[last_tn].flags |= GL_NODE_TOKEN;
-            }
-            e->token = last_ti;
-        }
-        bool sat;
-        e->amount = gl_amt_from_u256(&t.amount, &sat);
-        e->flags = (uint16_t)((sat ? GL_EDGE_SATURATED : 0) |
-                              ((t.flags & GL_STORE_TX_SENDER_OK) ? 0 : GL_EDGE_UNVERIFIED));
-        if ((rc = edge_tx(&c, L, e, &t)))
-            break;
-        e->time = block_time(L, ci, t.pos.block);
-        if (!e->time)
-            g->n_untimed_edges++;
-        e->pos = (gl_gpos){.block = t.pos.block, .index = t.pos.index, .sub = t.pos.sub, .chain = ci,
-                           .kind = (uint8_t)t.pos.kind};
-        touch(g, e->src, e->time);
-        touch(g, e->dst, e->time);
-        g->n_edges++;
+        size_t slot = r->head, n = r->count[slot];
+        pthread_mutex_unlock(&r->mu);
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = add_edge(L, ci, &r->chunk[slot][i], last_token, &last_ti, &last_tn);
+        pthread_mutex_lock(&r->mu);
+        r->head = (r->head + 1) % RING;
+        r->n_full--;
+        pthread_cond_signal(&r->can_put);
+        pthread_mutex_unlock(&r->mu);
     }
-    /* The rest of the txs, counted for the stamp. */
-    while (!rc && c.have_next)
-        rc = tx_advance(&c, L);
-    gl_store_iter_free(it);
-    gl_store_iter_free(c.it);
-    free(c.v);
+    if (started) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = true; /* after an error here: the reader gives up */
+        pthread_cond_signal(&r->can_put);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(th, NULL);
+        if (!rc && r->rc) {
+            rc = r->rc;
+            if (L->err)
+                *L->err = r->err;
+        }
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->can_put);
+        pthread_cond_destroy(&r->can_take);
+    }
+    g->n_store_transfers += r->n_store_transfers;
+    g->n_failed_edges += r->n_failed;
+    g->n_store_txs += r->n_store_txs;
+    gl_store_iter_free(r->it);
+    gl_store_iter_free(r->c.it);
+    free(r->c.v);
+    for (int i = 0; i < RING; i++)
+        free(r->chunk[i]);
+    free(r);
     return rc;
 }
 
