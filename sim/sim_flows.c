@@ -475,23 +475,81 @@ static gl_code plan_buyer(sim_world *w, uint32_t ent, uint64_t day, gl_err *err)
     return GL_OK;
 }
 
-/* A wallet of a random honest buyer that buys on GpuMarket, or SIM_NONE. */
-static uint32_t pick_gm_buyer(sim_world *w, uint32_t *ent)
+/* A wallet of a random honest buyer that buys on `pl`, or SIM_NONE. */
+static uint32_t pick_buyer(sim_world *w, gl_sim_platform pl, uint32_t *ent)
 {
     size_t n = 0;
     for (size_t e = 0; e < w->ents.n; e++)
-        n += E(w, (uint32_t)e)->plan == PL_BUYER && (E(w, (uint32_t)e)->platforms & (1u << GL_SIM_GPUMARKET));
+        n += E(w, (uint32_t)e)->plan == PL_BUYER && (E(w, (uint32_t)e)->platforms & (1u << pl));
     if (!n)
         return SIM_NONE;
     size_t k = gl_sim_rng_below(&w->rng, n);
     for (size_t e = 0; e < w->ents.n; e++) {
         const sim_entity *en = E(w, (uint32_t)e);
-        if (en->plan != PL_BUYER || !(en->platforms & (1u << GL_SIM_GPUMARKET)) || k--)
+        if (en->plan != PL_BUYER || !(en->platforms & (1u << pl)) || k--)
             continue;
         *ent = (uint32_t)e;
         return en->wallets[gl_sim_rng_below(&w->rng, en->nwallets)];
     }
     return SIM_NONE;
+}
+
+static uint32_t pick_gm_buyer(sim_world *w, uint32_t *ent) { return pick_buyer(w, GL_SIM_GPUMARKET, ent); }
+
+/* An oversold bazaar host: `burst` units rented by honest buyers within
+ * half an hour, each rental in the longer half of the scenario's durations
+ * (so that they are all held at once), each at most the listing's units
+ * (the contract's limit for one rental). */
+static gl_code plan_bz_oversold(sim_world *w, uint32_t pidx, uint32_t ent, uint64_t day, gl_err *err)
+{
+    uint32_t li = SIM_NONE;
+    for (size_t i = 0; i < w->listings.n && li == SIM_NONE; i++)
+        if (w->listings.v[i].provider == pidx)
+            li = (uint32_t)i;
+    if (li == SIM_NONE)
+        return GL_OK;
+    uint32_t units = w->listings.v[li].units, left = w->provs.v[pidx].burst;
+    unsigned lo = w->sc->bazaar.min_minutes, hi = w->sc->bazaar.max_minutes;
+    uint64_t t0 = gl_simw_awake_time(w, ent, day);
+    if (t0 > day_start(w, day) + 86400 - 3600)
+        t0 = day_start(w, day) + 86400 - 3600;
+    while (left) {
+        uint32_t bent, payer = pick_buyer(w, GL_SIM_BAZAAR, &bent);
+        if (payer == SIM_NONE)
+            return GL_OK;
+        uint32_t pi = plan_purchase(w, GL_SIM_BAZAAR, payer, bent, TY_NONE, li, err);
+        if (pi == SIM_NONE)
+            return err->code;
+        sim_purchase *p = &w->purch.v[pi];
+        p->gpus = pick_gpus(w, units < left ? units : left);
+        p->minutes = (uint32_t)rnd(w, lo + (hi - lo) / 2, hi);
+        p->amount = bz_cost(p->gpus, p->minutes, w->listings.v[li].rate);
+        left -= p->gpus;
+        gl_code rc = buy_at(w, pi, t0 + rnd(w, 0, 1800), 1, err);
+        if (rc)
+            return rc;
+    }
+    return GL_OK;
+}
+
+/* A sweeping provider: one lease a day on each of its offers, so that
+ * every payout wallet earns and sweeps. */
+static gl_code plan_sweeper_demand(sim_world *w, uint32_t pidx, uint64_t day, gl_err *err)
+{
+    for (size_t o = 0; o < w->offers.n; o++) {
+        if (w->offers.v[o].provider != pidx)
+            continue;
+        uint32_t bent, payer = pick_gm_buyer(w, &bent);
+        if (payer == SIM_NONE)
+            return GL_OK;
+        uint32_t pi = plan_purchase(w, GL_SIM_GPUMARKET, payer, bent, TY_NONE, (uint32_t)o, err);
+        if (pi == SIM_NONE)
+            return err->code;
+        gl_code rc = buy_at(w, pi, gl_simw_awake_time(w, bent, day), 1, err);
+        if (rc)
+            return rc;
+    }
+    return GL_OK;
 }
 
 /* Demand steered to a provider by its claim (provider_claims): leases by
@@ -503,8 +561,12 @@ static gl_code plan_claim_demand(sim_world *w, uint32_t pidx, uint32_t ent, uint
 {
     const sim_provider *pr = &w->provs.v[pidx];
     sim_claim claim = (sim_claim)pr->claim;
+    if (claim == PC_SWEEPING)
+        return plan_sweeper_demand(w, pidx, day, err);
     if (claim != PC_RELABELLED && claim != PC_BUSY && claim != PC_OVERSOLD)
         return GL_OK;
+    if (claim == PC_OVERSOLD && !(pr->platforms & (1u << GL_SIM_GPUMARKET)))
+        return plan_bz_oversold(w, pidx, ent, day, err);
     uint32_t off = pick_offer(w, pidx, SIM_NONE, -1);
     if (off == SIM_NONE)
         return GL_OK;
@@ -1245,27 +1307,39 @@ static bool capacity_checked(sim_world *w, uint32_t offer)
            w->provs.v[w->offers.v[offer].provider].claim != PC_OVERSOLD;
 }
 
-/* GPUs of `offer` free throughout [a, b): its count minus the most its
- * holds take at once in that window.  A hold ending at t frees its GPUs
- * for one starting at t, as `gpuledger providers` counts them. */
-static uint32_t capacity_free(sim_world *w, uint32_t offer, uint64_t a, uint64_t b)
+/* The same for a bazaar listing's rentals. */
+static bool listing_checked(sim_world *w, uint32_t listing)
+{
+    return w->sc->provider_claims.respect_capacity &&
+           w->provs.v[w->listings.v[listing].provider].claim != PC_OVERSOLD;
+}
+
+/* GPUs of hold key `key` (an offer, or a listing | SIM_HOLD_LISTING) free
+ * throughout [a, b): `count` minus the most its holds take at once in that
+ * window.  A hold ending at t frees its GPUs for one starting at t, as
+ * `gpuledger providers` counts them. */
+static uint32_t held_free(sim_world *w, uint32_t key, uint32_t count, uint64_t a, uint64_t b)
 {
     uint64_t most = 0;
     for (size_t i = 0; i < w->holds.n; i++) {
         const sim_hold *h = &w->holds.v[i];
         uint64_t at = h->start > a ? h->start : a; /* the window's start, or a hold's start within it */
-        if (h->offer != offer || h->start >= b || h->end <= at)
+        if (h->offer != key || h->start >= b || h->end <= at)
             continue;
         uint64_t held = 0;
         for (size_t k = 0; k < w->holds.n; k++) {
             const sim_hold *g = &w->holds.v[k];
-            if (g->offer == offer && g->start <= at && g->end > at)
+            if (g->offer == key && g->start <= at && g->end > at)
                 held += g->gpus;
         }
         most = held > most ? held : most;
     }
-    uint32_t count = w->offers.v[offer].count;
     return most >= count ? 0 : count - (uint32_t)most;
+}
+
+static uint32_t capacity_free(sim_world *w, uint32_t offer, uint64_t a, uint64_t b)
+{
+    return held_free(w, offer, w->offers.v[offer].count, a, b);
 }
 
 static gl_code add_hold(sim_world *w, uint32_t offer, uint64_t start, uint64_t end, uint32_t gpus, gl_err *err)
@@ -1979,6 +2053,19 @@ static sim_prep prep_bz_rent(sim_world *w, sim_task *t, sim_purchase *p, gl_err 
     if (!l->listed)
         return later(w, t, 600, 1800);
     uint32_t W = p->payer;
+    bool checked = listing_checked(w, p->listing);
+    uint32_t key = p->listing | SIM_HOLD_LISTING;
+    if (checked) {
+        /* as prep_gm_buy: a plain rental takes the units that are free; one
+         * whose cost was already handed over (a proxy) waits for them */
+        uint32_t free_now = held_free(w, key, l->units, w->blk_time, w->blk_time + (uint64_t)p->minutes * 60);
+        if (free_now < p->gpus) {
+            if (!free_now || p->typology != TY_NONE)
+                return later(w, t, 900, 2700);
+            p->gpus = free_now;
+            p->amount = bz_cost(p->gpus, p->minutes, l->rate);
+        }
+    }
     bool appr = needs_approve(w, W, SP_USDT_BAZAAR, p->amount);
     uint64_t gas = G_BZ_RENT + (appr ? G_APPROVE : 0);
     if (!gl_simw_room(w, appr ? 2 : 1, gas))
@@ -1989,6 +2076,8 @@ static sim_prep prep_bz_rent(sim_world *w, sim_task *t, sim_purchase *p, gl_err 
     if (appr && send_approve(w, t, step++, W, AS_USDT, w->contract[CT_BAZAAR], p->amount, err))
         return PR_DONE;
     gl_simw_reserve(w, W, AS_USDT, p->amount);
+    if (checked && add_hold(w, key, w->blk_time, w->blk_time + (uint64_t)p->minutes * 60, p->gpus, err))
+        return PR_DONE;
     json_t *args = p->beneficiary_wallet != SIM_NONE
                        ? json_pack("[ooii]", jaddr(w, p->beneficiary_wallet), jhex(l->id, 32), (int)p->gpus,
                                    (int)p->minutes)
@@ -2241,7 +2330,12 @@ static gl_code eff_gm_withdraw(sim_world *w, const sim_tx *tx, const sim_receipt
     if (rc)
         return rc;
     A(w, W)->earn[as == AS_ETH ? 0 : 1] -= v;
-    if (gl_sim_rng_chance(&w->rng, w->sc->providers.cashout_share))
+    /* a sweeping provider sends its payout on to its collector, all of it
+     * (no draw for the others: scenarios without sweepers keep their chain) */
+    uint32_t coll = A(w, W)->role == RO_PROVIDER_WALLET ? w->provs.v[E(w, A(w, W)->entity)->ext].collector : SIM_NONE;
+    if (coll != SIM_NONE)
+        rc = push(w, TK_XFER, w->blk_time + rnd(w, 1800, 4 * 3600), W, coll, as, PU_COLLECT, 100, 0, err);
+    else if (gl_sim_rng_chance(&w->rng, w->sc->providers.cashout_share))
         rc = push(w, TK_XFER, w->blk_time + rnd(w, 3600, 8 * 3600), W, SIM_NONE, as, PU_DEPOSIT, rnd(w, 50, 90), 0, err);
     return rc;
 }
@@ -2537,6 +2631,7 @@ static gl_code eff_xfer(sim_world *w, const sim_tx *tx, gl_err *err)
     case PU_REIMBURSE:
     case PU_NOISE:
     case PU_CLIENT_FUNDS:
+    case PU_COLLECT:
     case PU_N: break;
     }
     return rc;

@@ -237,6 +237,7 @@ static void defaults(gl_sim_scenario *sc)
     sc->provider_claims.relabelled_usd_max = 1.40;
     sc->provider_claims.oversold_min_factor = 1.5;
     sc->provider_claims.oversold_max_factor = 3;
+    sc->provider_claims.sweeping_wallets = 3;
 }
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
@@ -318,6 +319,10 @@ static const field f_oversold[] = {
     {"count", F_UINT, OFF(provider_claims.oversold), MAXA},
     {"min_factor", F_DOUBLE, OFF(provider_claims.oversold_min_factor), 100},
     {"max_factor", F_DOUBLE, OFF(provider_claims.oversold_max_factor), 100},
+};
+static const field f_sweeping[] = {
+    {"count", F_UINT, OFF(provider_claims.sweeping), MAXA},
+    {"wallets", F_UINT, OFF(provider_claims.sweeping_wallets), 8},
 };
 static const field f_noise[] = {
     {"wallets", F_UINT, OFF(noise.wallets), MAXA},
@@ -413,7 +418,8 @@ static gl_code check_consistency(const pctx *c, const gl_sim_scenario *sc)
         {sc->self_dealing.count, GL_SIM_GPUMARKET, "self_dealing.count"},
         {sc->circular.rings, GL_SIM_GPUMARKET, "circular.rings"},
         {sc->providers.resellers, GL_SIM_GPUMARKET, "providers.resellers"},
-        {sc->provider_claims.any, GL_SIM_GPUMARKET, "provider_claims"},
+        {sc->provider_claims.relabelled, GL_SIM_GPUMARKET, "provider_claims.relabelled.count"},
+        {sc->provider_claims.sweeping, GL_SIM_GPUMARKET, "provider_claims.sweeping.count"},
         {sc->livepeer_third_party.count, GL_SIM_LIVEPEER, "proxies.livepeer_third_party.count"},
         {sc->golem_deposit.count, GL_SIM_GOLEM, "proxies.golem_deposit.count"},
         {sc->bazaar.proxies, GL_SIM_BAZAAR, "bazaar.proxies"},
@@ -462,7 +468,14 @@ static gl_code check_consistency(const pctx *c, const gl_sim_scenario *sc)
     if (sc->provider_claims.oversold && sc->provider_claims.oversold_min_factor <= 1)
         return perr(c, "provider_claims.oversold.min_factor",
                     "must be above 1 (at most the listed GPUs at once is not overselling)%s", NULL);
-    if ((sc->provider_claims.relabelled || sc->provider_claims.oversold) && !sc->buyers.count)
+    /* oversold hosts and capacity on the bazaar when GpuMarket is off */
+    if (sc->provider_claims.any && !p[GL_SIM_GPUMARKET] && !p[GL_SIM_BAZAAR])
+        return perr(c, "provider_claims", "needs platform gpumarket or bazaar, both disabled%s", NULL);
+    if (sc->provider_claims.sweeping && sc->provider_claims.sweeping_wallets < 2)
+        return perr(c, "provider_claims.sweeping.wallets",
+                    "must be at least 2 (one wallet sending to a collector is no sweep pattern)%s", NULL);
+    if ((sc->provider_claims.relabelled || sc->provider_claims.oversold || sc->provider_claims.sweeping) &&
+        !sc->buyers.count)
         return perr(c, "provider_claims", "relabelled and oversold providers sell to honest buyers: buyers.count is 0%s",
                     NULL);
     if (sc->providers.resellers > sc->providers.count / 2)
@@ -568,15 +581,19 @@ static gl_code parse_root(const pctx *c, gl_sim_scenario *sc, const json_t *root
             json_t *copy = json_copy(v);
             if (!copy)
                 return gl_err_set(c->err, GL_ENOMEM, "out of memory");
-            json_t *rl = json_object_get(v, "relabelled"), *ov = json_object_get(v, "oversold");
+            json_t *rl = json_object_get(v, "relabelled"), *ov = json_object_get(v, "oversold"),
+                   *sw = json_object_get(v, "sweeping");
             json_object_del(copy, "relabelled");
             json_object_del(copy, "oversold");
+            json_object_del(copy, "sweeping");
             rc = apply_object(c, sc, "provider_claims", copy, f_claims, NF(f_claims));
             json_decref(copy);
             if (!rc && rl)
                 rc = apply_object(c, sc, "provider_claims.relabelled", rl, f_relabelled, NF(f_relabelled));
             if (!rc && ov)
                 rc = apply_object(c, sc, "provider_claims.oversold", ov, f_oversold, NF(f_oversold));
+            if (!rc && sw)
+                rc = apply_object(c, sc, "provider_claims.sweeping", sw, f_sweeping, NF(f_sweeping));
             sc->provider_claims.any = true;
         } else if (!strcmp(key, "noise")) {
             rc = apply_object(c, sc, "noise", v, f_noise, NF(f_noise));

@@ -127,6 +127,7 @@ const char *gl_sims_role_name(sim_role r)
     case RO_PROXY_WALLET: return "proxy_wallet";
     case RO_AIRDROP_WALLET: return "airdrop_wallet";
     case RO_PERSONAL_WALLET: return "personal_wallet";
+    case RO_COLLECTOR_WALLET: return "collector_wallet";
     case RO_N: break;
     }
     return "unknown";
@@ -455,7 +456,7 @@ static gl_code make_provider(sim_world *w, uint32_t ent, uint8_t platforms, uint
     p.entity = ent;
     p.platforms = platforms;
     p.resells = resells;
-    p.self_wallet = p.ring_buyer = p.ring_next = SIM_NONE;
+    p.self_wallet = p.ring_buyer = p.ring_next = p.collector = SIM_NONE;
     p.region = (uint8_t)gl_sim_rng_below(&w->rng, sizeof regions / sizeof regions[0]);
     if (resells != SIM_NONE) {
         const sim_provider *u = &w->provs.v[resells];
@@ -715,15 +716,17 @@ static void mark_honest_cases(sim_world *w)
     }
 }
 
-/* One single-wallet GpuMarket provider with one USDC offer of `model`. */
+/* One single-wallet provider with one USDC offer of `model` on GpuMarket,
+ * or (GpuMarket off) one bazaar listing of `count` units. */
 static gl_code claim_provider(sim_world *w, unsigned n, unsigned model, uint16_t count, uint64_t usd,
                               sim_claim claim, uint32_t *out, gl_err *err)
 {
     uint32_t ent = gl_simw_entity(w, EK_PROVIDER, pick_tz(w), err, "provider-%03u", n);
     CHECK_IDX(ent);
     w->ents.v[ent].exchange = pick_exchange(w);
+    bool bazaar = !w->sc->platform[GL_SIM_GPUMARKET];
     uint32_t idx;
-    gl_code rc = make_provider(w, ent, 1u << GL_SIM_GPUMARKET, SIM_NONE, 1, &idx, err);
+    gl_code rc = make_provider(w, ent, 1u << (bazaar ? GL_SIM_BAZAAR : GL_SIM_GPUMARKET), SIM_NONE, 1, &idx, err);
     if (rc)
         return rc;
     sim_provider *p = &w->provs.v[idx];
@@ -732,6 +735,12 @@ static gl_code claim_provider(sim_world *w, unsigned n, unsigned model, uint16_t
     p->counts[0] = count;
     p->usd[0] = usd;
     p->claim = (uint8_t)claim;
+    if (bazaar) { /* a rate like anyone's: only its capacity is false */
+        const sim_model *m = &gl_sim_models[model];
+        p->bz_rate[0] = (uint32_t)gl_sim_rng_range(&w->rng, m->usd_lo * 85 / 100, m->usd_hi * 125 / 100);
+        *out = idx;
+        return provider_onboarding(w, idx, err);
+    }
     rc = add_offer(w, idx, p->wallets[0], 0, SIM_NONE, w->setup_time + 3600 + gl_sim_rng_below(&w->rng, 2 * 3600),
                    err);
     if (rc)
@@ -740,6 +749,30 @@ static gl_code claim_provider(sim_world *w, unsigned n, unsigned model, uint16_t
     o->asset = AS_USDC; /* one token, so the market's median for the model is the honest ones' */
     o->price = usd;
     *out = idx;
+    return GL_OK;
+}
+
+/* Providers honest in price and capacity whose payout wallets (one offer
+ * each, priced like anyone's) send what they earn to one collector wallet
+ * of theirs, which only receives. */
+static gl_code make_sweepers(sim_world *w, unsigned *n, gl_err *err)
+{
+    for (unsigned i = 0; i < w->sc->provider_claims.sweeping; i++) {
+        uint32_t ent = gl_simw_entity(w, EK_PROVIDER, pick_tz(w), err, "provider-%03u", ++*n);
+        CHECK_IDX(ent);
+        w->ents.v[ent].exchange = pick_exchange(w);
+        uint32_t idx;
+        gl_code rc = make_provider(w, ent, 1u << GL_SIM_GPUMARKET, SIM_NONE, w->sc->provider_claims.sweeping_wallets,
+                                   &idx, err);
+        if (!rc)
+            rc = provider_onboarding(w, idx, err);
+        if (rc)
+            return rc;
+        uint32_t c = wallet(w, ent, RO_COLLECTOR_WALLET, FP_NONE, FP_NONE, SIM_NONE, err);
+        CHECK_IDX(c);
+        w->provs.v[idx].claim = PC_SWEEPING;
+        w->provs.v[idx].collector = c;
+    }
     return GL_OK;
 }
 
@@ -773,7 +806,7 @@ static gl_code make_provider_claims(sim_world *w, gl_err *err)
         uint32_t burst = (uint32_t)((count * f + 999) / 1000);
         w->provs.v[idx].burst = burst > count ? burst : count + 1u;
     }
-    return GL_OK;
+    return make_sweepers(w, &n, err);
 }
 
 static sim_funding buyer_funding(sim_world *w)

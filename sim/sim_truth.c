@@ -243,7 +243,8 @@ static json_t *address_json(sim_world *w, uint32_t i)
 
 /* provider_claims: the providers whose claims do not hold (`provider_frauds`)
  * and the honest ones that sit near a line (`provider_edge_cases`), each
- * with its wallets and GpuMarket offers as listed. */
+ * with its wallets and GpuMarket offers (bazaar listings) as listed; and
+ * the providers sweeping to a collector (`provider_sweeps`). */
 static void claims_json(sim_world *w, json_t *t)
 {
     static const char *const names[] = {"honest", "cheap", "busy", "relabelled", "oversold"};
@@ -266,6 +267,15 @@ static void claims_json(sim_world *w, json_t *t)
                                                     gl_simw_amt_json(of->price), "token",
                                                     of->asset == AS_ETH ? "ETH" : "USDC"));
         }
+        for (size_t l = 0; l < w->listings.n; l++) { /* the bazaar's, when GpuMarket is off */
+            const sim_listing *li = &w->listings.v[l];
+            if (li->provider != i)
+                continue;
+            listed += li->units;
+            json_array_append_new(offers, json_pack("{s:s, s:i, s:o, s:s}", "gpu_model", gl_sim_models[li->model].name,
+                                                    "gpu_count", (int)li->units, "price_per_gpu_hour",
+                                                    gl_simw_amt_json(li->rate), "token", "USDT"));
+        }
         json_t *rec = json_pack("{s:s, s:s, s:o, s:o, s:I}", "entity", w->ents.v[p->entity].id,
                                 p->claim >= PC_RELABELLED ? "typology" : "case", names[p->claim], "wallets", wal,
                                 "offers", offers, "gpus_listed", (json_int_t)listed);
@@ -275,6 +285,19 @@ static void claims_json(sim_world *w, json_t *t)
     }
     json_object_set_new(t, "provider_frauds", frauds);
     json_object_set_new(t, "provider_edge_cases", edges);
+    /* providers whose payout wallets sweep to one collector of theirs */
+    json_t *sweeps = json_array();
+    for (size_t i = 0; i < w->provs.n; i++) {
+        const sim_provider *p = &w->provs.v[i];
+        if (p->collector == SIM_NONE)
+            continue;
+        json_t *wal = json_array();
+        for (unsigned k = 0; k < p->nwallets; k++)
+            json_array_append_new(wal, gl_simw_addr_json(w, p->wallets[k]));
+        json_array_append_new(sweeps, json_pack("{s:s, s:o, s:o}", "entity", w->ents.v[p->entity].id, "wallets", wal,
+                                                "collector", gl_simw_addr_json(w, p->collector)));
+    }
+    json_object_set_new(t, "provider_sweeps", sweeps);
 }
 
 gl_code gl_simt_build(sim_world *w, json_t **out, gl_err *err)
@@ -354,7 +377,7 @@ gl_code gl_simt_build(sim_world *w, json_t **out, gl_err *err)
     /* only with the section, so that older scenarios keep their truth bytes */
     if (sc->provider_claims.any)
         claims_json(w, t);
-    if (json_object_size(t) != (sc->provider_claims.any ? 12u : 10u)) {
+    if (json_object_size(t) != (sc->provider_claims.any ? 13u : 10u)) {
         json_decref(t);
         return gl_err_set(err, GL_ENOMEM, "out of memory building the truth");
     }

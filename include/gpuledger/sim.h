@@ -115,12 +115,13 @@ typedef struct gl_sim_scenario {
         unsigned reimburse_max_minutes;            /* a reimbursed proxy is paid back within this */
     } bazaar;
     struct { unsigned rings, size; double rounds_per_day; } circular;
-    /* Providers' claims against what they sell on GpuMarket (what
-     * `gpuledger providers` checks).  All off by default, and then no draw
+    /* Providers' claims against what they sell on GpuMarket, or on the
+     * bazaar when GpuMarket is off (what `gpuledger providers` checks;
+     * relabelled cards are GpuMarket's only).  All off by default, and then no draw
      * of the seed's stream is spent on them, so older scenarios keep their
      * chain and truth byte for byte. */
     struct {
-        bool respect_capacity;    /* honest offers never hold more GPUs at once than listed */
+        bool respect_capacity;    /* honest offers and listings never hold more GPUs at once than listed */
         double cheap_share;       /* honest providers pricing H100s in the bottom 10% of the range */
         double busy_share;        /* honest providers whose offer is filled to its count once a day */
         unsigned relabelled;      /* "H100-SXM5-80GB" offers priced like an A100 */
@@ -128,6 +129,8 @@ typedef struct gl_sim_scenario {
         double relabelled_usd_min, relabelled_usd_max; /* their price per GPU-hour, USD */
         unsigned oversold;        /* offers leased beyond their count once a day */
         double oversold_min_factor, oversold_max_factor; /* GPUs leased at once / GPUs listed */
+        unsigned sweeping;        /* providers whose payout wallets sweep to one collector wallet */
+        unsigned sweeping_wallets; /* payout wallets of each (at least 2: one wallet sweeping is no pattern) */
         bool any;                 /* the section is present: the truth says who is who */
     } provider_claims;
     struct {

@@ -96,6 +96,7 @@ typedef enum sim_role {
     RO_PROXY_WALLET,
     RO_AIRDROP_WALLET,
     RO_PERSONAL_WALLET,
+    RO_COLLECTOR_WALLET, /* where a sweeping provider's payout wallets send what they earn */
     RO_N
 } sim_role;
 
@@ -307,6 +308,7 @@ typedef struct sim_provider {
     uint32_t bz_rate[3];   /* bazaar: its rate per unit-hour of each model, micro-USDT */
     uint8_t claim;         /* sim_claim: how its claims relate to what it sells */
     uint32_t burst;        /* PC_OVERSOLD: GPUs leased at once each day, beyond its listing */
+    uint32_t collector;    /* PC_SWEEPING: the wallet its payout wallets sweep to, else SIM_NONE */
 } sim_provider;
 
 /* A provider's claims (provider_claims in the scenario). */
@@ -316,13 +318,15 @@ typedef enum sim_claim {
     PC_BUSY,       /* honest, one offer filled to its count once a day */
     PC_RELABELLED, /* lists "H100-SXM5-80GB" at A100-40GB prices */
     PC_OVERSOLD,   /* leases more GPUs at once than it listed */
+    PC_SWEEPING,   /* honest in price and capacity; its payout wallets sweep to one collector */
 } sim_claim;
 
 /* GPUs an offer holds from `start` until `end` (what `gpuledger
  * providers` counts: a lease from its block time for its hours and its
  * extensions' hours; an early end does not free them). */
+#define SIM_HOLD_LISTING 0x80000000u /* a hold on a bazaar listing, not an offer */
 typedef struct sim_hold {
-    uint32_t offer, gpus;
+    uint32_t offer, gpus; /* offer: a GpuMarket offer, or a bazaar listing | SIM_HOLD_LISTING */
     uint64_t start, end;
 } sim_hold;
 
@@ -469,6 +473,7 @@ typedef enum sim_purpose {
     PU_REIMBURSE,     /* a client pays its proxy back */
     PU_NOISE,         /* unrelated */
     PU_CLIENT_FUNDS,  /* a client hands its pass-through proxy the money */
+    PU_COLLECT,       /* a sweeping provider's payout wallet to its collector */
     PU_N
 } sim_purpose;
 

@@ -734,12 +734,18 @@ static void test_broken_scenarios(void **state)
                "provider_claims.relabelled.usd_min: must be at least 0.01 and at most usd_max");
     expect_bad(HEAD ",\"providers\":{\"count\":2},\"provider_claims\":{\"relabelled\":{\"count\":1}}}",
                "provider_claims: relabelled and oversold providers sell to honest buyers");
-    expect_bad(HEAD ",\"providers\":{\"count\":2},\"platforms\":{\"gpumarket\":false},\"provider_claims\":{}}",
-               "provider_claims: needs platform gpumarket");
+    expect_bad(HEAD ",\"providers\":{\"count\":2},\"platforms\":{\"gpumarket\":false,\"bazaar\":false},"
+                    "\"provider_claims\":{}}",
+               "provider_claims: needs platform gpumarket or bazaar");
+    expect_bad(HEAD ",\"providers\":{\"count\":2},\"platforms\":{\"gpumarket\":false},"
+                    "\"provider_claims\":{\"relabelled\":{\"count\":1}}}",
+               "provider_claims.relabelled.count: needs platform gpumarket");
+    expect_bad(HEAD ",\"provider_claims\":{\"sweeping\":{\"count\":1,\"wallets\":1}}}",
+               "provider_claims.sweeping.wallets: must be at least 2");
 
     /* the shipped scenarios parse, and a layout change keeps the hash */
     static const char *const files[] = {"small.json", "medium.json", "large.json", "bazaar-small.json",
-                                        "eval-bazaar.json", "eval-providers.json"};
+                                        "eval-bazaar.json", "eval-providers.json", "eval-bazaar-providers.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char c[4200], s[4200], path[4200];
         paths(c, s, path, sizeof path, files[i]);
