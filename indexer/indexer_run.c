@@ -162,7 +162,7 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
         memset(&info, 0, sizeof info);
         gl_logs_clear(&logs);
         ix_prefetch *got = NULL;
-        ix_ahead *ahead = NULL;
+        ix_ahead *ahead = NULL, taken;
         for (int i = 0; i < 2 && !got; i++)
             if (pf[i].running && pf[i].lo == lo && prefetch_take(ix, &pf[i], lo, &hi))
                 got = &pf[i];
@@ -171,7 +171,11 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             logs = got->logs;
             got->logs = tmp;
             info = got->info;
-            ahead = &got->ahead;
+            /* moved out, as the logs are: the slot may start the next
+             * prefetch before this range is processed */
+            taken = got->ahead;
+            memset(&got->ahead, 0, sizeof got->ahead);
+            ahead = &taken;
             if ((rc = got->rc) && err)
                 *err = got->err;
         } else {
