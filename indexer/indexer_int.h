@@ -169,6 +169,40 @@ typedef struct ix_blk {
     json_t *receipts; /* array, or NULL */
 } ix_blk;
 
+/* What fetching one chunk's blocks reads and learns, apart from the
+ * indexer, so that it can run on a thread (indexer_range.c). */
+typedef struct ix_bfetch {
+    gl_endpoints *e;
+    gl_store *s;
+    uint64_t chain;
+    gl_indexer_verify verify;
+    bool full;              /* transactions are needed (verification, or roles reading tx) */
+    bool has_prev;          /* the block before the chunk whose hash will be known */
+    uint64_t prev_num;
+    bool no_block_receipts; /* ask for each tx's receipt (learned: eth_getBlockReceipts failed) */
+    bool switched;          /* out: it failed here (why says how) */
+    gl_err why;
+    uint64_t fetched;       /* out: blocks fetched */
+} ix_bfetch;
+
+/* The blocks of a range's first chunk, fetched on the logs prefetch thread
+ * as soon as the range's logs arrive (ix_ahead_fetch), while the range
+ * before is still processed: otherwise every range starts with a block
+ * fetch on the main thread that nothing overlaps.  Taken by
+ * ix_do_range only when the chunk it would fetch is the same blocks. */
+typedef struct ix_ahead {
+    bool armed;               /* prepared: fetch once the logs arrive */
+    bool want_blocks;         /* need_blocks() at prepare time */
+    size_t chunk, per_batch, min_blocks;
+    ix_bfetch f;
+    bool done;                /* fetched (rc says how) */
+    size_t end;               /* the chunk: the sorted logs[0..end) */
+    ix_blk *blks;
+    size_t nb;
+    gl_code rc;
+    gl_err err;
+} ix_ahead;
+
 /* State of one block while it is checked. */
 typedef struct ix_check {
     gl_indexer *ix;
@@ -239,7 +273,10 @@ gl_code logs_refused_block(gl_indexer *ix, ix_fetch *f, uint64_t n, gl_logs *out
 gl_code ix_batch_ensure(gl_indexer *ix, gl_err *err);
 void prev_from_cursor(gl_indexer *ix);
 gl_code ix_endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *exists, gl_err *err);
-gl_code ix_do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err *err);
+gl_code ix_do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, ix_ahead *ahead, gl_err *err);
+void ix_ahead_prepare(const gl_indexer *ix, ix_ahead *a, gl_endpoints *e, uint64_t lo);
+void ix_ahead_fetch(ix_ahead *a, gl_logs *logs);
+void ix_ahead_drop(ix_ahead *a);
 
 /* indexer_check.c */
 ix_tx *ix_tx_of(ix_check *c, uint32_t index);

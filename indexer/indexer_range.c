@@ -96,23 +96,6 @@ static bool need_blocks(const gl_indexer *ix, const gl_log *logs, size_t n)
     return false;
 }
 
-/* What fetching one chunk's blocks reads and learns, apart from the
- * indexer, so that the next chunk's can be fetched on a thread while this
- * one is processed. */
-typedef struct ix_bfetch {
-    gl_endpoints *e;
-    gl_store *s;
-    uint64_t chain;
-    gl_indexer_verify verify;
-    bool full;              /* transactions are needed (verification, or roles reading tx) */
-    bool has_prev;          /* the block before the chunk whose hash will be known */
-    uint64_t prev_num;
-    bool no_block_receipts; /* ask for each tx's receipt (learned: eth_getBlockReceipts failed) */
-    bool switched;          /* out: it failed here (why says how) */
-    gl_err why;
-    uint64_t fetched;       /* out: blocks fetched */
-} ix_bfetch;
-
 static ix_bfetch bfetch_of(const gl_indexer *ix, gl_endpoints *e)
 {
     ix_bfetch f;
@@ -416,19 +399,20 @@ gl_code ix_endpoint_hash(gl_indexer *ix, uint64_t n, uint8_t out[32], bool *exis
     return rc;
 }
 
-/* Store the records of [lo, hi] (logs sorted), committing every batch_logs
- * logs and at hi. */
 /* Where the chunk starting at logs[i] ends: at most `chunk` blocks and,
- * past its first block, GL_INDEXER_CHUNK_LOGS logs (and batch_logs): a
- * chunk's blocks (and with --verify full their receipts) are in memory
- * twice over, the next chunk's being prefetched, and a dense block's
- * receipts are as large as its logs. */
-static size_t chunk_end(const gl_logs *logs, size_t i, size_t chunk, size_t per_batch)
+ * past its first `min_blocks` blocks, GL_INDEXER_CHUNK_LOGS logs (and
+ * batch_logs): a chunk's blocks (and with --verify full their receipts)
+ * are in memory twice over, the next chunk's being prefetched, and a dense
+ * block's receipts are as large as its logs.  min_blocks is 2 where no
+ * receipts are fetched: a chunk's blocks go out over as many connections at
+ * once, and one dense block a chunk put 41 full-block requests in series
+ * on the issue's chain (5,000 logs a block, bench/RESULTS.md). */
+static size_t chunk_end(const gl_logs *logs, size_t i, size_t chunk, size_t per_batch, size_t min_blocks)
 {
     size_t j = i, nb = 0;
     if (per_batch > GL_INDEXER_CHUNK_LOGS)
         per_batch = GL_INDEXER_CHUNK_LOGS;
-    while (j < logs->n && nb < chunk && (nb == 0 || j - i < per_batch)) {
+    while (j < logs->n && nb < chunk && (nb < min_blocks || j - i < per_batch)) {
         uint64_t b = logs->v[j].block;
         nb++;
         while (j < logs->n && logs->v[j].block == b)
@@ -437,24 +421,108 @@ static size_t chunk_end(const gl_logs *logs, size_t i, size_t chunk, size_t per_
     return j;
 }
 
-static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool strict, gl_err *err)
+/* ------------------------------------------- a range's first chunk ahead */
+
+/* Arm `a` for the range starting at lo, on the logs prefetch thread's pool
+ * e: it fetches as the range before will leave things (its last block,
+ * lo - 1, known). */
+void ix_ahead_prepare(const gl_indexer *ix, ix_ahead *a, gl_endpoints *e, uint64_t lo)
+{
+    ix_ahead_drop(a);
+    if (!lo)
+        return;
+    a->armed = true;
+    a->want_blocks = ix->o.verify >= GL_INDEXER_VERIFY_SENDERS || ix->uses_tx_roles;
+    a->chunk = ix->o.block_chunk ? ix->o.block_chunk : GL_INDEXER_BLOCK_CHUNK_DEFAULT;
+    a->per_batch = ix->o.batch_logs ? ix->o.batch_logs : GL_INDEXER_BATCH_LOGS_DEFAULT;
+    a->min_blocks = ix->o.verify >= GL_INDEXER_VERIFY_FULL ? 1 : 2;
+    a->f = bfetch_of(ix, e);
+    a->f.has_prev = true;
+    a->f.prev_num = lo - 1;
+}
+
+/* On the prefetch thread, once the range's logs are in `logs`: sort them
+ * (as ix_discover will) and fetch the first chunk's blocks. */
+void ix_ahead_fetch(ix_ahead *a, gl_logs *logs)
+{
+    if (!a->armed || !logs->n)
+        return;
+    gl_logs_sort(logs);
+    size_t end = chunk_end(logs, 0, a->chunk, a->per_batch, a->min_blocks);
+    bool want = a->want_blocks;
+    for (size_t i = 0; !want && i < end; i++)
+        want = !logs->v[i].has_ts;
+    if (!want || !(a->blks = chunk_layout(logs->v, end, &a->nb)))
+        return;
+    a->end = end;
+    gl_err_clear(&a->err);
+    a->rc = fetch_blocks(&a->f, a->blks, a->nb, &a->err);
+    a->done = true;
+}
+
+void ix_ahead_drop(ix_ahead *a)
+{
+    if (a->blks)
+        blks_free(a->blks, a->nb);
+    memset(a, 0, sizeof *a);
+}
+
+/* The blocks of logs[0..end) from `a`, moved into a layout of the logs as
+ * they are now, when `a` fetched the same blocks as the indexer would now
+ * (discovery may have added logs, a retry moved the range); else NULL. */
+static ix_blk *ahead_take(gl_indexer *ix, ix_ahead *a, gl_log *logs, size_t end, size_t *nb, gl_code *rc,
+                          gl_err *err)
+{
+    if (!a || !a->done || a->end != end || ix->has_prev != a->f.has_prev ||
+        (ix->has_prev && ix->prev_num != a->f.prev_num))
+        return NULL;
+    ix_blk *blks = chunk_layout(logs, end, nb);
+    if (!blks || *nb != a->nb) {
+        free(blks);
+        return NULL;
+    }
+    for (size_t k = 0; k < a->nb; k++)
+        if (blks[k].num != a->blks[k].num) {
+            free(blks);
+            return NULL;
+        }
+    for (size_t k = 0; k < a->nb; k++) {
+        blks[k].block = a->blks[k].block;
+        blks[k].full = a->blks[k].full;
+        blks[k].parent = a->blks[k].parent;
+        blks[k].receipts = a->blks[k].receipts;
+        a->blks[k].block = a->blks[k].parent = a->blks[k].receipts = NULL;
+    }
+    bfetch_settle(ix, &a->f);
+    *rc = a->rc;
+    if (a->rc && err)
+        *err = a->err;
+    ix_ahead_drop(a);
+    return blks;
+}
+
+/* Store the records of [lo, hi] (logs sorted), committing every batch_logs
+ * logs and at hi. */
+static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, ix_ahead *ahead, bool strict, gl_err *err)
 {
     size_t chunk = ix->o.block_chunk ? ix->o.block_chunk : GL_INDEXER_BLOCK_CHUNK_DEFAULT;
     size_t per_batch = ix->o.batch_logs ? ix->o.batch_logs : GL_INDEXER_BATCH_LOGS_DEFAULT;
+    size_t min_blocks = ix->o.verify >= GL_INDEXER_VERIFY_FULL ? 1 : 2;
     gl_code rc = GL_OK;
     ix_bprefetch bp;
     memset(&bp, 0, sizeof bp);
     for (size_t i = 0; i < logs->n;) {
-        size_t j = chunk_end(logs, i, chunk, per_batch), nb = 0;
+        size_t j = chunk_end(logs, i, chunk, per_batch, min_blocks), nb = 0;
         gl_code frc = GL_OK;
-        ix_blk *blks = bprefetch_take(ix, &bp, i, j, &nb, &frc, err);
+        ix_blk *blks = i == 0 ? ahead_take(ix, ahead, logs->v, j, &nb, &frc, err)
+                              : bprefetch_take(ix, &bp, i, j, &nb, &frc, err);
         bool fetched = blks != NULL;
         if (!blks && !(blks = chunk_layout(&logs->v[i], j - i, &nb))) {
             rc = ix_nomem(err);
             break;
         }
         if (j < logs->n)
-            bprefetch_start(ix, &bp, logs->v, j, chunk_end(logs, j, chunk, per_batch), logs->v[j - 1].block);
+            bprefetch_start(ix, &bp, logs->v, j, chunk_end(logs, j, chunk, per_batch, min_blocks), logs->v[j - 1].block);
         rc = process_chunk(ix, &logs->v[i], j - i, blks, nb, fetched, frc, strict, err);
         blks_free(blks, nb);
         if (rc || ix->signal != IX_NONE)
@@ -499,7 +567,7 @@ static gl_code process_range(gl_indexer *ix, uint64_t hi, gl_logs *logs, bool st
 
 /* One planned range [lo, hi] whose logs are in hand: discover, process,
  * and on an inconsistent answer fetch what is not committed again. */
-gl_code ix_do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_err *err)
+gl_code ix_do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, ix_ahead *ahead, gl_err *err)
 {
     for (unsigned attempt = 0;; attempt++) {
         bool strict = attempt < GL_INDEXER_RETRIES;
@@ -513,7 +581,13 @@ gl_code ix_do_range(gl_indexer *ix, uint64_t lo, uint64_t hi, gl_logs *logs, gl_
             if ((rc = ix_get_logs_planned(ix, lo, hi, NULL, 0, logs, err)))
                 return rc;
         }
-        if ((rc = ix_discover(ix, hi, logs, err)) || (rc = process_range(ix, hi, logs, strict, err))) {
+        /* what was fetched ahead is for the first attempt only */
+        rc = ix_discover(ix, hi, logs, err);
+        if (!rc)
+            rc = process_range(ix, hi, logs, attempt == 0 ? ahead : NULL, strict, err);
+        if (ahead)
+            ix_ahead_drop(ahead);
+        if (rc) {
             gl_err keep;
             if (err)
                 keep = *err;

@@ -47,6 +47,7 @@ typedef struct ix_prefetch {
     gl_call_info info;
     gl_code rc;
     gl_err err;
+    ix_ahead ahead;            /* the range's first blocks, fetched after its logs */
 } ix_prefetch;
 
 static void *prefetch_main(void *arg)
@@ -54,6 +55,8 @@ static void *prefetch_main(void *arg)
     ix_prefetch *p = arg;
     memset(&p->info, 0, sizeof p->info);
     p->rc = ix_get_logs(&p->f, p->lo, p->hi, &p->logs, &p->info, &p->err);
+    if (p->rc == GL_OK)
+        ix_ahead_fetch(&p->ahead, &p->logs);
     return NULL;
 }
 
@@ -80,8 +83,11 @@ static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, gl_endpoints *e, uint
     p->naddrs_at_start = ix->naddrs;
     gl_logs_clear(&p->logs);
     gl_err_clear(&p->err);
-    if (pthread_create(&p->thread, NULL, prefetch_main, p))
+    ix_ahead_prepare(ix, &p->ahead, e, lo);
+    if (pthread_create(&p->thread, NULL, prefetch_main, p)) {
+        ix_ahead_drop(&p->ahead);
         return false;
+    }
     p->running = true;
     return true;
 }
@@ -102,6 +108,7 @@ static bool prefetch_take(gl_indexer *ix, ix_prefetch *p, uint64_t lo, uint64_t 
         return true;
     }
     gl_logs_clear(&p->logs);
+    ix_ahead_drop(&p->ahead);
     return false;
 }
 
@@ -110,6 +117,7 @@ static void prefetch_release(gl_indexer *ix, ix_prefetch *p)
     uint64_t hi;
     prefetch_take(ix, p, UINT64_MAX, &hi);
     gl_logs_free(&p->logs);
+    ix_ahead_drop(&p->ahead);
     free(p->addrs);
     free(p->topics);
 }
@@ -154,6 +162,7 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
         memset(&info, 0, sizeof info);
         gl_logs_clear(&logs);
         ix_prefetch *got = NULL;
+        ix_ahead *ahead = NULL, taken;
         for (int i = 0; i < 2 && !got; i++)
             if (pf[i].running && pf[i].lo == lo && prefetch_take(ix, &pf[i], lo, &hi))
                 got = &pf[i];
@@ -162,6 +171,11 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             logs = got->logs;
             got->logs = tmp;
             info = got->info;
+            /* moved out, as the logs are: the slot may start the next
+             * prefetch before this range is processed */
+            taken = got->ahead;
+            memset(&got->ahead, 0, sizeof got->ahead);
+            ahead = &taken;
             if ((rc = got->rc) && err)
                 *err = got->err;
         } else {
@@ -210,7 +224,10 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
             if (next && !free_slot->running && plan_guess(&plan, next->lo, next->hi, logs.n, hi - lo + 1, &glo, &ghi))
                 prefetch_start(ix, free_slot, ix->pf_logs[free_slot - pf], glo, ghi);
         }
-        if ((rc = ix_do_range(ix, lo, hi, &logs, err)) || ix->signal != IX_NONE)
+        rc = ix_do_range(ix, lo, hi, &logs, ahead, err);
+        if (ahead)
+            ix_ahead_drop(ahead);
+        if (rc || ix->signal != IX_NONE)
             break;
         if (ix->o.progress)
             ix->o.progress(ix->o.ctx, from, ix->cur.block, to, ix->st.events);
