@@ -519,6 +519,7 @@ typedef struct raw_xfer {
 
 #define CHUNK 8192
 #define RING 4
+#define PREFETCH_AHEAD 8
 
 /* The txs of one block, read beside the transfers: both families are in
  * block order, so a second iterator walks the txs in step and no tx is
@@ -767,8 +768,16 @@ static gl_code load_transfers(gl_store *s, loader *L, uint16_t ci)
         }
         size_t slot = r->head, n = r->count[slot];
         pthread_mutex_unlock(&r->mu);
-        for (size_t i = 0; i < n && !rc; i++)
+        for (size_t i = 0; i < n && !rc; i++) {
+            /* The intern table is read at random: ask for the slots of a
+             * transfer a few ahead while this one is added. */
+            if (i + PREFETCH_AHEAD < n) {
+                const raw_xfer *ahead = &r->chunk[slot][i + PREFETCH_AHEAD];
+                __builtin_prefetch(&L->tab.slots[addr_hash(ahead->from) & (L->tab.cap - 1)]);
+                __builtin_prefetch(&L->tab.slots[addr_hash(ahead->to) & (L->tab.cap - 1)]);
+            }
             rc = add_edge(L, ci, &r->chunk[slot][i], last_token, &last_ti, &last_tn);
+        }
         pthread_mutex_lock(&r->mu);
         r->head = (r->head + 1) % RING;
         r->n_full--;
