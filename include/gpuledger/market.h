@@ -118,7 +118,8 @@ gl_code gl_exposure_run(json_t **out, gl_store *s, const gl_market *m, gl_err *e
 /* Per provider entity: GPUs offered (offer events with a GPU count) against
  * the most GPUs leased at once, price per GPU-hour against the other
  * providers' of the model (the upper median of their medians, one vote
- * each; no verdict with fewer than two), and provider_sweep links of the stored
+ * each; no verdict with fewer than two; below 0.6 of it and below the
+ * token's measured honest spread), and provider_sweep links of the stored
  * entities.  defs/ctx tell which stored events are offers.  *out: a JSON
  * array (docs/VOLUME.md). */
 gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph_def_fn defs, void *ctx,

@@ -20,10 +20,15 @@
  *     provider) and the relabelled price range were settled on seed 7 (and
  *     13); GL_PROVIDER_PRICE_LOW (0.6) was not tuned; the sweeping providers
  *     and the provider_sweep rule were not tuned on any seed;
- *   eval-bazaar-providers.json seed 18: nothing tuned on the bazaar.  Only
- *     capacity and sweeps are held there: the bazaar's honest rates span
- *     85-125 % of the catalogue's range, wider than GpuMarket's, so its
- *     price verdicts are reported (stderr, docs/VOLUME.md), not asserted.
+ *   eval-bazaar-providers.json seed 18: nothing tuned on the bazaar.  No
+ *     relabelled hosts are simulated there, so the price finding is held
+ *     to no false positive: the bazaar's honest rates span 85 % of the
+ *     catalogue range's low to 125 % of its high (one model's hosts up to
+ *     2.9x apart), and 4 honest hosts sat under 0.6 of their peers before
+ *     prices were judged against the token's measured spread too.
+ * Every price verdict must have been tried on at least 10 honest
+ * (provider, model) prices with peers, so that "no false positive" is not
+ * "no verdict".
  * docs/VOLUME.md has the figures of each seed.
  */
 #include <setjmp.h>
@@ -146,7 +151,7 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
 
     json_t *caught = json_object(); /* truth entity -> true */
     json_t *swept = json_object();  /* truth entity of a sweeper -> true: reported with its collector */
-    size_t false_pos = 0, price_fp = 0, sweep_fp = 0, records = 0, honest_checked = 0;
+    size_t false_pos = 0, price_fp = 0, sweep_fp = 0, records = 0, honest_checked = 0, honest_priced = 0;
     json_t *r;
     json_array_foreach(prov, i, r) {
         json_t *addrs;
@@ -211,6 +216,19 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
                     json_string_value(json_array_get(addrs, 0)));
         }
         honest_checked += !any_fraud && json_integer_value(json_object_get(r, "offers")) > 0;
+        size_t k;
+        json_t *pr;
+        json_array_foreach(json_object_get(r, "prices"), k, pr) {
+            if (any_fraud || json_is_null(json_object_get(pr, "ratio")))
+                continue;
+            honest_priced++;
+            if (json_real_value(json_object_get(pr, "ratio")) < 0.7) /* the closest honest calls, for the record */
+                fprintf(stderr, "  honest entity %lld %s ratio %.3f (judged under %.3f)\n",
+                        (long long)json_integer_value(json_object_get(r, "entity")),
+                        json_string_value(json_object_get(pr, "model")),
+                        json_real_value(json_object_get(pr, "ratio")),
+                        json_real_value(json_object_get(pr, "ratio_low")));
+        }
         json_decref(one);
     }
     size_t ncaught = 0, nswept = 0;
@@ -230,10 +248,12 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
     }
     fprintf(stderr,
             "providers %s seed %d: %zu of %zu frauds caught, %zu false positives over %zu records (%zu honest with "
-            "offers); %zu of %zu sweepers reported, %zu records with sweep links and no sweeper; %zu price verdicts "
-            "on honest records (not asserted)\n",
-            scenario, seed, ncaught, nfraud, false_pos, records, honest_checked, nswept, nsweep, sweep_fp, price_fp);
+            "offers, %zu honest prices with peers); %zu of %zu sweepers reported, %zu records with sweep links and no "
+            "sweeper; %zu price verdicts on honest records (not asserted)\n",
+            scenario, seed, ncaught, nfraud, false_pos, records, honest_checked, honest_priced, nswept, nsweep,
+            sweep_fp, price_fp);
     assert_true(honest_checked >= 10); /* the honest side was really tried */
+    assert_true(!prices || honest_priced >= 10);
     assert_int_equal(ncaught, nfraud);
     assert_int_equal(false_pos, 0);
     assert_int_equal(nswept, nsweep);
@@ -257,11 +277,12 @@ static void test_providers_reference_market(void **state)
     check_scenario("eval-providers.json", 17, true, 4, 3);
 }
 
-/* The bazaar: honest hosts held to their units, 2 oversold hosts. */
+/* The bazaar: honest hosts held to their units, 2 oversold hosts; no honest
+ * host priced below its model. */
 static void test_providers_bazaar(void **state)
 {
     (void)state;
-    check_scenario("eval-bazaar-providers.json", 18, false, 2, 0);
+    check_scenario("eval-bazaar-providers.json", 18, true, 2, 0);
 }
 
 int main(void)

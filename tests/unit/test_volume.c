@@ -431,6 +431,67 @@ static void test_providers_peer_prices(void **state)
     world_free(&w);
 }
 
+/* The verdict of the provider at `low` (its wallet's first byte) among
+ * one-GPU, one-hour H100 leases at `usd` (micro-USDT) by providers
+ * 0xc1, 0xc2, ...; *ratio and *ratio_low its figures. */
+static bool spread_verdict(const uint64_t *usd, size_t n, uint8_t low, double *ratio, double *ratio_low)
+{
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    for (size_t i = 0; i < n; i++)
+        put_lease(b, "mkt", "Rented", 30 + i, 0xb0, (uint8_t)(0xc1 + i), usd[i], 0x22, "H100-80GB-SXM", 1, 60,
+                  (uint8_t)(i + 1), false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM, NULL);
+    json_t *out = NULL;
+    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, &err), GL_OK);
+    char want[8];
+    snprintf(want, sizeof want, "0x%02x%02x", low, low);
+    bool below = false, seen = false;
+    size_t i;
+    json_t *r;
+    json_array_foreach(out, i, r) {
+        if (strncmp(col(r, "wallet"), want, 6))
+            continue;
+        json_t *p = json_array_get(json_object_get(r, "prices"), 0);
+        *ratio = json_real_value(json_object_get(p, "ratio"));
+        *ratio_low = json_real_value(json_object_get(p, "ratio_low"));
+        below = json_is_true(json_object_get(r, "priced_below_model"));
+        seen = true;
+    }
+    assert_true(seen);
+    json_decref(out);
+    measured_free(&x);
+    world_free(&w);
+    return below;
+}
+
+/* A price is judged against its token's honest spread too (docs/VOLUME.md,
+ * providers).  Wide: six honest H100s at 2.0, 2.7, 3.4, 3.5, 3.9, 4.0 (as
+ * the bazaar's 85 %-of-low to 125 %-of-high rates spread); the cheapest's
+ * peers' upper median is 3.5, ratio 0.571 < 0.6, but the six log-ratios
+ * (-0.560 -0.260 -0.029 0.029 0.137 0.162) have median -0.029 and MAD
+ * 0.166, so the floor is exp(-0.029 - 3 x 1.4826 x 0.166) = 0.464 and it is
+ * not flagged.  Narrow: 3.0-3.4 and one at 1.5 (ratio 1.5 / 3.2 = 0.469):
+ * the floor is 0.728, so 0.6 judges, and it is flagged. */
+static void test_providers_spread(void **state)
+{
+    (void)state;
+    double ratio = 0, low = 0;
+    static const uint64_t wide[] = {2000000, 2700000, 3400000, 3500000, 3900000, 4000000};
+    assert_false(spread_verdict(wide, 6, 0xc1, &ratio, &low));
+    assert_true(ratio > 0.5713 && ratio < 0.5715);
+    assert_true(low > 0.460 && low < 0.468);
+    static const uint64_t narrow[] = {1500000, 3000000, 3100000, 3200000, 3300000, 3400000};
+    assert_true(spread_verdict(narrow, 6, 0xc1, &ratio, &low));
+    assert_true(ratio > 0.4687 && ratio < 0.4688);
+    assert_true(low > 0.5999 && low < 0.6001);
+}
+
 static void test_prices_formats(void **state)
 {
     (void)state;
@@ -497,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_volume_marks_minutes_prices),
         cmocka_unit_test(test_volume_without_analysis),
         cmocka_unit_test(test_providers_peer_prices),
+        cmocka_unit_test(test_providers_spread),
         cmocka_unit_test(test_prices_formats),
         cmocka_unit_test(test_gpu_names),
     };
