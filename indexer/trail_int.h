@@ -187,6 +187,7 @@ typedef struct trail {
     bool state_ok;      /* the state file was read: it may be rewritten */
     gl_trail_level *lv; /* the level being walked */
     gl_secp *secp;      /* sender recovery */
+    bool no_block_receipts; /* eth_getBlockReceipts failed once: the scan asks per tx */
 } trail;
 
 /* trail.c */
@@ -227,6 +228,7 @@ gl_code tr_load_state(trail *t, gl_err *err);
 gl_code tr_fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_err *err);
 void fullv_release(fullv *b);
 gl_code tr_commit(trail *t, pendv *p, const fullv *known, gl_err *err);
+gl_code tr_finding_add(trail *t, findv *fv, const gl_store_block *b, json_t *f, gl_err *err);
 
 /* trail_fetch.c */
 node *tr_member_at(trail *t, const uint8_t a[20], uint64_t block);
