@@ -13,7 +13,8 @@
  *   trail_fetch.c  one batch of addresses: their token Transfer logs and
  *                  native transfers by trace_filter, over their windows
  *   trail_scan.c   the expand scan: blocks read for native transfers when
- *                  the endpoint has no trace_filter
+ *                  the endpoint has no trace_filter, reverted ones told by
+ *                  receipts proven against receiptsRoot
  */
 #ifndef GL_INDEXER_TRAIL_INT_H
 #define GL_INDEXER_TRAIL_INT_H

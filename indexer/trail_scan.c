@@ -1,6 +1,7 @@
 /* trail_scan.c - the expand scan: without trace_filter, the blocks of a
  * level's windows read for native transfers of its addresses (and the
- * contracts they created, from receipts), within the run's block budget.
+ * contracts they created, from receipts), within the run's block budget;
+ * a reverted tx told apart by its receipt proven against receiptsRoot.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,8 @@ static gl_code fetch_receipts(trail *t, fullblk *const *bl, size_t nb, json_t **
         }
         for (size_t i = 0; i < json_array_size(txs); i++) {
             methods[k] = "eth_getTransactionReceipt";
-            params[k++] = json_pack("[O]", json_object_get(json_array_get(txs, i), "hash"));
+            json_t *h = json_object_get(json_array_get(txs, i), "hash");
+            params[k++] = json_pack("[O]", h ? h : json_null()); /* no hash: no receipt, caught by the proof */
         }
     }
     for (size_t i = 0; i < n && !rc; i++)
@@ -103,7 +105,9 @@ static gl_code fetch_receipts(trail *t, fullblk *const *bl, size_t nb, json_t **
  * of the header the scan rehashed: check_block)?  One receipt per
  * transaction, each encodable, hashing to the root: then receipt i is
  * transaction i's, whatever labels the endpoint put on it.  Else *why says
- * how they fail (computed: the root they hash to, when they do). */
+ * how they fail (computed: the root they hash to, when they do).  A header
+ * this build could not rehash leaves its root the block's word (said in
+ * the log by check_block), as good as the rest of that block. */
 static gl_code receipts_proven(const fullblk *b, const json_t *rs, bool *proven, uint8_t claimed[32],
                                uint8_t computed[32], bool *has_computed, char *why, size_t cap, gl_err *err)
 {
