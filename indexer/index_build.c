@@ -9,6 +9,7 @@
 
 #include "gpuledger/indexer.h"
 #include "gpuledger/rlp.h"
+#include "gpuledger/trie.h"
 #include "gpuledger/u256.h"
 
 /* ---------------------------------------------------------------- options */
@@ -621,5 +622,28 @@ fail:
     out->len = start;
     gl_buf_release(&bloom);
     gl_buf_release(&root);
+    return rc;
+}
+
+gl_code gl_indexer_receipts_root(uint8_t root[32], const json_t *receipts, gl_err *err)
+{
+    if (!json_is_array(receipts))
+        return gl_err_set(err, GL_EINVAL, "the receipts are not a list");
+    size_t n = json_array_size(receipts);
+    gl_buf *vals = n ? calloc(n, sizeof *vals) : NULL;
+    if (n && !vals)
+        return gl_err_set(err, GL_ENOMEM, "out of memory encoding receipts");
+    gl_code rc = GL_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        gl_err e2;
+        rc = gl_indexer_receipt_encode(&vals[i], json_array_get(receipts, i), &e2);
+        if (rc)
+            gl_err_set(err, rc, "receipt %zu: %s", i, e2.msg);
+    }
+    if (!rc)
+        rc = gl_trie_ordered_root(root, vals, n, err);
+    for (size_t i = 0; i < n; i++)
+        gl_buf_release(&vals[i]);
+    free(vals);
     return rc;
 }

@@ -13,7 +13,8 @@
  *   trail_fetch.c  one batch of addresses: their token Transfer logs and
  *                  native transfers by trace_filter, over their windows
  *   trail_scan.c   the expand scan: blocks read for native transfers when
- *                  the endpoint has no trace_filter
+ *                  the endpoint has no trace_filter, reverted ones told by
+ *                  receipts proven against receiptsRoot
  */
 #ifndef GL_INDEXER_TRAIL_INT_H
 #define GL_INDEXER_TRAIL_INT_H
@@ -187,6 +188,7 @@ typedef struct trail {
     bool state_ok;      /* the state file was read: it may be rewritten */
     gl_trail_level *lv; /* the level being walked */
     gl_secp *secp;      /* sender recovery */
+    bool no_block_receipts; /* eth_getBlockReceipts failed once: the scan asks per tx */
 } trail;
 
 /* trail.c */
@@ -227,6 +229,7 @@ gl_code tr_load_state(trail *t, gl_err *err);
 gl_code tr_fetch_blocks(trail *t, const uint64_t *nums, size_t n, fullv *out, gl_err *err);
 void fullv_release(fullv *b);
 gl_code tr_commit(trail *t, pendv *p, const fullv *known, gl_err *err);
+gl_code tr_finding_add(trail *t, findv *fv, const gl_store_block *b, json_t *f, gl_err *err);
 
 /* trail_fetch.c */
 node *tr_member_at(trail *t, const uint8_t a[20], uint64_t block);

@@ -1,6 +1,7 @@
 /* trail_scan.c - the expand scan: without trace_filter, the blocks of a
  * level's windows read for native transfers of its addresses (and the
- * contracts they created, from receipts), within the run's block budget.
+ * contracts they created, from receipts), within the run's block budget;
+ * a reverted tx told apart by its receipt proven against receiptsRoot.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <jansson.h>
 
 #include "gpuledger/block.h"
+#include "gpuledger/indexer.h"
 #include "gpuledger/bytes.h"
 #include "gpuledger/range_plan.h"
 #include "gpuledger/secp.h"
@@ -32,46 +34,220 @@ typedef struct scan_item {
     iv todo;
 } scan_item;
 
-static gl_code scan_receipts(trail *t, pendv *cand, json_t **creations, gl_err *err)
+/* The receipts of blocks bl[0..nb) as the endpoint gives them, into
+ * rs[0..nb) (each an array, or NULL for no list): eth_getBlockReceipts, or
+ * where the endpoint lacks it (learned once, t->no_block_receipts) one
+ * eth_getTransactionReceipt per transaction of each block, a missing
+ * receipt left null for the proof to catch. */
+static gl_code fetch_receipts(trail *t, fullblk *const *bl, size_t nb, json_t **rs, gl_err *err)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < nb; j++)
+        n += t->no_block_receipts ? json_array_size(json_object_get(bl[j]->json, "transactions")) : 1;
+    const char **methods = calloc(n ? n : 1, sizeof *methods);
+    json_t **params = calloc(n ? n : 1, sizeof *params), **results = calloc(n ? n : 1, sizeof *results);
+    gl_code rc = (methods && params && results) ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
+    for (size_t j = 0, k = 0; j < nb && !rc; j++) {
+        const json_t *txs = json_object_get(bl[j]->json, "transactions");
+        if (!t->no_block_receipts) {
+            methods[k] = "eth_getBlockReceipts";
+            params[k++] = json_pack("[o]", tr_hexq(bl[j]->rec.number));
+            continue;
+        }
+        for (size_t i = 0; i < json_array_size(txs); i++) {
+            methods[k] = "eth_getTransactionReceipt";
+            json_t *h = json_object_get(json_array_get(txs, i), "hash");
+            params[k++] = json_pack("[O]", h ? h : json_null()); /* no hash: no receipt, caught by the proof */
+        }
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!params[i])
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
+    gl_err e2;
+    gl_code r2 = rc ? rc : gl_endpoints_call_many(t->ep, n, methods, params, results, t->no_block_receipts ? err : &e2);
+    if (!rc && r2 && !t->no_block_receipts) {
+        /* as the indexer: a failed eth_getBlockReceipts means per-tx receipts from now on */
+        tr_say(t, 1, "eth_getBlockReceipts failed (%s): asking for each transaction's receipt", e2.msg);
+        t->no_block_receipts = true;
+        for (size_t i = 0; params && i < n; i++)
+            json_decref(params[i]);
+        free(methods);
+        free(params);
+        free(results);
+        return fetch_receipts(t, bl, nb, rs, err);
+    }
+    rc = r2;
+    for (size_t j = 0, k = 0; j < nb && !rc; j++) {
+        if (!t->no_block_receipts) {
+            rs[j] = json_is_array(results[k]) ? json_incref(results[k]) : NULL;
+            k++;
+            continue;
+        }
+        size_t ntx = json_array_size(json_object_get(bl[j]->json, "transactions"));
+        if (!(rs[j] = json_array()))
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
+        for (size_t i = 0; i < ntx && !rc; i++, k++)
+            if (json_array_append(rs[j], results[k] ? results[k] : json_null()))
+                rc = gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
+    }
+    for (size_t i = 0; params && results && i < n; i++) {
+        json_decref(params[i]);
+        if (!r2)
+            json_decref(results[i]);
+    }
+    free(methods);
+    free(params);
+    free(results);
+    return rc;
+}
+
+/* Do receipts rs prove themselves against block b's receiptsRoot (a field
+ * of the header the scan rehashed: check_block)?  One receipt per
+ * transaction, each encodable, hashing to the root: then receipt i is
+ * transaction i's, whatever labels the endpoint put on it.  Else *why says
+ * how they fail (computed: the root they hash to, when they do).  A header
+ * this build could not rehash leaves its root the block's word (said in
+ * the log by check_block), as good as the rest of that block. */
+static gl_code receipts_proven(const fullblk *b, const json_t *rs, bool *proven, uint8_t claimed[32],
+                               uint8_t computed[32], bool *has_computed, char *why, size_t cap, gl_err *err)
+{
+    *proven = *has_computed = false;
+    size_t ntx = json_array_size(json_object_get(b->json, "transactions"));
+    if (!tr_j_bytes(json_object_get(b->json, "receiptsRoot"), claimed, 32)) {
+        memset(claimed, 0, 32);
+        snprintf(why, cap, "the block has no receiptsRoot");
+        return GL_OK;
+    }
+    if (!rs) {
+        snprintf(why, cap, "the endpoint gave no list of the block's receipts");
+        return GL_OK;
+    }
+    if (json_array_size(rs) != ntx) {
+        snprintf(why, cap, "%zu receipts for %zu transactions", json_array_size(rs), ntx);
+        return GL_OK;
+    }
+    for (size_t i = 0; i < ntx; i++)
+        if (!json_is_object(json_array_get(rs, i))) {
+            snprintf(why, cap, "the receipt of transaction %zu is missing", i);
+            return GL_OK;
+        }
+    gl_err e2;
+    gl_code rc = gl_indexer_receipts_root(computed, rs, &e2);
+    if (rc == GL_ENOMEM)
+        return gl_err_set(err, GL_ENOMEM, "%s", e2.msg);
+    if (rc) {
+        snprintf(why, cap, "%.200s", e2.msg);
+        return GL_OK;
+    }
+    *has_computed = true;
+    if (memcmp(computed, claimed, 32)) {
+        snprintf(why, cap, "the receipts do not hash to the header's receiptsRoot");
+        return GL_OK;
+    }
+    *proven = true;
+    return GL_OK;
+}
+
+/* The finding of block b whose receipts did not prove themselves: the
+ * indexer's receipts_root_mismatch, naming the candidates whose status
+ * then rests on nothing and what the endpoint said it was (a "0x0" there
+ * is the lie that would have hidden the payment). */
+static gl_code unproven_finding(trail *t, findv *fv, const fullblk *b, const uint8_t claimed[32],
+                                const uint8_t *computed, const char *why, json_t *said, gl_err *err)
+{
+    char c[67], d[67];
+    json_t *f = json_pack("{s:s, s:I, s:s, s:s, s:s, s:O}", "kind", "receipts_root_mismatch", "block",
+                          (json_int_t)b->rec.number, "field", "receiptsRoot", "claimed",
+                          gl_hex_encode(claimed, 32, true, c), "reason", why, "transactions", said);
+    if (f && computed && json_object_set_new(f, "computed", json_string(gl_hex_encode(computed, 32, true, d)))) {
+        json_decref(f);
+        f = NULL;
+    }
+    return tr_finding_add(t, fv, &b->rec, f, err);
+}
+/* Keep the candidates that moved value: a tx whose receipt says it
+ * reverted moved none.  That status is read from receipts proven against
+ * the block's receiptsRoot, never from the endpoint's word alone: a lying
+ * endpoint could otherwise hide a member's payment by calling it reverted.
+ * When a block's receipts do not prove themselves (another root, a receipt
+ * missing), its candidates are all kept (no status known: no failed flag)
+ * and a receipts_root_mismatch finding in known names them with the status
+ * the endpoint claimed.  A creation's recipient is its receipt's
+ * contractAddress (the candidate is dropped without one). */
+static gl_code scan_receipts(trail *t, pendv *cand, json_t **creations, fullv *known, gl_err *err)
 {
     size_t n = cand->n;
     if (!n)
         return GL_OK;
-    const char **methods = malloc(n * sizeof *methods);
-    json_t **params = malloc(n * sizeof *params), **results = malloc(n * sizeof *results);
-    gl_code rc = (methods && params && results) ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
+    fullblk **bl = malloc(n * sizeof *bl);
+    size_t *bi = malloc(n * sizeof *bi); /* candidate i is of block bl[bi[i]] */
+    json_t **rs = calloc(n, sizeof *rs);
+    bool *proven = calloc(n, sizeof *proven);
+    gl_code rc = (bl && bi && rs && proven) ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
+    size_t nb = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        char h[67];
-        methods[i] = "eth_getTransactionReceipt";
-        params[i] = json_pack("[s]", gl_hex_encode(cand->v[i].t.tx_hash, 32, true, h));
-    }
-    if (!rc)
-        rc = gl_endpoints_call_many(t->ep, n, methods, params, results, err);
-    if (!rc) {
-        size_t k = 0;
-        for (size_t i = 0; i < n && !rc; i++) {
-            const json_t *r = results[i];
-            const char *status = json_string_value(json_object_get(r, "status"));
-            if (!json_is_object(r)) {
-                rc = gl_err_set(err, GL_ERPC, "no receipt for a transaction of block %" PRIu64,
+        size_t j = 0;
+        while (j < nb && bl[j]->rec.number != cand->v[i].t.pos.block)
+            j++;
+        if (j == nb) {
+            fullblk *b = NULL;
+            for (size_t k = 0; k < known->n && !b; k++)
+                if (known->v[k].rec.number == cand->v[i].t.pos.block)
+                    b = &known->v[k];
+            if (!b) {
+                rc = gl_err_set(err, GL_EINVAL, "block %" PRIu64 " of a candidate was not scanned",
                                 cand->v[i].t.pos.block);
                 break;
             }
-            if (status && strcmp(status, "0x1") != 0)
-                continue; /* reverted: no value moved */
+            bl[nb++] = b;
+        }
+        bi[i] = j;
+    }
+    if (!rc)
+        rc = fetch_receipts(t, bl, nb, rs, err);
+    for (size_t j = 0; j < nb && !rc; j++) {
+        uint8_t claimed[32], computed[32];
+        bool has_computed;
+        char why[256] = "";
+        rc = receipts_proven(bl[j], rs[j], &proven[j], claimed, computed, &has_computed, why, sizeof why, err);
+        if (rc || proven[j])
+            continue;
+        json_t *said = json_array();
+        for (size_t i = 0; i < n && said; i++) {
+            if (bi[i] != j)
+                continue;
+            char h[67];
+            const json_t *st = json_object_get(json_array_get(rs[j], cand->v[i].tx_index), "status");
+            if (json_array_append_new(said, json_pack("{s:s, s:O}", "tx_hash",
+                                                      gl_hex_encode(cand->v[i].t.tx_hash, 32, true, h), "status",
+                                                      st ? (json_t *)st : json_null()))) {
+                json_decref(said);
+                said = NULL;
+            }
+        }
+        rc = said ? unproven_finding(t, &known->f, bl[j], claimed, has_computed ? computed : NULL, why, said, err)
+                  : gl_err_set(err, GL_ENOMEM, "out of memory for a finding");
+        json_decref(said);
+    }
+    if (!rc) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *r = json_array_get(rs[bi[i]], cand->v[i].tx_index);
+            const char *status = json_string_value(json_object_get(r, "status"));
+            if (proven[bi[i]] && status && strcmp(status, "0x1") != 0)
+                continue; /* proven reverted: no value moved */
             if (creations[i] && !tr_j_bytes(json_object_get(r, "contractAddress"), cand->v[i].t.to, 20))
                 continue;
             cand->v[k++] = cand->v[i];
         }
         cand->n = k;
-        for (size_t i = 0; i < n; i++)
-            json_decref(results[i]);
     }
-    for (size_t i = 0; params && i < n; i++)
-        json_decref(params[i]);
-    free(methods);
-    free(params);
-    free(results);
+    for (size_t j = 0; rs && j < nb; j++)
+        json_decref(rs[j]);
+    free(bl);
+    free(bi);
+    free(rs);
+    free(proven);
     return rc;
 }
 
@@ -158,7 +334,7 @@ static gl_code scan_step(trail *t, uint64_t lo, uint64_t hi, gl_err *err)
         }
     }
     if (!rc)
-        rc = scan_receipts(t, &cand, creations, err);
+        rc = scan_receipts(t, &cand, creations, &known, err);
     for (size_t i = 0; i < ncre; i++)
         json_decref(creations[i]);
     free(creations);

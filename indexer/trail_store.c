@@ -56,7 +56,7 @@ static gl_code block_record(trail *t, const json_t *b, uint64_t want, gl_store_b
 /* Place finding f (taken; NULL: out of memory) in block b ("source":
  * "trail" where the indexer names its platform, and b's hash), say it in
  * the log and add it to fv. */
-static gl_code finding_add(trail *t, findv *fv, const gl_store_block *b, json_t *f, gl_err *err)
+gl_code tr_finding_add(trail *t, findv *fv, const gl_store_block *b, json_t *f, gl_err *err)
 {
     finding *nv = f ? tr_grow_one(fv->v, fv->n, &fv->cap, sizeof *nv, 8) : NULL;
     if (nv)
@@ -132,7 +132,7 @@ static gl_code check_block(trail *t, fullblk *b, findv *fv, gl_err *err)
             json_decref(f);
             f = NULL;
         }
-        rc = finding_add(t, fv, &b->rec, f, err);
+        rc = tr_finding_add(t, fv, &b->rec, f, err);
     }
     gl_block_header_release(&h);
     if (rc)
@@ -151,7 +151,7 @@ static gl_code check_block(trail *t, fullblk *b, findv *fv, gl_err *err)
         if (k->status != GL_BLOCK_MISMATCH || k->kind == GL_CHECK_HEADER_HASH)
             continue;
         b->lied = true;
-        rc = finding_add(t, fv, &b->rec,
+        rc = tr_finding_add(t, fv, &b->rec,
                          block_finding(b, gl_block_check_finding(k->kind), k->field, k->claimed, k->computed,
                                        k->reason, k->differs),
                          err);
@@ -239,7 +239,7 @@ static gl_code check_parent(trail *t, fullblk *b, const parent_src *ps, const fu
         return GL_OK; /* never: a PARENT_FETCH block is always taken before its child */
     b->lied = true;
     char c[67], d[67] = "";
-    return finding_add(t, fv, &b->rec,
+    return tr_finding_add(t, fv, &b->rec,
                        block_finding(b, "parent_mismatch", "parentHash", gl_hex_encode(b->rec.parent_hash, 32, true, c),
                                      have ? gl_hex_encode(known, 32, true, d) : d, have ? reason : why, NULL),
                        err);
@@ -447,7 +447,7 @@ static gl_code check_tx(trail *t, const fullblk *b, const pend *x, checked *ck, 
         break;
     }
     v->flags = v->rec.flags;
-    if (f && (rc = finding_add(t, &ck->f, &b->rec, f, err)))
+    if (f && (rc = tr_finding_add(t, &ck->f, &b->rec, f, err)))
         return rc;
     *out = &ck->tx[ck->ntx++];
     return GL_OK;

@@ -401,4 +401,12 @@ bool gl_indexer_value_word(const json_t *v, uint8_t out[32] /* OUT */);
  * failure. */
 gl_code gl_indexer_receipt_encode(gl_buf *out, const json_t *receipt, gl_err *err);
 
+/* The receiptsRoot that `receipts` (a JSON array: a block's receipts, one
+ * per transaction, in order) hash to: each encoded as above, put in the
+ * ordered trie.  The one place the indexer (refused blocks, the FULL
+ * check) and the trail's block scan prove receipts, so they agree on what
+ * a proven receipt is.  GL_EINVAL when receipts is not an array; a receipt
+ * that cannot be encoded fails with its code, named ("receipt I: ..."). */
+gl_code gl_indexer_receipts_root(uint8_t root[32] /* OUT */, const json_t *receipts, gl_err *err);
+
 #endif

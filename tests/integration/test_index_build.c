@@ -1,7 +1,8 @@
 /* test_index_build.c - the indexer's pure building blocks (no node):
  * role values into stored-event fields (gl_indexer_event_fill), values into
  * id words (gl_indexer_value_word), verification level names, and the
- * receipt encoding on a hand-built receipt.
+ * receipt encoding on a hand-built receipt, and a block's receipts root
+ * (gl_indexer_receipts_root) where it needs no node.
  *
  * Oracles: values worked out by hand here (3 hours of 2 GPUs are 10800 s
  * and 6 GPU-hours = 6000 thousandths; 1000 is 0x03e8 in the last two
@@ -195,6 +196,24 @@ static void test_receipt_encoding(void **state)
     json_object_set_new(r, "cumulativeGasUsed", json_string("0x1"));
     json_object_set_new(r, "type", json_string("0x7e"));
     assert_int_equal(gl_indexer_receipt_encode(&out, r, &err), GL_ENOTSUP);
+    /* A block's receipts root: no receipts hash to the empty trie's root
+     * (keccak256(rlp(""))); a receipt that cannot be encoded is named by
+     * its place, with its code; not a list is refused. */
+    uint8_t root[32], empty[32];
+    json_t *list = json_array();
+    assert_int_equal(gl_indexer_receipts_root(root, list, &err), GL_OK);
+    assert_int_equal(gl_hex_decode_exact("0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421", empty,
+                                         32, NULL),
+                     GL_OK);
+    assert_memory_equal(root, empty, 32);
+    json_object_set_new(r, "type", json_string("0x2"));
+    json_array_append_new(list, json_deep_copy(r)); /* a copy: r changes next */
+    json_object_set_new(r, "type", json_string("0x7e"));
+    json_array_append(list, r);
+    assert_int_equal(gl_indexer_receipts_root(root, list, &err), GL_ENOTSUP);
+    assert_non_null(strstr(err.msg, "receipt 1: "));
+    assert_int_equal(gl_indexer_receipts_root(root, r, &err), GL_EINVAL);
+    json_decref(list);
     json_decref(r);
     gl_buf_release(&out);
 }

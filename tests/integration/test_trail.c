@@ -1721,6 +1721,134 @@ static void test_cli(void **state)
     gl_store_close(s);
 }
 
+/* A reverted payment made for the receipt tests, once: A sends value to
+ * the stablecoin, which has no payable entry, with its gas given (no
+ * estimate to refuse it): mined, status 0x0, nothing moved.  Its position
+ * into *pos; the chain grows by one block, so this runs after every test
+ * that counts the chain's blocks or transfers. */
+static void reverted_payment(env *e, gl_store_pos *pos)
+{
+    static gl_store_pos made;
+    static bool done;
+    if (!done) {
+        json_t *tx = json_pack("{s:s, s:s, s:s, s:s}", "from", e->acct[A], "to", e->token, "value",
+                               "0x2386f26fc10000", "gas", "0x30000");
+        json_t *hash = rpc_ok(e, "eth_sendTransaction", json_pack("[o]", tx));
+        json_t *r = NULL;
+        for (int i = 0; i < 1000 && (!r || json_is_null(r)); i++) {
+            json_decref(r);
+            nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+            r = rpc_ok(e, "eth_getTransactionReceipt", json_pack("[O]", hash));
+        }
+        assert_true(json_is_object(r));
+        assert_string_equal(json_string_value(json_object_get(r, "status")), "0x0");
+        made = (gl_store_pos){CHAIN, q(json_object_get(r, "blockNumber")), GL_STORE_POS_TX,
+                              (uint32_t)q(json_object_get(r, "transactionIndex")), 0};
+        json_decref(r);
+        json_decref(hash);
+        done = true;
+    }
+    *pos = made;
+}
+
+/* What the RECEIPT_STATUS liar (lies[0..nl)) left in s: A -> B (ab)
+ * stored, its tx SENDER_OK, one receipts_root_mismatch finding at its
+ * block naming it with the claimed status 0x0; the reverted payment rv
+ * neither stored nor found at. */
+static void check_status_lie(env *e, gl_store *s, const want *ab, const gl_store_pos *rv,
+                             const gl_fproxy_lie *lies, size_t nl, const gl_trail_report *rep)
+{
+    gl_store_transfer t;
+    if (!find_transfer(s, &ab->pos, &t))
+        fail_msg("A -> B: hidden by a receipt that lies that it reverted");
+    assert_memory_equal(t.to, ab->to, 20);
+    check_tx(e, s, &t, GL_STORE_TX_SENDER_OK);
+    char h[67];
+    gl_hex_encode(t.tx_hash, 32, true, h);
+    bool told = false;
+    for (size_t i = 0; i < nl; i++)
+        told = told || (!strcasecmp(lies[i].subject, h) && !strcmp(lies[i].told, "0x0"));
+    assert_true(told);
+    json_t *fs = findings_at(s, ab->pos.block);
+    const json_t *f = one_finding(fs, "receipts_root_mismatch", ab->pos.block);
+    json_t *nb = node_block(e, ab->pos.block);
+    assert_true(same_hex(json_object_get(f, "claimed"), json_string_value(json_object_get(nb, "receiptsRoot"))));
+    json_decref(nb);
+    assert_non_null(fstr(f, "computed"));
+    assert_false(same_hex(json_object_get(f, "computed"), fstr(f, "claimed")));
+    const json_t *said = json_object_get(f, "transactions");
+    assert_int_equal(json_array_size(said), 1);
+    assert_true(same_hex(json_object_get(json_array_get(said, 0), "tx_hash"), h));
+    assert_string_equal(fstr(json_array_get(said, 0), "status"), "0x0");
+    json_decref(fs);
+    assert_true(rep->findings > 0);
+    assert_false(find_transfer(s, rv, &t));
+    fs = findings_at(s, rv->block);
+    assert_int_equal(json_array_size(fs), 0);
+    json_decref(fs);
+}
+
+/* The block scan drops a candidate whose receipt says it reverted, and
+ * that status must be proven (the block's receipts hashed to the header's
+ * receiptsRoot), not the endpoint's word: a lying endpoint calling every
+ * successful receipt reverted (the proxy's RECEIPT_STATUS, on
+ * eth_getBlockReceipts and eth_getTransactionReceipt) must not hide A's
+ * payment to B.  Seeds A and P, one hop, the scan.  Honest endpoint: A's
+ * reverted payment (status 0x0, proven) is not stored as a transfer, A ->
+ * B is, no finding.  The liar: A -> B is still stored (its tx checked,
+ * SENDER_OK: its status is unknown, not failed), and a
+ * receipts_root_mismatch finding at its block names the tx with the
+ * status the liar claimed (0x0), the header's receiptsRoot (anvil's own)
+ * and another computed root; the reverted payment's block, where the liar
+ * had nothing to change, proves itself: no transfer, no finding there. */
+static void test_scan_receipt_status(void **state)
+{
+    env *e = *state;
+    build_chain(e);
+    gl_store_pos rv;
+    reverted_payment(e, &rv);
+    const want *ab = want_named(e, "A -> B");
+    gl_trail_opts o = opts(1, GL_TRAIL_NATIVE_SCAN);
+    gl_trail_report rep;
+    gl_store_transfer t;
+
+    char dir[700];
+    gl_store *s = new_store(e, dir);
+    expand(e, s, &o, &rep);
+    assert_string_equal(rep.native_method, "block scan");
+    assert_false(find_transfer(s, &rv, &t));
+    assert_true(find_transfer(s, &ab->pos, &t));
+    check_tx(e, s, &t, GL_STORE_TX_SENDER_OK);
+    assert_int_equal(rep.findings, 0);
+    check_blocks_honest(e, s);
+    gl_store_close(s);
+
+    /* the liar, with eth_getBlockReceipts, then without it (method not
+     * found: the scan asks each transaction's receipt) */
+    for (int per_tx = 0; per_tx < 2; per_tx++) {
+        s = new_store(e, dir);
+        /* the first rule that fires decides a call: the refusal goes first */
+        gl_fault_rule rules[2] = {{.kind = GL_FAULT_RPC_ERROR, .method = "eth_getBlockReceipts", .rpc_code = -32601,
+                                   .message = "the method eth_getBlockReceipts does not exist/is not available"},
+                                  {.kind = GL_FAULT_RECEIPT_STATUS}};
+        gl_fproxy *px = gl_fproxy_start(gl_anvil_url(e->node), 7);
+        assert_non_null(px);
+        assert_true(gl_fproxy_set_rules(px, per_tx ? rules : rules + 1, per_tx ? 2 : 1));
+        gl_endpoints *ep = endpoints_at(gl_fproxy_url(px));
+        gl_err err;
+        if (gl_trail_expand(s, ep, &o, &rep, &err))
+            fail_msg("expand: %s", err.msg);
+        gl_endpoints_free(ep);
+        gl_fproxy_lie lies[256];
+        size_t nl = gl_fproxy_lies(px, lies, 256);
+        assert_true(nl > 0 && nl < 256);
+        assert_int_equal(gl_fproxy_calls(px, "eth_getTransactionReceipt") > 0, per_tx);
+        gl_fproxy_stop(px);
+        check_status_lie(e, s, ab, &rv, lies, nl, &rep);
+        gl_store_close(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1740,6 +1868,7 @@ int main(void)
         cmocka_unit_test(test_false_parent_header),
         cmocka_unit_test(test_stored_parent_differs),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_scan_receipt_status), /* last: it adds a block */
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

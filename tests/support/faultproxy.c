@@ -119,6 +119,7 @@ static const char *const FAULT_NAMES[GL_FAULT__COUNT] = {
     [GL_FAULT_NO_TIMESTAMP] = "no-timestamp",
     [GL_FAULT_WRONG_TX_FIELD] = "wrong-tx-field",
     [GL_FAULT_LOGS_REFUSE] = "logs-refuse",
+    [GL_FAULT_RECEIPT_STATUS] = "receipt-status",
 };
 
 const char *gl_fault_name(gl_fault kind)
@@ -157,6 +158,7 @@ static bool is_whole_kind(gl_fault k)
     case GL_FAULT_NO_TIMESTAMP:
     case GL_FAULT_WRONG_TX_FIELD:
     case GL_FAULT_LOGS_REFUSE:
+    case GL_FAULT_RECEIPT_STATUS:
     case GL_FAULT__COUNT:
         return false;
     }
@@ -185,6 +187,7 @@ static bool str_in(const char *s, const char *const *list)
 static const char *const LIE_METHODS[] = {"eth_getBlockByNumber", "eth_getBlockByHash", "eth_getTransactionByHash",
                                           "eth_getTransactionReceipt", "eth_getBlockReceipts", NULL};
 static const char *const BLOCK_METHODS[] = {"eth_getBlockByNumber", "eth_getBlockByHash", NULL};
+static const char *const RECEIPT_METHODS[] = {"eth_getTransactionReceipt", "eth_getBlockReceipts", NULL};
 
 /* Does rule rs apply to a call of `method` (NULL: not JSON-RPC)? */
 static bool applies(const rule_state *rs, const char *method)
@@ -198,6 +201,8 @@ static bool applies(const rule_state *rs, const char *method)
         return method && !strcmp(method, "eth_chainId");
     if (k == GL_FAULT_LYING_FROM)
         return method && str_in(method, LIE_METHODS);
+    if (k == GL_FAULT_RECEIPT_STATUS)
+        return method && str_in(method, RECEIPT_METHODS);
     if (k == GL_FAULT_WRONG_HASH || k == GL_FAULT_WRONG_TX_FIELD)
         return method && str_in(method, BLOCK_METHODS);
     if (k == GL_FAULT_NO_TIMESTAMP || k == GL_FAULT_LOGS_REFUSE)
@@ -692,8 +697,26 @@ static bool flip_field(gl_fproxy *p, gl_fault kind, const char *method, json_t *
     return ok;
 }
 
-/* Apply a LYING_FROM, WRONG_HASH, WRONG_TX_FIELD or NO_TIMESTAMP rule to
- * an answer's result. */
+/* Make receipt r, successful, say it reverted (status 0x0), and record
+ * the lie about its tx. */
+static bool lie_status(gl_fproxy *p, const char *method, json_t *r)
+{
+    const char *st = json_string_value(json_object_get(r, "status"));
+    if (!st || strcmp(st, "0x1"))
+        return false;
+    const char *h = json_string_value(json_object_get(r, "transactionHash"));
+    const char *b = json_string_value(json_object_get(r, "blockNumber"));
+    char subj[80], blk[24];
+    snprintf(subj, sizeof subj, "%s", h ? h : "");
+    snprintf(blk, sizeof blk, "%s", b ? b : "");
+    if (json_object_set_new(r, "status", json_string("0x0")))
+        return false;
+    record_lie(p, GL_FAULT_RECEIPT_STATUS, method, subj, blk, "status", "0x1", "0x0");
+    return true;
+}
+
+/* Apply a LYING_FROM, WRONG_HASH, WRONG_TX_FIELD, RECEIPT_STATUS or
+ * NO_TIMESTAMP rule to an answer's result. */
 static bool mutate(gl_fproxy *p, const rule_state *rs, const char *method, json_t *result)
 {
     if (rs->r.kind == GL_FAULT_NO_TIMESTAMP) {
@@ -701,6 +724,15 @@ static bool mutate(gl_fproxy *p, const rule_state *rs, const char *method, json_
         size_t i;
         json_t *log;
         json_array_foreach(result, i, log) any = (json_object_del(log, "blockTimestamp") == 0) || any;
+        return any;
+    }
+    if (rs->r.kind == GL_FAULT_RECEIPT_STATUS) {
+        if (json_is_object(result))
+            return lie_status(p, method, result);
+        bool any = false;
+        size_t i;
+        json_t *r;
+        json_array_foreach(result, i, r) any = lie_status(p, method, r) || any;
         return any;
     }
     if (rs->r.kind == GL_FAULT_LYING_FROM) {
@@ -1094,6 +1126,7 @@ static after_t handle(gl_fproxy *p, up *u, const char *head, const char *body, s
     case GL_FAULT_NO_TIMESTAMP:
     case GL_FAULT_WRONG_TX_FIELD:
     case GL_FAULT_LOGS_REFUSE:
+    case GL_FAULT_RECEIPT_STATUS:
     case GL_FAULT__COUNT:
         break;
     }

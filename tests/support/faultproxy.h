@@ -18,7 +18,8 @@
  *                     filter refused by its shape (one block, several
  *                     addresses or topics) whatever it holds;
  *   one answer        a lying `from`, a wrong block hash or header field, a
- *                     changed field of a block's transaction (the proxy
+ *                     changed field of a block's transaction, a successful
+ *                     receipt's status made reverted (the proxy
  *                     keeps a record of each lie it told).
  *
  * The request path is ignored (so "http://127.0.0.1:PORT/v3/KEY" works, and
@@ -99,6 +100,9 @@ typedef enum gl_fault {
        `cap` addresses (default 1); 2: every filter with more than one
        topic0. */
     GL_FAULT_LOGS_REFUSE,
+    GL_FAULT_RECEIPT_STATUS,    /* eth_getTransactionReceipt, eth_getBlockReceipts: every receipt
+                                   whose status is 0x1 says 0x0 (a successful payment called
+                                   reverted; the receipts no longer hash to the receiptsRoot) */
     GL_FAULT__COUNT
 } gl_fault;
 
@@ -134,7 +138,7 @@ typedef struct gl_fault_rule {
     const char *field;        /* WRONG_HASH, WRONG_TX_FIELD, copied */
 } gl_fault_rule;
 
-/* A lie the proxy told (LYING_FROM, WRONG_HASH, WRONG_TX_FIELD), for tests to compare with
+/* A lie the proxy told (LYING_FROM, WRONG_HASH, WRONG_TX_FIELD, RECEIPT_STATUS), for tests to compare with
  * what the indexer found. */
 typedef struct gl_fproxy_lie {
     gl_fault kind;
