@@ -68,6 +68,18 @@ static const char *DEF_RAW =
     "\"events\":{\"Bought\":{\"kind\":\"lease\",\"buyer\":\"buyer\",\"provider\":\"seller\",\"amount\":\"price\","
     "\"token\":\"token\",\"gpu_count\":\"gpus\"}}}";
 
+/* Golem's GLM as the definition reads it (fixtures/platforms/golem-polygon.json):
+ * every Transfer is kind transfer, payer `from`, buyer the tx's sender,
+ * provider `to`.  Token 0x66..66, 18 decimals. */
+static const char *DEF_GLM =
+    "{\"format\":\"gpuledger-platform/1\",\"name\":\"glm\",\"platform\":\"golem\",\"chain_id\":1,"
+    "\"tokens\":{\"0x6666666666666666666666666666666666666666\":{\"symbol\":\"GLM\",\"decimals\":18}},"
+    "\"contracts\":[{\"name\":\"GLM\",\"address\":\"0x6666666666666666666666666666666666666666\",\"start_block\":1,"
+    "\"abis\":[{\"from_block\":1,\"to_block\":null,\"events\":["
+    "\"event Transfer(address indexed from, address indexed to, uint256 value)\"]}]}],"
+    "\"events\":{\"Transfer\":{\"kind\":\"transfer\",\"payer\":\"from\",\"provider\":\"to\","
+    "\"buyer\":\"tx.from\",\"amount\":\"value\",\"token\":\"0x6666666666666666666666666666666666666666\"}}}";
+
 /* ------------------------------------------------------------- helpers */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -83,13 +95,13 @@ static void addr(uint8_t a[20], uint8_t b) { memset(a, b, 20); }
 typedef struct world {
     char dir[256];
     gl_store *s;
-    gl_platform *mkt, *raw;
+    gl_platform *mkt, *raw, *glm; /* glm only when a test adds it */
 } world;
 
 static const gl_platform *defs_fn(void *ctx, const char *name)
 {
     world *w = ctx;
-    return !strcmp(name, "mkt") ? w->mkt : !strcmp(name, "raw") ? w->raw : NULL;
+    return !strcmp(name, "mkt") ? w->mkt : !strcmp(name, "raw") ? w->raw : !strcmp(name, "glm") ? w->glm : NULL;
 }
 
 static void put_lease(gl_store_batch *b, const char *plat, const char *name, uint64_t block, uint8_t buyer,
@@ -141,6 +153,7 @@ static void world_open(world *w, gl_store_batch **bp)
 {
     snprintf(w->dir, sizeof w->dir, "%s/gl_volume_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     assert_non_null(mkdtemp(w->dir));
+    w->glm = NULL;
     gl_err err = {0};
     gl_store_open_opts oo = {.create = true};
     w->s = gl_store_open(w->dir, &oo, &err);
@@ -206,6 +219,7 @@ static void world_free(world *w)
     gl_store_close(w->s);
     gl_platform_free(w->mkt);
     gl_platform_free(w->raw);
+    gl_platform_free(w->glm);
     nftw(w->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -253,6 +267,39 @@ static bool notes_say(measured *x, const char *a, const char *b)
             return true;
     }
     return false;
+}
+
+/* One GLM Transfer (log `log` of tx `tx`, sent by `sender`) of `glm` whole GLM. */
+static void put_glm(gl_store_batch *b, uint64_t block, uint32_t log, uint8_t tx, uint8_t sender, uint8_t from,
+                    uint8_t to, uint64_t glm)
+{
+    gl_store_event e;
+    memset(&e, 0, sizeof e);
+    e.chain_id = 1;
+    e.block = block;
+    e.log_index = log;
+    strcpy(e.platform, "glm");
+    strcpy(e.name, "Transfer");
+    addr(e.contract, 0x66);
+    memset(e.tx_hash, tx, 32);
+    e.has_tx_from = true;
+    addr(e.tx_from, sender);
+    e.n_roles = 3;
+    e.roles[0].role = GL_STORE_ROLE_PAYER;
+    addr(e.roles[0].addr, from);
+    e.roles[1].role = GL_STORE_ROLE_PROVIDER;
+    addr(e.roles[1].addr, to);
+    e.roles[2].role = GL_STORE_ROLE_BUYER;
+    addr(e.roles[2].addr, sender);
+    e.has_amount = true;
+    gl_u256 whole = gl_u256_from_u64(glm);
+    assert_int_equal(gl_u256_mul_u64(&e.amount, &whole, 1000000000000000000ull, NULL), GL_OK);
+    e.has_token = true;
+    addr(e.token, 0x66);
+    assert_int_equal(gl_store_batch_put_event(b, &e, NULL), GL_OK);
+    gl_store_block blk = {.chain_id = 1, .number = block, .timestamp = DAY2 + block * 12};
+    memset(blk.hash, (int)block, 32);
+    assert_int_equal(gl_store_batch_put_block(b, &blk, NULL), GL_OK);
 }
 
 /* --------------------------------------------------------------- tests */
@@ -358,6 +405,54 @@ static void test_volume_without_analysis(void **state)
     assert_string_equal(col(r, "net"), "28.000000");
     assert_true(notes_say(&x, "no analysis in this store", NULL));
     assert_true(notes_say(&x, "no --prices", NULL));
+    json_decref(r);
+    measured_free(&x);
+    world_free(&w);
+}
+
+/* What a Golem purchase is (docs/VOLUME.md): a GLM payout of the batch
+ * payer, whose tx first moved the requestor's GLM into it.  On 2024-03-05:
+ *   b40 tx 0x40 sent by requestor R (0xc1): R -> batch BP (0xbb) 15 GLM (the
+ *       inbound leg, no purchase), BP -> P6 (0xa6) 10, BP -> P7 (0xa7) 5;
+ *   b41 tx 0x41 sent by a relayer (0xe1): bridge BR (0xbe) -> buyer B3 (0xb3)
+ *       7 GLM, a bridge release: `from` is not the tx's sender either, but
+ *       nothing came in from the sender, so no one bought compute;
+ *   b42 tx 0x42 sent by R: BP -> P6 4 GLM, and the GLM coming in is
+ *       someone else's (X 0xd1 -> BP, not the sender's): no purchase of R's.
+ * Volume: gross 15 GLM in 2 purchases (the seed-7 eval counted a bridge's
+ * releases to a Golem buyer as Golem volume: 85 and 197 GLM too many). */
+static void test_volume_golem_batch_only(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    json_error_t je;
+    json_t *j = json_loads(DEF_GLM, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(gl_platform_load_json(&w.glm, j, "test:glm", &err), GL_OK);
+    json_decref(j);
+    assert_int_equal(gl_store_batch_set_platform_hash(b, "glm", 1, w.glm->digest, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "glm", 1, w.glm->canonical, &err), GL_OK);
+    put_glm(b, 40, 0, 0x40, 0xc1, 0xc1, 0xbb, 15);
+    put_glm(b, 40, 1, 0x40, 0xc1, 0xbb, 0xa6, 10);
+    put_glm(b, 40, 2, 0x40, 0xc1, 0xbb, 0xa7, 5);
+    put_glm(b, 41, 0, 0x41, 0xe1, 0xbe, 0xb3, 7);
+    put_glm(b, 42, 0, 0x42, 0xc1, 0xd1, 0xbb, 4);
+    put_glm(b, 42, 1, 0x42, 0xc1, 0xbb, 0xa6, 4);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, NULL);
+    assert_int_equal(x.v->n_rows, 1);
+    json_t *r = row_of(&x, "glm", "2024-03-05");
+    assert_string_equal(col(r, "market"), "golem");
+    assert_string_equal(col(r, "token"), "GLM");
+    assert_string_equal(col(r, "gross"), "15.000000000000000000");
+    assert_int_equal(json_integer_value(json_object_get(r, "leases")), 2);
+    assert_int_equal(json_integer_value(json_object_get(r, "buyer_wallets")), 1); /* R, the tx's sender */
     json_decref(r);
     measured_free(&x);
     world_free(&w);
@@ -496,6 +591,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_volume_marks_minutes_prices),
         cmocka_unit_test(test_volume_without_analysis),
+        cmocka_unit_test(test_volume_golem_batch_only),
         cmocka_unit_test(test_providers_peer_prices),
         cmocka_unit_test(test_prices_formats),
         cmocka_unit_test(test_gpu_names),
