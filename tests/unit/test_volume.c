@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "gpuledger/analysis.h"
+#include "gpuledger/eval.h"
 #include "gpuledger/gpu_models.h"
 #include "gpuledger/market.h"
 #include "gpuledger/platform.h"
@@ -458,6 +459,56 @@ static void test_volume_golem_batch_only(void **state)
     world_free(&w);
 }
 
+/* `gpuledger eval`'s volume errors per platform are per token: a platform
+ * paid in two tokens has its USDT net 25% off the truth's, its other
+ * token's exact.  On 2024-03-04 (b10, b11):
+ *   B -> P4 12.5 USDT, B -> P4 10^18 units of token 0x33..33 (no symbol);
+ *   the truth says 2.5 USDT of it was self-dealing (net 10 USDT).
+ * Per token: USDT net error (12.5 - 10) / 10 = 0.25, the other 0; the
+ * platform's net_error is the token farthest off, 0.25.  Summing raw units
+ * across tokens, as eval did, gave 2.5e-12 (seed 7: GpuMarket's USDC net
+ * 28% off on a day read as 2e-10 beside its ETH wei). */
+static void test_eval_volume_per_token(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    put_lease(b, "mkt", "Rented", 10, 0xb0, 0xa4, 12500000, 0x22, "RTX4090", 1, 60, 1, false);
+    put_lease(b, "mkt", "Rented", 11, 0xb0, 0xa4, 1000000000000000000ull, 0x33, "RTX4090", 1, 60, 2, false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    world_analyse(&w);
+    char path[300];
+    snprintf(path, sizeof path, "%s/truth.json", w.dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"format\":\"gpuledger-truth/1\",\"scenario\":\"hand\",\"seed\":1,\"addresses\":{},\"entities\":{},"
+          "\"volume\":{\"mkt\":{\"2024-03-04\":{"
+          "\"gross\":{\"USDT\":\"12500000\",\"0x3333333333333333333333333333333333333333\":\"1000000000000000000\"},"
+          "\"net\":{\"USDT\":\"10000000\",\"0x3333333333333333333333333333333333333333\":\"1000000000000000000\"},"
+          "\"payments\":2,\"excluded_payments\":1}}}}",
+          fp);
+    fclose(fp);
+    json_t *out = NULL;
+    assert_int_equal(gl_eval_run(w.s, path, 0, &out, &err), GL_OK);
+    json_t *vol = json_object_get(out, "volume");
+    assert_int_equal(json_integer_value(json_object_get(vol, "cells")), 2);
+    assert_int_equal(json_integer_value(json_object_get(vol, "gross_exact")), 2);
+    json_t *pm = json_object_get(json_object_get(vol, "per_platform"), "mkt");
+    assert_float_equal(json_real_value(json_object_get(pm, "gross_error")), 0.0, 1e-12);
+    assert_float_equal(json_real_value(json_object_get(pm, "net_error")), 0.25, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(pm, "worst_net_error")), 0.25, 1e-9);
+    json_t *pt = json_object_get(pm, "per_token");
+    assert_float_equal(json_real_value(json_object_get(json_object_get(pt, "USDT"), "net_error")), 0.25, 1e-9);
+    assert_float_equal(
+        json_real_value(json_object_get(json_object_get(pt, "0x3333333333333333333333333333333333333333"), "net_error")),
+        0.0, 1e-12);
+    json_decref(out);
+    world_free(&w);
+}
+
 /* providers' prices (docs/VOLUME.md, providers): one-GPU, one-hour H100
  * leases, so an amount is a price per GPU-hour.  C1 3.0 USDT, C2 2.6, C3
  * three leases at 1.2 (a busy relabelled card: the market's median per lease
@@ -592,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_volume_marks_minutes_prices),
         cmocka_unit_test(test_volume_without_analysis),
         cmocka_unit_test(test_volume_golem_batch_only),
+        cmocka_unit_test(test_eval_volume_per_token),
         cmocka_unit_test(test_providers_peer_prices),
         cmocka_unit_test(test_prices_formats),
         cmocka_unit_test(test_gpu_names),
