@@ -46,6 +46,11 @@ typedef struct loader {
     /* blocks: (chain index, number) -> timestamp, sorted */
     struct blk { uint64_t number; uint64_t time; uint16_t chain; } *blocks;
     size_t n_blocks, cap_blocks;
+    /* inbound legs of batch payouts: a transfer-kind event whose `from` is
+     * the tx's sender, in store order (chain index, block); see
+     * drop_transfer_twins */
+    struct leg { uint64_t block; uint32_t to; uint16_t chain, token; uint8_t tx[32]; } *legs;
+    size_t n_legs, cap_legs;
     gl_err *err;
 } loader;
 
@@ -342,9 +347,10 @@ static gl_code role_node(loader *L, const gl_store_event *e, gl_store_role r, ui
 /* Purchases that a Golem-style definition records as plain token transfers
  * ("transfer" kind): paid out by a contract (the batch payer), so the
  * transfer's payer is not the tx's sender.  The inbound leg (requestor ->
- * batch payer) has payer == tx.from and is not a purchase; a transfer in a tx
- * that also holds a payment event (a LockPayment payout's token leg) is the
- * same money as that event and is dropped later (see drop_transfer_twins). */
+ * batch payer) has payer == tx.from and is not a purchase, but is kept as
+ * the proof of a batch; a payout without one, and a transfer in a tx that
+ * also holds a payment event (a LockPayment payout's token leg), are
+ * dropped later (see drop_transfer_twins). */
 static bool transfer_is_purchase(uint32_t payer, uint32_t tx_from, uint32_t provider)
 {
     return payer != GL_NODE_NONE && tx_from != GL_NODE_NONE && payer != tx_from &&
@@ -422,6 +428,13 @@ static gl_code load_events(gl_store *s, loader *L, uint16_t ci, gl_graph_def_fn 
             g->nodes[tn].flags |= GL_NODE_TOKEN;
         }
         gl_gpos pos = {.block = e->block, .index = e->log_index, .chain = ci, .kind = GL_STORE_POS_LOG};
+        if (map->kind == GL_EVENT_TRANSFER && payer != GL_NODE_NONE && payer == tx_from && provider != GL_NODE_NONE) {
+            if ((rc = grow((void **)&L->legs, &L->cap_legs, L->n_legs + 1, sizeof *L->legs, L->err)))
+                break;
+            struct leg *l = &L->legs[L->n_legs++];
+            *l = (struct leg){.block = e->block, .to = provider, .chain = ci, .token = token};
+            memcpy(l->tx, e->tx_hash, 32);
+        }
         bool purchase = e->has_amount &&
                         (map->kind == GL_EVENT_LEASE || map->kind == GL_EVENT_EXTENSION ||
                          map->kind == GL_EVENT_PAYMENT ||
@@ -949,15 +962,41 @@ gl_code gl_graph_index(gl_graph *g, gl_err *err)
     return rc ? rc : degrees(g, err);
 }
 
+/* Whether the tx of transfer purchase p also moved its token from the tx's
+ * sender into p's paying contract: the batch payer's inbound leg. */
+static bool has_inbound_leg(const loader *L, const gl_purchase *p)
+{
+    size_t lo = 0, hi = L->n_legs;
+    while (lo < hi) { /* first leg at or after (chain, block) */
+        size_t mid = lo + (hi - lo) / 2;
+        const struct leg *m = &L->legs[mid];
+        if (m->chain < p->pos.chain || (m->chain == p->pos.chain && m->block < p->pos.block))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < L->n_legs && L->legs[i].chain == p->pos.chain && L->legs[i].block == p->pos.block; i++) {
+        const struct leg *l = &L->legs[i];
+        if (l->to == p->payer && l->token == p->token && !memcmp(l->tx, p->tx_hash, 32))
+            return true;
+    }
+    return false;
+}
+
 /* A payout's token leg (a LockPayment's GLM Transfer) is the same money as
  * the payment event of its tx: keep the event, which names the funder.
  * And a transfer is no purchase when its `from` is the zero address (a
  * mint) or a contract that emits the platform's own events (LockPayment
  * returning a deposit or paying its fee: that contract says what it pays
- * for in its events, and its purchases are those).  Called before sorting,
- * when purchases are in store order, so the events of one tx sit in one
- * block's run. */
-static gl_code drop_transfer_twins(gl_graph *g, gl_err *err)
+ * for in its events, and its purchases are those), or when its tx did not
+ * first move the token from the tx's sender into that contract: a batch
+ * payer pays out what the requestor just paid in, while a bridge or an
+ * exchange contract releasing tokens at a relayer's call is no one buying
+ * compute (GLM is a general-purpose token: a bridge release to a Golem
+ * buyer counted as his purchase from nobody on the seed-7 eval).  Called
+ * before sorting, when purchases are in store order, so the events of one
+ * tx sit in one block's run. */
+static gl_code drop_transfer_twins(gl_graph *g, const loader *L, gl_err *err)
 {
     bool *twin = calloc(g->n_purchases + 1, sizeof *twin);
     if (!twin)
@@ -972,6 +1011,10 @@ static gl_code drop_transfer_twins(gl_graph *g, gl_err *err)
         if (p->payer != GL_NODE_NONE &&
             (g->nodes[p->payer].flags & GL_NODE_ZERO ||
              (g->nodes[p->payer].flags & GL_NODE_PLATFORM))) {
+            twin[i] = true;
+            continue;
+        }
+        if (!has_inbound_leg(L, p)) {
             twin[i] = true;
             continue;
         }
@@ -1013,11 +1056,12 @@ gl_graph *gl_graph_load(gl_store *s, gl_graph_def_fn defs, void *ctx, gl_err *er
         rc = rc ? rc : load_transfers(s, &L, c);
     }
     if (!rc) {
-        rc = drop_transfer_twins(g, err);
+        rc = drop_transfer_twins(g, &L, err);
         rc = rc ? rc : gl_graph_index(g, err);
     }
     free(L.tab.slots);
     free(L.blocks);
+    free(L.legs);
     if (rc) {
         gl_graph_free(g);
         return NULL;

@@ -3,7 +3,8 @@
  * Oracle: the truth file `gpuledger simulate` writes (docs/TRUTH.md: the
  * `volume` section per platform, day and token; every payment with its
  * model and GPU-hours), never volume's own output.  scripts/sim-eval.sh
- * plays fixtures/scenarios/eval.json with seed 11 on a fresh anvil, indexes,
+ * plays fixtures/scenarios/eval.json with seeds 11 and 7 (the flags' tuning
+ * seed: nothing here tunes a threshold) on a fresh anvil each, indexes,
  * expands and analyzes; then `gpuledger volume --by platform,day --format
  * json` must give every platform/day/token gross exactly (amounts compared
  * as integers of the smallest unit, the decimal point removed), net within
@@ -11,6 +12,15 @@
  * are compared only where the chain records model, count and duration
  * (gpumarket, bazaar); the other platforms' hours are the simulator's own
  * (docs/TRUTH.md) and volume reports them as unknown.
+ *
+ * Net is held to what the chain can show: a truth payment excluded as
+ * self-dealing or circular whose paying wallet and provider wallet no
+ * transfer path through their own entity's wallets joins (the truth's
+ * entities, the store's transfers) is counted back into the truth's net.
+ * Seed 7 has one: provider-007 leases its second provider wallet's offers
+ * from the buying wallet its first wallet funds, and nothing on chain ties
+ * the second wallet to the others.  The number of such payments is bounded
+ * below so that the exception cannot grow silently.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,25 +75,100 @@ static void raw_units(const char *s, char *out, size_t cap)
     out[w] = 0;
 }
 
-static void test_volume_against_truth(void **state)
+static const char *uf_find(json_t *parent, const char *a)
 {
-    (void)state;
+    const char *p;
+    while ((p = json_string_value(json_object_get(parent, a))) && strcmp(p, a))
+        a = p;
+    return a;
+}
+
+/* The truth's excluded payments that the chain cannot show, as
+ * "platform/day/token" -> amount (double, smallest units) in *back, their
+ * number returned: self-dealing whose payer and provider are different
+ * wallets of one entity (the truth's) that no path of transfers between
+ * that entity's own wallets (the store's transfers, any token) joins. */
+static size_t unknowable_exclusions(json_t *truth, json_t **back)
+{
+    char cmd[8192], path[700];
+    snprintf(path, sizeof path, "%s/transfers.jsonl", out_dir);
+    snprintf(cmd, sizeof cmd, "'%s/build/%s/gpuledger' export transfers --db '%s/store' --format jsonl > '%s' 2>/dev/null",
+             root, getenv("GPULEDGER_FLAVOR") ? getenv("GPULEDGER_FLAVOR") : "release", out_dir, path);
+    if (getenv("GPULEDGER_BIN"))
+        snprintf(cmd, sizeof cmd, "'%s' export transfers --db '%s/store' --format jsonl > '%s' 2>/dev/null",
+                 getenv("GPULEDGER_BIN"), out_dir, path);
+    run(cmd);
+    json_t *addrs = json_object_get(truth, "addresses"), *parent = json_object();
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[8192];
+    size_t joined = 0;
+    while (fgets(line, sizeof line, fp)) {
+        json_t *t = json_loads(line, 0, NULL);
+        assert_non_null(t);
+        const char *a = json_string_value(json_object_get(t, "from")), *b = json_string_value(json_object_get(t, "to"));
+        const char *ea = a ? json_string_value(json_object_get(json_object_get(addrs, a), "entity")) : NULL;
+        const char *eb = b ? json_string_value(json_object_get(json_object_get(addrs, b), "entity")) : NULL;
+        if (ea && eb && !strcmp(ea, eb) && strcmp(a, b)) {
+            const char *ra = uf_find(parent, a), *rb = uf_find(parent, b);
+            if (strcmp(ra, rb)) {
+                json_object_set_new(parent, ra, json_string(rb));
+                joined++;
+            }
+        }
+        json_decref(t);
+    }
+    fclose(fp);
+    assert_true(joined > 0); /* the provider wallets' funding of their buying wallets, at least */
+    *back = json_object();
+    size_t n = 0, i;
+    json_t *p;
+    json_array_foreach(json_object_get(truth, "payments"), i, p) {
+        if (!json_is_true(json_object_get(p, "self_dealing")) && !json_is_true(json_object_get(p, "circular")))
+            continue;
+        const char *pa = json_string_value(json_object_get(p, "payer"));
+        const char *pv = json_string_value(json_object_get(p, "provider"));
+        const char *ea = json_string_value(json_object_get(p, "payer_entity"));
+        const char *ev = json_string_value(json_object_get(p, "provider_entity"));
+        /* a ring's payments join two entities: what shows them is the cycle of purchases */
+        if (!pa || !pv || !ea || !ev || strcmp(ea, ev))
+            continue;
+        if (!strcmp(pa, pv) || !strcmp(uf_find(parent, pa), uf_find(parent, pv)))
+            continue;
+        char k[256];
+        snprintf(k, sizeof k, "%s/%s/%s", json_string_value(json_object_get(p, "platform")),
+                 json_string_value(json_object_get(p, "day")), json_string_value(json_object_get(p, "token")));
+        json_object_set_new(*back, k, json_real(json_real_value(json_object_get(*back, k)) +
+                                                strtod(json_string_value(json_object_get(p, "amount")), NULL)));
+        fprintf(stderr, "  not on chain: %s %s self-dealing %s paid %s %s\n", k,
+                json_string_value(json_object_get(p, "amount")), json_string_value(json_object_get(p, "payer_entity")),
+                pa, pv);
+        n++;
+    }
+    json_decref(parent);
+    return n;
+}
+
+static void check_seed(unsigned seed, size_t max_unknowable)
+{
     assert_non_null(gl_test_root(root, sizeof root));
-    snprintf(out_dir, sizeof out_dir, "/tmp/gpuledger-test-volume-%d", (int)getpid());
+    snprintf(out_dir, sizeof out_dir, "/tmp/gpuledger-test-volume-%d-%u", (int)getpid(), seed);
     char cmd[12288], path[600];
-    snprintf(cmd, sizeof cmd, "bash '%s/scripts/sim-eval.sh' '%s/fixtures/scenarios/eval.json' 11 '%s' > '%s.log' 2>&1",
-             root, root, out_dir, out_dir);
+    snprintf(cmd, sizeof cmd, "bash '%s/scripts/sim-eval.sh' '%s/fixtures/scenarios/eval.json' %u '%s' > '%s.log' 2>&1",
+             root, root, seed, out_dir, out_dir);
     run(cmd);
     snprintf(path, sizeof path, "%s/truth.json", out_dir);
     json_error_t je;
     json_t *truth = json_load_file(path, 0, &je);
     assert_non_null(truth);
+    json_t *back = NULL;
+    size_t unknowable = unknowable_exclusions(truth, &back);
 
     json_t *v = volume_json("platform,day");
     json_t *rows = json_object_get(v, "rows");
     assert_true(json_array_size(rows) > 0);
     size_t cells = 0, exact = 0;
-    double worst_net = 0;
+    double worst_net = 0, worst_truth_net = 0;
     const char *plat, *day, *tok;
     json_t *days, *rec, *amt;
     json_object_foreach(json_object_get(truth, "volume"), plat, days) json_object_foreach(days, day, rec)
@@ -111,18 +196,30 @@ static void test_volume_against_truth(void **state)
         double tn = strtod(json_string_value(json_object_get(json_object_get(rec, "net"), tok)), NULL);
         double e = tn ? (strtod(n, NULL) - tn) / tn : strtod(n, NULL) != 0;
         e = e < 0 ? -e : e;
+        worst_truth_net = e > worst_truth_net ? e : worst_truth_net;
+        char k[256];
+        snprintf(k, sizeof k, "%s/%s/%s", plat, day, tok);
+        double kn = tn + json_real_value(json_object_get(back, k)); /* the net the chain can show */
+        e = kn ? (strtod(n, NULL) - kn) / kn : strtod(n, NULL) != 0;
+        e = e < 0 ? -e : e;
+        if (e > 0.02)
+            fprintf(stderr, "net %s: truth %.0f (on chain %.0f), volume %s\n", k, tn, kn, n);
         worst_net = e > worst_net ? e : worst_net;
     }
     /* every row of ours is a cell of the truth's too (no invented volume) */
     size_t nonzero_rows = 0;
     for (size_t i = 0; i < json_array_size(rows); i++)
         nonzero_rows += strcmp(json_string_value(json_object_get(json_array_get(rows, i), "gross")), "0") != 0;
-    fprintf(stderr, "volume seed 11: gross exact in %zu of %zu cells (%zu rows), worst net error %.4f\n", exact, cells,
-            nonzero_rows, worst_net);
+    fprintf(stderr,
+            "volume seed %u: gross exact in %zu of %zu cells (%zu rows), worst net error %.4f against what the "
+            "chain shows (%.4f against the truth; %zu excluded payments not on chain)\n",
+            seed, exact, cells, nonzero_rows, worst_net, worst_truth_net, unknowable);
     assert_true(cells > 0);
     assert_int_equal(exact, cells);
     assert_int_equal(json_array_size(rows), cells);
     assert_true(worst_net <= 0.02);
+    assert_true(unknowable <= max_unknowable);
+    json_decref(back);
 
     /* GPU-hours by canonical model, on the platforms that record them */
     gl_gpu_models *models = NULL;
@@ -170,8 +267,25 @@ static void test_volume_against_truth(void **state)
         fprintf(stderr, "could not remove %s\n", out_dir);
 }
 
+/* the reporting seed: every exclusion is on chain */
+static void test_volume_seed_11(void **state)
+{
+    (void)state;
+    check_seed(11, 0);
+}
+
+/* the tuning seed: a bridge's GLM releases once counted as Golem volume
+ * (graph.c: a batch payout needs its inbound leg), and provider-007's
+ * self-dealing through an unlinked wallet (2 payments) that no chain
+ * evidence shows */
+static void test_volume_seed_7(void **state)
+{
+    (void)state;
+    check_seed(7, 2);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_volume_against_truth)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_volume_seed_11), cmocka_unit_test(test_volume_seed_7)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

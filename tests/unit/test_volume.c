@@ -34,6 +34,7 @@
 #include <cmocka.h>
 
 #include "gpuledger/analysis.h"
+#include "gpuledger/eval.h"
 #include "gpuledger/gpu_models.h"
 #include "gpuledger/market.h"
 #include "gpuledger/platform.h"
@@ -68,6 +69,18 @@ static const char *DEF_RAW =
     "\"events\":{\"Bought\":{\"kind\":\"lease\",\"buyer\":\"buyer\",\"provider\":\"seller\",\"amount\":\"price\","
     "\"token\":\"token\",\"gpu_count\":\"gpus\"}}}";
 
+/* Golem's GLM as the definition reads it (fixtures/platforms/golem-polygon.json):
+ * every Transfer is kind transfer, payer `from`, buyer the tx's sender,
+ * provider `to`.  Token 0x66..66, 18 decimals. */
+static const char *DEF_GLM =
+    "{\"format\":\"gpuledger-platform/1\",\"name\":\"glm\",\"platform\":\"golem\",\"chain_id\":1,"
+    "\"tokens\":{\"0x6666666666666666666666666666666666666666\":{\"symbol\":\"GLM\",\"decimals\":18}},"
+    "\"contracts\":[{\"name\":\"GLM\",\"address\":\"0x6666666666666666666666666666666666666666\",\"start_block\":1,"
+    "\"abis\":[{\"from_block\":1,\"to_block\":null,\"events\":["
+    "\"event Transfer(address indexed from, address indexed to, uint256 value)\"]}]}],"
+    "\"events\":{\"Transfer\":{\"kind\":\"transfer\",\"payer\":\"from\",\"provider\":\"to\","
+    "\"buyer\":\"tx.from\",\"amount\":\"value\",\"token\":\"0x6666666666666666666666666666666666666666\"}}}";
+
 /* ------------------------------------------------------------- helpers */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -83,13 +96,13 @@ static void addr(uint8_t a[20], uint8_t b) { memset(a, b, 20); }
 typedef struct world {
     char dir[256];
     gl_store *s;
-    gl_platform *mkt, *raw;
+    gl_platform *mkt, *raw, *glm; /* glm only when a test adds it */
 } world;
 
 static const gl_platform *defs_fn(void *ctx, const char *name)
 {
     world *w = ctx;
-    return !strcmp(name, "mkt") ? w->mkt : !strcmp(name, "raw") ? w->raw : NULL;
+    return !strcmp(name, "mkt") ? w->mkt : !strcmp(name, "raw") ? w->raw : !strcmp(name, "glm") ? w->glm : NULL;
 }
 
 static void put_lease(gl_store_batch *b, const char *plat, const char *name, uint64_t block, uint8_t buyer,
@@ -141,6 +154,7 @@ static void world_open(world *w, gl_store_batch **bp)
 {
     snprintf(w->dir, sizeof w->dir, "%s/gl_volume_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     assert_non_null(mkdtemp(w->dir));
+    w->glm = NULL;
     gl_err err = {0};
     gl_store_open_opts oo = {.create = true};
     w->s = gl_store_open(w->dir, &oo, &err);
@@ -206,6 +220,7 @@ static void world_free(world *w)
     gl_store_close(w->s);
     gl_platform_free(w->mkt);
     gl_platform_free(w->raw);
+    gl_platform_free(w->glm);
     nftw(w->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -253,6 +268,39 @@ static bool notes_say(measured *x, const char *a, const char *b)
             return true;
     }
     return false;
+}
+
+/* One GLM Transfer (log `log` of tx `tx`, sent by `sender`) of `glm` whole GLM. */
+static void put_glm(gl_store_batch *b, uint64_t block, uint32_t log, uint8_t tx, uint8_t sender, uint8_t from,
+                    uint8_t to, uint64_t glm)
+{
+    gl_store_event e;
+    memset(&e, 0, sizeof e);
+    e.chain_id = 1;
+    e.block = block;
+    e.log_index = log;
+    strcpy(e.platform, "glm");
+    strcpy(e.name, "Transfer");
+    addr(e.contract, 0x66);
+    memset(e.tx_hash, tx, 32);
+    e.has_tx_from = true;
+    addr(e.tx_from, sender);
+    e.n_roles = 3;
+    e.roles[0].role = GL_STORE_ROLE_PAYER;
+    addr(e.roles[0].addr, from);
+    e.roles[1].role = GL_STORE_ROLE_PROVIDER;
+    addr(e.roles[1].addr, to);
+    e.roles[2].role = GL_STORE_ROLE_BUYER;
+    addr(e.roles[2].addr, sender);
+    e.has_amount = true;
+    gl_u256 whole = gl_u256_from_u64(glm);
+    assert_int_equal(gl_u256_mul_u64(&e.amount, &whole, 1000000000000000000ull, NULL), GL_OK);
+    e.has_token = true;
+    addr(e.token, 0x66);
+    assert_int_equal(gl_store_batch_put_event(b, &e, NULL), GL_OK);
+    gl_store_block blk = {.chain_id = 1, .number = block, .timestamp = DAY2 + block * 12};
+    memset(blk.hash, (int)block, 32);
+    assert_int_equal(gl_store_batch_put_block(b, &blk, NULL), GL_OK);
 }
 
 /* --------------------------------------------------------------- tests */
@@ -360,6 +408,160 @@ static void test_volume_without_analysis(void **state)
     assert_true(notes_say(&x, "no --prices", NULL));
     json_decref(r);
     measured_free(&x);
+    world_free(&w);
+}
+
+/* What a Golem purchase is (docs/VOLUME.md): a GLM payout of the batch
+ * payer, whose tx first moved the requestor's GLM into it.  On 2024-03-05:
+ *   b40 tx 0x40 sent by requestor R (0xc1): R -> batch BP (0xbb) 15 GLM (the
+ *       inbound leg, no purchase), BP -> P6 (0xa6) 10, BP -> P7 (0xa7) 5;
+ *   b41 tx 0x41 sent by a relayer (0xe1): bridge BR (0xbe) -> buyer B3 (0xb3)
+ *       7 GLM, a bridge release: `from` is not the tx's sender either, but
+ *       nothing came in from the sender, so no one bought compute;
+ *   b42 tx 0x42 sent by R: BP -> P6 4 GLM, and the GLM coming in is
+ *       someone else's (X 0xd1 -> BP, not the sender's): no purchase of R's.
+ * Volume: gross 15 GLM in 2 purchases (the seed-7 eval counted a bridge's
+ * releases to a Golem buyer as Golem volume: 85 and 197 GLM too many). */
+static void test_volume_golem_batch_only(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    json_error_t je;
+    json_t *j = json_loads(DEF_GLM, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(gl_platform_load_json(&w.glm, j, "test:glm", &err), GL_OK);
+    json_decref(j);
+    assert_int_equal(gl_store_batch_set_platform_hash(b, "glm", 1, w.glm->digest, &err), GL_OK);
+    assert_int_equal(gl_store_batch_set_platform_def(b, "glm", 1, w.glm->canonical, &err), GL_OK);
+    put_glm(b, 40, 0, 0x40, 0xc1, 0xc1, 0xbb, 15);
+    put_glm(b, 40, 1, 0x40, 0xc1, 0xbb, 0xa6, 10);
+    put_glm(b, 40, 2, 0x40, 0xc1, 0xbb, 0xa7, 5);
+    put_glm(b, 41, 0, 0x41, 0xe1, 0xbe, 0xb3, 7);
+    put_glm(b, 42, 0, 0x42, 0xc1, 0xd1, 0xbb, 4);
+    put_glm(b, 42, 1, 0x42, 0xc1, 0xbb, 0xa6, 4);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, NULL);
+    assert_int_equal(x.v->n_rows, 1);
+    json_t *r = row_of(&x, "glm", "2024-03-05");
+    assert_string_equal(col(r, "market"), "golem");
+    assert_string_equal(col(r, "token"), "GLM");
+    assert_string_equal(col(r, "gross"), "15.000000000000000000");
+    assert_int_equal(json_integer_value(json_object_get(r, "leases")), 2);
+    assert_int_equal(json_integer_value(json_object_get(r, "buyer_wallets")), 1); /* R, the tx's sender */
+    json_decref(r);
+    measured_free(&x);
+    world_free(&w);
+}
+
+/* A USDT transfer from -> to in its own tx (hash all 0xf0 + block), sent by `from`. */
+static void put_usdt(gl_store_batch *b, uint64_t block, uint8_t from, uint8_t to, uint64_t amount)
+{
+    gl_store_tx t = {.chain_id = 1, .block = block, .index = 0, .has_to = true, .flags = GL_STORE_TX_SENDER_OK};
+    memset(t.hash, 0xf0, 32);
+    t.hash[31] = (uint8_t)block;
+    addr(t.from, from);
+    addr(t.to, 0x22);
+    assert_int_equal(gl_store_batch_put_tx(b, &t, NULL), GL_OK);
+    gl_store_transfer x = {.pos = {.chain_id = 1, .block = block, .kind = GL_STORE_POS_LOG, .index = 0},
+                           .asset = GL_STORE_ASSET_ERC20, .amount = gl_u256_from_u64(amount),
+                           .flags = GL_STORE_TX_SENDER_OK};
+    addr(x.token, 0x22);
+    addr(x.from, from);
+    addr(x.to, to);
+    memcpy(x.tx_hash, t.hash, 32);
+    assert_int_equal(gl_store_batch_put_transfer(b, &x, NULL), GL_OK);
+    gl_store_block blk = {.chain_id = 1, .number = block, .timestamp = DAY1 + block * 12};
+    memset(blk.hash, (int)block, 32);
+    assert_int_equal(gl_store_batch_put_block(b, &blk, NULL), GL_OK);
+}
+
+/* Self-dealing is removed only as far as the chain shows it (seed 7's
+ * provider-007): one provider owns wallets Pa (0xc7) and Pb (0xc8); Pa
+ * funds its buying wallet S (0x57) with 10 USDT (b5), S leases Pa's GPUs
+ * for 2 USDT (b10) and Pb's for 3 USDT (b11).  S and Pa are joined (first
+ * and sole funder, funds the purchase, the money returns to its funder);
+ * nothing on chain joins Pb to either, so S -> Pb looks like one provider
+ * buying from another and stays in net: gross 5, self-dealing 2, net 3.
+ * Marking it would mean guessing that two providers are one. */
+static void test_volume_self_dealing_as_far_as_the_chain_shows(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    put_usdt(b, 5, 0xc7, 0x57, 10000000);
+    put_lease(b, "mkt", "Rented", 10, 0x57, 0xc7, 2000000, 0x22, "RTX4090", 1, 60, 1, false);
+    put_lease(b, "mkt", "Rented", 11, 0x57, 0xc8, 3000000, 0x22, "RTX4090", 1, 60, 2, false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    world_analyse(&w);
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, NULL);
+    json_t *r = row_of(&x, "mkt", "2024-03-04");
+    assert_string_equal(col(r, "gross"), "5.000000");
+    assert_string_equal(col(r, "self_dealing"), "2.000000");
+    assert_string_equal(col(r, "circular"), "0.000000");
+    assert_string_equal(col(r, "net"), "3.000000");
+    assert_int_equal(json_integer_value(json_object_get(r, "provider_entities")), 2); /* {S, Pa} and Pb */
+    json_decref(r);
+    measured_free(&x);
+    world_free(&w);
+}
+
+/* `gpuledger eval`'s volume errors per platform are per token: a platform
+ * paid in two tokens has its USDT net 25% off the truth's, its other
+ * token's exact.  On 2024-03-04 (b10, b11):
+ *   B -> P4 12.5 USDT, B -> P4 10^18 units of token 0x33..33 (no symbol);
+ *   the truth says 2.5 USDT of it was self-dealing (net 10 USDT).
+ * Per token: USDT net error (12.5 - 10) / 10 = 0.25, the other 0; the
+ * platform's net_error is the token farthest off, 0.25.  Summing raw units
+ * across tokens, as eval did, gave 2.5e-12 (seed 7: GpuMarket's USDC net
+ * 28% off on a day read as 2e-10 beside its ETH wei). */
+static void test_eval_volume_per_token(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    put_lease(b, "mkt", "Rented", 10, 0xb0, 0xa4, 12500000, 0x22, "RTX4090", 1, 60, 1, false);
+    put_lease(b, "mkt", "Rented", 11, 0xb0, 0xa4, 1000000000000000000ull, 0x33, "RTX4090", 1, 60, 2, false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    world_analyse(&w);
+    char path[300];
+    snprintf(path, sizeof path, "%s/truth.json", w.dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"format\":\"gpuledger-truth/1\",\"scenario\":\"hand\",\"seed\":1,\"addresses\":{},\"entities\":{},"
+          "\"volume\":{\"mkt\":{\"2024-03-04\":{"
+          "\"gross\":{\"USDT\":\"12500000\",\"0x3333333333333333333333333333333333333333\":\"1000000000000000000\"},"
+          "\"net\":{\"USDT\":\"10000000\",\"0x3333333333333333333333333333333333333333\":\"1000000000000000000\"},"
+          "\"payments\":2,\"excluded_payments\":1}}}}",
+          fp);
+    fclose(fp);
+    json_t *out = NULL;
+    assert_int_equal(gl_eval_run(w.s, path, 0, &out, &err), GL_OK);
+    json_t *vol = json_object_get(out, "volume");
+    assert_int_equal(json_integer_value(json_object_get(vol, "cells")), 2);
+    assert_int_equal(json_integer_value(json_object_get(vol, "gross_exact")), 2);
+    json_t *pm = json_object_get(json_object_get(vol, "per_platform"), "mkt");
+    assert_float_equal(json_real_value(json_object_get(pm, "gross_error")), 0.0, 1e-12);
+    assert_float_equal(json_real_value(json_object_get(pm, "net_error")), 0.25, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(pm, "worst_net_error")), 0.25, 1e-9);
+    json_t *pt = json_object_get(pm, "per_token");
+    assert_float_equal(json_real_value(json_object_get(json_object_get(pt, "USDT"), "net_error")), 0.25, 1e-9);
+    assert_float_equal(
+        json_real_value(json_object_get(json_object_get(pt, "0x3333333333333333333333333333333333333333"), "net_error")),
+        0.0, 1e-12);
+    json_decref(out);
     world_free(&w);
 }
 
@@ -557,6 +759,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_volume_marks_minutes_prices),
         cmocka_unit_test(test_volume_without_analysis),
+        cmocka_unit_test(test_volume_golem_batch_only),
+        cmocka_unit_test(test_eval_volume_per_token),
+        cmocka_unit_test(test_volume_self_dealing_as_far_as_the_chain_shows),
         cmocka_unit_test(test_providers_peer_prices),
         cmocka_unit_test(test_providers_spread),
         cmocka_unit_test(test_prices_formats),
