@@ -76,8 +76,9 @@ static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, gl_endpoints *e, uint
         return false;
     memcpy(p->addrs, ix->addrs, ix->naddrs * sizeof *a);
     memcpy(p->topics, ix->topics, ix->ntopics * sizeof *t);
-    p->f = (ix_fetch){e,              p->addrs,        ix->naddrs, (const uint8_t(*)[32])p->topics,
-                      ix->ntopics,    ix_per_request(ix), 0,          0};
+    p->f = (ix_fetch){e,           p->addrs,           ix->naddrs,          (const uint8_t(*)[32])p->topics,
+                      ix->ntopics, ix_per_request(ix), ix_answer_bytes(ix), 0,
+                      0};
     p->lo = lo;
     p->hi = hi;
     p->naddrs_at_start = ix->naddrs;
