@@ -181,6 +181,7 @@ gl_code ix_get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_a
             rc = logs_refused_block(ix, &f, a, out, err);
         ix_fetch_settle(ix, &f, a, b);
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE && a != b) {
+            ix->st.log_splits++;
             rc = gl_range_plan_on_too_large(&plan, a, b, &info.err, err);
             continue;
         }

@@ -205,6 +205,9 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
                 uint64_t unused;
                 prefetch_take(ix, &pf[i], UINT64_MAX, &unused);
             }
+            ix->st.log_splits++;
+            ixlog(ix, 0, "eth_getLogs [%" PRIu64 ", %" PRIu64 "] too large (%s): split", lo, hi,
+                  info.err.rule ? info.err.rule : "no reason given");
             rc = gl_range_plan_on_too_large(&plan, lo, hi, &info.err, err);
             continue;
         }

@@ -283,6 +283,8 @@ typedef struct gl_indexer_stats {
     uint64_t findings;        /* integrity findings recorded */
     uint64_t batches;         /* commits */
     uint64_t log_requests;    /* eth_getLogs calls */
+    uint64_t log_splits;      /* eth_getLogs ranges refused as too large (by the endpoint, or their
+                                 answer over request_logs x GL_INDEXER_ANSWER_BYTES_PER_LOG) and split */
     uint64_t refused_blocks;  /* single blocks whose eth_getLogs was refused as too large */
     uint64_t split_blocks;    /* ... whose logs then came from filters split by address and topic */
     uint64_t receipt_blocks;  /* ... whose logs then came from their receipts, proven */
