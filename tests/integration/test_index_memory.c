@@ -113,7 +113,7 @@ static unsigned long long summary_field(const char *log, const char *key)
     const char *p = strstr(out, key);
     if (!p)
         fail_msg("no %s in the summary:\n%s", key, out);
-    unsigned long long v = strtoull(p + strlen(key) + 2, NULL, 10);
+    unsigned long long v = strtoull(p + strlen(key) + 1, NULL, 10) /* past the colon */;
     free(out);
     return v;
 }
