@@ -76,7 +76,8 @@ static void usage(FILE *out, const char *cmd)
             "                        else block headers only)\n"
             "%s"
             "  --batch-logs N        events per committed batch (default %u)\n"
-            "  --request-logs N      logs one eth_getLogs answer is sized for (default %u)\n"
+            "  --request-logs N      logs one eth_getLogs answer is sized for (default %u); an answer\n"
+            "                        over N KB of JSON is stopped and its range split\n"
             "  --block-chunk N       blocks fetched per JSON-RPC batch (default %u)\n"
             "  --initial-span N      blocks in the first eth_getLogs request (default %u)\n"
             "  --concurrency N       requests in flight at once (default 4)\n"
@@ -280,14 +281,14 @@ static bool should_stop(void *ctx)
 static void print_summary(const index_args *a, const gl_platform *p, const gl_indexer_stats *st, bool ok)
 {
     if (a->json) {
-        json_t *j = json_pack("{s:s, s:s, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        json_t *j = json_pack("{s:s, s:s, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                               "command", a->cmd, "platform", p->name, "chain_id", (json_int_t)p->chain_id, "ok", ok,
                               "verify", gl_indexer_verify_name(a->o.verify), "cursor", (json_int_t)st->cursor,
                               "events", (json_int_t)st->events, "txs", (json_int_t)st->txs, "blocks",
                               (json_int_t)st->blocks, "transfers", (json_int_t)st->transfers, "appearances",
                               (json_int_t)st->appearances, "findings", (json_int_t)st->findings, "rollbacks",
                               (json_int_t)st->rollbacks, "batches", (json_int_t)st->batches, "log_requests",
-                              (json_int_t)st->log_requests, "blocks_fetched", (json_int_t)st->blocks_fetched);
+                              (json_int_t)st->log_requests, "log_splits", (json_int_t)st->log_splits, "blocks_fetched", (json_int_t)st->blocks_fetched);
         if (j && st->has_range)
             json_object_set_new(j, "first_block", json_integer((json_int_t)st->first_block));
         if (j && !strcmp(a->cmd, "follow"))

@@ -436,12 +436,17 @@ static bool start(gl_endpoints *e, run *r, conn *k, size_t epi, const size_t *id
     if (!body)
         return false;
     gl_buf_reset(&k->body);
+    /* a streamed call's reader may cap its answer below the pool's cap:
+     * the body is held whole while it arrives (see gl_result_reader) */
+    const gl_result_reader *rd = n == 1 ? r->c[idx[0]].rd : NULL;
+    k->max_body = rd && rd->max_bytes && rd->max_bytes < e->max_response ? rd->max_bytes : e->max_response;
     k->too_big = k->nomem = false;
     k->errbuf[0] = '\0';
     k->retry_after[0] = '\0';
     if (curl_easy_setopt(k->h, CURLOPT_URL, e->eps[epi].url) != CURLE_OK ||
         curl_easy_setopt(k->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body)) != CURLE_OK ||
         curl_easy_setopt(k->h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+        curl_easy_setopt(k->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)k->max_body) != CURLE_OK ||
         curl_multi_add_handle(e->multi, k->h) != CURLM_OK) {
         free(body);
         return false;
@@ -987,7 +992,16 @@ static void read_reply(gl_endpoints *e, run *r, conn *k, CURLcode rc, long statu
         return;
     }
     bool whole = true; /* outs[0] applies to every call */
-    if (rc != CURLE_OK && (k->too_big || rc == CURLE_FILESIZE_EXCEEDED)) {
+    if (rc != CURLE_OK && (k->too_big || rc == CURLE_FILESIZE_EXCEEDED) && k->max_body < e->max_response) {
+        /* over the reader's own cap (only a single streamed call has one):
+         * the request asked for too much, as a provider's count refusal
+         * says, and the caller splits it; the endpoint did nothing wrong */
+        set_transient(&outs[0], GL_ERPC, "answer over the reader's cap",
+                      "answer larger than %zu bytes, the cap its reader set", k->max_body);
+        outs[0].info.cls = GL_RPC_ERR_RANGE_TOO_LARGE;
+        outs[0].info.limit = GL_RPC_LIMIT_COUNT;
+        e->st.capped++;
+    } else if (rc != CURLE_OK && (k->too_big || rc == CURLE_FILESIZE_EXCEEDED)) {
         if (k->n > 1) {
             batch_refused(e, r, k, "answer over the response size cap");
             free(outs);

@@ -154,6 +154,7 @@ typedef struct ix_fetch {
     const uint8_t (*topics)[32];
     size_t ntopics;
     size_t per_request;        /* addresses in one filter */
+    size_t max_bytes;          /* an answer's body cap over 2+ blocks (0: the pool's) */
     uint64_t requests;         /* eth_getLogs sent */
     uint64_t dropped;          /* logs that were not asked for */
 } ix_fetch;
@@ -255,6 +256,8 @@ gl_code ix_tables_rebuild(gl_indexer *ix, gl_err *err);
 /* indexer_logs.c */
 bool ix_addr_live(const ix_addr *a, uint64_t block);
 size_t ix_per_request(const gl_indexer *ix);
+/* request_logs x GL_INDEXER_ANSWER_BYTES_PER_LOG: the body cap of an answer over 2+ blocks. */
+size_t ix_answer_bytes(const gl_indexer *ix);
 ix_fetch ix_fetch_of(gl_indexer *ix, const ix_addr *only, size_t nonly);
 void ix_fetch_settle(gl_indexer *ix, ix_fetch *f, uint64_t lo, uint64_t hi);
 bool ix_fetch_topic(const ix_fetch *f, const uint8_t t[32]);

@@ -31,10 +31,16 @@ size_t ix_per_request(const gl_indexer *ix)
     return ix->o.addresses_per_request ? ix->o.addresses_per_request : GL_INDEXER_ADDRESSES_PER_REQUEST;
 }
 
+size_t ix_answer_bytes(const gl_indexer *ix)
+{
+    size_t logs = ix->o.request_logs ? ix->o.request_logs : GL_INDEXER_REQUEST_LOGS_DEFAULT;
+    return logs > SIZE_MAX / GL_INDEXER_ANSWER_BYTES_PER_LOG ? SIZE_MAX : logs * GL_INDEXER_ANSWER_BYTES_PER_LOG;
+}
+
 ix_fetch ix_fetch_of(gl_indexer *ix, const ix_addr *only, size_t nonly)
 {
     ix_fetch f = {ix->e,       only ? only : ix->addrs, only ? nonly : ix->naddrs, (const uint8_t(*)[32])ix->topics,
-                  ix->ntopics, ix_per_request(ix), 0, 0};
+                  ix->ntopics, ix_per_request(ix), ix_answer_bytes(ix), 0, 0};
     return f;
 }
 
@@ -94,6 +100,10 @@ gl_code ix_get_logs_chunk(ix_fetch *f, size_t first, size_t n, uint64_t lo, uint
     gl_log_reader rd;
     gl_log_reader_init(&rd, out);
     gl_result_reader hooks = gl_log_reader_hooks(&rd);
+    /* An answer over the cap fails as too large and the plan splits its
+     * range; one block cannot be split, so it is read whatever its size
+     * (its logs are bounded by the block's gas). */
+    hooks.max_bytes = lo < hi ? f->max_bytes : 0;
     gl_code rc = gl_endpoints_call_stream(f->e, "eth_getLogs", params, &hooks, info, err);
     if (rc) {
         gl_logs_truncate(out, before);
@@ -171,6 +181,7 @@ gl_code ix_get_logs_planned(gl_indexer *ix, uint64_t lo, uint64_t hi, const ix_a
             rc = logs_refused_block(ix, &f, a, out, err);
         ix_fetch_settle(ix, &f, a, b);
         if (rc == GL_ERPC && info.cls == GL_RPC_ERR_RANGE_TOO_LARGE && a != b) {
+            ix->st.log_splits++;
             rc = gl_range_plan_on_too_large(&plan, a, b, &info.err, err);
             continue;
         }

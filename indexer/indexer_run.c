@@ -76,8 +76,9 @@ static bool prefetch_start(gl_indexer *ix, ix_prefetch *p, gl_endpoints *e, uint
         return false;
     memcpy(p->addrs, ix->addrs, ix->naddrs * sizeof *a);
     memcpy(p->topics, ix->topics, ix->ntopics * sizeof *t);
-    p->f = (ix_fetch){e,              p->addrs,        ix->naddrs, (const uint8_t(*)[32])p->topics,
-                      ix->ntopics,    ix_per_request(ix), 0,          0};
+    p->f = (ix_fetch){e,           p->addrs,           ix->naddrs,          (const uint8_t(*)[32])p->topics,
+                      ix->ntopics, ix_per_request(ix), ix_answer_bytes(ix), 0,
+                      0};
     p->lo = lo;
     p->hi = hi;
     p->naddrs_at_start = ix->naddrs;
@@ -204,6 +205,9 @@ static gl_code run_range(gl_indexer *ix, uint64_t from, uint64_t to, gl_err *err
                 uint64_t unused;
                 prefetch_take(ix, &pf[i], UINT64_MAX, &unused);
             }
+            ix->st.log_splits++;
+            ixlog(ix, 0, "eth_getLogs [%" PRIu64 ", %" PRIu64 "] too large (%s): split", lo, hi,
+                  info.err.rule ? info.err.rule : "no reason given");
             rc = gl_range_plan_on_too_large(&plan, lo, hi, &info.err, err);
             continue;
         }

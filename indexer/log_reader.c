@@ -433,7 +433,7 @@ void gl_log_reader_init(gl_log_reader *r, gl_logs *out)
 gl_result_reader gl_log_reader_hooks(gl_log_reader *r)
 {
     r->mark = r->out->n;
-    return (gl_result_reader){&READER, r, reader_begin, reader_end};
+    return (gl_result_reader){&READER, r, reader_begin, reader_end, 0};
 }
 
 gl_code gl_log_reader_parse(const char *json, size_t len, gl_logs *out, gl_err *err)

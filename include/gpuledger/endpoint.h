@@ -129,12 +129,19 @@ gl_code gl_endpoints_call(gl_endpoints *e, const char *method, json_t *params, j
  * (capacity cap) when the result is not what was asked for.  That answer
  * then fails like a malformed one (retried elsewhere, GL_ERPC in the end).
  * An answer carrying an error, or that is not JSON, goes the ordinary way
- * (classified, described), whatever the reader saw of it. */
+ * (classified, described), whatever the reader saw of it.
+ * max_bytes (0: the pool's max_response) caps the answer's body for this
+ * reader: the pool holds a body whole while it arrives, so this is what
+ * bounds the memory of one answer.  Over it the transfer stops at once
+ * and the call fails GL_ERPC, class GL_RPC_ERR_RANGE_TOO_LARGE (count
+ * kind, rule "answer over the reader's cap"), not retried: the caller
+ * asked for too much, as when a provider refuses a range as too large. */
 typedef struct gl_result_reader {
     const yajl_callbacks *callbacks;
     void *ctx;
     void (*begin)(void *ctx);
     bool (*end)(void *ctx, char *why, size_t cap);
+    size_t max_bytes;
 } gl_result_reader;
 
 /* gl_endpoints_call for a result read by `rd` (required) instead of
@@ -201,6 +208,7 @@ typedef struct gl_endpoint_stats {
     uint64_t failovers;          /* retries sent to another endpoint */
     uint64_t benched;            /* times an endpoint was benched */
     uint64_t batch_refusals;     /* batches refused as a whole (split) */
+    uint64_t capped;             /* answers stopped at their reader's max_bytes */
 } gl_endpoint_stats;
 void gl_endpoints_stats(const gl_endpoints *e, gl_endpoint_stats *out);
 

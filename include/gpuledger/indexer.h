@@ -155,6 +155,16 @@
  * into flat records (~250 bytes a log), so 10,000 logs cost ~3 MB, not the
  * JSON's ~25 MB. */
 #define GL_INDEXER_REQUEST_LOGS_DEFAULT 10000u
+/* JSON bytes allowed per log of request_logs in one eth_getLogs answer
+ * body: the endpoint pool holds a body whole while it arrives, and the
+ * plan sizes a range from the density it has seen, so a quiet stretch
+ * followed by dense blocks can ask for tens of thousands of logs (tens of
+ * MB of JSON each answer, two or three in flight).  An answer over
+ * request_logs x this is stopped as it streams and the range is treated as
+ * refused for its size (split, and the plan remembers it).  An ERC-20
+ * Transfer is ~650 bytes of JSON, so 10,000 of them fit in the 10 MB this
+ * gives; a range of a single block is never capped (it cannot be split). */
+#define GL_INDEXER_ANSWER_BYTES_PER_LOG 1024u
 /* Blocks fetched per JSON-RPC batch.  A full mainnet block is up to a few
  * MB of JSON, so 16 bound the memory of one chunk. */
 #define GL_INDEXER_BLOCK_CHUNK_DEFAULT 16u
@@ -273,6 +283,8 @@ typedef struct gl_indexer_stats {
     uint64_t findings;        /* integrity findings recorded */
     uint64_t batches;         /* commits */
     uint64_t log_requests;    /* eth_getLogs calls */
+    uint64_t log_splits;      /* eth_getLogs ranges refused as too large (by the endpoint, or their
+                                 answer over request_logs x GL_INDEXER_ANSWER_BYTES_PER_LOG) and split */
     uint64_t refused_blocks;  /* single blocks whose eth_getLogs was refused as too large */
     uint64_t split_blocks;    /* ... whose logs then came from filters split by address and topic */
     uint64_t receipt_blocks;  /* ... whose logs then came from their receipts, proven */

@@ -193,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *body = data + 2;
     size_t len = size - 2;
 
-    gl_result_reader rd = {&TREE_CB, &rtree, rd_begin, rd_end};
+    gl_result_reader rd = {&TREE_CB, &rtree, rd_begin, rd_end, 0};
     json_t *results[4] = {0};
     gl_call_outcome outs[4];
     memset(outs, 0, sizeof outs);

@@ -155,12 +155,13 @@ typedef struct run {
     gl_call_info info;
     gl_err err;
     unsigned requests;
+    uint64_t capped;   /* the pool's count of answers stopped at the reader's cap */
     stub_ctx c;
 } run;
 
 /* One eth_getLogs through a one-endpoint pool in front of the stub, into
  * `out` (which holds one log already, as the indexer's list would). */
-static void call(const answer *script, size_t n, unsigned attempts, gl_logs *out, run *r)
+static void call_capped(const answer *script, size_t n, unsigned attempts, size_t max_bytes, gl_logs *out, run *r)
 {
     memset(r, 0, sizeof *r);
     r->c.script = script;
@@ -197,10 +198,14 @@ static void call(const answer *script, size_t n, unsigned attempts, gl_logs *out
     gl_log_reader rd;
     gl_log_reader_init(&rd, out);
     gl_result_reader hooks = gl_log_reader_hooks(&rd);
+    hooks.max_bytes = max_bytes;
     json_t *params = json_pack("[{s:s, s:s, s:s}]", "fromBlock", "0x1", "toBlock", "0x40", "address", ADDR);
     gl_err_clear(&r->err);
     r->rc = gl_endpoints_call_stream(e, "eth_getLogs", params, &hooks, &r->info, &r->err);
     r->requests = gl_stub_requests(s);
+    gl_endpoint_stats st;
+    gl_endpoints_stats(e, &st);
+    r->capped = st.capped;
     gl_endpoints_free(e);
     gl_stub_stop(s);
 
@@ -211,6 +216,11 @@ static void call(const answer *script, size_t n, unsigned attempts, gl_logs *out
     assert_int_equal(out->v[0].len, 2);
     assert_int_equal(out->v[0].data[0], 0xab);
     assert_int_equal(out->v[0].data[1], 0xcd);
+}
+
+static void call(const answer *script, size_t n, unsigned attempts, gl_logs *out, run *r)
+{
+    call_capped(script, n, attempts, 0, out, r);
 }
 
 static void has(const char *msg, const char *want)
@@ -243,6 +253,34 @@ static void check_good(const gl_logs *out)
 #define CALL(script, attempts, out, r) call(script, sizeof script / sizeof script[0], attempts, out, r)
 
 /* ------------------------------------------------------------ tests */
+
+/* An answer over the reader's max_bytes is stopped: the call fails as a
+ * range too large (the caller splits it), is not retried, and leaves out
+ * as it was; an answer within the cap reads as usual. */
+static void test_answer_over_reader_cap(void **state)
+{
+    (void)state;
+    static const answer script[] = {A_GOOD, A_GOOD, A_GOOD};
+    gl_logs out;
+    run r;
+    call_capped(script, 3, 3, 200, &out, &r);
+    assert_int_equal(r.rc, GL_ERPC);
+    assert_int_equal(r.info.cls, GL_RPC_ERR_RANGE_TOO_LARGE);
+    assert_int_equal(r.info.err.limit, GL_RPC_LIMIT_COUNT);
+    has(r.err.msg, "the cap its reader set");
+    assert_int_equal(r.requests, 1);
+    assert_int_equal(r.capped, 1);
+    assert_int_equal(out.n, 1);
+    gl_logs_free(&out);
+
+    call_capped(script, 3, 3, 1 << 20, &out, &r);
+    if (r.rc)
+        fail_msg("call failed: %s", r.err.msg);
+    assert_int_equal(r.requests, 1);
+    assert_int_equal(r.capped, 0);
+    check_good(&out);
+    gl_logs_free(&out);
+}
 
 static void test_good_answer(void **state)
 {
@@ -420,6 +458,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_answer),
+        cmocka_unit_test(test_answer_over_reader_cap),
         cmocka_unit_test(test_range_error),
         cmocka_unit_test(test_bad_log_then_good),
         cmocka_unit_test(test_bad_log_every_time),
