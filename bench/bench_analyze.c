@@ -40,6 +40,15 @@
  * carries a parent's RSS high-water mark into a child it forks and execs,
  * which would inflate analyze's figure.
  *
+ * After the sizes, issue 13's adversarial store (BENCH_HUB, default
+ * 1000000; 0 skips it; BENCH_SIZES=0 runs it alone): one unlabelled hub
+ * paying and paid by BENCH_HUB distinct wallets, self-transfers, zero and
+ * 2^256-1 amounts, 10,000 three-wallet rings, a wallet in every role.
+ * analyze, flags, entities and explain are timed on it (wall, CPU, peak
+ * RSS) and checked against what the generator wrote: the address and
+ * transfer counts, the hub's entity the hub alone (explain and entities),
+ * every flag with two families, the wallet in every role not flagged.
+ *
  * Figures to stdout; bench/RESULTS.md keeps the ones worth keeping.
  * BENCH_KEEP=1 keeps the stores (their paths printed) for profiling.
  */
@@ -208,6 +217,8 @@ static gl_u256 u256_of(uint64_t v)
 
 static void edge_out(gen *g, uint32_t src, uint32_t dst)
 {
+    if (!g->edges) /* the hub store writes none: no components run on it */
+        return;
     if (g->elen > (1u << 20) - 32) {
         if (fwrite(g->ebuf, 1, g->elen, g->edges) != g->elen)
             die("cannot write the edge list", NULL);
@@ -238,8 +249,8 @@ static void put_tx(gen *g, uint32_t from, uint32_t to, uint64_t value, uint8_t h
 
 /* A transfer in the current tx: native at the tx's position, a token at the
  * next log index. */
-static void put_transfer(gen *g, uint32_t token, uint32_t from, uint32_t to, uint64_t amount,
-                         const uint8_t txh[32])
+static void put_transfer_u(gen *g, uint32_t token, uint32_t from, uint32_t to, gl_u256 amount,
+                           const uint8_t txh[32])
 {
     gl_store_transfer t;
     memset(&t, 0, sizeof t);
@@ -258,13 +269,19 @@ static void put_transfer(gen *g, uint32_t token, uint32_t from, uint32_t to, uin
     }
     addr_of(g, from, t.from);
     addr_of(g, to, t.to);
-    t.amount = u256_of(amount);
+    t.amount = amount;
     memcpy(t.tx_hash, txh, 32);
     t.flags = GL_STORE_TX_SENDER_OK;
     if (gl_store_batch_put_transfer(g->b, &t, &g->err))
         die("put transfer", &g->err);
     edge_out(g, from, to);
     g->n_transfers++;
+}
+
+static void put_transfer(gen *g, uint32_t token, uint32_t from, uint32_t to, uint64_t amount,
+                         const uint8_t txh[32])
+{
+    put_transfer_u(g, token, from, to, u256_of(amount), txh);
 }
 
 /* A whole tx moving one asset: native (token 0) sent straight to `to`, a
@@ -292,9 +309,8 @@ static const char *const MODELS[] = {"NVIDIA H100 80GB", "NVIDIA A100 40GB", "RT
 
 /* LeaseCreated, paid in USDC by `tenant` in the same tx (from the tenant
  * to the market). */
-static void lease(gen *g, uint32_t tenant, uint64_t price)
+static void lease_from(gen *g, uint32_t tenant, uint32_t prov, bool every_role, uint64_t price)
 {
-    uint32_t prov = g->base_prov + pl_rank(g, g->P);
     uint8_t h[32];
     put_tx(g, tenant, g->id_market, 0, h);
     put_transfer(g, g->id_usdc, tenant, g->id_market, price, h);
@@ -316,6 +332,15 @@ static void lease(gen *g, uint32_t tenant, uint64_t price)
     addr_of(g, tenant, e->roles[0].addr);
     e->roles[1].role = GL_STORE_ROLE_PROVIDER;
     addr_of(g, prov, e->roles[1].addr);
+    if (every_role) {
+        /* the tenant also named as payer and beneficiary: the definition
+         * maps no field to those, but the analyzer reads the stored roles */
+        e->n_roles = 4;
+        e->roles[2].role = GL_STORE_ROLE_PAYER;
+        addr_of(g, tenant, e->roles[2].addr);
+        e->roles[3].role = GL_STORE_ROLE_BENEFICIARY;
+        addr_of(g, tenant, e->roles[3].addr);
+    }
     e->has_amount = true;
     e->amount = u256_of(price);
     e->has_token = true;
@@ -333,9 +358,15 @@ static void lease(gen *g, uint32_t tenant, uint64_t price)
     if (gl_store_batch_put_event(g->b, e, &g->err))
         die("put event", &g->err);
     free(e);
-    g->prov_due[prov - g->base_prov] += price * 9 / 10;
     g->tx_index++;
     g->n_leases++;
+}
+
+static void lease(gen *g, uint32_t tenant, uint64_t price)
+{
+    uint32_t prov = g->base_prov + pl_rank(g, g->P);
+    lease_from(g, tenant, prov, false, price);
+    g->prov_due[prov - g->base_prov] += price * 9 / 10;
 }
 
 /* EscrowFunded: `payer` pays the market for `account`'s escrow. */
@@ -489,6 +520,48 @@ static void commit(gen *g)
         die("commit", &g->err);
 }
 
+/* Block g->block, chained to the one before; tx and log positions restart. */
+static void put_block(gen *g)
+{
+    gl_store_block blk;
+    memset(&blk, 0, sizeof blk);
+    blk.chain_id = CHAIN_ID;
+    blk.number = g->block;
+    memcpy(blk.parent_hash, g->block_hash, 32);
+    hash_of(g, 2, g->block, g->block_hash);
+    memcpy(blk.hash, g->block_hash, 32);
+    blk.timestamp = T0 + BLOCK_S * g->block;
+    blk.verified = GL_STORE_BLOCK_HASH_OK | GL_STORE_BLOCK_PARENT_OK | GL_STORE_BLOCK_SENDERS_OK;
+    if (gl_store_batch_put_block(g->b, &blk, &g->err))
+        die("put block", &g->err);
+    g->n_blocks++;
+    g->tx_index = g->log_index = 0;
+}
+
+/* The market's definition, so analyze knows its event kinds. */
+static void put_definition(gen *g)
+{
+    char usdc[43], market[43], def[4096];
+    uint8_t a[20];
+    addr_of(g, g->id_usdc, a);
+    gl_addr_hex(a, usdc);
+    addr_of(g, g->id_market, a);
+    gl_addr_hex(a, market);
+    snprintf(def, sizeof def, DEF_FMT, CHAIN_ID, usdc, market);
+    json_error_t je;
+    json_t *root = json_loads(def, 0, &je);
+    gl_platform *p = NULL;
+    if (!root)
+        die(je.text, NULL);
+    if (gl_platform_load_json(&p, root, "bench_analyze", &g->err))
+        die("the bench's definition", &g->err);
+    json_decref(root);
+    if (gl_store_batch_set_platform_hash(g->b, PLATFORM, CHAIN_ID, p->digest, &g->err) ||
+        gl_store_batch_set_platform_def(g->b, PLATFORM, CHAIN_ID, p->canonical, &g->err))
+        die("definition", &g->err);
+    gl_platform_free(p);
+}
+
 typedef struct gen_out {
     uint64_t transfers, native, txs, blocks, leases, fresh_leases, escrow, sweeps, payouts, addresses_max;
     double seconds;
@@ -539,41 +612,10 @@ static void generate(const char *dir, const char *edges_path, uint64_t n, uint32
         die("open store", &g->err);
     if (!(g->b = gl_store_batch_new(g->s, &g->err)))
         die("batch", &g->err);
-    /* the market's definition, so analyze knows its event kinds */
-    char usdc[43], market[43], def[4096];
-    uint8_t a[20];
-    addr_of(g, g->id_usdc, a);
-    gl_addr_hex(a, usdc);
-    addr_of(g, g->id_market, a);
-    gl_addr_hex(a, market);
-    snprintf(def, sizeof def, DEF_FMT, CHAIN_ID, usdc, market);
-    json_error_t je;
-    json_t *root = json_loads(def, 0, &je);
-    gl_platform *p = NULL;
-    if (!root)
-        die(je.text, NULL);
-    if (gl_platform_load_json(&p, root, "bench_analyze", &g->err))
-        die("the bench's definition", &g->err);
-    json_decref(root);
-    if (gl_store_batch_set_platform_hash(g->b, PLATFORM, CHAIN_ID, p->digest, &g->err) ||
-        gl_store_batch_set_platform_def(g->b, PLATFORM, CHAIN_ID, p->canonical, &g->err))
-        die("definition", &g->err);
-    gl_platform_free(p);
+    put_definition(g);
     hash_of(g, 2, 0, g->block_hash);
     for (g->block = 1; g->n_transfers < n; g->block++) {
-        gl_store_block blk;
-        memset(&blk, 0, sizeof blk);
-        blk.chain_id = CHAIN_ID;
-        blk.number = g->block;
-        memcpy(blk.parent_hash, g->block_hash, 32);
-        hash_of(g, 2, g->block, g->block_hash);
-        memcpy(blk.hash, g->block_hash, 32);
-        blk.timestamp = T0 + BLOCK_S * g->block;
-        blk.verified = GL_STORE_BLOCK_HASH_OK | GL_STORE_BLOCK_PARENT_OK | GL_STORE_BLOCK_SENDERS_OK;
-        if (gl_store_batch_put_block(g->b, &blk, &g->err))
-            die("put block", &g->err);
-        g->n_blocks++;
-        g->tx_index = g->log_index = 0;
+        put_block(g);
         run_futures(g);
         uint32_t txs = 50 + below(g, 101);
         for (uint32_t i = 0; i < txs && g->n_transfers < n; i++)
@@ -854,6 +896,391 @@ static const char *NX_SCRIPT =
     "                  'cc_s': t4 - t3, 'components': n, 'nodes': G.number_of_nodes(),\n"
     "                  'edges_read': len(src), 'edges_distinct': G.number_of_edges()}))\n";
 
+/* ------------------------------------------------- the adversarial hub */
+
+/* Issue 13's store built to hurt, at scale: one unlabelled address (the
+ * hub, found only by its degree) pays H distinct wallets and is paid back
+ * by each of them; self-transfers; zero and 2^256-1 amounts; many money
+ * rings A->B->C->A; one wallet that is buyer, payer, provider and
+ * beneficiary of its own leases and buyer and payer of its own deposits;
+ * one in a thousand of the hub's counterparties buying a lease, so the
+ * scorer meets a hub as a buyer's funder.  Nothing links the hub to anyone,
+ * so its entity must stay the hub alone.
+ * BENCH_HUB=N sets the counterparties (0 skips the case); analyze runs
+ * BENCH_HUB_RUNS times (default 2), flags, entities and explain once. */
+
+#define HUB_TX_PER_BLOCK 150u
+#define HUB_SELF 1000u  /* wallets sending to themselves */
+#define HUB_RINGS 10000u
+#define HUB_PROV 10u
+
+typedef struct hub_ids {
+    uint32_t hub, self0, ring0, all, prov0;
+} hub_ids;
+
+typedef struct hub_out {
+    uint64_t transfers, txs, blocks, leases, escrow, addresses, zero, max, self;
+    double seconds;
+} hub_out;
+
+static gl_u256 u256_max(void)
+{
+    gl_u256 u;
+    memset(&u, 0xff, sizeof u);
+    return u;
+}
+
+/* A new block every HUB_TX_PER_BLOCK txs, a commit every 500 blocks. */
+static void hub_tick(gen *g)
+{
+    if (g->tx_index < HUB_TX_PER_BLOCK)
+        return;
+    if (g->block % 500 == 0)
+        commit(g);
+    g->block++;
+    put_block(g);
+}
+
+/* A tx moving `amount` of native (token 0) or a token; counts zero and
+ * 2^256-1 amounts. */
+static void hub_transfer(gen *g, hub_out *o, uint32_t token, uint32_t from, uint32_t to, gl_u256 amount)
+{
+    uint8_t h[32];
+    uint64_t v = 0;
+    hub_tick(g);
+    put_tx(g, from, token ? token : to, token || !gl_u256_to_u64(&amount, &v) ? 0 : v, h);
+    put_transfer_u(g, token, from, to, amount, h);
+    g->tx_index++;
+    o->zero += gl_u256_is_zero(&amount);
+    o->max += amount.w[0] == UINT64_MAX && amount.w[1] == UINT64_MAX && amount.w[2] == UINT64_MAX &&
+              amount.w[3] == UINT64_MAX;
+    o->self += from == to;
+}
+
+static void hub_generate(const char *dir, uint32_t n, uint64_t seed, hub_ids *ids, hub_out *o)
+{
+    double t0 = now_s();
+    gen *g = calloc(1, sizeof *g);
+    if (!g)
+        die("out of memory", NULL);
+    memset(o, 0, sizeof *o);
+    g->seed = seed;
+    g->rng = seed * 0xD1B54A32D192ED03ull;
+    g->id_market = UINT32_MAX - 10;
+    g->id_usdc = UINT32_MAX - 11;
+    /* wallets 0..n-1, then the hub and the rest */
+    ids->hub = n;
+    ids->self0 = n + 1;
+    ids->ring0 = ids->self0 + HUB_SELF;
+    ids->all = ids->ring0 + 3 * HUB_RINGS;
+    ids->prov0 = ids->all + 1;
+    gl_store_open_opts oo = {.create = true, .bulk_write = true, .created_by = "bench_analyze"};
+    if (!(g->s = gl_store_open(dir, &oo, &g->err)))
+        die("open store", &g->err);
+    if (!(g->b = gl_store_batch_new(g->s, &g->err)))
+        die("batch", &g->err);
+    put_definition(g);
+    hash_of(g, 2, 0, g->block_hash);
+    g->block = 1;
+    put_block(g);
+    /* the hub pays every wallet (native; one in seven zero), then every
+     * wallet pays it back (USDC; one in eleven 2^256-1, one in thirteen
+     * zero) */
+    for (uint32_t w = 0; w < n; w++)
+        hub_transfer(g, o, 0, ids->hub, w, u256_of(w % 7 ? native_amount(g) : 0));
+    uint32_t provs = 0; /* the providers sold to, a bit each */
+    for (uint32_t w = 0; w < n; w++) {
+        gl_u256 a = w % 11 == 0 ? u256_max() : u256_of(w % 13 ? usdc_amount(g) : 0);
+        hub_transfer(g, o, g->id_usdc, w, ids->hub, a);
+        if (w % 1000 == 999) { /* a counterparty buys a lease with the hub's money */
+            uint32_t p = below(g, HUB_PROV);
+            provs |= 1u << p;
+            hub_tick(g);
+            lease_from(g, w, ids->prov0 + p, false, 1000000ull * (5 + pl_rank(g, 2000)));
+        }
+    }
+    /* self-transfers: the hub, and wallets of their own, in every amount */
+    for (uint32_t i = 0; i < 10; i++)
+        hub_transfer(g, o, 0, ids->hub, ids->hub, u256_of(i % 2 ? native_amount(g) : 0));
+    for (uint32_t i = 0; i < HUB_SELF; i++) {
+        uint32_t s = ids->self0 + i;
+        hub_transfer(g, o, 0, s, s, u256_of(native_amount(g)));
+        hub_transfer(g, o, 0, s, s, u256_of(0));
+        hub_transfer(g, o, g->id_usdc, s, s, u256_max());
+    }
+    /* rings A->B->C->A, twice round; one ring in ten moves 2^256-1 */
+    for (uint32_t round = 0; round < 2; round++)
+        for (uint32_t r = 0; r < HUB_RINGS; r++) {
+            uint32_t a = ids->ring0 + 3 * r;
+            for (uint32_t k = 0; k < 3; k++) {
+                if (r % 10 == 0)
+                    hub_transfer(g, o, g->id_usdc, a + k, a + (k + 1) % 3, u256_max());
+                else
+                    hub_transfer(g, o, 0, a + k, a + (k + 1) % 3, u256_of(native_amount(g)));
+            }
+        }
+    /* one wallet in every role: its own leases (buyer, provider, payer,
+     * beneficiary) and its own deposits (buyer and payer) */
+    hub_transfer(g, o, 0, ids->all, ids->all, u256_of(1));
+    for (uint32_t i = 0; i < 20; i++) {
+        hub_tick(g);
+        lease_from(g, ids->all, ids->all, true, 1000000ull * (5 + i));
+        hub_tick(g);
+        if (i % 4 == 0)
+            escrow(g, ids->all, ids->all, 1000000ull * (50 + i));
+    }
+    commit(g);
+    if (gl_store_write_gathered(g->s, &g->err))
+        die("write gathered", &g->err);
+    gl_store_batch_free(g->b);
+    gl_store_close(g->s);
+    o->transfers = g->n_transfers;
+    o->txs = g->n_txs;
+    o->blocks = g->n_blocks;
+    o->leases = g->n_leases;
+    o->escrow = g->n_escrow;
+    /* the wallets, the hub, the self-senders, the rings, the wallet in
+     * every role, the providers sold to, the market and USDC */
+    o->addresses = (uint64_t)n + 1 + HUB_SELF + 3 * HUB_RINGS + 1 + (uint64_t)__builtin_popcount(provs) + 2;
+    o->seconds = now_s() - t0;
+    free(g);
+}
+
+typedef struct hub_arg {
+    const char *dir;
+    uint32_t n;
+    uint64_t seed;
+} hub_arg;
+
+typedef struct hub_res {
+    hub_ids ids;
+    hub_out out;
+} hub_res;
+
+static void hub_child(void *arg, void *out)
+{
+    hub_arg *a = arg;
+    hub_res *r = out;
+    hub_generate(a->dir, a->n, a->seed, &r->ids, &r->out);
+}
+
+static bool hub_fail(const char *what)
+{
+    fprintf(stderr, "bench_analyze: hub store: %s\n", what);
+    return false;
+}
+
+/* Time one command on the hub store; exits when it fails. */
+static void hub_cmd(const char *bin, char *const argv[], const char *out, const char *err)
+{
+    double w, cpu;
+    long kb;
+    int st = spawn_measure(bin, argv, out, err, &w, &kb, &cpu);
+    struct stat sb;
+    long long bytes = stat(out, &sb) ? -1 : (long long)sb.st_size;
+    bool ex = !strcmp(argv[1], "explain");
+    printf("hub: %s%s%s %.2f s wall, %.2f s CPU, peak RSS %.0f MB, %lld bytes out, exit %d\n", argv[1], ex ? " " : "",
+           ex ? argv[2] : "", w, cpu,
+           (double)kb / 1024.0, bytes, st);
+    fflush(stdout);
+    if (st) {
+        fprintf(stderr, "bench_analyze: hub store: %s exited %d; stderr in %s\n", argv[1], st, err);
+        exit(1);
+    }
+}
+
+static void run_hub(const char *bin, const char *tmp, uint32_t n, uint64_t seed)
+{
+    char dir[600], o[6][600], e[6][600];
+    snprintf(dir, sizeof dir, "%s/store-hub-%u", tmp, n);
+    static const char *const names[] = {"analyze", "flags", "entities", "explain"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(o[i], sizeof o[i], "%s/hub-%s.out", tmp, names[i]);
+        snprintf(e[i], sizeof e[i], "%s/hub-%s.err", tmp, names[i]);
+    }
+    printf("== adversarial hub: one address paying and paid by %u wallets (seed %" PRIu64 ")\n", n, seed);
+    fflush(stdout);
+    hub_arg ha = {dir, n, seed};
+    hub_res hr;
+    in_child(hub_child, &ha, &hr, sizeof hr, NULL);
+    hub_out *go = &hr.out;
+    printf("hub store written in %.1f s: %" PRIu64 " transfers (%" PRIu64 " zero, %" PRIu64 " of 2^256-1, %" PRIu64
+           " self), %" PRIu64 " txs, %" PRIu64 " blocks, %" PRIu64 " leases, %" PRIu64 " deposits, %" PRIu64
+           " addresses\n",
+           go->seconds, go->transfers, go->zero, go->max, go->self, go->txs, go->blocks, go->leases, go->escrow,
+           go->addresses);
+    fflush(stdout);
+    /* addresses as the generator makes them (the seed's) */
+    gen ag = {.seed = seed};
+    uint8_t a[20];
+    char hub[43], all[43];
+    addr_of(&ag, hr.ids.hub, a);
+    gl_addr_hex(a, hub);
+    addr_of(&ag, hr.ids.all, a);
+    gl_addr_hex(a, all);
+    char *av[] = {"gpuledger", "analyze", "--db", dir, "--json", "--quiet", NULL};
+    char *fv[] = {"gpuledger", "flags", "--db", dir, "--format", "jsonl", NULL};
+    char *ev[] = {"gpuledger", "entities", "--db", dir, "--format", "jsonl", NULL};
+    char *xv[] = {"gpuledger", "explain", hub, "--db", dir, NULL};
+    char *yv[] = {"gpuledger", "explain", all, "--db", dir, NULL};
+    /* Run 1 opens a store fresh from the bulk writer, so RocksDB compacts
+     * it meanwhile; later runs show analyze alone. */
+    int runs = (int)env_ull("BENCH_HUB_RUNS", 2);
+    for (int r = 0; r < (runs < 1 ? 1 : runs); r++)
+        hub_cmd(bin, av, o[0], e[0]);
+    hub_cmd(bin, fv, o[1], e[1]);
+    hub_cmd(bin, ev, o[2], e[2]);
+    hub_cmd(bin, xv, o[3], e[3]);
+    snprintf(o[4], sizeof o[4], "%s/hub-explain-all.out", tmp);
+    snprintf(e[4], sizeof e[4], "%s/hub-explain-all.err", tmp);
+    hub_cmd(bin, yv, o[4], e[4]);
+
+    /* the checks, against what the generator wrote */
+    bool ok = true;
+    json_t *j = load_json_tail(o[0]);
+    if (!j)
+        die("analyze printed no JSON summary on the hub store", NULL);
+    uint64_t got_addr = (uint64_t)json_integer_value(json_object_get(j, "addresses")),
+             got_tr = (uint64_t)json_integer_value(json_object_get(j, "transfers"));
+    printf("hub: analyze load %.2f s, analyze %.2f s, write %.2f s (main-thread CPU %.2f / %.2f / %.2f s); "
+           "%" PRIu64 " addresses, %" PRIu64 " transfers, %" JSON_INTEGER_FORMAT " entities, %" JSON_INTEGER_FORMAT
+           " links, %" JSON_INTEGER_FORMAT " flagged\n",
+           json_real_value(json_object_get(j, "load_s")), json_real_value(json_object_get(j, "analyze_s")),
+           json_real_value(json_object_get(j, "write_s")), json_real_value(json_object_get(j, "load_cpu_s")),
+           json_real_value(json_object_get(j, "analyze_cpu_s")), json_real_value(json_object_get(j, "write_cpu_s")),
+           got_addr, got_tr, json_integer_value(json_object_get(j, "entities")),
+           json_integer_value(json_object_get(j, "links")), json_integer_value(json_object_get(j, "flagged")));
+    json_int_t summary_flagged = json_integer_value(json_object_get(j, "flagged"));
+    json_decref(j);
+    if (got_addr != go->addresses)
+        ok = hub_fail("analyze's address count is not the generator's");
+    if (got_tr != go->transfers)
+        ok = hub_fail("analyze's transfer count is not the generator's");
+
+    /* explain HUB: "... belongs to entity E (kind...), S address(es)." */
+    long long hub_ent = -1, hub_size = -1;
+    bool hub_service = false;
+    {
+        FILE *f = fopen(o[3], "r");
+        char line[1024];
+        if (f && fgets(line, sizeof line, f)) {
+            const char *p = strstr(line, "belongs to entity ");
+            if (p)
+                hub_ent = strtoll(p + 18, NULL, 10);
+            const char *q = strstr(line, "), ");
+            if (q)
+                hub_size = strtoll(q + 3, NULL, 10);
+            /* unlabelled: only its degree can make it a service */
+            hub_service = strstr(line, "(service") != NULL;
+        }
+        if (f)
+            fclose(f);
+    }
+    printf("hub: explain says the hub is in entity %lld of %lld address(es), %s\n", hub_ent, hub_size,
+           hub_service ? "a service (found by its degree)" : "NOT a service");
+    if (hub_ent < 0 || hub_size != 1)
+        ok = hub_fail("the hub's entity is not the hub alone (explain)");
+    if (!hub_service)
+        ok = hub_fail("the hub was not found by its degree (its entity is not a service)");
+
+    /* entities jsonl, a record a line: the hub's entity's size, the largest
+     * entity, every address in one entity at most */
+    {
+        FILE *f = fopen(o[2], "r");
+        if (!f)
+            die("no entities output", NULL);
+        size_t cap = 1 << 16, len;
+        char *line = malloc(cap);
+        uint64_t n_ent = 0, in_ents = 0, largest = 0, hub_rec_size = 0;
+        bool hub_seen = false;
+        while (line && fgets(line, (int)cap, f)) {
+            len = strlen(line);
+            while (len == cap - 1 && line[len - 1] != '\n') { /* a long record: grow and read on */
+                cap *= 2;
+                if (!(line = realloc(line, cap)))
+                    die("out of memory", NULL);
+                if (!fgets(line + len, (int)(cap - len), f))
+                    break;
+                len += strlen(line + len);
+            }
+            json_error_t je;
+            json_t *r = json_loadb(line, len, 0, &je);
+            if (!r) {
+                ok = hub_fail("an entities line is not JSON");
+                break;
+            }
+            uint64_t sz = (uint64_t)json_integer_value(json_object_get(r, "size"));
+            n_ent++;
+            in_ents += sz;
+            if (sz > largest)
+                largest = sz;
+            json_t *addrs = json_object_get(r, "addresses");
+            for (size_t i = 0; i < json_array_size(addrs); i++)
+                if (!strcasecmp(json_string_value(json_array_get(addrs, i)), hub)) {
+                    hub_seen = true;
+                    hub_rec_size = sz;
+                    if (json_integer_value(json_object_get(r, "id")) != hub_ent)
+                        ok = hub_fail("entities puts the hub in another entity than explain does");
+                }
+            json_decref(r);
+        }
+        fclose(f);
+        free(line);
+        printf("hub: entities: %" PRIu64 " records holding %" PRIu64 " addresses, largest %" PRIu64
+               "; the hub's entity there: %s, size %" PRIu64 "\n",
+               n_ent, in_ents, largest, hub_seen ? "listed" : "not listed", hub_rec_size);
+        if (in_ents > go->addresses)
+            ok = hub_fail("entities hold more addresses than were written");
+        if (hub_seen && hub_rec_size != 1)
+            ok = hub_fail("the hub's entity is not the hub alone (entities)");
+    }
+
+    /* flags jsonl: every flag has signals from two families at least; the
+     * wallet in every role is not a proxy (self-dealing is no signal) */
+    {
+        FILE *f = fopen(o[1], "r");
+        if (!f)
+            die("no flags output", NULL);
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        uint64_t n_flags = 0, thin = 0;
+        bool all_flagged = false;
+        while ((len = getline(&line, &cap, f)) > 0) {
+            json_error_t je;
+            json_t *r = json_loadb(line, (size_t)len, 0, &je);
+            if (!r) {
+                ok = hub_fail("a flags line is not JSON");
+                break;
+            }
+            n_flags++;
+            thin += json_array_size(json_object_get(r, "families")) < 2;
+            const char *ad = json_string_value(json_object_get(r, "address"));
+            all_flagged |= ad && !strcasecmp(ad, all);
+            json_decref(r);
+        }
+        free(line);
+        fclose(f);
+        printf("hub: flags: %" PRIu64 " flagged (summary %" JSON_INTEGER_FORMAT "), %" PRIu64
+               " with fewer than two families; the wallet in every role %s\n",
+               n_flags, summary_flagged, thin, all_flagged ? "FLAGGED" : "not flagged");
+        if (thin)
+            ok = hub_fail("a flag lacks two families");
+        if (all_flagged)
+            ok = hub_fail("the wallet in every role is flagged");
+        if ((json_int_t)n_flags != summary_flagged)
+            ok = hub_fail("flags lists another number than analyze's summary");
+    }
+    if (!ok)
+        exit(1);
+    printf("hub: all checks hold\n");
+    fflush(stdout);
+    if (env_ull("BENCH_KEEP", 0))
+        printf("kept: %s\n", dir);
+    else
+        rm_rf(dir);
+}
+
 /* ---------------------------------------------------------------- main */
 
 typedef struct size_fig {
@@ -1090,6 +1517,10 @@ int main(int argc, char **argv)
                figs[i].write / figs[i - 1].write, figs[i].rss_mb / figs[i - 1].rss_mb, figs[i - 1].rss_mb,
                figs[i].rss_mb);
     }
+    /* the adversarial hub (issue 13) after the sizes; BENCH_HUB=0 skips it */
+    uint64_t hub_n = env_ull("BENCH_HUB", 1000000);
+    if (hub_n)
+        run_hub(bin, tmp, (uint32_t)(hub_n < UINT32_MAX / 2 ? hub_n : UINT32_MAX / 2), seed);
     if (!env_ull("BENCH_KEEP", 0))
         rm_rf(tmp);
     return 0;
