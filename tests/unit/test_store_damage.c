@@ -30,6 +30,7 @@
 #include <rocksdb/c.h>
 
 #include "gpuledger/store.h"
+#include "gpuledger/store_recover_swap.h"
 
 #include "../support/storefiles.h"
 
@@ -253,6 +254,102 @@ static void test_wal_flipped_recover(void **state)
     assert_false(r.damaged);
     gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
+    gl_buf_release(&damaged_log);
+    gl_buf_release(&readable);
+    gl_test_rm_rf(root);
+    free(dir);
+    free(root);
+}
+
+/* gl_store_recover_swap (what `db recover` runs) after a kill: whatever the
+ * killed run left at the working path is removed and the recovery done
+ * again, or, after the exchange, found done.  The moments themselves are
+ * drilled by scripts/drill-kill.sh recover (test_kill_drills); this pins the
+ * two states a kill leaves beside the store, which random moments rarely
+ * hit at the exchange. */
+static void test_recover_swap_leftovers(void **state)
+{
+    (void)state;
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
+    make_unflushed(dir);
+    char wal[256];
+    only_file(dir, NULL, ".log", wal);
+    char *wp = gl_test_path_join(dir, wal);
+    gl_test_flip_byte(wp, gl_test_file_size(wp) / 2);
+    gl_buf damaged_log = GL_BUF_INIT, readable = GL_BUF_INIT;
+    gl_test_read_file(wp, &damaged_log);
+    free(wp);
+    gl_test_raw_dump(dir, NULL, &readable);
+
+    /* killed while copying: a partial copy beside the store */
+    char work[600];
+    snprintf(work, sizeof work, "%s%s", dir, GL_STORE_RECOVER_WORK_SUFFIX);
+    assert_int_equal(mkdir(work, 0755), 0);
+    char *junk = gl_test_path_join(work, "000009.sst");
+    FILE *f = fopen(junk, "wb");
+    assert_non_null(f);
+    fputs("half a table", f);
+    fclose(f);
+    free(junk);
+    char *sub = gl_test_path_join(work, "damaged-wal-x");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    free(sub);
+
+    gl_store_wal_report r;
+    gl_err err = {0};
+    /* a trailing slash names the same store */
+    char slashed[600];
+    snprintf(slashed, sizeof slashed, "%s/", dir);
+    if (gl_store_recover_swap(slashed, &r, &err))
+        fail_msg("recover: %s", err.msg);
+    assert_true(r.damaged);
+    struct stat st;
+    assert_int_equal(stat(work, &st), -1); /* the leftover is gone */
+    gl_test_expect_dump(dir, "recovered", &readable);
+    char *kd = gl_test_path_join(dir, r.kept_log);
+    char *kp = gl_test_path_join(kd, wal);
+    gl_buf copy = GL_BUF_INIT;
+    gl_test_read_file(kp, &copy);
+    assert_int_equal(copy.len, damaged_log.len);
+    assert_memory_equal(copy.data, damaged_log.data, copy.len);
+    gl_buf_release(&copy);
+    free(kp);
+    free(kd);
+    gl_store *s = gl_store_open(dir, NULL, &err);
+    if (!s)
+        fail_msg("open after recover: %s", err.msg);
+    size_t n = 0, open_spans = 0;
+    gl_store_lost lost[4];
+    assert_int_equal(gl_store_lost_spans(s, lost, 4, &n, &open_spans, &err), GL_OK);
+    assert_int_equal(n, 1); /* one recovery recorded, not two */
+    assert_int_equal(open_spans, 1);
+    gl_store_close(s);
+
+    /* killed after the exchange: the store is recovered, the damaged one
+     * sits at the working path; run again, nothing to recover, the
+     * leftover removed, the store byte for byte as it was */
+    assert_int_equal(mkdir(work, 0755), 0);
+    char *old = gl_test_path_join(work, wal);
+    f = fopen(old, "wb");
+    assert_non_null(f);
+    fwrite(damaged_log.data, 1, damaged_log.len, f);
+    fclose(f);
+    free(old);
+    gl_buf before = GL_BUF_INIT;
+    gl_test_dir_snapshot(dir, &before);
+    assert_int_equal(gl_store_recover_swap(dir, &r, &err), GL_OK);
+    assert_false(r.damaged);
+    assert_int_equal(stat(work, &st), -1);
+    gl_test_assert_dir_unchanged(dir, &before);
+    gl_buf_release(&before);
+
+    /* not a store: its words, nothing made beside it */
+    char *none = gl_test_path_join(root, "none");
+    assert_int_not_equal(gl_store_recover_swap(none, &r, &err), GL_OK);
+    assert_non_null(strstr(err.msg, "does not exist"));
+    free(none);
+
     gl_buf_release(&damaged_log);
     gl_buf_release(&readable);
     gl_test_rm_rf(root);
@@ -618,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_wal_flipped_refused),
         cmocka_unit_test(test_wal_flipped_recover),
         cmocka_unit_test(test_wal_flipped_cli),
+        cmocka_unit_test(test_recover_swap_leftovers),
         cmocka_unit_test(test_sst_truncated),
         cmocka_unit_test(test_manifest_flipped),
         cmocka_unit_test(test_read_only_dir),
