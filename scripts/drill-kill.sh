@@ -73,7 +73,12 @@ die() {
     echo "drill-kill: $*" >&2
     exit 2
 }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# Microseconds, without a fork (a loaded machine delays every fork).
+now_us() {
+    local t=${EPOCHREALTIME/[.,]/}
+    echo $((10#$t))
+}
+now_ms() { echo $(($(now_us) / 1000)); }
 
 # ------------------------------------------------------------------ set-up
 
@@ -181,8 +186,9 @@ snapshot() {
 
 # ------------------------------------------------------------- the oracle
 
-# The run's duration: the median of three clean runs (one alone is at the
-# mercy of whatever else the machine does); the last one is the oracle.
+# The run's duration: the shortest of three clean runs (a loaded machine
+# only ever makes a run longer, and a moment past a run's end is a kill
+# lost); the last run is the oracle.
 ref=$work/ref
 times=()
 for _ in 1 2 3; do
@@ -191,7 +197,7 @@ for _ in 1 2 3; do
     bash -c "$(cmd_line "$ref")" 2>"$work/clean.err" || die "clean run failed: $(cat "$work/clean.err")"
     times+=($(($(now_ms) - t0)))
 done
-clean_ms=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
+clean_ms=$(printf '%s\n' "${times[@]}" | sort -n | head -n 1)
 [ "$clean_ms" -ge 1 ] || clean_ms=1
 snapshot "$ref" "$work/ref.out"
 if [ "$mode" = recover ]; then
@@ -202,7 +208,7 @@ fi
 if [ "$mode" = analyze ]; then
     head -c 2 "$work/ref.out/flags.json" | grep -q . || die "the clean analysis has no flags"
 fi
-echo "drill-kill $mode: seed $seed, $n kills, clean run ${clean_ms} ms (median of ${times[*]}) ($(basename "$scenario"), $bin)"
+echo "drill-kill $mode: seed $seed, $n kills, clean run ${clean_ms} ms (shortest of ${times[*]}) ($(basename "$scenario"), $bin)"
 
 # --------------------------------------------------------------- the kills
 
@@ -216,10 +222,17 @@ for i in $(seq 1 "$n"); do
     # a moment in [0, clean run): 30 bits of the seeded generator
     r=$(((RANDOM << 15) | RANDOM))
     d_us=$((clean_ms * 1000 * r / 1073741824))
+    t0=$(now_us)
     setsid bash -c "$(cmd_line "$s")" 2>"$work/run.err" &
     run_pid=$!
-    sleep "$(printf '%d.%06d' $((d_us / 1000000)) $((d_us % 1000000)))"
+    printf -v dur '%d.%06d' $((d_us / 1000000)) $((d_us % 1000000))
+    sleep "$dur"
     kill -9 -- "-$run_pid" 2>/dev/null
+    # the moment the kill was sent: later than drawn when the machine is busy
+    # (no command substitution here: a subshell would reap the killed job
+    # and bash would print "Killed")
+    t=${EPOCHREALTIME/[.,]/}
+    at_us=$((10#$t - t0))
     { wait "$run_pid"; } 2>/dev/null # without bash's "Killed" line
     st=$?
     run_pid=
@@ -233,7 +246,8 @@ for i in $(seq 1 "$n"); do
         continue
     else
         landed=$((landed + 1))
-        t=$((r * 10 / 1073741824))
+        t=$((at_us * 10 / (clean_ms * 1000)))
+        [ "$t" -le 9 ] || t=9
         tenth[t]=$((tenth[t] + 1))
     fi
     bad=
@@ -298,19 +312,19 @@ for i in $(seq 1 "$n"); do
         diff -r "$work/got.out" "$work/ref.out" >"$work/diff.txt" ||
             bad="$bad; after the run again, differs from the clean run: $(head -c 600 "$work/diff.txt")"
     fi
-    pct=$((r * 100 / 1073741824))
+    pct=$((at_us * 100 / (clean_ms * 1000)))
     if [ -n "$bad" ]; then
         mismatches=$((mismatches + 1))
-        echo "kill $i/$n at $((d_us / 1000)) ms ($pct%): $what, $opened, db check $verdict: MISMATCH${bad}"
+        echo "kill $i/$n at $((at_us / 1000)) ms ($pct%; drawn $((d_us / 1000))): $what, $opened, db check $verdict: MISMATCH${bad}"
         [ "${DRILL_KEEP:-0}" = 1 ] && cp -a "$s" "$work/mismatch-$i"
     else
-        echo "kill $i/$n at $((d_us / 1000)) ms ($pct%): $what, $opened, db check $verdict; run again: equal to the clean run"
+        echo "kill $i/$n at $((at_us / 1000)) ms ($pct%; drawn $((d_us / 1000))): $what, $opened, db check $verdict; run again: equal to the clean run"
     fi
 done
 
 elapsed=$((($(now_ms) - t_start) / 1000))
 echo "summary: $mode, seed $seed: $n kills, $landed landed before the run ended ($finished runs finished first);"
-echo "  moments covered (tenths of the clean run's ${clean_ms} ms): ${tenth[*]}"
+echo "  moments the kills landed at (tenths of the clean run's ${clean_ms} ms; the last counts later ones too): ${tenth[*]}"
 echo "  db check verdicts after a kill:$verdicts"
 echo "  $mismatches mismatches; $elapsed s in all"
 [ "$mismatches" -eq 0 ]
