@@ -1,5 +1,5 @@
 /* test_kill_drills.c - the short versions of scripts/drill-kill.sh that CI
- * runs: kill -9 of `gpuledger expand` at 12 random moments and of
+ * runs: kill -9 of `gpuledger expand` at 14 random moments and of
  * `gpuledger db recover` at 10.
  *
  * The drill itself lives in the script (anyone runs it with N=100); this
@@ -73,12 +73,13 @@ static void test_expand_kill_drill(void **state)
 {
     (void)state;
     char *out;
-    int st = run_drill("expand", 12, &out);
+    int st = run_drill("expand", 14, &out);
     assert_int_equal(st, 0);
     assert_non_null(strstr(out, " 0 mismatches"));
     assert_null(strstr(out, "MISMATCH"));
-    /* most moments fall inside the run (a few may find it already done) */
-    assert_true(landed(out) >= 8);
+    /* most moments fall inside the run; a run faster than the shortest
+     * clean one (the machine less busy) may finish before its kill */
+    assert_true(landed(out) >= 7);
     free(out);
 }
 
@@ -90,7 +91,7 @@ static void test_recover_kill_drill(void **state)
     assert_int_equal(st, 0);
     assert_non_null(strstr(out, " 0 mismatches"));
     assert_null(strstr(out, "MISMATCH"));
-    assert_true(landed(out) >= 6);
+    assert_true(landed(out) >= 5);
     /* the drill saw the store refused as damaged before the exchange */
     assert_non_null(strstr(out, "untouched"));
     free(out);
