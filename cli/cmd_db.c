@@ -19,8 +19,11 @@
  * and a verdict with what to do next.  Exit status: 0 healthy, 1 damaged
  * or incomplete, 2 bad usage or not a store it can look at.
  *
- * db recover: gl_store_recover, and what it kept and lost.  Exit status: 0
- * recovered or nothing to recover, 2 bad usage or not recovered.
+ * db recover: gl_store_recover run on a copy beside the store, the two
+ * directories then exchanged in one rename (gl_store_recover_swap: a kill
+ * at any moment leaves the store as it was or wholly recovered), and what
+ * it kept and lost.  Exit status: 0 recovered or nothing to recover, 2 bad
+ * usage or not recovered.
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -37,6 +40,7 @@
 #include "gpuledger/platform.h"
 #include "gpuledger/results.h"
 #include "gpuledger/store.h"
+#include "gpuledger/store_recover_swap.h"
 
 static void usage(FILE *out)
 {
@@ -54,8 +58,11 @@ static void usage(FILE *out)
                  "a store.\n\n"
                  "recover: a store whose write-ahead log is damaged: keep a copy of the log, keep\n"
                  "what comes before the damage, record what may be lost (db stats, db check and\n"
-                 "exports say so until 'gpuledger index' fetches it again).  Exit status: 0\n"
-                 "recovered or nothing to recover, 2 bad usage or not recovered.\n\n"
+                 "exports say so until 'gpuledger index' fetches it again).  The work is done on a\n"
+                 "copy beside the store (DIR" GL_STORE_RECOVER_WORK_SUFFIX "), then swapped in with one\n"
+                 "rename: killed at any moment, the store is as it was or recovered, and running\n"
+                 "recover again finishes.  Exit status: 0 recovered or nothing to recover, 2 bad\n"
+                 "usage or not recovered.\n\n"
                  "  --db DIR  the store\n"
                  "  --json    (stats) one JSON object instead of a table\n\n"
                  "Examples:\n"
@@ -601,7 +608,7 @@ static int db_recover(int argc, char **argv)
         fprintf(stderr, "gpuledger db recover: out of memory\n");
         return 2;
     }
-    gl_code rc = gl_store_recover(db, r, &err);
+    gl_code rc = gl_store_recover_swap(db, r, &err);
     if (rc) {
         fprintf(stderr, "gpuledger db recover: %s\n", err.msg);
         if (r->damaged && r->kept_log[0])

@@ -31,50 +31,9 @@
 
 #include "gpuledger/store.h"
 
+#include "../support/storefiles.h"
+
 /* ------------------------------------------------------------- helpers */
-
-static char *tmpdir_make(void)
-{
-    const char *base = getenv("TMPDIR");
-    char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/gl_store_XXXXXX", base && base[0] ? base : "/tmp");
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
-static void read_file(const char *path, gl_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        assert_int_equal(gl_buf_append(out, buf, n, NULL), GL_OK);
-    fclose(f);
-}
 
 static void write_file(const char *path, const void *data, size_t n)
 {
@@ -83,39 +42,6 @@ static void write_file(const char *path, const void *data, size_t n)
     if (n)
         assert_int_equal(fwrite(data, 1, n, f), n);
     fclose(f);
-}
-
-/* Every file of `dir` (not recursive; stores are flat): name, size, bytes,
- * sorted by name.  Two snapshots are equal iff the directory is unchanged. */
-static void dir_snapshot(const char *dir, gl_buf *out)
-{
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    assert_true(n >= 0);
-    for (int i = 0; i < n; i++) {
-        const char *name = ents[i]->d_name;
-        if (strcmp(name, ".") && strcmp(name, "..")) {
-            char *p = path_join(dir, name);
-            gl_buf_append(out, name, strlen(name) + 1, NULL);
-            struct stat st;
-            assert_int_equal(stat(p, &st), 0);
-            if (S_ISREG(st.st_mode))
-                read_file(p, out);
-            gl_buf_append(out, "\n--\n", 4, NULL);
-            free(p);
-        }
-        free(ents[i]);
-    }
-    free(ents);
-}
-
-static void assert_dir_unchanged(const char *dir, const gl_buf *before)
-{
-    gl_buf after = GL_BUF_INIT;
-    dir_snapshot(dir, &after);
-    assert_int_equal(after.len, before->len);
-    assert_memory_equal(after.data, before->data, before->len);
-    gl_buf_release(&after);
 }
 
 static void copy_dir(const char *from, const char *to)
@@ -127,9 +53,9 @@ static void copy_dir(const char *from, const char *to)
     while ((e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        char *a = path_join(from, e->d_name), *b = path_join(to, e->d_name);
+        char *a = gl_test_path_join(from, e->d_name), *b = gl_test_path_join(to, e->d_name);
         gl_buf data = GL_BUF_INIT;
-        read_file(a, &data);
+        gl_test_read_file(a, &data);
         write_file(b, data.data, data.len);
         gl_buf_release(&data);
         free(a);
@@ -188,59 +114,12 @@ static void raw_close(raw_db *r)
     free(r->h);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every key and value of every family, families in name order, with the
- * plain RocksDB API. */
-static void raw_dump(const char *dir, gl_buf *out)
-{
-    raw_db r;
-    raw_open(&r, dir, true);
-    char **sorted = malloc(r.n * sizeof *sorted);
-    memcpy(sorted, r.names, r.n * sizeof *sorted);
-    qsort(sorted, r.n, sizeof *sorted, cmp_str);
-    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-    for (size_t i = 0; i < r.n; i++) {
-        gl_buf_append(out, sorted[i], strlen(sorted[i]) + 1, NULL);
-        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(r.db, ro, raw_cf(&r, sorted[i]));
-        for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-            size_t kl, vl;
-            const char *k = rocksdb_iter_key(it, &kl);
-            const char *v = rocksdb_iter_value(it, &vl);
-            uint8_t len[8];
-            gl_store_be64_put(len, kl);
-            gl_buf_append(out, len, 8, NULL);
-            gl_buf_append(out, k, kl, NULL);
-            gl_store_be64_put(len, vl);
-            gl_buf_append(out, len, 8, NULL);
-            gl_buf_append(out, v, vl, NULL);
-        }
-        rocksdb_iter_destroy(it);
-    }
-    rocksdb_readoptions_destroy(ro);
-    free(sorted);
-    raw_close(&r);
-}
-
-/* The store in dir, dumped, must equal `want` (a raw_dump) byte for byte. */
-static void expect_dump(const char *dir, const gl_buf *want)
-{
-    gl_buf d = GL_BUF_INIT;
-    raw_dump(dir, &d);
-    assert_int_equal(d.len, want->len);
-    assert_memory_equal(d.data, want->data, d.len);
-    gl_buf_release(&d);
-}
-
 /* The stores in a and b must be equal byte for byte. */
 static void expect_same_stores(const char *a, const char *b)
 {
     gl_buf want = GL_BUF_INIT;
-    raw_dump(b, &want);
-    expect_dump(a, &want);
+    gl_test_raw_dump(b, NULL, &want);
+    gl_test_expect_dump(a, NULL, &want);
     gl_buf_release(&want);
 }
 
@@ -720,8 +599,8 @@ static void test_roles(void **state)
 static void test_roundtrip_every_record(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
-    char *sdir = path_join(dir, "db");
+    char *dir = gl_test_tmpdir("gl_store");
+    char *sdir = gl_test_path_join(dir, "db");
     gl_err err = {0};
     gl_store *s = open_new(sdir);
     gl_store_batch *b = gl_store_batch_new(s, &err);
@@ -896,7 +775,7 @@ static void test_roundtrip_every_record(void **state)
         assert_int_equal(st.records[i], expect[i]);
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
     gl_store_close(s);
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(sdir);
     free(dir);
 }
@@ -906,7 +785,7 @@ static void test_roundtrip_every_record(void **state)
 static void test_ranges(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
+    char *dir = gl_test_tmpdir("gl_store");
     gl_err err = {0};
     gl_store *s = open_new(dir);
     gl_store_batch *b = gl_store_batch_new(s, &err);
@@ -1037,7 +916,7 @@ static void test_ranges(void **state)
 
     gl_store_batch_free(b);
     gl_store_close(s);
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(dir);
 }
 
@@ -1069,8 +948,8 @@ static void build_two_chains(const char *dir, uint64_t last1, uint64_t last2)
 static void test_rollback_exact(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *a = path_join(root, "a"), *ref = path_join(root, "ref");
+    char *root = gl_test_tmpdir("gl_store");
+    char *a = gl_test_path_join(root, "a"), *ref = gl_test_path_join(root, "ref");
     build_two_chains(a, 20, 20);
     build_two_chains(ref, 10, 20); /* the oracle: a store that never held 11..20 */
 
@@ -1095,8 +974,8 @@ static void test_rollback_exact(void **state)
     gl_store_close(s);
 
     gl_buf da = GL_BUF_INIT, dr = GL_BUF_INIT;
-    raw_dump(a, &da);
-    raw_dump(ref, &dr);
+    gl_test_raw_dump(a, NULL, &da);
+    gl_test_raw_dump(ref, NULL, &dr);
     assert_true(da.len > 1000);
     assert_int_equal(da.len, dr.len);
     assert_memory_equal(da.data, dr.data, da.len);
@@ -1120,7 +999,7 @@ static void test_rollback_exact(void **state)
 
     gl_buf_release(&da);
     gl_buf_release(&dr);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(a);
     free(ref);
     free(root);
@@ -1131,8 +1010,8 @@ static void test_rollback_exact(void **state)
 static void test_rollback_in_batch(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *a = path_join(root, "a"), *ref = path_join(root, "ref");
+    char *root = gl_test_tmpdir("gl_store");
+    char *a = gl_test_path_join(root, "a"), *ref = gl_test_path_join(root, "ref");
     build_two_chains(a, 20, 3);
 
     gl_err err = {0};
@@ -1177,13 +1056,13 @@ static void test_rollback_in_batch(void **state)
     gl_store_close(r);
 
     gl_buf da = GL_BUF_INIT, dr = GL_BUF_INIT;
-    raw_dump(a, &da);
-    raw_dump(ref, &dr);
+    gl_test_raw_dump(a, NULL, &da);
+    gl_test_raw_dump(ref, NULL, &dr);
     assert_int_equal(da.len, dr.len);
     assert_memory_equal(da.data, dr.data, da.len);
     gl_buf_release(&da);
     gl_buf_release(&dr);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(a);
     free(ref);
     free(root);
@@ -1194,7 +1073,7 @@ static void test_rollback_in_batch(void **state)
 static void test_chain_binding(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
+    char *dir = gl_test_tmpdir("gl_store");
     gl_err err = {0};
     gl_store *s = open_new(dir);
     gl_store_batch *b = gl_store_batch_new(s, &err);
@@ -1235,19 +1114,19 @@ static void test_chain_binding(void **state)
 
     /* Opening with a conflicting expectation: refused, nothing changed. */
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_store_binding bind = {"golem-polygon", 137};
     gl_store_open_opts o = {.create = true, .bindings = &bind, .n_bindings = 1};
     assert_null(gl_store_open(dir, &o, &err));
     assert_int_equal(err.code, GL_EDB);
     assert_string_equal(err.msg, want);
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     bind.chain_id = 1;
     s = gl_store_open(dir, &o, &err);
     assert_non_null(s);
     gl_store_close(s);
     gl_buf_release(&before);
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(dir);
 }
 
@@ -1261,7 +1140,7 @@ static void make_store_with_data(const char *dir)
 static void test_newer_schema_untouched(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
+    char *dir = gl_test_tmpdir("gl_store");
     make_store_with_data(dir);
     raw_db r;
     raw_open(&r, dir, false);
@@ -1273,7 +1152,7 @@ static void test_newer_schema_untouched(void **state)
     raw_close(&r);
 
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_err err = {0};
     gl_store_open_opts variants[] = {{0}, {.create = true}, {.read_only = true}};
     for (size_t i = 0; i < 3; i++) {
@@ -1285,18 +1164,18 @@ static void test_newer_schema_untouched(void **state)
                  "use a newer gpuledger",
                  dir);
         assert_string_equal(err.msg, want);
-        assert_dir_unchanged(dir, &before);
+        gl_test_assert_dir_unchanged(dir, &before);
     }
     gl_buf_release(&before);
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(dir);
 }
 
 static void test_foreign_rocksdb_untouched(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "other");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "other");
     /* Another application's database, with its own data. */
     rocksdb_options_t *o = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(o, 1);
@@ -1314,12 +1193,12 @@ static void test_foreign_rocksdb_untouched(void **state)
     char want[600];
     snprintf(want, sizeof want,
              "'%s' is a RocksDB database but not a gpuledger store (no gpuledger meta)", dir);
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     for (size_t i = 0; i < 3; i++) {
         assert_null(gl_store_open(dir, &variants[i], &err));
         assert_int_equal(err.code, GL_EDB);
         assert_string_equal(err.msg, want);
-        assert_dir_unchanged(dir, &before);
+        gl_test_assert_dir_unchanged(dir, &before);
     }
 
     /* Even with a family called "meta". */
@@ -1335,15 +1214,15 @@ static void test_foreign_rocksdb_untouched(void **state)
     rocksdb_options_destroy(o);
 
     gl_buf_reset(&before);
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     for (size_t i = 0; i < 3; i++) {
         assert_null(gl_store_open(dir, &variants[i], &err));
         assert_int_equal(err.code, GL_EDB);
         assert_string_equal(err.msg, want);
-        assert_dir_unchanged(dir, &before);
+        gl_test_assert_dir_unchanged(dir, &before);
     }
     gl_buf_release(&before);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -1351,39 +1230,39 @@ static void test_foreign_rocksdb_untouched(void **state)
 static void test_garbage_and_missing(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
+    char *root = gl_test_tmpdir("gl_store");
     gl_err err = {0};
     gl_store_open_opts create = {.create = true};
 
     /* Files that are not RocksDB at all. */
-    char *g = path_join(root, "garbage");
+    char *g = gl_test_path_join(root, "garbage");
     mkdir(g, 0755);
-    char *f1 = path_join(g, "notes.txt"), *f2 = path_join(g, "000001.sst");
+    char *f1 = gl_test_path_join(g, "notes.txt"), *f2 = gl_test_path_join(g, "000001.sst");
     write_file(f1, "hello\n", 6);
     write_file(f2, "\x01\x02garbage", 9);
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(g, &before);
+    gl_test_dir_snapshot(g, &before);
     assert_null(gl_store_open(g, &create, &err));
     assert_int_equal(err.code, GL_EDB);
     assert_non_null(strstr(err.msg, "is not a gpuledger store: it holds files"));
-    assert_dir_unchanged(g, &before);
+    gl_test_assert_dir_unchanged(g, &before);
 
     /* A CURRENT file that points nowhere. */
-    char *cur = path_join(g, "CURRENT");
+    char *cur = gl_test_path_join(g, "CURRENT");
     write_file(cur, "MANIFEST-000009\n", 16);
     gl_buf_reset(&before);
-    dir_snapshot(g, &before);
+    gl_test_dir_snapshot(g, &before);
     assert_null(gl_store_open(g, &create, &err));
     assert_int_equal(err.code, GL_EDB);
     assert_non_null(strstr(err.msg, g));
-    assert_dir_unchanged(g, &before);
+    gl_test_assert_dir_unchanged(g, &before);
 
     /* A regular file where the directory should be. */
     assert_null(gl_store_open(f1, &create, &err));
     assert_true(strstr(err.msg, "is not a directory") != NULL);
 
     /* Missing or empty without create: refused, not created. */
-    char *m = path_join(root, "missing");
+    char *m = gl_test_path_join(root, "missing");
     assert_null(gl_store_open(m, NULL, &err));
     assert_true(strstr(err.msg, "does not exist") != NULL);
     struct stat st;
@@ -1391,12 +1270,12 @@ static void test_garbage_and_missing(void **state)
     gl_store_open_opts ro_create = {.create = true, .read_only = true};
     assert_null(gl_store_open(m, &ro_create, &err));
     assert_int_not_equal(stat(m, &st), 0);
-    char *empty = path_join(root, "empty");
+    char *empty = gl_test_path_join(root, "empty");
     mkdir(empty, 0755);
     assert_null(gl_store_open(empty, NULL, &err));
     assert_true(strstr(err.msg, "empty directory") != NULL);
     gl_buf_reset(&before);
-    dir_snapshot(empty, &before);
+    gl_test_dir_snapshot(empty, &before);
     assert_int_equal(before.len, 0);
     /* ... and an empty directory with create becomes a store. */
     gl_store *s = gl_store_open(empty, &create, &err);
@@ -1406,7 +1285,7 @@ static void test_garbage_and_missing(void **state)
     assert_int_equal(err.code, GL_EINVAL);
 
     gl_buf_release(&before);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(g);
     free(f1);
     free(f2);
@@ -1414,43 +1293,6 @@ static void test_garbage_and_missing(void **state)
     free(m);
     free(empty);
     free(root);
-}
-
-/* Files of `dir` whose names end with `suffix` or start with `prefix`. */
-static size_t list_files(const char *dir, const char *prefix, const char *suffix, char out[][256],
-                         size_t cap)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < cap) {
-        size_t l = strlen(e->d_name), sl = suffix ? strlen(suffix) : 0;
-        bool ok = prefix ? strncmp(e->d_name, prefix, strlen(prefix)) == 0
-                         : l > sl && strcmp(e->d_name + l - sl, suffix) == 0;
-        if (ok)
-            snprintf(out[n++], 256, "%s", e->d_name);
-    }
-    closedir(d);
-    return n;
-}
-
-static void flip_byte(const char *path, long off)
-{
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    uint8_t c;
-    assert_int_equal(pread(fd, &c, 1, off), 1);
-    c ^= 0x5a;
-    assert_int_equal(pwrite(fd, &c, 1, off), 1);
-    close(fd);
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    return (long)st.st_size;
 }
 
 /* A store whose data sits in table files (a reopen replays the WAL into
@@ -1467,25 +1309,25 @@ static void make_store_with_tables(const char *dir)
 static void test_corrupt_manifest(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *orig = path_join(root, "orig");
+    char *root = gl_test_tmpdir("gl_store");
+    char *orig = gl_test_path_join(root, "orig");
     make_store_with_tables(orig);
     char names[4][256];
-    assert_int_equal(list_files(orig, "MANIFEST-", NULL, names, 4), 1);
-    char *mpath = path_join(orig, names[0]);
-    long size = file_size(mpath);
+    assert_int_equal(gl_test_list_files(orig, "MANIFEST-", NULL, names, 4), 1);
+    char *mpath = gl_test_path_join(orig, names[0]);
+    long size = gl_test_file_size(mpath);
     free(mpath);
     assert_true(size > 40);
     const long offs[] = {0, 3, 7, 12, size / 2, size - 1};
     for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
         char sub[32];
         snprintf(sub, sizeof sub, "copy%zu", i);
-        char *copy = path_join(root, sub);
+        char *copy = gl_test_path_join(root, sub);
         copy_dir(orig, copy);
-        char *p = path_join(copy, names[0]);
-        flip_byte(p, offs[i]);
+        char *p = gl_test_path_join(copy, names[0]);
+        gl_test_flip_byte(p, offs[i]);
         gl_buf before = GL_BUF_INIT;
-        dir_snapshot(copy, &before);
+        gl_test_dir_snapshot(copy, &before);
         gl_err err = {0};
         gl_store *s = gl_store_open(copy, NULL, &err);
         if (s)
@@ -1493,12 +1335,12 @@ static void test_corrupt_manifest(void **state)
         assert_int_equal(err.code, GL_EDB);
         assert_non_null(strstr(err.msg, copy));
         assert_non_null(strstr(err.msg, "damaged"));
-        assert_dir_unchanged(copy, &before);
+        gl_test_assert_dir_unchanged(copy, &before);
         gl_buf_release(&before);
         free(p);
         free(copy);
     }
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(orig);
     free(root);
 }
@@ -1506,16 +1348,16 @@ static void test_corrupt_manifest(void **state)
 static void test_corrupt_sst(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *orig = path_join(root, "orig");
+    char *root = gl_test_tmpdir("gl_store");
+    char *orig = gl_test_path_join(root, "orig");
     make_store_with_tables(orig);
     char names[32][256];
-    size_t nsst = list_files(orig, NULL, ".sst", names, 32);
+    size_t nsst = gl_test_list_files(orig, NULL, ".sst", names, 32);
     assert_true(nsst >= 3);
     unsigned tried = 0;
     for (size_t f = 0; f < nsst; f++) {
-        char *p0 = path_join(orig, names[f]);
-        long size = file_size(p0);
+        char *p0 = gl_test_path_join(orig, names[f]);
+        long size = gl_test_file_size(p0);
         free(p0);
         /* Inside the data blocks (the start of the file) and the middle;
          * the footer's padding is the one place a flip can go unseen. */
@@ -1523,10 +1365,10 @@ static void test_corrupt_sst(void **state)
         for (size_t i = 0; i < 3; i++) {
             char sub[64];
             snprintf(sub, sizeof sub, "c%zu_%zu", f, i);
-            char *copy = path_join(root, sub);
+            char *copy = gl_test_path_join(root, sub);
             copy_dir(orig, copy);
-            char *p = path_join(copy, names[f]);
-            flip_byte(p, offs[i]);
+            char *p = gl_test_path_join(copy, names[f]);
+            gl_test_flip_byte(p, offs[i]);
             gl_err err = {0};
             gl_store *s = gl_store_open(copy, NULL, &err);
             gl_code rc = s ? gl_store_verify(s, &err) : err.code;
@@ -1537,12 +1379,12 @@ static void test_corrupt_sst(void **state)
             gl_store_close(s);
             tried++;
             free(p);
-            rm_rf(copy);
+            gl_test_rm_rf(copy);
             free(copy);
         }
     }
     assert_true(tried >= 9);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(orig);
     free(root);
 }
@@ -1550,8 +1392,8 @@ static void test_corrupt_sst(void **state)
 static void test_interrupted_creation(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "half");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "half");
     /* What a kill during creation leaves: RocksDB made, some of our
      * families made, no meta written yet. */
     rocksdb_options_t *o = rocksdb_options_create();
@@ -1569,11 +1411,11 @@ static void test_interrupted_creation(void **state)
     rocksdb_options_destroy(o);
 
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_err err = {0};
     assert_null(gl_store_open(dir, NULL, &err));
     assert_non_null(strstr(err.msg, "was interrupted"));
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     gl_store_open_opts create = {.create = true, .created_by = "finisher"};
     gl_store *s = gl_store_open(dir, &create, &err);
     assert_non_null(s);
@@ -1593,19 +1435,19 @@ static void test_interrupted_creation(void **state)
 
     /* Killed earlier still: RocksDB had not written CURRENT yet.  Only its
      * own creation files are there. */
-    char *half = path_join(root, "half2");
+    char *half = gl_test_path_join(root, "half2");
     mkdir(half, 0755);
     const char *files[] = {"LOCK", "IDENTITY", "LOG", "MANIFEST-000001", "000001.dbtmp"};
     for (size_t i = 0; i < 5; i++) {
-        char *p = path_join(half, files[i]);
+        char *p = gl_test_path_join(half, files[i]);
         write_file(p, i == 1 ? "3f1c2a60-0000-4000-8000-000000000000\n" : "", i == 1 ? 37 : 0);
         free(p);
     }
     gl_buf_init(&before);
-    dir_snapshot(half, &before);
+    gl_test_dir_snapshot(half, &before);
     assert_null(gl_store_open(half, NULL, &err));
     assert_non_null(strstr(err.msg, "was interrupted"));
-    assert_dir_unchanged(half, &before);
+    gl_test_assert_dir_unchanged(half, &before);
     s = gl_store_open(half, &create, &err);
     if (!s)
         fail_msg("finishing a creation killed before CURRENT: %s", err.msg);
@@ -1615,7 +1457,7 @@ static void test_interrupted_creation(void **state)
     gl_store_close(s);
     gl_buf_release(&before);
     free(half);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -1623,10 +1465,10 @@ static void test_interrupted_creation(void **state)
 static void test_read_only_and_in_use(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
+    char *dir = gl_test_tmpdir("gl_store");
     make_store_with_data(dir);
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_err err = {0};
     gl_store_open_opts ro = {.read_only = true};
     gl_store *s = gl_store_open(dir, &ro, &err);
@@ -1639,7 +1481,7 @@ static void test_read_only_and_in_use(void **state)
     assert_true(found);
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
     gl_store_close(s);
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
 
     /* A second read-write open is refused while the first is open; a
      * read-only one is fine. */
@@ -1653,14 +1495,14 @@ static void test_read_only_and_in_use(void **state)
     gl_store_close(s);
     gl_store_close(w);
     gl_buf_release(&before);
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(dir);
 }
 
 static void test_invalid_puts_leave_batch(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
+    char *dir = gl_test_tmpdir("gl_store");
     gl_err err = {0};
     gl_store *s = open_new(dir);
     gl_store_batch *b = gl_store_batch_new(s, &err);
@@ -1704,7 +1546,7 @@ static void test_invalid_puts_leave_batch(void **state)
     assert_int_equal(st.records[GL_STORE_CF_TRANSFERS], 0);
     gl_store_batch_free(b);
     gl_store_close(s);
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(dir);
 }
 
@@ -1789,7 +1631,7 @@ static void expect_verify_ok(const char *dir)
 static void test_verify_semantic_damage(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
+    char *dir = gl_test_tmpdir("gl_store");
     make_store_with_data(dir);
     expect_verify_ok(dir);
     raw_db r;
@@ -1902,7 +1744,7 @@ static void test_verify_semantic_damage(void **state)
         raw_write(dir, "appearances", ak, sizeof ak, false);
         expect_verify_ok(dir);
     }
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(dir);
 }
 
@@ -2005,7 +1847,7 @@ static gl_store_transfer bare_transfer(gl_store_pos pos, gl_store_asset asset, c
 static void test_derived_appearances(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
+    char *dir = gl_test_tmpdir("gl_store");
     gl_err err = {0};
     gl_store *s = open_new(dir);
     gl_store_batch *b = gl_store_batch_new(s, &err);
@@ -2122,7 +1964,7 @@ static void test_derived_appearances(void **state)
     assert_int_equal(st.records[GL_STORE_CF_APPEARANCES], 19);
     gl_store_batch_free(b);
     gl_store_close(s);
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(dir);
 }
 
@@ -2133,7 +1975,7 @@ static void test_derived_appearances(void **state)
 static void test_rollback_appearances(void **state)
 {
     (void)state;
-    char *dir = tmpdir_make();
+    char *dir = gl_test_tmpdir("gl_store");
     gl_err err = {0};
     gl_store *s = open_new(dir);
     gl_store_batch *b = gl_store_batch_new(s, &err);
@@ -2245,7 +2087,7 @@ static void test_rollback_appearances(void **state)
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
     gl_store_batch_free(b);
     gl_store_close(s);
-    rm_rf(dir);
+    gl_test_rm_rf(dir);
     free(dir);
 }
 
@@ -2370,6 +2212,11 @@ static void make_v1_store(const char *dir, bool with_appear_pos, uint32_t versio
     rocksdb_options_destroy(o);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The column families of dir, sorted, joined by commas. */
 static void list_families(const char *dir, char *out, size_t cap)
 {
@@ -2461,9 +2308,9 @@ static void expect_v1_data(gl_store *s)
 static void test_migrate_v1(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *v1 = path_join(root, "v1"), *v1b = path_join(root, "v1bulk");
-    char *half = path_join(root, "half"), *old = path_join(root, "v0");
+    char *root = gl_test_tmpdir("gl_store");
+    char *v1 = gl_test_path_join(root, "v1"), *v1b = gl_test_path_join(root, "v1bulk");
+    char *half = gl_test_path_join(root, "half"), *old = gl_test_path_join(root, "v0");
     make_v1_store(v1, true, 1, false);
     copy_dir(v1, v1b);
     char fams[512];
@@ -2475,7 +2322,7 @@ static void test_migrate_v1(void **state)
 
     /* Read-only: opens as it is, reads everything, changes nothing. */
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(v1, &before);
+    gl_test_dir_snapshot(v1, &before);
     gl_err err = {0};
     gl_store_open_opts ro = {.read_only = true};
     gl_store *s = gl_store_open(v1, &ro, &err);
@@ -2484,7 +2331,7 @@ static void test_migrate_v1(void **state)
     expect_v1_data(s);
     assert_null(gl_store_batch_new(s, &err));
     gl_store_close(s);
-    assert_dir_unchanged(v1, &before);
+    gl_test_assert_dir_unchanged(v1, &before);
     gl_buf_release(&before);
     assert_int_equal(raw_schema_version(v1), 1);
 
@@ -2544,7 +2391,7 @@ static void test_migrate_v1(void **state)
     /* Schema 1's stale appearances (the zero address's, a role the event
      * does not hold) are dropped: the migration rebuilds the family from
      * the records, so the store verifies and a rollback leaves nothing. */
-    char *stale = path_join(root, "stale");
+    char *stale = gl_test_path_join(root, "stale");
     make_v1_store(stale, true, 1, true);
     s = gl_store_open(stale, &ro, &err);
     assert_non_null(s);
@@ -2565,16 +2412,16 @@ static void test_migrate_v1(void **state)
     /* Schema 0 has no migration: refused untouched. */
     make_v1_store(old, true, 0, false);
     gl_buf_init(&before);
-    dir_snapshot(old, &before);
+    gl_test_dir_snapshot(old, &before);
     assert_null(gl_store_open(old, NULL, &err));
     char want[700];
     snprintf(want, sizeof want,
              "store '%s' has schema version 0, older than 3, and no migration exists", old);
     assert_string_equal(err.msg, want);
-    assert_dir_unchanged(old, &before);
+    gl_test_assert_dir_unchanged(old, &before);
     gl_buf_release(&before);
 
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(v1);
     free(v1b);
     free(half);
@@ -2587,11 +2434,11 @@ static void test_migrate_v1(void **state)
 static void test_v2_with_appear_pos_damaged(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "bad"), *ok = path_join(root, "ok");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "bad"), *ok = gl_test_path_join(root, "ok");
     make_v1_store(dir, true, 2, false);
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_err err = {0};
     char want[600];
     snprintf(want, sizeof want, "store '%s' is damaged: unknown column family 'appear_pos'", dir);
@@ -2600,7 +2447,7 @@ static void test_v2_with_appear_pos_damaged(void **state)
         assert_null(gl_store_open(dir, &variants[i], &err));
         assert_int_equal(err.code, GL_EDB);
         assert_string_equal(err.msg, want);
-        assert_dir_unchanged(dir, &before);
+        gl_test_assert_dir_unchanged(dir, &before);
     }
     gl_buf_release(&before);
 
@@ -2612,7 +2459,7 @@ static void test_v2_with_appear_pos_damaged(void **state)
     expect_v1_data(s);
     gl_store_close(s);
     free(ok);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -2680,8 +2527,8 @@ static char *raw_meta(const char *dir, const char *key, size_t *vl)
 static void test_bulk_appearances(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *bulk = path_join(root, "bulk"), *plain = path_join(root, "plain");
+    char *root = gl_test_tmpdir("gl_store");
+    char *bulk = gl_test_path_join(root, "bulk"), *plain = gl_test_path_join(root, "plain");
     gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 50};
     gl_store_open_opts op = {.create = true};
     build_bulk(bulk, &ob, 30, 12, 4, false);
@@ -2689,12 +2536,12 @@ static void test_bulk_appearances(void **state)
     assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), 42 * BLOCK_APPEARANCES);
     expect_verify_ok(bulk);
     gl_buf dp = GL_BUF_INIT;
-    raw_dump(plain, &dp);
-    expect_dump(bulk, &dp);
+    gl_test_raw_dump(plain, NULL, &dp);
+    gl_test_expect_dump(bulk, NULL, &dp);
     size_t vl;
     char *m = raw_meta(bulk, "pending_appearances", &vl);
     assert_null(m);
-    char *leftover = path_join(bulk, "gpuledger-ingest.sst");
+    char *leftover = gl_test_path_join(bulk, "gpuledger-ingest.sst");
     assert_int_not_equal(access(leftover, F_OK), 0);
     /* the keys are in table files, not in a log replayed at open */
     gl_err err = {0};
@@ -2706,7 +2553,7 @@ static void test_bulk_appearances(void **state)
     gl_store_close(s);
     /* Blocks put newest first: a hub's keys (every event's contract) then
      * arrive in reverse order, which the sort must still put right. */
-    char *rev = path_join(root, "rev");
+    char *rev = gl_test_path_join(root, "rev");
     gl_store *r = gl_store_open(rev, &ob, &err);
     assert_non_null(r);
     gl_store_batch *b = gl_store_batch_new(r, &err);
@@ -2716,11 +2563,11 @@ static void test_bulk_appearances(void **state)
     commit_ok(b);
     gl_store_batch_free(b);
     gl_store_close(r);
-    expect_dump(rev, &dp);
+    gl_test_expect_dump(rev, NULL, &dp);
     free(rev);
     gl_buf_release(&dp);
     free(leftover);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(bulk);
     free(plain);
     free(root);
@@ -2735,17 +2582,17 @@ static void test_bulk_appearances(void **state)
 static void test_bulk_killed(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *plain = path_join(root, "plain");
+    char *root = gl_test_tmpdir("gl_store");
+    char *plain = gl_test_path_join(root, "plain");
     gl_store_open_opts op = {.create = true};
     build_bulk(plain, &op, 10, 3, 5, false);
     gl_buf dp = GL_BUF_INIT;
-    raw_dump(plain, &dp);
+    gl_test_raw_dump(plain, NULL, &dp);
     size_t keys[] = {1000, 20}; /* 1000: batches of 80 keys gather, none written */
     for (size_t k = 0; k < 2; k++) {
         char name[32];
         snprintf(name, sizeof name, "killed-%zu", k);
-        char *dir = path_join(root, name);
+        char *dir = gl_test_path_join(root, name);
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -2783,7 +2630,7 @@ static void test_bulk_killed(void **state)
             assert_int_equal(nsp, 1);
             gl_store_close(s);
             /* a file the kill left half-written is removed by the open */
-            char *f = path_join(dir, "gpuledger-ingest.sst");
+            char *f = gl_test_path_join(dir, "gpuledger-ingest.sst");
             write_file(f, "half a table", 12);
             expect_verify_ok(dir); /* a read-write open: derives them */
             assert_int_not_equal(access(f, F_OK), 0);
@@ -2805,11 +2652,11 @@ static void test_bulk_killed(void **state)
             gl_store_close(s);
         }
         assert_int_equal(count_family(dir, GL_STORE_CF_APPEARANCES), 13 * BLOCK_APPEARANCES);
-        expect_dump(dir, &dp);
+        gl_test_expect_dump(dir, NULL, &dp);
         free(dir);
     }
     gl_buf_release(&dp);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(plain);
     free(root);
 }
@@ -2820,8 +2667,8 @@ static void test_bulk_killed(void **state)
 static void test_bulk_rollback(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "bulk");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "bulk");
     gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 10000};
     gl_store *s = build_bulk(dir, &ob, 10, 2, 100, true); /* one batch of 192 keys, gathered */
     gl_err err = {0};
@@ -2835,7 +2682,7 @@ static void test_bulk_rollback(void **state)
     /* chain 1 blocks 1..7, chain 2 blocks 1..2 */
     assert_int_equal(count_family(dir, GL_STORE_CF_APPEARANCES), 9 * BLOCK_APPEARANCES);
     expect_verify_ok(dir);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -2846,8 +2693,8 @@ static void test_bulk_rollback(void **state)
 static void test_bulk_small_batch(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "bulk");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "bulk");
     gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 10000};
     gl_store *s = build_bulk(dir, &ob, 12, 0, 100, true); /* 192 keys: gathered */
     gl_err err = {0};
@@ -2873,7 +2720,7 @@ static void test_bulk_small_batch(void **state)
     gl_store_close(s);
     size_t vl;
     assert_null(raw_meta(dir, "pending_appearances", &vl));
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -2914,8 +2761,8 @@ static void put_twins(gl_store *s, uint64_t n)
  * appearances and the two stores be equal byte for byte. */
 static void expect_bulk_as_plain(void (*put)(gl_store *, uint64_t), uint64_t n, size_t ingest_keys, uint64_t keys)
 {
-    char *root = tmpdir_make();
-    char *bulk = path_join(root, "bulk"), *plain = path_join(root, "plain");
+    char *root = gl_test_tmpdir("gl_store");
+    char *bulk = gl_test_path_join(root, "bulk"), *plain = gl_test_path_join(root, "plain");
     gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = ingest_keys};
     gl_store_open_opts op = {.create = true};
     gl_err err = {0};
@@ -2930,7 +2777,7 @@ static void expect_bulk_as_plain(void (*put)(gl_store *, uint64_t), uint64_t n, 
     assert_int_equal(count_family(bulk, GL_STORE_CF_APPEARANCES), keys);
     expect_same_stores(bulk, plain);
     expect_verify_ok(bulk);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(bulk);
     free(plain);
     free(root);
@@ -2989,13 +2836,13 @@ static void test_bulk_sort_crowd(void **state)
 static void test_bulk_ingest_fails(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "bulk");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "bulk");
     gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 50};
     gl_err err = {0};
     gl_store *s = gl_store_open(dir, &ob, &err);
     assert_non_null(s);
-    char *blocker = path_join(dir, "gpuledger-ingest.sst");
+    char *blocker = gl_test_path_join(dir, "gpuledger-ingest.sst");
     assert_int_equal(mkdir(blocker, 0755), 0);
     gl_store_batch *b = gl_store_batch_new(s, &err);
     for (uint64_t n = 1; n <= 4; n++)
@@ -3025,7 +2872,7 @@ static void test_bulk_ingest_fails(void **state)
     gl_store_batch_free(b);
     gl_store_close(s);
     free(blocker);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -3035,8 +2882,8 @@ static void test_bulk_ingest_fails(void **state)
 static void test_bulk_bad_marker(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "s");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "s");
     build_two_chains(dir, 2, 2);
     raw_db r;
     raw_open(&r, dir, false);
@@ -3047,19 +2894,19 @@ static void test_bulk_bad_marker(void **state)
     rocksdb_writeoptions_destroy(wo);
     raw_close(&r);
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_err err = {0};
     assert_null(gl_store_open(dir, NULL, &err));
     char want[600];
     snprintf(want, sizeof want, "store '%s' is damaged: meta 'pending_appearances' has 5 bytes", dir);
     assert_string_equal(err.msg, want);
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     gl_store_open_opts ro = {.read_only = true};
     assert_null(gl_store_open(dir, &ro, &err));
     assert_string_equal(err.msg, want);
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -3073,8 +2920,8 @@ static void test_bulk_bad_marker(void **state)
 static void test_bulk_write_begin(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "bulk"), *plain = path_join(root, "plain");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "bulk"), *plain = gl_test_path_join(root, "plain");
     gl_store_open_opts op = {.create = true};
     build_bulk(plain, &op, 40, 0, 10, false);
     gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 64 * 100};
@@ -3113,7 +2960,7 @@ static void test_bulk_write_begin(void **state)
     size_t vl;
     assert_null(raw_meta(dir, "pending_appearances", &vl));
     expect_same_stores(dir, plain);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(plain);
     free(root);
@@ -3176,17 +3023,17 @@ static void set_cursor_ok(const char *dir, uint64_t chain, const char *name, uin
 static void test_bulk_records(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *plain = path_join(root, "plain");
+    char *root = gl_test_tmpdir("gl_store");
+    char *plain = gl_test_path_join(root, "plain");
     gl_store_open_opts op = {.create = true};
     build_bulk(plain, &op, 30, 12, 5, false);
     gl_buf dp = GL_BUF_INIT;
-    raw_dump(plain, &dp);
+    gl_test_raw_dump(plain, NULL, &dp);
     size_t keys[] = {256, 256 * 15};
     for (size_t k = 0; k < 2; k++) {
         char name[32];
         snprintf(name, sizeof name, "bulk-%zu", k);
-        char *dir = path_join(root, name);
+        char *dir = gl_test_path_join(root, name);
         gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = keys[k]};
         gl_store *s = build_bulk(dir, &ob, 30, 12, 5, true);
         gl_err err = {0};
@@ -3199,17 +3046,17 @@ static void test_bulk_records(void **state)
             assert_int_equal(st.sst_bytes[GL_STORE_CF_EVENTS], 0);
         }
         gl_store_close(s);
-        expect_dump(dir, &dp);
+        gl_test_expect_dump(dir, NULL, &dp);
         size_t vl;
         assert_null(raw_meta(dir, "records_ahead", &vl));
-        char *f = path_join(dir, "gpuledger-records-events.sst");
+        char *f = gl_test_path_join(dir, "gpuledger-records-events.sst");
         assert_int_not_equal(access(f, F_OK), 0);
         free(f);
         expect_verify_ok(dir);
         free(dir);
     }
     /* rollback and puts in one batch of a bulk writer */
-    char *rb = path_join(root, "rollback");
+    char *rb = gl_test_path_join(root, "rollback");
     gl_store_open_opts ob = {.create = true, .bulk_write = true, .ingest_keys = 256};
     gl_store *s = build_bulk(rb, &ob, 10, 2, 100, true);
     gl_err err = {0};
@@ -3225,7 +3072,7 @@ static void test_bulk_records(void **state)
     expect_verify_ok(rb);
     free(rb);
     gl_buf_release(&dp);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(plain);
     free(root);
 }
@@ -3240,8 +3087,8 @@ static void test_bulk_records(void **state)
 static void test_bulk_records_killed(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *full = path_join(root, "full"), *killed = path_join(root, "killed"), *want = path_join(root, "want");
+    char *root = gl_test_tmpdir("gl_store");
+    char *full = gl_test_path_join(root, "full"), *killed = gl_test_path_join(root, "killed"), *want = gl_test_path_join(root, "want");
     gl_store_open_opts op = {.create = true};
     build_bulk(full, &op, 12, 3, 4, false);
     build_bulk(killed, &op, 10, 3, 5, false);
@@ -3280,7 +3127,7 @@ static void test_bulk_records_killed(void **state)
     assert_true(sp[0].chain_id == 1 && sp[0].first == 11 && sp[0].last == 12);
     gl_store_close(s);
     /* a records file the kill left half-written goes too */
-    char *f = path_join(killed, "gpuledger-records-transfers.sst");
+    char *f = gl_test_path_join(killed, "gpuledger-records-transfers.sst");
     write_file(f, "half a table", 12);
     expect_verify_ok(killed); /* read-write: rolls back */
     assert_int_not_equal(access(f, F_OK), 0);
@@ -3297,7 +3144,7 @@ static void test_bulk_records_killed(void **state)
     raw_close(&r);
     assert_null(gl_store_open(killed, NULL, &err));
     assert_non_null(strstr(err.msg, "is damaged: meta 'records_ahead' has 5 bytes"));
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(full);
     free(killed);
     free(want);
@@ -3349,8 +3196,8 @@ static void put_analysis_ok(gl_store_batch *b, const char *k, size_t kl, const c
 static void test_analysis_records(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "db");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "db");
     gl_store *s = open_new(dir);
     assert_true(gl_store_has_analysis_family(s));
     assert_int_equal(gl_store_schema_version(s), 3);
@@ -3444,7 +3291,7 @@ static void test_analysis_records(void **state)
     assert_int_equal(st.records[GL_STORE_CF_ANALYSIS], 0);
     gl_store_batch_free(b);
     gl_store_close(s);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -3454,8 +3301,8 @@ static void test_analysis_records(void **state)
 static void test_analysis_survives_rollback(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *a = path_join(root, "a"), *ref = path_join(root, "ref");
+    char *root = gl_test_tmpdir("gl_store");
+    char *a = gl_test_path_join(root, "a"), *ref = gl_test_path_join(root, "ref");
     build_two_chains(a, 20, 20);
     build_two_chains(ref, 10, 20); /* the oracle: never held chain 1's 11..20 */
     const char *dirs[] = {a, ref};
@@ -3498,7 +3345,7 @@ static void test_analysis_survives_rollback(void **state)
     assert_int_equal(st.records[GL_STORE_CF_BLOCKS], 0);
     assert_int_equal(st.records[GL_STORE_CF_ANALYSIS], 4);
     gl_store_close(s);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(a);
     free(ref);
     free(root);
@@ -3526,9 +3373,9 @@ static void make_v2(const char *dir, bool keep_family)
 static void test_migrate_v2(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *v2 = path_join(root, "v2"), *half = path_join(root, "half"), *ref = path_join(root, "ref");
-    char *bulk = path_join(root, "bulk");
+    char *root = gl_test_tmpdir("gl_store");
+    char *v2 = gl_test_path_join(root, "v2"), *half = gl_test_path_join(root, "half"), *ref = gl_test_path_join(root, "ref");
+    char *bulk = gl_test_path_join(root, "bulk");
     build_two_chains(ref, 5, 3); /* the oracle: the same data written as schema 3 */
     build_two_chains(v2, 5, 3);
     make_v2(v2, false);
@@ -3544,8 +3391,8 @@ static void test_migrate_v2(void **state)
 
     /* Read-only: opens as it is, no analysis family, nothing written. */
     gl_buf before = GL_BUF_INIT, dump = GL_BUF_INIT;
-    dir_snapshot(v2, &before);
-    raw_dump(v2, &dump);
+    gl_test_dir_snapshot(v2, &before);
+    gl_test_raw_dump(v2, NULL, &dump);
     gl_err err = {0};
     gl_store_open_opts ro = {.read_only = true};
     gl_store *s = gl_store_open(v2, &ro, &err);
@@ -3569,8 +3416,8 @@ static void test_migrate_v2(void **state)
     assert_int_equal(st.records[GL_STORE_CF_BLOCKS], 8);
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
     gl_store_close(s);
-    assert_dir_unchanged(v2, &before);
-    expect_dump(v2, &dump);
+    gl_test_assert_dir_unchanged(v2, &before);
+    gl_test_expect_dump(v2, NULL, &dump);
     gl_buf_release(&before);
     gl_buf_release(&dump);
     assert_int_equal(raw_schema_version(v2), 2);
@@ -3629,17 +3476,17 @@ static void test_migrate_v2(void **state)
     assert_null(e);
     raw_close(&r);
     gl_buf_init(&before);
-    dir_snapshot(ref, &before);
+    gl_test_dir_snapshot(ref, &before);
     char want[600];
     snprintf(want, sizeof want, "store '%s' is damaged: column family 'analysis' is missing", ref);
     gl_store_open_opts variants[] = {{0}, {.read_only = true}};
     for (size_t i = 0; i < 2; i++) {
         assert_null(gl_store_open(ref, &variants[i], &err));
         assert_string_equal(err.msg, want);
-        assert_dir_unchanged(ref, &before);
+        gl_test_assert_dir_unchanged(ref, &before);
     }
     gl_buf_release(&before);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(v2);
     free(half);
     free(ref);
@@ -3652,8 +3499,8 @@ static void test_migrate_v2(void **state)
 static void test_platform_def(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "db");
+    char *root = gl_test_tmpdir("gl_store");
+    char *dir = gl_test_path_join(root, "db");
     gl_store *s = open_new(dir);
     gl_err err = {0};
     /* keccak-256("abc"), the published vector */
@@ -3712,7 +3559,7 @@ static void test_platform_def(void **state)
     assert_int_equal(gl_store_get_platform_def(s, "q", &json, &err), GL_EDB);
     assert_string_equal(err.msg, want);
     gl_store_close(s);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }

@@ -30,187 +30,22 @@
 #include <rocksdb/c.h>
 
 #include "gpuledger/store.h"
+#include "gpuledger/store_recover_swap.h"
+
+#include "../support/storefiles.h"
 
 /* ------------------------------------------------------------- helpers */
-
-static char *tmpdir_make(void)
-{
-    const char *base = getenv("TMPDIR");
-    char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/gl_damage_XXXXXX", base && base[0] ? base : "/tmp");
-    char *d = mkdtemp(tmpl);
-    assert_non_null(d);
-    return strdup(d);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *path) { nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
-static void read_whole(const char *path, gl_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        assert_int_equal(gl_buf_append(out, buf, n, NULL), GL_OK);
-    fclose(f);
-}
-
-/* Every regular file of `dir`, by name: name, bytes. */
-static void dir_snapshot(const char *dir, gl_buf *out)
-{
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    assert_true(n >= 0);
-    for (int i = 0; i < n; i++) {
-        const char *name = ents[i]->d_name;
-        char *p = path_join(dir, name);
-        struct stat st;
-        if (strcmp(name, ".") && strcmp(name, "..") && stat(p, &st) == 0) {
-            gl_buf_append(out, name, strlen(name) + 1, NULL);
-            if (S_ISREG(st.st_mode))
-                read_whole(p, out);
-            gl_buf_append(out, "\n--\n", 4, NULL);
-        }
-        free(p);
-        free(ents[i]);
-    }
-    free(ents);
-}
-
-static void assert_dir_unchanged(const char *dir, const gl_buf *before)
-{
-    gl_buf after = GL_BUF_INIT;
-    dir_snapshot(dir, &after);
-    assert_int_equal(after.len, before->len);
-    assert_memory_equal(after.data, before->data, before->len);
-    gl_buf_release(&after);
-}
 
 /* The one file of `dir` whose name ends in `suffix` (or starts with
  * `prefix`): its name into out.  Fails the test unless there is exactly
  * one. */
 static void only_file(const char *dir, const char *prefix, const char *suffix, char out[256])
 {
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name), sl = suffix ? strlen(suffix) : 0;
-        bool ok = prefix ? strncmp(e->d_name, prefix, strlen(prefix)) == 0
-                         : l > sl && strcmp(e->d_name + l - sl, suffix) == 0;
-        if (ok) {
-            snprintf(out, 256, "%s", e->d_name);
-            n++;
-        }
-    }
-    closedir(d);
+    char names[2][256];
+    size_t n = gl_test_list_files(dir, prefix, suffix, names, 2);
     if (n != 1)
-        fail_msg("%d files %s*%s in %s, want 1", n, prefix ? prefix : "", suffix ? suffix : "", dir);
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    return (long)st.st_size;
-}
-
-static void flip_byte(const char *path, long off)
-{
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    uint8_t c;
-    assert_int_equal(pread(fd, &c, 1, off), 1);
-    c ^= 0x5a;
-    assert_int_equal(pwrite(fd, &c, 1, off), 1);
-    close(fd);
-}
-
-/* Every key and value of every family, families in name order, read with
- * the plain RocksDB API (point-in-time recovery: what the log holds up to
- * any damage). */
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* skip: a meta key left out (gl_store_recover's marker), or NULL. */
-static void raw_dump(const char *dir, const char *skip, gl_buf *out)
-{
-    char *e = NULL;
-    rocksdb_options_t *o = rocksdb_options_create();
-    size_t n = 0;
-    char **names = rocksdb_list_column_families(o, dir, &n, &e);
-    if (e)
-        fail_msg("raw list of %s: %s", dir, e);
-    const rocksdb_options_t **co = calloc(n, sizeof *co);
-    rocksdb_column_family_handle_t **h = calloc(n, sizeof *h);
-    for (size_t i = 0; i < n; i++)
-        co[i] = o;
-    rocksdb_t *db = rocksdb_open_for_read_only_column_families(o, dir, (int)n, (const char *const *)names,
-                                                               co, h, 0, &e);
-    if (e)
-        fail_msg("raw open of %s: %s", dir, e);
-    char **sorted = malloc(n * sizeof *sorted);
-    memcpy(sorted, names, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, cmp_str);
-    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-    for (size_t i = 0; i < n; i++) {
-        size_t j = 0;
-        while (strcmp(names[j], sorted[i]))
-            j++;
-        gl_buf_append(out, sorted[i], strlen(sorted[i]) + 1, NULL);
-        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(db, ro, h[j]);
-        for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-            size_t kl, vl;
-            const char *k = rocksdb_iter_key(it, &kl);
-            const char *v = rocksdb_iter_value(it, &vl);
-            if (skip && !strcmp(sorted[i], "meta") && kl == strlen(skip) && !memcmp(k, skip, kl))
-                continue;
-            uint8_t len[8];
-            gl_store_be64_put(len, kl);
-            gl_buf_append(out, len, 8, NULL);
-            gl_buf_append(out, k, kl, NULL);
-            gl_store_be64_put(len, vl);
-            gl_buf_append(out, len, 8, NULL);
-            gl_buf_append(out, v, vl, NULL);
-        }
-        rocksdb_iter_destroy(it);
-    }
-    rocksdb_readoptions_destroy(ro);
-    for (size_t i = 0; i < n; i++)
-        rocksdb_column_family_handle_destroy(h[i]);
-    rocksdb_close(db);
-    rocksdb_list_column_families_destroy(names, n);
-    rocksdb_options_destroy(o);
-    free(sorted);
-    free(co);
-    free(h);
-}
-
-static void expect_dump(const char *dir, const char *skip, const gl_buf *want)
-{
-    gl_buf d = GL_BUF_INIT;
-    raw_dump(dir, skip, &d);
-    assert_int_equal(d.len, want->len);
-    assert_memory_equal(d.data, want->data, d.len);
-    gl_buf_release(&d);
+        fail_msg("%zu files %s*%s in %s, want 1", n, prefix ? prefix : "", suffix ? suffix : "", dir);
+    snprintf(out, 256, "%s", names[0]);
 }
 
 /* ---------------------------------------------------------- the store */
@@ -290,19 +125,19 @@ static uint64_t count_events(gl_store *s)
 static void test_wal_flipped_refused(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "store");
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
     make_unflushed(dir);
     char wal[256];
     only_file(dir, NULL, ".log", wal);
-    char *wp = path_join(dir, wal);
-    long size = file_size(wp);
+    char *wp = gl_test_path_join(dir, wal);
+    long size = gl_test_file_size(wp);
     assert_true(size > 2000);
-    flip_byte(wp, size / 2);
+    gl_test_flip_byte(wp, size / 2);
     free(wp);
 
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_store_open_opts variants[] = {{.read_only = true}, {0}, {.create = true}, {.bulk_write = true}};
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         gl_err err = {0};
@@ -318,7 +153,7 @@ static void test_wal_flipped_refused(void **state)
         assert_non_null(strstr(err.msg, "write-ahead log"));
         assert_non_null(strstr(err.msg, "damaged"));
         assert_non_null(strstr(err.msg, "gpuledger db recover"));
-        assert_dir_unchanged(dir, &before);
+        gl_test_assert_dir_unchanged(dir, &before);
     }
 
     /* What db check reads: the batches before the damage, and how far the
@@ -340,9 +175,9 @@ static void test_wal_flipped_refused(void **state)
     assert_int_equal(r.kept_records[GL_STORE_CF_EVENTS], kept - 100);
     assert_true(r.later_records[GL_STORE_CF_EVENTS] >= kept - 100);
     assert_true(r.later_records[GL_STORE_CF_EVENTS] < NBLOCKS);
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -353,17 +188,17 @@ static void test_wal_flipped_refused(void **state)
 static void test_wal_flipped_recover(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "store");
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
     make_unflushed(dir);
     char wal[256];
     only_file(dir, NULL, ".log", wal);
-    char *wp = path_join(dir, wal);
-    flip_byte(wp, file_size(wp) / 2);
+    char *wp = gl_test_path_join(dir, wal);
+    gl_test_flip_byte(wp, gl_test_file_size(wp) / 2);
     gl_buf damaged_log = GL_BUF_INIT, readable = GL_BUF_INIT;
-    read_whole(wp, &damaged_log);
+    gl_test_read_file(wp, &damaged_log);
     free(wp);
-    raw_dump(dir, NULL, &readable); /* plain RocksDB: point-in-time */
+    gl_test_raw_dump(dir, NULL, &readable); /* plain RocksDB: point-in-time */
 
     gl_store_wal_report r;
     gl_err err = {0};
@@ -373,10 +208,10 @@ static void test_wal_flipped_recover(void **state)
     uint64_t kept = r.cursors[0].kept_block;
     /* the damaged log, copied before anything was opened read-write */
     assert_true(strncmp(r.kept_log, "damaged-wal-", 12) == 0);
-    char *kd = path_join(dir, r.kept_log);
-    char *kp = path_join(kd, wal);
+    char *kd = gl_test_path_join(dir, r.kept_log);
+    char *kp = gl_test_path_join(kd, wal);
     gl_buf copy = GL_BUF_INIT;
-    read_whole(kp, &copy);
+    gl_test_read_file(kp, &copy);
     assert_int_equal(copy.len, damaged_log.len);
     assert_memory_equal(copy.data, damaged_log.data, copy.len);
     gl_buf_release(&copy);
@@ -384,7 +219,7 @@ static void test_wal_flipped_recover(void **state)
     free(kd);
     /* nothing readable was lost: the store is what the log held before
      * the damage, plus the marker */
-    expect_dump(dir, "recovered", &readable);
+    gl_test_expect_dump(dir, "recovered", &readable);
 
     /* an ordinary open works, and says what is missing */
     gl_store *s = gl_store_open(dir, NULL, &err);
@@ -414,14 +249,110 @@ static void test_wal_flipped_recover(void **state)
 
     /* a sound store: nothing to recover, nothing done */
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     assert_int_equal(gl_store_recover(dir, &r, &err), GL_OK);
     assert_false(r.damaged);
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
     gl_buf_release(&damaged_log);
     gl_buf_release(&readable);
-    rm_rf(root);
+    gl_test_rm_rf(root);
+    free(dir);
+    free(root);
+}
+
+/* gl_store_recover_swap (what `db recover` runs) after a kill: whatever the
+ * killed run left at the working path is removed and the recovery done
+ * again, or, after the exchange, found done.  The moments themselves are
+ * drilled by scripts/drill-kill.sh recover (test_kill_drills); this pins the
+ * two states a kill leaves beside the store, which random moments rarely
+ * hit at the exchange. */
+static void test_recover_swap_leftovers(void **state)
+{
+    (void)state;
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
+    make_unflushed(dir);
+    char wal[256];
+    only_file(dir, NULL, ".log", wal);
+    char *wp = gl_test_path_join(dir, wal);
+    gl_test_flip_byte(wp, gl_test_file_size(wp) / 2);
+    gl_buf damaged_log = GL_BUF_INIT, readable = GL_BUF_INIT;
+    gl_test_read_file(wp, &damaged_log);
+    free(wp);
+    gl_test_raw_dump(dir, NULL, &readable);
+
+    /* killed while copying: a partial copy beside the store */
+    char work[600];
+    snprintf(work, sizeof work, "%s%s", dir, GL_STORE_RECOVER_WORK_SUFFIX);
+    assert_int_equal(mkdir(work, 0755), 0);
+    char *junk = gl_test_path_join(work, "000009.sst");
+    FILE *f = fopen(junk, "wb");
+    assert_non_null(f);
+    fputs("half a table", f);
+    fclose(f);
+    free(junk);
+    char *sub = gl_test_path_join(work, "damaged-wal-x");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    free(sub);
+
+    gl_store_wal_report r;
+    gl_err err = {0};
+    /* a trailing slash names the same store */
+    char slashed[600];
+    snprintf(slashed, sizeof slashed, "%s/", dir);
+    if (gl_store_recover_swap(slashed, &r, &err))
+        fail_msg("recover: %s", err.msg);
+    assert_true(r.damaged);
+    struct stat st;
+    assert_int_equal(stat(work, &st), -1); /* the leftover is gone */
+    gl_test_expect_dump(dir, "recovered", &readable);
+    char *kd = gl_test_path_join(dir, r.kept_log);
+    char *kp = gl_test_path_join(kd, wal);
+    gl_buf copy = GL_BUF_INIT;
+    gl_test_read_file(kp, &copy);
+    assert_int_equal(copy.len, damaged_log.len);
+    assert_memory_equal(copy.data, damaged_log.data, copy.len);
+    gl_buf_release(&copy);
+    free(kp);
+    free(kd);
+    gl_store *s = gl_store_open(dir, NULL, &err);
+    if (!s)
+        fail_msg("open after recover: %s", err.msg);
+    size_t n = 0, open_spans = 0;
+    gl_store_lost lost[4];
+    assert_int_equal(gl_store_lost_spans(s, lost, 4, &n, &open_spans, &err), GL_OK);
+    assert_int_equal(n, 1); /* one recovery recorded, not two */
+    assert_int_equal(open_spans, 1);
+    gl_store_close(s);
+
+    /* killed after the exchange: the store is recovered, the damaged one
+     * sits at the working path; run again, nothing to recover, the
+     * leftover removed, the store byte for byte as it was */
+    assert_int_equal(mkdir(work, 0755), 0);
+    char *old = gl_test_path_join(work, wal);
+    f = fopen(old, "wb");
+    assert_non_null(f);
+    fwrite(damaged_log.data, 1, damaged_log.len, f);
+    fclose(f);
+    free(old);
+    gl_buf before = GL_BUF_INIT;
+    gl_test_dir_snapshot(dir, &before);
+    assert_int_equal(gl_store_recover_swap(dir, &r, &err), GL_OK);
+    assert_false(r.damaged);
+    assert_int_equal(stat(work, &st), -1);
+    gl_test_assert_dir_unchanged(dir, &before);
+    gl_buf_release(&before);
+
+    /* not a store: its words, nothing made beside it */
+    char *none = gl_test_path_join(root, "none");
+    assert_int_not_equal(gl_store_recover_swap(none, &r, &err), GL_OK);
+    assert_non_null(strstr(err.msg, "does not exist"));
+    free(none);
+
+    gl_buf_release(&damaged_log);
+    gl_buf_release(&readable);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -441,9 +372,9 @@ static int run_cli(const char *root, char **out, const char *fmt, ...)
     int st = system(cmd);
     assert_true(st != -1 && WIFEXITED(st));
     gl_buf b = GL_BUF_INIT;
-    char *o = path_join(root, "out"), *e = path_join(root, "err");
-    read_whole(o, &b);
-    read_whole(e, &b);
+    char *o = gl_test_path_join(root, "out"), *e = gl_test_path_join(root, "err");
+    gl_test_read_file(o, &b);
+    gl_test_read_file(e, &b);
     gl_buf_push(&b, 0, NULL);
     free(o);
     free(e);
@@ -458,13 +389,13 @@ static int run_cli(const char *root, char **out, const char *fmt, ...)
 static void test_wal_flipped_cli(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "store");
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
     make_unflushed(dir);
     char wal[256];
     only_file(dir, NULL, ".log", wal);
-    char *wp = path_join(dir, wal);
-    flip_byte(wp, file_size(wp) / 2);
+    char *wp = gl_test_path_join(dir, wal);
+    gl_test_flip_byte(wp, gl_test_file_size(wp) / 2);
     free(wp);
     char *out;
     assert_int_equal(run_cli(root, &out, "db stats --db '%s'", dir), 2);
@@ -507,7 +438,7 @@ static void test_wal_flipped_cli(void **state)
     assert_int_equal(run_cli(root, &out, "export events --db '%s' --out '%s/x.jsonl'", dir, root), 0);
     assert_non_null(strstr(out, "exported 10 events"));
     free(out);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -523,7 +454,7 @@ static void make_tables(const char *dir, gl_buf *dump)
     if (!s)
         fail_msg("reopen %s: %s", dir, err.msg);
     gl_store_close(s);
-    raw_dump(dir, NULL, dump);
+    gl_test_raw_dump(dir, NULL, dump);
 }
 
 /* The largest table file of dir: its name. */
@@ -537,8 +468,8 @@ static void largest_sst(const char *dir, char out[256])
         size_t l = strlen(e->d_name);
         if (l < 5 || strcmp(e->d_name + l - 4, ".sst"))
             continue;
-        char *p = path_join(dir, e->d_name);
-        long sz = file_size(p);
+        char *p = gl_test_path_join(dir, e->d_name);
+        long sz = gl_test_file_size(p);
         free(p);
         if (sz > best) {
             best = sz;
@@ -555,17 +486,17 @@ static void largest_sst(const char *dir, char out[256])
 static void test_sst_truncated(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "store");
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
     gl_buf dump = GL_BUF_INIT;
     make_tables(dir, &dump);
     char sst[256];
     largest_sst(dir, sst);
-    char *sp = path_join(dir, sst);
-    assert_int_equal(truncate(sp, file_size(sp) / 2), 0);
+    char *sp = gl_test_path_join(dir, sst);
+    assert_int_equal(truncate(sp, gl_test_file_size(sp) / 2), 0);
     free(sp);
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_store_open_opts variants[] = {{.read_only = true}, {0}, {.bulk_write = true}};
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         gl_err err = {0};
@@ -577,17 +508,17 @@ static void test_sst_truncated(void **state)
         assert_non_null(strstr(err.msg, "damaged"));
         assert_non_null(strstr(err.msg, sst));
         assert_null(strstr(err.msg, "write-ahead log")); /* not the log's damage */
-        assert_dir_unchanged(dir, &before);
+        gl_test_assert_dir_unchanged(dir, &before);
     }
     char *out;
     assert_int_equal(run_cli(root, &out, "db check --db '%s'", dir), 1);
     assert_non_null(strstr(out, "DAMAGED"));
     assert_non_null(strstr(out, "restore it from a backup"));
     free(out);
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
     gl_buf_release(&dump);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -598,17 +529,17 @@ static void test_sst_truncated(void **state)
 static void test_manifest_flipped(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "store");
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
     gl_buf dump = GL_BUF_INIT;
     make_tables(dir, &dump);
     char man[256];
     only_file(dir, "MANIFEST-", NULL, man);
-    char *mp = path_join(dir, man);
-    flip_byte(mp, file_size(mp) / 2);
+    char *mp = gl_test_path_join(dir, man);
+    gl_test_flip_byte(mp, gl_test_file_size(mp) / 2);
     free(mp);
     gl_buf before = GL_BUF_INIT;
-    dir_snapshot(dir, &before);
+    gl_test_dir_snapshot(dir, &before);
     gl_err err = {0};
     gl_store_open_opts ro = {.read_only = true};
     assert_null(gl_store_open(dir, &ro, &err));
@@ -621,17 +552,17 @@ static void test_manifest_flipped(void **state)
     assert_int_equal(gl_store_wal_check(dir, &r, &err), GL_EDB);
     assert_int_equal(gl_store_recover(dir, &r, &err), GL_EDB); /* nothing it can do */
     assert_non_null(strstr(err.msg, "damaged"));
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     char *out;
     assert_int_equal(run_cli(root, &out, "db check --db '%s'", dir), 1);
     assert_non_null(strstr(out, "DAMAGED"));
     free(out);
     assert_int_equal(run_cli(root, &out, "db recover --db '%s'", dir), 2);
     free(out);
-    assert_dir_unchanged(dir, &before);
+    gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
     gl_buf_release(&dump);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -642,8 +573,8 @@ static void test_manifest_flipped(void **state)
 static void test_read_only_dir(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "store");
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
     gl_buf dump = GL_BUF_INIT;
     make_tables(dir, &dump);
     assert_int_equal(chmod(root, 0755), 0);
@@ -687,9 +618,9 @@ static void test_read_only_dir(void **state)
     assert_non_null(strstr(mbuf, dir));
     assert_non_null(strstr(mbuf, "cannot be written"));
     assert_null(strstr(mbuf, "in use"));
-    expect_dump(dir, NULL, &dump);
+    gl_test_expect_dump(dir, NULL, &dump);
     gl_buf_release(&dump);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -701,11 +632,11 @@ static void test_read_only_dir(void **state)
 static void test_disk_full(void **state)
 {
     (void)state;
-    char *root = tmpdir_make();
-    char *dir = path_join(root, "store");
+    char *root = gl_test_tmpdir("gl_damage");
+    char *dir = gl_test_path_join(root, "store");
     gl_buf dump = GL_BUF_INIT;
     make_tables(dir, &dump);
-    char *msg = path_join(root, "msg");
+    char *msg = gl_test_path_join(root, "msg");
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -753,7 +684,7 @@ static void test_disk_full(void **state)
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
     gl_buf m = GL_BUF_INIT;
-    read_whole(msg, &m);
+    gl_test_read_file(msg, &m);
     gl_buf_push(&m, 0, NULL);
     fprintf(stderr, "full disk: %s\n", (char *)m.data);
     assert_non_null(strstr((char *)m.data, dir));
@@ -761,7 +692,7 @@ static void test_disk_full(void **state)
     assert_non_null(strstr((char *)m.data, "what was committed before is kept"));
     /* what was committed is there, the failed batch is not, and an
      * ordinary open works (a torn last write is not damage) */
-    expect_dump(dir, NULL, &dump);
+    gl_test_expect_dump(dir, NULL, &dump);
     gl_err err = {0};
     gl_store *s = gl_store_open(dir, NULL, &err);
     if (!s)
@@ -769,11 +700,11 @@ static void test_disk_full(void **state)
     assert_int_equal(gl_store_verify(s, &err), GL_OK);
     assert_int_equal(count_events(s), NBLOCKS);
     gl_store_close(s);
-    expect_dump(dir, NULL, &dump);
+    gl_test_expect_dump(dir, NULL, &dump);
     gl_buf_release(&m);
     gl_buf_release(&dump);
     free(msg);
-    rm_rf(root);
+    gl_test_rm_rf(root);
     free(dir);
     free(root);
 }
@@ -784,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_wal_flipped_refused),
         cmocka_unit_test(test_wal_flipped_recover),
         cmocka_unit_test(test_wal_flipped_cli),
+        cmocka_unit_test(test_recover_swap_leftovers),
         cmocka_unit_test(test_sst_truncated),
         cmocka_unit_test(test_manifest_flipped),
         cmocka_unit_test(test_read_only_dir),
