@@ -533,6 +533,7 @@ typedef struct raw_xfer {
 #define CHUNK 8192
 #define RING 4
 #define PREFETCH_AHEAD 8
+#define SCAN_READAHEAD (2u << 20)
 
 /* The txs of one block, read beside the transfers: both families are in
  * block order, so a second iterator walks the txs in step and no tx is
@@ -1048,6 +1049,9 @@ gl_graph *gl_graph_load(gl_store *s, gl_graph_def_fn defs, void *ctx, gl_err *er
     rc = rc ? rc : collect_chains(s, g, err);
     if (!rc && g->n_chains > UINT16_MAX)
         rc = gl_err_set(err, GL_ERANGE, "more than 65535 chains");
+    /* Every family is walked once from end to end: read ahead in large
+     * pieces and keep the block cache for what the commands read after. */
+    gl_store_set_scan_readahead(s, SCAN_READAHEAD);
     for (uint16_t c = 0; !rc && c < g->n_chains; c++)
         rc = load_blocks(s, &L, c);
     rc = rc ? rc : load_labels(s, &L);
@@ -1055,6 +1059,7 @@ gl_graph *gl_graph_load(gl_store *s, gl_graph_def_fn defs, void *ctx, gl_err *er
         rc = load_events(s, &L, c, defs, ctx);
         rc = rc ? rc : load_transfers(s, &L, c);
     }
+    gl_store_set_scan_readahead(s, 0);
     if (!rc) {
         rc = drop_transfer_twins(g, &L, err);
         rc = rc ? rc : gl_graph_index(g, err);

@@ -142,6 +142,7 @@ struct gl_store {
     rocksdb_writeoptions_t *wo;
     bool read_only;
     bool bulk_write; /* opts->bulk_write (see attach) */
+    size_t scan_readahead; /* gl_store_set_scan_readahead: 0 = RocksDB's own */
     pthread_mutex_t lock; /* commits, the binding cache, the pending keys */
     binding_list bindings;
     /* Bulk appearances: keys whose records are committed, gathered for

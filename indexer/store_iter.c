@@ -21,6 +21,8 @@
 
 /* -------------------------------------------------------------- iterators */
 
+void gl_store_set_scan_readahead(gl_store *s, size_t bytes) { s->scan_readahead = bytes; }
+
 static gl_store_iter *iter_new(gl_store *s, iter_kind kind, gl_store_family cf, const uint8_t *lo,
                                size_t lolen, const uint8_t *hi, size_t hilen, gl_err *err)
 {
@@ -36,6 +38,10 @@ static gl_store_iter *iter_new(gl_store *s, iter_kind kind, gl_store_family cf, 
     if (hilen) {
         memcpy(it->hi, hi, hilen);
         rocksdb_readoptions_set_iterate_upper_bound(it->ro, (const char *)it->hi, hilen);
+    }
+    if (s->scan_readahead) {
+        rocksdb_readoptions_set_readahead_size(it->ro, s->scan_readahead);
+        rocksdb_readoptions_set_fill_cache(it->ro, 0);
     }
     if (!s->cf[cf])
         return it; /* a family the store lacks (analysis before schema 3): empty */

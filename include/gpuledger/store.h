@@ -661,6 +661,11 @@ void gl_store_analysis_writer_free(gl_store_analysis_writer *w);
  * anything was written after it.  Cannot fail. */
 uint64_t gl_store_latest_sequence(gl_store *s);
 
+/* Iterators made from now on read `bytes` ahead and leave RocksDB's block
+ * cache alone (0: RocksDB's defaults again).  For a reader about to walk
+ * whole families once (the analyzer's load), not for short range reads. */
+void gl_store_set_scan_readahead(gl_store *s, size_t bytes);
+
 /* The analysis record at `key` (1..255 bytes): *val a malloc'd copy the
  * caller frees and *vlen its length, or *val NULL (and *vlen 0) when absent,
  * also in a store without the family.  GL_EINVAL for a bad key, GL_EDB when

@@ -69,17 +69,24 @@ static unsigned landed(const char *out)
     return (unsigned)strtoul(s + 8, NULL, 10);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#else
+#define UNDER_SANITIZER 0
+#endif
+
 static void test_expand_kill_drill(void **state)
 {
     (void)state;
     char *out;
-    int st = run_drill("expand", 14, &out);
+    /* fewer kills under the sanitizers: each costs several slow runs */
+    int st = run_drill("expand", UNDER_SANITIZER ? 6 : 14, &out);
     assert_int_equal(st, 0);
     assert_non_null(strstr(out, " 0 mismatches"));
     assert_null(strstr(out, "MISMATCH"));
     /* most moments fall inside the run; a run faster than the shortest
      * clean one (the machine less busy) may finish before its kill */
-    assert_true(landed(out) >= 7);
+    assert_true(landed(out) >= (UNDER_SANITIZER ? 3u : 7u));
     free(out);
 }
 
@@ -87,11 +94,11 @@ static void test_recover_kill_drill(void **state)
 {
     (void)state;
     char *out;
-    int st = run_drill("recover", 10, &out);
+    int st = run_drill("recover", UNDER_SANITIZER ? 5 : 10, &out);
     assert_int_equal(st, 0);
     assert_non_null(strstr(out, " 0 mismatches"));
     assert_null(strstr(out, "MISMATCH"));
-    assert_true(landed(out) >= 5);
+    assert_true(landed(out) >= (UNDER_SANITIZER ? 2u : 5u));
     /* the drill saw the store refused as damaged before the exchange */
     assert_non_null(strstr(out, "untouched"));
     free(out);
