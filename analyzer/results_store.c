@@ -76,20 +76,12 @@ json_t *gl_results_stamp(gl_store *s, const gl_graph *g, gl_err *err)
                      (json_int_t)g->n_store_blocks, "labels", (json_int_t)g->n_store_labels, "cursors", cur);
 }
 
-/* The records go straight into table files, in key order
- * (gl_store_analysis_writer): through batches, the write-ahead log, the
- * memtable, its flush and the compactions after it, writing a 10M-transfer
- * analysis cost more than reading the store. */
-typedef struct writer {
-    gl_store_analysis_writer *aw;
-} writer;
-
-static gl_code wr_put(writer *w, const void *k, size_t kl, const void *v, size_t vl, gl_err *err)
-{
-    return gl_store_analysis_writer_put(w->aw, k, kl, v, vl, err);
-}
-
-static gl_code put_json(writer *w, const void *k, size_t kl, json_t *j, gl_err *err)
+/* One record, compact JSON, into the writer's table files.  Records go
+ * straight into table files in key order (gl_store_analysis_writer):
+ * through batches, the write-ahead log, the memtable, its flush and the
+ * compactions after it, writing a 10M-transfer analysis cost more than
+ * reading the store. */
+static gl_code put_json(gl_store_analysis_writer *w, const void *k, size_t kl, json_t *j, gl_err *err)
 {
     if (!j)
         return gl_err_set(err, GL_ENOMEM, "out of memory building a result record");
@@ -97,7 +89,7 @@ static gl_code put_json(writer *w, const void *k, size_t kl, json_t *j, gl_err *
     json_decref(j);
     if (!txt)
         return gl_err_set(err, GL_ENOMEM, "out of memory");
-    gl_code rc = wr_put(w, k, kl, txt, strlen(txt), err);
+    gl_code rc = gl_store_analysis_writer_put(w, k, kl, txt, strlen(txt), err);
     free(txt);
     return rc;
 }
@@ -134,17 +126,23 @@ static void sort_by_addr(const gl_graph *g, uint32_t *ids, size_t n)
         qsort_r(ids, n, sizeof *ids, addr_cmp, (void *)g);
 }
 
-/* "x/" + chain id + block (both u64 be) + log index (u32 be). */
-static void purchase_key(const gl_graph *g, const gl_purchase *pu, uint8_t k[22])
+/* "x/" + chain id + block (both u64 be) + log index (u32 be): a purchase's
+ * marks, written and read through this one layout. */
+static void marks_key(uint64_t chain_id, uint64_t block, uint32_t log_index, uint8_t k[22])
 {
-    gl_store_pos pos = gl_graph_pos(g, &pu->pos);
     k[0] = 'x';
     k[1] = '/';
     for (int j = 0; j < 8; j++) {
-        k[2 + j] = (uint8_t)(pos.chain_id >> (56 - 8 * j));
-        k[10 + j] = (uint8_t)(pos.block >> (56 - 8 * j));
+        k[2 + j] = (uint8_t)(chain_id >> (56 - 8 * j));
+        k[10 + j] = (uint8_t)(block >> (56 - 8 * j));
     }
-    be32(k + 18, pos.index);
+    be32(k + 18, log_index);
+}
+
+static void purchase_key(const gl_graph *g, const gl_purchase *pu, uint8_t k[22])
+{
+    gl_store_pos pos = gl_graph_pos(g, &pu->pos);
+    marks_key(pos.chain_id, pos.block, pos.index, k);
 }
 
 static int purchase_key_cmp(const void *x, const void *y, void *ctx)
@@ -177,8 +175,8 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         json_decref(stamp);
         return GL_ENOMEM;
     }
-    writer w = {.aw = gl_store_analysis_writer_new(s, err)};
-    gl_code rc = w.aw ? GL_OK : GL_EDB;
+    gl_store_analysis_writer *w = gl_store_analysis_writer_new(s, err);
+    gl_code rc = w ? GL_OK : GL_EDB;
     json_t *st = json_pack("{s:o,s:I,s:I,s:I,s:I}", "computed_from", stamp, "addresses", (json_int_t)a->n_nodes,
                            "entities", (json_int_t)a->n_entities, "links", (json_int_t)a->n_links, "scored",
                            (json_int_t)a->n_scores);
@@ -195,7 +193,7 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
                                     gr.links + gr.link_off[e], gr.link_off[e + 1] - gr.link_off[e], params))
             rc = gl_err_set(err, GL_ENOMEM, "out of memory writing entity %u", e);
         else
-            rc = wr_put(&w, k, 6, etxt.p, etxt.len, err);
+            rc = gl_store_analysis_writer_put(w, k, 6, etxt.p, etxt.len, err);
     }
     gl_textbuf_release(&etxt);
     for (int r = 0; r < GL_LINK_RULE_COUNT; r++)
@@ -217,7 +215,7 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         const gl_wallet_score *sc = &a->scores[order[i]];
         uint8_t k[22] = {'f', '/'};
         memcpy(k + 2, g->nodes[sc->node].addr, 20);
-        rc = put_json(&w, k, 22, gl_results_score_json(NULL, g, a, sc), err);
+        rc = put_json(w, k, 22, gl_results_score_json(NULL, g, a, sc), err);
     }
     if (!rc) {
         for (uint32_t v = 0; v < a->n_nodes; v++)
@@ -228,9 +226,9 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
         uint8_t k[22] = {'m', '/'}, val[4];
         memcpy(k + 2, g->nodes[order[i]].addr, 20);
         be32(val, a->entity[order[i]]);
-        rc = wr_put(&w, k, 22, val, 4, err);
+        rc = gl_store_analysis_writer_put(w, k, 22, val, 4, err);
     }
-    rc = rc ? rc : put_json(&w, "p", 1, gl_analysis_params_json(&a->params), err);
+    rc = rc ? rc : put_json(w, "p", 1, gl_analysis_params_json(&a->params), err);
     if (!rc) {
         for (size_t i = 0; i < g->n_purchases; i++)
             order[i] = (uint32_t)i;
@@ -239,11 +237,11 @@ gl_code gl_results_write(gl_store *s, const gl_graph *g, const gl_analysis *a, g
     for (size_t i = 0; !rc && i < g->n_purchases; i++) {
         uint8_t k[22];
         purchase_key(g, &g->purchases[order[i]], k);
-        rc = wr_put(&w, k, 22, &a->purchase_marks[order[i]], 1, err);
+        rc = gl_store_analysis_writer_put(w, k, 22, &a->purchase_marks[order[i]], 1, err);
     }
     free(order);
-    rc = rc ? rc : gl_store_analysis_writer_commit(w.aw, err);
-    gl_store_analysis_writer_free(w.aw);
+    rc = rc ? rc : gl_store_analysis_writer_commit(w, err);
+    gl_store_analysis_writer_free(w);
     /* The stamp, alone: a batch of one put moves the sequence on by one. */
     if (!rc && st)
         json_object_set_new(st, "sequence", json_integer((json_int_t)(gl_store_latest_sequence(s) + 1)));
@@ -336,12 +334,8 @@ gl_code gl_results_purchase_marks(gl_store *s, uint64_t chain_id, uint64_t block
 {
     *found = false;
     *marks = 0;
-    uint8_t k[22] = {'x', '/'};
-    for (int j = 0; j < 8; j++) {
-        k[2 + j] = (uint8_t)(chain_id >> (56 - 8 * j));
-        k[10 + j] = (uint8_t)(block >> (56 - 8 * j));
-    }
-    be32(k + 18, log_index);
+    uint8_t k[22];
+    marks_key(chain_id, block, log_index, k);
     char *v = NULL;
     size_t vl = 0;
     if (gl_store_get_analysis(s, k, 22, &v, &vl, err))

@@ -333,22 +333,6 @@ uint64_t gl_store_latest_sequence(gl_store *s)
     return rocksdb_get_latest_sequence_number(s->db);
 }
 
-gl_code gl_store_flush_analysis(gl_store *s, gl_err *err)
-{
-    if (!s->cf[GL_STORE_CF_ANALYSIS])
-        return GL_OK;
-    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-    if (!fo)
-        return gl_err_set(err, GL_ENOMEM, "out of memory");
-    rocksdb_flushoptions_set_wait(fo, 1);
-    char *e = NULL;
-    pthread_mutex_lock(&s->lock);
-    rocksdb_flush_cf(s->db, fo, s->cf[GL_STORE_CF_ANALYSIS], &e);
-    pthread_mutex_unlock(&s->lock);
-    rocksdb_flushoptions_destroy(fo);
-    return e ? db_fail(err, s->dir, e, "flushing the analysis") : GL_OK;
-}
-
 gl_code gl_store_get_analysis(gl_store *s, const void *key, size_t klen, char **val, size_t *vlen,
                               gl_err *err)
 {

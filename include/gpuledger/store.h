@@ -637,11 +637,6 @@ gl_code gl_store_get_event(gl_store *s, uint64_t chain_id, uint64_t block, uint3
                            gl_store_event *out /* OUT */, bool *found /* OUT */, gl_err *err);
 gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
                             gl_store_cursor *out /* OUT */, bool *found /* OUT */, gl_err *err);
-/* Write the analysis family's memtable to table files now (waiting): an
- * analysis is one large batch, and left in the memtable every later open
- * would replay it from the write-ahead log.  GL_EDB when RocksDB fails. */
-gl_code gl_store_flush_analysis(gl_store *s, gl_err *err);
-
 /* The analysis family replaced by records written straight to table files
  * (indexer/store_analysis.c): no write-ahead log, no memtable, no flush.
  * Puts must come in strictly ascending key order (memcmp, shorter first);
