@@ -30,6 +30,7 @@
 #include "gpuledger/bytes.h"
 #include "gpuledger/endpoint.h"
 #include "gpuledger/json_scan.h"
+#include "gpuledger/json_tree.h"
 #include "gpuledger/rpc.h"
 
 /* Defaults of gl_endpoint_opts (endpoint.h explains them). */
@@ -1022,7 +1023,7 @@ static void read_reply(gl_endpoints *e, run *r, conn *k, CURLcode rc, long statu
         /* settled as it streamed */
     } else {
         json_error_t je;
-        json_t *body = json_loadb(k->body.data ? (const char *)k->body.data : "", k->body.len, 0, &je);
+        json_t *body = gl_json_tree_load(k->body.data ? (const char *)k->body.data : "", k->body.len, 0, &je);
         if (k->n > 1 && json_is_array(body)) {
             read_batch(e, k, status, body, outs);
             whole = false;

@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "gpuledger/bytes.h"
+#include "gpuledger/json_tree.h"
 #include "gpuledger/rpc.h"
 
 /* How much of a foreign text (endpoint error message, body excerpt) goes
@@ -637,7 +638,7 @@ static gl_code interpret(gl_rpc *rpc, const char *method, uint64_t id, json_t **
     char excerpt[EXCERPT_MAX + 1];
     scrub(rpc, (const char *)rpc->body.data, rpc->body.len, 120, excerpt, sizeof excerpt);
     json_error_t jerr;
-    json_t *resp = json_loadb((const char *)rpc->body.data, rpc->body.len, 0, &jerr);
+    json_t *resp = gl_json_tree_load((const char *)rpc->body.data, rpc->body.len, 0, &jerr);
     char what[1024];
 
     if (rpc->http_status != 200) {
@@ -812,7 +813,7 @@ gl_code gl_rpc_call_batch(gl_rpc *rpc, size_t n, const char *const *methods, jso
 
     char desc[1024];
     json_error_t jerr;
-    json_t *resp = json_loadb((const char *)rpc->body.data, rpc->body.len, 0, &jerr);
+    json_t *resp = gl_json_tree_load((const char *)rpc->body.data, rpc->body.len, 0, &jerr);
     if (rpc->http_status != 200 || !json_is_array(resp)) {
         /* Not a batch answer: an HTTP error, garbage, or a single error
          * object (some endpoints refuse batches that way). */

@@ -2,7 +2,10 @@
  * yajl, the oracle: for every input, either the scanner gives up, or it
  * and yajl (strings not UTF-8 checked, as the endpoint reads answers)
  * deliver the same events and both accept; where yajl refuses, the
- * scanner must have given up.  Hand-picked cases (every shape it takes and
+ * scanner must have given up.  The tree built from it (json_tree.h)
+ * against jansson's own json_loadb on every input, with and without
+ * JSON_REJECT_DUPLICATES: both refuse with the same message, or both give
+ * equal trees.  Hand-picked cases (every shape it takes and
  * every way it must give up), then 200,000 random documents and mutations
  * of a real eth_getLogs answer. */
 #include <setjmp.h>
@@ -15,8 +18,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "gpuledger/json_scan.h"
+#include "gpuledger/json_tree.h"
 
 /* The events a reading delivered, as text: "{", "k:name", "s:text",
  * "n:123", "t", "f", "0" (null), "[", "]", "}", one per line. */
@@ -70,9 +75,29 @@ static int by_yajl(const char *doc, size_t n, trace *t)
     return st == yajl_status_ok ? 1 : st == yajl_status_client_canceled ? 0 : -1;
 }
 
+/* json_tree.h's reading against jansson's, with decoding flags `flags`. */
+static void check_tree(const char *doc, size_t n, size_t flags)
+{
+    json_error_t ja, jb;
+    json_t *a = gl_json_tree_load(doc, n, flags, &ja);
+    json_t *b = json_loadb(doc, n, flags, &jb);
+    if (!a != !b)
+        fail_msg("tree %s, jansson %s on [%.*s]", a ? "read" : "refused", b ? "read" : jb.text, (int)n, doc);
+    if (a && !json_equal(a, b))
+        fail_msg("different trees on [%.*s]", (int)n, doc);
+    if (!a && (strcmp(ja.text, jb.text) || ja.position != jb.position))
+        fail_msg("different errors on [%.*s]: %s / %s", (int)n, doc, ja.text, jb.text);
+    json_decref(a);
+    json_decref(b);
+}
+
 /* Check one document; the scanner's verdict. */
 static gl_json_scan_result check(const char *doc, size_t n, int stop_after)
 {
+    if (!stop_after) {
+        check_tree(doc, n, 0);
+        check_tree(doc, n, JSON_REJECT_DUPLICATES);
+    }
     trace a = {.stop_after = stop_after}, b = {.stop_after = stop_after};
     gl_json_scan_result r = gl_json_scan((const unsigned char *)doc, n, &CB, &a);
     int y = by_yajl(doc, n, &b);
@@ -103,6 +128,8 @@ static void test_shapes_taken(void **state)
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[{\"address\":\"0x5fbd\",\"topics\":[\"0xdd\",\"0x00\"],"
         "\"data\":\"0x\",\"removed\":false,\"logIndex\":\"0x0\"}]}",
         "\n\t{ \"a\" : [ { } , [ ] , \"\" ] }\r\n", "0", "-12", "\"x\"", "[[[[[[[[[[1]]]]]]]]]]",
+        "[9223372036854775807,-9223372036854775808]", "[9223372036854775808]", "[-9223372036854775809]",
+        "[123456789012345678901234567890]", "{\"a\":1,\"a\":2}", "{\"a\":{\"a\":[]},\"b\":{\"a\":null}}",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         expect(ok[i], GL_JSON_SCAN_OK);
