@@ -486,9 +486,133 @@ done:
     return rc;
 }
 
+/* ---- Net as far as the chain shows --------------------------------------- */
+
+/* Root of v, halving the path on the way. */
+static uint32_t uf_root(uint32_t *parent, uint32_t v)
+{
+    while (parent[v] != v) {
+        parent[v] = parent[parent[v]];
+        v = parent[v];
+    }
+    return v;
+}
+
+/* The node of a truth address, GL_NODE_NONE when the store never saw it. */
+static uint32_t node_of(const gl_graph *g, const char *addr)
+{
+    uint8_t a[20];
+    gl_err e = {0};
+    if (!addr || gl_hex_decode_exact(addr, a, 20, &e))
+        return GL_NODE_NONE;
+    return gl_graph_find(g, a);
+}
+
+/* The truth's excluded payments that the chain cannot show (docs/VOLUME.md,
+ * eval): a payment the truth marks self-dealing or circular whose payer and
+ * provider are two wallets of one truth entity that no path of transfers
+ * between that entity's own addresses joins.  Transfers: the graph's (native
+ * and fungible-token transfers of txs that did not revert, any token, either
+ * direction); an entity's own addresses: the truth's, and the exchange
+ * deposit addresses the truth names it the `customer` of (two wallets paying
+ * into one deposit address are on chain).  A ring's payments (payer and provider
+ * of two entities) are never counted back: the cycle of purchases shows
+ * them.  Each such payment's amount is added, exactly, to *chain_net
+ * ("platform/day/token" -> decimal string: the truth's net plus those
+ * amounts, for every cell of the truth's volume) and listed in `list` with
+ * its position and tx hash.  GL_ENOMEM; GL_EINVAL naming the payment for an
+ * amount or net that is not a decimal integer. */
+static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net, json_t *list, gl_err *err)
+{
+    json_t *addrs = json_object_get(truth, "addresses");
+    json_t *ent_idx = json_object();
+    uint32_t *parent = malloc(((size_t)g->n_nodes + 1) * sizeof *parent);
+    int32_t *ent = malloc(((size_t)g->n_nodes + 1) * sizeof *ent);
+    gl_code rc = ent_idx && parent && ent ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
+    /* each node's truth entity as a dense index, -1 when the truth does not know it */
+    for (uint32_t v = 0; !rc && v < g->n_nodes; v++) {
+        char a[43];
+        parent[v] = v;
+        ent[v] = -1;
+        json_t *tr = json_object_get(addrs, gl_addr_hex(g->nodes[v].addr, a));
+        const char *e = json_string_value(json_object_get(tr, "customer")); /* a deposit address: its customer's */
+        e = e ? e : json_string_value(json_object_get(tr, "entity"));
+        if (!e)
+            continue;
+        json_t *ix = json_object_get(ent_idx, e);
+        if (!ix) {
+            ix = json_integer((json_int_t)json_object_size(ent_idx));
+            if (!ix || json_object_set_new(ent_idx, e, ix)) {
+                rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        ent[v] = (int32_t)json_integer_value(ix);
+    }
+    for (size_t i = 0; !rc && i < g->n_edges; i++) {
+        const gl_edge *x = &g->edges[i];
+        if (x->src != x->dst && ent[x->src] >= 0 && ent[x->src] == ent[x->dst])
+            parent[uf_root(parent, x->src)] = uf_root(parent, x->dst);
+    }
+    /* the truth's net per cell, to which the unshown exclusions are added */
+    const char *plat, *day, *tok;
+    json_t *days, *rec, *amt;
+    json_object_foreach(json_object_get(truth, "volume"), plat, days) json_object_foreach(days, day, rec)
+        json_object_foreach(json_object_get(rec, "net"), tok, amt) {
+        char k[256];
+        snprintf(k, sizeof k, "%s/%s/%s", plat, day, tok);
+        if (!rc && json_object_set(chain_net, k, amt))
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(truth, "payments"), i, p) {
+        if (rc)
+            break;
+        bool sd = json_is_true(json_object_get(p, "self_dealing")), ci = json_is_true(json_object_get(p, "circular"));
+        const char *pa = json_string_value(json_object_get(p, "payer"));
+        const char *pv = json_string_value(json_object_get(p, "provider"));
+        const char *ea = json_string_value(json_object_get(p, "payer_entity"));
+        const char *ev = json_string_value(json_object_get(p, "provider_entity"));
+        if ((!sd && !ci) || !pa || !pv || !ea || !ev || strcmp(ea, ev) || !strcmp(pa, pv))
+            continue;
+        uint32_t na = node_of(g, pa), nv = node_of(g, pv);
+        if (na != GL_NODE_NONE && nv != GL_NODE_NONE && uf_root(parent, na) == uf_root(parent, nv))
+            continue;
+        const char *pl = json_string_value(json_object_get(p, "platform"));
+        const char *dy = json_string_value(json_object_get(p, "day"));
+        const char *tk = json_string_value(json_object_get(p, "token"));
+        const char *am = json_string_value(json_object_get(p, "amount"));
+        char k[256], dec[GL_U256_DEC_MAX];
+        snprintf(k, sizeof k, "%s/%s/%s", pl ? pl : "?", dy ? dy : "?", tk ? tk : "?");
+        const char *cur = json_string_value(json_object_get(chain_net, k));
+        gl_u256 a, c, sum;
+        if (!am || gl_u256_parse_dec(&a, am, err) || gl_u256_parse_dec(&c, cur ? cur : "0", err) ||
+            gl_u256_add(&sum, &c, &a, err)) {
+            rc = gl_err_set(err, GL_EINVAL, "truth payment %zu (%s): amount '%s' or net '%s' is not a decimal integer",
+                            i, k, am ? am : "", cur ? cur : "");
+            break;
+        }
+        json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:O?,s:O?,s:O?,s:s,s:s,s:s,s:s}", "platform", pl ? pl : "?", "day",
+                                dy ? dy : "?", "token", tk ? tk : "?", "amount", am, "tx",
+                                json_object_get(p, "tx"), "block", json_object_get(p, "block"), "log_index",
+                                json_object_get(p, "log_index"), "payer", pa, "provider", pv, "entity", ea, "why",
+                                sd ? "self_dealing" : "circular");
+        if (!row || json_object_set_new(chain_net, k, json_string(gl_u256_to_dec(&sum, dec))) ||
+            json_array_append_new(list, row))
+            rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+    }
+    json_decref(ent_idx);
+    free(parent);
+    free(ent);
+    return rc;
+}
+
 /* Volume per platform, day and token against the truth's `volume` section
- * (gross exact, net relative error), and GPU-hours by canonical model on the
- * platforms that record hours on chain against the truth's payments. */
+ * (gross exact, net relative error against the truth's net and against the
+ * net as far as the chain shows, chain_net_of), and GPU-hours by canonical
+ * model on the platforms that record hours on chain against the truth's
+ * payments. */
 static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *err)
 {
     gl_market_defs *d = gl_market_defs_new(s);
@@ -504,6 +628,10 @@ static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *e
     rc = rc ? rc : gl_volume_compute(&v, m, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, NULL, err);
     rc = rc ? rc : gl_volume_compute(&vm, m, GL_VOL_BY_PLATFORM | GL_VOL_BY_MODEL, NULL, err);
     rc = rc ? rc : provider_figures(s, m, d, truth, out, err); /* the same market context */
+    json_t *chain_net = json_object(), *unshown = json_array();
+    if (!rc && (!chain_net || !unshown))
+        rc = gl_err_set(err, GL_ENOMEM, "out of memory");
+    rc = rc ? rc : chain_net_of(g, truth, chain_net, unshown, err);
     if (!rc) {
         json_t *ours = json_object(), *per = json_object();
         for (size_t i = 0; i < v->n_rows; i++) {
@@ -515,11 +643,11 @@ static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *e
         const char *plat, *day, *tok;
         json_t *days, *rec, *amt;
         size_t cells = 0, exact = 0;
-        double worst_net = 0;
+        double worst_net = 0, worst_chain = 0;
         json_object_foreach(json_object_get(truth, "volume"), plat, days) {
-            double pw = 0;
+            double pw = 0, pwc = 0;
             size_t pc = 0, pe = 0;
-            /* token -> [ours gross, truth gross, ours net, truth net]: a platform's
+            /* token -> [ours gross, truth gross, ours net, truth net, chain-shows net]: a platform's
              * overall errors are per token, since adding wei to USDC's
              * millionths lets the biggest unit hide the others (seed 7:
              * GpuMarket's USDC net 28% off one day read as 2e-10 overall) */
@@ -533,38 +661,50 @@ static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *e
                 const char *tn = json_string_value(json_object_get(json_object_get(rec, "net"), tok));
                 pc++;
                 pe += og && !strcmp(og, json_string_value(amt));
-                double en = rel_err(on, tn);
+                const char *cn = json_string_value(json_object_get(chain_net, k));
+                double en = rel_err(on, tn), ec = rel_err(on, cn);
                 pw = en > pw ? en : pw;
+                pwc = ec > pwc ? ec : pwc;
                 /* summed across days in float only for the overall error, never for the exact check */
                 json_t *sm = json_object_get(sums, tok);
                 if (!sm) {
-                    sm = json_pack("[ffff]", 0.0, 0.0, 0.0, 0.0);
+                    sm = json_pack("[fffff]", 0.0, 0.0, 0.0, 0.0, 0.0);
                     json_object_set_new(sums, tok, sm);
                 }
-                double add[4] = {og ? strtod(og, NULL) : 0, strtod(json_string_value(amt), NULL),
-                                 on ? strtod(on, NULL) : 0, tn ? strtod(tn, NULL) : 0};
-                for (size_t q = 0; q < 4; q++)
+                double add[5] = {og ? strtod(og, NULL) : 0, strtod(json_string_value(amt), NULL),
+                                 on ? strtod(on, NULL) : 0, tn ? strtod(tn, NULL) : 0, cn ? strtod(cn, NULL) : 0};
+                for (size_t q = 0; q < 5; q++)
                     json_array_set_new(sm, q, json_real(json_real_value(json_array_get(sm, q)) + add[q]));
             }
             cells += pc;
             exact += pe;
             worst_net = pw > worst_net ? pw : worst_net;
-            /* the platform's gross and net error: the token farthest off */
-            double ge = 0, ne = 0;
+            worst_chain = pwc > worst_chain ? pwc : worst_chain;
+            /* the platform's gross and net errors: the token farthest off */
+            double ge = 0, ne = 0, ce = 0;
             json_t *per_tok = json_object(), *sm;
             json_object_foreach(sums, tok, sm) {
-                double v4[4];
-                for (size_t q = 0; q < 4; q++)
-                    v4[q] = json_real_value(json_array_get(sm, q));
-                double g1 = v4[1] ? (v4[0] - v4[1]) / v4[1] : 0.0, n1 = v4[3] ? (v4[2] - v4[3]) / v4[3] : 0.0;
+                double v5[5];
+                for (size_t q = 0; q < 5; q++)
+                    v5[q] = json_real_value(json_array_get(sm, q));
+                double g1 = v5[1] ? (v5[0] - v5[1]) / v5[1] : 0.0, n1 = v5[3] ? (v5[2] - v5[3]) / v5[3] : 0.0;
+                double c1 = v5[4] ? (v5[2] - v5[4]) / v5[4] : 0.0;
                 ge = fabs(g1) > fabs(ge) ? g1 : ge;
                 ne = fabs(n1) > fabs(ne) ? n1 : ne;
-                json_object_set_new(per_tok, tok, json_pack("{s:f,s:f}", "gross_error", g1, "net_error", n1));
+                ce = fabs(c1) > fabs(ce) ? c1 : ce;
+                json_object_set_new(per_tok, tok, json_pack("{s:f,s:f,s:f}", "gross_error", g1, "net_error", n1,
+                                                            "chain_net_error", c1));
             }
             json_decref(sums);
-            json_object_set_new(per, plat, json_pack("{s:I,s:I,s:f,s:f,s:f,s:o}", "cells", (json_int_t)pc,
-                                                     "gross_exact", (json_int_t)pe, "gross_error", ge, "net_error",
-                                                     ne, "worst_net_error", pw, "per_token", per_tok));
+            json_int_t unshown_here = 0;
+            size_t q;
+            json_t *u;
+            json_array_foreach(unshown, q, u) unshown_here += !strcmp(json_string_value(json_object_get(u, "platform")), plat);
+            json_object_set_new(per, plat,
+                                json_pack("{s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:o}", "cells", (json_int_t)pc, "gross_exact",
+                                          (json_int_t)pe, "gross_error", ge, "net_error", ne, "worst_net_error", pw,
+                                          "chain_net_error", ce, "worst_chain_net_error", pwc,
+                                          "exclusions_not_on_chain", unshown_here, "per_token", per_tok));
         }
         /* GPU-hours by model */
         json_t *truth_h = json_object(), *ours_h = json_object(), *hours = json_object();
@@ -603,10 +743,21 @@ static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *e
                                       "gpu_hours_by_model", hours, "worst_gpu_hours_error", worst_h,
                                       "gpu_hours_platforms", "gpumarket, bazaar (the others do not record the GPU "
                                       "count and duration on chain)"));
+        json_t *vo = json_object_get(out, "volume");
+        json_object_set_new(vo, "worst_chain_net_error", json_real(worst_chain));
+        json_object_set_new(vo, "exclusions_not_on_chain", json_integer((json_int_t)json_array_size(unshown)));
+        json_object_set(vo, "not_on_chain", unshown);
+        json_object_set_new(vo, "chain_net_rule",
+                            json_string("the truth's net with every payment it excludes as self-dealing or circular "
+                                        "counted back when its payer and provider are two wallets of one truth entity "
+                                        "that no path of transfers between that entity's own addresses (its wallets "
+                                        "and the deposit addresses it is the customer of) joins"));
         json_decref(ours);
         json_decref(truth_h);
         json_decref(ours_h);
     }
+    json_decref(chain_net);
+    json_decref(unshown);
     gl_volume_free(v);
     gl_volume_free(vm);
     gl_market_free(m);

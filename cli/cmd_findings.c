@@ -418,7 +418,10 @@ int cmd_eval(int argc, char **argv)
                     "usage: gpuledger eval --db DIR --truth FILE [--min-score X] [--json]\n\n"
                     "Score the stored analysis against a simulator truth file (docs/TRUTH.md): flags'\n"
                     "precision, recall and F1, overall and per typology; entities' pairwise precision,\n"
-                    "recall and F1; merges across kinds, listed.\n\n"
+                    "recall and F1; merges across kinds, listed; purchase marks; volume per platform,\n"
+                    "day and token: gross, net against the truth's net and net as far as the chain\n"
+                    "shows (the truth's self-dealing and circular payments that no transfer between\n"
+                    "the entity's own wallets can show counted back: docs/VOLUME.md), GPU-hours by model.\n\n"
                     "Example: gpuledger eval --db demo-out/store --truth demo-out/truth.json\n"
                     "Exit status: 0 evaluated, 2 bad usage, a bad truth file or no analysis.\n");
             return c == 'h' ? 0 : 2;
@@ -484,6 +487,18 @@ int cmd_eval(int argc, char **argv)
                (long long)json_integer_value(json_object_get(vo, "cells")),
                json_real_value(json_object_get(vo, "worst_net_error")),
                json_real_value(json_object_get(vo, "worst_gpu_hours_error")));
+        printf("          net as far as the chain shows: worst error %.4f per cell; %lld payment(s) the truth "
+               "excludes that the chain cannot show (--json lists them)\n",
+               json_real_value(json_object_get(vo, "worst_chain_net_error")),
+               (long long)json_integer_value(json_object_get(vo, "exclusions_not_on_chain")));
+        const char *pk, *tk;
+        json_t *pv, *tv;
+        json_object_foreach(json_object_get(vo, "per_platform"), pk, pv) json_object_foreach(
+            json_object_get(pv, "per_token"), tk, tv) printf("  %-10s %-6s gross error %+.4f  net error %+.4f against the "
+                                                             "truth, %+.4f as far as the chain shows\n",
+                                                             pk, tk, json_real_value(json_object_get(tv, "gross_error")),
+                                                             json_real_value(json_object_get(tv, "net_error")),
+                                                             json_real_value(json_object_get(tv, "chain_net_error")));
         json_t *pr = json_object_get(out, "providers"); /* only with the truth's provider_frauds */
         if (pr) {
             json_t *pt = json_object_get(pr, "per_typology");

@@ -6,7 +6,9 @@
  * often the named beneficiary is the true one; entities' pairwise precision,
  * recall and F1 over the addresses both know; and every entity that merges
  * addresses of different kinds of truth entity (an exchange or a provider
- * in a buyer's entity), listed.
+ * in a buyer's entity), listed; purchase marks; volume per platform, day
+ * and token, its net against the truth's net and against the net as far as
+ * the chain shows (docs/VOLUME.md, eval), and GPU-hours by model.
  */
 #ifndef GPULEDGER_EVAL_H
 #define GPULEDGER_EVAL_H

@@ -22,6 +22,7 @@
  * Prices: USDT 1.0 on 2024-03-04 only.
  */
 #include <ftw.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -565,6 +566,101 @@ static void test_eval_volume_per_token(void **state)
     world_free(&w);
 }
 
+/* `gpuledger eval`'s net as far as the chain shows (docs/VOLUME.md, eval).
+ * Provider P owns Pa 0xc7, Pb 0xc8 and its buying wallet S 0x57; provider
+ * Q owns Qa 0xc9, Qb 0xca and its buying wallet T 0x67, and exchange X's
+ * deposit address D 0xde is Q's (the truth's `customer`).  Transfers: Pa ->
+ * S 10 USDT (b5), Qa -> D and Qb -> D 1 USDT each (b6, b7), Qa -> T 10
+ * (b8).  Leases on 2024-03-04: S -> Pa 2 USDT (b10), S -> Pb 3 (b11), T ->
+ * Qb 4 (b12), all self-dealing in the truth, and B 0xb0 -> P4 0xa4 5
+ * (b13).  The truth's net is 5 USDT.  S and Pa are joined by b5; Qb and T
+ * by Qb -> D <- Qa -> T (D counts as Q's); nothing joins Pb to S, so b11
+ * alone is counted back: the chain shows a net of 8 USDT, and eval lists
+ * b11 (tx 0x0b0b...).  The chain-shows error is ours against 8 USDT, the
+ * truth's against 5, whatever the analysis marked. */
+static void test_eval_volume_chain_shows(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    put_usdt(b, 5, 0xc7, 0x57, 10000000);
+    put_usdt(b, 6, 0xc9, 0xde, 1000000);
+    put_usdt(b, 7, 0xca, 0xde, 1000000);
+    put_usdt(b, 8, 0xc9, 0x67, 10000000);
+    put_lease(b, "mkt", "Rented", 10, 0x57, 0xc7, 2000000, 0x22, "RTX4090", 1, 60, 1, false);
+    put_lease(b, "mkt", "Rented", 11, 0x57, 0xc8, 3000000, 0x22, "RTX4090", 1, 60, 2, false);
+    put_lease(b, "mkt", "Rented", 12, 0x67, 0xca, 4000000, 0x22, "RTX4090", 1, 60, 3, false);
+    put_lease(b, "mkt", "Rented", 13, 0xb0, 0xa4, 5000000, 0x22, "RTX4090", 1, 60, 4, false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    world_analyse(&w);
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM | GL_VOL_BY_DAY, NULL);
+    json_t *r = row_of(&x, "mkt", "2024-03-04");
+    assert_string_equal(col(r, "gross"), "14.000000");
+    double ours = strtod(col(r, "net"), NULL) * 1e6;
+    json_decref(r);
+    measured_free(&x);
+
+    char path[300];
+    snprintf(path, sizeof path, "%s/truth.json", w.dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+#define A(c) "\"0x" c c c c c c c c c c c c c c c c c c c c "\""
+#define PAY(blk, payer, pe, prov, amt, sd)                                                                           \
+    "{\"platform\":\"mkt\",\"day\":\"2024-03-04\",\"block\":" blk ",\"log_index\":0,\"tx\":\"0x" blk "\","        \
+    "\"payer\":" payer ",\"payer_entity\":\"" pe "\",\"provider\":" prov ",\"provider_entity\":\"" pe "\","          \
+    "\"amount\":\"" amt "\",\"token\":\"USDT\",\"self_dealing\":" sd ",\"circular\":false}"
+    fputs("{\"format\":\"gpuledger-truth/1\",\"scenario\":\"hand\",\"seed\":1,"
+          "\"entities\":{\"p\":{\"kind\":\"provider\"},\"q\":{\"kind\":\"provider\"},\"x\":{\"kind\":\"exchange\"},"
+          "\"b\":{\"kind\":\"buyer\"},\"p4\":{\"kind\":\"provider\"}},"
+          "\"addresses\":{" A("c7") ":{\"entity\":\"p\"}," A("c8") ":{\"entity\":\"p\"}," A("57") ":{\"entity\":\"p\"},"
+          A("c9") ":{\"entity\":\"q\"}," A("ca") ":{\"entity\":\"q\"}," A("67") ":{\"entity\":\"q\"},"
+          A("de") ":{\"entity\":\"x\",\"customer\":\"q\",\"role\":\"deposit_address\"},"
+          A("b0") ":{\"entity\":\"b\"}," A("a4") ":{\"entity\":\"p4\"}},"
+          "\"payments\":[" PAY("10", A("57"), "p", A("c7"), "2000000", "true") ","
+          PAY("11", A("57"), "p", A("c8"), "3000000", "true") ","
+          PAY("12", A("67"), "q", A("ca"), "4000000", "true") ","
+          "{\"platform\":\"mkt\",\"day\":\"2024-03-04\",\"block\":13,\"log_index\":0,\"tx\":\"0x13\","
+          "\"payer\":" A("b0") ",\"payer_entity\":\"b\",\"provider\":" A("a4") ",\"provider_entity\":\"p4\","
+          "\"amount\":\"5000000\",\"token\":\"USDT\",\"self_dealing\":false,\"circular\":false}],"
+          "\"volume\":{\"mkt\":{\"2024-03-04\":{\"gross\":{\"USDT\":\"14000000\"},\"net\":{\"USDT\":\"5000000\"},"
+          "\"payments\":4,\"excluded_payments\":3}}}}",
+          fp);
+#undef PAY
+#undef A
+    fclose(fp);
+    json_t *out = NULL;
+    assert_int_equal(gl_eval_run(w.s, path, 0, &out, &err), GL_OK);
+    json_t *vol = json_object_get(out, "volume");
+    assert_int_equal(json_integer_value(json_object_get(vol, "gross_exact")), 1);
+    assert_int_equal(json_integer_value(json_object_get(vol, "exclusions_not_on_chain")), 1);
+    json_t *list = json_object_get(vol, "not_on_chain");
+    assert_int_equal(json_array_size(list), 1);
+    json_t *u = json_array_get(list, 0);
+    assert_string_equal(col(u, "tx"), "0x11");
+    assert_string_equal(col(u, "amount"), "3000000");
+    assert_string_equal(col(u, "why"), "self_dealing");
+    assert_string_equal(col(u, "entity"), "p");
+    assert_string_equal(col(u, "provider"), "0xc8c8c8c8c8c8c8c8c8c8c8c8c8c8c8c8c8c8c8c8");
+    assert_int_equal(json_integer_value(json_object_get(u, "block")), 11);
+    double want_truth = (ours - 5e6) / 5e6, want_chain = (ours - 8e6) / 8e6;
+    json_t *pm = json_object_get(json_object_get(vol, "per_platform"), "mkt");
+    assert_int_equal(json_integer_value(json_object_get(pm, "exclusions_not_on_chain")), 1);
+    assert_float_equal(json_real_value(json_object_get(pm, "net_error")), want_truth, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(pm, "chain_net_error")), want_chain, 1e-9);
+    json_t *pt = json_object_get(json_object_get(pm, "per_token"), "USDT");
+    assert_float_equal(json_real_value(json_object_get(pt, "net_error")), want_truth, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(pt, "chain_net_error")), want_chain, 1e-9);
+    assert_float_equal(json_real_value(json_object_get(vol, "worst_net_error")), fabs(want_truth), 1e-9);
+    assert_float_equal(json_real_value(json_object_get(vol, "worst_chain_net_error")), fabs(want_chain), 1e-9);
+    fprintf(stderr, "  eval chain shows: ours net %.0f, truth 5000000, chain shows 8000000\n", ours);
+    json_decref(out);
+    world_free(&w);
+}
+
 /* providers' prices (docs/VOLUME.md, providers): one-GPU, one-hour H100
  * leases, so an amount is a price per GPU-hour.  C1 3.0 USDT, C2 2.6, C3
  * three leases at 1.2 (a busy relabelled card: the market's median per lease
@@ -761,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_volume_without_analysis),
         cmocka_unit_test(test_volume_golem_batch_only),
         cmocka_unit_test(test_eval_volume_per_token),
+        cmocka_unit_test(test_eval_volume_chain_shows),
         cmocka_unit_test(test_volume_self_dealing_as_far_as_the_chain_shows),
         cmocka_unit_test(test_providers_peer_prices),
         cmocka_unit_test(test_providers_spread),
