@@ -532,6 +532,39 @@ static gl_code plan_bz_oversold(sim_world *w, uint32_t pidx, uint32_t ent, uint6
     return GL_OK;
 }
 
+/* One rental of bazaar listing `li` by an honest bazaar buyer, when that
+ * buyer is awake on `day`. */
+static gl_code bz_rent_by_buyer(sim_world *w, uint32_t li, uint64_t day, gl_err *err)
+{
+    uint32_t bent, payer = pick_buyer(w, GL_SIM_BAZAAR, &bent);
+    if (payer == SIM_NONE)
+        return GL_OK;
+    uint32_t pi = plan_purchase(w, GL_SIM_BAZAAR, payer, bent, TY_NONE, li, err);
+    if (pi == SIM_NONE)
+        return err->code;
+    return buy_at(w, pi, gl_simw_awake_time(w, bent, day), 1, err);
+}
+
+/* The bazaar's relabelled and sweeping hosts: `leases_per_day` rentals of
+ * a relabelled host's listing (its cheap "H100" finds buyers), one rental
+ * a day of each of a sweeping host's listings (every payout wallet earns
+ * and sweeps). */
+static gl_code plan_bz_claim_demand(sim_world *w, uint32_t pidx, sim_claim claim, uint64_t day, gl_err *err)
+{
+    uint64_t n =
+        claim == PC_RELABELLED ? gl_sim_rng_count(&w->rng, w->sc->provider_claims.relabelled_leases_per_day) : 1;
+    gl_code rc = GL_OK;
+    for (size_t li = 0; !rc && li < w->listings.n; li++) {
+        if (w->listings.v[li].provider != pidx)
+            continue;
+        for (uint64_t i = 0; !rc && i < n; i++)
+            rc = bz_rent_by_buyer(w, (uint32_t)li, day, err);
+        if (claim == PC_RELABELLED)
+            break; /* one listing */
+    }
+    return rc;
+}
+
 /* A sweeping provider: one lease a day on each of its offers, so that
  * every payout wallet earns and sweeps. */
 static gl_code plan_sweeper_demand(sim_world *w, uint32_t pidx, uint64_t day, gl_err *err)
@@ -561,11 +594,14 @@ static gl_code plan_claim_demand(sim_world *w, uint32_t pidx, uint32_t ent, uint
 {
     const sim_provider *pr = &w->provs.v[pidx];
     sim_claim claim = (sim_claim)pr->claim;
+    bool bazaar = !(pr->platforms & (1u << GL_SIM_GPUMARKET));
+    if (bazaar && (claim == PC_RELABELLED || claim == PC_SWEEPING))
+        return plan_bz_claim_demand(w, pidx, claim, day, err);
     if (claim == PC_SWEEPING)
         return plan_sweeper_demand(w, pidx, day, err);
     if (claim != PC_RELABELLED && claim != PC_BUSY && claim != PC_OVERSOLD)
         return GL_OK;
-    if (claim == PC_OVERSOLD && !(pr->platforms & (1u << GL_SIM_GPUMARKET)))
+    if (claim == PC_OVERSOLD && bazaar)
         return plan_bz_oversold(w, pidx, ent, day, err);
     uint32_t off = pick_offer(w, pidx, SIM_NONE, -1);
     if (off == SIM_NONE)
@@ -2734,6 +2770,14 @@ static gl_code eff_bz_rent(sim_world *w, const sim_tx *tx, const sim_receipt *r,
     if (p->typology == TY_REIMBURSED) /* paid back exactly, within the hour */
         rc = push(w, TK_XFER, w->blk_time + rnd(w, 120, w->sc->bazaar.reimburse_max_minutes * 60),
                   E(w, p->beneficiary)->main, p->payer, AS_USDT, PU_REIMBURSE, 0, p->amount, err);
+    /* a sweeping host sends the payout on to its collector 30 minutes to 4
+     * hours later, to the cent (the micro-dollars of a rate stay behind;
+     * no draw for other hosts: scenarios without sweepers keep their chain) */
+    uint32_t coll = w->provs.v[p->provider].collector;
+    sim_amt cents = p->amount / 10000 * 10000;
+    if (!rc && coll != SIM_NONE && cents)
+        rc = push(w, TK_XFER, w->blk_time + rnd(w, 1800, 4 * 3600), p->provider_wallet, coll, AS_USDT, PU_COLLECT, 0,
+                  cents, err);
     return rc;
 }
 

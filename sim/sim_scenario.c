@@ -418,8 +418,6 @@ static gl_code check_consistency(const pctx *c, const gl_sim_scenario *sc)
         {sc->self_dealing.count, GL_SIM_GPUMARKET, "self_dealing.count"},
         {sc->circular.rings, GL_SIM_GPUMARKET, "circular.rings"},
         {sc->providers.resellers, GL_SIM_GPUMARKET, "providers.resellers"},
-        {sc->provider_claims.relabelled, GL_SIM_GPUMARKET, "provider_claims.relabelled.count"},
-        {sc->provider_claims.sweeping, GL_SIM_GPUMARKET, "provider_claims.sweeping.count"},
         {sc->livepeer_third_party.count, GL_SIM_LIVEPEER, "proxies.livepeer_third_party.count"},
         {sc->golem_deposit.count, GL_SIM_GOLEM, "proxies.golem_deposit.count"},
         {sc->bazaar.proxies, GL_SIM_BAZAAR, "bazaar.proxies"},
@@ -468,7 +466,7 @@ static gl_code check_consistency(const pctx *c, const gl_sim_scenario *sc)
     if (sc->provider_claims.oversold && sc->provider_claims.oversold_min_factor <= 1)
         return perr(c, "provider_claims.oversold.min_factor",
                     "must be above 1 (at most the listed GPUs at once is not overselling)%s", NULL);
-    /* oversold hosts and capacity on the bazaar when GpuMarket is off */
+    /* every claim acts on the bazaar when GpuMarket is off */
     if (sc->provider_claims.any && !p[GL_SIM_GPUMARKET] && !p[GL_SIM_BAZAAR])
         return perr(c, "provider_claims", "needs platform gpumarket or bazaar, both disabled%s", NULL);
     if (sc->provider_claims.sweeping && sc->provider_claims.sweeping_wallets < 2)

@@ -530,15 +530,18 @@ static gl_code provider_onboarding(sim_world *w, uint32_t idx, gl_err *err)
     }
     p = &w->provs.v[idx];
     if (!rc && (p->platforms & (1u << GL_SIM_BAZAAR))) {
-        /* one listing per model, spread over its wallets */
-        for (unsigned k = 0; !rc && k < p->nmodels; k++) {
+        /* one listing per model, spread over its wallets; a sweeping host
+         * lists on every wallet (models taken in turn), so that each one
+         * earns and sweeps */
+        unsigned nl = p->claim == PC_SWEEPING && p->nwallets > p->nmodels ? p->nwallets : p->nmodels;
+        for (unsigned k = 0; !rc && k < nl; k++) {
             sim_listing l;
             memset(&l, 0, sizeof l);
             l.provider = idx;
             l.wallet = p->wallets[k % p->nwallets];
-            l.model = p->models[k];
-            l.units = p->counts[k];
-            l.rate = p->bz_rate[k];
+            l.model = p->models[k % p->nmodels];
+            l.units = p->counts[k % p->nmodels];
+            l.rate = p->bz_rate[k % p->nmodels];
             PUSH_ITEM(w->listings, l);
             sim_task t;
             memset(&t, 0, sizeof t);
@@ -735,9 +738,14 @@ static gl_code claim_provider(sim_world *w, unsigned n, unsigned model, uint16_t
     p->counts[0] = count;
     p->usd[0] = usd;
     p->claim = (uint8_t)claim;
-    if (bazaar) { /* a rate like anyone's: only its capacity is false */
+    if (bazaar) {
+        /* relabelled: `usd` per unit-hour, the price of the cheaper card it
+         * is; oversold: a rate like anyone's, only its capacity is false */
         const sim_model *m = &gl_sim_models[model];
-        p->bz_rate[0] = (uint32_t)gl_sim_rng_range(&w->rng, m->usd_lo * 85 / 100, m->usd_hi * 125 / 100);
+        if (claim == PC_RELABELLED)
+            p->bz_rate[0] = (uint32_t)usd;
+        else
+            p->bz_rate[0] = (uint32_t)gl_sim_rng_range(&w->rng, m->usd_lo * 85 / 100, m->usd_hi * 125 / 100);
         *out = idx;
         return provider_onboarding(w, idx, err);
     }
@@ -753,24 +761,27 @@ static gl_code claim_provider(sim_world *w, unsigned n, unsigned model, uint16_t
 }
 
 /* Providers honest in price and capacity whose payout wallets (one offer
- * each, priced like anyone's) send what they earn to one collector wallet
- * of theirs, which only receives. */
+ * each, priced like anyone's; with GpuMarket off, one bazaar listing each)
+ * send what they earn to one collector wallet of theirs, which only
+ * receives. */
 static gl_code make_sweepers(sim_world *w, unsigned *n, gl_err *err)
 {
+    gl_sim_platform pl = w->sc->platform[GL_SIM_GPUMARKET] ? GL_SIM_GPUMARKET : GL_SIM_BAZAAR;
     for (unsigned i = 0; i < w->sc->provider_claims.sweeping; i++) {
         uint32_t ent = gl_simw_entity(w, EK_PROVIDER, pick_tz(w), err, "provider-%03u", ++*n);
         CHECK_IDX(ent);
         w->ents.v[ent].exchange = pick_exchange(w);
         uint32_t idx;
-        gl_code rc = make_provider(w, ent, 1u << GL_SIM_GPUMARKET, SIM_NONE, w->sc->provider_claims.sweeping_wallets,
-                                   &idx, err);
-        if (!rc)
-            rc = provider_onboarding(w, idx, err);
+        gl_code rc = make_provider(w, ent, (uint8_t)(1u << pl), SIM_NONE, w->sc->provider_claims.sweeping_wallets, &idx,
+                                   err);
+        if (rc)
+            return rc;
+        w->provs.v[idx].claim = PC_SWEEPING; /* before onboarding: a host lists on every wallet */
+        rc = provider_onboarding(w, idx, err);
         if (rc)
             return rc;
         uint32_t c = wallet(w, ent, RO_COLLECTOR_WALLET, FP_NONE, FP_NONE, SIM_NONE, err);
         CHECK_IDX(c);
-        w->provs.v[idx].claim = PC_SWEEPING;
         w->provs.v[idx].collector = c;
     }
     return GL_OK;
@@ -785,7 +796,9 @@ static gl_code make_provider_claims(sim_world *w, gl_err *err)
         /* an "H100-SXM5-80GB" at an A100's price: the card is not what it says */
         uint64_t lo = (uint64_t)(sc->provider_claims.relabelled_usd_min * 100 + 0.5),
                  hi = (uint64_t)(sc->provider_claims.relabelled_usd_max * 100 + 0.5);
-        uint64_t usd = gl_sim_rng_range(&w->rng, lo, hi) * 10000; /* whole cents, as the others */
+        /* whole cents on GpuMarket, the micro-dollar on the bazaar, as the others */
+        uint64_t usd = sc->platform[GL_SIM_GPUMARKET] ? gl_sim_rng_range(&w->rng, lo, hi) * 10000
+                                                      : gl_sim_rng_range(&w->rng, lo * 10000, hi * 10000);
         uint32_t idx;
         gl_code rc = claim_provider(w, ++n, 0, pick_count(w, 0), usd, PC_RELABELLED, &idx, err);
         if (rc)

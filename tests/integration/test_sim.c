@@ -737,9 +737,15 @@ static void test_broken_scenarios(void **state)
     expect_bad(HEAD ",\"providers\":{\"count\":2},\"platforms\":{\"gpumarket\":false,\"bazaar\":false},"
                     "\"provider_claims\":{}}",
                "provider_claims: needs platform gpumarket or bazaar");
-    expect_bad(HEAD ",\"providers\":{\"count\":2},\"platforms\":{\"gpumarket\":false},"
-                    "\"provider_claims\":{\"relabelled\":{\"count\":1}}}",
-               "provider_claims.relabelled.count: needs platform gpumarket");
+    expect_bad(HEAD ",\"providers\":{\"count\":2},\"buyers\":{\"count\":2},\"platforms\":{\"gpumarket\":false},"
+                    "\"provider_claims\":{\"sweeping\":{\"count\":1}}}",
+               "provider_claims: needs platform gpumarket or bazaar");
+    /* every claim acts on the bazaar when GpuMarket is off */
+    const char *bz = HEAD ",\"providers\":{\"count\":2},\"buyers\":{\"count\":2},"
+                          "\"platforms\":{\"gpumarket\":false,\"bazaar\":true},\"provider_claims\":{"
+                          "\"relabelled\":{\"count\":1},\"oversold\":{\"count\":1},\"sweeping\":{\"count\":1}}}";
+    gl_sim_scenario sbz;
+    assert_int_equal(gl_sim_scenario_parse(&sbz, bz, strlen(bz), "bz", NULL), GL_OK);
     expect_bad(HEAD ",\"provider_claims\":{\"sweeping\":{\"count\":1,\"wallets\":1}}}",
                "provider_claims.sweeping.wallets: must be at least 2");
 
