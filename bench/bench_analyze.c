@@ -28,7 +28,7 @@
  *   - `gpuledger analyze --db DIR --json --quiet` as a child process
  *     (GPULEDGER_BIN, else argv[1], else ../gpuledger next to this binary),
  *     BENCH_RUNS times (default 3 up to 2M transfers, else 1): wall time,
- *     peak RSS (wait4's ru_maxrss), CPU, and the summary's phase times
+ *     peak RSS (VmHWM after its exec: tests/support/peakrss.h), CPU, and the summary's phase times
  *     (load_s, analyze_s, write_s); medians printed;
  *   - connected components in C: gl_graph_load on the store, then
  *     gl_graph_components (components.h); also union-find straight from the
@@ -75,6 +75,7 @@
 #include "gpuledger/graph.h"
 #include "gpuledger/platform.h"
 #include "gpuledger/store.h"
+#include "../tests/support/peakrss.h"
 
 #define CHAIN_ID 1u
 #define PLATFORM "bench-market"
@@ -715,12 +716,11 @@ static int spawn_measure(const char *bin, char *const argv[], const char *out_pa
         execvp(bin, argv);
         _exit(127);
     }
-    int st;
     struct rusage ru;
-    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-        ;
+    int st = gl_wait_peak_rss(pid, rss_kb, &ru); /* not ru_maxrss: peakrss.h */
+    if (st == -1)
+        die("wait4", NULL);
     *wall = now_s() - t0;
-    *rss_kb = ru.ru_maxrss;
     *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
            (double)ru.ru_stime.tv_usec / 1e6;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

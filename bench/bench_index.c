@@ -11,7 +11,7 @@
  * loop, wall, CPU and peak RSS, then their medians.  Spread: BENCH_LEASES
  * market leases, BENCH_LEASE_PER_BLOCK per block, one log per transaction,
  * so that verification fetches a block for every few events.  Each run is a child process on a fresh store, so
- * its wall time and peak RSS (wait4's ru_maxrss) are its own.
+ * its wall time and peak RSS (VmHWM after its exec: tests/support/peakrss.h) are its own.
  *
  * Figures go to stdout, one "name: value unit" line each; bench/run.sh
  * collects them.  The event count of every run is checked against the
@@ -96,13 +96,14 @@ typedef struct run_cost {
 
 static int wait_cost(pid_t pid, run_cost *c)
 {
-    int st;
     struct rusage ru;
-    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-        ;
+    long peak_kb;
+    int st = gl_wait_peak_rss(pid, &peak_kb, &ru); /* not ru_maxrss: peakrss.h */
+    if (st == -1)
+        fail_msg("waiting for an index run: %s", strerror(errno));
     c->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
              (double)ru.ru_stime.tv_usec / 1e6;
-    c->rss_mb = (double)ru.ru_maxrss / 1024.0;
+    c->rss_mb = (double)peak_kb / 1024.0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 

@@ -195,9 +195,25 @@ bool st_grow(void *pp, size_t *cap, size_t need, size_t size)
     return true;
 }
 
+/* Past this many keys an array of appearance keys grows by this many at a
+ * time, not twice over: the pending keys and the in-flight ones reach
+ * ingest_keys plus a batch, and doubling them left each buffer up to half
+ * empty (48 MB of the 113 MB heap peak indexing 100k events; massif). */
+#define KEYV_STEP ((size_t)1 << 16)
+
 bool keyv_reserve(keyv *kv, size_t more)
 {
-    return st_grow(&kv->v, &kv->cap, kv->n + more, GL_STORE_APPEARANCE_KEY_LEN);
+    size_t need = kv->n + more, c = kv->cap ? kv->cap : 64;
+    if (need <= kv->cap)
+        return true;
+    while (c < need)
+        c += c < KEYV_STEP ? c : KEYV_STEP;
+    uint8_t *v = realloc(kv->v, c * GL_STORE_APPEARANCE_KEY_LEN);
+    if (!v)
+        return false;
+    kv->v = v;
+    kv->cap = c;
+    return true;
 }
 
 /* Append the keys of `from` to kv, which keyv_reserve made room in. */

@@ -46,6 +46,7 @@
 #include "gpuledger/store.h"
 
 #include "../support/anvil.h"
+#include "../support/peakrss.h"
 #include "../support/testutil.h"
 
 #define TL_UNUSED __attribute__((unused))
@@ -984,14 +985,12 @@ static TL_UNUSED int tl_wait(pid_t pid)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Wait for a child and report its peak RSS in KiB. */
+/* Wait for a child and report its own peak RSS in KiB (peakrss.h: not
+ * wait4's, which counts this test's memory too). */
 static TL_UNUSED int tl_wait_rss(pid_t pid, long *maxrss_kb)
 {
-    int st;
-    struct rusage ru;
-    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-        ;
-    *maxrss_kb = ru.ru_maxrss;
+    int st = gl_wait_peak_rss(pid, maxrss_kb, NULL);
+    assert_true(st != -1);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
