@@ -124,35 +124,6 @@ void gl_results_hydrate(gl_store *s, json_t *j)
     json_object_foreach(j, k, v) gl_results_hydrate(s, v);
 }
 
-json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_evidence *ev)
-{
-    gl_store_pos p = gl_graph_pos(g, &ev->pos);
-    json_t *o = json_pack("{s:I,s:I,s:s}", "chain_id", (json_int_t)p.chain_id, "block", (json_int_t)p.block,
-                          "record", ev->what ? "event" : "transfer");
-    if (!o)
-        return NULL;
-    if (p.kind == GL_STORE_POS_LOG) {
-        json_object_set_new(o, "log_index", json_integer(p.index));
-        json_object_set_new(o, "tx_index", json_null());
-    } else {
-        json_object_set_new(o, "log_index", json_null());
-        json_object_set_new(o, "tx_index", json_integer(p.index));
-        if (p.kind == GL_STORE_POS_TRACE)
-            json_object_set_new(o, "trace", json_integer(p.sub));
-    }
-    if (s)
-        hydrate_one(s, o);
-    return o;
-}
-
-static json_t *evidence_list(gl_store *s, const gl_graph *g, const gl_evidence *ev, uint32_t n)
-{
-    json_t *arr = json_array();
-    for (uint32_t i = 0; arr && i < n && i < GL_EVIDENCE_MAX; i++)
-        json_array_append_new(arr, gl_results_evidence_json(s, g, &ev[i]));
-    return arr;
-}
-
 /* The parameters a rule used, by name, from the run's parameters. */
 static json_t *rule_params(const gl_analysis_params *P, gl_link_rule r)
 {
@@ -275,6 +246,26 @@ static bool tb_evidence(gl_textbuf *t, const gl_graph *g, const gl_evidence *ev)
     if (p.kind == GL_STORE_POS_TRACE)
         ok = ok && tb_fmt(t, ",\"trace\":%" PRIu32, p.sub);
     return ok && tb_put(t, "}", 1);
+}
+
+/* The evidence object is written by tb_evidence alone: score records
+ * parse its text, so entity and score records cannot disagree on it. */
+json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_evidence *ev)
+{
+    gl_textbuf t = {0};
+    json_t *o = tb_evidence(&t, g, ev) ? json_loadb(t.p, t.len, 0, NULL) : NULL;
+    gl_textbuf_release(&t);
+    if (o && s)
+        hydrate_one(s, o);
+    return o;
+}
+
+static json_t *evidence_list(gl_store *s, const gl_graph *g, const gl_evidence *ev, uint32_t n)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; arr && i < n && i < GL_EVIDENCE_MAX; i++)
+        json_array_append_new(arr, gl_results_evidence_json(s, g, &ev[i]));
+    return arr;
 }
 
 bool gl_results_params_texts(const gl_analysis_params *P, char *out[GL_LINK_RULE_COUNT])

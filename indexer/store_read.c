@@ -187,44 +187,47 @@ gl_code st_damaged(gl_store *s, gl_store_family cf, gl_err *err)
     return GL_EDB;
 }
 
+/* Read and decode the record at key k of cf, one of blocks, txs,
+ * transfers, events and cursors, into out (that family's record type).
+ * *found false, and GL_OK, when there is none; GL_EDB when the read fails
+ * or the record does not decode. */
+static gl_code st_get_record(gl_store *s, gl_store_family cf, const uint8_t *k, size_t kl, void *out, bool *found,
+                             gl_err *err)
+{
+    char *v;
+    size_t vl;
+    *found = false;
+    if (st_get_raw(s, cf, k, kl, &v, &vl, err))
+        return GL_EDB;
+    if (!v)
+        return GL_OK;
+    const uint8_t *u = (const uint8_t *)v;
+    gl_code rc = cf == GL_STORE_CF_BLOCKS      ? gl_store_block_decode(out, k, kl, u, vl, err)
+                 : cf == GL_STORE_CF_TXS       ? gl_store_tx_decode(out, k, kl, u, vl, err)
+                 : cf == GL_STORE_CF_TRANSFERS ? gl_store_transfer_decode(out, k, kl, u, vl, err)
+                 : cf == GL_STORE_CF_EVENTS    ? gl_store_event_decode(out, k, kl, u, vl, err)
+                                               : gl_store_cursor_decode(out, k, kl, u, vl, err);
+    free(v);
+    if (rc)
+        return st_damaged(s, cf, err);
+    *found = true;
+    return GL_OK;
+}
+
 gl_code gl_store_get_block(gl_store *s, uint64_t chain_id, uint64_t number, gl_store_block *out,
                            bool *found, gl_err *err)
 {
     uint8_t k[GL_STORE_BLOCK_KEY_LEN];
-    char *v;
-    size_t vl;
-    *found = false;
     gl_store_key_block(k, chain_id, number);
-    if (st_get_raw(s, GL_STORE_CF_BLOCKS, k, sizeof k, &v, &vl, err))
-        return GL_EDB;
-    if (!v)
-        return GL_OK;
-    gl_code rc = gl_store_block_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
-    free(v);
-    if (rc)
-        return st_damaged(s, GL_STORE_CF_BLOCKS, err);
-    *found = true;
-    return GL_OK;
+    return st_get_record(s, GL_STORE_CF_BLOCKS, k, sizeof k, out, found, err);
 }
 
 gl_code gl_store_get_tx(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t index,
                         gl_store_tx *out, bool *found, gl_err *err)
 {
     uint8_t k[GL_STORE_TX_KEY_LEN];
-    char *v;
-    size_t vl;
-    *found = false;
     gl_store_key_tx(k, chain_id, block, index);
-    if (st_get_raw(s, GL_STORE_CF_TXS, k, sizeof k, &v, &vl, err))
-        return GL_EDB;
-    if (!v)
-        return GL_OK;
-    gl_code rc = gl_store_tx_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
-    free(v);
-    if (rc)
-        return st_damaged(s, GL_STORE_CF_TXS, err);
-    *found = true;
-    return GL_OK;
+    return st_get_record(s, GL_STORE_CF_TXS, k, sizeof k, out, found, err);
 }
 
 gl_code gl_store_get_tx_by_hash(gl_store *s, uint64_t chain_id,
@@ -264,66 +267,30 @@ gl_code gl_store_get_transfer(gl_store *s, const gl_store_pos *pos, gl_store_tra
                               gl_err *err)
 {
     uint8_t k[GL_STORE_POS_LEN];
-    char *v;
-    size_t vl;
     *found = false;
     if (!pos->chain_id || pos->kind > GL_STORE_POS_TRACE)
         return gl_err_set(err, GL_EINVAL, "bad transfer position (chain %" PRIu64 ", kind %d)", pos->chain_id,
                           (int)pos->kind);
     gl_store_key_pos(k, pos);
-    if (st_get_raw(s, GL_STORE_CF_TRANSFERS, k, sizeof k, &v, &vl, err))
-        return GL_EDB;
-    if (!v)
-        return GL_OK;
-    gl_code rc = gl_store_transfer_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
-    free(v);
-    if (rc)
-        return st_damaged(s, GL_STORE_CF_TRANSFERS, err);
-    *found = true;
-    return GL_OK;
+    return st_get_record(s, GL_STORE_CF_TRANSFERS, k, sizeof k, out, found, err);
 }
 
 gl_code gl_store_get_event(gl_store *s, uint64_t chain_id, uint64_t block, uint32_t log_index,
                            gl_store_event *out, bool *found, gl_err *err)
 {
     uint8_t k[GL_STORE_EVENT_KEY_LEN];
-    char *v;
-    size_t vl;
-    *found = false;
     gl_store_key_event(k, chain_id, block, log_index);
-    if (st_get_raw(s, GL_STORE_CF_EVENTS, k, sizeof k, &v, &vl, err))
-        return GL_EDB;
-    if (!v)
-        return GL_OK;
-    gl_code rc = gl_store_event_decode(out, k, sizeof k, (uint8_t *)v, vl, err);
-    free(v);
-    if (rc)
-        return st_damaged(s, GL_STORE_CF_EVENTS, err);
-    *found = true;
-    return GL_OK;
+    return st_get_record(s, GL_STORE_CF_EVENTS, k, sizeof k, out, found, err);
 }
 
 gl_code gl_store_get_cursor(gl_store *s, uint64_t chain_id, const char *name,
                             gl_store_cursor *out, bool *found, gl_err *err)
 {
     gl_buf k = GL_BUF_INIT;
-    char *v;
-    size_t vl;
     *found = false;
     gl_code rc = gl_store_key_cursor(&k, chain_id, name, err);
-    if (rc) {
-        gl_buf_release(&k);
-        return rc;
-    }
-    rc = st_get_raw(s, GL_STORE_CF_CURSORS, k.data, k.len, &v, &vl, err);
-    if (!rc && v) {
-        rc = gl_store_cursor_decode(out, k.data, k.len, (uint8_t *)v, vl, err);
-        if (rc)
-            rc = st_damaged(s, GL_STORE_CF_CURSORS, err);
-        else
-            *found = true;
-    }
-    free(v);
+    if (!rc)
+        rc = st_get_record(s, GL_STORE_CF_CURSORS, k.data, k.len, out, found, err);
     gl_buf_release(&k);
     return rc;
 }

@@ -152,16 +152,16 @@ static gl_code parse_log(trail *t, const json_t *log, pend *out, bool *ok)
     return GL_OK;
 }
 
-/* The addresses of the members still fetched for `which` (token: not a
- * hub; native: not a hub and wanting natives). */
-static json_t *member_topics(batch *bt, bool as_topics, bool native)
+/* The members still fetched, not hubs and wanting tokens (as log topics)
+ * or natives (as trace_filter addresses). */
+static json_t *member_topics(batch *bt, bool native)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < bt->n; i++) {
         node *n = bt->m[i];
         if (n->fetch_hub || (native ? !n->new_nat : !n->new_tok))
             continue;
-        json_array_append_new(arr, as_topics ? tr_hextopic(n->addr) : tr_hexaddr(n->addr));
+        json_array_append_new(arr, native ? tr_hexaddr(n->addr) : tr_hextopic(n->addr));
     }
     return arr;
 }
@@ -196,68 +196,27 @@ static void learn(gl_range_plan_config *cfg, const gl_range_plan *plan)
         cfg->max_logs = st.max_logs;
 }
 
-static gl_code fetch_logs_range(trail *t, batch *bt, iv r, pendv *pv, gl_err *err)
+/* Take the logs of both eth_getLogs answers for lo..hi. */
+static gl_code take_logs(trail *t, batch *bt, pendv *pv, json_t *res[2], uint64_t lo, uint64_t hi, gl_err *err)
 {
-    gl_range_plan plan;
-    gl_code rc = gl_range_plan_init(&plan, r.lo, r.hi, &t->logcfg, err);
-    uint64_t lo, hi;
-    unsigned splits = 0;
-    while (!rc && gl_range_plan_next(&plan, &lo, &hi)) {
-        json_t *addrs = member_topics(bt, true, false);
-        if (!json_array_size(addrs)) {
-            json_decref(addrs);
-            break; /* every member became a hub */
+    gl_code rc = GL_OK;
+    for (int k = 0; k < 2 && !rc; k++) {
+        size_t i;
+        json_t *log;
+        json_array_foreach(res[k], i, log)
+        {
+            pend x;
+            bool ok;
+            rc = parse_log(t, log, &x, &ok);
+            if (!rc && ok && (x.t.pos.block < lo || x.t.pos.block > hi))
+                rc = gl_err_set(err, GL_ERPC, "eth_getLogs %" PRIu64 "..%" PRIu64 " answered a log of block %" PRIu64,
+                                lo, hi, x.t.pos.block);
+            if (!rc && ok)
+                rc = take(t, bt, pv, &x, err);
+            if (rc)
+                break;
         }
-        const char *methods[2] = {"eth_getLogs", "eth_getLogs"};
-        json_t *params[2];
-        params[0] = json_pack("[{s:o, s:o, s:[s,O]}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "topics",
-                              TRANSFER_TOPIC, addrs);
-        params[1] = json_pack("[{s:o, s:o, s:[s,n,O]}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "topics",
-                              TRANSFER_TOPIC, addrs);
-        json_decref(addrs);
-        json_t *res[2] = {NULL, NULL};
-        gl_call_outcome oc[2];
-        rc = gl_endpoints_call_each(t->ep, 2, methods, params, res, oc, err);
-        json_decref(params[0]);
-        json_decref(params[1]);
-        t->rep->log_requests += 2;
-        if (!rc) {
-            int bad = oc[0].code ? 0 : oc[1].code ? 1 : -1;
-            if (bad >= 0) {
-                rc = plan_failure(&plan, lo, hi, &oc[bad], &splits, "eth_getLogs", err);
-            } else if (!json_is_array(res[0]) || !json_is_array(res[1])) {
-                rc = gl_err_set(err, GL_ERPC, "eth_getLogs %" PRIu64 "..%" PRIu64 ": the answer is not an array",
-                                lo, hi);
-            } else {
-                size_t nlogs = json_array_size(res[0]) + json_array_size(res[1]);
-                for (int k = 0; k < 2 && !rc; k++) {
-                    size_t i;
-                    json_t *log;
-                    json_array_foreach(res[k], i, log)
-                    {
-                        pend x;
-                        bool ok;
-                        rc = parse_log(t, log, &x, &ok);
-                        if (!rc && ok && (x.t.pos.block < lo || x.t.pos.block > hi))
-                            rc = gl_err_set(err, GL_ERPC,
-                                            "eth_getLogs %" PRIu64 "..%" PRIu64 " answered a log of block %" PRIu64,
-                                            lo, hi, x.t.pos.block);
-                        if (!rc && ok)
-                            rc = take(t, bt, pv, &x, err);
-                        if (rc)
-                            break;
-                    }
-                }
-                if (!rc)
-                    rc = gl_range_plan_on_success(&plan, lo, hi, nlogs, err);
-            }
-        }
-        json_decref(res[0]);
-        json_decref(res[1]);
     }
-    if (!rc)
-        rc = gl_range_plan_status(&plan, err);
-    learn(&t->logcfg, &plan);
     return rc;
 }
 
@@ -380,34 +339,85 @@ static bool is_unsupported(const gl_call_outcome *oc)
     return oc->code == GL_ERPC && oc->info.cls == GL_RPC_ERR_FATAL;
 }
 
-/* trace_filter over r for the members wanting natives.  *unsupported set
- * when the endpoint refuses the method (nothing is then taken). */
-static gl_code fetch_traces_range(trail *t, batch *bt, iv r, pendv *pv, bool *unsupported, gl_err *err)
+/* Take the native transfers of both trace_filter answers for lo..hi, their
+ * internal calls numbered. */
+static gl_code take_traces(trail *t, batch *bt, pendv *pv, json_t *res[2], uint64_t lo, uint64_t hi, gl_err *err)
 {
+    size_t first = pv->n, ntr = json_array_size(res[0]) + json_array_size(res[1]);
+    json_t **tas = calloc(ntr ? ntr : 1, sizeof *tas);
+    gl_code rc = tas ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory reading traces");
+    for (int k = 0; k < 2 && !rc; k++) {
+        size_t i;
+        json_t *tr;
+        json_array_foreach(res[k], i, tr)
+        {
+            pend x;
+            bool ok;
+            json_t *ta = NULL;
+            rc = parse_trace(t, tr, &x, &ta, &ok);
+            if (!rc && ok && (x.t.pos.block < lo || x.t.pos.block > hi))
+                rc = gl_err_set(err, GL_ERPC, "trace_filter %" PRIu64 "..%" PRIu64 " answered block %" PRIu64, lo, hi,
+                                x.t.pos.block);
+            if (rc || !ok)
+                continue;
+            if (x.t.pos.kind == GL_STORE_POS_TRACE)
+                x.t.pos.sub = UINT32_MAX; /* numbered below */
+            size_t before = pv->n;
+            rc = take(t, bt, pv, &x, err);
+            if (!rc && pv->n > before)
+                tas[pv->n - 1 - first] = ta;
+            if (rc)
+                break;
+        }
+    }
+    if (!rc)
+        rc = number_traces(t, pv, first, tas, err);
+    free(tas);
+    return rc;
+}
+
+/* Walk r along a range plan for the members wanting tokens (eth_getLogs,
+ * the members as sender topic and as receiver topic) or natives
+ * (trace_filter, as fromAddress and as toAddress), taking what each pair of
+ * answers holds.  For natives, *unsupported is set when the endpoint
+ * refuses the method (nothing more is then taken). */
+static gl_code fetch_range(trail *t, batch *bt, iv r, bool native, pendv *pv, bool *unsupported, gl_err *err)
+{
+    const char *method = native ? "trace_filter" : "eth_getLogs";
+    gl_range_plan_config *cfg = native ? &t->tracecfg : &t->logcfg;
     gl_range_plan plan;
-    gl_code rc = gl_range_plan_init(&plan, r.lo, r.hi, &t->tracecfg, err);
+    gl_code rc = gl_range_plan_init(&plan, r.lo, r.hi, cfg, err);
     uint64_t lo, hi;
     unsigned splits = 0;
     while (!rc && gl_range_plan_next(&plan, &lo, &hi)) {
-        json_t *addrs = member_topics(bt, false, true);
+        json_t *addrs = member_topics(bt, native);
         if (!json_array_size(addrs)) {
             json_decref(addrs);
-            break;
+            break; /* every member became a hub */
         }
-        const char *methods[2] = {"trace_filter", "trace_filter"};
+        const char *methods[2] = {method, method};
         json_t *params[2];
-        params[0] = json_pack("[{s:o, s:o, s:O}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "fromAddress", addrs);
-        params[1] = json_pack("[{s:o, s:o, s:O}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "toAddress", addrs);
+        if (native) {
+            params[0] = json_pack("[{s:o, s:o, s:O}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "fromAddress",
+                                  addrs);
+            params[1] = json_pack("[{s:o, s:o, s:O}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "toAddress",
+                                  addrs);
+        } else {
+            params[0] = json_pack("[{s:o, s:o, s:[s,O]}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi), "topics",
+                                  TRANSFER_TOPIC, addrs);
+            params[1] = json_pack("[{s:o, s:o, s:[s,n,O]}]", "fromBlock", tr_hexq(lo), "toBlock", tr_hexq(hi),
+                                  "topics", TRANSFER_TOPIC, addrs);
+        }
         json_decref(addrs);
         json_t *res[2] = {NULL, NULL};
         gl_call_outcome oc[2];
         rc = gl_endpoints_call_each(t->ep, 2, methods, params, res, oc, err);
         json_decref(params[0]);
         json_decref(params[1]);
-        t->rep->trace_requests += 2;
+        *(native ? &t->rep->trace_requests : &t->rep->log_requests) += 2;
         if (!rc) {
             int bad = oc[0].code ? 0 : oc[1].code ? 1 : -1;
-            if (bad >= 0 && is_unsupported(&oc[bad])) {
+            if (native && bad >= 0 && is_unsupported(&oc[bad])) {
                 *unsupported = true;
                 snprintf(t->rep->native_note, sizeof t->rep->native_note, "trace_filter refused: %s",
                          oc[bad].err.msg);
@@ -416,45 +426,15 @@ static gl_code fetch_traces_range(trail *t, batch *bt, iv r, pendv *pv, bool *un
                 return GL_OK;
             }
             if (bad >= 0) {
-                rc = plan_failure(&plan, lo, hi, &oc[bad], &splits, "trace_filter", err);
+                rc = plan_failure(&plan, lo, hi, &oc[bad], &splits, method, err);
             } else if (!json_is_array(res[0]) || !json_is_array(res[1])) {
-                rc = gl_err_set(err, GL_ERPC, "trace_filter %" PRIu64 "..%" PRIu64 ": the answer is not an array",
-                                lo, hi);
+                rc = gl_err_set(err, GL_ERPC, "%s %" PRIu64 "..%" PRIu64 ": the answer is not an array", method, lo,
+                                hi);
             } else {
-                size_t first = pv->n, ntr = json_array_size(res[0]) + json_array_size(res[1]);
-                json_t **tas = calloc(ntr ? ntr : 1, sizeof *tas);
-                if (!tas)
-                    rc = gl_err_set(err, GL_ENOMEM, "out of memory reading traces");
-                for (int k = 0; k < 2 && !rc; k++) {
-                    size_t i;
-                    json_t *tr;
-                    json_array_foreach(res[k], i, tr)
-                    {
-                        pend x;
-                        bool ok;
-                        json_t *ta = NULL;
-                        rc = parse_trace(t, tr, &x, &ta, &ok);
-                        if (!rc && ok && (x.t.pos.block < lo || x.t.pos.block > hi))
-                            rc = gl_err_set(err, GL_ERPC,
-                                            "trace_filter %" PRIu64 "..%" PRIu64 " answered block %" PRIu64, lo, hi,
-                                            x.t.pos.block);
-                        if (rc || !ok)
-                            continue;
-                        if (x.t.pos.kind == GL_STORE_POS_TRACE)
-                            x.t.pos.sub = UINT32_MAX; /* numbered below */
-                        size_t before = pv->n;
-                        rc = take(t, bt, pv, &x, err);
-                        if (!rc && pv->n > before)
-                            tas[pv->n - 1 - first] = ta;
-                        if (rc)
-                            break;
-                    }
-                }
+                size_t n = json_array_size(res[0]) + json_array_size(res[1]);
+                rc = native ? take_traces(t, bt, pv, res, lo, hi, err) : take_logs(t, bt, pv, res, lo, hi, err);
                 if (!rc)
-                    rc = number_traces(t, pv, first, tas, err);
-                free(tas);
-                if (!rc)
-                    rc = gl_range_plan_on_success(&plan, lo, hi, ntr, err);
+                    rc = gl_range_plan_on_success(&plan, lo, hi, n, err);
             }
         }
         json_decref(res[0]);
@@ -462,7 +442,7 @@ static gl_code fetch_traces_range(trail *t, batch *bt, iv r, pendv *pv, bool *un
     }
     if (!rc)
         rc = gl_range_plan_status(&plan, err);
-    learn(&t->tracecfg, &plan);
+    learn(cfg, &plan);
     return rc;
 }
 
@@ -505,14 +485,14 @@ gl_code tr_run_batch(trail *t, node **members, size_t n, bool *trace_refused, gl
     size_t nr = 0;
     gl_code rc = batch_ranges(&bt, false, &ranges, &nr, err);
     for (size_t i = 0; i < nr && !rc; i++)
-        rc = fetch_logs_range(t, &bt, ranges[i], &pv, err);
+        rc = fetch_range(t, &bt, ranges[i], false, &pv, NULL, err);
     free(ranges);
     ranges = NULL;
     bool refused = false;
     if (!rc && traces) {
         rc = batch_ranges(&bt, true, &ranges, &nr, err);
         for (size_t i = 0; i < nr && !rc && !refused; i++)
-            rc = fetch_traces_range(t, &bt, ranges[i], &pv, &refused, err);
+            rc = fetch_range(t, &bt, ranges[i], true, &pv, &refused, err);
         free(ranges);
         if (refused) {
             /* drop what traces gave before the refusal: the scan redoes it */

@@ -32,10 +32,12 @@ gl_code gl_results_group(const gl_analysis *a, gl_results_groups *out /* OUT */,
 void gl_results_groups_release(gl_results_groups *g);
 
 /* An evidence position as JSON (chain_id, block, record, log_index or
- * tx_index, trace).  With a store, also its tx_hash and, for a transfer,
- * sender_verified and imported_unverified; without (s NULL: how records
- * are stored, so that writing a million of them needs no reads), those are
- * added when the record is read back (gl_results_hydrate). */
+ * tx_index, trace): the object entity records hold, parsed from the same
+ * text writer, so the two cannot drift.  NULL when out of memory.  With a
+ * store, also its tx_hash and, for a transfer, sender_verified and
+ * imported_unverified; without (s NULL: how records are stored, so that
+ * writing a million of them needs no reads), those are added when the
+ * record is read back (gl_results_hydrate). */
 json_t *gl_results_evidence_json(gl_store *s, const gl_graph *g, const gl_evidence *ev);
 /* Resolve every evidence object inside j (see above) through the store. */
 void gl_results_hydrate(gl_store *s, json_t *j);

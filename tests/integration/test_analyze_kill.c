@@ -25,29 +25,8 @@
 
 #include <cmocka.h>
 
+#include "../support/runcmd.h"
 #include "../support/testutil.h"
-
-static char *slurp_cmd(const char *cmd, int *status)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    size_t r;
-    while ((r = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += r;
-        if (cap - n < 4096) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[n] = 0;
-    int st = pclose(p);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return buf;
-}
 
 static void test_kill_during_analyze(void **state)
 {
@@ -66,10 +45,10 @@ static void test_kill_during_analyze(void **state)
     assert_int_equal(system(cmd), 0);
     int st;
     snprintf(cmd, sizeof cmd, "'%s' flags --db '%s/store' --all --format json 2>/dev/null", bin, out);
-    char *clean_flags = slurp_cmd(cmd, &st);
+    char *clean_flags = gl_test_run_cmd(cmd, &st);
     assert_int_equal(st, 0);
     snprintf(cmd, sizeof cmd, "'%s' entities --db '%s/store' --format csv 2>/dev/null", bin, out);
-    char *clean_ents = slurp_cmd(cmd, &st);
+    char *clean_ents = gl_test_run_cmd(cmd, &st);
     assert_int_equal(st, 0);
     assert_true(strlen(clean_flags) > 100);
 
@@ -107,7 +86,7 @@ static void test_kill_during_analyze(void **state)
         int ws;
         waitpid(pid, &ws, 0);
         snprintf(cmd, sizeof cmd, "'%s' flags --db '%s' --all --format json 2>/dev/null", bin, store);
-        char *got = slurp_cmd(cmd, &st);
+        char *got = gl_test_run_cmd(cmd, &st);
         if (st == 2 && !*got)
             none++;
         else {
@@ -123,9 +102,9 @@ static void test_kill_during_analyze(void **state)
     snprintf(cmd, sizeof cmd, "'%s' analyze --db '%s/store' --quiet > /dev/null 2>&1", bin, out);
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "'%s' flags --db '%s/store' --all --format json 2>/dev/null", bin, out);
-    char *final_flags = slurp_cmd(cmd, &st);
+    char *final_flags = gl_test_run_cmd(cmd, &st);
     snprintf(cmd, sizeof cmd, "'%s' entities --db '%s/store' --format csv 2>/dev/null", bin, out);
-    char *final_ents = slurp_cmd(cmd, &st);
+    char *final_ents = gl_test_run_cmd(cmd, &st);
     assert_string_equal(final_flags, clean_flags);
     assert_string_equal(final_ents, clean_ents);
     free(final_flags);

@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "../support/runcmd.h"
 #include "../support/testutil.h"
 
 /* Run `drill-kill.sh MODE N SEED`; its whole output into *out. */
@@ -38,25 +38,11 @@ static int run_drill(const char *mode, unsigned n, char **out)
     fprintf(stderr, "test_kill_drills: %s, seed %lu (GL_KILL_SEED)\n", mode, seed);
     char cmd[4400];
     snprintf(cmd, sizeof cmd, "bash '%s/scripts/drill-kill.sh' %s %u %lu 2>&1", root, mode, n, seed);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    size_t r;
-    while ((r = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += r;
-        if (cap - len < 4096) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[len] = 0;
-    int st = pclose(p);
+    int st;
+    char *buf = gl_test_run_cmd(cmd, &st);
     fputs(buf, stderr);
     *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return st;
 }
 
 /* The summary's "K landed": kills that hit a running command. */
