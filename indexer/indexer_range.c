@@ -15,6 +15,7 @@
 #include "gpuledger/indexer.h"
 #include "gpuledger/log_reader.h"
 #include "gpuledger/range_plan.h"
+#include "gpuledger/receipts_fetch.h"
 #include "gpuledger/secp.h"
 #include "gpuledger/trie.h"
 #include "gpuledger/tx.h"
@@ -177,64 +178,22 @@ static gl_code fetch_blocks(ix_bfetch *f, ix_blk *blks, size_t nb, gl_err *err)
         goto done;
     /* Receipts: one call per block, or per transaction where the endpoint
      * lacks eth_getBlockReceipts. */
-    if (!f->no_block_receipts) {
-        for (size_t i = 0; i < nb; i++) {
-            json_decref(params[i]);
-            methods[i] = "eth_getBlockReceipts";
-            params[i] = json_pack("[o]", ix_qty_json(blks[i].num));
-            if (!params[i]) {
-                rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
-                goto done;
-            }
-        }
-        for (size_t i = nb; i < n; i++) {
-            json_decref(params[i]);
-            params[i] = NULL;
-        }
-        n = nb;
-        gl_err e2;
-        if (gl_endpoints_call_many(f->e, nb, methods, params, results, &e2) == GL_OK) {
-            for (size_t i = 0; i < nb; i++) {
-                blks[i].receipts = results[i];
-                results[i] = NULL;
-            }
-            goto done;
-        }
-        f->switched = f->no_block_receipts = true;
-        f->why = e2;
+    uint64_t *nums = calloc(nb, sizeof *nums);
+    const json_t **txs = calloc(nb, sizeof *txs);
+    json_t **rs = calloc(nb, sizeof *rs);
+    bool was = f->no_block_receipts;
+    rc = nums && txs && rs ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
+    for (size_t i = 0; i < nb && !rc; i++) {
+        nums[i] = blks[i].num;
+        txs[i] = json_object_get(blks[i].block, "transactions");
     }
-    for (size_t i = 0; i < nb; i++) {
-        const json_t *txs = json_object_get(blks[i].block, "transactions");
-        size_t ntx = json_array_size(txs);
-        const char **m2 = calloc(ntx ? ntx : 1, sizeof *m2);
-        json_t **p2 = calloc(ntx ? ntx : 1, sizeof *p2);
-        json_t *arr = json_array();
-        if (!m2 || !p2 || !arr) {
-            free(m2);
-            free(p2);
-            json_decref(arr);
-            rc = gl_err_set(err, GL_ENOMEM, "out of memory fetching blocks");
-            goto done;
-        }
-        for (size_t k = 0; k < ntx; k++) {
-            m2[k] = "eth_getTransactionReceipt";
-            p2[k] = json_pack("[O]", json_object_get(json_array_get(txs, k), "hash"));
-        }
-        json_t **r2 = calloc(ntx ? ntx : 1, sizeof *r2);
-        rc = r2 ? gl_endpoints_call_many(f->e, ntx, m2, p2, r2, err) : ix_nomem(err);
-        for (size_t k = 0; !rc && k < ntx; k++)
-            json_array_append_new(arr, r2[k]);
-        for (size_t k = 0; k < ntx; k++)
-            json_decref(p2[k]);
-        free(m2);
-        free(p2);
-        free(r2);
-        if (rc) {
-            json_decref(arr);
-            goto done;
-        }
-        blks[i].receipts = arr;
-    }
+    if (!rc && !(rc = gl_receipts_fetch(f->e, nb, nums, txs, &f->no_block_receipts, &f->why, rs, err)))
+        for (size_t i = 0; i < nb; i++)
+            blks[i].receipts = rs[i];
+    f->switched |= f->no_block_receipts && !was;
+    free(nums);
+    free(txs);
+    free(rs);
 done:
     for (size_t i = 0; params && i < cap; i++)
         json_decref(params[i]);

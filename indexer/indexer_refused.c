@@ -16,6 +16,7 @@
 #include "gpuledger/indexer.h"
 #include "gpuledger/log_reader.h"
 #include "gpuledger/range_plan.h"
+#include "gpuledger/receipts_fetch.h"
 #include "gpuledger/secp.h"
 #include "gpuledger/trie.h"
 #include "gpuledger/tx.h"
@@ -57,63 +58,17 @@ static gl_code logs_split(ix_fetch *f, size_t first, size_t na, size_t t0, size_
     return GL_OK;
 }
 
-/* The receipts of block n as the endpoint gives them: eth_getBlockReceipts,
- * or one eth_getTransactionReceipt per hash of `txs` where that method is
- * missing (a fatal answer: remembered in ix->no_block_receipts). */
+/* The receipts of block n as the endpoint gives them (receipts_fetch.h);
+ * learning that it lacks eth_getBlockReceipts is remembered in
+ * ix->no_block_receipts. */
 static gl_code block_receipts(gl_indexer *ix, gl_endpoints *e, uint64_t n, const json_t *txs, json_t **out,
                               gl_err *err)
 {
-    *out = NULL;
-    if (!ix->no_block_receipts) {
-        gl_call_info info;
-        memset(&info, 0, sizeof info);
-        gl_err e2;
-        gl_code rc = gl_endpoints_call(e, "eth_getBlockReceipts", json_pack("[o]", ix_qty_json(n)), out, &info, &e2);
-        if (!rc && json_is_array(*out))
-            return GL_OK;
-        if (!rc) {
-            json_decref(*out);
-            *out = NULL;
-            return gl_err_set(err, GL_ERPC, "eth_getBlockReceipts for block %" PRIu64 ": the answer is not an array",
-                              n);
-        }
-        if (rc != GL_ERPC || info.cls != GL_RPC_ERR_FATAL) {
-            if (err)
-                *err = e2;
-            return rc;
-        }
-        ixlog(ix, 1, "eth_getBlockReceipts failed (%s): asking for each transaction's receipt", e2.msg);
-        ix->no_block_receipts = true;
-    }
-    size_t ntx = json_array_size(txs);
-    const char **m = calloc(ntx ? ntx : 1, sizeof *m);
-    json_t **p = calloc(ntx ? ntx : 1, sizeof *p), **r = calloc(ntx ? ntx : 1, sizeof *r);
-    json_t *arr = json_array();
-    gl_code rc = m && p && r && arr ? GL_OK : ix_nomem(err);
-    for (size_t k = 0; !rc && k < ntx; k++) {
-        m[k] = "eth_getTransactionReceipt";
-        if (!(p[k] = json_pack("[O]", json_array_get(txs, k))))
-            rc = ix_nomem(err);
-    }
-    if (!rc)
-        rc = gl_endpoints_call_many(e, ntx, m, p, r, err);
-    for (size_t k = 0; !rc && k < ntx; k++) {
-        if (json_array_append_new(arr, r[k]))
-            rc = ix_nomem(err);
-        r[k] = NULL;
-    }
-    for (size_t k = 0; p && k < ntx; k++) {
-        json_decref(p[k]);
-        if (r)
-            json_decref(r[k]);
-    }
-    free(m);
-    free(p);
-    free(r);
-    if (rc)
-        json_decref(arr);
-    else
-        *out = arr;
+    bool was = ix->no_block_receipts;
+    gl_err why;
+    gl_code rc = gl_receipts_fetch(e, 1, &n, &txs, &ix->no_block_receipts, &why, out, err);
+    if (ix->no_block_receipts && !was)
+        ixlog(ix, 1, "eth_getBlockReceipts failed (%s): asking for each transaction's receipt", why.msg);
     return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "gpuledger/indexer.h"
 #include "gpuledger/bytes.h"
 #include "gpuledger/range_plan.h"
+#include "gpuledger/receipts_fetch.h"
 #include "gpuledger/secp.h"
 #include "gpuledger/trail.h"
 #include "gpuledger/tx.h"
@@ -35,69 +36,25 @@ typedef struct scan_item {
 } scan_item;
 
 /* The receipts of blocks bl[0..nb) as the endpoint gives them, into
- * rs[0..nb) (each an array, or NULL for no list): eth_getBlockReceipts, or
- * where the endpoint lacks it (learned once, t->no_block_receipts) one
- * eth_getTransactionReceipt per transaction of each block, a missing
- * receipt left null for the proof to catch. */
+ * rs[0..nb) (receipts_fetch.h); learning that it lacks
+ * eth_getBlockReceipts is remembered in t->no_block_receipts. */
 static gl_code fetch_receipts(trail *t, fullblk *const *bl, size_t nb, json_t **rs, gl_err *err)
 {
-    size_t n = 0;
-    for (size_t j = 0; j < nb; j++)
-        n += t->no_block_receipts ? json_array_size(json_object_get(bl[j]->json, "transactions")) : 1;
-    const char **methods = calloc(n ? n : 1, sizeof *methods);
-    json_t **params = calloc(n ? n : 1, sizeof *params), **results = calloc(n ? n : 1, sizeof *results);
-    gl_code rc = (methods && params && results) ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
-    for (size_t j = 0, k = 0; j < nb && !rc; j++) {
-        const json_t *txs = json_object_get(bl[j]->json, "transactions");
-        if (!t->no_block_receipts) {
-            methods[k] = "eth_getBlockReceipts";
-            params[k++] = json_pack("[o]", tr_hexq(bl[j]->rec.number));
-            continue;
-        }
-        for (size_t i = 0; i < json_array_size(txs); i++) {
-            methods[k] = "eth_getTransactionReceipt";
-            json_t *h = json_object_get(json_array_get(txs, i), "hash");
-            params[k++] = json_pack("[O]", h ? h : json_null()); /* no hash: no receipt, caught by the proof */
-        }
+    uint64_t *nums = calloc(nb ? nb : 1, sizeof *nums);
+    const json_t **txs = calloc(nb ? nb : 1, sizeof *txs);
+    gl_code rc = nums && txs ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
+    for (size_t j = 0; j < nb && !rc; j++) {
+        nums[j] = bl[j]->rec.number;
+        txs[j] = json_object_get(bl[j]->json, "transactions");
     }
-    for (size_t i = 0; i < n && !rc; i++)
-        if (!params[i])
-            rc = gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
-    gl_err e2;
-    gl_code r2 = rc ? rc : gl_endpoints_call_many(t->ep, n, methods, params, results, t->no_block_receipts ? err : &e2);
-    if (!rc && r2 && !t->no_block_receipts) {
-        /* as the indexer: a failed eth_getBlockReceipts means per-tx receipts from now on */
-        tr_say(t, 1, "eth_getBlockReceipts failed (%s): asking for each transaction's receipt", e2.msg);
-        t->no_block_receipts = true;
-        for (size_t i = 0; params && i < n; i++)
-            json_decref(params[i]);
-        free(methods);
-        free(params);
-        free(results);
-        return fetch_receipts(t, bl, nb, rs, err);
-    }
-    rc = r2;
-    for (size_t j = 0, k = 0; j < nb && !rc; j++) {
-        if (!t->no_block_receipts) {
-            rs[j] = json_is_array(results[k]) ? json_incref(results[k]) : NULL;
-            k++;
-            continue;
-        }
-        size_t ntx = json_array_size(json_object_get(bl[j]->json, "transactions"));
-        if (!(rs[j] = json_array()))
-            rc = gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
-        for (size_t i = 0; i < ntx && !rc; i++, k++)
-            if (json_array_append(rs[j], results[k] ? results[k] : json_null()))
-                rc = gl_err_set(err, GL_ENOMEM, "out of memory for receipts");
-    }
-    for (size_t i = 0; params && results && i < n; i++) {
-        json_decref(params[i]);
-        if (!r2)
-            json_decref(results[i]);
-    }
-    free(methods);
-    free(params);
-    free(results);
+    bool was = t->no_block_receipts;
+    gl_err why;
+    if (!rc)
+        rc = gl_receipts_fetch(t->ep, nb, nums, txs, &t->no_block_receipts, &why, rs, err);
+    if (t->no_block_receipts && !was)
+        tr_say(t, 1, "eth_getBlockReceipts failed (%s): asking for each transaction's receipt", why.msg);
+    free(nums);
+    free(txs);
     return rc;
 }
 
