@@ -122,9 +122,12 @@ static bool plain_transfer(const gl_edge *e)
  * that wallet, or GL_NODE_NONE.  Every out-transfer must go to the same
  * place, be a plain transfer (sent by d itself), and follow in-transfers of
  * the same asset from someone else within [sweep_min, sweep_max]; a token
- * sweep takes at least all that came in since the last one, a native sweep
- * all the address held (x's gas top-ups included) less at most the fee
- * allowance. */
+ * sweep takes at least all that came in since the last one (not only the
+ * recent deposits: a marketplace host paid straight by its renters that
+ * cashes out 40-90 % of its balance to its exchange takes more than the
+ * last few hours brought but less than all, and is no deposit address), a
+ * native sweep all the address held (x's gas top-ups included) less at most
+ * the fee allowance. */
 static uint32_t sweep_target(const gl_graph *g, const gl_analysis_params *p, uint32_t d)
 {
     size_t o0 = g->out_off[d], o1 = g->out_off[d + 1];
@@ -143,7 +146,7 @@ static uint32_t sweep_target(const gl_graph *g, const gl_analysis_params *p, uin
         /* what came in since the last sweep: from others within the sweep
          * window (the deposits), and from anyone (x's gas top-ups too: a
          * native sweep empties the address, leftover gas included) */
-        gl_amt got = 0, all = 0;
+        gl_amt all = 0;
         bool recent = false;
         int slot = o->token != 0;
         for (size_t j = i0; j < i1; j++) {
@@ -154,14 +157,13 @@ static uint32_t sweep_target(const gl_graph *g, const gl_analysis_params *p, uin
             uint64_t dt = o->time - in->time;
             if (in->src == x || dt < p->sweep_min_s || dt > p->sweep_max_s)
                 continue;
-            got += in->amount;
             recent = true;
         }
         if (!recent)
             return GL_NODE_NONE;
-        /* the whole of it: tokens all that came in; the native coin all it
-         * held, less at most the fee allowance */
-        bool whole = o->token == 0 ? (o->amount <= all && all - o->amount <= gas) : o->amount >= got;
+        /* the whole of it: tokens all that came in since the last sweep; the
+         * native coin all it held, less at most the fee allowance */
+        bool whole = o->token == 0 ? (o->amount <= all && all - o->amount <= gas) : o->amount >= all;
         if (!whole)
             return GL_NODE_NONE;
         prev[slot] = o->time;

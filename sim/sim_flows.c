@@ -1215,6 +1215,18 @@ static sim_prep prep_offer_update(sim_world *w, sim_task *t, gl_err *err)
     return PR_DONE;
 }
 
+/* What a share-of-balance transfer (a cash-out, a GpuMarket sweep) is
+ * rounded down to, from the token's own decimals: a whole token for the
+ * dollar stablecoins (USDC, USDT: 10^6), a thousandth of one for the others
+ * (ETH, GLM, SWAN: 10^15).  USDT once fell to the 18-decimal branch, so a
+ * bazaar host's cash-out (10^15 units = 10^9 USDT) always rounded to 0 and
+ * was dropped. */
+static sim_amt cashout_unit(sim_asset as)
+{
+    sim_amt one = gl_sims_asset_one(as);
+    return as == AS_USDC || as == AS_USDT ? one : one / 1000;
+}
+
 static sim_prep prep_xfer(sim_world *w, sim_task *t, gl_err *err)
 {
     uint32_t from = t->a, to = t->b;
@@ -1233,8 +1245,7 @@ static sim_prep prep_xfer(sim_world *w, sim_task *t, gl_err *err)
         sim_amt have = gl_simw_avail(w, from, as);
         if (as == AS_ETH)
             have = have > fee + ETH1 / 50 ? have - fee - ETH1 / 50 : 0; /* keep some for gas */
-        sim_amt unit = as == AS_USDC ? 1000000 : ETH1 / 1000;
-        t->v = have * t->x / 100 / unit * unit;
+        t->v = have * t->x / 100 / cashout_unit(as) * cashout_unit(as);
         if (t->v == 0)
             return PR_DROP;
     }

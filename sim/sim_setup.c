@@ -162,6 +162,27 @@ const char *gl_sims_asset_name(sim_asset a)
     return "unknown";
 }
 
+unsigned gl_sims_asset_decimals(sim_asset a)
+{
+    switch (a) {
+    case AS_ETH:
+    case AS_GLM:
+    case AS_SWAN: return 18;
+    case AS_USDC:
+    case AS_USDT: return 6; /* fixtures/contracts/MockStablecoin.sol, both */
+    case AS_N: break;
+    }
+    return 0;
+}
+
+sim_amt gl_sims_asset_one(sim_asset a)
+{
+    sim_amt one = 1;
+    for (unsigned i = gl_sims_asset_decimals(a); i > 0; i--)
+        one *= 10;
+    return one;
+}
+
 const char *gl_sims_paykind_name(sim_paykind k)
 {
     switch (k) {

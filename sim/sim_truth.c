@@ -212,12 +212,11 @@ static json_t *contracts_json(sim_world *w)
 
 static json_t *tokens_json(sim_world *w)
 {
-    static const unsigned dec[AS_N] = {18, 6, 18, 18, 6};
     json_t *t = json_object();
     for (int as = 0; as < gl_simw_nassets(w); as++)
         json_object_set_new(t, gl_sims_asset_name((sim_asset)as),
                             json_pack("{s:o, s:i}", "address", gl_simw_addr_json(w, gl_simw_token(w, (sim_asset)as)),
-                                      "decimals", (int)dec[as]));
+                                      "decimals", (int)gl_sims_asset_decimals((sim_asset)as)));
     return t;
 }
 
@@ -525,17 +524,18 @@ static json_t *def_base(const char *platform, json_int_t chain_id, const char *d
 
 static json_t *tokens_map(const json_t *truth, const char *const *syms)
 {
-    static const struct { const char *sym; int dec; } info[] = {{"USDC", 6}, {"GLM", 18}, {"SWAN", 18}, {"USDT", 6}};
     json_t *t = json_object();
     for (; *syms; syms++) {
         if (!strcmp(*syms, "ETH")) {
-            json_object_set_new(t, "native", json_pack("{s:s, s:i}", "symbol", "ETH", "decimals", 18));
+            json_object_set_new(t, "native", json_pack("{s:s, s:i}", "symbol", "ETH", "decimals",
+                                                       (int)gl_sims_asset_decimals(AS_ETH)));
             continue;
         }
-        for (size_t i = 0; i < sizeof info / sizeof info[0]; i++)
-            if (!strcmp(info[i].sym, *syms) && taddr(truth, *syms))
-                json_object_set_new(t, taddr(truth, *syms), json_pack("{s:s, s:i}", "symbol", info[i].sym,
-                                                                       "decimals", info[i].dec));
+        for (int as = AS_ETH + 1; as < AS_N; as++)
+            if (!strcmp(gl_sims_asset_name((sim_asset)as), *syms) && taddr(truth, *syms))
+                json_object_set_new(t, taddr(truth, *syms),
+                                    json_pack("{s:s, s:i}", "symbol", *syms, "decimals",
+                                              (int)gl_sims_asset_decimals((sim_asset)as)));
     }
     return t;
 }

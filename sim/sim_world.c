@@ -361,25 +361,26 @@ static sim_amt round_up(sim_amt v, sim_amt unit) { return (v + unit - 1) / unit 
 
 static const sim_amt ETH = (sim_amt)1000000000000000000ULL;
 
-/* The unit amounts are rounded to when a person asks for money: 10 USDC,
- * 1 GLM / SWAN, 0.01 ETH. */
+/* The unit amounts are rounded to when a person asks for money, from the
+ * token's own decimals: 10 USDC / USDT, 1 GLM / SWAN, 0.01 ETH. */
 static sim_amt human_unit(sim_asset as)
 {
     switch (as) {
-    case AS_ETH: return ETH / 100;
+    case AS_ETH: return gl_sims_asset_one(as) / 100;
     case AS_USDC:
-    case AS_USDT: return 10000000;
+    case AS_USDT: return gl_sims_asset_one(as) * 10;
     case AS_GLM:
-    case AS_SWAN: return ETH;
+    case AS_SWAN: return gl_sims_asset_one(as);
     case AS_N: break;
     }
     return 1;
 }
 
-/* What a treasury top-up sends: generous, so that top-ups are rare. */
+/* What a treasury top-up sends: generous, so that top-ups are rare (at
+ * least 100 ETH, or a million tokens). */
 static sim_amt treasury_amount(sim_asset as, sim_amt shortfall)
 {
-    sim_amt floor_amt = as == AS_ETH ? 100 * ETH : as == AS_USDC || as == AS_USDT ? (sim_amt)1000000 * 1000000 : (sim_amt)1000000 * ETH;
+    sim_amt floor_amt = gl_sims_asset_one(as) * (as == AS_ETH ? 100 : 1000000);
     sim_amt v = shortfall * 4;
     return round_up(v > floor_amt ? v : floor_amt, human_unit(as));
 }

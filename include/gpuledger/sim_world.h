@@ -729,6 +729,12 @@ const char *gl_sims_kind_name(sim_ekind k);
 const char *gl_sims_role_name(sim_role r);
 const char *gl_sims_typology_name(sim_typology t);
 const char *gl_sims_asset_name(sim_asset a);
+/* An asset's decimals as its token contract declares them: ETH, GLM and
+ * SWAN 18, USDC and USDT 6 (0 for AS_N).  Every amount of an asset that is
+ * a round number of tokens is built from this, never from an assumed 18. */
+unsigned gl_sims_asset_decimals(sim_asset a);
+/* One whole token of an asset in its smallest unit: 10^decimals. */
+sim_amt gl_sims_asset_one(sim_asset a);
 const char *gl_sims_paykind_name(sim_paykind k);
 const char *gl_sims_region(unsigned r);
 

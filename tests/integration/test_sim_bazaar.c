@@ -15,6 +15,9 @@
  *     exactly the cost back within the hour (USDT Transfer logs);
  *   - every address holds on chain exactly its truth balances, USDT
  *     included;
+ *   - honest hosts cash out part of their USDT to their exchange deposit
+ *     address, whole USDT each time, and every token's decimals() is the
+ *     truth's;
  *   - bazaar-sim.json, indexed like any definition, stores each rental with
  *     its payer, renter, host, amount, token, rental id, the model as text
  *     and the minutes as duration and milli-GPU-hours, as the truth says.
@@ -339,6 +342,51 @@ static void test_bazaar_chain_agrees_with_truth(void **state)
     gl_rpc_free(rpc);
 }
 
+/* Honest hosts cash out part of their USDT to their exchange deposit
+ * address, a whole number of USDT each time.  Until the simulator took the
+ * round unit from the token's decimals, USDT was rounded as an 18-decimal
+ * token (to 10^15 units) and every host kept all it earned.  The token
+ * contracts' own decimals() are the truth's `decimals`. */
+static void test_bazaar_hosts_cash_out(void **state)
+{
+    (void)state;
+    gl_err err;
+    gl_rpc *rpc = gl_rpc_new(gl_anvil_url(N.node), &err);
+    assert_non_null(rpc);
+    const char *sym;
+    json_t *tok;
+    json_object_foreach(json_object_get(TRUTH, "tokens"), sym, tok) {
+        if (json_is_null(json_object_get(tok, "address")))
+            continue; /* ETH */
+        json_t *res = rpc_ok(rpc, "eth_call", json_pack("[{s:s, s:s}, s]", "to", sget(tok, "address"), "data",
+                                                        "0x313ce567", "latest")); /* decimals() */
+        if (strtoull(json_string_value(res), NULL, 16) != (unsigned long long)iget(tok, "decimals"))
+            fail_msg("%s: decimals() is %s on chain, %d in the truth", sym, json_string_value(res),
+                     (int)iget(tok, "decimals"));
+        json_decref(res);
+    }
+    assert_int_equal(iget(json_object_get(json_object_get(TRUTH, "tokens"), "USDT"), "decimals"), 6);
+
+    const json_t *addrs = json_object_get(TRUTH, "addresses");
+    json_t *xfers = decoded_logs(rpc, truth_contract("usdt"), "MockTether", "Transfer");
+    size_t i, cashouts = 0;
+    const json_t *x;
+    json_array_foreach(xfers, i, x) {
+        const json_t *from = json_object_get(addrs, sget(x, "from")), *to = json_object_get(addrs, sget(x, "to"));
+        if (!from || !to || strcmp(sget(from, "role"), "provider_wallet") || strcmp(sget(to, "role"), "deposit_address"))
+            continue;
+        assert_string_equal(sget(to, "kind"), "exchange");
+        unsigned long long v = strtoull(sget(x, "value"), NULL, 10);
+        if (v == 0 || v % 1000000)
+            fail_msg("host %s cashed out %s USDT units, not a whole number of USDT", sget(x, "from"), sget(x, "value"));
+        cashouts++;
+    }
+    if (cashouts < 2)
+        fail_msg("honest hosts cashed out USDT %zu times, fewer than twice", cashouts);
+    json_decref(xfers);
+    gl_rpc_free(rpc);
+}
+
 /* ------------------------------------------------------------------ */
 /* Through the indexer                                                  */
 
@@ -429,6 +477,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bazaar_chain_agrees_with_truth),
+        cmocka_unit_test(test_bazaar_hosts_cash_out),
         cmocka_unit_test(test_bazaar_definition_indexes_the_truth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -584,6 +584,56 @@ static void test_deposit_sweep_near_miss(void **state)
     fx_free(f);
 }
 
+/* A token "sweep" must take all that came in since the last one, not only
+ * the recent deposits.  Two wallets W1, W2 of one host are paid in TKN by
+ * renters R1..R4 (the first payment ~10 h before the cash-out, the second
+ * 100 min before) and each cashes out part of its balance to the host's
+ * exchange deposit address DX (W1: 120 of 150, more than the 50 of the last
+ * 6 h; W2: 90 of 120, more than 40).  Names are P-prefixed in the code.
+ * DX sweeps all it got (210) to the hot wallet H, and so does D2 (C1's).
+ * Found on eval-bazaar.json seed 11 once bazaar hosts cashed out: with the
+ * recent deposits as the bar, W1 and W2 were DX's "deposit addresses", DX
+ * their "hot wallet" and, being also H's deposit address, it put the host
+ * into the exchange's entity, and deposit_reuse merged every renter that
+ * paid W1 or W2.  Now: W1, W2 are not deposit addresses, DX is (H's), one
+ * deposit_reuse link W1-W2, the renters apart. */
+static void test_deposit_sweep_token_partial(void **state)
+{
+    (void)state;
+    enum { PR1 = 1, PR2, PR3, PR4, PC = 5, PTK = 6, PW1 = 11, PW2, PDX = 13, PD2 = 14, PHX = 20 };
+    fx *f = fx_new();
+    erc20(f, 10, 0, 0, PTK, PR1, PW1, 100, PR1, PTK);
+    erc20(f, 10, 1, 1, PTK, PR3, PW2, 80, PR3, PTK);
+    erc20(f, 10, 2, 2, PTK, PC, PD2, 30, PC, PTK);
+    erc20(f, 30, 0, 0, PTK, PD2, PHX, 30, PD2, PTK);  /* PD2's sweep: 20 min, all */
+    erc20(f, 500, 0, 0, PTK, PR2, PW1, 50, PR2, PTK);
+    erc20(f, 550, 0, 0, PTK, PR4, PW2, 40, PR4, PTK);
+    erc20(f, 600, 0, 0, PTK, PW1, PDX, 120, PW1, PTK); /* 100 min after PR2's 50; 120 < 150 */
+    erc20(f, 650, 0, 0, PTK, PW2, PDX, 90, PW2, PTK);  /* 100 min after PR4's 40; 90 < 120 */
+    erc20(f, 660, 0, 0, PTK, PDX, PHX, 210, PDX, PTK); /* PDX's sweep: all 210 */
+    background_lease(f);
+    run(f);
+
+    assert_false(f->a->hub[N(f, PW1)] & 8);
+    assert_false(f->a->hub[N(f, PW2)] & 8);
+    assert_false(f->a->hub[N(f, PDX)] & 4);
+    assert_null(find_link(f, GL_LINK_DEPOSIT_SWEEP, PW1, PDX));
+    assert_null(find_link(f, GL_LINK_DEPOSIT_SWEEP, PW2, PDX));
+    assert_true(f->a->hub[N(f, PHX)] & 4);
+    assert_true(f->a->hub[N(f, PDX)] & 8);
+    assert_non_null(find_link(f, GL_LINK_DEPOSIT_SWEEP, PDX, PHX));
+    assert_non_null(find_link(f, GL_LINK_DEPOSIT_SWEEP, PD2, PHX));
+    assert_int_equal(count_rule(f, GL_LINK_DEPOSIT_SWEEP), 2);
+    assert_non_null(find_link(f, GL_LINK_DEPOSIT_REUSE, PW1, PW2));
+    assert_int_equal(count_rule(f, GL_LINK_DEPOSIT_REUSE), 1);
+    assert_int_equal(ent(f, PW1), ent(f, PW2));
+    assert_int_not_equal(ent(f, PW1), ent(f, PHX));
+    assert_int_not_equal(ent(f, PR1), ent(f, PR2));
+    assert_int_not_equal(ent(f, PR3), ent(f, PR4));
+    assert_int_not_equal(ent(f, PR1), ent(f, PW1));
+    fx_free(f);
+}
+
 /* ---------------------------------------------------------- hub by degree */
 
 /* S funds n wallets with 1 ETH each; each leases for 0.5 ETH ten minutes
@@ -1694,6 +1744,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deposit_sweep_and_reuse),
         cmocka_unit_test(test_deposit_sweep_near_miss),
+        cmocka_unit_test(test_deposit_sweep_token_partial),
         cmocka_unit_test(test_hub_by_degree),
         cmocka_unit_test(test_self_authorization),
         cmocka_unit_test(test_self_authorization_near_miss),
