@@ -3,9 +3,11 @@
  * Hubs first: an exchange hot wallet that funds a thousand customers must
  * never join them, so services (labelled exchanges, bridges, routers, mixers;
  * marketplace and token contracts; hot wallets found by their deposit
- * addresses' sweeps; anything with more counterparties than hub_degree) are
- * marked, and no link through them merges anything but their own deposit
- * addresses and sibling contracts.
+ * addresses' sweeps; anything with more counterparties than hub_degree,
+ * counterparties met only through purchase payments aside: a host paid
+ * straight by a thousand renters is a provider, not a service) are marked,
+ * and no link through them merges anything but their own deposit addresses
+ * and sibling contracts.
  *
  * Hard rules (merged): deposit sweep and deposit reuse, self-authorization,
  * one tx paying several buyers, provider payout sweeps, airdrop aggregation,
