@@ -3,9 +3,11 @@
  * Hubs first: an exchange hot wallet that funds a thousand customers must
  * never join them, so services (labelled exchanges, bridges, routers, mixers;
  * marketplace and token contracts; hot wallets found by their deposit
- * addresses' sweeps; anything with more counterparties than hub_degree) are
- * marked, and no link through them merges anything but their own deposit
- * addresses and sibling contracts.
+ * addresses' sweeps; anything with more counterparties than hub_degree,
+ * counterparties met only through purchase payments aside: a host paid
+ * straight by a thousand renters is a provider, not a service) are marked,
+ * and no link through them merges anything but their own deposit addresses
+ * and sibling contracts.
  *
  * Hard rules (merged): deposit sweep and deposit reuse, self-authorization,
  * one tx paying several buyers, provider payout sweeps, airdrop aggregation,
@@ -171,6 +173,96 @@ static uint32_t sweep_target(const gl_graph *g, const gl_analysis_params *p, uin
     return x;
 }
 
+/* A purchase's payment, as the edge that carries it would show it: the
+ * purchase's actor paying its provider, in its token, in its block. */
+typedef struct pay_key {
+    uint64_t block;
+    uint32_t src, dst;
+    uint16_t chain, token;
+} pay_key;
+
+static int pay_key_cmp(const void *x, const void *y)
+{
+    const pay_key *a = x, *b = y;
+    if (a->chain != b->chain)
+        return a->chain < b->chain ? -1 : 1;
+    if (a->block != b->block)
+        return a->block < b->block ? -1 : 1;
+    if (a->src != b->src)
+        return a->src < b->src ? -1 : 1;
+    if (a->dst != b->dst)
+        return a->dst < b->dst ? -1 : 1;
+    return a->token < b->token ? -1 : a->token > b->token;
+}
+
+/* Distinct counterparties of every node for the hub test: gl_node.degree
+ * without the counterparties met only through market purchases.  An edge is
+ * a purchase's payment when the marketplace moved it (not a plain transfer)
+ * from a purchase's actor to that purchase's provider, in the purchase's
+ * token and block (ComputeBazaar's renter-to-host transferFrom inside
+ * `rent`).  A host paid straight by a thousand renters, or a renter paying
+ * a thousand hosts, is not a service for that; an exchange paying out to a
+ * thousand customers by plain transfers still is.  Sets market[v] when v
+ * paid or was paid by such an edge.  Returns NULL when out of memory. */
+static uint32_t *hub_degrees(const gl_graph *g, uint8_t *market)
+{
+    uint32_t n = g->n_nodes;
+    uint32_t *deg = calloc((size_t)n + 1, sizeof *deg);
+    uint32_t *stamp = malloc(((size_t)n + 1) * sizeof *stamp);
+    uint8_t *paid = calloc(g->n_edges + 1, 1);
+    pay_key *keys = malloc((g->n_purchases + 1) * sizeof *keys);
+    if (!deg || !stamp || !paid || !keys) {
+        free(deg);
+        deg = NULL;
+        goto out;
+    }
+    size_t nk = 0;
+    for (size_t i = 0; i < g->n_purchases; i++) {
+        const gl_purchase *q = &g->purchases[i];
+        if (q->provider == GL_NODE_NONE || q->actor == q->provider)
+            continue;
+        keys[nk++] = (pay_key){.block = q->pos.block, .src = q->actor, .dst = q->provider,
+                               .chain = q->pos.chain, .token = q->token};
+    }
+    if (nk)
+        qsort(keys, nk, sizeof *keys, pay_key_cmp);
+    for (size_t i = 0; i < g->n_edges && nk; i++) {
+        const gl_edge *e = &g->edges[i];
+        if (plain_transfer(e))
+            continue;
+        pay_key k = {.block = e->pos.block, .src = e->src, .dst = e->dst, .chain = e->pos.chain, .token = e->token};
+        if (bsearch(&k, keys, nk, sizeof *keys, pay_key_cmp)) {
+            paid[i] = 1;
+            market[e->src] = market[e->dst] = 1;
+        }
+    }
+    for (uint32_t v = 0; v < n; v++)
+        stamp[v] = UINT32_MAX;
+    for (uint32_t v = 0; v < n; v++) {
+        uint32_t d = 0;
+        for (size_t i = g->out_off[v]; i < g->out_off[v + 1]; i++) {
+            uint32_t w = g->edges[g->out_idx[i]].dst;
+            if (!paid[g->out_idx[i]] && w != v && stamp[w] != v) {
+                stamp[w] = v;
+                d++;
+            }
+        }
+        for (size_t i = g->in_off[v]; i < g->in_off[v + 1]; i++) {
+            uint32_t w = g->edges[g->in_idx[i]].src;
+            if (!paid[g->in_idx[i]] && w != v && stamp[w] != v) {
+                stamp[w] = v;
+                d++;
+            }
+        }
+        deg[v] = d;
+    }
+out:
+    free(stamp);
+    free(paid);
+    free(keys);
+    return deg;
+}
+
 gl_code gl_analysis_hubs(gl_analysis *a, const gl_graph *g, gl_err *err)
 {
     const gl_analysis_params *p = &a->params;
@@ -179,10 +271,14 @@ gl_code gl_analysis_hubs(gl_analysis *a, const gl_graph *g, gl_err *err)
     uint8_t *contractish = calloc(n + 1, 1);
     uint32_t *sweeps_into = calloc(n + 1, sizeof *sweeps_into);
     uint32_t *target = malloc((n + 1) * sizeof *target);
-    if (!a->hub || !contractish || !sweeps_into || !target) {
+    uint8_t *market = calloc(n + 1, 1);
+    uint32_t *degree = market ? hub_degrees(g, market) : NULL;
+    if (!a->hub || !contractish || !sweeps_into || !target || !degree) {
+        free(market);
         free(contractish);
         free(sweeps_into);
         free(target);
+        free(degree);
         return gl_err_set(err, GL_ENOMEM, "out of memory marking hubs");
     }
     mark_contracts(contractish, g);
@@ -194,12 +290,17 @@ gl_code gl_analysis_hubs(gl_analysis *a, const gl_graph *g, gl_err *err)
             a->hub[v] |= 1;
         if (nd->label >= 0 && hub_category(g->labels[nd->label].category))
             a->hub[v] |= 1;
-        if (nd->degree > p->hub_degree)
+        if (degree[v] > p->hub_degree)
             a->hub[v] |= 1;
         target[v] = GL_NODE_NONE;
     }
+    free(degree);
     for (uint32_t v = 0; v < n; v++) {
-        if (a->hub[v] & 1)
+        /* A wallet paid straight by purchases (or paying them) is a
+         * market wallet, no exchange deposit address, however wholly it
+         * forwards its income: its renters would all be taken for one
+         * customer (deposit_reuse). */
+        if ((a->hub[v] & 1) || market[v])
             continue;
         target[v] = sweep_target(g, p, v);
         if (target[v] != GL_NODE_NONE)
@@ -225,6 +326,7 @@ gl_code gl_analysis_hubs(gl_analysis *a, const gl_graph *g, gl_err *err)
     free(contractish);
     free(sweeps_into);
     free(target);
+    free(market);
     return rc;
 }
 

@@ -31,7 +31,8 @@
 #include "gpuledger/graph.h"
 
 typedef struct gl_analysis_params {
-    uint32_t hub_degree;        /* more distinct counterparties than this: a service (hub) */
+    uint32_t hub_degree;        /* more distinct counterparties than this (purchase
+                                   payments aside, docs/METHODS.md): a service (hub) */
     uint64_t sweep_min_s;       /* deposit address: forwards what it receives after at least ... */
     uint64_t sweep_max_s;       /* ... and at most this many seconds */
     double sweep_gas_eth;       /* ETH a sweep may keep back for its fee (in ETH) */

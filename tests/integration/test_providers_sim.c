@@ -42,21 +42,22 @@
  *     been judged, under 0.6 of its peers, and at most `may_miss` of them.
  *     Since honest hosts cash out their USDT (the simulator had rounded
  *     USDT like an 18-decimal token, so they never did) the seed's later
- *     draws moved: both relabelled hosts are caught (0.241, 0.288 under a
+ *     draws moved: both relabelled hosts were caught (0.241, 0.288 under a
  *     floor of 0.297), and one payout wallet of sweeping provider-030,
- *     0xfdd76e34...c27ce, paid by 24 renters, funded by its exchange and
- *     sending to its collector (26 counterparties, over hub_degree 25), is
- *     a hub by degree: provider_sweep skips hubs, so it stays an entity of
- *     its own while the record holds the other two wallets, the collector
- *     and the sweep links.  A weakness of the degree rule for hosts paid
- *     straight by many renters (docs/VOLUME.md), not fixed here (seed 18
- *     is held out): at most `hub_wallets` (1) such wallet is excused.
+ *     0xfdd76e34...c27ce (26 counterparties: 24 renters, its exchange, its
+ *     collector), was a hub by degree, so provider_sweep skipped it and this
+ *     test excused it.  The hub test now leaves out counterparties met only
+ *     through purchases (docs/METHODS.md section 2): the wallet is in the
+ *     sweeper's record and no wallet is excused.  The hosts' wallets that
+ *     share a deposit address are now one entity each, so each host votes
+ *     once for the USDT spread, and the floor fell to 0.271: provider-026
+ *     (0.288) is missed again, the way `may_miss` allows (measured after
+ *     the change, not tuned to: seed 18 is held out).
  * Every price verdict must have been tried on at least 10 honest
  * (provider, model) prices with peers, so that "no false positive" is not
  * "no verdict".
  * docs/VOLUME.md has the figures of each seed.
  */
-#include <ctype.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -149,13 +150,9 @@ static json_t *sweeper_in(json_t *truth, json_t *addrs)
  * frauds and `min_sweeps` sweeping providers are expected; up to
  * `may_miss` relabelled providers may go uncaught if a record holding
  * them has a price judged under GL_PROVIDER_PRICE_LOW (0.6) of its peers
- * (the spread floor alone withheld the verdict); up to `hub_wallets` payout
- * wallets of sweeping providers may be left out of their sweeper's record
- * if each is an entity of its own of kind `service` (a hub: more than
- * hub_degree counterparties, which the link rules skip), the record still
- * holding the collector, a sweep link naming it, and the other wallets. */
+ * (the spread floor alone withheld the verdict). */
 static void check_scenario(const char *scenario, int seed, bool prices, size_t min_frauds, size_t min_sweeps,
-                           size_t may_miss, size_t hub_wallets)
+                           size_t may_miss)
 {
     assert_non_null(gl_test_root(root, sizeof root));
     snprintf(out_dir, sizeof out_dir, "/tmp/gpuledger-test-providers-%d-%d", (int)getpid(), seed);
@@ -175,7 +172,6 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
     json_t *prov = cmd_json("providers", "providers.json");
     json_t *ents = cmd_json("entities", "entities.json");
     json_t *addrs_of = json_object(); /* entity id -> addresses */
-    json_t *hub_alone = json_object(); /* address -> true: a service entity of that one address */
     size_t i;
     json_t *e;
     json_array_foreach(ents, i, e) {
@@ -183,15 +179,7 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
         snprintf(k, sizeof k, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
         json_t *ea = json_object_get(e, "addresses");
         json_object_set(addrs_of, k, ea);
-        if (json_array_size(ea) == 1 && !strcmp(json_string_value(json_object_get(e, "kind")), "service")) {
-            char low[64];
-            snprintf(low, sizeof low, "%s", json_string_value(json_array_get(ea, 0)));
-            for (char *c = low; *c; c++)
-                *c = (char)tolower((unsigned char)*c);
-            json_object_set_new(hub_alone, low, json_true());
-        }
     }
-    size_t hub_left_out = 0;
 
     json_t *caught = json_object(); /* truth entity -> true */
     json_t *judged = json_object(); /* truth entity of a relabelled provider -> lowest ratio to its peers */
@@ -254,26 +242,20 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
         if (sw) {
             const char *coll = json_string_value(json_object_get(sw, "collector"));
             bool all = holds(addrs, coll), named = false;
-            size_t k, hubs = 0;
+            size_t k;
             json_t *x;
             json_array_foreach(json_object_get(sw, "wallets"), k, x) {
-                if (holds(addrs, json_string_value(x)))
-                    continue;
-                if (json_is_true(json_object_get(hub_alone, json_string_value(x)))) {
-                    fprintf(stderr, "  sweeper %s: payout wallet %s left out, a hub of its own\n",
+                if (!holds(addrs, json_string_value(x))) {
+                    fprintf(stderr, "  sweeper %s: payout wallet %s not in its record\n",
                             json_string_value(json_object_get(sw, "entity")), json_string_value(x));
-                    hubs++;
-                } else {
                     all = false;
                 }
             }
             json_array_foreach(sl, k, x)
                 named |= !strcasecmp(json_string_value(json_object_get(x, "a")), coll) ||
                          !strcasecmp(json_string_value(json_object_get(x, "b")), coll);
-            if (all && named) {
+            if (all && named)
                 json_object_set_new(swept, json_string_value(json_object_get(sw, "entity")), json_true());
-                hub_left_out += hubs;
-            }
         } else if (json_array_size(sl)) {
             sweep_fp++;
             fprintf(stderr, "false positive: entity %lld has %zu sweep links, holds %s\n",
@@ -329,10 +311,8 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
     assert_int_equal(ncaught + excused, nfraud);
     assert_int_equal(false_pos, 0);
     assert_int_equal(nswept, nsweep);
-    assert_true(hub_left_out <= hub_wallets);
     assert_int_equal(sweep_fp, 0);
 
-    json_decref(hub_alone);
     json_decref(swept);
     json_decref(judged);
     json_decref(caught);
@@ -355,13 +335,13 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
 static void test_providers_reference_market(void **state)
 {
     (void)state;
-    check_scenario("eval-providers.json", 17, true, 4, 3, 0, 0);
+    check_scenario("eval-providers.json", 17, true, 4, 3, 0);
 }
 
 /* The bazaar: honest hosts held to their units, 2 relabelled, 2 oversold
  * and 3 sweeping hosts; no honest host flagged, every sweeper with its
- * collector, at most one relabelled host missed and one sweeper's payout
- * wallet left out as a hub (head comment). */
+ * collector with all its payout wallets, at most one relabelled host
+ * missed (head comment). */
 static void test_providers_bazaar(void **state)
 {
     (void)state;
@@ -369,7 +349,7 @@ static void test_providers_bazaar(void **state)
      * the bazaar's figures are the release build's (CI time). */
     if (UNDER_SANITIZER)
         skip();
-    check_scenario("eval-bazaar-providers.json", 18, true, 4, 3, 1, 1);
+    check_scenario("eval-bazaar-providers.json", 18, true, 4, 3, 1);
 }
 
 int main(void)

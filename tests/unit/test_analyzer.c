@@ -683,6 +683,122 @@ static void test_hub_by_degree(void **state)
     fx_free(f);
 }
 
+/* ------------------------------------------- market traffic is no service */
+
+enum { HT_M = 40, HT_TK, HT_W1, HT_W2, HT_DX, HT_HX, HT_C, HT_D2, HT_E, HT_P };
+
+/* A ComputeBazaar-style rental at block n: renter r pays host w `amount`
+ * TKN inside its tx to the market (the market's transferFrom, log 0), and
+ * the market emits the lease naming r and w (log 1). */
+static void rent(fx *f, uint64_t n, unsigned r, unsigned w, uint64_t amount)
+{
+    erc20(f, n, 0, 0, HT_TK, r, w, amount, r, HT_M);
+    lease_x(f, n, 1, 0, HT_M, r, r, 0, w, amount, HT_TK, NULL, 0, "t-net");
+}
+
+/* A host's wallet W1 rented by 30 renters (31 counterparties with its
+ * exchange deposit address DX: over hub_degree 25) and its second wallet W2
+ * (2 renters) cash out part of their income to one deposit address DX,
+ * which sweeps all of it to the hot wallet HX (as D2 does C's).  The
+ * renters met W1 only through purchases, so W1 is no hub: deposit_reuse
+ * links W1 and W2, one entity of kind provider, apart from the exchange
+ * and from every renter. */
+static void test_hub_market_host(void **state)
+{
+    (void)state;
+    fx *f = fx_new();
+    for (unsigned i = 0; i < 30; i++)
+        rent(f, 10 + i, 300 + i, HT_W1, 10);
+    rent(f, 50, 400, HT_W2, 10);
+    rent(f, 51, 401, HT_W2, 10);
+    erc20(f, 5, 0, 0, HT_TK, HT_C, HT_D2, 30, HT_C, HT_TK);
+    erc20(f, 8, 0, 0, HT_TK, HT_D2, HT_HX, 30, HT_D2, HT_TK);    /* D2's sweep: all, 3 min */
+    erc20(f, 100, 0, 0, HT_TK, HT_W1, HT_DX, 200, HT_W1, HT_TK); /* 200 of 300: a cash-out */
+    erc20(f, 110, 0, 0, HT_TK, HT_W2, HT_DX, 15, HT_W2, HT_TK);  /* 15 of 20 */
+    erc20(f, 120, 0, 0, HT_TK, HT_DX, HT_HX, 215, HT_DX, HT_TK); /* DX's sweep: all */
+    run(f);
+
+    uint32_t w1 = N(f, HT_W1);
+    assert_int_equal(f->g->nodes[w1].degree, 31);
+    assert_false(f->a->hub[w1] & 1);
+    assert_true(f->a->hub[N(f, HT_DX)] & 8);
+    assert_true(f->a->hub[N(f, HT_HX)] & 4);
+    const gl_link *l = find_link(f, GL_LINK_DEPOSIT_REUSE, HT_W1, HT_W2);
+    assert_non_null(l);
+    assert_true(l->merged);
+    assert_int_equal(count_rule(f, GL_LINK_DEPOSIT_REUSE), 1);
+    assert_int_equal(ent(f, HT_W1), ent(f, HT_W2));
+    assert_int_equal(f->a->entity_kind[ent(f, HT_W1)], GL_KIND_PROVIDER);
+    assert_int_not_equal(ent(f, HT_W1), ent(f, HT_HX));
+    assert_int_not_equal(ent(f, HT_W1), ent(f, HT_C));
+    for (unsigned i = 0; i < 30; i++) {
+        assert_int_not_equal(ent(f, 300 + i), ent(f, HT_W1));
+        if (i)
+            assert_int_not_equal(ent(f, 300 + i), ent(f, 300));
+    }
+    assert_int_not_equal(ent(f, 400), ent(f, 401));
+    fx_free(f);
+}
+
+/* An exchange-like wallet E pays 30 customers by plain transfers (each then
+ * rents from host P with that money, in the same token and block): its
+ * counterparties are not market ones, so it stays a hub (kind service) and
+ * no customer joins it, whatever the funding rules say. */
+static void test_hub_plain_fanout_stays(void **state)
+{
+    (void)state;
+    fx *f = fx_new();
+    for (unsigned i = 0; i < 30; i++) {
+        erc20(f, 10 + i, 2, 1, HT_TK, HT_E, 300 + i, 20, HT_E, HT_TK);
+        rent(f, 10 + i, 300 + i, HT_P, 15);
+    }
+    run(f);
+
+    uint32_t e = N(f, HT_E);
+    assert_int_equal(f->g->nodes[e].degree, 30);
+    assert_true(f->a->hub[e] & 1);
+    assert_false(touches(f, HT_E));
+    assert_int_equal(f->a->entity_kind[ent(f, HT_E)], GL_KIND_SERVICE);
+    for (unsigned i = 0; i < 30; i++)
+        assert_int_not_equal(ent(f, 300 + i), ent(f, HT_E));
+    /* P's 30 renters are market counterparties: P is no hub */
+    assert_false(f->a->hub[N(f, HT_P)] & 1);
+    fx_free(f);
+}
+
+/* A host wallet P forwards every rental's income, whole, 10 minutes later,
+ * to HX, into which C's deposit address D2 also sweeps.  P is a market
+ * wallet, not an exchange deposit address (else HX would be a hot wallet
+ * and deposit_reuse would merge all P's renters as "one customer"); with 3
+ * renters (under hub_degree) and with 30 (no longer a hub by degree). */
+static void test_hub_market_forwarder_not_deposit(void **state)
+{
+    (void)state;
+    static const unsigned counts[] = {3, 30};
+    for (size_t c = 0; c < 2; c++) {
+        unsigned n = counts[c];
+        fx *f = fx_new();
+        erc20(f, 5, 0, 0, HT_TK, HT_C, HT_D2, 30, HT_C, HT_TK);
+        erc20(f, 8, 0, 0, HT_TK, HT_D2, HT_HX, 30, HT_D2, HT_TK); /* D2's sweep */
+        for (unsigned i = 0; i < n; i++) {
+            rent(f, 10 + 20 * i, 300 + i, HT_P, 10);
+            erc20(f, 20 + 20 * i, 0, 0, HT_TK, HT_P, HT_HX, 10, HT_P, HT_TK);
+        }
+        run(f);
+
+        uint32_t p = N(f, HT_P);
+        assert_false(f->a->hub[p] & 1);
+        assert_false(f->a->hub[p] & 8);
+        assert_false(f->a->hub[N(f, HT_HX)] & 4);
+        assert_null(find_link(f, GL_LINK_DEPOSIT_SWEEP, HT_P, HT_HX));
+        assert_int_equal(count_rule(f, GL_LINK_DEPOSIT_REUSE), 0);
+        assert_int_not_equal(ent(f, HT_P), ent(f, HT_HX));
+        for (unsigned i = 1; i < n; i++)
+            assert_int_not_equal(ent(f, 300 + i), ent(f, 300));
+        fx_free(f);
+    }
+}
+
 /* ----------------------------------------------------- self authorization */
 
 enum { SA_A = 1, SA_B, SA_T, SA_Z, SA_M };
@@ -1746,6 +1862,9 @@ int main(void)
         cmocka_unit_test(test_deposit_sweep_near_miss),
         cmocka_unit_test(test_deposit_sweep_token_partial),
         cmocka_unit_test(test_hub_by_degree),
+        cmocka_unit_test(test_hub_market_host),
+        cmocka_unit_test(test_hub_plain_fanout_stays),
+        cmocka_unit_test(test_hub_market_forwarder_not_deposit),
         cmocka_unit_test(test_self_authorization),
         cmocka_unit_test(test_self_authorization_near_miss),
         cmocka_unit_test(test_multi_buyer_tx),
