@@ -14,12 +14,12 @@
  * twin of the reference scenario.
  * Bars: flags precision >= 0.95 and recall >= 0.85; every typology caught at
  * least twice in three; the beneficiary right for >= 95% of caught proxies;
- * entity pairwise F1 >= 0.95 on the reference market and >= 0.90 on the
- * bazaar (its intermediaries' wallets have no on-chain tie: docs/METHODS.md;
+ * entity pairwise F1 >= 0.95 on both markets (the issue's bar; the bazaar
  * measured 0.960 / 0.969 / 0.969 on seeds 5 / 11 / 12 since purchases no
- * longer count towards a hub's degree, 0.950 / 0.963 / 0.957 before, when
- * busy host wallets were hubs; the bar was left at 0.90); no merge across
- * kinds; self-dealing and
+ * longer count towards a hub's degree and hosts cash out their USDT,
+ * 0.911 / 0.924 / 0.909 before either, when its bar was 0.90; the pairs
+ * still missed are intermediaries' wallets with no on-chain tie:
+ * docs/METHODS.md); no merge across kinds; self-dealing and
  * circular marks with precision 1 and recall >= 0.9; no flag at all without
  * proxies.
  */
@@ -128,14 +128,14 @@ static void test_seed_12(void **state)
 static void test_bazaar_seed_11(void **state)
 {
     (void)state;
-    held_out("eval-bazaar.json", 11, 0.90);
+    held_out("eval-bazaar.json", 11, 0.95);
 }
 
 static void test_bazaar_seed_12(void **state)
 {
     (void)state;
     FIGURES_ONLY_IN_RELEASE();
-    held_out("eval-bazaar.json", 12, 0.90);
+    held_out("eval-bazaar.json", 12, 0.95);
 }
 
 /* Each typology alone: eval.json with every other typology's count set to
