@@ -88,7 +88,9 @@ static gl_code add(gl_prices *p, const char *day, const char *token, double usd,
                    gl_err *err)
 {
     for (size_t i = 0; i < p->n; i++) /* files are small (a few thousand days) */
-        if (!strcmp(p->v[i].day, day) && !strcmp(p->v[i].token, token)) {
+        /* the day's first 10 characters: a CoinGecko row gives a time too
+         * ("2024-03-04 00:00:00 UTC"), the entry keeps the day */
+        if (!memcmp(p->v[i].day, day, 10) && !strcmp(p->v[i].token, token)) {
             if (p->v[i].usd != usd)
                 return gl_err_set(err, GL_EINVAL, "%s:%zu: %s on %s priced twice (%.10g and %.10g)", origin, line,
                                   token, day, p->v[i].usd, usd);
@@ -140,7 +142,7 @@ gl_code gl_prices_load_text(gl_prices *p, const char *text, const char *origin, 
         size_t n = strcspn(b, "-.");
         lower_copy(tok, sizeof tok, b, n);
     }
-    size_t lineno = 0;
+    size_t lineno = 0, before = p->n;
     char *save = NULL;
     for (char *line = strtok_r(buf, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
         lineno++;
@@ -184,6 +186,8 @@ gl_code gl_prices_load_text(gl_prices *p, const char *text, const char *origin, 
     }
     if (!rc && !layout)
         rc = gl_err_set(err, GL_EINVAL, "%s: empty price file", origin);
+    if (rc)
+        p->n = before; /* a file is taken whole or not at all: add() only appends */
     free(buf);
     return rc;
 }

@@ -28,7 +28,9 @@ void gl_prices_free(gl_prices *p);
 /* Add the prices of one file.  token: the token a CoinGecko file prices
  * (symbol or address; NULL: from the file name); ignored for plain files.
  * GL_EINVAL naming the file and line on anything unreadable, and on a day
- * priced twice with two values; GL_EIO when the file cannot be read. */
+ * priced twice with two values; GL_EIO when the file cannot be read.  A
+ * file that fails adds nothing (the prices of its lines before the error
+ * are taken out again). */
 gl_code gl_prices_load_file(gl_prices *p, const char *path, const char *token, gl_err *err);
 /* The same from text (origin names it in errors). */
 gl_code gl_prices_load_text(gl_prices *p, const char *text, const char *origin, const char *token, gl_err *err);

@@ -816,6 +816,29 @@ static void test_prices_formats(void **state)
     assert_non_null(strstr(err.msg, "priced twice"));
     assert_int_equal(gl_prices_load_text(p, "day,price\n1,2\n", "d.csv", NULL, &err), GL_EINVAL);
     assert_int_equal(gl_prices_load_text(p, "date,token,usd\n2024-3-4,GLM,1\n", "e.csv", NULL, &err), GL_EINVAL);
+    /* a CoinGecko file read again adds nothing; one day given twice with
+     * two prices (its rows carry a time of day) is refused (fuzz_prices) */
+    size_t n = gl_prices_count(p);
+    assert_int_equal(gl_prices_load_text(p,
+                                         "snapped_at,price,market_cap,total_volume\n"
+                                         "2024-03-04 00:00:00 UTC,0.4512,451200000,1000\n",
+                                         "/x/glm-usd-max.csv", NULL, &err),
+                     GL_OK);
+    assert_int_equal(gl_prices_count(p), n);
+    assert_int_equal(gl_prices_load_text(p,
+                                         "snapped_at,price,market_cap,total_volume\n"
+                                         "2024-03-09 00:00:00 UTC,0.40,1,1\n2024-03-09 12:00:00 UTC,0.41,1,1\n",
+                                         "/x/glm-usd-max.csv", NULL, &err),
+                     GL_EINVAL);
+    assert_non_null(strstr(err.msg, "priced twice"));
+    /* a file that fails on its third line adds none of its prices */
+    assert_int_equal(gl_prices_load_text(p, "date,token,usd\n2024-03-07,GLM,0.3\n2024-03-08,GLM,x\n", "f.csv", NULL,
+                                         &err),
+                     GL_EINVAL);
+    assert_non_null(strstr(err.msg, "f.csv:3:"));
+    assert_int_equal(gl_prices_count(p), n);
+    assert_false(gl_prices_get(p, "2024-03-07", "GLM", NULL, &usd));
+    assert_true(gl_prices_get(p, "2024-03-04", "GLM", NULL, &usd) && usd == 0.4512);
     gl_prices_free(p);
 }
 
