@@ -740,6 +740,45 @@ static void test_hub_market_host(void **state)
     fx_free(f);
 }
 
+/* The renter's side: W1 rents from 30 hosts directly (31 counterparties
+ * with its exchange deposit address DX) and its second wallet W2 from one;
+ * both return leftovers to DX, which sweeps all of it to the hot wallet HX
+ * (as D2 does C's).  The hosts met W1 only through purchases, so W1 is no
+ * hub: deposit_reuse links W1 and W2, one buyer entity, apart from the
+ * exchange and from every host. */
+static void test_hub_market_renter(void **state)
+{
+    (void)state;
+    fx *f = fx_new();
+    for (unsigned i = 0; i < 30; i++)
+        rent(f, 10 + i, HT_W1, 300 + i, 10);
+    rent(f, 50, HT_W2, 400, 10);
+    erc20(f, 5, 0, 0, HT_TK, HT_C, HT_D2, 30, HT_C, HT_TK);
+    erc20(f, 8, 0, 0, HT_TK, HT_D2, HT_HX, 30, HT_D2, HT_TK);    /* D2's sweep: all, 3 min */
+    erc20(f, 100, 0, 0, HT_TK, HT_W1, HT_DX, 200, HT_W1, HT_TK); /* leftovers back */
+    erc20(f, 110, 0, 0, HT_TK, HT_W2, HT_DX, 15, HT_W2, HT_TK);
+    erc20(f, 120, 0, 0, HT_TK, HT_DX, HT_HX, 215, HT_DX, HT_TK); /* DX's sweep: all */
+    run(f);
+
+    uint32_t w1 = N(f, HT_W1);
+    assert_int_equal(f->g->nodes[w1].degree, 31);
+    assert_false(f->a->hub[w1] & 1);
+    assert_true(f->a->hub[N(f, HT_DX)] & 8);
+    const gl_link *l = find_link(f, GL_LINK_DEPOSIT_REUSE, HT_W1, HT_W2);
+    assert_non_null(l);
+    assert_true(l->merged);
+    assert_int_equal(ent(f, HT_W1), ent(f, HT_W2));
+    assert_int_equal(f->a->entity_kind[ent(f, HT_W1)], GL_KIND_BUYER);
+    assert_int_not_equal(ent(f, HT_W1), ent(f, HT_HX));
+    for (unsigned i = 0; i < 30; i++) {
+        assert_int_not_equal(ent(f, 300 + i), ent(f, HT_W1));
+        if (i)
+            assert_int_not_equal(ent(f, 300 + i), ent(f, 300));
+    }
+    assert_int_equal(n_flagged(f), 0); /* leftovers to one's own deposit address: honest */
+    fx_free(f);
+}
+
 /* An exchange-like wallet E pays 30 customers by plain transfers (each then
  * rents from host P with that money, in the same token and block): its
  * counterparties are not market ones, so it stays a hub (kind service) and
@@ -1863,6 +1902,7 @@ int main(void)
         cmocka_unit_test(test_deposit_sweep_token_partial),
         cmocka_unit_test(test_hub_by_degree),
         cmocka_unit_test(test_hub_market_host),
+        cmocka_unit_test(test_hub_market_renter),
         cmocka_unit_test(test_hub_plain_fanout_stays),
         cmocka_unit_test(test_hub_market_forwarder_not_deposit),
         cmocka_unit_test(test_self_authorization),
