@@ -895,9 +895,7 @@ static gl_code csr(size_t **off_out, uint32_t **idx_out, uint32_t nodes, size_t 
     return GL_OK;
 }
 
-/* Distinct counterparties of every node: the union of its out and in
- * neighbours, counted with a per-node stamp array. */
-static gl_code degrees(gl_graph *g, gl_err *err)
+gl_code gl_graph_counterparties(const gl_graph *g, const uint8_t *skip, uint32_t *deg, gl_err *err)
 {
     uint32_t *stamp = malloc(((size_t)g->n_nodes + 1) * sizeof *stamp);
     if (!stamp)
@@ -908,22 +906,34 @@ static gl_code degrees(gl_graph *g, gl_err *err)
         uint32_t d = 0;
         for (size_t i = g->out_off[v]; i < g->out_off[v + 1]; i++) {
             uint32_t w = g->edges[g->out_idx[i]].dst;
-            if (w != v && stamp[w] != v) {
+            if ((!skip || !skip[g->out_idx[i]]) && w != v && stamp[w] != v) {
                 stamp[w] = v;
                 d++;
             }
         }
         for (size_t i = g->in_off[v]; i < g->in_off[v + 1]; i++) {
             uint32_t w = g->edges[g->in_idx[i]].src;
-            if (w != v && stamp[w] != v) {
+            if ((!skip || !skip[g->in_idx[i]]) && w != v && stamp[w] != v) {
                 stamp[w] = v;
                 d++;
             }
         }
-        g->nodes[v].degree = d;
+        deg[v] = d;
     }
     free(stamp);
     return GL_OK;
+}
+
+/* Every node's degree (gl_node.degree): all its counterparties. */
+static gl_code degrees(gl_graph *g, gl_err *err)
+{
+    uint32_t *deg = malloc(((size_t)g->n_nodes + 1) * sizeof *deg);
+    gl_code rc = deg ? gl_graph_counterparties(g, NULL, deg, err)
+                     : gl_err_set(err, GL_ENOMEM, "out of memory counting degrees");
+    for (uint32_t v = 0; !rc && v < g->n_nodes; v++)
+        g->nodes[v].degree = deg[v];
+    free(deg);
+    return rc;
 }
 
 static bool sorted(const void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))

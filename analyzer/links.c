@@ -206,12 +206,10 @@ static int pay_key_cmp(const void *x, const void *y)
  * paid or was paid by such an edge.  Returns NULL when out of memory. */
 static uint32_t *hub_degrees(const gl_graph *g, uint8_t *market)
 {
-    uint32_t n = g->n_nodes;
-    uint32_t *deg = calloc((size_t)n + 1, sizeof *deg);
-    uint32_t *stamp = malloc(((size_t)n + 1) * sizeof *stamp);
+    uint32_t *deg = malloc(((size_t)g->n_nodes + 1) * sizeof *deg);
     uint8_t *paid = calloc(g->n_edges + 1, 1);
     pay_key *keys = malloc((g->n_purchases + 1) * sizeof *keys);
-    if (!deg || !stamp || !paid || !keys) {
+    if (!deg || !paid || !keys) {
         free(deg);
         deg = NULL;
         goto out;
@@ -236,28 +234,11 @@ static uint32_t *hub_degrees(const gl_graph *g, uint8_t *market)
             market[e->src] = market[e->dst] = 1;
         }
     }
-    for (uint32_t v = 0; v < n; v++)
-        stamp[v] = UINT32_MAX;
-    for (uint32_t v = 0; v < n; v++) {
-        uint32_t d = 0;
-        for (size_t i = g->out_off[v]; i < g->out_off[v + 1]; i++) {
-            uint32_t w = g->edges[g->out_idx[i]].dst;
-            if (!paid[g->out_idx[i]] && w != v && stamp[w] != v) {
-                stamp[w] = v;
-                d++;
-            }
-        }
-        for (size_t i = g->in_off[v]; i < g->in_off[v + 1]; i++) {
-            uint32_t w = g->edges[g->in_idx[i]].src;
-            if (!paid[g->in_idx[i]] && w != v && stamp[w] != v) {
-                stamp[w] = v;
-                d++;
-            }
-        }
-        deg[v] = d;
+    if (gl_graph_counterparties(g, paid, deg, NULL)) {
+        free(deg);
+        deg = NULL;
     }
 out:
-    free(stamp);
     free(paid);
     free(keys);
     return deg;

@@ -180,6 +180,11 @@ uint32_t gl_graph_find(const gl_graph *g, const uint8_t addr[20]);
  * graph takes the arrays (malloc'd).  Nodes must be set already. */
 gl_code gl_graph_index(gl_graph *g, gl_err *err);
 
+/* Distinct counterparties of every node into deg[0..n_nodes): the union of
+ * its out and in neighbours (itself aside), leaving out edge i where
+ * skip[i] is set (skip may be NULL: gl_node.degree).  GL_ENOMEM. */
+gl_code gl_graph_counterparties(const gl_graph *g, const uint8_t *skip, uint32_t *deg, gl_err *err);
+
 /* A position as the store's (chain id restored). */
 gl_store_pos gl_graph_pos(const gl_graph *g, const gl_gpos *p);
 
