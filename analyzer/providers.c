@@ -10,10 +10,11 @@
  *              of relabelled cards does not set the model's price); a ratio
  *              under GL_PROVIDER_PRICE_LOW names the model whose market
  *              median is closest (an H100 priced like an A100: a relabelled
- *              card).  The ratio must also fall below the floor of the
- *              token's honest spread (see spread_floor): where honest
- *              sellers of one model spread wider than 0.6 allows, a low
- *              price alone says nothing.  With fewer than
+ *              card).  The price must also stand apart from the model's
+ *              other sellers (see gap_above): where honest sellers of one
+ *              model spread wider than 0.6 allows, the cheapest of them is
+ *              the bottom of a continuous spread, not a price of its own,
+ *              and a low price alone says nothing.  With fewer than
  *              GL_PROVIDER_MIN_PEERS other providers of the model there is
  *              no verdict;
  *   sweeps     provider_sweep links of its stored entity (payouts swept to
@@ -29,13 +30,11 @@
 
 #define GL_PROVIDER_PRICE_LOW 0.6 /* median under 60% of the other providers' */
 #define GL_PROVIDER_MIN_PEERS 2   /* one other seller is no market to compare with */
-/* The spread of a token's ratios is measured only over this many of them:
- * a median absolute deviation of fewer is noise. */
-#define GL_PROVIDER_SPREAD_MIN 5
-/* Robust standard deviations under the token's median ratio that a price
- * must fall to be more than honest spread: the usual outlier cut, not
- * tuned on any seed. */
-#define GL_PROVIDER_SPREAD_K 3.0
+/* A relabelled card's price is set apart from the claimed model's sellers
+ * by what sets one model apart from another: between it and its peers'
+ * median, two consecutive sellers' prices at least 1 / GL_PROVIDER_PRICE_LOW
+ * apart (see gap_above). */
+#define GL_PROVIDER_GAP_MIN (1.0 / GL_PROVIDER_PRICE_LOW)
 
 typedef struct prov {
     uint64_t key;          /* entity, or 1<<32 | node */
@@ -262,36 +261,33 @@ static double peer_ref(const pp *pm, size_t npm, uint64_t key, const char *token
     return tmp[n / 2];
 }
 
-/* The ratio under which a price of `token` is more than honest spread:
- * over every provider's ratio to its peers in that token (all models
- * together, since one model has too few sellers to show its spread), the
- * median log-ratio less GL_PROVIDER_SPREAD_K robust standard deviations
- * (1.4826 x the median absolute deviation).  Why: the fixed 0.6 assumes
- * honest sellers of one model stay within about 1.6x of each other (GpuMarket's
- * catalogue ranges); where they spread wider (the bazaar's 85 % of a range's
- * low to 125 % of its high: up to 2.9x) an honest host at the bottom sits
- * under 0.6 of its peers.  The median and MAD are robust, so a minority
- * of relabelled cards does not widen the floor.  0 when the token has fewer
- * than GL_PROVIDER_SPREAD_MIN ratios (then 0.6 alone judges).  r: scratch
- * of npm, tmp: of npm. */
-static double spread_floor(const pp *pm, size_t npm, const char *token, double *r, double *tmp)
+/* The largest ratio between two consecutive sellers' prices of (token,
+ * model) (pm: one median per provider, this one's `price` included) from
+ * `price` up to `ref`, its peers' median: how far the price stands apart
+ * from the model's dearer sellers.  Why: a fixed 0.6 assumes honest
+ * sellers of one model stay within about 1.6x of each other (GpuMarket's
+ * catalogue ranges); where they spread wider (the bazaar's 85 % of a
+ * range's low to 125 % of its high: up to 2.9x) an honest host at the
+ * bottom sits under 0.6 of its peers, yet the sellers between it and the
+ * median fill the spread in small steps.  A relabelled card (or a group of
+ * them, priced like the cheaper card they are) leaves a gap to the real
+ * cards' sellers.  A token-wide spread floor (median less 3 robust SD of
+ * the ratios) was used before and measured worse on twelve seeds
+ * (docs/VOLUME.md).  1 when no two sellers lie in that range.  tmp: scratch
+ * of npm. */
+static double gap_above(const pp *pm, size_t npm, const char *token, const char *model, double price, double ref,
+                        double *tmp)
 {
     size_t n = 0;
-    for (size_t q = 0; q < npm; q++) {
-        if (strcmp(pm[q].token, token))
-            continue;
-        size_t peers;
-        double ref = peer_ref(pm, npm, pm[q].key, token, pm[q].model, tmp, &peers);
-        if (ref > 0 && pm[q].v > 0)
-            r[n++] = log(pm[q].v / ref);
-    }
-    if (n < GL_PROVIDER_SPREAD_MIN)
-        return 0;
-    double mid = median(r, n);
-    for (size_t i = 0; i < n; i++)
-        r[i] = fabs(r[i] - mid);
-    double mad = median(r, n);
-    return exp(mid - GL_PROVIDER_SPREAD_K * 1.4826 * mad);
+    for (size_t q = 0; q < npm; q++)
+        if (!strcmp(pm[q].token, token) && !strcmp(pm[q].model, model) && pm[q].v >= price && pm[q].v <= ref)
+            tmp[n++] = pm[q].v;
+    qsort(tmp, n, sizeof *tmp, dcmp);
+    double gap = 1;
+    for (size_t i = 1; i < n; i++)
+        if (tmp[i - 1] > 0 && tmp[i] / tmp[i - 1] > gap)
+            gap = tmp[i] / tmp[i - 1];
+    return gap;
 }
 
 gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph_def_fn defs, void *dctx,
@@ -304,11 +300,9 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
     pp *ps = malloc((g->n_purchases + 1) * sizeof *ps);
     double *tmp = malloc((g->n_purchases + 1) * sizeof *tmp);
     pp *ps2 = malloc((g->n_purchases + 1) * sizeof *ps2), *pm = malloc((g->n_purchases + 1) * sizeof *pm);
-    double *lr = malloc((g->n_purchases + 1) * sizeof *lr);
     json_t *res = json_array();
     gl_code rc = GL_OK;
-    json_t *floors = json_object(); /* token -> spread_floor */
-    if (!h || !ps || !tmp || !ps2 || !pm || !lr || !floors || !c.sweeps || !res) {
+    if (!h || !ps || !tmp || !ps2 || !pm || !c.sweeps || !res) {
         rc = gl_err_set(err, GL_ENOMEM, "out of memory");
         goto done;
     }
@@ -396,9 +390,6 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
         npm++;
         i = j;
     }
-    for (size_t q = 0; q < npm; q++)
-        if (!json_object_get(floors, pm[q].token))
-            json_object_set_new(floors, pm[q].token, json_real(spread_floor(pm, npm, pm[q].token, lr, tmp)));
     for (size_t x = 0; x < c.n; x++) {
         prov *pv = &c.pv[x];
         bool wallet = pv->key >> 32;
@@ -423,10 +414,9 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                 size_t peers;
                 double ref = peer_ref(pm, npm, pv->key, ps[i].token, ps[i].model, tmp, &peers);
                 double ratio = ref > 0 ? med / ref : 0;
-                double spread = json_real_value(json_object_get(floors, ps[i].token));
-                double low = spread > 0 && spread < GL_PROVIDER_PRICE_LOW ? spread : GL_PROVIDER_PRICE_LOW;
+                double gap = ref > 0 ? gap_above(pm, npm, ps[i].token, ps[i].model, med, ref, tmp) : 0;
                 const char *like = NULL;
-                if (ref > 0 && ratio < low) {
+                if (ref > 0 && ratio < GL_PROVIDER_PRICE_LOW && gap >= GL_PROVIDER_GAP_MIN) {
                     double best = INFINITY;
                     const char *mkey;
                     json_t *mv;
@@ -442,13 +432,15 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                     }
                     relabel = true;
                 }
-                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:f,s:s?}", "model", ps[i].model,
+                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:f,s:o,s:f,s:s?}", "model", ps[i].model,
                                                         "token", ps[i].token, "leases", (json_int_t)nm,
                                                         "median_price_per_gpu_hour", med, "market_median", mk,
                                                         "peer_median", ref > 0 ? json_real(ref) : json_null(),
                                                         "peers", (json_int_t)peers,
                                                         "ratio", ref > 0 ? json_real(ratio) : json_null(),
-                                                        "ratio_low", low,
+                                                        "ratio_low", GL_PROVIDER_PRICE_LOW,
+                                                        "gap_above", ref > 0 ? json_real(gap) : json_null(),
+                                                        "gap_min", GL_PROVIDER_GAP_MIN,
                                                         "priced_like", like));
             }
             i = j;
@@ -467,8 +459,6 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
     }
     json_decref(market);
 done:
-    json_decref(floors);
-    free(lr);
     free(h);
     free(ps);
     free(tmp);

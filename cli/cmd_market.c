@@ -336,8 +336,9 @@ int cmd_providers(int argc, char **argv)
         "usage: gpuledger providers --db DIR [--gpus FILE] [--format json|jsonl|csv]\n\n"
         "Each provider entity's claims against the chain: GPUs listed in offers against the most\n"
         "GPUs leased at once (oversold: capacity sold twice or not there), price per GPU-hour\n"
-        "against the other providers' of the model (under 0.6 of their median: priced like\n"
-        "another model, a relabelled card), and\n"
+        "against the other providers' of the model (under 0.6 of their median and set apart\n"
+        "from the model's dearer sellers by a step of 1/0.6: priced like another model, a\n"
+        "relabelled card), and\n"
         "payout sweeps to one collector (provider_sweep links).  docs/VOLUME.md.\n\n"
         "Example: gpuledger providers --db store/ --format csv\n"
         "Exit status: 0 printed, 2 bad usage or an unreadable store.\n";

@@ -7,52 +7,33 @@
  * scripts/sim-eval.sh plays the scenario on a fresh anvil, indexes, expands
  * and analyzes; then `gpuledger providers` and `gpuledger entities` (which
  * addresses each analysed entity holds) are read, and
- *   - every relabelled provider is in a record with `priced_below_model`
- *     (but up to `may_miss` whose price was judged under 0.6 of its peers
- *     yet above the spread floor, below), every oversold one in a record
- *     with `oversold`;
+ *   - every relabelled provider is in a record with `priced_below_model`,
+ *     every oversold one in a record with `oversold`;
  *   - no record is flagged for a finding unless it holds a wallet of a
  *     provider the truth gives that typology (no honest provider flagged,
  *     nor a fraud for the other finding);
  *   - every sweeping provider's payout wallets and collector are in one
  *     record whose `sweep_links` name the collector, and no record without a
  *     sweeping provider's wallet has a sweep link.
- * Scenarios and seeds, all held out:
- *   eval-providers.json seed 17: the reference price (one vote per
- *     provider) and the relabelled price range were settled on seed 7 (and
- *     13); GL_PROVIDER_PRICE_LOW (0.6) was not tuned; the sweeping providers
- *     and the provider_sweep rule were not tuned on any seed;
- *   eval-bazaar-providers.json seed 18: nothing in analyzer/providers.c or
- *     the link rules tuned on the bazaar, nor on this seed.  The bazaar's
- *     honest rates span 85 % of the catalogue range's low to 125 % of its
- *     high (one model's hosts up to 2.9x apart): 4 honest hosts sat under
- *     0.6 of their peers before prices were judged against the token's
- *     measured spread too (GL_PROVIDER_SPREAD_K 3, GL_PROVIDER_SPREAD_MIN
- *     5, neither tuned on any seed).  Its relabelled hosts' price range
- *     (0.77-1.02 USDT for an "H100-SXM": the bazaar's A100-40GB low, up to
- *     0.6 of its cheapest honest H100) was set from the simulator's ranges
- *     before any seed was played, the sweeping hosts (3 payout wallets
- *     each, every payout sent on to one collector, to the cent) likewise;
- *     seeds 19 and 5 were played only to understand the miss below.
- *     Measured, not tuned to: one of its 2 relabelled hosts was missed (an
- *     "H100" at 0.288 of its peers under a spread floor of 0.271: the
- *     honest USDT ratios spread almost evenly over 0.53-1.53, so 3 robust
- *     standard deviations reach far under the lowest of them).  So on the
- *     bazaar a relabelled host may be missed only that way: it must have
- *     been judged, under 0.6 of its peers, and at most `may_miss` of them.
- *     Since honest hosts cash out their USDT (the simulator had rounded
- *     USDT like an 18-decimal token, so they never did) the seed's later
- *     draws moved: both relabelled hosts were caught (0.241, 0.288 under a
- *     floor of 0.297), and one payout wallet of sweeping provider-030,
- *     0xfdd76e34...c27ce (26 counterparties: 24 renters, its exchange, its
- *     collector), was a hub by degree, so provider_sweep skipped it and this
- *     test excused it.  The hub test now leaves out counterparties met only
- *     through purchases (docs/METHODS.md section 2): the wallet is in the
- *     sweeper's record and no wallet is excused.  The hosts' wallets that
- *     share a deposit address are now one entity each, so each host votes
- *     once for the USDT spread, and the floor fell to 0.271: provider-026
- *     (0.288) is missed again, the way `may_miss` allows (measured after
- *     the change, not tuned to: seed 18 is held out).
+ * Scenarios and seeds, both held out (seed 37 of each, chosen before it
+ * was played):
+ *   eval-providers.json: the reference price (one vote per provider) and
+ *     the relabelled price range were settled on seed 7 (and 13);
+ *     GL_PROVIDER_PRICE_LOW (0.6) was not tuned; the sweeping providers and
+ *     the provider_sweep rule were not tuned on any seed;
+ *   eval-bazaar-providers.json: nothing in the link rules tuned on the
+ *     bazaar.  Its honest rates span 85 % of the catalogue range's low to
+ *     125 % of its high (one model's hosts up to 2.9x apart), so honest
+ *     hosts sit under 0.6 of their peers; the relabelled range (0.77-1.02
+ *     USDT for an "H100-SXM": the bazaar's A100-40GB low, up to 0.6 of its
+ *     cheapest honest H100) was set from the simulator's ranges before any
+ *     seed was played, the sweeping hosts likewise.
+ *   The price rule (a price under 0.6 of its peers and set apart from the
+ *   model's dearer sellers by a step of 1/0.6, analyzer/providers.c
+ *   gap_above) was settled on twelve seeds (bazaar 5, 18, 19, 23, 29, 31;
+ *   reference 7, 13, 17, 21, 29, 31), where the spread floor it replaced
+ *   missed 7 of 24 relabelled cards (this test then played seeds 17 and 18
+ *   and allowed one miss on 18); seed 37 was not among them.
  * Every price verdict must have been tried on at least 10 honest
  * (provider, model) prices with peers, so that "no false positive" is not
  * "no verdict".
@@ -147,12 +128,8 @@ static json_t *sweeper_in(json_t *truth, json_t *addrs)
 
 /* Plays SCENARIO with SEED and holds `providers` to its truth; `prices`
  * says whether the price finding is asserted too; at least `min_frauds`
- * frauds and `min_sweeps` sweeping providers are expected; up to
- * `may_miss` relabelled providers may go uncaught if a record holding
- * them has a price judged under GL_PROVIDER_PRICE_LOW (0.6) of its peers
- * (the spread floor alone withheld the verdict). */
-static void check_scenario(const char *scenario, int seed, bool prices, size_t min_frauds, size_t min_sweeps,
-                           size_t may_miss)
+ * frauds and `min_sweeps` sweeping providers are expected. */
+static void check_scenario(const char *scenario, int seed, bool prices, size_t min_frauds, size_t min_sweeps)
 {
     assert_non_null(gl_test_root(root, sizeof root));
     snprintf(out_dir, sizeof out_dir, "/tmp/gpuledger-test-providers-%d-%d", (int)getpid(), seed);
@@ -270,23 +247,22 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
                 continue;
             honest_priced++;
             if (json_real_value(json_object_get(pr, "ratio")) < 0.7) /* the closest honest calls, for the record */
-                fprintf(stderr, "  honest entity %lld %s ratio %.3f (judged under %.3f)\n",
+                fprintf(stderr, "  honest entity %lld %s ratio %.3f, step above %.3f (flagged under 0.6 with a step of %.3f)\n",
                         (long long)json_integer_value(json_object_get(r, "entity")),
                         json_string_value(json_object_get(pr, "model")),
                         json_real_value(json_object_get(pr, "ratio")),
-                        json_real_value(json_object_get(pr, "ratio_low")));
+                        json_real_value(json_object_get(pr, "gap_above")),
+                        json_real_value(json_object_get(pr, "gap_min")));
         }
         json_decref(one);
     }
-    size_t ncaught = 0, nswept = 0, excused = 0;
+    size_t ncaught = 0, nswept = 0;
     json_t *f;
     json_array_foreach(frauds, i, f) {
         const char *ent = json_string_value(json_object_get(f, "entity"));
         bool got = json_is_true(json_object_get(caught, ent));
         json_t *low = json_object_get(judged, ent);
         ncaught += got;
-        /* a relabelled card seen under 0.6 of its peers, its verdict withheld by the spread floor */
-        excused += !got && low && json_real_value(low) < 0.6;
         fprintf(stderr, "  %-14s %-10s %s", ent, json_string_value(json_object_get(f, "typology")),
                 got ? "caught" : "MISSED");
         if (low)
@@ -307,8 +283,7 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
             sweep_fp, price_fp);
     assert_true(honest_checked >= 10); /* the honest side was really tried */
     assert_true(!prices || honest_priced >= 10);
-    assert_true(excused <= may_miss);
-    assert_int_equal(ncaught + excused, nfraud);
+    assert_int_equal(ncaught, nfraud);
     assert_int_equal(false_pos, 0);
     assert_int_equal(nswept, nsweep);
     assert_int_equal(sweep_fp, 0);
@@ -335,13 +310,12 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
 static void test_providers_reference_market(void **state)
 {
     (void)state;
-    check_scenario("eval-providers.json", 17, true, 4, 3, 0);
+    check_scenario("eval-providers.json", 37, true, 4, 3);
 }
 
 /* The bazaar: honest hosts held to their units, 2 relabelled, 2 oversold
  * and 3 sweeping hosts; no honest host flagged, every sweeper with its
- * collector with all its payout wallets, at most one relabelled host
- * missed (head comment). */
+ * collector with all its payout wallets, every relabelled host caught. */
 static void test_providers_bazaar(void **state)
 {
     (void)state;
@@ -349,7 +323,7 @@ static void test_providers_bazaar(void **state)
      * the bazaar's figures are the release build's (CI time). */
     if (UNDER_SANITIZER)
         skip();
-    check_scenario("eval-bazaar-providers.json", 18, true, 4, 3, 1);
+    check_scenario("eval-bazaar-providers.json", 37, true, 4, 3);
 }
 
 int main(void)

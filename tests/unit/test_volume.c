@@ -731,8 +731,8 @@ static void test_providers_peer_prices(void **state)
 
 /* The verdict of the provider at `low` (its wallet's first byte) among
  * one-GPU, one-hour H100 leases at `usd` (micro-USDT) by providers
- * 0xc1, 0xc2, ...; *ratio and *ratio_low its figures. */
-static bool spread_verdict(const uint64_t *usd, size_t n, uint8_t low, double *ratio, double *ratio_low)
+ * 0xc1, 0xc2, ...; *ratio and *gap its figures (ratio, gap_above). */
+static bool gap_verdict(const uint64_t *usd, size_t n, uint8_t low, double *ratio, double *gap)
 {
     world w;
     gl_store_batch *b;
@@ -757,7 +757,9 @@ static bool spread_verdict(const uint64_t *usd, size_t n, uint8_t low, double *r
             continue;
         json_t *p = json_array_get(json_object_get(r, "prices"), 0);
         *ratio = json_real_value(json_object_get(p, "ratio"));
-        *ratio_low = json_real_value(json_object_get(p, "ratio_low"));
+        *gap = json_real_value(json_object_get(p, "gap_above"));
+        assert_float_equal(json_real_value(json_object_get(p, "ratio_low")), 0.6, 1e-12);
+        assert_float_equal(json_real_value(json_object_get(p, "gap_min")), 1 / 0.6, 1e-12);
         below = json_is_true(json_object_get(r, "priced_below_model"));
         seen = true;
     }
@@ -768,26 +770,49 @@ static bool spread_verdict(const uint64_t *usd, size_t n, uint8_t low, double *r
     return below;
 }
 
-/* A price is judged against its token's honest spread too (docs/VOLUME.md,
- * providers).  Wide: six honest H100s at 2.0, 2.7, 3.4, 3.5, 3.9, 4.0 (as
- * the bazaar's 85 %-of-low to 125 %-of-high rates spread); the cheapest's
- * peers' upper median is 3.5, ratio 0.571 < 0.6, but the six log-ratios
- * (-0.560 -0.260 -0.029 0.029 0.137 0.162) have median -0.029 and MAD
- * 0.166, so the floor is exp(-0.029 - 3 x 1.4826 x 0.166) = 0.464 and it is
- * not flagged.  Narrow: 3.0-3.4 and one at 1.5 (ratio 1.5 / 3.2 = 0.469):
- * the floor is 0.728, so 0.6 judges, and it is flagged. */
-static void test_providers_spread(void **state)
+/* A price under 0.6 of its peers must also stand apart from the model's
+ * sellers (docs/VOLUME.md, providers): between it and its peers' median,
+ * two consecutive sellers at least 1/0.6 apart.
+ *   Wide: six honest H100s at 2.0, 2.7, 3.4, 3.5, 3.9, 4.0 (as the bazaar's
+ *     85 %-of-low to 125 %-of-high rates spread); the cheapest's peers'
+ *     upper median is 3.5, ratio 0.5714 < 0.6, but 2.7 / 2.0 = 1.35 is the
+ *     largest step up to 3.5: not flagged.
+ *   Narrow: 1.5 among 3.0-3.4: peers' upper median 3.2, ratio 0.46875,
+ *     step 3.0 / 1.5 = 2.0: flagged.
+ *   Continuous: 1.7, 2.1, 2.6 under five at 3.2: ratio 1.7 / 3.2 = 0.53125,
+ *     steps 1.2353, 1.2381, 1.2308: not flagged (the token-wide spread
+ *     floor before flagged it: five equal prices made the spread 0).
+ *   Apart: two at 1.0 and 1.1 under nine honest ones 2.0, 2.3, ..., 4.4
+ *     spread evenly: 1.0's peers' upper median 3.2, ratio 0.3125, step
+ *     2.0 / 1.1 = 1.8182: flagged, and 1.1 (0.34375) too; 2.0 is at
+ *     0.625.  (The spread floor before let both pass: the even spread's
+ *     robust SD put it at 0.28.) */
+static void test_providers_gap(void **state)
 {
     (void)state;
-    double ratio = 0, low = 0;
+    double ratio = 0, gap = 0;
     static const uint64_t wide[] = {2000000, 2700000, 3400000, 3500000, 3900000, 4000000};
-    assert_false(spread_verdict(wide, 6, 0xc1, &ratio, &low));
-    assert_true(ratio > 0.5713 && ratio < 0.5715);
-    assert_true(low > 0.460 && low < 0.468);
+    assert_false(gap_verdict(wide, 6, 0xc1, &ratio, &gap));
+    assert_float_equal(ratio, 2.0 / 3.5, 1e-6);
+    assert_float_equal(gap, 1.35, 1e-6);
     static const uint64_t narrow[] = {1500000, 3000000, 3100000, 3200000, 3300000, 3400000};
-    assert_true(spread_verdict(narrow, 6, 0xc1, &ratio, &low));
-    assert_true(ratio > 0.4687 && ratio < 0.4688);
-    assert_true(low > 0.5999 && low < 0.6001);
+    assert_true(gap_verdict(narrow, 6, 0xc1, &ratio, &gap));
+    assert_float_equal(ratio, 0.46875, 1e-6);
+    assert_float_equal(gap, 2.0, 1e-6);
+    static const uint64_t continuous[] = {1700000, 2100000, 2600000, 3200000, 3200000,
+                                          3200000, 3200000, 3200000};
+    assert_false(gap_verdict(continuous, 8, 0xc1, &ratio, &gap));
+    assert_float_equal(ratio, 0.53125, 1e-6);
+    assert_float_equal(gap, 2.6 / 2.1, 1e-6);
+    static const uint64_t apart[] = {1000000, 1100000, 2000000, 2300000, 2600000, 2900000,
+                                     3200000, 3500000, 3800000, 4100000, 4400000};
+    assert_true(gap_verdict(apart, 11, 0xc1, &ratio, &gap));
+    assert_float_equal(ratio, 0.3125, 1e-6);
+    assert_float_equal(gap, 2.0 / 1.1, 1e-6);
+    assert_true(gap_verdict(apart, 11, 0xc2, &ratio, &gap));
+    assert_float_equal(ratio, 0.34375, 1e-6);
+    assert_false(gap_verdict(apart, 11, 0xc3, &ratio, &gap));
+    assert_float_equal(ratio, 0.625, 1e-6);
 }
 
 static void test_prices_formats(void **state)
@@ -883,7 +908,7 @@ int main(void)
         cmocka_unit_test(test_eval_volume_chain_shows),
         cmocka_unit_test(test_volume_self_dealing_as_far_as_the_chain_shows),
         cmocka_unit_test(test_providers_peer_prices),
-        cmocka_unit_test(test_providers_spread),
+        cmocka_unit_test(test_providers_gap),
         cmocka_unit_test(test_prices_formats),
         cmocka_unit_test(test_gpu_names),
     };
