@@ -49,6 +49,10 @@ typedef struct offer {
     uint8_t id[32];
     uint64_t key;
     uint32_t count;
+    /* the event that listed `count` (the largest), the evidence */
+    uint64_t chain_id, block;
+    uint32_t log_index;
+    uint8_t tx_hash[32];
 } offer;
 
 typedef struct ctx_t {
@@ -130,7 +134,9 @@ static gl_code load_offers(ctx_t *c, gl_graph_def_fn defs, void *dctx)
             for (size_t i = 0; i < g->n_platforms; i++)
                 if (!strcmp(g->platforms[i], e->platform))
                     plat = (uint16_t)i;
-            offer o = {.platform = plat, .count = e->gpu_count};
+            offer o = {.platform = plat, .count = e->gpu_count, .chain_id = e->chain_id, .block = e->block,
+                       .log_index = e->log_index};
+            memcpy(o.tx_hash, e->tx_hash, 32);
             if (e->n_ids)
                 memcpy(o.id, e->ids[0].value, 32);
             else { /* no id: the position identifies it */
@@ -145,7 +151,7 @@ static gl_code load_offers(ctx_t *c, gl_graph_def_fn defs, void *dctx)
                     break;
             if (k < c->nof) {
                 if (o.count > c->of[k].count)
-                    c->of[k].count = o.count;
+                    c->of[k] = o;
                 continue;
             }
             if (c->nof == c->capof) {
@@ -209,6 +215,7 @@ typedef struct pp {
     char token[48];
     uint64_t key;      /* provider */
     double v;          /* price per GPU-hour */
+    size_t purchase;   /* index into g->purchases */
 } pp;
 
 static int pp_cmp_model(const void *a, const void *b)
@@ -290,6 +297,48 @@ static double gap_above(const pp *pm, size_t npm, const char *token, const char 
     return gap;
 }
 
+/* A purchase's provider key: its entity, else 1<<32 | its wallet's node. */
+static uint64_t provider_key(const gl_market *m, size_t i)
+{
+    uint32_t e = m->buys[i].provider_entity;
+    return e != GL_ENTITY_NONE ? e : (1ull << 32) | m->g->purchases[i].provider;
+}
+
+/* The evidence of an oversold record: the offers that list its GPUs (the
+ * event that listed each offer's largest count) and the leases it held at
+ * `max_at` (started by then, not yet over: a lease ending at max_at was
+ * counted out before those starting then, as the sweep counts them). */
+static json_t *oversold_evidence(const ctx_t *c, const prov *pv)
+{
+    const gl_market *m = c->m;
+    json_t *offers = json_array(), *held = json_array();
+    char id[67], tx[67];
+    for (size_t i = 0; i < c->nof; i++) {
+        const offer *o = &c->of[i];
+        if (o->key != pv->key)
+            continue;
+        json_array_append_new(offers, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:s}", "platform",
+                                                o->platform < m->g->n_platforms ? m->market[o->platform] : "",
+                                                "offer_id", gl_hex_encode(o->id, 32, true, id), "gpus",
+                                                (json_int_t)o->count, "chain_id", (json_int_t)o->chain_id, "block",
+                                                (json_int_t)o->block, "log_index", (json_int_t)o->log_index, "tx",
+                                                gl_hex_encode(o->tx_hash, 32, true, tx)));
+    }
+    for (size_t i = 0; i < m->g->n_purchases; i++) {
+        const gl_purchase *p = &m->g->purchases[i];
+        const gl_market_buy *b = &m->buys[i];
+        if (p->provider == GL_NODE_NONE || !b->hold_until || !b->gpu_count || provider_key(m, i) != pv->key ||
+            p->time > pv->max_at || b->hold_until <= pv->max_at)
+            continue;
+        json_t *e = gl_market_evidence(m, p);
+        json_object_set_new(e, "gpus", json_integer((json_int_t)b->gpu_count));
+        json_object_set_new(e, "start", json_integer((json_int_t)p->time));
+        json_object_set_new(e, "until", json_integer((json_int_t)b->hold_until));
+        json_array_append_new(held, e);
+    }
+    return json_pack("{s:o,s:o}", "offers", offers, "held_at_max", held);
+}
+
 gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph_def_fn defs, void *dctx,
                          gl_err *err)
 {
@@ -316,7 +365,7 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
         const gl_market_buy *b = &m->buys[i];
         if (p->provider == GL_NODE_NONE)
             continue;
-        uint64_t key = b->provider_entity != GL_ENTITY_NONE ? b->provider_entity : (1ull << 32) | p->provider;
+        uint64_t key = provider_key(m, i);
         prov *pv = prov_get(&c, key);
         if (!pv) {
             rc = gl_err_set(err, GL_ENOMEM, "out of memory");
@@ -333,6 +382,7 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
             snprintf(q->model, sizeof q->model, "%s", b->model ? b->model->canonical : b->model_name);
             snprintf(q->token, sizeof q->token, "%s", t->symbol);
             q->key = key;
+            q->purchase = i;
             q->v = (double)(gl_market_amount_value(&p->amount, t->decimals) * 1000.0L / (long double)b->mhours);
         }
     }
@@ -416,7 +466,17 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                 double ratio = ref > 0 ? med / ref : 0;
                 double gap = ref > 0 ? gap_above(pm, npm, ps[i].token, ps[i].model, med, ref, tmp) : 0;
                 const char *like = NULL;
+                json_t *evidence = NULL;
                 if (ref > 0 && ratio < GL_PROVIDER_PRICE_LOW && gap >= GL_PROVIDER_GAP_MIN) {
+                    /* the leases behind the verdict, cheapest first */
+                    evidence = json_array();
+                    for (size_t q = i; q < j; q++) {
+                        if (ps[q].key != pv->key)
+                            continue;
+                        json_t *e = gl_market_evidence(m, &g->purchases[ps[q].purchase]);
+                        json_object_set_new(e, "price_per_gpu_hour", json_real(ps[q].v));
+                        json_array_append_new(evidence, e);
+                    }
                     double best = INFINITY;
                     const char *mkey;
                     json_t *mv;
@@ -432,7 +492,7 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                     }
                     relabel = true;
                 }
-                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:f,s:o,s:f,s:s?}", "model", ps[i].model,
+                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:f,s:o,s:f,s:s?,s:o?}", "model", ps[i].model,
                                                         "token", ps[i].token, "leases", (json_int_t)nm,
                                                         "median_price_per_gpu_hour", med, "market_median", mk,
                                                         "peer_median", ref > 0 ? json_real(ref) : json_null(),
@@ -441,20 +501,23 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                                                         "ratio_low", GL_PROVIDER_PRICE_LOW,
                                                         "gap_above", ref > 0 ? json_real(gap) : json_null(),
                                                         "gap_min", GL_PROVIDER_GAP_MIN,
-                                                        "priced_like", like));
+                                                        "priced_like", like, "evidence", evidence));
             }
             i = j;
         }
         snprintf(k, sizeof k, "%llu", (unsigned long long)(uint32_t)pv->key);
         json_t *sw = wallet ? NULL : json_object_get(c.sweeps, k);
+        bool oversold = pv->max_held > pv->listed && pv->offers;
         json_t *rec = json_pack("{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:b,s:b,s:o,s:o}", "entity",
                                 wallet ? json_null() : json_integer((json_int_t)(uint32_t)pv->key), "wallet",
                                 wallet ? json_string(gl_addr_hex(g->nodes[(uint32_t)pv->key].addr, a)) : json_null(),
                                 "leases", (json_int_t)pv->leases, "offers", (json_int_t)pv->offers, "gpus_listed",
                                 (json_int_t)pv->listed, "max_gpus_leased_at_once", (json_int_t)pv->max_held,
-                                "max_at", (json_int_t)pv->max_at, "oversold", pv->max_held > pv->listed && pv->offers,
+                                "max_at", (json_int_t)pv->max_at, "oversold", oversold,
                                 "priced_below_model", relabel, "prices", models, "sweep_links",
                                 sw ? json_incref(sw) : json_array());
+        if (oversold)
+            json_object_set_new(rec, "oversold_evidence", oversold_evidence(&c, pv));
         json_array_append_new(res, rec);
     }
     json_decref(market);

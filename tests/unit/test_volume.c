@@ -53,14 +53,17 @@ static const char *DEF_MKT =
     "\"contracts\":[{\"name\":\"M\",\"address\":\"0x1111111111111111111111111111111111111111\",\"start_block\":1,"
     "\"abis\":[{\"from_block\":1,\"to_block\":null,\"events\":["
     "\"event Rented(bytes32 id, address payer, address host, uint256 cost, bytes32 gpu, uint32 units, uint32 mins)\","
-    "\"event Extended(bytes32 id, address payer, address host, uint256 cost, uint32 mins)\"]}]}],"
+    "\"event Extended(bytes32 id, address payer, address host, uint256 cost, uint32 mins)\","
+    "\"event Listed(bytes32 id, address host, bytes32 gpu, uint32 units)\"]}]}],"
     "\"events\":{\"Rented\":{\"kind\":\"lease\",\"buyer\":\"payer\",\"provider\":\"host\",\"amount\":\"cost\","
     "\"token\":\"0x2222222222222222222222222222222222222222\",\"lease_id\":\"id\","
     "\"gpu_model\":{\"field\":\"gpu\",\"as\":\"text\"},\"gpu_count\":\"units\","
     "\"duration\":{\"field\":\"mins\",\"unit\":\"minutes\"}},"
     "\"Extended\":{\"kind\":\"extension\",\"payer\":\"payer\",\"provider\":\"host\",\"amount\":\"cost\","
     "\"token\":\"0x2222222222222222222222222222222222222222\",\"lease_id\":\"id\","
-    "\"duration\":{\"field\":\"mins\",\"unit\":\"minutes\"}}}}";
+    "\"duration\":{\"field\":\"mins\",\"unit\":\"minutes\"}},"
+    "\"Listed\":{\"kind\":\"offer\",\"provider\":\"host\",\"lease_id\":\"id\","
+    "\"gpu_model\":{\"field\":\"gpu\",\"as\":\"text\"},\"gpu_count\":\"units\"}}}";
 
 static const char *DEF_RAW =
     "{\"format\":\"gpuledger-platform/1\",\"name\":\"raw\",\"platform\":\"raw\",\"chain_id\":1,"
@@ -147,6 +150,30 @@ static void put_lease(gl_store_batch *b, const char *plat, const char *name, uin
                           .timestamp = (block < 20 ? DAY1 : DAY2) + 3600 + block * 12};
     memset(blk.hash, (int)block, 32);
     assert_int_equal(gl_store_batch_put_block(b, &blk, NULL), GL_OK);
+}
+
+/* An offer (Listed) of `count` H100s by `provider`, offer id `id`, at
+ * `block` (log 1, tx hash bytes = block + 0x80). */
+static void put_offer(gl_store_batch *b, uint64_t block, uint8_t provider, uint8_t id, uint32_t count)
+{
+    gl_store_event e;
+    memset(&e, 0, sizeof e);
+    e.chain_id = 1;
+    e.block = block;
+    e.log_index = 1;
+    strcpy(e.platform, "mkt");
+    strcpy(e.name, "Listed");
+    addr(e.contract, 0x11);
+    memset(e.tx_hash, (int)(block + 0x80), 32);
+    e.n_roles = 1;
+    e.roles[0].role = GL_STORE_ROLE_PROVIDER;
+    addr(e.roles[0].addr, provider);
+    e.n_ids = 1;
+    strcpy(e.ids[0].name, "id");
+    e.ids[0].value[31] = id;
+    strcpy(e.gpu_model, "H100-80GB-SXM");
+    e.gpu_count = count;
+    assert_int_equal(gl_store_batch_put_event(b, &e, NULL), GL_OK);
 }
 
 /* An empty store with the two definitions and their hashes; the caller
@@ -815,6 +842,105 @@ static void test_providers_gap(void **state)
     assert_float_equal(ratio, 0.625, 1e-6);
 }
 
+/* Every finding carries the events behind it (docs/VOLUME.md, providers).
+ * Provider 0xc1 lists offer 7 twice (2 GPUs at block 3, raised to 4 at
+ * block 5) and rents out, one GPU each (DEF_MKT: count `units`, 60
+ * minutes; block b's time is DAY1 + 3600 + 12 b, tx hash bytes = b):
+ *   blocks 10, 11: 3 GPUs each, 60 minutes: held 10..11's starts + 3600;
+ *   block 12: 1 GPU, 1 minute (over at t12 + 60, when block 17 starts:
+ *             counted out first);
+ *   block 17: 2 GPUs, 60 minutes.
+ * Held at once: 3 (b10), 6 (b11), 7 (b12), and at t17 = t12 + 60 the
+ * minute ends and 2 start: 8 (all within t10 + 3600): max 8 at t17 > 4
+ * listed -> oversold; the
+ * leases held then are blocks 10, 11, 17 (block 12's is over), and the
+ * offer's evidence is its block-5 event (the largest count, 4).
+ * Prices: C1 at 3.0 per GPU-hour on all its leases would be no finding;
+ * instead C2 and C3 sell at 3.0 and 3.2 and C1's amounts are priced
+ * 1.0 per GPU-hour: peers' upper median 3.2, ratio 0.3125, step 3.0 / 1.0:
+ * flagged, with its four leases as evidence (each 1.0 per GPU-hour). */
+static void test_providers_evidence(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    put_offer(b, 3, 0xc1, 7, 2);
+    put_offer(b, 5, 0xc1, 7, 4);
+    /* amount = 1.0 USDT x GPUs x hours */
+    put_lease(b, "mkt", "Rented", 10, 0xb0, 0xc1, 3000000, 0x22, "H100-80GB-SXM", 3, 60, 1, false);
+    put_lease(b, "mkt", "Rented", 11, 0xb1, 0xc1, 3000000, 0x22, "H100-80GB-SXM", 3, 60, 2, false);
+    /* one minute is 16 thousandths of a GPU-hour as the indexer rounds (16.67 down) */
+    put_lease(b, "mkt", "Rented", 12, 0xb2, 0xc1, 16000, 0x22, "H100-80GB-SXM", 1, 1, 3, false);
+    put_lease(b, "mkt", "Rented", 17, 0xb3, 0xc1, 2000000, 0x22, "H100-80GB-SXM", 2, 60, 4, false);
+    put_lease(b, "mkt", "Rented", 14, 0xb4, 0xc2, 3000000, 0x22, "H100-80GB-SXM", 1, 60, 5, false);
+    put_lease(b, "mkt", "Rented", 15, 0xb5, 0xc3, 3200000, 0x22, "H100-80GB-SXM", 1, 60, 6, false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM, NULL);
+    json_t *out = NULL;
+    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, &err), GL_OK);
+    json_t *c1 = NULL, *r;
+    size_t i;
+    json_array_foreach(out, i, r) {
+        if (!strncmp(col(r, "wallet"), "0xc1c1", 6))
+            c1 = r;
+        else /* no finding, no evidence */
+            assert_null(json_object_get(r, "oversold_evidence"));
+    }
+    assert_non_null(c1);
+    assert_true(json_is_true(json_object_get(c1, "oversold")));
+    assert_int_equal(json_integer_value(json_object_get(c1, "gpus_listed")), 4);
+    assert_int_equal(json_integer_value(json_object_get(c1, "max_gpus_leased_at_once")), 8);
+    assert_int_equal(json_integer_value(json_object_get(c1, "max_at")), (json_int_t)(DAY1 + 3600 + 17 * 12));
+    json_t *ev = json_object_get(c1, "oversold_evidence");
+    json_t *offers = json_object_get(ev, "offers"), *held = json_object_get(ev, "held_at_max");
+    assert_int_equal(json_array_size(offers), 1);
+    json_t *o = json_array_get(offers, 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "block")), 5);
+    assert_int_equal(json_integer_value(json_object_get(o, "log_index")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "gpus")), 4);
+    assert_string_equal(col(o, "tx"), "0x8585858585858585858585858585858585858585858585858585858585858585");
+    assert_string_equal(col(o, "offer_id"), "0x0000000000000000000000000000000000000000000000000000000000000007");
+    assert_string_equal(col(o, "platform"), "mkt");
+    assert_int_equal(json_array_size(held), 3);
+    uint64_t want[] = {10, 11, 17}, gpus[] = {3, 3, 2};
+    json_int_t sum = 0;
+    for (size_t k = 0; k < 3; k++) {
+        json_t *h = json_array_get(held, k);
+        assert_int_equal(json_integer_value(json_object_get(h, "block")), (json_int_t)want[k]);
+        assert_int_equal(json_integer_value(json_object_get(h, "gpus")), (json_int_t)gpus[k]);
+        assert_int_equal(json_integer_value(json_object_get(h, "chain_id")), 1);
+        assert_int_equal(json_integer_value(json_object_get(h, "start")), (json_int_t)(DAY1 + 3600 + want[k] * 12));
+        assert_int_equal(json_integer_value(json_object_get(h, "until")),
+                         (json_int_t)(DAY1 + 3600 + want[k] * 12 + 3600));
+        char tx[67] = "0x";
+        for (int d = 0; d < 32; d++)
+            snprintf(tx + 2 + 2 * d, 3, "%02x", (unsigned)want[k]);
+        assert_string_equal(col(h, "tx"), tx);
+        sum += json_integer_value(json_object_get(h, "gpus"));
+    }
+    assert_int_equal(sum, 8); /* the evidence adds up to the figure */
+    assert_true(json_is_true(json_object_get(c1, "priced_below_model")));
+    json_t *p = json_array_get(json_object_get(c1, "prices"), 0);
+    assert_float_equal(json_real_value(json_object_get(p, "ratio")), 1.0 / 3.2, 1e-3);
+    json_t *pe = json_object_get(p, "evidence");
+    assert_int_equal(json_array_size(pe), 4);
+    bool seen[18] = {false};
+    json_array_foreach(pe, i, r) {
+        json_int_t blk = json_integer_value(json_object_get(r, "block"));
+        assert_true(blk == 10 || blk == 11 || blk == 12 || blk == 17);
+        seen[blk] = true;
+        assert_float_equal(json_real_value(json_object_get(r, "price_per_gpu_hour")), 1.0, 1e-3);
+    }
+    assert_true(seen[10] && seen[11] && seen[12] && seen[17]);
+    json_decref(out);
+    measured_free(&x);
+    world_free(&w);
+}
+
 static void test_prices_formats(void **state)
 {
     (void)state;
@@ -909,6 +1035,7 @@ int main(void)
         cmocka_unit_test(test_volume_self_dealing_as_far_as_the_chain_shows),
         cmocka_unit_test(test_providers_peer_prices),
         cmocka_unit_test(test_providers_gap),
+        cmocka_unit_test(test_providers_evidence),
         cmocka_unit_test(test_prices_formats),
         cmocka_unit_test(test_gpu_names),
     };
