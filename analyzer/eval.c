@@ -16,6 +16,7 @@
 #include "gpuledger/gpu_models.h"
 #include "gpuledger/market.h"
 #include "gpuledger/results.h"
+#include "gpuledger/uf.h"
 #include "gpuledger/volume.h"
 
 typedef struct item {
@@ -488,16 +489,6 @@ done:
 
 /* ---- Net as far as the chain shows --------------------------------------- */
 
-/* Root of v, halving the path on the way. */
-static uint32_t uf_root(uint32_t *parent, uint32_t v)
-{
-    while (parent[v] != v) {
-        parent[v] = parent[parent[v]];
-        v = parent[v];
-    }
-    return v;
-}
-
 /* The node of a truth address, GL_NODE_NONE when the store never saw it. */
 static uint32_t node_of(const gl_graph *g, const char *addr)
 {
@@ -526,13 +517,13 @@ static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net,
 {
     json_t *addrs = json_object_get(truth, "addresses");
     json_t *ent_idx = json_object();
-    uint32_t *parent = malloc(((size_t)g->n_nodes + 1) * sizeof *parent);
+    gl_uf joined; /* the wallets that transfers between one entity's own addresses join */
+    gl_code urc = gl_uf_init(&joined, g->n_nodes, NULL);
     int32_t *ent = malloc(((size_t)g->n_nodes + 1) * sizeof *ent);
-    gl_code rc = ent_idx && parent && ent ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
+    gl_code rc = ent_idx && !urc && ent ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
     /* each node's truth entity as a dense index, -1 when the truth does not know it */
     for (uint32_t v = 0; !rc && v < g->n_nodes; v++) {
         char a[43];
-        parent[v] = v;
         ent[v] = -1;
         json_t *tr = json_object_get(addrs, gl_addr_hex(g->nodes[v].addr, a));
         const char *e = json_string_value(json_object_get(tr, "customer")); /* a deposit address: its customer's */
@@ -552,7 +543,7 @@ static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net,
     for (size_t i = 0; !rc && i < g->n_edges; i++) {
         const gl_edge *x = &g->edges[i];
         if (x->src != x->dst && ent[x->src] >= 0 && ent[x->src] == ent[x->dst])
-            parent[uf_root(parent, x->src)] = uf_root(parent, x->dst);
+            gl_uf_union(&joined, x->src, x->dst);
     }
     /* the truth's net per cell, to which the unshown exclusions are added */
     const char *plat, *day, *tok;
@@ -577,7 +568,7 @@ static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net,
         if ((!sd && !ci) || !pa || !pv || !ea || !ev || strcmp(ea, ev) || !strcmp(pa, pv))
             continue;
         uint32_t na = node_of(g, pa), nv = node_of(g, pv);
-        if (na != GL_NODE_NONE && nv != GL_NODE_NONE && uf_root(parent, na) == uf_root(parent, nv))
+        if (na != GL_NODE_NONE && nv != GL_NODE_NONE && gl_uf_find(&joined, na) == gl_uf_find(&joined, nv))
             continue;
         const char *pl = json_string_value(json_object_get(p, "platform"));
         const char *dy = json_string_value(json_object_get(p, "day"));
@@ -603,7 +594,7 @@ static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net,
             rc = gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     json_decref(ent_idx);
-    free(parent);
+    gl_uf_release(&joined);
     free(ent);
     return rc;
 }
