@@ -4,13 +4,14 @@
  * addresses and sibling contracts (deposit_sweep, platform_contracts): no
  * customer ever joins an exchange.  Soft links are summed per pair; a pair
  * merges when its weight reaches soft_merge from at least soft_rules_min
- * different rules (never on one rule alone).  Union by size with path
- * halving.  Entity ids are dense, in order of each entity's smallest node.
+ * different rules (never on one rule alone).  The sets are a gl_uf (uf.h);
+ * entity ids are dense, in order of each entity's smallest node.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "gpuledger/analysis.h"
+#include "gpuledger/uf.h"
 
 static const char *const kind_names[GL_KIND_COUNT] = {
     "unknown", "exchange", "bridge", "router", "mixer", "platform", "token", "service",
@@ -18,34 +19,6 @@ static const char *const kind_names[GL_KIND_COUNT] = {
 };
 
 const char *gl_entity_kind_name(gl_entity_kind k) { return k < GL_KIND_COUNT ? kind_names[k] : "?"; }
-
-typedef struct uf {
-    uint32_t *parent, *size;
-} uf;
-
-static uint32_t uf_find(uf *u, uint32_t x)
-{
-    while (u->parent[x] != x) {
-        u->parent[x] = u->parent[u->parent[x]];
-        x = u->parent[x];
-    }
-    return x;
-}
-
-static void uf_union(uf *u, uint32_t x, uint32_t y)
-{
-    x = uf_find(u, x);
-    y = uf_find(u, y);
-    if (x == y)
-        return;
-    if (u->size[x] < u->size[y]) {
-        uint32_t t = x;
-        x = y;
-        y = t;
-    }
-    u->parent[y] = x;
-    u->size[x] += u->size[y];
-}
 
 static int link_pair_cmp(const void *x, const void *y)
 {
@@ -126,25 +99,21 @@ static gl_entity_kind node_kind(const gl_analysis *a, const gl_graph *g, uint32_
 gl_code gl_analysis_cluster(gl_analysis *a, const gl_graph *g, gl_err *err)
 {
     uint32_t n = g->n_nodes;
-    uf u = {malloc((n + 1) * sizeof(uint32_t)), malloc((n + 1) * sizeof(uint32_t))};
+    gl_uf u;
+    gl_code urc = gl_uf_init(&u, n, NULL);
     const gl_link **sorted = malloc((a->n_links + 1) * sizeof *sorted);
     a->entity = malloc((n + 1) * sizeof *a->entity);
-    if (!u.parent || !u.size || !sorted || !a->entity) {
-        free(u.parent);
-        free(u.size);
+    if (urc || !sorted || !a->entity) {
+        gl_uf_release(&u);
         free(sorted);
         return gl_err_set(err, GL_ENOMEM, "out of memory clustering %u addresses", n);
-    }
-    for (uint32_t v = 0; v < n; v++) {
-        u.parent[v] = v;
-        u.size[v] = 1;
     }
     for (size_t i = 0; i < a->n_links; i++) {
         gl_link *l = &a->links[i];
         sorted[i] = l;
         if (gl_link_rule_hard((gl_link_rule)l->rule) && hub_ok(a, l)) {
             l->merged = true;
-            uf_union(&u, l->a, l->b);
+            gl_uf_union(&u, l->a, l->b);
         }
     }
     /* Soft: group by pair, sum weights over distinct rules. */
@@ -168,24 +137,14 @@ gl_code gl_analysis_cluster(gl_analysis *a, const gl_graph *g, gl_err *err)
             for (size_t k = i; k < j; k++)
                 if (!gl_link_rule_hard((gl_link_rule)sorted[k]->rule))
                     ((gl_link *)sorted[k])->merged = true;
-            uf_union(&u, sorted[i]->a, sorted[i]->b);
+            gl_uf_union(&u, sorted[i]->a, sorted[i]->b);
         }
         i = j;
     }
     free(sorted);
-    /* Dense ids in order of each root's first node. */
-    uint32_t *id_of_root = u.size; /* reuse: sizes are no longer needed */
-    for (uint32_t v = 0; v < n; v++)
-        id_of_root[v] = UINT32_MAX;
-    a->n_entities = 0;
-    for (uint32_t v = 0; v < n; v++) {
-        uint32_t r = uf_find(&u, v);
-        if (id_of_root[r] == UINT32_MAX)
-            id_of_root[r] = a->n_entities++;
-        a->entity[v] = id_of_root[r];
-    }
-    free(u.parent);
-    free(u.size);
+    /* Dense ids in order of each entity's smallest node. */
+    a->n_entities = gl_uf_labels(&u, a->entity);
+    gl_uf_release(&u);
     a->entity_kind = calloc(a->n_entities + 1, 1);
     int *best = malloc((a->n_entities + 1) * sizeof *best);
     if (!a->entity_kind || !best) {

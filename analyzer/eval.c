@@ -16,6 +16,7 @@
 #include "gpuledger/gpu_models.h"
 #include "gpuledger/market.h"
 #include "gpuledger/results.h"
+#include "gpuledger/uf.h"
 #include "gpuledger/volume.h"
 
 typedef struct item {
@@ -488,16 +489,6 @@ done:
 
 /* ---- Net as far as the chain shows --------------------------------------- */
 
-/* Root of v, halving the path on the way. */
-static uint32_t uf_root(uint32_t *parent, uint32_t v)
-{
-    while (parent[v] != v) {
-        parent[v] = parent[parent[v]];
-        v = parent[v];
-    }
-    return v;
-}
-
 /* The node of a truth address, GL_NODE_NONE when the store never saw it. */
 static uint32_t node_of(const gl_graph *g, const char *addr)
 {
@@ -526,13 +517,13 @@ static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net,
 {
     json_t *addrs = json_object_get(truth, "addresses");
     json_t *ent_idx = json_object();
-    uint32_t *parent = malloc(((size_t)g->n_nodes + 1) * sizeof *parent);
+    gl_uf joined; /* the wallets that transfers between one entity's own addresses join */
+    gl_code urc = gl_uf_init(&joined, g->n_nodes, NULL);
     int32_t *ent = malloc(((size_t)g->n_nodes + 1) * sizeof *ent);
-    gl_code rc = ent_idx && parent && ent ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
+    gl_code rc = ent_idx && !urc && ent ? GL_OK : gl_err_set(err, GL_ENOMEM, "out of memory");
     /* each node's truth entity as a dense index, -1 when the truth does not know it */
     for (uint32_t v = 0; !rc && v < g->n_nodes; v++) {
         char a[43];
-        parent[v] = v;
         ent[v] = -1;
         json_t *tr = json_object_get(addrs, gl_addr_hex(g->nodes[v].addr, a));
         const char *e = json_string_value(json_object_get(tr, "customer")); /* a deposit address: its customer's */
@@ -552,7 +543,7 @@ static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net,
     for (size_t i = 0; !rc && i < g->n_edges; i++) {
         const gl_edge *x = &g->edges[i];
         if (x->src != x->dst && ent[x->src] >= 0 && ent[x->src] == ent[x->dst])
-            parent[uf_root(parent, x->src)] = uf_root(parent, x->dst);
+            gl_uf_union(&joined, x->src, x->dst);
     }
     /* the truth's net per cell, to which the unshown exclusions are added */
     const char *plat, *day, *tok;
@@ -577,7 +568,7 @@ static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net,
         if ((!sd && !ci) || !pa || !pv || !ea || !ev || strcmp(ea, ev) || !strcmp(pa, pv))
             continue;
         uint32_t na = node_of(g, pa), nv = node_of(g, pv);
-        if (na != GL_NODE_NONE && nv != GL_NODE_NONE && uf_root(parent, na) == uf_root(parent, nv))
+        if (na != GL_NODE_NONE && nv != GL_NODE_NONE && gl_uf_find(&joined, na) == gl_uf_find(&joined, nv))
             continue;
         const char *pl = json_string_value(json_object_get(p, "platform"));
         const char *dy = json_string_value(json_object_get(p, "day"));
@@ -603,9 +594,40 @@ static gl_code chain_net_of(const gl_graph *g, json_t *truth, json_t *chain_net,
             rc = gl_err_set(err, GL_ENOMEM, "out of memory");
     }
     json_decref(ent_idx);
-    free(parent);
+    gl_uf_release(&joined);
     free(ent);
     return rc;
+}
+
+/* One token's amounts on one platform, summed over its days in float: only
+ * for the platform's overall errors, never for the exact check. */
+typedef struct tok_sums {
+    const char *token;  /* a key of the truth's volume, alive as long as the truth */
+    double ours_gross;  /* gross as the store shows it */
+    double truth_gross; /* the truth's gross */
+    double ours_net;    /* net as the store shows it */
+    double truth_net;   /* the truth's net */
+    double chain_net;   /* the net as far as the chain shows (chain_net_of) */
+} tok_sums;
+
+/* The sums of `token` among (*t)[0..*n), appended zeroed when not there yet,
+ * so that they stay in the order tokens were first met.  NULL when out of
+ * memory (*t and *n unchanged). */
+static tok_sums *tok_sums_of(tok_sums **t, size_t *n, size_t *cap, const char *token)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*t)[i].token, token))
+            return &(*t)[i];
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 8;
+        tok_sums *p = realloc(*t, c * sizeof *p);
+        if (!p)
+            return NULL;
+        *t = p;
+        *cap = c;
+    }
+    (*t)[*n] = (tok_sums){.token = token};
+    return &(*t)[(*n)++];
 }
 
 /* Volume per platform, day and token against the truth's `volume` section
@@ -644,14 +666,15 @@ static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *e
         json_t *days, *rec, *amt;
         size_t cells = 0, exact = 0;
         double worst_net = 0, worst_chain = 0;
+        /* a platform's overall errors are per token, since adding wei to
+         * USDC's millionths lets the biggest unit hide the others (seed 7:
+         * GpuMarket's USDC net 28% off one day read as 2e-10 overall) */
+        tok_sums *sums = NULL;
+        size_t n_sums = 0, cap_sums = 0;
         json_object_foreach(json_object_get(truth, "volume"), plat, days) {
             double pw = 0, pwc = 0;
             size_t pc = 0, pe = 0;
-            /* token -> [ours gross, truth gross, ours net, truth net, chain-shows net]: a platform's
-             * overall errors are per token, since adding wei to USDC's
-             * millionths lets the biggest unit hide the others (seed 7:
-             * GpuMarket's USDC net 28% off one day read as 2e-10 overall) */
-            json_t *sums = json_object();
+            n_sums = 0;
             json_object_foreach(days, day, rec) json_object_foreach(json_object_get(rec, "gross"), tok, amt) {
                 char k[256];
                 snprintf(k, sizeof k, "%s/%s/%s", plat, day, tok);
@@ -665,37 +688,37 @@ static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *e
                 double en = rel_err(on, tn), ec = rel_err(on, cn);
                 pw = en > pw ? en : pw;
                 pwc = ec > pwc ? ec : pwc;
-                /* summed across days in float only for the overall error, never for the exact check */
-                json_t *sm = json_object_get(sums, tok);
+                tok_sums *sm = rc ? NULL : tok_sums_of(&sums, &n_sums, &cap_sums, tok);
                 if (!sm) {
-                    sm = json_pack("[fffff]", 0.0, 0.0, 0.0, 0.0, 0.0);
-                    json_object_set_new(sums, tok, sm);
+                    rc = rc ? rc : gl_err_set(err, GL_ENOMEM, "out of memory");
+                    continue;
                 }
-                double add[5] = {og ? strtod(og, NULL) : 0, strtod(json_string_value(amt), NULL),
-                                 on ? strtod(on, NULL) : 0, tn ? strtod(tn, NULL) : 0, cn ? strtod(cn, NULL) : 0};
-                for (size_t q = 0; q < 5; q++)
-                    json_array_set_new(sm, q, json_real(json_real_value(json_array_get(sm, q)) + add[q]));
+                sm->ours_gross += og ? strtod(og, NULL) : 0;
+                sm->truth_gross += strtod(json_string_value(amt), NULL);
+                sm->ours_net += on ? strtod(on, NULL) : 0;
+                sm->truth_net += tn ? strtod(tn, NULL) : 0;
+                sm->chain_net += cn ? strtod(cn, NULL) : 0;
             }
+            if (rc)
+                break; /* the caller drops `out` */
             cells += pc;
             exact += pe;
             worst_net = pw > worst_net ? pw : worst_net;
             worst_chain = pwc > worst_chain ? pwc : worst_chain;
             /* the platform's gross and net errors: the token farthest off */
             double ge = 0, ne = 0, ce = 0;
-            json_t *per_tok = json_object(), *sm;
-            json_object_foreach(sums, tok, sm) {
-                double v5[5];
-                for (size_t q = 0; q < 5; q++)
-                    v5[q] = json_real_value(json_array_get(sm, q));
-                double g1 = v5[1] ? (v5[0] - v5[1]) / v5[1] : 0.0, n1 = v5[3] ? (v5[2] - v5[3]) / v5[3] : 0.0;
-                double c1 = v5[4] ? (v5[2] - v5[4]) / v5[4] : 0.0;
+            json_t *per_tok = json_object();
+            for (size_t t = 0; t < n_sums; t++) {
+                const tok_sums *sm = &sums[t];
+                double g1 = sm->truth_gross ? (sm->ours_gross - sm->truth_gross) / sm->truth_gross : 0.0;
+                double n1 = sm->truth_net ? (sm->ours_net - sm->truth_net) / sm->truth_net : 0.0;
+                double c1 = sm->chain_net ? (sm->ours_net - sm->chain_net) / sm->chain_net : 0.0;
                 ge = fabs(g1) > fabs(ge) ? g1 : ge;
                 ne = fabs(n1) > fabs(ne) ? n1 : ne;
                 ce = fabs(c1) > fabs(ce) ? c1 : ce;
-                json_object_set_new(per_tok, tok, json_pack("{s:f,s:f,s:f}", "gross_error", g1, "net_error", n1,
-                                                            "chain_net_error", c1));
+                json_object_set_new(per_tok, sm->token, json_pack("{s:f,s:f,s:f}", "gross_error", g1, "net_error",
+                                                                  n1, "chain_net_error", c1));
             }
-            json_decref(sums);
             json_int_t unshown_here = 0;
             size_t q;
             json_t *u;
@@ -706,6 +729,7 @@ static gl_code volume_figures(gl_store *s, json_t *truth, json_t *out, gl_err *e
                                           "chain_net_error", ce, "worst_chain_net_error", pwc,
                                           "exclusions_not_on_chain", unshown_here, "per_token", per_tok));
         }
+        free(sums);
         /* GPU-hours by model */
         json_t *truth_h = json_object(), *ours_h = json_object(), *hours = json_object();
         size_t i;

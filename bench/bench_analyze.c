@@ -75,6 +75,7 @@
 #include "gpuledger/graph.h"
 #include "gpuledger/platform.h"
 #include "gpuledger/store.h"
+#include "gpuledger/uf.h"
 #include "../tests/support/peakrss.h"
 
 #define CHAIN_ID 1u
@@ -744,15 +745,6 @@ typedef struct cc_arg {
     const char *dir, *edges;
 } cc_arg;
 
-static uint32_t uf_find(uint32_t *p, uint32_t x)
-{
-    while (p[x] != x) {
-        p[x] = p[p[x]];
-        x = p[x];
-    }
-    return x;
-}
-
 static void cc_child(void *arg, void *outp)
 {
     cc_arg *a = arg;
@@ -828,8 +820,10 @@ static void cc_child(void *arg, void *outp)
     while (tcap < 4 * n + 16)
         tcap <<= 1;
     uint32_t *key = malloc(tcap * sizeof *key), *val = malloc(tcap * sizeof *val);
-    uint32_t *parent = malloc((2 * n + 1) * sizeof *parent), *size = malloc((2 * n + 1) * sizeof *size);
-    if (!key || !val || !parent || !size)
+    gl_uf u;
+    if (2 * n > UINT32_MAX || gl_uf_init(&u, (uint32_t)(2 * n), &err))
+        die("union-find of the edge list's ids", &err);
+    if (!key || !val)
         die("out of memory", NULL);
     memset(val, 0xff, tcap * sizeof *val);
     uint32_t nn = 0;
@@ -842,27 +836,15 @@ static void cc_child(void *arg, void *outp)
                 j = (j + 1) & (tcap - 1);
             if (val[j] == UINT32_MAX) {
                 key[j] = id;
-                val[j] = nn;
-                parent[nn] = nn;
-                size[nn] = 1;
-                nn++;
+                val[j] = nn++;
             }
             d[k] = val[j];
         }
-        uint32_t x = uf_find(parent, d[0]), y = uf_find(parent, d[1]);
-        if (x == y)
-            continue;
-        if (size[x] < size[y]) {
-            uint32_t t = x;
-            x = y;
-            y = t;
-        }
-        parent[y] = x;
-        size[x] += size[y];
+        gl_uf_union(&u, d[0], d[1]);
     }
     uint32_t comps = 0;
     for (uint32_t v = 0; v < nn; v++)
-        comps += parent[v] == v;
+        comps += u.parent[v] == v;
     o->file_read_s = t_read - t0;
     o->file_cc_s = now_s() - t_read;
     o->file_edges = n;
@@ -870,8 +852,7 @@ static void cc_child(void *arg, void *outp)
     free(ed);
     free(key);
     free(val);
-    free(parent);
-    free(size);
+    gl_uf_release(&u);
 }
 
 /* ------------------------------------------------------------ networkx */

@@ -8,9 +8,10 @@
  * gives for the same edge list (networkx's number_connected_components on
  * the (src, dst) pairs).  A self-transfer makes a component of one.
  *
- * Union-find (union by size, path halving) over the edge array: linear in
- * the edges for every practical purpose, no recursion, two uint32_t per
- * address of memory.  No global state.
+ * A union-find (uf.h: union by size, path halving) over the edge array:
+ * linear in the edges for every practical purpose, no recursion, two
+ * uint32_t and a byte per address of memory (and the ids asked for).  No
+ * global state.
  */
 #ifndef GPULEDGER_COMPONENTS_H
 #define GPULEDGER_COMPONENTS_H
