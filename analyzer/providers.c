@@ -492,7 +492,7 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                     }
                     relabel = true;
                 }
-                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:f,s:o,s:f,s:s?,s:o?}", "model", ps[i].model,
+                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:f,s:o,s:f,s:s?,s:o*}", "model", ps[i].model,
                                                         "token", ps[i].token, "leases", (json_int_t)nm,
                                                         "median_price_per_gpu_hour", med, "market_median", mk,
                                                         "peer_median", ref > 0 ? json_real(ref) : json_null(),

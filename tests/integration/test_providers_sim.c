@@ -39,6 +39,7 @@
  * "no verdict".
  * docs/VOLUME.md has the figures of each seed.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -126,6 +127,62 @@ static json_t *sweeper_in(json_t *truth, json_t *addrs)
     return NULL;
 }
 
+/* The truth's payment at (tx, log_index), NULL when it has none. */
+static json_t *truth_payment(json_t *by_pos, json_t *ev)
+{
+    char k[100];
+    snprintf(k, sizeof k, "%s:%lld", json_string_value(json_object_get(ev, "tx")),
+             (long long)json_integer_value(json_object_get(ev, "log_index")));
+    return json_object_get(by_pos, k);
+}
+
+/* A finding's evidence held to the truth: every lease named is a payment
+ * of the truth to one of the record's addresses; an oversold record's
+ * leases held at once carry the truth's GPU counts and add up to its
+ * figure; a price's leases carry the truth's price per GPU-hour (amount /
+ * GPU-hours in the token's decimals).  Returns the leases checked. */
+static size_t check_evidence(json_t *r, json_t *addrs, json_t *by_pos, json_t *tokens)
+{
+    size_t n = 0, k;
+    json_t *ev;
+    json_t *ov = json_object_get(r, "oversold_evidence");
+    assert_true(json_is_true(json_object_get(r, "oversold")) == (ov != NULL));
+    if (ov) {
+        json_int_t sum = 0;
+        json_array_foreach(json_object_get(ov, "held_at_max"), k, ev) {
+            json_t *p = truth_payment(by_pos, ev);
+            assert_non_null(p);
+            assert_true(holds(addrs, json_string_value(json_object_get(p, "provider"))));
+            assert_int_equal(json_integer_value(json_object_get(ev, "gpus")),
+                             json_integer_value(json_object_get(p, "gpu_count")));
+            sum += json_integer_value(json_object_get(ev, "gpus"));
+            n++;
+        }
+        assert_int_equal(sum, json_integer_value(json_object_get(r, "max_gpus_leased_at_once")));
+        assert_true(json_array_size(json_object_get(ov, "offers")) > 0);
+    }
+    size_t m;
+    json_t *pr;
+    json_array_foreach(json_object_get(r, "prices"), m, pr) {
+        json_t *pe = json_object_get(pr, "evidence");
+        if (!pe)
+            continue;
+        assert_int_equal(json_array_size(pe), json_integer_value(json_object_get(pr, "leases")));
+        json_array_foreach(pe, k, ev) {
+            json_t *p = truth_payment(by_pos, ev);
+            assert_non_null(p);
+            assert_true(holds(addrs, json_string_value(json_object_get(p, "provider"))));
+            int dec = (int)json_integer_value(
+                json_object_get(json_object_get(tokens, json_string_value(json_object_get(p, "token"))), "decimals"));
+            double want = strtod(json_string_value(json_object_get(p, "amount")), NULL) / pow(10, dec) * 1000.0 /
+                          (double)json_integer_value(json_object_get(p, "gpu_mhours"));
+            assert_float_equal(json_real_value(json_object_get(ev, "price_per_gpu_hour")), want, want * 1e-9);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* Plays SCENARIO with SEED and holds `providers` to its truth; `prices`
  * says whether the price finding is asserted too; at least `min_frauds`
  * frauds and `min_sweeps` sweeping providers are expected. */
@@ -146,6 +203,18 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
     assert_true(nfraud >= min_frauds);
     assert_true(nsweep >= min_sweeps);
 
+    json_t *by_pos = json_object(); /* "tx:log_index" -> the truth's payment */
+    {
+        size_t k;
+        json_t *p;
+        json_array_foreach(json_object_get(truth, "payments"), k, p) {
+            char key[100];
+            snprintf(key, sizeof key, "%s:%lld", json_string_value(json_object_get(p, "tx")),
+                     (long long)json_integer_value(json_object_get(p, "log_index")));
+            json_object_set(by_pos, key, p);
+        }
+    }
+    size_t evidence_checked = 0;
     json_t *prov = cmd_json("providers", "providers.json");
     json_t *ents = cmd_json("entities", "entities.json");
     json_t *addrs_of = json_object(); /* entity id -> addresses */
@@ -213,6 +282,7 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
                         json_string_value(json_array_get(addrs, 0)));
             }
         }
+        evidence_checked += check_evidence(r, addrs, by_pos, json_object_get(truth, "tokens"));
         /* sweeps: the sweeper's wallets and collector in this one record,
          * and a sweep link naming the collector */
         json_t *sl = json_object_get(r, "sweep_links"), *sw = sweeper_in(truth, addrs);
@@ -281,6 +351,8 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
             "sweeper; %zu price verdicts on honest records (not asserted)\n",
             scenario, seed, ncaught, nfraud, false_pos, records, honest_checked, honest_priced, nswept, nsweep,
             sweep_fp, price_fp);
+    fprintf(stderr, "  %zu leases of the findings' evidence matched the truth's payments\n", evidence_checked);
+    assert_true(evidence_checked >= nfraud); /* every finding named its leases */
     assert_true(honest_checked >= 10); /* the honest side was really tried */
     assert_true(!prices || honest_priced >= 10);
     assert_int_equal(ncaught, nfraud);
@@ -288,6 +360,7 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
     assert_int_equal(nswept, nsweep);
     assert_int_equal(sweep_fp, 0);
 
+    json_decref(by_pos);
     json_decref(swept);
     json_decref(judged);
     json_decref(caught);

@@ -887,8 +887,10 @@ static void test_providers_evidence(void **state)
     json_array_foreach(out, i, r) {
         if (!strncmp(col(r, "wallet"), "0xc1c1", 6))
             c1 = r;
-        else /* no finding, no evidence */
+        else { /* no finding, no evidence */
             assert_null(json_object_get(r, "oversold_evidence"));
+            assert_null(json_object_get(json_array_get(json_object_get(r, "prices"), 0), "evidence"));
+        }
     }
     assert_non_null(c1);
     assert_true(json_is_true(json_object_get(c1, "oversold")));
