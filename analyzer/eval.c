@@ -417,7 +417,7 @@ static gl_code provider_figures(gl_store *s, const gl_market *m, gl_market_defs 
     if (!json_is_array(frauds))
         return GL_OK;
     json_t *recs = NULL;
-    gl_code rc = gl_providers_run(&recs, s, m, gl_market_def, d, err);
+    gl_code rc = gl_providers_run(&recs, s, m, gl_market_def, d, NULL, err);
     if (rc)
         return rc;
     static const char *const typ[2] = {"relabelled", "oversold"};

@@ -340,7 +340,7 @@ static json_t *oversold_evidence(const ctx_t *c, const prov *pv)
 }
 
 gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph_def_fn defs, void *dctx,
-                         gl_err *err)
+                         const gl_prices *prices, gl_err *err)
 {
     *out = NULL;
     const gl_graph *g = m->g;
@@ -384,6 +384,15 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
             q->key = key;
             q->purchase = i;
             q->v = (double)(gl_market_amount_value(&p->amount, t->decimals) * 1000.0L / (long double)b->mhours);
+            /* priced that day: compared in USD with every token's sellers */
+            char day[11];
+            double usd;
+            if (prices && t->decimals >= 0 &&
+                gl_prices_get(prices, gl_market_day(p->time, day), t->symbol,
+                              strcmp(t->address, "native") ? t->address : NULL, &usd)) {
+                snprintf(q->token, sizeof q->token, "USD");
+                q->v *= usd;
+            }
         }
     }
     for (size_t i = 0; i < c.nof; i++) {

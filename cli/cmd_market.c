@@ -91,6 +91,29 @@ static void print_json(json_t *j, int flags)
     free(t);
 }
 
+/* One --prices argument ([TOKEN=]FILE) into *prices (made on first use).
+ * Prints the error and returns 2 on failure. */
+static int load_prices_arg(gl_prices **prices, const char *arg, const char *cmd)
+{
+    gl_err err = {0};
+    if (!*prices && gl_prices_new(prices, &err)) {
+        fprintf(stderr, "gpuledger %s: %s\n", cmd, err.msg);
+        return 2;
+    }
+    char tok[64] = "";
+    const char *path = arg, *eq = strchr(arg, '=');
+    if (eq && (size_t)(eq - arg) < sizeof tok) {
+        memcpy(tok, arg, (size_t)(eq - arg));
+        tok[eq - arg] = 0;
+        path = eq + 1;
+    }
+    if (gl_prices_load_file(*prices, path, tok[0] ? tok : NULL, &err)) {
+        fprintf(stderr, "gpuledger %s: %s\n", cmd, err.msg);
+        return 2;
+    }
+    return 0;
+}
+
 /* --------------------------------------------------------------- volume */
 
 static void volume_usage(FILE *f)
@@ -141,25 +164,12 @@ int cmd_volume(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'p': {
-            if (!prices && gl_prices_new(&prices, &err)) {
-                fprintf(stderr, "gpuledger volume: %s\n", err.msg);
-                return 2;
-            }
-            char tok[64] = "";
-            const char *path = optarg, *eq = strchr(optarg, '=');
-            if (eq && (size_t)(eq - optarg) < sizeof tok) {
-                memcpy(tok, optarg, (size_t)(eq - optarg));
-                tok[eq - optarg] = 0;
-                path = eq + 1;
-            }
-            if (gl_prices_load_file(prices, path, tok[0] ? tok : NULL, &err)) {
-                fprintf(stderr, "gpuledger volume: %s\n", err.msg);
+        case 'p':
+            if (load_prices_arg(&prices, optarg, "volume")) {
                 gl_prices_free(prices);
                 return 2;
             }
             break;
-        }
         case 'h': volume_usage(stdout); gl_prices_free(prices); return 0;
         default: volume_usage(stderr); gl_prices_free(prices); return 2;
         }
@@ -215,13 +225,17 @@ int cmd_volume(int argc, char **argv)
 
 /* ------------------------------------------------------ the other three */
 
+/* The options the market commands share; cls and prices are NULL where the
+ * command takes no --class or --prices.  0: go on, 1: help printed, 2: bad
+ * usage (printed).  *prices is the caller's to free either way. */
 static int simple_opts(int argc, char **argv, const char *cmd, const char *usage, const char **db, const char **gpus,
-                       fmt *f, const char **cls)
+                       fmt *f, const char **cls, gl_prices **prices)
 {
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},     {"gpus", required_argument, 0, 'g'},
         {"format", required_argument, 0, 'f'}, {"class", required_argument, 0, 'c'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"prices", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -234,6 +248,14 @@ static int simple_opts(int argc, char **argv, const char *cmd, const char *usage
                 return 2;
             }
             *cls = optarg;
+            break;
+        case 'p':
+            if (!prices) {
+                fprintf(stderr, "%s", usage);
+                return 2;
+            }
+            if (load_prices_arg(prices, optarg, cmd))
+                return 2;
             break;
         case 'f':
             if (parse_fmt(optarg, f)) {
@@ -306,7 +328,7 @@ int cmd_exposure(int argc, char **argv)
         "Exit status: 0 printed, 2 bad usage or an unreadable store.\n";
     const char *db = NULL, *gpus = NULL;
     fmt f = F_JSON;
-    int r = simple_opts(argc, argv, "exposure", usage, &db, &gpus, &f, NULL);
+    int r = simple_opts(argc, argv, "exposure", usage, &db, &gpus, &f, NULL, NULL);
     if (r)
         return r == 1 ? 0 : 2;
     session x;
@@ -333,27 +355,31 @@ int cmd_exposure(int argc, char **argv)
 int cmd_providers(int argc, char **argv)
 {
     static const char usage[] =
-        "usage: gpuledger providers --db DIR [--gpus FILE] [--format json|jsonl|csv]\n\n"
+        "usage: gpuledger providers --db DIR [--gpus FILE] [--prices [TOKEN=]FILE]... [--format json|jsonl|csv]\n\n"
         "Each provider entity's claims against the chain: GPUs listed in offers against the most\n"
         "GPUs leased at once (oversold: capacity sold twice or not there), price per GPU-hour\n"
         "against the other providers' of the model (under 0.6 of their median and set apart\n"
         "from the model's dearer sellers by a step of 1/0.6: priced like another model, a\n"
-        "relabelled card), and\n"
-        "payout sweeps to one collector (provider_sweep links).  docs/VOLUME.md.\n\n"
+        "relabelled card), and payout sweeps to one collector (provider_sweep links); each\n"
+        "finding with the events behind it (JSON).  Prices are compared within a token, or in\n"
+        "USD across tokens where --prices has the lease's day (files as for `volume`).\n"
+        "docs/VOLUME.md.\n\n"
         "Example: gpuledger providers --db store/ --format csv\n"
-        "Exit status: 0 printed, 2 bad usage or an unreadable store.\n";
+        "         gpuledger providers --db store/ --prices ETH=eth-usd-max.csv --prices prices.csv\n"
+        "Exit status: 0 printed, 2 bad usage, an unreadable price file or an unreadable store.\n";
     const char *db = NULL, *gpus = NULL;
     fmt f = F_JSON;
-    int r = simple_opts(argc, argv, "providers", usage, &db, &gpus, &f, NULL);
-    if (r)
-        return r == 1 ? 0 : 2;
+    gl_prices *prices = NULL;
+    int r = simple_opts(argc, argv, "providers", usage, &db, &gpus, &f, NULL, &prices);
     session x;
-    if (session_open(&x, "providers", db, gpus))
-        return 2;
+    if (r || session_open(&x, "providers", db, gpus)) {
+        gl_prices_free(prices);
+        return r == 1 ? 0 : 2;
+    }
     json_t *out = NULL;
     gl_err err = {0};
     int status = 0;
-    if (gl_providers_run(&out, x.s, x.m, gl_market_def, x.d, &err)) {
+    if (gl_providers_run(&out, x.s, x.m, gl_market_def, x.d, prices, &err)) {
         fprintf(stderr, "gpuledger providers: %s\n", err.msg);
         status = 2;
     } else {
@@ -363,6 +389,7 @@ int cmd_providers(int argc, char **argv)
         print_records(out, f, cols);
     }
     json_decref(out);
+    gl_prices_free(prices);
     session_close(&x);
     return status;
 }
@@ -377,7 +404,7 @@ int cmd_concentration(int argc, char **argv)
         "Exit status: 0 printed, 2 bad usage or an unreadable store.\n";
     const char *db = NULL, *gpus = NULL, *cls = NULL;
     fmt f = F_CSV;
-    int r = simple_opts(argc, argv, "concentration", usage, &db, &gpus, &f, &cls);
+    int r = simple_opts(argc, argv, "concentration", usage, &db, &gpus, &f, &cls, NULL);
     if (r)
         return r == 1 ? 0 : 2;
     session x;

@@ -31,6 +31,7 @@
 #include "gpuledger/err.h"
 #include "gpuledger/gpu_models.h"
 #include "gpuledger/graph.h"
+#include "gpuledger/prices.h"
 #include "gpuledger/store.h"
 
 #define GL_ENTITY_NONE UINT32_MAX
@@ -118,12 +119,14 @@ gl_code gl_exposure_run(json_t **out, gl_store *s, const gl_market *m, gl_err *e
 /* Per provider entity: GPUs offered (offer events with a GPU count) against
  * the most GPUs leased at once, price per GPU-hour against the other
  * providers' of the model (the upper median of their medians, one vote
- * each; no verdict with fewer than two; below 0.6 of it and below the
- * token's measured honest spread), and provider_sweep links of the stored
- * entities.  defs/ctx tell which stored events are offers.  *out: a JSON
- * array (docs/VOLUME.md). */
+ * each; no verdict with fewer than two; below 0.6 of it and set apart from
+ * the dearer sellers by a step of 1/0.6), and provider_sweep links of the
+ * stored entities, each finding with its evidence.  Prices are compared
+ * within a token, or in USD where `prices` (may be NULL) has the lease's
+ * day and token.  defs/ctx tell which stored events are offers.  *out: a
+ * JSON array (docs/VOLUME.md). */
 gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph_def_fn defs, void *ctx,
-                         gl_err *err);
+                         const gl_prices *prices, gl_err *err);
 
 /* -------------------------------------------------------- concentration */
 

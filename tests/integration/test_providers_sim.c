@@ -40,6 +40,7 @@
  * docs/VOLUME.md has the figures of each seed.
  */
 #include <math.h>
+#include <time.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -141,7 +142,7 @@ static json_t *truth_payment(json_t *by_pos, json_t *ev)
  * leases held at once carry the truth's GPU counts and add up to its
  * figure; a price's leases carry the truth's price per GPU-hour (amount /
  * GPU-hours in the token's decimals).  Returns the leases checked. */
-static size_t check_evidence(json_t *r, json_t *addrs, json_t *by_pos, json_t *tokens)
+static size_t check_evidence(json_t *r, json_t *addrs, json_t *by_pos, json_t *tokens, json_t *usd)
 {
     size_t n = 0, k;
     json_t *ev;
@@ -176,6 +177,8 @@ static size_t check_evidence(json_t *r, json_t *addrs, json_t *by_pos, json_t *t
                 json_object_get(json_object_get(tokens, json_string_value(json_object_get(p, "token"))), "decimals"));
             double want = strtod(json_string_value(json_object_get(p, "amount")), NULL) / pow(10, dec) * 1000.0 /
                           (double)json_integer_value(json_object_get(p, "gpu_mhours"));
+            if (!strcmp(json_string_value(json_object_get(pr, "token")), "USD")) /* in USD at the table's price */
+                want *= json_real_value(json_object_get(usd, json_string_value(json_object_get(p, "token"))));
             assert_float_equal(json_real_value(json_object_get(ev, "price_per_gpu_hour")), want, want * 1e-9);
             n++;
         }
@@ -183,50 +186,15 @@ static size_t check_evidence(json_t *r, json_t *addrs, json_t *by_pos, json_t *t
     return n;
 }
 
-/* Plays SCENARIO with SEED and holds `providers` to its truth; `prices`
- * says whether the price finding is asserted too; at least `min_frauds`
- * frauds and `min_sweeps` sweeping providers are expected. */
-static void check_scenario(const char *scenario, int seed, bool prices, size_t min_frauds, size_t min_sweeps)
+/* Holds one `providers` output (prov) to the truth: findings, sweeps and
+ * the findings' evidence.  usd: the price table the output was made with
+ * (token symbol -> USD), NULL without one.  label names the run. */
+static void judge(json_t *prov, json_t *truth, json_t *addrs_of, json_t *by_pos, json_t *usd, bool prices,
+                  const char *label)
 {
-    assert_non_null(gl_test_root(root, sizeof root));
-    snprintf(out_dir, sizeof out_dir, "/tmp/gpuledger-test-providers-%d-%d", (int)getpid(), seed);
-    char cmd[12288], path[600];
-    snprintf(cmd, sizeof cmd, "bash '%s/scripts/sim-eval.sh' '%s/fixtures/scenarios/%s' %d '%s' > '%s.log' 2>&1", root,
-             root, scenario, seed, out_dir, out_dir);
-    run(cmd);
-    snprintf(path, sizeof path, "%s/truth.json", out_dir);
-    json_error_t je;
-    json_t *truth = json_load_file(path, 0, &je);
-    assert_non_null(truth);
     json_t *frauds = json_object_get(truth, "provider_frauds"), *sweeps = json_object_get(truth, "provider_sweeps");
-    size_t nfraud = json_array_size(frauds), nsweep = json_array_size(sweeps);
-    assert_true(nfraud >= min_frauds);
-    assert_true(nsweep >= min_sweeps);
-
-    json_t *by_pos = json_object(); /* "tx:log_index" -> the truth's payment */
-    {
-        size_t k;
-        json_t *p;
-        json_array_foreach(json_object_get(truth, "payments"), k, p) {
-            char key[100];
-            snprintf(key, sizeof key, "%s:%lld", json_string_value(json_object_get(p, "tx")),
-                     (long long)json_integer_value(json_object_get(p, "log_index")));
-            json_object_set(by_pos, key, p);
-        }
-    }
+    size_t nfraud = json_array_size(frauds), nsweep = json_array_size(sweeps), i;
     size_t evidence_checked = 0;
-    json_t *prov = cmd_json("providers", "providers.json");
-    json_t *ents = cmd_json("entities", "entities.json");
-    json_t *addrs_of = json_object(); /* entity id -> addresses */
-    size_t i;
-    json_t *e;
-    json_array_foreach(ents, i, e) {
-        char k[24];
-        snprintf(k, sizeof k, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
-        json_t *ea = json_object_get(e, "addresses");
-        json_object_set(addrs_of, k, ea);
-    }
-
     json_t *caught = json_object(); /* truth entity -> true */
     json_t *judged = json_object(); /* truth entity of a relabelled provider -> lowest ratio to its peers */
     json_t *swept = json_object();  /* truth entity of a sweeper -> true: reported with its collector */
@@ -282,7 +250,7 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
                         json_string_value(json_array_get(addrs, 0)));
             }
         }
-        evidence_checked += check_evidence(r, addrs, by_pos, json_object_get(truth, "tokens"));
+        evidence_checked += check_evidence(r, addrs, by_pos, json_object_get(truth, "tokens"), usd);
         /* sweeps: the sweeper's wallets and collector in this one record,
          * and a sweep link naming the collector */
         json_t *sl = json_object_get(r, "sweep_links"), *sw = sweeper_in(truth, addrs);
@@ -346,10 +314,10 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
         fprintf(stderr, "  %-14s sweeping   %s\n", ent, got ? "reported with its collector" : "MISSED");
     }
     fprintf(stderr,
-            "providers %s seed %d: %zu of %zu frauds caught, %zu false positives over %zu records (%zu honest with "
+            "providers %s: %zu of %zu frauds caught, %zu false positives over %zu records (%zu honest with "
             "offers, %zu honest prices with peers); %zu of %zu sweepers reported, %zu records with sweep links and no "
             "sweeper; %zu price verdicts on honest records (not asserted)\n",
-            scenario, seed, ncaught, nfraud, false_pos, records, honest_checked, honest_priced, nswept, nsweep,
+            label, ncaught, nfraud, false_pos, records, honest_checked, honest_priced, nswept, nsweep,
             sweep_fp, price_fp);
     fprintf(stderr, "  %zu leases of the findings' evidence matched the truth's payments\n", evidence_checked);
     assert_true(evidence_checked >= nfraud); /* every finding named its leases */
@@ -360,10 +328,96 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
     assert_int_equal(nswept, nsweep);
     assert_int_equal(sweep_fp, 0);
 
-    json_decref(by_pos);
     json_decref(swept);
     json_decref(judged);
     json_decref(caught);
+}
+
+/* Plays SCENARIO with SEED and holds `providers` to its truth; `prices`
+ * says whether the price finding is asserted too; at least `min_frauds`
+ * frauds and `min_sweeps` sweeping providers are expected. */
+static void check_scenario(const char *scenario, int seed, bool prices, size_t min_frauds, size_t min_sweeps,
+                           bool usd_too)
+{
+    assert_non_null(gl_test_root(root, sizeof root));
+    snprintf(out_dir, sizeof out_dir, "/tmp/gpuledger-test-providers-%d-%d", (int)getpid(), seed);
+    char cmd[12288], path[600];
+    snprintf(cmd, sizeof cmd, "bash '%s/scripts/sim-eval.sh' '%s/fixtures/scenarios/%s' %d '%s' > '%s.log' 2>&1", root,
+             root, scenario, seed, out_dir, out_dir);
+    run(cmd);
+    snprintf(path, sizeof path, "%s/truth.json", out_dir);
+    json_error_t je;
+    json_t *truth = json_load_file(path, 0, &je);
+    assert_non_null(truth);
+    assert_true(json_array_size(json_object_get(truth, "provider_frauds")) >= min_frauds);
+    assert_true(json_array_size(json_object_get(truth, "provider_sweeps")) >= min_sweeps);
+    char label[300];
+    snprintf(label, sizeof label, "%s seed %d", scenario, seed);
+
+    json_t *by_pos = json_object(); /* "tx:log_index" -> the truth's payment */
+    {
+        size_t k;
+        json_t *p;
+        json_array_foreach(json_object_get(truth, "payments"), k, p) {
+            char key[100];
+            snprintf(key, sizeof key, "%s:%lld", json_string_value(json_object_get(p, "tx")),
+                     (long long)json_integer_value(json_object_get(p, "log_index")));
+            json_object_set(by_pos, key, p);
+        }
+    }
+    json_t *prov = cmd_json("providers", "providers.json");
+    json_t *ents = cmd_json("entities", "entities.json");
+    json_t *addrs_of = json_object(); /* entity id -> addresses */
+    size_t i;
+    json_t *e;
+    json_array_foreach(ents, i, e) {
+        char k[24];
+        snprintf(k, sizeof k, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
+        json_t *ea = json_object_get(e, "addresses");
+        json_object_set(addrs_of, k, ea);
+    }
+
+    judge(prov, truth, addrs_of, by_pos, NULL, prices, label);
+    if (usd_too) {
+        /* the same store, prices compared in USD across tokens: the
+         * simulator's prices (its ETH is 3000 USD, its USDC 1) every day */
+        json_t *usd = json_pack("{s:f,s:f}", "ETH", 3000.0, "USDC", 1.0);
+        char pf[700], line[100];
+        snprintf(pf, sizeof pf, "%s/prices.csv", out_dir);
+        FILE *fp = fopen(pf, "w");
+        assert_non_null(fp);
+        fputs("date,token,usd\n", fp);
+        json_t *sc = json_object_get(truth, "scenario");
+        struct tm tm = {0};
+        assert_non_null(strptime(json_string_value(json_object_get(sc, "start")), "%Y-%m-%dT%H:%M:%SZ", &tm));
+        time_t t0 = timegm(&tm);
+        for (json_int_t d = 0; d <= json_integer_value(json_object_get(sc, "days")); d++) {
+            time_t t = t0 + (time_t)d * 86400;
+            struct tm u;
+            gmtime_r(&t, &u);
+            strftime(line, sizeof line, "%Y-%m-%d", &u);
+            fprintf(fp, "%s,ETH,3000\n%s,USDC,1\n", line, line);
+        }
+        fclose(fp);
+        char sub[800];
+        snprintf(sub, sizeof sub, "providers --prices '%s'", pf);
+        json_t *pu = cmd_json(sub, "providers-usd.json");
+        size_t k, in_usd = 0;
+        json_t *r, *pr;
+        json_array_foreach(pu, k, r) {
+            size_t m;
+            json_array_foreach(json_object_get(r, "prices"), m, pr)
+                in_usd += !strcmp(json_string_value(json_object_get(pr, "token")), "USD");
+        }
+        fprintf(stderr, "  with --prices: %zu (provider, model) prices compared in USD\n", in_usd);
+        assert_true(in_usd >= 10);
+        char l2[320];
+        snprintf(l2, sizeof l2, "%s in USD", label);
+        judge(pu, truth, addrs_of, by_pos, usd, prices, l2);
+        json_decref(pu);
+        json_decref(usd);
+    }
+    json_decref(by_pos);
     json_decref(addrs_of);
     json_decref(ents);
     json_decref(prov);
@@ -383,7 +437,7 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
 static void test_providers_reference_market(void **state)
 {
     (void)state;
-    check_scenario("eval-providers.json", 37, true, 4, 3);
+    check_scenario("eval-providers.json", 37, true, 4, 3, !UNDER_SANITIZER);
 }
 
 /* The bazaar: honest hosts held to their units, 2 relabelled, 2 oversold
@@ -396,7 +450,7 @@ static void test_providers_bazaar(void **state)
      * the bazaar's figures are the release build's (CI time). */
     if (UNDER_SANITIZER)
         skip();
-    check_scenario("eval-bazaar-providers.json", 37, true, 4, 3);
+    check_scenario("eval-bazaar-providers.json", 37, true, 4, 3, false);
 }
 
 int main(void)

@@ -49,7 +49,8 @@
 
 static const char *DEF_MKT =
     "{\"format\":\"gpuledger-platform/1\",\"name\":\"mkt\",\"platform\":\"mkt\",\"chain_id\":1,"
-    "\"tokens\":{\"0x2222222222222222222222222222222222222222\":{\"symbol\":\"USDT\",\"decimals\":6}},"
+    "\"tokens\":{\"0x2222222222222222222222222222222222222222\":{\"symbol\":\"USDT\",\"decimals\":6},"
+    "\"0x7777777777777777777777777777777777777777\":{\"symbol\":\"WETH\",\"decimals\":18}},"
     "\"contracts\":[{\"name\":\"M\",\"address\":\"0x1111111111111111111111111111111111111111\",\"start_block\":1,"
     "\"abis\":[{\"from_block\":1,\"to_block\":null,\"events\":["
     "\"event Rented(bytes32 id, address payer, address host, uint256 cost, bytes32 gpu, uint32 units, uint32 mins)\","
@@ -717,7 +718,7 @@ static void test_providers_peer_prices(void **state)
     measured x = {0};
     measure(&x, &w, GL_VOL_BY_PLATFORM, NULL);
     json_t *out = NULL;
-    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, &err), GL_OK);
+    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, NULL, &err), GL_OK);
     size_t seen = 0, i;
     json_t *r;
     json_array_foreach(out, i, r) {
@@ -773,7 +774,7 @@ static bool gap_verdict(const uint64_t *usd, size_t n, uint8_t low, double *rati
     measured x = {0};
     measure(&x, &w, GL_VOL_BY_PLATFORM, NULL);
     json_t *out = NULL;
-    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, &err), GL_OK);
+    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, NULL, &err), GL_OK);
     char want[8];
     snprintf(want, sizeof want, "0x%02x%02x", low, low);
     bool below = false, seen = false;
@@ -881,7 +882,7 @@ static void test_providers_evidence(void **state)
     measured x = {0};
     measure(&x, &w, GL_VOL_BY_PLATFORM, NULL);
     json_t *out = NULL;
-    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, &err), GL_OK);
+    assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, NULL, &err), GL_OK);
     json_t *c1 = NULL, *r;
     size_t i;
     json_array_foreach(out, i, r) {
@@ -939,6 +940,91 @@ static void test_providers_evidence(void **state)
     }
     assert_true(seen[10] && seen[11] && seen[12] && seen[17]);
     json_decref(out);
+    measured_free(&x);
+    world_free(&w);
+}
+
+/* With a price table, prices of every token priced that day are compared
+ * in USD (docs/VOLUME.md, providers).  One-GPU, one-hour H100 leases on
+ * day 1: C1 1.0 USDT, C2 3.0 USDT, C3 0.0015 WETH, C4 0.0016 WETH; C4 also
+ * 0.0016 WETH on day 2.  Prices: day 1 USDT 1.0, WETH 2000; day 2 none.
+ *   No table: C1's only USDT peer is C2 -> no verdict (ratio null).
+ *   Table: day 1 in USD 1.0, 3.0, 3.0, 3.2; C1's peers 3.0, 3.0, 3.2 ->
+ *   upper median 3.0, ratio 0.3333, step 3.0 / 1.0 -> flagged, its
+ *   evidence in USD (1.0); C4's day-2 lease has no price and stays in
+ *   WETH (0.0016, no other WETH seller that day's group: no verdict). */
+static void test_providers_usd(void **state)
+{
+    (void)state;
+    world w;
+    gl_store_batch *b;
+    gl_err err = {0};
+    world_open(&w, &b);
+    put_lease(b, "mkt", "Rented", 10, 0xb0, 0xc1, 1000000, 0x22, "H100-80GB-SXM", 1, 60, 1, false);
+    put_lease(b, "mkt", "Rented", 11, 0xb1, 0xc2, 3000000, 0x22, "H100-80GB-SXM", 1, 60, 2, false);
+    put_lease(b, "mkt", "Rented", 12, 0xb2, 0xc3, 1500000000000000ull, 0x77, "H100-80GB-SXM", 1, 60, 3, false);
+    put_lease(b, "mkt", "Rented", 13, 0xb3, 0xc4, 1600000000000000ull, 0x77, "H100-80GB-SXM", 1, 60, 4, false);
+    put_lease(b, "mkt", "Rented", 21, 0xb3, 0xc4, 1600000000000000ull, 0x77, "H100-80GB-SXM", 1, 60, 5, false);
+    assert_int_equal(gl_store_batch_commit(b, &err), GL_OK);
+    gl_store_batch_free(b);
+    measured x = {0};
+    measure(&x, &w, GL_VOL_BY_PLATFORM, NULL);
+    gl_prices *pr;
+    assert_int_equal(gl_prices_new(&pr, NULL), GL_OK);
+    assert_int_equal(gl_prices_load_text(pr, "date,token,usd\n2024-03-04,USDT,1.0\n2024-03-04,WETH,2000\n", "p.csv",
+                                         NULL, NULL),
+                     GL_OK);
+    for (int with = 0; with < 2; with++) {
+        json_t *out = NULL, *r;
+        assert_int_equal(gl_providers_run(&out, w.s, x.m, defs_fn, &w, with ? pr : NULL, &err), GL_OK);
+        size_t i, seen = 0;
+        json_array_foreach(out, i, r) {
+            const char *wal = col(r, "wallet");
+            json_t *prs = json_object_get(r, "prices"), *p0 = json_array_get(prs, 0);
+            bool below = json_is_true(json_object_get(r, "priced_below_model"));
+            if (!strncmp(wal, "0xc1c1", 6)) {
+                seen++;
+                assert_string_equal(col(p0, "token"), with ? "USD" : "USDT");
+                if (!with) {
+                    assert_false(below);
+                    assert_true(json_is_null(json_object_get(p0, "ratio")));
+                    continue;
+                }
+                assert_true(below);
+                assert_int_equal(json_integer_value(json_object_get(p0, "peers")), 3);
+                assert_float_equal(json_real_value(json_object_get(p0, "peer_median")), 3.0, 1e-9);
+                assert_float_equal(json_real_value(json_object_get(p0, "ratio")), 1.0 / 3.0, 1e-9);
+                assert_float_equal(json_real_value(json_object_get(p0, "gap_above")), 3.0, 1e-9);
+                json_t *ev = json_array_get(json_object_get(p0, "evidence"), 0);
+                assert_int_equal(json_integer_value(json_object_get(ev, "block")), 10);
+                assert_float_equal(json_real_value(json_object_get(ev, "price_per_gpu_hour")), 1.0, 1e-9);
+            } else if (!strncmp(wal, "0xc4c4", 6) && with) {
+                seen++;
+                assert_false(below);
+                assert_int_equal(json_array_size(prs), 2); /* USD (day 1), WETH (day 2: no price) */
+                size_t k;
+                json_t *pe;
+                bool usd = false, weth = false;
+                json_array_foreach(prs, k, pe) {
+                    if (!strcmp(col(pe, "token"), "USD")) {
+                        usd = true;
+                        assert_float_equal(json_real_value(json_object_get(pe, "median_price_per_gpu_hour")), 3.2,
+                                           1e-9);
+                    } else {
+                        weth = true;
+                        assert_string_equal(col(pe, "token"), "WETH");
+                        assert_float_equal(json_real_value(json_object_get(pe, "median_price_per_gpu_hour")), 0.0016,
+                                           1e-12);
+                        assert_true(json_is_null(json_object_get(pe, "ratio")));
+                    }
+                }
+                assert_true(usd && weth);
+            }
+        }
+        assert_int_equal(seen, with ? 2 : 1);
+        json_decref(out);
+    }
+    gl_prices_free(pr);
     measured_free(&x);
     world_free(&w);
 }
@@ -1038,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_providers_peer_prices),
         cmocka_unit_test(test_providers_gap),
         cmocka_unit_test(test_providers_evidence),
+        cmocka_unit_test(test_providers_usd),
         cmocka_unit_test(test_prices_formats),
         cmocka_unit_test(test_gpu_names),
     };
