@@ -47,6 +47,7 @@
 
 #include "../support/anvil.h"
 #include "../support/peakrss.h"
+#include "../support/storefiles.h"
 #include "../support/testutil.h"
 
 #define TL_UNUSED __attribute__((unused))
@@ -407,34 +408,22 @@ typedef bool (*tl_skip_fn)(const char *family, const char *val, size_t vlen);
 
 static TL_UNUSED json_t *tl_dump(const char *dir, tl_skip_fn skipf)
 {
-    rocksdb_options_t *o = rocksdb_options_create();
-    char *e = NULL;
-    size_t n;
-    char **names = rocksdb_list_column_families(o, dir, &n, &e);
-    if (e)
-        fail_msg("list families of %s: %s", dir, e);
-    const rocksdb_options_t **co = calloc(n, sizeof *co);
-    rocksdb_column_family_handle_t **h = calloc(n, sizeof *h);
-    for (size_t i = 0; i < n; i++)
-        co[i] = o;
-    rocksdb_t *db =
-        rocksdb_open_for_read_only_column_families(o, dir, (int)n, (const char *const *)names, co, h, 0, &e);
-    if (e)
-        fail_msg("open %s: %s", dir, e);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, true);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     json_t *out = json_array();
-    for (size_t f = 0; f < n; f++) {
-        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(db, ro, h[f]);
+    for (size_t f = 0; f < r.n; f++) {
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(r.db, ro, r.h[f]);
         for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
             size_t kl, vl;
             const char *k = rocksdb_iter_key(it, &kl);
             const char *v = rocksdb_iter_value(it, &vl);
-            if (skipf && skipf(names[f], v, vl))
+            if (skipf && skipf(r.names[f], v, vl))
                 continue;
             char *kh = gl_hex_encode_alloc((const uint8_t *)k, kl, false);
             char *vh = gl_hex_encode_alloc((const uint8_t *)v, vl, false);
             char *line = NULL;
-            assert_true(asprintf(&line, "%s %s=%s", names[f], kh, vh) >= 0);
+            assert_true(asprintf(&line, "%s %s=%s", r.names[f], kh, vh) >= 0);
             json_array_append_new(out, json_string(line));
             free(line);
             free(kh);
@@ -443,13 +432,7 @@ static TL_UNUSED json_t *tl_dump(const char *dir, tl_skip_fn skipf)
         rocksdb_iter_destroy(it);
     }
     rocksdb_readoptions_destroy(ro);
-    for (size_t i = 0; i < n; i++)
-        rocksdb_column_family_handle_destroy(h[i]);
-    rocksdb_close(db);
-    rocksdb_list_column_families_destroy(names, n);
-    rocksdb_options_destroy(o);
-    free(co);
-    free(h);
+    gl_test_raw_close(&r);
     return out;
 }
 

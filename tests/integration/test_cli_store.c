@@ -32,6 +32,7 @@
 #include "gpuledger/bytes.h"
 #include "gpuledger/store.h"
 
+#include "../support/storefiles.h"
 #include "../support/testutil.h"
 
 #define U256_MAX_DEC "115792089237316195423570985008687907853269984665640564039457584007913129639935"
@@ -762,31 +763,14 @@ static void make_newer(const char *dir)
     gl_store *s = gl_store_open(dir, &oo, &err);
     assert_non_null(s);
     gl_store_close(s);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, false);
     char *e = NULL;
-    rocksdb_options_t *o = rocksdb_options_create();
-    size_t n;
-    char **names = rocksdb_list_column_families(o, dir, &n, &e);
-    assert_null(e);
-    const rocksdb_options_t **co = calloc(n, sizeof *co);
-    rocksdb_column_family_handle_t **h = calloc(n, sizeof *h);
-    for (size_t i = 0; i < n; i++)
-        co[i] = o;
-    rocksdb_t *db = rocksdb_open_column_families(o, dir, (int)n, (const char *const *)names, co, h, &e);
-    if (e)
-        fail_msg("raw open: %s", e);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(names[i], "meta"))
-            rocksdb_put_cf(db, wo, h[i], "schema_version", 14, "\0\0\0\x04", 4, &e);
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x04", 4, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    for (size_t i = 0; i < n; i++)
-        rocksdb_column_family_handle_destroy(h[i]);
-    rocksdb_close(db);
-    rocksdb_list_column_families_destroy(names, n);
-    rocksdb_options_destroy(o);
-    free(co);
-    free(h);
+    gl_test_raw_close(&r);
 }
 
 static void test_store_errors(void **state)

@@ -53,37 +53,48 @@ static void run(const char *cmd)
         fail_msg("failed: %s", cmd);
 }
 
-/* `gpuledger eval --json` on the played store, parsed. */
-static json_t *eval_json(void)
+/* Run `gpuledger ARGS` (printf-style; $GPULEDGER_BIN, else this tree's
+ * build/$GPULEDGER_FLAVOR, default release) with its stdout into
+ * out_dir/FILE, whose path goes into path. */
+static void gpuledger_to(char path[700], const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void gpuledger_to(char path[700], const char *file, const char *fmt, ...)
 {
-    char cmd[8192], path[700];
-    snprintf(path, sizeof path, "%s/eval-check.json", out_dir);
-    snprintf(cmd, sizeof cmd, "'%s/build/%s/gpuledger' eval --db '%s/store' --truth '%s/truth.json' --json > '%s'",
-             root, getenv("GPULEDGER_FLAVOR") ? getenv("GPULEDGER_FLAVOR") : "release", out_dir, out_dir, path);
+    char args[2048], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(path, 700, "%s/%s", out_dir, file);
     if (getenv("GPULEDGER_BIN"))
-        snprintf(cmd, sizeof cmd, "'%s' eval --db '%s/store' --truth '%s/truth.json' --json > '%s'",
-                 getenv("GPULEDGER_BIN"), out_dir, out_dir, path);
+        snprintf(cmd, sizeof cmd, "'%s' %s > '%s'", getenv("GPULEDGER_BIN"), args, path);
+    else
+        snprintf(cmd, sizeof cmd, "'%s/build/%s/gpuledger' %s > '%s'", root,
+                 getenv("GPULEDGER_FLAVOR") ? getenv("GPULEDGER_FLAVOR") : "release", args, path);
     run(cmd);
+}
+
+static json_t *load_json(const char *path)
+{
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
     assert_non_null(j);
     return j;
 }
 
+/* `gpuledger eval --json` on the played store, parsed. */
+static json_t *eval_json(void)
+{
+    char path[700];
+    gpuledger_to(path, "eval-check.json", "eval --db '%s/store' --truth '%s/truth.json' --json", out_dir, out_dir);
+    return load_json(path);
+}
+
 static json_t *volume_json(const char *by)
 {
-    char cmd[8192], path[700];
-    snprintf(path, sizeof path, "%s/volume-%s.json", out_dir, strchr(by, 'm') ? "model" : "day");
-    snprintf(cmd, sizeof cmd, "'%s/build/%s/gpuledger' volume --db '%s/store' --by %s --format json > '%s' 2>/dev/null",
-             root, getenv("GPULEDGER_FLAVOR") ? getenv("GPULEDGER_FLAVOR") : "release", out_dir, by, path);
-    if (getenv("GPULEDGER_BIN"))
-        snprintf(cmd, sizeof cmd, "'%s' volume --db '%s/store' --by %s --format json > '%s' 2>/dev/null",
-                 getenv("GPULEDGER_BIN"), out_dir, by, path);
-    run(cmd);
-    json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    assert_non_null(j);
-    return j;
+    char path[700];
+    gpuledger_to(path, strchr(by, 'm') ? "volume-model.json" : "volume-day.json",
+                 "volume --db '%s/store' --by %s --format json 2>/dev/null", out_dir, by);
+    return load_json(path);
 }
 
 /* "241.689600" -> "241689600" (leading zeros dropped; "0" for zero). */
@@ -124,14 +135,8 @@ static const char *owner_of(json_t *addrs, const char *a)
  * (owner_of; the store's transfers that moved money, any token) joins. */
 static size_t unknowable_exclusions(json_t *truth, json_t **back, json_t **txs)
 {
-    char cmd[8192], path[700];
-    snprintf(path, sizeof path, "%s/transfers.jsonl", out_dir);
-    snprintf(cmd, sizeof cmd, "'%s/build/%s/gpuledger' export transfers --db '%s/store' --format jsonl > '%s' 2>/dev/null",
-             root, getenv("GPULEDGER_FLAVOR") ? getenv("GPULEDGER_FLAVOR") : "release", out_dir, path);
-    if (getenv("GPULEDGER_BIN"))
-        snprintf(cmd, sizeof cmd, "'%s' export transfers --db '%s/store' --format jsonl > '%s' 2>/dev/null",
-                 getenv("GPULEDGER_BIN"), out_dir, path);
-    run(cmd);
+    char path[700];
+    gpuledger_to(path, "transfers.jsonl", "export transfers --db '%s/store' --format jsonl 2>/dev/null", out_dir);
     json_t *addrs = json_object_get(truth, "addresses"), *parent = json_object();
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <rocksdb/c.h>
 
 #include "gpuledger/store.h"
 #include "storefiles.h"
@@ -135,33 +134,60 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void gl_test_raw_dump(const char *dir, const char *skip, gl_buf *out)
+void gl_test_raw_open(gl_test_raw *r, const char *dir, bool read_only)
 {
     char *e = NULL;
-    rocksdb_options_t *o = rocksdb_options_create();
-    size_t n = 0;
-    char **names = rocksdb_list_column_families(o, dir, &n, &e);
+    r->o = rocksdb_options_create();
+    r->n = 0;
+    r->names = rocksdb_list_column_families(r->o, dir, &r->n, &e);
     if (e)
         fail_msg("raw list of %s: %s", dir, e);
-    const rocksdb_options_t **co = calloc(n, sizeof *co);
-    rocksdb_column_family_handle_t **h = calloc(n, sizeof *h);
-    char **sorted = malloc(n * sizeof *sorted);
-    assert_true(co && h && sorted);
-    for (size_t i = 0; i < n; i++)
-        co[i] = o;
-    rocksdb_t *db = rocksdb_open_for_read_only_column_families(o, dir, (int)n, (const char *const *)names, co, h, 0,
-                                                               &e);
+    const rocksdb_options_t **co = calloc(r->n, sizeof *co);
+    r->h = calloc(r->n, sizeof *r->h);
+    assert_true(co && r->h);
+    for (size_t i = 0; i < r->n; i++)
+        co[i] = r->o;
+    if (read_only)
+        r->db = rocksdb_open_for_read_only_column_families(r->o, dir, (int)r->n, (const char *const *)r->names, co,
+                                                           r->h, 0, &e);
+    else
+        r->db = rocksdb_open_column_families(r->o, dir, (int)r->n, (const char *const *)r->names, co, r->h, &e);
+    free(co);
     if (e)
         fail_msg("raw open of %s: %s", dir, e);
-    memcpy(sorted, names, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, cmp_str);
+}
+
+rocksdb_column_family_handle_t *gl_test_raw_cf(const gl_test_raw *r, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->names[i], name))
+            return r->h[i];
+    fail_msg("no column family %s", name);
+    return NULL;
+}
+
+void gl_test_raw_close(gl_test_raw *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        rocksdb_column_family_handle_destroy(r->h[i]);
+    rocksdb_close(r->db);
+    rocksdb_list_column_families_destroy(r->names, r->n);
+    rocksdb_options_destroy(r->o);
+    free(r->h);
+}
+
+void gl_test_raw_dump(const char *dir, const char *skip, gl_buf *out)
+{
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, true);
+    char **sorted = malloc(r.n * sizeof *sorted);
+    assert_non_null(sorted);
+    memcpy(sorted, r.names, r.n * sizeof *sorted);
+    qsort(sorted, r.n, sizeof *sorted, cmp_str);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-    for (size_t i = 0; i < n; i++) {
-        size_t j = 0;
-        while (strcmp(names[j], sorted[i]))
-            j++;
+    for (size_t i = 0; i < r.n; i++) {
         gl_buf_append(out, sorted[i], strlen(sorted[i]) + 1, NULL);
-        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(db, ro, h[j]);
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(r.db, ro, gl_test_raw_cf(&r, sorted[i]));
         for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
             size_t kl, vl;
             const char *k = rocksdb_iter_key(it, &kl);
@@ -179,14 +205,8 @@ void gl_test_raw_dump(const char *dir, const char *skip, gl_buf *out)
         rocksdb_iter_destroy(it);
     }
     rocksdb_readoptions_destroy(ro);
-    for (size_t i = 0; i < n; i++)
-        rocksdb_column_family_handle_destroy(h[i]);
-    rocksdb_close(db);
-    rocksdb_list_column_families_destroy(names, n);
-    rocksdb_options_destroy(o);
+    gl_test_raw_close(&r);
     free(sorted);
-    free(co);
-    free(h);
 }
 
 void gl_test_expect_dump(const char *dir, const char *skip, const gl_buf *want)

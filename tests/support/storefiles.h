@@ -2,14 +2,19 @@
  * (test_store.c, test_store_damage.c, ...): temporary directories, whole
  * files, a directory's bytes to prove it unchanged, a byte flipped, and a
  * raw dump of a store read with the plain RocksDB C API (never the store's
- * own code: it is the oracle two stores are compared with).
+ * own code: it is the oracle two stores are compared with), and that API's
+ * open of every column family for the tests that read or write a store
+ * behind its back.
  *
  * Test-support code: failures are cmocka assertions in the calling test.
  */
 #ifndef GPULEDGER_STOREFILES_H
 #define GPULEDGER_STOREFILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <rocksdb/c.h>
 
 #include "gpuledger/bytes.h"
 
@@ -41,6 +46,25 @@ size_t gl_test_list_files(const char *dir, const char *prefix, const char *suffi
 void gl_test_flip_byte(const char *path, long off);
 
 long gl_test_file_size(const char *path);
+
+/* The RocksDB in a directory opened with the plain C API, every column
+ * family of it: names[i] (in the order RocksDB lists them) is h[i]. */
+typedef struct gl_test_raw {
+    rocksdb_t *db;
+    rocksdb_options_t *o;
+    char **names;
+    size_t n;
+    rocksdb_column_family_handle_t **h;
+} gl_test_raw;
+
+/* Open every column family of the RocksDB in `dir`, read-only or
+ * read-write; fails the test when it cannot. */
+void gl_test_raw_open(gl_test_raw *r, const char *dir, bool read_only);
+
+/* The handle of family `name`; fails the test when there is none. */
+rocksdb_column_family_handle_t *gl_test_raw_cf(const gl_test_raw *r, const char *name);
+
+void gl_test_raw_close(gl_test_raw *r);
 
 /* Every key and value of every column family of the RocksDB in `dir`,
  * families in name order, read-only with the plain C API (point-in-time

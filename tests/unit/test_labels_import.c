@@ -23,6 +23,7 @@
 
 #include "gpuledger/labels_import.h"
 #include "gpuledger/store.h"
+#include "../support/storefiles.h"
 #include "../support/testutil.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -59,17 +60,6 @@ static char *fixture(const char *name)
     assert_non_null(p);
     snprintf(p, n, "%s/fixtures/labels/%s", root, name);
     return p;
-}
-
-static void slurp(const char *path, gl_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        assert_int_equal(gl_buf_append(out, buf, n, NULL), GL_OK);
-    fclose(f);
 }
 
 static char *write_tmp(const char *dir, const char *name, const char *data, size_t len)
@@ -128,7 +118,7 @@ static void parse_fixture(gl_labels_format fmt, const char *name, gl_labels_vec 
 {
     char *path = fixture(name);
     gl_buf b = GL_BUF_INIT;
-    slurp(path, &b);
+    gl_test_read_file(path, &b);
     gl_err err = {0};
     gl_code rc = gl_labels_parse(v, sum, fmt, name, (const char *)b.data, b.len, o, &err);
     if (rc)
@@ -665,7 +655,7 @@ static void test_detect_and_formats(void **state)
     for (size_t i = 0; i < 4; i++) {
         char *path = fixture(f[i].file);
         gl_buf b = GL_BUF_INIT;
-        slurp(path, &b);
+        gl_test_read_file(path, &b);
         assert_int_equal(gl_labels_detect(f[i].file, (const char *)b.data, b.len), f[i].fmt);
         gl_buf_release(&b);
         free(path);

@@ -84,10 +84,16 @@ static void handler(void *vctx, unsigned nreq, const char *head, const char *bod
     json_decref(req);
 }
 
+/* Two blocks: 7 with full transaction objects, 8 with hashes (one the
+ * endpoint has no receipt for): fixture.txs. */
+static const uint64_t NUMS[2] = {7, 8};
+
 typedef struct fixture {
     ctx c;
     gl_stub *stub;
     gl_endpoints *e;
+    json_t *txs[2]; /* of the blocks NUMS */
+    bool per_tx;
 } fixture;
 
 static void start(fixture *f, mode m)
@@ -103,22 +109,22 @@ static void start(fixture *f, mode m)
     gl_err err;
     f->e = gl_endpoints_new(&o, &err);
     assert_non_null(f->e);
+    f->txs[0] = json_pack("[{s:s},{s:s}]", "hash", "0x71", "hash", "0x72");
+    f->txs[1] = json_pack("[s,s,s]", "0x81", "0xdead", "0x83");
 }
 
 static void stop(fixture *f)
 {
     gl_endpoints_free(f->e);
     gl_stub_stop(f->stub);
+    for (int j = 0; j < 2; j++)
+        json_decref(f->txs[j]);
 }
 
-/* Two blocks: 7 with full transaction objects, 8 with hashes (one the
- * endpoint has no receipt for). */
-static const uint64_t NUMS[2] = {7, 8};
-
-static void txs_of(json_t *txs[2])
+/* gl_receipts_fetch of the first n blocks of NUMS, f->per_tx carried. */
+static gl_code fetch(fixture *f, size_t n, gl_err *why, json_t **out, gl_err *err)
 {
-    txs[0] = json_pack("[{s:s},{s:s}]", "hash", "0x71", "hash", "0x72");
-    txs[1] = json_pack("[s,s,s]", "0x81", "0xdead", "0x83");
+    return gl_receipts_fetch(f->e, n, NUMS, (const json_t *const *)f->txs, &f->per_tx, why, out, err);
 }
 
 static void test_by_block(void **state)
@@ -126,21 +132,17 @@ static void test_by_block(void **state)
     (void)state;
     fixture f;
     start(&f, M_BLOCK);
-    json_t *txs[2], *out[2];
-    txs_of(txs);
-    bool per_tx = false;
+    json_t *out[2];
     gl_err err, why = {0};
-    assert_int_equal(gl_receipts_fetch(f.e, 2, NUMS, (const json_t *const *)txs, &per_tx, &why, out, &err), GL_OK);
-    assert_false(per_tx);
+    assert_int_equal(fetch(&f, 2, &why, out, &err), GL_OK);
+    assert_false(f.per_tx);
     assert_int_equal(f.c.by_block, 2);
     assert_int_equal(f.c.by_tx, 0);
     assert_int_equal(json_array_size(out[0]), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(out[0], 0), "blockNumber")), "0x7");
     assert_string_equal(json_string_value(json_object_get(json_array_get(out[1], 1), "blockNumber")), "0x8");
-    for (int j = 0; j < 2; j++) {
+    for (int j = 0; j < 2; j++)
         json_decref(out[j]);
-        json_decref(txs[j]);
-    }
     stop(&f);
 }
 
@@ -149,13 +151,11 @@ static void test_switch_to_per_tx(void **state)
     (void)state;
     fixture f;
     start(&f, M_NO_METHOD);
-    json_t *txs[2], *out[2];
-    txs_of(txs);
-    bool per_tx = false;
+    json_t *out[2];
     gl_err err, why = {0};
-    if (gl_receipts_fetch(f.e, 2, NUMS, (const json_t *const *)txs, &per_tx, &why, out, &err))
+    if (fetch(&f, 2, &why, out, &err))
         fail_msg("%s", err.msg);
-    assert_true(per_tx);
+    assert_true(f.per_tx);
     assert_non_null(strstr(why.msg, "does not exist"));
     assert_int_equal(f.c.by_tx, 5);
     assert_int_equal(json_array_size(out[0]), 2);
@@ -168,13 +168,11 @@ static void test_switch_to_per_tx(void **state)
         json_decref(out[j]);
     /* learned: the next call asks per transaction straight away */
     unsigned before = f.c.by_block;
-    if (gl_receipts_fetch(f.e, 1, NUMS, (const json_t *const *)txs, &per_tx, &why, out, &err))
+    if (fetch(&f, 1, &why, out, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(f.c.by_block, before);
     assert_int_equal(json_array_size(out[0]), 2);
     json_decref(out[0]);
-    for (int j = 0; j < 2; j++)
-        json_decref(txs[j]);
     stop(&f);
 }
 
@@ -183,17 +181,13 @@ static void test_not_a_list(void **state)
     (void)state;
     fixture f;
     start(&f, M_NOT_A_LIST);
-    json_t *txs[2], *out[2];
-    txs_of(txs);
-    bool per_tx = false;
+    json_t *out[2];
     gl_err err;
-    assert_int_equal(gl_receipts_fetch(f.e, 2, NUMS, (const json_t *const *)txs, &per_tx, NULL, out, &err), GL_OK);
-    assert_false(per_tx);
+    assert_int_equal(fetch(&f, 2, NULL, out, &err), GL_OK);
+    assert_false(f.per_tx);
     assert_int_equal(json_array_size(out[0]), 2);
     assert_null(out[1]);
     json_decref(out[0]);
-    for (int j = 0; j < 2; j++)
-        json_decref(txs[j]);
     stop(&f);
 }
 
@@ -202,18 +196,14 @@ static void test_failure_returned(void **state)
     (void)state;
     fixture f;
     start(&f, M_DOWN);
-    json_t *txs[2], *out[2] = {json_true(), json_true()};
-    txs_of(txs);
-    bool per_tx = false;
+    json_t *out[2] = {json_true(), json_true()};
     gl_err err = {0};
-    gl_code rc = gl_receipts_fetch(f.e, 2, NUMS, (const json_t *const *)txs, &per_tx, NULL, out, &err);
+    gl_code rc = fetch(&f, 2, NULL, out, &err);
     assert_int_not_equal(rc, GL_OK);
-    assert_false(per_tx); /* a busy endpoint does not lack the method */
+    assert_false(f.per_tx); /* a busy endpoint does not lack the method */
     assert_null(out[0]);
     assert_null(out[1]);
     assert_true(err.msg[0] != '\0');
-    for (int j = 0; j < 2; j++)
-        json_decref(txs[j]);
     stop(&f);
 }
 

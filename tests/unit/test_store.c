@@ -64,56 +64,6 @@ static void copy_dir(const char *from, const char *to)
     closedir(d);
 }
 
-/* Raw RocksDB: open every column family of `dir` read-write. */
-typedef struct raw_db {
-    rocksdb_t *db;
-    rocksdb_options_t *o;
-    char **names;
-    size_t n;
-    rocksdb_column_family_handle_t **h;
-} raw_db;
-
-static void raw_open(raw_db *r, const char *dir, bool read_only)
-{
-    char *e = NULL;
-    r->o = rocksdb_options_create();
-    r->names = rocksdb_list_column_families(r->o, dir, &r->n, &e);
-    assert_null(e);
-    const rocksdb_options_t **co = calloc(r->n, sizeof *co);
-    r->h = calloc(r->n, sizeof *r->h);
-    for (size_t i = 0; i < r->n; i++)
-        co[i] = r->o;
-    if (read_only)
-        r->db = rocksdb_open_for_read_only_column_families(r->o, dir, (int)r->n,
-                                                           (const char *const *)r->names, co,
-                                                           r->h, 0, &e);
-    else
-        r->db = rocksdb_open_column_families(r->o, dir, (int)r->n, (const char *const *)r->names,
-                                             co, r->h, &e);
-    free(co);
-    if (e)
-        fail_msg("raw open of %s: %s", dir, e);
-}
-
-static rocksdb_column_family_handle_t *raw_cf(raw_db *r, const char *name)
-{
-    for (size_t i = 0; i < r->n; i++)
-        if (!strcmp(r->names[i], name))
-            return r->h[i];
-    fail_msg("no column family %s", name);
-    return NULL;
-}
-
-static void raw_close(raw_db *r)
-{
-    for (size_t i = 0; i < r->n; i++)
-        rocksdb_column_family_handle_destroy(r->h[i]);
-    rocksdb_close(r->db);
-    rocksdb_list_column_families_destroy(r->names, r->n);
-    rocksdb_options_destroy(r->o);
-    free(r->h);
-}
-
 /* The stores in a and b must be equal byte for byte. */
 static void expect_same_stores(const char *a, const char *b)
 {
@@ -1142,14 +1092,14 @@ static void test_newer_schema_untouched(void **state)
     (void)state;
     char *dir = gl_test_tmpdir("gl_store");
     make_store_with_data(dir);
-    raw_db r;
-    raw_open(&r, dir, false);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x04", 4, &e);
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x04", 4, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
 
     gl_buf before = GL_BUF_INIT;
     gl_test_dir_snapshot(dir, &before);
@@ -1554,17 +1504,17 @@ static void test_invalid_puts_leave_batch(void **state)
  * with plain RocksDB: damage the store's own code would never write. */
 static void raw_write(const char *dir, const char *fam, const void *k, size_t kl, bool del)
 {
-    raw_db r;
-    raw_open(&r, dir, false);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
     if (del)
-        rocksdb_delete_cf(r.db, wo, raw_cf(&r, fam), k, kl, &e);
+        rocksdb_delete_cf(r.db, wo, gl_test_raw_cf(&r, fam), k, kl, &e);
     else
-        rocksdb_put_cf(r.db, wo, raw_cf(&r, fam), k, kl, "", 0, &e);
+        rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, fam), k, kl, "", 0, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
 }
 
 /* The appearances key, written out here from docs/STORE.md (address,
@@ -1634,8 +1584,8 @@ static void test_verify_semantic_damage(void **state)
     char *dir = gl_test_tmpdir("gl_store");
     make_store_with_data(dir);
     expect_verify_ok(dir);
-    raw_db r;
-    raw_open(&r, dir, false);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
     uint8_t k[GL_STORE_EVENT_KEY_LEN];
@@ -1644,11 +1594,11 @@ static void test_verify_semantic_damage(void **state)
     strcpy(good.platform, "p1");
     gl_buf goodv = GL_BUF_INIT;
     assert_int_equal(gl_store_event_encode(&good, &goodv, NULL), GL_OK);
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k, "\x01\x10\x00", 3,
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "events"), (const char *)k, sizeof k, "\x01\x10\x00", 3,
                    &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
 
     gl_err err = {0};
     gl_store *s = gl_store_open(dir, NULL, &err);
@@ -1668,13 +1618,13 @@ static void test_verify_semantic_damage(void **state)
     gl_store_close(s);
 
     /* The event restored (its own bytes): clean again. */
-    raw_open(&r, dir, false);
+    gl_test_raw_open(&r, dir, false);
     wo = rocksdb_writeoptions_create();
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "events"), (const char *)k, sizeof k,
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "events"), (const char *)k, sizeof k,
                    (const char *)goodv.data, goodv.len, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
     gl_buf_release(&goodv);
     expect_verify_ok(dir);
 
@@ -2238,12 +2188,12 @@ static void list_families(const char *dir, char *out, size_t cap)
 /* meta's schema_version as stored, read with plain RocksDB. */
 static uint32_t raw_schema_version(const char *dir)
 {
-    raw_db r;
-    raw_open(&r, dir, true);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, true);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     char *e = NULL;
     size_t vl = 0;
-    char *v = rocksdb_get_cf(r.db, ro, raw_cf(&r, "meta"), "schema_version", 14, &vl, &e);
+    char *v = rocksdb_get_cf(r.db, ro, gl_test_raw_cf(&r, "meta"), "schema_version", 14, &vl, &e);
     assert_null(e);
     assert_non_null(v);
     assert_int_equal(vl, 4);
@@ -2251,7 +2201,7 @@ static uint32_t raw_schema_version(const char *dir)
     uint32_t ver = (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
     free(v);
     rocksdb_readoptions_destroy(ro);
-    raw_close(&r);
+    gl_test_raw_close(&r);
     return ver;
 }
 
@@ -2509,14 +2459,14 @@ static uint64_t count_family(const char *dir, gl_store_family cf)
 /* The raw value of meta key `key` (NULL when absent), by plain RocksDB. */
 static char *raw_meta(const char *dir, const char *key, size_t *vl)
 {
-    raw_db r;
-    raw_open(&r, dir, true);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, true);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     char *e = NULL;
-    char *v = rocksdb_get_cf(r.db, ro, raw_cf(&r, "meta"), key, strlen(key), vl, &e);
+    char *v = rocksdb_get_cf(r.db, ro, gl_test_raw_cf(&r, "meta"), key, strlen(key), vl, &e);
     assert_null(e);
     rocksdb_readoptions_destroy(ro);
-    raw_close(&r);
+    gl_test_raw_close(&r);
     return v;
 }
 
@@ -2885,14 +2835,14 @@ static void test_bulk_bad_marker(void **state)
     char *root = gl_test_tmpdir("gl_store");
     char *dir = gl_test_path_join(root, "s");
     build_two_chains(dir, 2, 2);
-    raw_db r;
-    raw_open(&r, dir, false);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "pending_appearances", 19, "12345", 5, &e);
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "meta"), "pending_appearances", 19, "12345", 5, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
     gl_buf before = GL_BUF_INIT;
     gl_test_dir_snapshot(dir, &before);
     gl_err err = {0};
@@ -2973,14 +2923,14 @@ static void test_bulk_write_begin(void **state)
  * of records and the batch itself leaves behind. */
 static void raw_copy_records(const char *from, const char *to, uint64_t chain, uint64_t lo, uint64_t hi)
 {
-    raw_db a, b;
-    raw_open(&a, from, true);
-    raw_open(&b, to, false);
+    gl_test_raw a, b;
+    gl_test_raw_open(&a, from, true);
+    gl_test_raw_open(&b, to, false);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     static const char *const fams[] = {"events", "transfers"};
     for (size_t f = 0; f < 2; f++) {
-        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(a.db, ro, raw_cf(&a, fams[f]));
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(a.db, ro, gl_test_raw_cf(&a, fams[f]));
         for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
             size_t kl, vl;
             const char *k = rocksdb_iter_key(it, &kl);
@@ -2989,15 +2939,15 @@ static void raw_copy_records(const char *from, const char *to, uint64_t chain, u
             if (c != chain || n < lo || n > hi)
                 continue;
             char *e = NULL;
-            rocksdb_put_cf(b.db, wo, raw_cf(&b, fams[f]), k, kl, v, vl, &e);
+            rocksdb_put_cf(b.db, wo, gl_test_raw_cf(&b, fams[f]), k, kl, v, vl, &e);
             assert_null(e);
         }
         rocksdb_iter_destroy(it);
     }
     rocksdb_readoptions_destroy(ro);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&a);
-    raw_close(&b);
+    gl_test_raw_close(&a);
+    gl_test_raw_close(&b);
 }
 
 static void set_cursor_ok(const char *dir, uint64_t chain, const char *name, uint64_t block, const uint8_t hash[32])
@@ -3101,15 +3051,15 @@ static void test_bulk_records_killed(void **state)
     set_cursor_ok(killed, 1, "p1", 10, b10.hash);
     set_cursor_ok(killed, 1, "other", 12, h12);
     raw_copy_records(full, killed, 1, 11, 12);
-    raw_db r;
-    raw_open(&r, killed, false);
+    gl_test_raw r;
+    gl_test_raw_open(&r, killed, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
     static const uint8_t mark[24] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 11, 0, 0, 0, 0, 0, 0, 0, 12};
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "records_ahead", 13, (const char *)mark, sizeof mark, &e);
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "meta"), "records_ahead", 13, (const char *)mark, sizeof mark, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
     assert_int_equal(count_family(killed, GL_STORE_CF_EVENTS), (10 + 3) * 2 + 2 * 2);
 
     gl_err err = {0};
@@ -3136,12 +3086,12 @@ static void test_bulk_records_killed(void **state)
     assert_null(raw_meta(killed, "records_ahead", &vl));
     expect_same_stores(killed, want);
     /* a marker of a wrong size refuses the open, as the other marker does */
-    raw_open(&r, killed, false);
+    gl_test_raw_open(&r, killed, false);
     wo = rocksdb_writeoptions_create();
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "records_ahead", 13, "12345", 5, &e);
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "meta"), "records_ahead", 13, "12345", 5, &e);
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
     assert_null(gl_store_open(killed, NULL, &err));
     assert_non_null(strstr(err.msg, "is damaged: meta 'records_ahead' has 5 bytes"));
     gl_test_rm_rf(root);
@@ -3356,18 +3306,18 @@ static void test_analysis_survives_rollback(void **state)
  * between its two steps), no analysis family. */
 static void make_v2(const char *dir, bool keep_family)
 {
-    raw_db r;
-    raw_open(&r, dir, false);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x02", 4, &e);
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "meta"), "schema_version", 14, "\0\0\0\x02", 4, &e);
     assert_null(e);
     if (!keep_family) {
-        rocksdb_drop_column_family(r.db, raw_cf(&r, "analysis"), &e);
+        rocksdb_drop_column_family(r.db, gl_test_raw_cf(&r, "analysis"), &e);
         assert_null(e);
     }
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
 }
 
 static void test_migrate_v2(void **state)
@@ -3469,12 +3419,12 @@ static void test_migrate_v2(void **state)
     expect_same_stores(half, ref);
 
     /* Schema 3 requires the family: without it the store is damaged. */
-    raw_db r;
-    raw_open(&r, ref, false);
+    gl_test_raw r;
+    gl_test_raw_open(&r, ref, false);
     char *e = NULL;
-    rocksdb_drop_column_family(r.db, raw_cf(&r, "analysis"), &e);
+    rocksdb_drop_column_family(r.db, gl_test_raw_cf(&r, "analysis"), &e);
     assert_null(e);
-    raw_close(&r);
+    gl_test_raw_close(&r);
     gl_buf_init(&before);
     gl_test_dir_snapshot(ref, &before);
     char want[600];
@@ -3535,16 +3485,16 @@ static void test_platform_def(void **state)
     gl_store_close(s);
 
     /* Another text under def/p: the hash no longer matches. */
-    raw_db r;
-    raw_open(&r, dir, false);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, false);
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     char *e = NULL;
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "def/p", 5, "abd", 3, &e);
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "meta"), "def/p", 5, "abd", 3, &e);
     assert_null(e);
-    rocksdb_put_cf(r.db, wo, raw_cf(&r, "meta"), "def/q", 5, "abc", 3, &e); /* a def without a hash */
+    rocksdb_put_cf(r.db, wo, gl_test_raw_cf(&r, "meta"), "def/q", 5, "abc", 3, &e); /* a def without a hash */
     assert_null(e);
     rocksdb_writeoptions_destroy(wo);
-    raw_close(&r);
+    gl_test_raw_close(&r);
     gl_store_open_opts ro = {.read_only = true};
     s = gl_store_open(dir, &ro, &err);
     assert_non_null(s);

@@ -47,6 +47,8 @@
 
 #include "gpuledger/store.h"
 
+#include "../support/storefiles.h"
+
 #define CHAIN 31337
 #define NAME "crashnet"
 #define LAST_BLOCK 400
@@ -338,31 +340,17 @@ static void check_consistent(const char *dir, uint64_t *cursor_out)
 /* SHA-256 over every family (in name order), every key and value. */
 static void digest_store(const char *dir, uint8_t out[SHA256_DIGEST_SIZE])
 {
-    rocksdb_options_t *o = rocksdb_options_create();
-    char *e = NULL;
-    size_t n;
-    char **names = rocksdb_list_column_families(o, dir, &n, &e);
-    assert_null(e);
-    const rocksdb_options_t **co = calloc(n, sizeof *co);
-    rocksdb_column_family_handle_t **h = calloc(n, sizeof *h);
-    for (size_t i = 0; i < n; i++)
-        co[i] = o;
-    rocksdb_t *db = rocksdb_open_for_read_only_column_families(
-        o, dir, (int)n, (const char *const *)names, co, h, 0, &e);
-    assert_null(e);
+    gl_test_raw r;
+    gl_test_raw_open(&r, dir, true);
     struct sha256_ctx ctx;
     sha256_init(&ctx);
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     for (int f = 0; f < GL_STORE_CF_COUNT + 1; f++) {
         const char *want = f < GL_STORE_CF_COUNT ? gl_store_family_name((gl_store_family)f)
                                                  : "default";
-        size_t idx = n;
-        for (size_t i = 0; i < n; i++)
-            if (!strcmp(names[i], want))
-                idx = i;
-        assert_true(idx < n);
         sha256_update(&ctx, strlen(want) + 1, (const uint8_t *)want);
-        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(db, ro, h[idx]);
+        /* gl_test_raw_cf fails the test when the store lacks the family */
+        rocksdb_iterator_t *it = rocksdb_create_iterator_cf(r.db, ro, gl_test_raw_cf(&r, want));
         for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
             size_t kl, vl;
             const char *k = rocksdb_iter_key(it, &kl);
@@ -379,13 +367,7 @@ static void digest_store(const char *dir, uint8_t out[SHA256_DIGEST_SIZE])
     }
     sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
     rocksdb_readoptions_destroy(ro);
-    for (size_t i = 0; i < n; i++)
-        rocksdb_column_family_handle_destroy(h[i]);
-    rocksdb_close(db);
-    rocksdb_list_column_families_destroy(names, n);
-    rocksdb_options_destroy(o);
-    free(co);
-    free(h);
+    gl_test_raw_close(&r);
 }
 
 /* ----------------------------------------------------------- the driver */

@@ -115,6 +115,49 @@ static uint64_t count_events(gl_store *s)
     return n;
 }
 
+/* make_unflushed at <a new root>/store, then a byte flipped in the middle
+ * of its write-ahead log (its one file, over 2000 bytes), whose name goes
+ * into wal and, when log is given, its damaged bytes into *log.  The root
+ * is returned and the store's path put in *dir (both malloc'd: drop). */
+static char *make_wal_flipped(char **dir, char wal[256], gl_buf *log)
+{
+    char *root = gl_test_tmpdir("gl_damage");
+    *dir = gl_test_path_join(root, "store");
+    make_unflushed(*dir);
+    only_file(*dir, NULL, ".log", wal);
+    char *wp = gl_test_path_join(*dir, wal);
+    long size = gl_test_file_size(wp);
+    assert_true(size > 2000);
+    gl_test_flip_byte(wp, size / 2);
+    if (log)
+        gl_test_read_file(wp, log);
+    free(wp);
+    return root;
+}
+
+/* The damaged log `wal` as a recovery kept it (in dir/kept_log): byte for
+ * byte `log`. */
+static void expect_kept_log(const char *dir, const char *kept_log, const char *wal, const gl_buf *log)
+{
+    char *kd = gl_test_path_join(dir, kept_log);
+    char *kp = gl_test_path_join(kd, wal);
+    gl_buf copy = GL_BUF_INIT;
+    gl_test_read_file(kp, &copy);
+    assert_int_equal(copy.len, log->len);
+    assert_memory_equal(copy.data, log->data, copy.len);
+    gl_buf_release(&copy);
+    free(kp);
+    free(kd);
+}
+
+/* The root and store of a drill removed and freed. */
+static void drop(char *root, char *dir)
+{
+    gl_test_rm_rf(root);
+    free(dir);
+    free(root);
+}
+
 /* --------------------------------------------------------------- drills */
 
 /* Bytes flipped in the middle of the write-ahead log: RocksDB's
@@ -125,16 +168,8 @@ static uint64_t count_events(gl_store *s)
 static void test_wal_flipped_refused(void **state)
 {
     (void)state;
-    char *root = gl_test_tmpdir("gl_damage");
-    char *dir = gl_test_path_join(root, "store");
-    make_unflushed(dir);
-    char wal[256];
-    only_file(dir, NULL, ".log", wal);
-    char *wp = gl_test_path_join(dir, wal);
-    long size = gl_test_file_size(wp);
-    assert_true(size > 2000);
-    gl_test_flip_byte(wp, size / 2);
-    free(wp);
+    char *dir, wal[256];
+    char *root = make_wal_flipped(&dir, wal, NULL);
 
     gl_buf before = GL_BUF_INIT;
     gl_test_dir_snapshot(dir, &before);
@@ -177,9 +212,7 @@ static void test_wal_flipped_refused(void **state)
     assert_true(r.later_records[GL_STORE_CF_EVENTS] < NBLOCKS);
     gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
-    gl_test_rm_rf(root);
-    free(dir);
-    free(root);
+    drop(root, dir);
 }
 
 /* gl_store_recover on that store: the damaged log kept as it was, the
@@ -188,16 +221,9 @@ static void test_wal_flipped_refused(void **state)
 static void test_wal_flipped_recover(void **state)
 {
     (void)state;
-    char *root = gl_test_tmpdir("gl_damage");
-    char *dir = gl_test_path_join(root, "store");
-    make_unflushed(dir);
-    char wal[256];
-    only_file(dir, NULL, ".log", wal);
-    char *wp = gl_test_path_join(dir, wal);
-    gl_test_flip_byte(wp, gl_test_file_size(wp) / 2);
+    char *dir, wal[256];
     gl_buf damaged_log = GL_BUF_INIT, readable = GL_BUF_INIT;
-    gl_test_read_file(wp, &damaged_log);
-    free(wp);
+    char *root = make_wal_flipped(&dir, wal, &damaged_log);
     gl_test_raw_dump(dir, NULL, &readable); /* plain RocksDB: point-in-time */
 
     gl_store_wal_report r;
@@ -208,15 +234,7 @@ static void test_wal_flipped_recover(void **state)
     uint64_t kept = r.cursors[0].kept_block;
     /* the damaged log, copied before anything was opened read-write */
     assert_true(strncmp(r.kept_log, "damaged-wal-", 12) == 0);
-    char *kd = gl_test_path_join(dir, r.kept_log);
-    char *kp = gl_test_path_join(kd, wal);
-    gl_buf copy = GL_BUF_INIT;
-    gl_test_read_file(kp, &copy);
-    assert_int_equal(copy.len, damaged_log.len);
-    assert_memory_equal(copy.data, damaged_log.data, copy.len);
-    gl_buf_release(&copy);
-    free(kp);
-    free(kd);
+    expect_kept_log(dir, r.kept_log, wal, &damaged_log);
     /* nothing readable was lost: the store is what the log held before
      * the damage, plus the marker */
     gl_test_expect_dump(dir, "recovered", &readable);
@@ -256,9 +274,7 @@ static void test_wal_flipped_recover(void **state)
     gl_buf_release(&before);
     gl_buf_release(&damaged_log);
     gl_buf_release(&readable);
-    gl_test_rm_rf(root);
-    free(dir);
-    free(root);
+    drop(root, dir);
 }
 
 /* gl_store_recover_swap (what `db recover` runs) after a kill: whatever the
@@ -270,16 +286,9 @@ static void test_wal_flipped_recover(void **state)
 static void test_recover_swap_leftovers(void **state)
 {
     (void)state;
-    char *root = gl_test_tmpdir("gl_damage");
-    char *dir = gl_test_path_join(root, "store");
-    make_unflushed(dir);
-    char wal[256];
-    only_file(dir, NULL, ".log", wal);
-    char *wp = gl_test_path_join(dir, wal);
-    gl_test_flip_byte(wp, gl_test_file_size(wp) / 2);
+    char *dir, wal[256];
     gl_buf damaged_log = GL_BUF_INIT, readable = GL_BUF_INIT;
-    gl_test_read_file(wp, &damaged_log);
-    free(wp);
+    char *root = make_wal_flipped(&dir, wal, &damaged_log);
     gl_test_raw_dump(dir, NULL, &readable);
 
     /* killed while copying: a partial copy beside the store */
@@ -307,15 +316,7 @@ static void test_recover_swap_leftovers(void **state)
     struct stat st;
     assert_int_equal(stat(work, &st), -1); /* the leftover is gone */
     gl_test_expect_dump(dir, "recovered", &readable);
-    char *kd = gl_test_path_join(dir, r.kept_log);
-    char *kp = gl_test_path_join(kd, wal);
-    gl_buf copy = GL_BUF_INIT;
-    gl_test_read_file(kp, &copy);
-    assert_int_equal(copy.len, damaged_log.len);
-    assert_memory_equal(copy.data, damaged_log.data, copy.len);
-    gl_buf_release(&copy);
-    free(kp);
-    free(kd);
+    expect_kept_log(dir, r.kept_log, wal, &damaged_log);
     gl_store *s = gl_store_open(dir, NULL, &err);
     if (!s)
         fail_msg("open after recover: %s", err.msg);
@@ -352,9 +353,7 @@ static void test_recover_swap_leftovers(void **state)
 
     gl_buf_release(&damaged_log);
     gl_buf_release(&readable);
-    gl_test_rm_rf(root);
-    free(dir);
-    free(root);
+    drop(root, dir);
 }
 
 /* Run the CLI ($GPULEDGER_BIN) with stdout and stderr captured into *out
@@ -389,14 +388,8 @@ static int run_cli(const char *root, char **out, const char *fmt, ...)
 static void test_wal_flipped_cli(void **state)
 {
     (void)state;
-    char *root = gl_test_tmpdir("gl_damage");
-    char *dir = gl_test_path_join(root, "store");
-    make_unflushed(dir);
-    char wal[256];
-    only_file(dir, NULL, ".log", wal);
-    char *wp = gl_test_path_join(dir, wal);
-    gl_test_flip_byte(wp, gl_test_file_size(wp) / 2);
-    free(wp);
+    char *dir, wal[256];
+    char *root = make_wal_flipped(&dir, wal, NULL);
     char *out;
     assert_int_equal(run_cli(root, &out, "db stats --db '%s'", dir), 2);
     assert_non_null(strstr(out, "write-ahead log is corrupt"));
@@ -438,23 +431,24 @@ static void test_wal_flipped_cli(void **state)
     assert_int_equal(run_cli(root, &out, "export events --db '%s' --out '%s/x.jsonl'", dir, root), 0);
     assert_non_null(strstr(out, "exported 10 events"));
     free(out);
-    gl_test_rm_rf(root);
-    free(dir);
-    free(root);
+    drop(root, dir);
 }
 
-/* The store of make_unflushed with its records in table files (a
- * read-write open replays the log into level-0 tables), its dump into
- * `dump`. */
-static void make_tables(const char *dir, gl_buf *dump)
+/* The store of make_unflushed at <a new root>/store with its records in
+ * table files (a read-write open replays the log into level-0 tables), its
+ * dump into `dump`.  Root and *dir as make_wal_flipped's. */
+static char *make_tables(char **dir, gl_buf *dump)
 {
-    make_unflushed(dir);
+    char *root = gl_test_tmpdir("gl_damage");
+    *dir = gl_test_path_join(root, "store");
+    make_unflushed(*dir);
     gl_err err = {0};
-    gl_store *s = gl_store_open(dir, NULL, &err);
+    gl_store *s = gl_store_open(*dir, NULL, &err);
     if (!s)
-        fail_msg("reopen %s: %s", dir, err.msg);
+        fail_msg("reopen %s: %s", *dir, err.msg);
     gl_store_close(s);
-    gl_test_raw_dump(dir, NULL, dump);
+    gl_test_raw_dump(*dir, NULL, dump);
+    return root;
 }
 
 /* The largest table file of dir: its name. */
@@ -486,10 +480,9 @@ static void largest_sst(const char *dir, char out[256])
 static void test_sst_truncated(void **state)
 {
     (void)state;
-    char *root = gl_test_tmpdir("gl_damage");
-    char *dir = gl_test_path_join(root, "store");
+    char *dir;
     gl_buf dump = GL_BUF_INIT;
-    make_tables(dir, &dump);
+    char *root = make_tables(&dir, &dump);
     char sst[256];
     largest_sst(dir, sst);
     char *sp = gl_test_path_join(dir, sst);
@@ -518,9 +511,7 @@ static void test_sst_truncated(void **state)
     gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
     gl_buf_release(&dump);
-    gl_test_rm_rf(root);
-    free(dir);
-    free(root);
+    drop(root, dir);
 }
 
 /* Bytes flipped in the MANIFEST: refused as damage (not as a damaged log,
@@ -529,10 +520,9 @@ static void test_sst_truncated(void **state)
 static void test_manifest_flipped(void **state)
 {
     (void)state;
-    char *root = gl_test_tmpdir("gl_damage");
-    char *dir = gl_test_path_join(root, "store");
+    char *dir;
     gl_buf dump = GL_BUF_INIT;
-    make_tables(dir, &dump);
+    char *root = make_tables(&dir, &dump);
     char man[256];
     only_file(dir, "MANIFEST-", NULL, man);
     char *mp = gl_test_path_join(dir, man);
@@ -562,9 +552,7 @@ static void test_manifest_flipped(void **state)
     gl_test_assert_dir_unchanged(dir, &before);
     gl_buf_release(&before);
     gl_buf_release(&dump);
-    gl_test_rm_rf(root);
-    free(dir);
-    free(root);
+    drop(root, dir);
 }
 
 /* A directory the process cannot write (root drops to nobody in a child):
@@ -573,10 +561,9 @@ static void test_manifest_flipped(void **state)
 static void test_read_only_dir(void **state)
 {
     (void)state;
-    char *root = gl_test_tmpdir("gl_damage");
-    char *dir = gl_test_path_join(root, "store");
+    char *dir;
     gl_buf dump = GL_BUF_INIT;
-    make_tables(dir, &dump);
+    char *root = make_tables(&dir, &dump);
     assert_int_equal(chmod(root, 0755), 0);
     assert_int_equal(chmod(dir, 0555), 0);
     int fds[2];
@@ -620,9 +607,7 @@ static void test_read_only_dir(void **state)
     assert_null(strstr(mbuf, "in use"));
     gl_test_expect_dump(dir, NULL, &dump);
     gl_buf_release(&dump);
-    gl_test_rm_rf(root);
-    free(dir);
-    free(root);
+    drop(root, dir);
 }
 
 /* A full disk, as a file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored) in a
@@ -632,10 +617,9 @@ static void test_read_only_dir(void **state)
 static void test_disk_full(void **state)
 {
     (void)state;
-    char *root = gl_test_tmpdir("gl_damage");
-    char *dir = gl_test_path_join(root, "store");
+    char *dir;
     gl_buf dump = GL_BUF_INIT;
-    make_tables(dir, &dump);
+    char *root = make_tables(&dir, &dump);
     char *msg = gl_test_path_join(root, "msg");
     fflush(NULL);
     pid_t pid = fork();
@@ -704,9 +688,7 @@ static void test_disk_full(void **state)
     gl_buf_release(&m);
     gl_buf_release(&dump);
     free(msg);
-    gl_test_rm_rf(root);
-    free(dir);
-    free(root);
+    drop(root, dir);
 }
 
 int main(void)
