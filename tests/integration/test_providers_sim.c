@@ -56,6 +56,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "../support/runcmd.h"
 #include "../support/testutil.h"
 
 static char out_dir[512], root[4096];
@@ -67,15 +68,21 @@ static void run(const char *cmd)
         fail_msg("failed: %s", cmd);
 }
 
+/* The binary under test into bin[4400]. */
+static void bin_path(char *bin)
+{
+    if (getenv("GPULEDGER_BIN"))
+        snprintf(bin, 4400, "%s", getenv("GPULEDGER_BIN"));
+    else
+        snprintf(bin, 4400, "%s/build/%s/gpuledger", root,
+                 getenv("GPULEDGER_FLAVOR") ? getenv("GPULEDGER_FLAVOR") : "release");
+}
+
 /* `gpuledger SUB --db store --format json` into OUT (a file in out_dir), parsed. */
 static json_t *cmd_json(const char *sub, const char *out)
 {
     char cmd[8192], path[700], bin[4400];
-    if (getenv("GPULEDGER_BIN"))
-        snprintf(bin, sizeof bin, "%s", getenv("GPULEDGER_BIN"));
-    else
-        snprintf(bin, sizeof bin, "%s/build/%s/gpuledger", root,
-                 getenv("GPULEDGER_FLAVOR") ? getenv("GPULEDGER_FLAVOR") : "release");
+    bin_path(bin);
     snprintf(path, sizeof path, "%s/%s", out_dir, out);
     snprintf(cmd, sizeof cmd, "'%s' %s --db '%s/store' --format json > '%s' 2>/dev/null", bin, sub, out_dir, path);
     run(cmd);
@@ -415,6 +422,23 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
         snprintf(l2, sizeof l2, "%s in USD", label);
         judge(pu, truth, addrs_of, by_pos, usd, prices, l2);
         json_decref(pu);
+        /* a broken price file: exit 2 naming the file and line, no output */
+        snprintf(pf, sizeof pf, "%s/bad-prices.csv", out_dir);
+        fp = fopen(pf, "w");
+        assert_non_null(fp);
+        fputs("date,token,usd\n2024-03-04,ETH,3000\n2024-03-05,ETH,three thousand\n", fp);
+        fclose(fp);
+        char bin[4400], bad[9000];
+        bin_path(bin);
+        snprintf(bad, sizeof bad, "'%s' providers --db '%s/store' --prices '%s' 2>&1", bin, out_dir, pf);
+        int st;
+        char *said = gl_test_run_cmd(bad, &st);
+        assert_non_null(said);
+        fprintf(stderr, "  a broken price file: exit %d, %s", st, said);
+        assert_int_equal(st, 2);
+        assert_non_null(strstr(said, "bad-prices.csv:3:")); /* file and line */
+        assert_null(strstr(said, "\"entity\""));
+        free(said);
         json_decref(usd);
     }
     json_decref(by_pos);
