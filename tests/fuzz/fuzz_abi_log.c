@@ -25,13 +25,7 @@
 
 #include "gpuledger/abi.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 /* Each event, and the tuple of its non-indexed parameters written out by
  * hand (the canonical type drops nested component names, which decide

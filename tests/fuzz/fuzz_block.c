@@ -28,13 +28,7 @@
 #include "gpuledger/rlp.h"
 #include "gpuledger/secp.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 static gl_secp *secp;
 

@@ -16,13 +16,7 @@
 
 #include "gpuledger/import_etl.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 #define MAX_FILES 4
 static const char SEP[] = "\n--8<--\n";

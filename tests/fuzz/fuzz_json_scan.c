@@ -14,7 +14,7 @@
 #include "gpuledger/json_scan.h"
 #include "gpuledger/json_tree.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 typedef struct trace {
     char *buf;

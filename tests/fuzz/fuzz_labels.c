@@ -20,13 +20,7 @@
 
 #include "gpuledger/labels_import.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 static void put_quoted(gl_buf *b, const char *s)
 {

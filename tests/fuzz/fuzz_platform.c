@@ -16,13 +16,7 @@
 #include "gpuledger/keccak.h"
 #include "gpuledger/platform.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 static void lookups(const gl_platform *p)
 {

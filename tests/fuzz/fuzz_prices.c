@@ -18,13 +18,7 @@
 
 #include "gpuledger/prices.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 static const char KNOWN[] = "date,token,usd\n1999-12-31,zzz,0.25\n";
 

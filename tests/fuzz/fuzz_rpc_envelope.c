@@ -31,13 +31,7 @@
 
 #include "gpuledger/endpoint.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 /* ---- a reader that rebuilds the result tree from the events */
 

@@ -21,13 +21,7 @@
 
 #include "gpuledger/store.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 static bool eq(const void *a, const void *b, size_t n) { return !memcmp(a, b, n); }
 

@@ -20,13 +20,7 @@
 #include "gpuledger/secp.h"
 #include "gpuledger/tx.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 static gl_secp *secp;
 static uint8_t key_addr[20];

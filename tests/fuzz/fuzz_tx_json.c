@@ -18,13 +18,7 @@
 
 #include "gpuledger/tx.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                             \
-    do {                                                                                                     \
-        if (!(c))                                                                                            \
-            __builtin_trap();                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 static void round_trip(const gl_tx *tx, unsigned flags, gl_buf *enc)
 {
