@@ -167,11 +167,11 @@ static const char *js(json_t *o, const char *k)
     return s ? s : "";
 }
 
-static const char *explorer_for(const report *r, uint64_t chain)
+const char *gl_report_explorer_for(const gl_report_opts *o, uint64_t chain)
 {
-    for (size_t i = 0; i < r->o->n_explorers; i++)
-        if (r->o->explorers[i].chain_id == chain)
-            return r->o->explorers[i].base_url;
+    for (size_t i = 0; i < o->n_explorers; i++)
+        if (o->explorers[i].chain_id == chain)
+            return o->explorers[i].base_url;
     return NULL;
 }
 
@@ -224,8 +224,9 @@ static void page_head(report *r)
             gl_rw_printf(w, ". Generated %s", day);
     }
     gl_rw_raw(w, ".</p></header><nav><a href=\"#market\">Market</a><a href=\"#entities\">Top entities</a>"
-                 "<a href=\"#flags\">Proxy buyers</a><a href=\"#flows\">Fund flows</a><a href=\"#findings\">"
-                 "Integrity findings</a><a href=\"#methods\">Methods</a></nav><main>");
+                 "<a href=\"#flags\">Proxy buyers</a><a href=\"#providers\">Providers</a>"
+                 "<a href=\"#flows\">Fund flows</a><a href=\"#findings\">Integrity findings</a>"
+                 "<a href=\"#methods\">Methods</a></nav><main>");
     if (r->st.stale)
         gl_rw_raw(w, "<p class=\"warn\" id=\"stale\">The store changed since it was analysed: the figures below "
                      "are from the last analysis. Run <code>gpuledger analyze</code> to bring them up to date.</p>");
@@ -791,7 +792,7 @@ static void evidence_item(report *r, json_t *p, const char *signal, const char *
     json_t *li = json_object_get(p, "log_index");
     uint64_t chain = (uint64_t)json_integer_value(json_object_get(p, "chain_id"));
     const char *hash = json_string_value(json_object_get(p, "tx_hash"));
-    const char *base = hash ? explorer_for(r, chain) : NULL;
+    const char *base = hash ? gl_report_explorer_for(r->o, chain) : NULL;
     char shown[96];
     snprintf(shown, sizeof shown, "%llu:%lld:%s %lld", (unsigned long long)chain,
              (long long)json_integer_value(json_object_get(p, "block")), json_is_integer(li) ? "log" : "tx",
@@ -1203,7 +1204,8 @@ gl_code gl_report_build(gl_store *s, const gl_report_opts *o, gl_buf *out, gl_re
     if ((rc = section_market(&r)) || (rc = section_entities(&r)))
         goto out;
     section_flags(&r);
-    if ((rc = section_flows(&r)) || (rc = section_findings(&r)))
+    if ((rc = gl_report_providers_section(&r.w, s, r.m, r.defs, r.o, &r.st.providers, err)) ||
+        (rc = section_flows(&r)) || (rc = section_findings(&r)))
         goto out;
     section_methods(&r);
     gl_rw_raw(&r.w, "</main><script>");

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "gpuledger/market.h"
 #include "gpuledger/report.h"
 
 typedef struct gl_rw {
@@ -21,5 +22,14 @@ void gl_rw_raw(gl_rw *w, const char *s);
 void gl_rw_esc(gl_rw *w, const char *s);
 /* Append at most `max` characters of s escaped, with "…" when cut. */
 void gl_rw_esc_cut(gl_rw *w, const char *s, size_t max);
+
+/* The explorer base URL set for `chain` (--explorer), NULL when none. */
+const char *gl_report_explorer_for(const gl_report_opts *o, uint64_t chain);
+
+/* The "Providers' claims" section (report_providers.c): every finding of
+ * gl_providers_run with its figures and leases; *rows gets the number of
+ * findings listed.  Errors are gl_providers_run's. */
+gl_code gl_report_providers_section(gl_rw *w, gl_store *s, const gl_market *m, gl_market_defs *defs,
+                                    const gl_report_opts *o, size_t *rows, gl_err *err);
 
 #endif

@@ -26,7 +26,8 @@ static void usage(FILE *f)
             "One static, self-contained HTML page, OUT/report.html (no network: charts are inline\n"
             "SVG, tables sort and filter with a small inline script): volume per platform over\n"
             "time (gross against net), price per GPU-hour by model, concentration of GPUs per\n"
-            "entity, top entities, the flagged proxy buyers with their evidence positions, fund-\n"
+            "entity, top entities, the flagged proxy buyers with their evidence positions, the\n"
+            "providers' claims (oversold capacity, relabelled cards) with their leases, fund-\n"
             "flow pictures around the top flagged wallets, the integrity findings (what endpoints\n"
             "lied about) and the methods with the parameters the analysis used.  The store must\n"
             "have been analysed (gpuledger analyze).\n\n"
@@ -137,8 +138,10 @@ int cmd_report(int argc, char **argv)
     } else {
         if (st.stale)
             fprintf(stderr, "gpuledger report: warning: the store changed since it was analysed (said in the page)\n");
-        fprintf(stderr, "gpuledger report: %zu flag(s), %zu entit%s, %zu fund-flow picture(s), %zu finding(s)%s\n",
-                st.flags, st.entities, st.entities == 1 ? "y" : "ies", st.pictures, st.findings,
+        fprintf(stderr,
+                "gpuledger report: %zu flag(s), %zu entit%s, %zu provider finding(s), %zu fund-flow picture(s), %zu "
+                "finding(s)%s\n",
+                st.flags, st.entities, st.entities == 1 ? "y" : "ies", st.providers, st.pictures, st.findings,
                 st.volume ? "" : "; volume: not available in this build");
         printf("%s\n", path);
     }

@@ -58,6 +58,7 @@ typedef struct gl_report_opts {
 /* What went into the page (for the command's summary line). */
 typedef struct gl_report_stats {
     size_t flags;          /* flagged wallets listed */
+    size_t providers;      /* providers' findings listed */
     size_t entities;       /* rows of the top-entities table */
     size_t pictures;       /* fund-flow pictures drawn */
     size_t findings;       /* integrity findings listed */

@@ -55,6 +55,8 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/xpath.h>
 
 #include "../support/runcmd.h"
 #include "../support/testutil.h"
@@ -191,6 +193,131 @@ static size_t check_evidence(json_t *r, json_t *addrs, json_t *by_pos, json_t *t
         }
     }
     return n;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* The strings of `list` sorted and joined by spaces into out (consumes list). */
+static void join_sorted(json_t *list, char *out, size_t cap)
+{
+    size_t n = json_array_size(list);
+    const char **v = calloc(n + 1, sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_string_value(json_array_get(list, i));
+    qsort(v, n, sizeof *v, cmp_str);
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(strlen(out) + strlen(v[i]) + 2 < cap);
+        strcat(out, v[i]);
+        strcat(out, " ");
+    }
+    free(v);
+    json_decref(list);
+}
+
+/* The tx hashes (data-tx) under `node`, sorted and joined, into out. */
+static void row_txs(xmlXPathContextPtr xc, xmlNodePtr node, char *out, size_t cap)
+{
+    xmlXPathObjectPtr o = xmlXPathNodeEval(node, BAD_CAST ".//*[@data-tx]", xc);
+    assert_non_null(o);
+    json_t *list = json_array();
+    for (int i = 0; o->nodesetval && i < o->nodesetval->nodeNr; i++) {
+        xmlChar *tx = xmlGetProp(o->nodesetval->nodeTab[i], BAD_CAST "data-tx");
+        json_array_append_new(list, json_string((const char *)tx));
+        xmlFree(tx);
+    }
+    xmlXPathFreeObject(o);
+    join_sorted(list, out, cap);
+}
+
+/* The same for two lists of evidence objects (their "tx"; either may be NULL). */
+static void json_txs(json_t *lists[2], char *out, size_t cap)
+{
+    json_t *all = json_array();
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(lists[l], i, e) json_array_append(all, json_object_get(e, "tx"));
+    }
+    join_sorted(all, out, cap);
+}
+
+/* `gpuledger report`'s "Providers' claims" table against the providers
+ * command's own output (prov, held to the truth above): one row per
+ * finding, named by its provider and finding, listing exactly the
+ * finding's evidence transactions, linked to the explorer. */
+static void check_report(json_t *prov)
+{
+    char bin[4400], cmd[9000], page[700];
+    bin_path(bin);
+    snprintf(cmd, sizeof cmd, "'%s' report --db '%s/store' --out '%s/report' --explorer 31337=https://x.example > /dev/null 2>&1",
+             bin, out_dir, out_dir);
+    run(cmd);
+    snprintf(page, sizeof page, "%s/report/report.html", out_dir);
+    htmlDocPtr d = htmlReadFile(page, "UTF-8", HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+    assert_non_null(d);
+    xmlXPathContextPtr xc = xmlXPathNewContext(d);
+    xmlXPathObjectPtr rows = xmlXPathEvalExpression(BAD_CAST "//table[@id='providers-table']/tbody/tr", xc);
+    assert_non_null(rows);
+    size_t nrows = rows->nodesetval ? (size_t)rows->nodesetval->nodeNr : 0, want = 0, i;
+    json_t *r;
+    json_array_foreach(prov, i, r) {
+        char who[64];
+        json_t *ent = json_object_get(r, "entity");
+        if (json_is_integer(ent))
+            snprintf(who, sizeof who, "entity %lld", (long long)json_integer_value(ent));
+        else
+            snprintf(who, sizeof who, "%s", json_string_value(json_object_get(r, "wallet")));
+        json_t *ov = json_object_get(r, "oversold_evidence");
+        json_t *finds[8][2];
+        const char *names[8];
+        size_t nf = 0, m;
+        if (ov) {
+            finds[nf][0] = json_object_get(ov, "offers");
+            finds[nf][1] = json_object_get(ov, "held_at_max");
+            names[nf++] = "oversold";
+        }
+        json_t *pr;
+        json_array_foreach(json_object_get(r, "prices"), m, pr) if (json_object_get(pr, "evidence") && nf < 8) {
+            finds[nf][0] = json_object_get(pr, "evidence");
+            finds[nf][1] = NULL;
+            names[nf++] = "priced below model";
+        }
+        for (size_t f = 0; f < nf; f++) {
+            want++;
+            char expect[20000], got[20000];
+            json_txs(finds[f], expect, sizeof expect);
+            bool found = false;
+            for (size_t k = 0; k < nrows && !found; k++) {
+                xmlNodePtr row = rows->nodesetval->nodeTab[k];
+                xmlXPathObjectPtr c = xmlXPathNodeEval(row, BAD_CAST "td", xc);
+                assert_true(c->nodesetval && c->nodesetval->nodeNr == 4);
+                xmlChar *prov_t = xmlNodeGetContent(c->nodesetval->nodeTab[0]);
+                xmlChar *fin_t = xmlNodeGetContent(c->nodesetval->nodeTab[1]);
+                if (!strcmp((const char *)prov_t, who) && !strcmp((const char *)fin_t, names[f])) {
+                    row_txs(xc, c->nodesetval->nodeTab[3], got, sizeof got);
+                    found = !strcmp(got, expect);
+                }
+                xmlFree(prov_t);
+                xmlFree(fin_t);
+                xmlXPathFreeObject(c);
+            }
+            if (!found)
+                fail_msg("report: no row for %s %s with transactions %s", who, names[f], expect);
+        }
+    }
+    /* every link goes to the explorer's tx page */
+    xmlXPathObjectPtr links = xmlXPathEvalExpression(
+        BAD_CAST "//table[@id='providers-table']//a[@data-tx][not(starts-with(@href,'https://x.example/tx/0x'))]", xc);
+    assert_int_equal(links->nodesetval ? links->nodesetval->nodeNr : 0, 0);
+    xmlXPathFreeObject(links);
+    fprintf(stderr, "  report: %zu providers' finding rows, each with the command's evidence\n", nrows);
+    assert_int_equal(nrows, want);
+    assert_true(want > 0);
+    xmlXPathFreeObject(rows);
+    xmlXPathFreeContext(xc);
+    xmlFreeDoc(d);
 }
 
 /* Holds one `providers` output (prov) to the truth: findings, sweeps and
@@ -385,6 +512,7 @@ static void check_scenario(const char *scenario, int seed, bool prices, size_t m
     }
 
     judge(prov, truth, addrs_of, by_pos, NULL, prices, label);
+    check_report(prov);
     if (usd_too) {
         /* the same store, prices compared in USD across tokens: the
          * simulator's prices (its ETH is 3000 USD, its USDC 1) every day */
