@@ -216,6 +216,9 @@ typedef struct pp {
     uint64_t key;      /* provider */
     double v;          /* price per GPU-hour */
     size_t purchase;   /* index into g->purchases */
+    /* in pm (one median per provider, token, model) only: */
+    size_t first, n;   /* its prices, ps2[first .. first + n), cheapest first */
+    size_t lo, hi;     /* its (token, model)'s run of pm, its peers and itself */
 } pp;
 
 static int pp_cmp_model(const void *a, const void *b)
@@ -252,15 +255,14 @@ static double median(double *v, size_t n)
 }
 
 /* The upper median of the other providers' medians of (token, model)
- * (pm: one entry per provider), or 0 with fewer than
- * GL_PROVIDER_MIN_PEERS of them; *peers counts them.  tmp holds npm. */
-static double peer_ref(const pp *pm, size_t npm, uint64_t key, const char *token, const char *model, double *tmp,
-                       size_t *peers)
+ * (run: that model's entries of pm, one per provider), or 0 with fewer
+ * than GL_PROVIDER_MIN_PEERS of them; *peers counts them.  tmp holds nrun. */
+static double peer_ref(const pp *run, size_t nrun, uint64_t key, double *tmp, size_t *peers)
 {
     size_t n = 0;
-    for (size_t q = 0; q < npm; q++)
-        if (pm[q].key != key && !strcmp(pm[q].token, token) && !strcmp(pm[q].model, model))
-            tmp[n++] = pm[q].v;
+    for (size_t q = 0; q < nrun; q++)
+        if (run[q].key != key)
+            tmp[n++] = run[q].v;
     *peers = n;
     if (n < GL_PROVIDER_MIN_PEERS)
         return 0;
@@ -282,13 +284,12 @@ static double peer_ref(const pp *pm, size_t npm, uint64_t key, const char *token
  * the ratios) was used before and measured worse on twelve seeds
  * (docs/VOLUME.md).  1 when no two sellers lie in that range.  tmp: scratch
  * of npm. */
-static double gap_above(const pp *pm, size_t npm, const char *token, const char *model, double price, double ref,
-                        double *tmp)
+static double gap_above(const pp *run, size_t nrun, double price, double ref, double *tmp)
 {
     size_t n = 0;
-    for (size_t q = 0; q < npm; q++)
-        if (!strcmp(pm[q].token, token) && !strcmp(pm[q].model, model) && pm[q].v >= price && pm[q].v <= ref)
-            tmp[n++] = pm[q].v;
+    for (size_t q = 0; q < nrun; q++)
+        if (run[q].v >= price && run[q].v <= ref)
+            tmp[n++] = run[q].v;
     qsort(tmp, n, sizeof *tmp, dcmp);
     double gap = 1;
     for (size_t i = 1; i < n; i++)
@@ -357,8 +358,6 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
     }
     if ((rc = load_offers(&c, defs, dctx)))
         goto done;
-    if (m->analysed && (rc = gl_results_each(s, 'e', collect_sweeps, &c, err)))
-        goto done;
     size_t nh = 0, np = 0;
     for (size_t i = 0; i < g->n_purchases; i++) {
         const gl_purchase *p = &g->purchases[i];
@@ -404,6 +403,19 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
         pv->listed += c.of[i].count;
         pv->offers++;
     }
+    /* the sweep links of the provider entities only: reading every entity
+     * record of a large store (a million at 10M transfers) cost more than
+     * everything else here */
+    for (size_t x = 0; m->analysed && x < c.n; x++) {
+        if (c.pv[x].key >> 32)
+            continue;
+        json_t *rec = NULL;
+        if ((rc = gl_results_get_entity(s, (uint32_t)c.pv[x].key, &rec, err)))
+            goto done;
+        if (rec)
+            collect_sweeps(&c, rec);
+        json_decref(rec);
+    }
     qsort(h, nh, sizeof *h, hold_cmp);
     for (size_t i = 0; i < nh;) {
         int64_t held = 0;
@@ -446,7 +458,20 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
                !strcmp(ps2[j].model, ps2[i].model))
             j++;
         pm[npm] = ps2[i + (j - i + 1) / 2 - 1]; /* nearest-rank median: the run is sorted by price */
+        pm[npm].first = i;
+        pm[npm].n = j - i;
         npm++;
+        i = j;
+    }
+    /* each entry's (token, model) run: pm is sorted by token, model, provider */
+    for (size_t i = 0; i < npm;) {
+        size_t j = i;
+        while (j < npm && !strcmp(pm[j].token, pm[i].token) && !strcmp(pm[j].model, pm[i].model))
+            j++;
+        for (size_t q = i; q < j; q++) {
+            pm[q].lo = i;
+            pm[q].hi = j;
+        }
         i = j;
     }
     for (size_t x = 0; x < c.n; x++) {
@@ -455,64 +480,55 @@ gl_code gl_providers_run(json_t **out, gl_store *s, const gl_market *m, gl_graph
         char a[43], k[24];
         json_t *models = json_array();
         bool relabel = false;
-        /* this provider's prices per (token, model) */
-        for (size_t i = 0; i < np;) {
-            size_t j = i;
-            while (j < np && !strcmp(ps[j].token, ps[i].token) && !strcmp(ps[j].model, ps[i].model))
-                j++;
-            size_t nm = 0;
-            for (size_t q = i; q < j; q++)
-                if (ps[q].key == pv->key)
-                    tmp[nm++] = ps[q].v;
-            if (nm) {
-                double med = median(tmp, nm);
-                char key[200];
-                snprintf(key, sizeof key, "%s\x1f%s", ps[i].token, ps[i].model);
-                double mk = json_real_value(json_object_get(market, key));
-                /* the other providers of this model in this token, one vote each */
-                size_t peers;
-                double ref = peer_ref(pm, npm, pv->key, ps[i].token, ps[i].model, tmp, &peers);
-                double ratio = ref > 0 ? med / ref : 0;
-                double gap = ref > 0 ? gap_above(pm, npm, ps[i].token, ps[i].model, med, ref, tmp) : 0;
-                const char *like = NULL;
-                json_t *evidence = NULL;
-                if (ref > 0 && ratio < GL_PROVIDER_PRICE_LOW && gap >= GL_PROVIDER_GAP_MIN) {
-                    /* the leases behind the verdict, cheapest first */
-                    evidence = json_array();
-                    for (size_t q = i; q < j; q++) {
-                        if (ps[q].key != pv->key)
-                            continue;
-                        json_t *e = gl_market_evidence(m, &g->purchases[ps[q].purchase]);
-                        json_object_set_new(e, "price_per_gpu_hour", json_real(ps[q].v));
-                        json_array_append_new(evidence, e);
-                    }
-                    double best = INFINITY;
-                    const char *mkey;
-                    json_t *mv;
-                    size_t tl = strlen(ps[i].token);
-                    json_object_foreach(market, mkey, mv) {
-                        if (strncmp(mkey, ps[i].token, tl) || mkey[tl] != '\x1f' || !strcmp(mkey + tl + 1, ps[i].model))
-                            continue;
-                        double d = fabs(json_real_value(mv) - med);
-                        if (d < best) {
-                            best = d;
-                            like = mkey + tl + 1;
-                        }
-                    }
-                    relabel = true;
+        /* this provider's prices per (token, model), in (token, model) order */
+        for (size_t e = 0; e < npm; e++) {
+            const pp *own = &pm[e];
+            if (own->key != pv->key)
+                continue;
+            double med = own->v;
+            char key[200];
+            snprintf(key, sizeof key, "%s\x1f%s", own->token, own->model);
+            double mk = json_real_value(json_object_get(market, key));
+            /* the other providers of this model in this token, one vote each */
+            size_t peers;
+            double ref = peer_ref(pm + own->lo, own->hi - own->lo, pv->key, tmp, &peers);
+            double ratio = ref > 0 ? med / ref : 0;
+            double gap = ref > 0 ? gap_above(pm + own->lo, own->hi - own->lo, med, ref, tmp) : 0;
+            const char *like = NULL;
+            json_t *evidence = NULL;
+            if (ref > 0 && ratio < GL_PROVIDER_PRICE_LOW && gap >= GL_PROVIDER_GAP_MIN) {
+                /* the leases behind the verdict, cheapest first */
+                evidence = json_array();
+                for (size_t q = own->first; q < own->first + own->n; q++) {
+                    json_t *ev = gl_market_evidence(m, &g->purchases[ps2[q].purchase]);
+                    json_object_set_new(ev, "price_per_gpu_hour", json_real(ps2[q].v));
+                    json_array_append_new(evidence, ev);
                 }
-                json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:f,s:o,s:f,s:s?,s:o*}", "model", ps[i].model,
-                                                        "token", ps[i].token, "leases", (json_int_t)nm,
-                                                        "median_price_per_gpu_hour", med, "market_median", mk,
-                                                        "peer_median", ref > 0 ? json_real(ref) : json_null(),
-                                                        "peers", (json_int_t)peers,
-                                                        "ratio", ref > 0 ? json_real(ratio) : json_null(),
-                                                        "ratio_low", GL_PROVIDER_PRICE_LOW,
-                                                        "gap_above", ref > 0 ? json_real(gap) : json_null(),
-                                                        "gap_min", GL_PROVIDER_GAP_MIN,
-                                                        "priced_like", like, "evidence", evidence));
+                double best = INFINITY;
+                const char *mkey;
+                json_t *mv;
+                size_t tl = strlen(own->token);
+                json_object_foreach(market, mkey, mv) {
+                    if (strncmp(mkey, own->token, tl) || mkey[tl] != '\x1f' || !strcmp(mkey + tl + 1, own->model))
+                        continue;
+                    double d = fabs(json_real_value(mv) - med);
+                    if (d < best) {
+                        best = d;
+                        like = mkey + tl + 1;
+                    }
+                }
+                relabel = true;
             }
-            i = j;
+            json_array_append_new(models, json_pack("{s:s,s:s,s:I,s:f,s:f,s:o,s:I,s:o,s:f,s:o,s:f,s:s?,s:o*}",
+                                                    "model", own->model, "token", own->token, "leases",
+                                                    (json_int_t)own->n, "median_price_per_gpu_hour", med,
+                                                    "market_median", mk, "peer_median",
+                                                    ref > 0 ? json_real(ref) : json_null(), "peers",
+                                                    (json_int_t)peers, "ratio",
+                                                    ref > 0 ? json_real(ratio) : json_null(), "ratio_low",
+                                                    GL_PROVIDER_PRICE_LOW, "gap_above",
+                                                    ref > 0 ? json_real(gap) : json_null(), "gap_min",
+                                                    GL_PROVIDER_GAP_MIN, "priced_like", like, "evidence", evidence));
         }
         snprintf(k, sizeof k, "%llu", (unsigned long long)(uint32_t)pv->key);
         json_t *sw = wallet ? NULL : json_object_get(c.sweeps, k);

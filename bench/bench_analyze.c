@@ -1343,14 +1343,16 @@ static void run_size(const char *bin, const char *tmp, uint64_t n, uint64_t seed
     fflush(stdout);
 
     /* The market measures over the analysed store (issue 11): volume by
-     * platform and day, and concentration of controlled GPUs, timed like
-     * analyze.  The volume's leases must add up to the generator's. */
+     * platform and day, concentration of controlled GPUs and the providers'
+     * claims, timed like analyze.  The volume's leases must add up to the
+     * generator's. */
     {
         const char *cmds[][8] = {
             {"gpuledger", "volume", "--db", dir, "--by", "platform,day", "--format", "json"},
             {"gpuledger", "concentration", "--db", dir, "--format", "csv", NULL, NULL},
+            {"gpuledger", "providers", "--db", dir, "--format", "json", NULL, NULL},
         };
-        for (size_t c = 0; c < 2; c++) {
+        for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
             char *argv[9];
             for (size_t i = 0; i < 8; i++)
                 argv[i] = (char *)cmds[c][i];
