@@ -167,6 +167,16 @@ static const char *js(json_t *o, const char *k)
     return s ? s : "";
 }
 
+void gl_rw_tx_link_open(gl_rw *w, const char *base, const char *hash)
+{
+    size_t bl = strlen(base);
+    gl_rw_raw(w, "<a href=\"");
+    gl_rw_esc(w, base);
+    gl_rw_raw(w, bl && base[bl - 1] == '/' ? "tx/" : "/tx/");
+    gl_rw_esc(w, hash);
+    gl_rw_raw(w, "\" rel=\"noreferrer\" target=\"_blank\"");
+}
+
 const char *gl_report_explorer_for(const gl_report_opts *o, uint64_t chain)
 {
     for (size_t i = 0; i < o->n_explorers; i++)
@@ -797,16 +807,10 @@ static void evidence_item(report *r, json_t *p, const char *signal, const char *
     snprintf(shown, sizeof shown, "%llu:%lld:%s %lld", (unsigned long long)chain,
              (long long)json_integer_value(json_object_get(p, "block")), json_is_integer(li) ? "log" : "tx",
              (long long)json_integer_value(json_is_integer(li) ? li : json_object_get(p, "tx_index")));
-    if (base) {
-        gl_rw_raw(w, "<a href=\"");
-        gl_rw_esc(w, base);
-        size_t bl = strlen(base);
-        gl_rw_raw(w, bl && base[bl - 1] == '/' ? "tx/" : "/tx/");
-        gl_rw_esc(w, hash);
-        gl_rw_raw(w, "\" rel=\"noreferrer\" target=\"_blank\"");
-    } else {
+    if (base)
+        gl_rw_tx_link_open(w, base, hash);
+    else
         gl_rw_raw(w, "<span");
-    }
     gl_rw_raw(w, " data-pos=\"");
     gl_rw_esc(w, key);
     gl_rw_raw(w, "\" title=\"");

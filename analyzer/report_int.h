@@ -23,6 +23,10 @@ void gl_rw_esc(gl_rw *w, const char *s);
 /* Append at most `max` characters of s escaped, with "…" when cut. */
 void gl_rw_esc_cut(gl_rw *w, const char *s, size_t max);
 
+/* `<a href="BASE/tx/HASH" rel=... target=...` (escaped), the tag left open
+ * for the caller's attributes. */
+void gl_rw_tx_link_open(gl_rw *w, const char *base, const char *hash);
+
 /* The explorer base URL set for `chain` (--explorer), NULL when none. */
 const char *gl_report_explorer_for(const gl_report_opts *o, uint64_t chain);
 

@@ -15,16 +15,10 @@ static void lease_link(gl_rw *w, const gl_report_opts *o, json_t *ev)
     uint64_t chain = (uint64_t)json_integer_value(json_object_get(ev, "chain_id"));
     const char *tx = json_string_value(json_object_get(ev, "tx"));
     const char *base = tx ? gl_report_explorer_for(o, chain) : NULL;
-    if (base) {
-        size_t bl = strlen(base);
-        gl_rw_raw(w, "<a href=\"");
-        gl_rw_esc(w, base);
-        gl_rw_raw(w, bl && base[bl - 1] == '/' ? "tx/" : "/tx/");
-        gl_rw_esc(w, tx);
-        gl_rw_raw(w, "\" rel=\"noreferrer\" target=\"_blank\"");
-    } else {
+    if (base)
+        gl_rw_tx_link_open(w, base, tx);
+    else
         gl_rw_raw(w, "<span");
-    }
     gl_rw_raw(w, " data-tx=\"");
     gl_rw_esc(w, tx);
     gl_rw_printf(w, "\">%llu:%lld:log %lld%s", (unsigned long long)chain,
